@@ -1,0 +1,115 @@
+"""The composition root: builds and runs everything `needsfirst run` starts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import Engine
+from telegram.ext import Application
+
+from bot.config import Config
+from bot.consultations import load_consultation, script_path
+from bot.telegram_channel import build_application
+from bot.web import build_web_app
+from conversations.db import make_engine, migrate, redact_url
+from conversations.service import ConversationService
+
+log = logging.getLogger(__name__)
+
+
+def prepare_database(config: Config) -> Engine:
+    """The engine, with the schema migrated and configured scripts loaded."""
+    db = make_engine(config.database.url)
+    migrate(db)
+    for name in config.consultations.load:
+        load_consultation(
+            db,
+            script_path(name),
+            actor="system:start-up",
+            open_first_round=config.consultations.open_first_round,
+        )
+    return db
+
+
+class Service:
+    """Everything one process runs: web server, Telegram bot (when configured)."""
+
+    def __init__(self, config: Config, db: Engine) -> None:
+        self.config = config
+        self.db = db
+        self.conversations = ConversationService(db)
+        self.status: dict[str, Any] = {"telegram": "off"}
+        self.telegram: Application | None = None  # type: ignore[type-arg]
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        telegram = self.config.telegram
+        if telegram.token:
+            self.telegram = build_application(telegram, self.conversations)
+            await self.telegram.initialize()
+            await self.telegram.start()
+            if telegram.mode == "webhook":
+                await self.telegram.bot.set_webhook(
+                    telegram.webhook_url,
+                    secret_token=telegram.secret_token,
+                    allowed_updates=["message", "edited_message", "callback_query"],
+                )
+            else:
+                assert self.telegram.updater is not None
+                await self.telegram.updater.start_polling(
+                    poll_interval=0.0,
+                    allowed_updates=["message", "edited_message", "callback_query"],
+                )
+            self.status["telegram"] = "ok"
+        app = build_web_app(
+            self.db,
+            telegram=self.telegram,
+            secret_token=telegram.secret_token,
+            status=self.status,
+        )
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.config.web.host, self.config.web.port)
+        await site.start()
+
+    async def stop(self) -> None:
+        if self.telegram is not None:
+            if self.telegram.updater is not None and self.telegram.updater.running:
+                await self.telegram.updater.stop()
+            if self.telegram.running:
+                await self.telegram.stop()
+            await self.telegram.shutdown()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+async def run(config: Config) -> None:
+    """Run until SIGINT or SIGTERM."""
+    log.info("database: %s", redact_url(config.database.url))
+    db = await asyncio.to_thread(prepare_database, config)
+    service = Service(config, db)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stopping.set)
+    await service.start()
+    web_url = f"http://{config.web.host}:{config.web.port}/"
+    print(f"Needs First is running. Web: {web_url}  (health check: {web_url}healthz)", flush=True)
+    if not config.telegram.token:
+        print(
+            "Telegram is off. To turn it on, get a token from @BotFather and put it in\n"
+            'config.toml as [telegram] token = "..." (copy config.example.toml), or set\n'
+            "the NEEDSFIRST_TELEGRAM_TOKEN environment variable, then run again.",
+            flush=True,
+        )
+    try:
+        await stopping.wait()
+    finally:
+        await service.stop()
+        db.dispose()

@@ -1,0 +1,225 @@
+"""Configuration: a TOML file over built-in defaults, with secrets from the environment.
+
+The defaults here are the ones documented in config.example.toml (a test keeps the
+two equal). A bad file fails at start-up with the file, the key and the problem.
+Environment variables named NEEDSFIRST_<SECTION>_<KEY> win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_PATH = Path("config.toml")
+
+
+class ConfigError(ValueError):
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        self.source, self.key, self.problem = source, key, problem
+        super().__init__(f"{source}: {key}: {problem}")
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite:///needsfirst.db"
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: str = "polling"
+    webhook_url: str = ""
+    secret_token: str = ""
+    bot_username: str = ""
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+
+
+@dataclass(frozen=True)
+class StaffConfig:
+    facilitators: tuple[int, ...] = ()
+    officers: tuple[int, ...] = ()
+    admins: tuple[int, ...] = ()
+    safeguarding: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    day: str = "mon"
+    time: str = "09:00"
+    timezone: str = "Europe/London"
+
+
+@dataclass(frozen=True)
+class ConsultationsConfig:
+    # Scripts loaded (created or updated) at start-up; "example" is the built-in one.
+    load: tuple[str, ...] = ("example",)
+    # Open a first round for a loaded consultation that has never had one.
+    open_first_round: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    staff: StaffConfig = field(default_factory=StaffConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    consultations: ConsultationsConfig = field(default_factory=ConsultationsConfig)
+    source: str = "built-in defaults"
+
+
+SECRETS = {("telegram", "token"), ("telegram", "secret_token"), ("database", "url")}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read `path` (default ./config.toml if it exists) over the defaults, then the environment."""
+    environ = os.environ if environ is None else environ
+    document: dict[str, Any] = {}
+    source = "built-in defaults"
+    chosen = Path(path) if path is not None else DEFAULT_PATH
+    if path is not None or chosen.exists():
+        source = str(chosen)
+        try:
+            document = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        except FileNotFoundError as error:
+            raise ConfigError(source, "file", "does not exist") from error
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(source, "file", f"cannot be read ({error})") from error
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(source, "file", f"is not valid TOML: {error}") from error
+    config = Config(source=source)
+    sections = {f.name: f for f in fields(Config) if f.name != "source"}
+    for name, table in document.items():
+        if name not in sections:
+            raise ConfigError(source, name, f"unknown section (expected {', '.join(sections)})")
+        if not isinstance(table, dict):
+            raise ConfigError(source, name, "must be a table, e.g. [" + name + "]")
+        current = getattr(config, name)
+        config = replace(config, **{name: _section(source, name, current, table)})
+    config = _apply_environment(config, environ)
+    _check(config)
+    return config
+
+
+def _section(source: str, name: str, current: Any, table: dict[str, Any]) -> Any:
+    known = {f.name: f for f in fields(current)}
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(source, f"{name}.{key}", f"unknown key (expected {', '.join(known)})")
+        changes[key] = _coerce(source, f"{name}.{key}", known[key].type, value)
+    return replace(current, **changes)
+
+
+def _coerce(source: str, key: str, declared: Any, value: Any) -> Any:
+    kind = {"str": str, "int": int, "bool": bool}.get(declared, declared)
+    if isinstance(declared, str) and declared.startswith("tuple["):
+        inner = int if "int" in declared else str
+        if not isinstance(value, list) or not all(
+            isinstance(v, inner) and not isinstance(v, bool) for v in value
+        ):
+            raise ConfigError(source, key, f"must be a list of {inner.__name__}s")
+        return tuple(value)
+    if get_origin(kind) is tuple:
+        inner = get_args(kind)[0]
+        return tuple(inner(v) for v in value)
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(source, key, f"must be a whole number, not {value!r}")
+    if kind is bool and not isinstance(value, bool):
+        raise ConfigError(source, key, f"must be true or false, not {value!r}")
+    if kind is str and not isinstance(value, str):
+        raise ConfigError(source, key, f"must be a string, not {value!r}")
+    return value
+
+
+def _apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
+    for section_field in fields(Config):
+        if section_field.name == "source":
+            continue
+        section = getattr(config, section_field.name)
+        changes: dict[str, Any] = {}
+        for item in fields(section):
+            variable = f"NEEDSFIRST_{section_field.name}_{item.name}".upper()
+            if variable not in environ:
+                continue
+            raw = environ[variable]
+            declared = item.type
+            try:
+                if declared == "int":
+                    changes[item.name] = int(raw)
+                elif declared == "bool":
+                    changes[item.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+                elif isinstance(declared, str) and declared.startswith("tuple[int"):
+                    changes[item.name] = tuple(int(x) for x in raw.replace(",", " ").split())
+                elif isinstance(declared, str) and declared.startswith("tuple["):
+                    changes[item.name] = tuple(x for x in raw.replace(",", " ").split())
+                else:
+                    changes[item.name] = raw
+            except ValueError as error:
+                raise ConfigError(f"environment {variable}", item.name, str(error)) from error
+        if changes:
+            config = replace(config, **{section_field.name: replace(section, **changes)})
+    return config
+
+
+def _check(config: Config) -> None:
+    source = config.source
+    telegram = config.telegram
+    if telegram.mode not in ("polling", "webhook"):
+        raise ConfigError(source, "telegram.mode", 'must be "polling" or "webhook"')
+    if telegram.token and ":" not in telegram.token:
+        raise ConfigError(
+            source, "telegram.token", "does not look like a bot token from @BotFather"
+        )
+    if telegram.mode == "webhook" and telegram.token:
+        if not telegram.webhook_url.startswith("https://") and not telegram.webhook_url.startswith(
+            "http://127."
+        ):
+            raise ConfigError(source, "telegram.webhook_url", "webhook mode needs an https:// URL")
+        if len(telegram.secret_token) < 16:
+            raise ConfigError(
+                source, "telegram.secret_token", "webhook mode needs a secret of 16+ characters"
+            )
+    if not 0 < config.web.port < 65536:
+        raise ConfigError(source, "web.port", "must be between 1 and 65535")
+    if config.digest.day not in DAYS:
+        raise ConfigError(source, "digest.day", f"must be one of {', '.join(DAYS)}")
+    hour, _, minute = config.digest.time.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ConfigError(source, "digest.time", 'must be a time such as "09:00"')
+    try:
+        ZoneInfo(config.digest.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(source, "digest.timezone", "is not a known time zone") from error
+
+
+def staff_roles(config: Config, user_id: int) -> set[str]:
+    """The roles a Telegram user id has (admins have every role)."""
+    staff = config.staff
+    roles = {
+        role
+        for role, ids in (
+            ("facilitator", staff.facilitators),
+            ("officer", staff.officers),
+            ("admin", staff.admins),
+            ("safeguarding", staff.safeguarding),
+        )
+        if user_id in ids
+    }
+    if "admin" in roles:
+        roles |= {"facilitator", "officer"}
+    return roles

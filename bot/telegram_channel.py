@@ -1,0 +1,256 @@
+"""Telegram: thin handlers from updates to the conversation service and back.
+
+Handlers turn an update into a service call (run in a worker thread, since the
+database is synchronous), then deliver the messages it returns. The flow itself
+lives in the script and the state in the database; nothing here remembers a
+resident between updates, so several webhook workers can share the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Callable
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram import (
+    Message as TelegramMessage,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import TelegramConfig
+from bot.ordering import PerChatUpdateProcessor
+from conversations import engine
+from conversations.service import ConversationService, Message, Who
+from conversations.texts import service_text
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+RESIDENT_COMMANDS = ("start", "help", "language", "mydata", "forget", "stop")
+
+
+def build_application(config: TelegramConfig, service: ConversationService) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application with Needs First's handlers."""
+    builder = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.base_url)
+        .base_file_url(config.base_file_url)
+        .concurrent_updates(PerChatUpdateProcessor(256))
+        # Residents' replies run in parallel; give them connections to match.
+        .connection_pool_size(64)
+        .pool_timeout(10.0)
+        .get_updates_connection_pool_size(2)
+        .post_init(_post_init)
+    )
+    if config.mode == "webhook":
+        builder = builder.updater(None)
+    application = builder.build()
+    TelegramResidents(service).register(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    commands = [
+        BotCommand("start", "Take part, or carry on"),
+        BotCommand("help", "What I can do"),
+        BotCommand("language", "English or Welsh / Cymraeg neu Saesneg"),
+        BotCommand("mydata", "See what we hold about you"),
+        BotCommand("forget", "Delete what we hold about you"),
+        BotCommand("stop", "No more invitations"),
+    ]
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError:
+        log.warning("could not set the bot's command menu", exc_info=True)
+
+
+def who_of(update: Update) -> Who | None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    return Who(CHANNEL, str(user.id), str(chat.id), _language(user.language_code))
+
+
+def _language(code: str | None) -> str | None:
+    return "cy" if code and code.lower().startswith("cy") else ("en" if code else None)
+
+
+class TelegramResidents:
+    """The resident-facing handlers."""
+
+    def __init__(self, service: ConversationService) -> None:
+        self.service = service
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        private = filters.ChatType.PRIVATE
+        fresh = private & filters.UpdateType.MESSAGE  # an edited "/forget" is not a new request
+        on = application.add_handler
+        on(CommandHandler("start", self.start, filters=fresh))
+        on(CommandHandler("help", self.help, filters=fresh))
+        on(CommandHandler("language", self.language, filters=fresh))
+        on(CommandHandler("mydata", self.my_data, filters=fresh))
+        on(CommandHandler("forget", self.forget, filters=fresh))
+        on(CommandHandler("stop", self.stop, filters=fresh))
+        on(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, self.edited))
+        on(MessageHandler(private & filters.COMMAND, self.unknown_command))
+        on(MessageHandler(private & filters.TEXT, self.text))
+        on(MessageHandler(private & ~filters.UpdateType.EDITED_MESSAGE, self.unsupported))
+        on(CallbackQueryHandler(self.press))
+        on(MessageHandler(filters.ChatType.GROUPS, self.group))
+        application.add_error_handler(self.error)
+
+    async def _serve(self, update: Update, call: Callable[[Who, str], list[Message]],
+                     *, edit_on: TelegramMessage | None = None) -> None:  # fmt: skip
+        who = who_of(update)
+        if who is None:
+            return
+        key = str(update.update_id)
+        messages = await asyncio.to_thread(call, who, key)
+        await deliver(update.get_bot(), int(who.chat_id), messages, edit_on=edit_on)
+        await asyncio.to_thread(self.service.mark_delivered, CHANNEL, key)
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/start [slug or slug--source]."""
+        argument = context.args[0] if context.args else None
+        await self._serve(
+            update, lambda who, key: self.service.start(who, argument, update_key=key)
+        )
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/help."""
+        await self._serve(update, lambda who, key: self.service.help(who))
+
+    async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/language."""
+        await self._serve(update, lambda who, key: self.service.language_menu(who, update_key=key))
+
+    async def my_data(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/mydata: what we hold, as a message and a JSON file."""
+        await self._serve(update, lambda who, key: self.service.my_data(who, update_key=key))
+
+    async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/forget: asks to confirm before erasing."""
+        await self._serve(update, lambda who, key: self.service.forget_request(who, update_key=key))
+
+    async def stop(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/stop: no more invitations."""
+        await self._serve(update, lambda who, key: self.service.stop(who, update_key=key))
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Free text: an answer."""
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        given = engine.TextInput(message.text, ref=str(message.message_id))
+        await self._serve(update, lambda who, key: self.service.receive(who, given, update_key=key))
+
+    async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edited message: update the answer it gave, if it can still change."""
+        message = update.edited_message
+        if message is None or not message.text or message.text.startswith("/"):
+            return
+        given = engine.EditedText(message.text, ref=str(message.message_id))
+        await self._serve(update, lambda who, key: self.service.receive(who, given, update_key=key))
+
+    async def unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos, voice notes, locations, documents..."""
+        message = update.effective_message
+        if message is None:
+            return
+        kind = "voice" if (message.voice or message.audio or message.video_note) else "other"
+        given = engine.Unsupported(kind)
+        await self._serve(update, lambda who, key: self.service.receive(who, given, update_key=key))
+
+    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command we do not know."""
+        who = who_of(update)
+        if who is None or update.effective_chat is None:
+            return
+        await update.effective_chat.send_message(
+            service_text("unknown_command", who.language or "en")
+        )
+
+    async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: its data is checked, never trusted."""
+        query = update.callback_query
+        assert query is not None
+        try:
+            await query.answer()
+        except TelegramError:
+            log.debug("could not answer a callback query", exc_info=True)
+        if query.message is None or query.message.chat.type != ChatType.PRIVATE:
+            return
+        data = query.data or ""
+        pressed_on = query.message if isinstance(query.message, TelegramMessage) else None
+        await self._serve(
+            update,
+            lambda who, key: self.service.press(who, data, update_key=key),
+            edit_on=pressed_on,
+        )
+
+    async def group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In groups we say nothing: answers are private."""
+
+    async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log every error and keep the bot alive."""
+        log.error("error while handling an update", exc_info=context.error)
+
+
+async def deliver(bot: object, chat_id: int, messages: list[Message],
+                  *, edit_on: TelegramMessage | None = None) -> None:  # fmt: skip
+    """Send messages to a chat: buttons as inline keyboards, attachments as files."""
+    from telegram import Bot
+
+    assert isinstance(bot, Bot)
+    for message in messages:
+        markup = _keyboard(message)
+        if message.updates_prompt and edit_on is not None:
+            try:
+                await edit_on.edit_text(message.text, reply_markup=markup)
+                continue
+            except BadRequest as error:
+                if "not modified" in str(error).lower():
+                    continue
+                log.info("could not edit a prompt, sending it anew: %s", error)
+        try:
+            if message.attachment is not None:
+                await bot.send_document(
+                    chat_id,
+                    document=io.BytesIO(message.attachment.content),
+                    filename=message.attachment.filename,
+                    caption=message.text[:1024] if len(message.text) <= 1024 else None,
+                )
+                if len(message.text) > 1024:
+                    await bot.send_message(chat_id, message.text, reply_markup=markup)
+            else:
+                await bot.send_message(chat_id, message.text, reply_markup=markup)
+        except Forbidden:
+            log.info("a resident has blocked the bot; not delivering")
+            return
+
+
+def _keyboard(message: Message) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in message.buttons
+        ]
+    )

@@ -1,0 +1,134 @@
+"""Database tables. Schema changes go through Alembic (conversations/migrations).
+
+Residents are known everywhere by a pseudonym; the only table that holds a
+channel's own user id (a Telegram id, a web cookie's hash) is ChannelIdentity.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Consultation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, unique=True, index=True)
+    title: str = Field(max_length=500)
+    script_toml: str = Field(sa_column=Column(Text, nullable=False))
+    script_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Round(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("consultation_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    number: int
+    kind: str = Field(default="needs", max_length=20)
+    status: str = Field(default="draft", max_length=10)  # draft | open | closed
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class Resident(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    pseudonym: str = Field(max_length=32, unique=True, index=True)
+    language: str = Field(default="en", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+    # The conversation that free text and button presses go to.
+    current_conversation_id: int | None = None
+    invitations: bool = True  # False after /stop
+    unreachable: bool = False  # the channel told us the resident blocked the bot
+
+
+class ChannelIdentity(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    channel: str = Field(max_length=20)
+    external_id: str = Field(max_length=128)
+    chat_id: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """One resident's conversation in one round, with the engine's state."""
+
+    __table_args__ = (UniqueConstraint("resident_id", "round_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    state_json: str = Field(sa_column=Column(Text, nullable=False))
+    source: str | None = Field(default=None, max_length=40)
+    started_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+
+
+class Answer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("conversation_id", "step_id", "iteration"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    step_id: str = Field(max_length=24)
+    iteration: int = 1
+    kind: str = Field(max_length=10)  # text | choice
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    display: str = Field(sa_column=Column(Text, nullable=False))
+    profile: str | None = Field(default=None, max_length=24)
+    skipped: bool = False
+    confirmed: bool = True
+    message_ref: str | None = Field(default=None, max_length=64)
+    answered_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsentRecord(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    version: str = Field(max_length=40)
+    given: bool
+    channel: str = Field(max_length=20)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class InboxEntry(SQLModel, table=True):
+    """An update already handled, with the replies it produced.
+
+    Keyed by the channel's update id so that a redelivered update is handled once;
+    replies are kept until delivered, so a crash between storing and sending
+    loses nothing.
+    """
+
+    channel: str = Field(primary_key=True, max_length=20)
+    update_key: str = Field(primary_key=True, max_length=64)
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    replies_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    handled_at: datetime = Field(default_factory=utcnow, index=True)
+    delivered_at: datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when, on what: every staff action."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=60)
+    target: str = Field(max_length=200)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -1,0 +1,464 @@
+"""Conversation scripts: the TOML format, its data model and its validation.
+
+A script is data (as in RapidPro's flows): a consultation's consent text and an
+ordered list of steps. It is validated once, when it is loaded, so that the
+engine can trust it; every error names the file, the step and the problem.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+StepKind = Literal["message", "choice", "text", "reflect", "loop", "end"]
+STEP_KINDS: tuple[str, ...] = ("message", "choice", "text", "reflect", "loop", "end")
+
+# Ids travel inside Telegram callback data (64 bytes at most), so keep them short
+# and plain; the engine reserves ids starting with "_" for its own buttons.
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}$")
+MAX_TEXT = 3500  # leaves room under Telegram's 4,096 characters for lists and buttons
+MAX_OPTIONS = 20
+MAX_LOOP = 10
+
+
+class ScriptError(ValueError):
+    """A conversation script is invalid; the message names file, step and problem."""
+
+    def __init__(self, path: str, where: str, problem: str) -> None:
+        self.path = path
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{path}: {where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in one or more languages."""
+
+    by_language: Mapping[str, str]
+
+    def get(self, language: str, fallback: str) -> str:
+        return self.by_language.get(language) or self.by_language[fallback]
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: Text
+    next: str | None = None
+    # Picking an exclusive option ("prefer not to say") clears the others.
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class ReflectItem:
+    step: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    kind: StepKind
+    text: Text
+    next: str | None = None
+    options: tuple[Option, ...] = ()
+    multi: bool = False
+    optional: bool = False
+    profile: str | None = None
+    items: tuple[ReflectItem, ...] = ()
+    back_to: str | None = None
+    max: int = 1
+    limit_text: Text | None = None
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Consent:
+    version: str
+    text: Text
+    agree: Text
+    decline: Text
+    declined: Text
+
+
+@dataclass(frozen=True)
+class Script:
+    slug: str
+    title: Text
+    area: str
+    languages: tuple[str, ...]
+    consent: Consent
+    steps: tuple[Step, ...]
+    # dimension (a profile step's `profile`) -> option id -> population share
+    population: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    description: Text | None = None
+    source_path: str = "<script>"
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def step(self, step_id: str) -> Step:
+        return self._index()[step_id][1]
+
+    def has_step(self, step_id: str) -> bool:
+        return step_id in self._index()
+
+    def following(self, step_id: str) -> str | None:
+        """The step after `step_id` in document order, ignoring `next`."""
+        position = self._index()[step_id][0]
+        return self.steps[position + 1].id if position + 1 < len(self.steps) else None
+
+    def loop_enclosing(self, step_id: str) -> Step | None:
+        """The loop step whose body (from its `back_to` up to itself) holds `step_id`."""
+        position = self._index()[step_id][0]
+        for loop in self.steps:
+            if loop.kind == "loop" and loop.back_to is not None:
+                start, end = self._index()[loop.back_to][0], self._index()[loop.id][0]
+                if start <= position < end:
+                    return loop
+        return None
+
+    def profile_dimensions(self) -> dict[str, Step]:
+        return {s.profile: s for s in self.steps if s.profile}
+
+    def _index(self) -> dict[str, tuple[int, Step]]:
+        cached: dict[str, tuple[int, Step]] | None = self.__dict__.get("_cached_index")
+        if cached is None:
+            cached = {s.id: (i, s) for i, s in enumerate(self.steps)}
+            object.__setattr__(self, "_cached_index", cached)
+        return cached
+
+
+def load_script(path: str | Path) -> Script:
+    """Read and validate a script file; raise ScriptError naming what is wrong."""
+    path_str = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise ScriptError(path_str, "file", f"cannot be read ({error.strerror})") from error
+    return parse_script(raw, path_str)
+
+
+def parse_script(raw: bytes | str, path: str = "<script>") -> Script:
+    """Parse and validate a script's TOML text."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as error:
+        raise ScriptError(path, "file", f"is not UTF-8 (byte {error.start})") from error
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScriptError(path, "file", f"is not valid TOML: {error}") from error
+    return _Validator(path, document).script()
+
+
+class _Validator:
+    """Builds a Script from a TOML document, failing at the first problem."""
+
+    def __init__(self, path: str, document: dict[str, Any]) -> None:
+        self.path = path
+        self.document = document
+        self.languages: tuple[str, ...] = ()
+
+    def fail(self, where: str, problem: str) -> ScriptError:
+        return ScriptError(self.path, where, problem)
+
+    def script(self) -> Script:
+        doc = self.document
+        known = {"slug", "title", "area", "languages", "description", "consent", "steps"}
+        known |= {"population"}
+        for key in doc:
+            if key not in known:
+                raise self.fail(key, f"unknown key (expected one of {', '.join(sorted(known))})")
+        slug = self.string(doc, "slug", "top level")
+        if not SLUG_PATTERN.match(slug):
+            raise self.fail("slug", "must be 2-40 lower-case letters, digits or hyphens")
+        languages = doc.get("languages", ["en"])
+        if (
+            not isinstance(languages, list)
+            or not languages
+            or not all(isinstance(x, str) and LANGUAGE_PATTERN.match(x) for x in languages)
+        ):
+            raise self.fail("languages", 'must be a list of language codes such as ["en", "cy"]')
+        if len(set(languages)) != len(languages):
+            raise self.fail("languages", "lists a language twice")
+        self.languages = tuple(languages)
+        title = self.text(doc, "title", "title")
+        area = self.string(doc, "area", "top level")
+        description = self.text(doc, "description", "description") if "description" in doc else None
+        consent = self.consent(doc.get("consent"))
+        steps = self.steps(doc.get("steps"))
+        script = Script(
+            slug=slug,
+            title=title,
+            area=area,
+            languages=self.languages,
+            consent=consent,
+            steps=steps,
+            description=description,
+            source_path=self.path,
+        )
+        self.check_links(script)
+        population = self.population(doc.get("population", {}), script)
+        return replace(script, population=population)
+
+    # --- pieces -------------------------------------------------------------
+
+    def string(self, table: Mapping[str, Any], key: str, where: str) -> str:
+        value = table.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(
+                where if where != "top level" else key, f"'{key}' must be a non-empty string"
+            )
+        return value
+
+    def text(self, table: Mapping[str, Any], key: str, where: str) -> Text:
+        value = table.get(key)
+        if value is None:
+            raise self.fail(where, f"'{key}' is missing")
+        if isinstance(value, str):
+            value = {self.languages[0]: value}
+        if not isinstance(value, dict):
+            raise self.fail(where, f"'{key}' must be a string or a table of languages")
+        for language, words in value.items():
+            if language not in self.languages:
+                raise self.fail(where, f"'{key}' has language '{language}' not in languages")
+            if not isinstance(words, str) or not words.strip():
+                raise self.fail(where, f"'{key}.{language}' must be a non-empty string")
+            if len(words) > MAX_TEXT:
+                raise self.fail(where, f"'{key}.{language}' is longer than {MAX_TEXT} characters")
+        missing = [lang for lang in self.languages if lang not in value]
+        if missing:
+            raise self.fail(where, f"'{key}' has no text in {', '.join(missing)}")
+        return Text(dict(value))
+
+    def consent(self, table: Any) -> Consent:
+        if not isinstance(table, dict):
+            raise self.fail("consent", "a [consent] table is required")
+        version = table.get("version")
+        if not isinstance(version, str | int) or not str(version).strip():
+            raise self.fail("consent", "'version' is required (for example \"2026-11-01\")")
+        return Consent(
+            version=str(version),
+            text=self.text(table, "text", "consent"),
+            agree=self.text(table, "agree", "consent"),
+            decline=self.text(table, "decline", "consent"),
+            declined=self.text(table, "declined", "consent"),
+        )
+
+    def steps(self, raw: Any) -> tuple[Step, ...]:
+        if not isinstance(raw, list) or not raw:
+            raise self.fail("steps", "at least one [[steps]] entry is required")
+        seen: set[str] = set()
+        steps = []
+        for position, table in enumerate(raw, start=1):
+            if not isinstance(table, dict):
+                raise self.fail(f"step #{position}", "must be a table")
+            step_id = table.get("id")
+            if not isinstance(step_id, str) or not ID_PATTERN.match(step_id):
+                raise self.fail(
+                    f"step #{position}",
+                    "'id' must be 1-24 lower-case letters, digits, '_' or '-'",
+                )
+            if step_id in seen:
+                raise self.fail(f"step '{step_id}'", "id is used by an earlier step")
+            seen.add(step_id)
+            steps.append(self.step(step_id, table))
+        return tuple(steps)
+
+    def step(self, step_id: str, table: dict[str, Any]) -> Step:
+        where = f"step '{step_id}'"
+        allowed = {
+            "id", "kind", "text", "next", "options", "multi", "optional", "profile",
+            "items", "back_to", "max", "limit_text",
+        }  # fmt: skip
+        for key in table:
+            if key not in allowed:
+                raise self.fail(where, f"unknown key '{key}'")
+        kind = table.get("kind")
+        if kind not in STEP_KINDS:
+            raise self.fail(where, f"'kind' must be one of {', '.join(STEP_KINDS)}")
+        next_id = table.get("next")
+        if next_id is not None and not isinstance(next_id, str):
+            raise self.fail(where, "'next' must be a step id")
+        step = Step(id=step_id, kind=kind, text=self.text(table, "text", where), next=next_id)
+        if kind == "choice":
+            return self.choice(step, table, where)
+        if kind == "text":
+            optional = self.flag(table, "optional", where)
+            return replace(step, optional=optional)
+        if kind == "reflect":
+            return self.reflect(step, table, where)
+        if kind == "loop":
+            return self.loop(step, table, where)
+        for key in ("options", "multi", "optional", "profile", "items", "back_to", "max"):
+            if key in table:
+                raise self.fail(where, f"'{key}' does not apply to a {kind} step")
+        return step
+
+    def flag(self, table: dict[str, Any], key: str, where: str) -> bool:
+        value = table.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(where, f"'{key}' must be true or false")
+        return value
+
+    def choice(self, step: Step, table: dict[str, Any], where: str) -> Step:
+        raw = table.get("options")
+        if not isinstance(raw, list) or len(raw) < 2:
+            raise self.fail(where, "a choice step needs 'options' with at least two entries")
+        if len(raw) > MAX_OPTIONS:
+            raise self.fail(where, f"has more than {MAX_OPTIONS} options")
+        options: list[Option] = []
+        for number, entry in enumerate(raw, start=1):
+            if not isinstance(entry, dict):
+                raise self.fail(where, f"option #{number} must be a table")
+            option_id = entry.get("id")
+            if not isinstance(option_id, str) or not ID_PATTERN.match(option_id):
+                raise self.fail(where, f"option #{number}: 'id' must be a short lower-case id")
+            if any(o.id == option_id for o in options):
+                raise self.fail(where, f"option '{option_id}' appears twice")
+            for key in entry:
+                if key not in {"id", "label", "next", "exclusive"}:
+                    raise self.fail(where, f"option '{option_id}': unknown key '{key}'")
+            next_id = entry.get("next")
+            if next_id is not None and not isinstance(next_id, str):
+                raise self.fail(where, f"option '{option_id}': 'next' must be a step id")
+            options.append(
+                Option(
+                    id=option_id,
+                    label=self.text(entry, "label", f"{where} option '{option_id}'"),
+                    next=next_id,
+                    exclusive=self.flag(entry, "exclusive", f"{where} option '{option_id}'"),
+                )
+            )
+        multi = self.flag(table, "multi", where)
+        if multi and any(o.next for o in options):
+            raise self.fail(where, "a multi-select step cannot branch per option; use 'next'")
+        profile = table.get("profile")
+        if profile is not None and (not isinstance(profile, str) or not ID_PATTERN.match(profile)):
+            raise self.fail(where, "'profile' must be a short dimension name such as 'area'")
+        optional = self.flag(table, "optional", where)
+        return replace(
+            step, options=tuple(options), multi=multi, profile=profile, optional=optional
+        )
+
+    def reflect(self, step: Step, table: dict[str, Any], where: str) -> Step:
+        raw = table.get("items")
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(where, "a reflect step needs 'items': the steps it reads back")
+        items = []
+        for number, entry in enumerate(raw, start=1):
+            if not isinstance(entry, dict) or not isinstance(entry.get("step"), str):
+                raise self.fail(where, f"item #{number} needs 'step' and 'label'")
+            items.append(
+                ReflectItem(
+                    step=entry["step"], label=self.text(entry, "label", f"{where} item #{number}")
+                )
+            )
+        return replace(step, items=tuple(items))
+
+    def loop(self, step: Step, table: dict[str, Any], where: str) -> Step:
+        back_to = table.get("back_to")
+        if not isinstance(back_to, str):
+            raise self.fail(where, "a loop step needs 'back_to': the step where the loop starts")
+        maximum = table.get("max", 3)
+        if (
+            not isinstance(maximum, int)
+            or isinstance(maximum, bool)
+            or not 1 <= maximum <= MAX_LOOP
+        ):
+            raise self.fail(where, f"'max' must be a whole number from 1 to {MAX_LOOP}")
+        limit_text = self.text(table, "limit_text", where) if "limit_text" in table else None
+        return replace(step, back_to=back_to, max=maximum, limit_text=limit_text)
+
+    def check_links(self, script: Script) -> None:
+        positions = {s.id: i for i, s in enumerate(script.steps)}
+        for step in script.steps:
+            where = f"step '{step.id}'"
+            targets = [("next", step.next)] + [
+                (f"option '{o.id}' next", o.next) for o in step.options
+            ]
+            for label, target in targets:
+                if target is not None and target not in positions:
+                    raise self.fail(where, f"{label} '{target}' is not a step id")
+            if step.kind == "end" and (step.next or step.options):
+                raise self.fail(where, "an end step cannot lead anywhere")
+            if step.kind == "reflect":
+                for item in step.items:
+                    if item.step not in positions:
+                        raise self.fail(where, f"item step '{item.step}' is not a step id")
+                    if script.step(item.step).kind not in ("text", "choice"):
+                        raise self.fail(where, f"item step '{item.step}' asks nothing to reflect")
+                    if positions[item.step] >= positions[step.id]:
+                        raise self.fail(
+                            where, f"item step '{item.step}' comes after the reflect step"
+                        )
+            if step.kind == "loop":
+                assert step.back_to is not None
+                if step.back_to not in positions:
+                    raise self.fail(where, f"back_to '{step.back_to}' is not a step id")
+                if positions[step.back_to] >= positions[step.id]:
+                    raise self.fail(where, f"back_to '{step.back_to}' must come before the loop")
+        loops = [s for s in script.steps if s.kind == "loop"]
+        for first in loops:
+            for second in loops:
+                if first is second:
+                    continue
+                a = (positions[first.back_to or ""], positions[first.id])
+                b = (positions[second.back_to or ""], positions[second.id])
+                if a[0] <= b[0] <= a[1]:
+                    raise self.fail(
+                        f"step '{second.id}'", f"loops cannot overlap loop '{first.id}'"
+                    )
+        dimensions: dict[str, str] = {}
+        for step in script.steps:
+            if step.profile:
+                if step.profile in dimensions:
+                    raise self.fail(
+                        f"step '{step.id}'",
+                        f"profile '{step.profile}' is already asked by step '{dimensions[step.profile]}'",
+                    )
+                if script.loop_enclosing(step.id):
+                    raise self.fail(
+                        f"step '{step.id}'", "a profile question cannot be inside a loop"
+                    )
+                dimensions[step.profile] = step.id
+
+    def population(self, raw: Any, script: Script) -> dict[str, dict[str, float]]:
+        if not isinstance(raw, dict):
+            raise self.fail("population", "must be a table of dimensions")
+        dimensions = script.profile_dimensions()
+        result: dict[str, dict[str, float]] = {}
+        for dimension, shares in raw.items():
+            where = f"population.{dimension}"
+            if dimension not in dimensions:
+                raise self.fail(where, "no step asks this profile dimension")
+            if not isinstance(shares, dict) or not shares:
+                raise self.fail(where, "must map option ids to population shares")
+            step = dimensions[dimension]
+            clean: dict[str, float] = {}
+            for option_id, share in shares.items():
+                if step.option(option_id) is None:
+                    raise self.fail(where, f"'{option_id}' is not an option of step '{step.id}'")
+                if (
+                    not isinstance(share, int | float)
+                    or isinstance(share, bool)
+                    or not 0 <= share <= 1
+                ):
+                    raise self.fail(where, f"'{option_id}' must be a share between 0 and 1")
+                clean[option_id] = float(share)
+            total = sum(clean.values())
+            if abs(total - 1.0) > 0.02:
+                raise self.fail(where, f"shares add up to {total:.3f}, not 1")
+            result[dimension] = clean
+        return result

@@ -1,0 +1,502 @@
+"""What residents can do, for any channel: join, answer, see and erase their data.
+
+Each call is one database transaction: the update is recorded in the inbox (so a
+redelivered update is handled once), the engine runs on the stored state, and
+the answers, the new state and the replies are written together. Channels call
+these synchronous methods from a worker thread and deliver the returned messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from conversations import callbacks, engine, store
+from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
+from conversations.models import (
+    ChannelIdentity,
+    ConsentRecord,
+    Consultation,
+    Conversation,
+    InboxEntry,
+    Resident,
+    Round,
+    utcnow,
+)
+from conversations.script import Script, parse_script
+from conversations.texts import service_text
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_MESSAGE = 4096
+
+
+@dataclass(frozen=True)
+class Who:
+    """A person as a channel knows them. Never leaves this module and the channel."""
+
+    channel: str
+    external_id: str
+    chat_id: str
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ButtonSpec:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    buttons: tuple[tuple[ButtonSpec, ...], ...] = ()
+    updates_prompt: bool = False
+    attachment: Attachment | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.attachment is not None:
+            data["attachment"]["content"] = self.attachment.content.decode("utf-8")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        attachment = data.get("attachment")
+        return cls(
+            text=data["text"],
+            buttons=tuple(tuple(ButtonSpec(**b) for b in row) for row in data["buttons"]),
+            updates_prompt=data["updates_prompt"],
+            attachment=Attachment(
+                attachment["filename"],
+                attachment["content"].encode("utf-8"),
+                attachment["mime_type"],
+            )
+            if attachment
+            else None,
+        )
+
+
+@dataclass
+class _Context:
+    session: Session
+    who: Who
+    resident: Resident | None
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        if self.resident is not None:
+            return self.resident.language
+        return self.who.language or "en"
+
+    def say(self, key: str, **values: str) -> None:
+        self.messages.append(Message(service_text(key, self.language, **values)))
+
+
+class ScriptCache:
+    """Parsed scripts by content hash: immutable, so safe to share between workers."""
+
+    def __init__(self) -> None:
+        self._scripts: dict[str, Script] = {}
+
+    def get(self, consultation: Consultation) -> Script:
+        script = self._scripts.get(consultation.script_hash)
+        if script is None:
+            script = parse_script(consultation.script_toml, f"consultation '{consultation.slug}'")
+            self._scripts[consultation.script_hash] = script
+        return script
+
+
+class ConversationService:
+    """Residents' side of Needs First, independent of any channel."""
+
+    def __init__(self, db: Engine, scripts: ScriptCache | None = None) -> None:
+        self.db = db
+        self.scripts = scripts or ScriptCache()
+
+    # --- entry points -------------------------------------------------------------
+
+    def start(
+        self, who: Who, argument: str | None, *, update_key: str | None = None
+    ) -> list[Message]:
+        """/start, with an optional `slug` or `slug--source` from a deep link."""
+        return self._run(who, update_key, lambda ctx: self._start(ctx, argument))
+
+    def receive(
+        self, who: Who, given: engine.Input, *, update_key: str | None = None
+    ) -> list[Message]:
+        """Text, an edit, or something we cannot read, sent by the resident."""
+        return self._run(who, update_key, lambda ctx: self._receive(ctx, given))
+
+    def press(self, who: Who, data: str, *, update_key: str | None = None) -> list[Message]:
+        """A button press, with the button's (untrusted) data."""
+        return self._run(who, update_key, lambda ctx: self._press(ctx, data))
+
+    def language_menu(self, who: Who, *, update_key: str | None = None) -> list[Message]:
+        return self._run(who, update_key, self._language_menu)
+
+    def help(self, who: Who) -> list[Message]:
+        return [Message(service_text("help", who.language or "en"))]
+
+    def stop(self, who: Who, *, update_key: str | None = None) -> list[Message]:
+        def stop(ctx: _Context) -> None:
+            if ctx.resident is not None:
+                ctx.resident.invitations = False
+                ctx.session.add(ctx.resident)
+            ctx.say("stopped")
+
+        return self._run(who, update_key, stop, create=False)
+
+    def forget_request(self, who: Who, *, update_key: str | None = None) -> list[Message]:
+        def ask(ctx: _Context) -> None:
+            if ctx.resident is None:
+                ctx.say("nothing_held")
+                return
+            yes = ButtonSpec(service_text("forget_yes", ctx.language), callbacks.forget_data(True))
+            no = ButtonSpec(service_text("forget_no", ctx.language), callbacks.forget_data(False))
+            ctx.messages.append(Message(service_text("forget_ask", ctx.language), ((yes, no),)))
+
+        return self._run(who, update_key, ask, create=False)
+
+    def my_data(self, who: Who, *, update_key: str | None = None) -> list[Message]:
+        return self._run(who, update_key, self._my_data, create=False)
+
+    def mark_delivered(self, channel: str, update_key: str) -> None:
+        with Session(self.db) as session, session.begin():
+            store.mark_delivered(session=session, channel=channel, update_key=update_key)
+
+    # --- the transaction ----------------------------------------------------------
+
+    def _run(self, who: Who, update_key: str | None, action: Callable[[_Context], None],
+             *, create: bool = True) -> list[Message]:  # fmt: skip
+        with Session(self.db, expire_on_commit=False) as session, session.begin():
+            if update_key is not None:
+                seen = store.inbox_entry(
+                    session=session, channel=who.channel, update_key=update_key
+                )
+                if seen is not None:
+                    # Handled before: send again only what was never delivered.
+                    if seen.delivered_at is not None:
+                        return []
+                    return [Message.from_dict(m) for m in json.loads(seen.replies_json)]
+            resident = store.resident_for(
+                session=session, channel=who.channel, external_id=who.external_id, lock=True
+            )
+            ctx = _Context(session, who, resident)
+            action(ctx)
+            if update_key is not None:
+                entry = InboxEntry(
+                    channel=who.channel,
+                    update_key=update_key,
+                    resident_id=ctx.resident.id if ctx.resident is not None else None,
+                    replies_json=json.dumps([m.to_dict() for m in ctx.messages]),
+                )
+                session.add(entry)
+            return ctx.messages
+
+    def _resident(self, ctx: _Context) -> Resident:
+        if ctx.resident is None:
+            ctx.resident = store.create_resident(
+                session=ctx.session,
+                channel=ctx.who.channel,
+                external_id=ctx.who.external_id,
+                chat_id=ctx.who.chat_id,
+                language=ctx.who.language or "en",
+            )
+        return ctx.resident
+
+    # --- joining ------------------------------------------------------------------
+
+    def _start(self, ctx: _Context, argument: str | None) -> None:
+        slug, source = _parse_start(argument)
+        resident = self._resident(ctx)
+        resident.invitations = True
+        if slug is None:
+            current = self._current(ctx)
+            if current is not None and current[1].status == "open":
+                self._step(ctx, *current, engine.Begin())
+                return
+            choices = store.open_consultations(session=ctx.session)
+            if len(choices) == 1:
+                self._join(ctx, choices[0][0], choices[0][1], source)
+            else:
+                self._offer(ctx, choices, intro="choose" if choices else "none_open")
+            return
+        consultation = store.consultation_by_slug(session=ctx.session, slug=slug)
+        open_round = (
+            store.open_round_of(session=ctx.session, consultation_id=consultation.id)
+            if consultation is not None and consultation.id is not None
+            else None
+        )
+        if consultation is None or open_round is None:
+            choices = store.open_consultations(session=ctx.session)
+            key = "unknown_consultation" if consultation is None else "closed_consultation"
+            ctx.say(key, slug=slug)
+            self._offer(ctx, choices, intro="choose" if choices else "none_open")
+            return
+        self._join(ctx, consultation, open_round, source)
+
+    def _offer(self, ctx: _Context, choices: list[tuple[Consultation, Round]], intro: str) -> None:
+        rows = []
+        for consultation, _ in choices:
+            script = self.scripts.get(consultation)
+            title = script.title.get(ctx.language, script.default_language)
+            rows.append((ButtonSpec(title[:60], callbacks.join_data(consultation.slug)),))
+        ctx.messages.append(Message(service_text(intro, ctx.language), tuple(rows)))
+
+    def _join(
+        self, ctx: _Context, consultation: Consultation, round_: Round, source: str | None
+    ) -> None:
+        resident = self._resident(ctx)
+        assert resident.id is not None and round_.id is not None
+        conversation = store.conversation_for(
+            session=ctx.session, resident_id=resident.id, round_id=round_.id
+        )
+        script = self.scripts.get(consultation)
+        if conversation is None:
+            state = engine.new_state(script, resident.language)
+            conversation = Conversation(
+                resident_id=resident.id,
+                round_id=round_.id,
+                state_json=json.dumps(state.to_dict()),
+                source=source,
+            )
+            ctx.session.add(conversation)
+            ctx.session.flush()
+        resident.current_conversation_id = conversation.id
+        ctx.session.add(resident)
+        self._step(ctx, conversation, round_, consultation, engine.Begin())
+
+    def _current(self, ctx: _Context) -> tuple[Conversation, Round, Consultation] | None:
+        resident = ctx.resident
+        if resident is None or resident.current_conversation_id is None:
+            return None
+        conversation = ctx.session.get(Conversation, resident.current_conversation_id)
+        if conversation is None:
+            return None
+        round_ = ctx.session.get(Round, conversation.round_id)
+        assert round_ is not None
+        consultation = ctx.session.get(Consultation, round_.consultation_id)
+        assert consultation is not None
+        return conversation, round_, consultation
+
+    # --- conversation -------------------------------------------------------------
+
+    def _receive(self, ctx: _Context, given: engine.Input) -> None:
+        current = self._current(ctx)
+        if current is None:
+            if isinstance(given, engine.EditedText):
+                return  # an edit of a message from before they joined: nothing to change
+            self._start(ctx, None)
+            return
+        if current[1].status != "open":
+            ctx.say("round_closed")
+            choices = store.open_consultations(session=ctx.session)
+            if choices:
+                self._offer(ctx, choices, intro="choose")
+            return
+        self._step(ctx, *current, given)
+
+    def _press(self, ctx: _Context, data: str) -> None:
+        press = callbacks.parse(data)
+        if press is None:
+            log.info("ignored unrecognised button data from channel %s", ctx.who.channel)
+            ctx.say("unknown_button")
+            return
+        if isinstance(press, JoinPress):
+            self._start(ctx, press.slug)
+        elif isinstance(press, ForgetPress):
+            self._forget(ctx, press.confirmed)
+        elif isinstance(press, LanguagePress):
+            self._set_language(ctx, press.language)
+        elif isinstance(press, AnswerPress):
+            self._receive(ctx, engine.ChoiceInput(press.step_id, press.iteration, press.option_id))
+
+    def _step(self, ctx: _Context, conversation: Conversation, round_: Round,
+              consultation: Consultation, given: engine.Input) -> None:  # fmt: skip
+        script = self.scripts.get(consultation)
+        state = engine.ConversationState.from_dict(json.loads(conversation.state_json))
+        if state.step is not None and not script.has_step(state.step):
+            # The script changed under a resident: pick up at its first question.
+            state.step = script.steps[0].id
+        outcome = engine.step(script, state, given)
+        resident = self._resident(ctx)
+        assert resident.id is not None and consultation.id is not None
+        for answer in outcome.answers:
+            store.save_answer(
+                session=ctx.session,
+                conversation=conversation,
+                step_id=answer.step_id,
+                iteration=answer.iteration,
+                kind=answer.kind,
+                value=answer.value,
+                display=answer.display,
+                profile=answer.profile,
+                skipped=answer.skipped,
+                confirmed=answer.confirmed,
+                message_ref=answer.ref,
+            )
+        for event in outcome.events:
+            if isinstance(event, engine.ConsentGiven | engine.ConsentDeclined):
+                ctx.session.add(
+                    ConsentRecord(
+                        resident_id=resident.id,
+                        consultation_id=consultation.id,
+                        version=event.version,
+                        given=isinstance(event, engine.ConsentGiven),
+                        channel=ctx.who.channel,
+                    )
+                )
+            elif isinstance(event, engine.Completed):
+                conversation.completed_at = utcnow()
+        conversation.state_json = json.dumps(outcome.state.to_dict())
+        conversation.updated_at = utcnow()
+        ctx.session.add(conversation)
+        if outcome.state.language != resident.language:
+            resident.language = outcome.state.language
+            ctx.session.add(resident)
+        ctx.messages.extend(_to_message(reply) for reply in outcome.replies)
+
+    # --- the resident's rights ---------------------------------------------------
+
+    def _language_menu(self, ctx: _Context) -> None:
+        current = self._current(ctx)
+        languages = self.scripts.get(current[2]).languages if current else ("en", "cy")
+        rows = tuple(
+            (ButtonSpec(service_text("language_name", code), callbacks.language_data(code)),)
+            for code in languages
+        )
+        ctx.messages.append(Message(service_text("language_ask", ctx.language), rows))
+
+    def _set_language(self, ctx: _Context, language: str) -> None:
+        resident = self._resident(ctx)
+        current = self._current(ctx)
+        if current is not None:
+            self._step(ctx, *current, engine.SetLanguage(language))
+            return
+        if language in ("en", "cy"):
+            resident.language = language
+            ctx.session.add(resident)
+        ctx.say("language_saved")
+
+    def _my_data(self, ctx: _Context) -> None:
+        resident = ctx.resident
+        if resident is None or resident.id is None:
+            ctx.say("nothing_held")
+            return
+        record = self._record_of(ctx.session, resident)
+        document = json.dumps(record, indent=2, ensure_ascii=False, default=str).encode("utf-8")
+        lines = [service_text("mydata_intro", ctx.language, count=str(len(record["answers"])))]
+        for answer in record["answers"]:
+            lines.append(f"• {answer['consultation']} / {answer['question']}: {answer['answer']}")
+        text = _fit("\n".join(lines) + "\n\n" + service_text("mydata_outro", ctx.language))
+        ctx.messages.append(
+            Message(text, attachment=Attachment(f"needsfirst-{resident.pseudonym}.json", document))
+        )
+
+    def _record_of(self, session: Session, resident: Resident) -> dict[str, Any]:
+        assert resident.id is not None
+        consultations: dict[int, str] = {}
+        rounds: dict[int, Round] = {}
+
+        def round_of(round_id: int) -> Round:
+            if round_id not in rounds:
+                found = session.get(Round, round_id)
+                assert found is not None
+                rounds[round_id] = found
+            return rounds[round_id]
+
+        def slug_of(consultation_id: int) -> str:
+            if consultation_id not in consultations:
+                found = session.get(Consultation, consultation_id)
+                consultations[consultation_id] = found.slug if found else "?"
+            return consultations[consultation_id]
+
+        answers = [
+            {
+                "consultation": slug_of(round_of(a.round_id).consultation_id),
+                "round": round_of(a.round_id).number,
+                "question": a.step_id,
+                "iteration": a.iteration,
+                "answer": a.display if not a.skipped else "(skipped)",
+                "answered_at": a.answered_at.isoformat(),
+            }
+            for a in store.answers_for_resident(session=session, resident_id=resident.id)
+        ]
+        consents = session.exec(
+            select(ConsentRecord).where(ConsentRecord.resident_id == resident.id)
+        ).all()
+        return {
+            "pseudonymous_id": resident.pseudonym,
+            "language": resident.language,
+            "invitations": resident.invitations,
+            "joined": resident.created_at.isoformat(),
+            "channels": _channels(session, resident.id),
+            "consents": [
+                {
+                    "consultation": slug_of(c.consultation_id),
+                    "version": c.version,
+                    "given": c.given,
+                    "at": c.recorded_at.isoformat(),
+                }
+                for c in consents
+            ],
+            "answers": answers,
+        }
+
+    def _forget(self, ctx: _Context, confirmed: bool) -> None:
+        if not confirmed:
+            ctx.say("forget_cancelled")
+            return
+        if ctx.resident is None or ctx.resident.id is None:
+            ctx.say("nothing_held")
+            return
+        store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
+        ctx.resident = None
+        ctx.say("forgotten")
+
+
+def _channels(session: Session, resident_id: int) -> list[str]:
+    rows = session.exec(
+        select(ChannelIdentity.channel).where(ChannelIdentity.resident_id == resident_id)
+    ).all()
+    return sorted(set(rows))
+
+
+def _parse_start(argument: str | None) -> tuple[str | None, str | None]:
+    """`slug` or `slug--source` (Telegram deep links allow [A-Za-z0-9_-], 64 chars)."""
+    if not argument:
+        return None, None
+    text = argument.strip().lower()[:64]
+    slug, _, raw_source = text.partition("--")
+    source = "".join(ch for ch in raw_source if ch.isalnum() or ch in "-_")[:40] or None
+    return (slug or None), source
+
+
+def _to_message(reply: engine.Reply) -> Message:
+    rows = tuple(
+        tuple(
+            ButtonSpec(b.label, callbacks.answer_data(b.step_id, b.iteration, b.option_id))
+            for b in row
+        )
+        for row in reply.buttons
+    )
+    return Message(_fit(reply.text), rows, reply.updates_prompt)
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"

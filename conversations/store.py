@@ -1,0 +1,319 @@
+"""Queries: small keyword-only functions that take the session first."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from conversations.models import (
+    Answer,
+    AuditEntry,
+    ChannelIdentity,
+    ConsentRecord,
+    Consultation,
+    Conversation,
+    InboxEntry,
+    Resident,
+    Round,
+    utcnow,
+)
+from conversations.script import Script
+
+
+class StoreError(ValueError):
+    """A request that the stored data does not allow (shown to the user as is)."""
+
+
+# --- consultations and rounds -------------------------------------------------------
+
+
+def script_hash(script_toml: str) -> str:
+    return hashlib.sha256(script_toml.encode("utf-8")).hexdigest()
+
+
+def save_consultation(*, session: Session, script: Script, script_toml: str) -> Consultation:
+    """Create the consultation a script describes, or update its script."""
+    consultation = consultation_by_slug(session=session, slug=script.slug)
+    title = script.title.get(script.default_language, script.default_language)
+    if consultation is None:
+        consultation = Consultation(
+            slug=script.slug,
+            title=title,
+            script_toml=script_toml,
+            script_hash=script_hash(script_toml),
+        )
+    else:
+        consultation.title = title
+        consultation.script_toml = script_toml
+        consultation.script_hash = script_hash(script_toml)
+        consultation.updated_at = utcnow()
+    session.add(consultation)
+    session.flush()
+    return consultation
+
+
+def consultation_by_slug(*, session: Session, slug: str) -> Consultation | None:
+    return session.exec(select(Consultation).where(Consultation.slug == slug)).first()
+
+
+def require_consultation(*, session: Session, slug: str) -> Consultation:
+    consultation = consultation_by_slug(session=session, slug=slug)
+    if consultation is None:
+        raise StoreError(f"no consultation with slug '{slug}' (load its script first)")
+    return consultation
+
+
+def all_consultations(*, session: Session) -> Sequence[Consultation]:
+    return session.exec(select(Consultation).order_by(col(Consultation.slug))).all()
+
+
+def current_round(*, session: Session, consultation_id: int) -> Round | None:
+    """The consultation's latest round, whatever its status."""
+    return session.exec(
+        select(Round)
+        .where(Round.consultation_id == consultation_id)
+        .order_by(col(Round.number).desc())
+    ).first()
+
+
+def open_round_of(*, session: Session, consultation_id: int) -> Round | None:
+    return session.exec(
+        select(Round).where(Round.consultation_id == consultation_id, Round.status == "open")
+    ).first()
+
+
+def open_consultations(*, session: Session) -> list[tuple[Consultation, Round]]:
+    rows = session.exec(
+        select(Consultation, Round)
+        .join(Round, col(Round.consultation_id) == col(Consultation.id))
+        .where(Round.status == "open")
+        .order_by(col(Consultation.slug))
+    ).all()
+    return [(c, r) for c, r in rows]
+
+
+def open_round(*, session: Session, consultation: Consultation, kind: str = "needs") -> Round:
+    """Open a new round (or the latest one if it is still a draft)."""
+    assert consultation.id is not None
+    latest = current_round(session=session, consultation_id=consultation.id)
+    if latest is not None and latest.status == "open":
+        raise StoreError(f"round {latest.number} of '{consultation.slug}' is already open")
+    if latest is None or latest.status == "closed":
+        number = 1 if latest is None else latest.number + 1
+        latest = Round(consultation_id=consultation.id, number=number, kind=kind)
+    latest.status = "open"
+    latest.opened_at = utcnow()
+    session.add(latest)
+    session.flush()
+    return latest
+
+
+def close_round(*, session: Session, consultation: Consultation) -> Round:
+    assert consultation.id is not None
+    latest = open_round_of(session=session, consultation_id=consultation.id)
+    if latest is None:
+        raise StoreError(f"'{consultation.slug}' has no open round to close")
+    latest.status = "closed"
+    latest.closed_at = utcnow()
+    session.add(latest)
+    session.flush()
+    return latest
+
+
+# --- residents --------------------------------------------------------------------
+
+
+def resident_for(*, session: Session, channel: str, external_id: str, lock: bool = False
+                 ) -> Resident | None:  # fmt: skip
+    query = (
+        select(Resident)
+        .join(ChannelIdentity, col(ChannelIdentity.resident_id) == col(Resident.id))
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+    )
+    if lock:
+        query = query.with_for_update(of=Resident)
+    return session.exec(query).first()
+
+
+def create_resident(*, session: Session, channel: str, external_id: str, chat_id: str,
+                    language: str) -> Resident:  # fmt: skip
+    resident = Resident(pseudonym=secrets.token_hex(8), language=language)
+    session.add(resident)
+    session.flush()
+    assert resident.id is not None
+    session.add(
+        ChannelIdentity(
+            resident_id=resident.id, channel=channel, external_id=external_id, chat_id=chat_id
+        )
+    )
+    session.flush()
+    return resident
+
+
+def chat_of(*, session: Session, resident_id: int, channel: str) -> str | None:
+    return session.exec(
+        select(ChannelIdentity.chat_id).where(
+            ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == channel
+        )
+    ).first()
+
+
+def erase_resident(*, session: Session, resident_id: int) -> None:
+    """Delete everything held about a resident, identity included."""
+    session.exec(delete(Answer).where(col(Answer.resident_id) == resident_id))
+    session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
+    session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
+    session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id) == resident_id))
+    session.exec(delete(Conversation).where(col(Conversation.resident_id) == resident_id))
+    session.exec(delete(Resident).where(col(Resident.id) == resident_id))
+
+
+# --- conversations and answers ----------------------------------------------------
+
+
+def conversation_for(*, session: Session, resident_id: int, round_id: int) -> Conversation | None:
+    return session.exec(
+        select(Conversation).where(
+            Conversation.resident_id == resident_id, Conversation.round_id == round_id
+        )
+    ).first()
+
+
+def save_answer(*, session: Session, conversation: Conversation, step_id: str, iteration: int,
+                kind: str, value: str, display: str, profile: str | None, skipped: bool,
+                confirmed: bool, message_ref: str | None) -> Answer:  # fmt: skip
+    """Insert an answer, or replace the one already given to that question."""
+    assert conversation.id is not None
+    answer = session.exec(
+        select(Answer).where(
+            Answer.conversation_id == conversation.id,
+            Answer.step_id == step_id,
+            Answer.iteration == iteration,
+        )
+    ).first()
+    now = utcnow()
+    if answer is None:
+        answer = Answer(
+            conversation_id=conversation.id,
+            resident_id=conversation.resident_id,
+            round_id=conversation.round_id,
+            step_id=step_id,
+            iteration=iteration,
+            kind=kind,
+            value=value,
+            display=display,
+            answered_at=now,
+        )
+    answer.value = value
+    answer.display = display
+    answer.profile = profile
+    answer.skipped = skipped
+    answer.confirmed = confirmed
+    answer.message_ref = message_ref or answer.message_ref
+    answer.updated_at = now
+    session.add(answer)
+    return answer
+
+
+def answers_for_resident(*, session: Session, resident_id: int) -> Sequence[Answer]:
+    return session.exec(
+        select(Answer)
+        .where(Answer.resident_id == resident_id)
+        .order_by(col(Answer.round_id), col(Answer.answered_at), col(Answer.id))
+    ).all()
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    resident: str
+    round: int
+    question: str
+    iteration: int
+    answer: str
+    answer_label: str
+    skipped: bool
+    confirmed: bool
+    answered_at: datetime
+    source: str | None
+
+
+def export_rows(*, session: Session, consultation_id: int, batch: int = 2000
+                ) -> Iterator[ExportRow]:  # fmt: skip
+    """Every stored answer of a consultation, in answer order, streamed in batches."""
+    query = (
+        select(Answer, Resident.pseudonym, Round.number, Conversation.source)
+        .join(Resident, col(Resident.id) == col(Answer.resident_id))
+        .join(Round, col(Round.id) == col(Answer.round_id))
+        .join(Conversation, col(Conversation.id) == col(Answer.conversation_id))
+        .where(Round.consultation_id == consultation_id)
+        .order_by(
+            col(Round.number), col(Resident.pseudonym), col(Answer.answered_at), col(Answer.id)
+        )
+        .execution_options(yield_per=batch)
+    )
+    for answer, pseudonym, number, source in session.exec(query):
+        yield ExportRow(
+            resident=pseudonym,
+            round=number,
+            question=answer.step_id,
+            iteration=answer.iteration,
+            answer=answer.value,
+            answer_label=answer.display if answer.kind == "choice" else "",
+            skipped=answer.skipped,
+            confirmed=answer.confirmed,
+            answered_at=answer.answered_at,
+            source=source,
+        )
+
+
+def profiles(*, session: Session, consultation_id: int) -> dict[str, dict[str, str]]:
+    """pseudonym -> profile dimension -> option id, from each resident's latest answers."""
+    rows = session.exec(
+        select(Resident.pseudonym, Answer.profile, Answer.value)
+        .join(Resident, col(Resident.id) == col(Answer.resident_id))
+        .join(Round, col(Round.id) == col(Answer.round_id))
+        .where(Round.consultation_id == consultation_id, col(Answer.profile).is_not(None))
+        .order_by(col(Answer.answered_at))
+    ).all()
+    result: dict[str, dict[str, str]] = {}
+    for pseudonym, dimension, value in rows:
+        if dimension is not None and value:
+            result.setdefault(pseudonym, {})[dimension] = value
+    return result
+
+
+# --- inbox and audit ------------------------------------------------------------------
+
+
+def inbox_entry(*, session: Session, channel: str, update_key: str) -> InboxEntry | None:
+    return session.get(InboxEntry, (channel, update_key))
+
+
+def mark_delivered(*, session: Session, channel: str, update_key: str) -> None:
+    entry = session.get(InboxEntry, (channel, update_key))
+    if entry is not None and entry.delivered_at is None:
+        entry.delivered_at = utcnow()
+        entry.replies_json = "[]"  # delivered replies need not be kept (they may quote answers)
+        session.add(entry)
+
+
+def prune_inbox(*, session: Session, before: datetime) -> int:
+    result = session.exec(delete(InboxEntry).where(col(InboxEntry.handled_at) < before))
+    return int(result.rowcount or 0)
+
+
+def audit(*, session: Session, actor: str, action: str, target: str, detail: str = "") -> None:
+    session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail))
+
+
+def count(*, session: Session, model: type, **where: object) -> int:
+    query = select(func.count()).select_from(model)
+    for name, value in where.items():
+        query = query.where(getattr(model, name) == value)
+    return int(session.exec(query).one())

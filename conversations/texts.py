@@ -1,0 +1,104 @@
+"""What the service says outside a script: help, data rights, joining."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "language_name": "English",
+        "help": (
+            "Needs First asks people what makes life harder where they live, so that the "
+            "council and its partners can start from what people need.\n\n"
+            "/start – take part, or carry on where you left off\n"
+            "/language – choose English or Welsh\n"
+            "/mydata – see everything we hold about you\n"
+            "/forget – delete everything we hold about you\n"
+            "/stop – no more invitations from us\n"
+            "/help – this message\n\n"
+            "Your answers are stored without your name. If you are in danger, call 999."
+        ),
+        "choose": "Which consultation would you like to take part in?",
+        "none_open": (
+            "There are no consultations open right now. "
+            "We'll let you know when one opens (send /stop if you'd rather we didn't)."
+        ),
+        "unknown_consultation": "I couldn't find a consultation called “{slug}”.",
+        "closed_consultation": "The consultation “{slug}” isn't open at the moment.",
+        "round_closed": "This consultation round has closed, so I can't take new answers. Thank you!",
+        "unknown_button": "Sorry, I didn't recognise that button. Send /start to carry on.",
+        "stopped": (
+            "OK, we won't send you any more invitations. Your answers stay unless you "
+            "send /forget. Send /start any time to take part again."
+        ),
+        "nothing_held": "We don't hold any information about you.",
+        "forget_ask": (
+            "This deletes everything we hold about you: your answers, your consent and the "
+            "link between this chat and you. It can't be undone. Delete everything?"
+        ),
+        "forget_yes": "Yes, delete everything",
+        "forget_no": "No, keep it",
+        "forget_cancelled": "OK, nothing has been deleted.",
+        "forgotten": (
+            "Done. Everything we held about you has been deleted. "
+            "If you send /start again, we'll treat you as someone new."
+        ),
+        "mydata_intro": "Here is what we hold about you ({count} answers):",
+        "mydata_outro": (
+            "The attached file has all of it, including your consent. Send /forget to delete it."
+        ),
+        "language_ask": "Which language would you like?",
+        "language_saved": "Thank you, I've saved your language.",
+        "unknown_command": "Sorry, I don't know that command. Send /help to see what I can do.",
+        "staff_only": "Sorry, that command is only for the consultation team. Send /help to see what you can do.",
+    },
+    "cy": {
+        "language_name": "Cymraeg",
+        "help": (
+            "Mae Needs First yn gofyn i bobl beth sy'n gwneud bywyd yn anoddach lle maen nhw'n "
+            "byw, fel y gall y cyngor a'i bartneriaid ddechrau o'r hyn sydd ei angen ar bobl.\n\n"
+            "/start – cymryd rhan, neu barhau o ble roeddech chi\n"
+            "/language – dewis Cymraeg neu Saesneg\n"
+            "/mydata – gweld popeth sydd gennym amdanoch\n"
+            "/forget – dileu popeth sydd gennym amdanoch\n"
+            "/stop – dim rhagor o wahoddiadau gennym\n"
+            "/help – y neges hon\n\n"
+            "Caiff eich atebion eu cadw heb eich enw. Os ydych chi mewn perygl, ffoniwch 999."
+        ),
+        "choose": "Ym mha ymgynghoriad yr hoffech chi gymryd rhan?",
+        "none_open": (
+            "Does dim ymgynghoriadau ar agor ar hyn o bryd. Byddwn ni'n rhoi gwybod i chi pan "
+            "fydd un yn agor (anfonwch /stop os byddai'n well gennych chi beidio)."
+        ),
+        "unknown_consultation": "Allwn i ddim dod o hyd i ymgynghoriad o'r enw “{slug}”.",
+        "closed_consultation": "Dydy'r ymgynghoriad “{slug}” ddim ar agor ar hyn o bryd.",
+        "round_closed": "Mae'r rownd hon o'r ymgynghoriad wedi cau, felly alla i ddim derbyn "
+        "atebion newydd. Diolch!",
+        "unknown_button": "Mae'n ddrwg gen i, wnes i ddim adnabod y botwm hwnnw. Anfonwch /start "
+        "i barhau.",
+        "stopped": "Iawn, wnawn ni ddim anfon rhagor o wahoddiadau atoch chi. Bydd eich atebion "
+        "yn aros oni bai eich bod yn anfon /forget. Anfonwch /start unrhyw bryd i gymryd rhan eto.",
+        "nothing_held": "Does gennym ni ddim gwybodaeth amdanoch chi.",
+        "forget_ask": "Mae hyn yn dileu popeth sydd gennym amdanoch: eich atebion, eich "
+        "caniatâd a'r cysylltiad rhwng y sgwrs hon a chi. Does dim modd ei ddadwneud. "
+        "Dileu popeth?",
+        "forget_yes": "Ie, dileu popeth",
+        "forget_no": "Na, ei gadw",
+        "forget_cancelled": "Iawn, does dim wedi'i ddileu.",
+        "forgotten": "Wedi'i wneud. Mae popeth oedd gennym amdanoch wedi'i ddileu. Os anfonwch "
+        "/start eto, byddwn ni'n eich trin fel rhywun newydd.",
+        "mydata_intro": "Dyma beth sydd gennym amdanoch ({count} ateb):",
+        "mydata_outro": "Mae'r ffeil sydd ynghlwm yn cynnwys y cyfan, gan gynnwys eich "
+        "caniatâd. Anfonwch /forget i'w ddileu.",
+        "language_ask": "Pa iaith hoffech chi?",
+        "language_saved": "Diolch, rydw i wedi cadw eich iaith.",
+        "unknown_command": "Mae'n ddrwg gen i, dydw i ddim yn gwybod y gorchymyn hwnnw. "
+        "Anfonwch /help i weld beth alla i ei wneud.",
+        "staff_only": "Mae'n ddrwg gen i, dim ond i dîm yr ymgynghoriad y mae'r gorchymyn "
+        "hwnnw. Anfonwch /help i weld beth allwch chi ei wneud.",
+    },
+}
+
+
+def service_text(key: str, language: str, **values: str) -> str:
+    """The text `key` in `language` (English if missing), with values filled in."""
+    text = TEXTS.get(language, TEXTS["en"]).get(key) or TEXTS["en"][key]
+    return text.format(**values) if values else text

@@ -1,0 +1,88 @@
+"""Golden transcripts: a script and a resident's inputs, with the engine's replies,
+stored answers and events, kept in tests/transcripts/*.json.
+
+The state is stored as JSON and read back before every input, as it is in
+production, so a conversation must survive a restart at every step. Regenerate
+after an intended change with `pytest tests/test_transcripts.py --update-transcripts`
+and read the diff: it is the conversation a resident will see.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conversations import engine
+from conversations.script import Script, load_script
+
+TRANSCRIPTS = Path(__file__).parent / "transcripts"
+SCRIPTS = Path(__file__).resolve().parent.parent / "conversations" / "scripts"
+
+
+def parse_input(line: str) -> engine.Input:
+    """`begin`, `text: ...`, `press: step:iteration:option`, `edit: ref: ...`, ..."""
+    verb, _, rest = line.partition(": ")
+    if verb == "begin":
+        return engine.Begin()
+    if verb == "text":
+        ref, _, words = rest.partition("| ") if rest.startswith("#") else ("", "", rest)
+        return engine.TextInput(words, ref=ref.strip("# ") or None)
+    if verb == "edit":
+        ref, _, words = rest.partition("| ")
+        return engine.EditedText(words, ref=ref.strip("# "))
+    if verb == "press":
+        step_id, iteration, option = rest.split(":")
+        return engine.ChoiceInput(step_id, int(iteration), option)
+    if verb == "unsupported":
+        return engine.Unsupported(rest)
+    if verb == "language":
+        return engine.SetLanguage(rest)
+    raise ValueError(f"unknown transcript input {line!r}")
+
+
+def run(script: Script, language: str, inputs: list[str]) -> list[dict[str, Any]]:
+    stored = json.dumps(engine.new_state(script, language).to_dict())
+    turns = []
+    for line in inputs:
+        state = engine.ConversationState.from_dict(json.loads(stored))
+        outcome = engine.step(script, state, parse_input(line))
+        stored = json.dumps(outcome.state.to_dict())
+        turns.append(
+            {
+                "input": line,
+                "replies": [
+                    {
+                        "text": reply.text,
+                        "buttons": [
+                            [f"{b.label} -> {b.step_id}:{b.iteration}:{b.option_id}" for b in row]
+                            for row in reply.buttons
+                        ],
+                        **({"updates_prompt": True} if reply.updates_prompt else {}),
+                    }
+                    for reply in outcome.replies
+                ],
+                "answers": [
+                    {k: v for k, v in asdict(a).items() if v not in (None, False) or k == "confirmed"}
+                    for a in outcome.answers
+                ],
+                "events": [type(e).__name__ for e in outcome.events],
+            }
+        )
+    return turns
+
+
+@pytest.mark.parametrize("path", sorted(TRANSCRIPTS.glob("*.json")), ids=lambda p: p.stem)
+def test_transcript(path: Path, request: pytest.FixtureRequest) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    script = load_script(SCRIPTS / document["script"])
+    turns = run(script, document["language"], [t["input"] for t in document["turns"]])
+    if request.config.getoption("--update-transcripts"):
+        document["turns"] = turns
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return
+    for expected, actual in zip(document["turns"], turns, strict=True):
+        assert actual == expected, f"turn {expected['input']!r} differs"
