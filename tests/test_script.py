@@ -1,0 +1,193 @@
+"""Script validation: good scripts load; each bad one names the file, step and problem."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conversations.callbacks import MAX_BYTES
+from conversations.script import ScriptError, load_script, parse_script
+
+MINIMAL = """
+slug = "mini"
+area = "Testshire"
+title = "A test"
+[consent]
+version = "1"
+text = "OK?"
+agree = "Yes"
+decline = "No"
+declined = "Bye"
+[[steps]]
+id = "need"
+kind = "text"
+text = "What makes life harder?"
+"""
+
+
+def with_steps(steps: str, top: str = "") -> str:
+    head, _, _ = MINIMAL.partition("[[steps]]")
+    return top + head + steps
+
+
+def test_example_script_loads(example_script) -> None:  # type: ignore[no-untyped-def]
+    assert example_script.slug == "example"
+    assert example_script.languages == ("en", "cy")
+    kinds = {s.kind for s in example_script.steps}
+    assert kinds == {"message", "choice", "text", "reflect", "loop", "end"}
+    assert set(example_script.population) == {"area", "age_band"}
+
+
+def test_every_step_and_option_id_fits_telegram_button_data(example_script) -> None:  # type: ignore[no-untyped-def]
+    for step in example_script.steps:
+        for option in step.options:
+            assert len(f"a:{step.id}:999:{option.id}".encode()) <= MAX_BYTES
+
+
+def test_minimal_script_loads() -> None:
+    script = parse_script(MINIMAL, "mini.toml")
+    assert script.step("need").kind == "text"
+    assert script.default_language == "en"
+
+
+BAD = [
+    ("not toml", "slug = ", "file", "not valid TOML"),
+    ("unknown top key", "colour = 'red'\n" + MINIMAL, "colour", "unknown key"),
+    ("bad slug", MINIMAL.replace('slug = "mini"', 'slug = "Mini Slug"'), "slug", "lower-case"),
+    ("no consent", MINIMAL.replace("[consent]", "[other]"), "other", "unknown key"),
+    ("no steps", MINIMAL.partition("[[steps]]")[0], "steps", "at least one"),
+    (
+        "unknown kind",
+        with_steps('[[steps]]\nid = "a"\nkind = "dance"\ntext = "x"\n'),
+        "step 'a'",
+        "'kind' must be one of",
+    ),
+    (
+        "duplicate id",
+        with_steps('[[steps]]\nid = "a"\nkind = "text"\ntext = "x"\n[[steps]]\nid = "a"\nkind = "text"\ntext = "y"\n'),
+        "step 'a'",
+        "used by an earlier step",
+    ),
+    (
+        "id too long",
+        with_steps('[[steps]]\nid = "a-very-long-step-identifier-indeed"\nkind = "text"\ntext = "x"\n'),
+        "step #1",
+        "1-24",
+    ),
+    (
+        "choice with one option",
+        with_steps('[[steps]]\nid = "c"\nkind = "choice"\ntext = "x"\noptions = [{id = "a", label = "A"}]\n'),
+        "step 'c'",
+        "at least two",
+    ),
+    (
+        "next to nowhere",
+        with_steps('[[steps]]\nid = "a"\nkind = "text"\ntext = "x"\nnext = "zzz"\n'),
+        "step 'a'",
+        "next 'zzz' is not a step id",
+    ),
+    (
+        "option next to nowhere",
+        with_steps(
+            '[[steps]]\nid = "c"\nkind = "choice"\ntext = "x"\n'
+            'options = [{id = "a", label = "A", next = "gone"}, {id = "b", label = "B"}]\n'
+        ),
+        "step 'c'",
+        "option 'a' next 'gone'",
+    ),
+    (
+        "missing translation",
+        with_steps('[[steps]]\nid = "a"\nkind = "text"\ntext = { en = "x" }\n', 'languages = ["en", "cy"]\n').replace(
+            'title = "A test"', 'title = { en = "T", cy = "T" }'
+        ),
+        "consent",
+        "no text in cy",
+    ),
+    (
+        "reflect of a later step",
+        with_steps(
+            '[[steps]]\nid = "r"\nkind = "reflect"\ntext = "x"\nitems = [{step = "n", label = "N"}]\n'
+            '[[steps]]\nid = "n"\nkind = "text"\ntext = "x"\n'
+        ),
+        "step 'r'",
+        "comes after the reflect step",
+    ),
+    (
+        "loop back to a later step",
+        with_steps(
+            '[[steps]]\nid = "l"\nkind = "loop"\ntext = "again?"\nback_to = "n"\n'
+            '[[steps]]\nid = "n"\nkind = "text"\ntext = "x"\n'
+        ),
+        "step 'l'",
+        "must come before the loop",
+    ),
+    (
+        "loop cap out of range",
+        with_steps(
+            '[[steps]]\nid = "n"\nkind = "text"\ntext = "x"\n'
+            '[[steps]]\nid = "l"\nkind = "loop"\ntext = "again?"\nback_to = "n"\nmax = 99\n'
+        ),
+        "step 'l'",
+        "'max' must be a whole number",
+    ),
+    (
+        "population of an unknown option",
+        with_steps(
+            '[[steps]]\nid = "area"\nkind = "choice"\nprofile = "area"\ntext = "x"\n'
+            'options = [{id = "a", label = "A"}, {id = "b", label = "B"}]\n'
+            "[population.area]\na = 0.5\nz = 0.5\n"
+        ),
+        "population.area",
+        "'z' is not an option",
+    ),
+    (
+        "population shares not adding up",
+        with_steps(
+            '[[steps]]\nid = "area"\nkind = "choice"\nprofile = "area"\ntext = "x"\n'
+            'options = [{id = "a", label = "A"}, {id = "b", label = "B"}]\n'
+            "[population.area]\na = 0.5\nb = 0.2\n"
+        ),
+        "population.area",
+        "add up to 0.700",
+    ),
+    (
+        "end step that leads on",
+        with_steps('[[steps]]\nid = "e"\nkind = "end"\ntext = "bye"\nnext = "e"\n'),
+        "step 'e'",
+        "cannot lead anywhere",
+    ),
+    (
+        "unknown step key",
+        with_steps('[[steps]]\nid = "a"\nkind = "text"\ntext = "x"\ncolour = "red"\n'),
+        "step 'a'",
+        "unknown key 'colour'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "source", "where", "problem"), BAD, ids=[b[0] for b in BAD])
+def test_bad_script_names_file_step_and_problem(name: str, source: str, where: str, problem: str) -> None:
+    with pytest.raises(ScriptError) as caught:
+        parse_script(source, "council/bad.toml")
+    message = str(caught.value)
+    assert message.startswith("council/bad.toml: "), message
+    assert caught.value.where == where, message
+    assert problem in caught.value.problem, message
+
+
+def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
+    with pytest.raises(ScriptError, match="missing.toml: file: cannot be read"):
+        load_script(tmp_path / "missing.toml")
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(MINIMAL.replace("A test", "Caf\xe9").encode("latin-1"))
+    with pytest.raises(ScriptError, match="is not UTF-8"):
+        load_script(latin)
+
+
+def test_example_is_valid_toml_with_welsh_everywhere() -> None:
+    path = Path(__file__).resolve().parent.parent / "conversations" / "scripts" / "example.toml"
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    for step in document["steps"]:
+        assert set(step["text"]) == {"en", "cy"}, step["id"]

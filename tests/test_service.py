@@ -1,0 +1,271 @@
+"""The conversation service on SQLite and on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+from sqlmodel import Session, select
+
+from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations import engine, store
+from conversations.models import Answer, ConsentRecord, Conversation, Resident
+from conversations.service import ConversationService, Message, Who
+
+_keys = itertools.count(1)
+
+
+class Resident_:
+    """A simulated resident talking to the service directly."""
+
+    def __init__(self, service: ConversationService, user_id: str, language: str = "en") -> None:
+        self.service = service
+        self.who = Who("telegram", user_id, user_id, language)
+        self.inbox: list[Message] = []
+
+    def _got(self, messages: list[Message], key: str) -> list[Message]:
+        self.inbox.extend(messages)
+        self.service.mark_delivered("telegram", key)
+        return messages
+
+    def start(self, argument: str | None = None) -> list[Message]:
+        key = str(next(_keys))
+        return self._got(self.service.start(self.who, argument, update_key=key), key)
+
+    def say(self, words: str, ref: str | None = None) -> list[Message]:
+        key = str(next(_keys))
+        return self._got(self.service.receive(self.who, engine.TextInput(words, ref), update_key=key), key)
+
+    def press(self, label: str) -> list[Message]:
+        for message in reversed(self.inbox):
+            for row in message.buttons:
+                for button in row:
+                    if label in button.label:
+                        key = str(next(_keys))
+                        return self._got(self.service.press(self.who, button.data, update_key=key), key)
+        raise AssertionError(f"no button {label!r} in {[m.text[:40] for m in self.inbox[-3:]]}")
+
+    @property
+    def last(self) -> str:
+        return self.inbox[-1].text
+
+
+def complete_example(resident: Resident_, need: str = "The buses stop at 7pm.") -> None:
+    resident.start("example--tenants")
+    resident.press("happy to take part")
+    resident.press("North")
+    resident.press("35 to 64")
+    resident.say(need)
+    resident.press("My family")
+    resident.press("Done")
+    resident.say("I could get to work.")
+    resident.press("that's right")
+    resident.press("No")
+    resident.press("No, that's all")
+
+
+@pytest.fixture
+def service(db: Engine) -> ConversationService:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    return ConversationService(db)
+
+
+def answers(db: Engine) -> list[tuple[str, int, str, bool]]:
+    with Session(db) as session:
+        rows = session.exec(select(Answer).order_by(Answer.id)).all()  # type: ignore[arg-type]
+        return [(a.step_id, a.iteration, a.value, a.confirmed) for a in rows]
+
+
+def test_a_resident_completes_the_example(service: ConversationService, db: Engine) -> None:
+    ann = Resident_(service, "1001")
+    complete_example(ann)
+    assert "Thank you for taking part" in ann.last
+    assert answers(db) == [
+        ("area", 1, "north", True),
+        ("age", 1, "35-64", True),
+        ("need", 1, "The buses stop at 7pm.", True),
+        ("affects", 1, "family", True),
+        ("difference", 1, "I could get to work.", True),
+        ("ideas-ask", 1, "no", True),
+    ]
+    with Session(db) as session:
+        conversation = session.exec(select(Conversation)).one()
+        assert conversation.completed_at is not None
+        assert conversation.source == "tenants"
+        consent = session.exec(select(ConsentRecord)).one()
+        assert consent.given and consent.version == "2026-11-01"
+
+
+def test_restart_mid_conversation_carries_on_at_the_same_step(db: Engine) -> None:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    ann = Resident_(ConversationService(db), "1002")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("South")
+    # A new service (as after a restart) picks up from the database alone.
+    ann.service = ConversationService(db)
+    messages = ann.start()
+    assert messages[0].text.startswith("Welcome back")
+    assert messages[1].text == "How old are you?"
+    ann.press("18 to 34")
+    assert answers(db)[:2] == [("area", 1, "south", True), ("age", 1, "18-34", True)]
+
+
+def test_a_redelivered_update_is_handled_once(service: ConversationService, db: Engine) -> None:
+    ann = Resident_(service, "1003")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("North")
+    ann.press("65 or over")
+    who = ann.who
+    first = service.receive(who, engine.TextInput("No dropped kerbs on my street"), update_key="u-1")
+    # Not yet delivered (say the process died before sending): the replies come again...
+    again = service.receive(who, engine.TextInput("No dropped kerbs on my street"), update_key="u-1")
+    assert again == first
+    service.mark_delivered("telegram", "u-1")
+    # ...and once delivered, a redelivery does nothing at all.
+    assert service.receive(who, engine.TextInput("No dropped kerbs on my street"), update_key="u-1") == []
+    assert [a for a in answers(db) if a[0] == "need"] == [("need", 1, "No dropped kerbs on my street", False)]
+
+
+def test_an_edited_message_updates_its_answer_without_duplicating(service: ConversationService, db: Engine) -> None:
+    ann = Resident_(service, "1004")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("Prefer not to say")
+    ann.press("Prefer not to say")
+    ann.say("Bins collected too rarely", ref="77")
+    service.receive(ann.who, engine.EditedText("Bins are collected too rarely in summer", "77"))
+    needs = [a for a in answers(db) if a[0] == "need"]
+    assert needs == [("need", 1, "Bins are collected too rarely in summer", False)]
+
+
+def test_over_long_text_is_stored_whole(service: ConversationService, db: Engine) -> None:
+    ann = Resident_(service, "1005")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("North")
+    ann.press("18 to 34")
+    essay = "The damp in our flat makes my son's asthma worse. " * 200  # ~10,000 characters
+    ann.say(essay)
+    assert [a[2] for a in answers(db) if a[0] == "need"] == [essay]
+    ann.press("Mainly me")
+    ann.press("Done")
+    ann.press("Skip")
+    # The read-back is shortened to fit a message, the stored answer is not.
+    assert len(ann.inbox[-1].text) <= 4096
+    assert "…" in ann.inbox[-1].text
+
+
+def test_forged_and_stale_button_data(service: ConversationService, db: Engine) -> None:
+    ann = Resident_(service, "1006")
+    ann.start()
+    for data in ["", "x" * 300, "a:area:1:north'; DROP TABLE answer;--", "j:../../etc", "a:area:1:nowhere", "f:maybe"]:
+        service.press(ann.who, data)
+    ann.press("happy to take part")
+    reply = service.press(ann.who, "a:area:1:nowhere")
+    assert "earlier question" in reply[0].text
+    assert answers(db) == []
+
+
+def test_start_with_unknown_or_closed_consultation_offers_the_open_ones(
+    service: ConversationService, db: Engine
+) -> None:
+    ann = Resident_(service, "1007")
+    messages = ann.start("no-such-thing")
+    assert "couldn't find" in messages[0].text
+    assert [b.data for row in messages[1].buttons for b in row] == ["j:example"]
+    with Session(db) as session, session.begin():
+        consultation = store.require_consultation(session=session, slug="example")
+        store.close_round(session=session, consultation=consultation)
+    messages = ann.start("example")
+    assert "isn't open" in messages[0].text
+    assert "no consultations open" in messages[1].text
+
+
+def test_answers_after_the_round_closes_are_refused(service: ConversationService, db: Engine) -> None:
+    ann = Resident_(service, "1008")
+    ann.start()
+    ann.press("happy to take part")
+    with Session(db) as session, session.begin():
+        store.close_round(session=session, consultation=store.require_consultation(session=session, slug="example"))
+    ann.press("North")
+    assert "closed" in ann.inbox[-1].text
+    assert answers(db) == []
+
+
+def test_mydata_shows_everything_held(service: ConversationService) -> None:
+    ann = Resident_(service, "1009")
+    complete_example(ann, need="Nowhere safe for kids to play")
+    (message,) = service.my_data(ann.who)
+    assert "Nowhere safe for kids to play" in message.text
+    assert message.attachment is not None
+    assert b'"given": true' in message.attachment.content
+    assert b"1009" not in message.attachment.content  # the Telegram id is not "data about them"
+
+
+def test_forget_erases_every_trace(service: ConversationService, db: Engine) -> None:
+    ann = Resident_(service, "424242")
+    bob = Resident_(service, "515151")
+    complete_example(ann, need="Damp flat with black mould everywhere")
+    complete_example(bob, need="Library opening hours too short")
+    with Session(db) as session:
+        pseudonym = session.exec(select(Resident.pseudonym).order_by(Resident.id)).first()  # type: ignore[arg-type]
+    asked = service.forget_request(ann.who)
+    assert "can't be undone" in asked[0].text
+    ann.inbox.extend(asked)
+    ann.press("No, keep it")
+    assert len(answers(db)) == 12
+    ann.press("Yes, delete everything")
+    assert "deleted" in ann.last
+    # Scan every column of every table for Ann's ids and words.
+    needles = ["424242", str(pseudonym), "Damp flat with black mould"]
+    with db.connect() as connection:
+        for table in inspect(db).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                for needle in needles:
+                    assert needle not in " ".join(map(str, row)), f"{needle} found in {table}"
+    assert len(answers(db)) == 6  # Bob's answers are untouched
+    assert service.my_data(ann.who)[0].text == "We don't hold any information about you."
+
+
+def test_stop_turns_invitations_off(service: ConversationService, db: Engine) -> None:
+    ann = Resident_(service, "1010")
+    ann.start()
+    service.stop(ann.who)
+    with Session(db) as session:
+        assert session.exec(select(Resident.invitations)).one() is False
+
+
+def test_language_switch_mid_conversation(service: ConversationService) -> None:
+    ann = Resident_(service, "1011")
+    ann.start()
+    ann.press("happy to take part")
+    menu = service.language_menu(ann.who)
+    ann.inbox.extend(menu)
+    ann.press("Cymraeg")
+    assert ann.last.startswith("Ym mha ran o'r fwrdeistref")
+
+
+def test_a_declined_consent_stores_no_answers(service: ConversationService, db: Engine) -> None:
+    ann = Resident_(service, "1012")
+    ann.start()
+    ann.press("No thanks")
+    ann.say("the buses are awful")
+    assert answers(db) == []
+    with Session(db) as session:
+        assert session.exec(select(ConsentRecord.given)).one() is False
+
+
+def test_export_rows_carry_profiles_and_sources(service: ConversationService, db: Engine, tmp_path: Path) -> None:
+    complete_example(Resident_(service, "2001"))
+    with Session(db) as session:
+        consultation = store.require_consultation(session=session, slug="example")
+        assert consultation.id is not None
+        rows = list(store.export_rows(session=session, consultation_id=consultation.id))
+        profiles = store.profiles(session=session, consultation_id=consultation.id)
+    assert [r.question for r in rows] == ["area", "age", "need", "affects", "difference", "ideas-ask"]
+    assert {r.source for r in rows} == {"tenants"}
+    assert list(profiles.values()) == [{"area": "north", "age_band": "35-64"}]
