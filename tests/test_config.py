@@ -1,0 +1,85 @@
+"""Configuration: defaults, the documented example, environment overrides, bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, ConfigError, load_config, staff_roles
+from conversations.db import redact_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_config_example_documents_exactly_the_defaults() -> None:
+    example = load_config(ROOT / "config.example.toml", environ={})
+    defaults = Config()
+    for section in ("database", "telegram", "web", "staff", "digest", "consultations"):
+        assert getattr(example, section) == getattr(defaults, section), section
+
+
+def test_every_setting_is_documented_in_the_example() -> None:
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    for section in ("database", "telegram", "web", "staff", "digest", "consultations"):
+        assert f"[{section}]" in text
+        for name in getattr(Config(), section).__dataclass_fields__:
+            assert f"\n{name} = " in text, f"{section}.{name} is not in config.example.toml"
+
+
+def test_no_file_means_built_in_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(environ={})
+    assert config.source == "built-in defaults"
+    assert config.database.url == "sqlite:///needsfirst.db"
+
+
+def test_environment_wins_over_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[telegram]\ntoken = "1:file"\n[staff]\nofficers = [5]\n', encoding="utf-8")
+    config = load_config(path, environ={"NEEDSFIRST_TELEGRAM_TOKEN": "2:env", "NEEDSFIRST_STAFF_OFFICERS": "7, 8"})
+    assert config.telegram.token == "2:env"
+    assert config.staff.officers == (7, 8)
+
+
+@pytest.mark.parametrize(
+    ("content", "key", "problem"),
+    [
+        ("[telegram\n", "file", "not valid TOML"),
+        ("[colour]\n", "colour", "unknown section"),
+        ("[web]\nport = 'eighty'\n", "web.port", "whole number"),
+        ("[web]\nport = 70000\n", "web.port", "between 1 and 65535"),
+        ("[web]\nhots = 'x'\n", "web.hots", "unknown key"),
+        ("[telegram]\nmode = 'carrier-pigeon'\n", "telegram.mode", "polling"),
+        ("[telegram]\ntoken = 'nocolon'\n", "telegram.token", "BotFather"),
+        ("[telegram]\ntoken = '1:a'\nmode = 'webhook'\nwebhook_url = 'https://x.example/telegram/webhook'\n", "telegram.secret_token", "16+"),
+        ("[staff]\nofficers = ['bob']\n", "staff.officers", "list of ints"),
+        ("[digest]\ntimezone = 'Mars/Olympus'\n", "digest.timezone", "time zone"),
+        ("[digest]\ntime = '25:00'\n", "digest.time", "time such as"),
+    ],
+)
+def test_a_bad_config_names_file_key_and_problem(tmp_path: Path, content: str, key: str, problem: str) -> None:
+    path = tmp_path / "council.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert caught.value.source == str(path)
+    assert caught.value.key == key
+    assert problem in caught.value.problem
+
+
+def test_a_missing_named_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_staff_roles() -> None:
+    config = load_config(None, environ={"NEEDSFIRST_STAFF_ADMINS": "1", "NEEDSFIRST_STAFF_OFFICERS": "2"})
+    assert staff_roles(config, 1) == {"admin", "facilitator", "officer"}
+    assert staff_roles(config, 2) == {"officer"}
+    assert staff_roles(config, 3) == set()
+
+
+def test_database_passwords_are_never_printed() -> None:
+    assert "s3cret" not in redact_url("postgresql+psycopg://needs:s3cret@db:5432/needsfirst")
+    assert "s3cret" not in redact_url("not a url s3cret://")
