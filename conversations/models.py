@@ -92,6 +92,8 @@ class Answer(SQLModel, table=True):
     profile: str | None = Field(default=None, max_length=24)
     skipped: bool = False
     confirmed: bool = True
+    # Never quoted (a safeguarding disclosure, or abuse): stored, counted, not shown.
+    withheld: str | None = Field(default=None, max_length=20)
     message_ref: str | None = Field(default=None, max_length=64)
     answered_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -105,6 +107,18 @@ class ConsentRecord(SQLModel, table=True):
     given: bool
     channel: str = Field(max_length=20)
     recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class SafeguardingFlag(SQLModel, table=True):
+    """A resident's words that suggest a risk of harm, for the safeguarding leads."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    consultation_id: int | None = Field(default=None, foreign_key="consultation.id", index=True)
+    categories: str = Field(max_length=200)
+    excerpt: str = Field(sa_column=Column(Text, nullable=False))
+    raised_at: datetime = Field(default_factory=utcnow)
+    notified_at: datetime | None = Field(default=None, index=True)
 
 
 class InboxEntry(SQLModel, table=True):

@@ -101,6 +101,8 @@ class Script:
     # dimension (a profile step's `profile`) -> option id -> population share
     population: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     description: Text | None = None
+    # Local places to get help, shown with the national ones after a disclosure.
+    help_lines: Text | None = None
     source_path: str = "<script>"
 
     @property
@@ -176,7 +178,7 @@ class _Validator:
     def script(self) -> Script:
         doc = self.document
         known = {"slug", "title", "area", "languages", "description", "consent", "steps"}
-        known |= {"population"}
+        known |= {"population", "help_lines"}
         for key in doc:
             if key not in known:
                 raise self.fail(key, f"unknown key (expected one of {', '.join(sorted(known))})")
@@ -196,6 +198,7 @@ class _Validator:
         title = self.text(doc, "title", "title")
         area = self.string(doc, "area", "top level")
         description = self.text(doc, "description", "description") if "description" in doc else None
+        help_lines = self.text(doc, "help_lines", "help_lines") if "help_lines" in doc else None
         consent = self.consent(doc.get("consent"))
         steps = self.steps(doc.get("steps"))
         script = Script(
@@ -206,6 +209,7 @@ class _Validator:
             consent=consent,
             steps=steps,
             description=description,
+            help_lines=help_lines,
             source_path=self.path,
         )
         self.check_links(script)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from conversations import callbacks, engine, store
+from conversations import callbacks, engine, moderation, safeguarding, store
 from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
 from conversations.models import (
     ChannelIdentity,
@@ -27,6 +27,7 @@ from conversations.models import (
     InboxEntry,
     Resident,
     Round,
+    SafeguardingFlag,
     utcnow,
 )
 from conversations.script import Script, parse_script
@@ -301,6 +302,7 @@ class ConversationService:
         if current is None:
             if isinstance(given, engine.EditedText):
                 return  # an edit of a message from before they joined: nothing to change
+            self._screen(ctx, None, None, given)
             self._start(ctx, None)
             return
         if current[1].status != "open":
@@ -329,6 +331,7 @@ class ConversationService:
     def _step(self, ctx: _Context, conversation: Conversation, round_: Round,
               consultation: Consultation, given: engine.Input) -> None:  # fmt: skip
         script = self.scripts.get(consultation)
+        withheld = self._screen(ctx, script, consultation, given)
         state = engine.ConversationState.from_dict(json.loads(conversation.state_json))
         if state.step is not None and not script.has_step(state.step):
             # The script changed under a resident: pick up at its first question.
@@ -349,6 +352,7 @@ class ConversationService:
                 skipped=answer.skipped,
                 confirmed=answer.confirmed,
                 message_ref=answer.ref,
+                withheld=withheld if answer.kind == "text" and not answer.skipped else None,
             )
         for event in outcome.events:
             if isinstance(event, engine.ConsentGiven | engine.ConsentDeclined):
@@ -370,6 +374,36 @@ class ConversationService:
             resident.language = outcome.state.language
             ctx.session.add(resident)
         ctx.messages.extend(_to_message(reply) for reply in outcome.replies)
+
+    def _screen(self, ctx: _Context, script: Script | None, consultation: Consultation | None,
+                given: engine.Input) -> str | None:  # fmt: skip
+        """Check free text for a risk of harm or abuse; say where to get help at once.
+
+        Returns why answers from this text must never be quoted, if they must not."""
+        if not isinstance(given, engine.TextInput | engine.EditedText):
+            return None
+        risk = safeguarding.assess(given.text, ctx.language)
+        if risk.risk:
+            resident = self._resident(ctx)
+            assert resident.id is not None
+            ctx.session.add(
+                SafeguardingFlag(
+                    resident_id=resident.id,
+                    consultation_id=consultation.id if consultation else None,
+                    categories=",".join(risk.categories),
+                    excerpt=given.text[:2000],
+                )
+            )
+            local = ""
+            if script is not None and script.help_lines is not None:
+                local = script.help_lines.get(ctx.language, script.default_language)
+            ctx.messages.append(
+                Message(service_text("get_help", ctx.language, local=local).strip())
+            )
+            return "safeguarding"
+        if moderation.assess_abuse(given.text).flagged:
+            return "abuse"
+        return None
 
     # --- the resident's rights ---------------------------------------------------
 

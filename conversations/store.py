@@ -21,6 +21,7 @@ from conversations.models import (
     InboxEntry,
     Resident,
     Round,
+    SafeguardingFlag,
     utcnow,
 )
 from conversations.script import Script
@@ -168,6 +169,7 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     """Delete everything held about a resident, identity included."""
     session.exec(delete(Answer).where(col(Answer.resident_id) == resident_id))
     session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
+    session.exec(delete(SafeguardingFlag).where(col(SafeguardingFlag.resident_id) == resident_id))
     session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
     session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id) == resident_id))
     session.exec(delete(Conversation).where(col(Conversation.resident_id) == resident_id))
@@ -187,7 +189,8 @@ def conversation_for(*, session: Session, resident_id: int, round_id: int) -> Co
 
 def save_answer(*, session: Session, conversation: Conversation, step_id: str, iteration: int,
                 kind: str, value: str, display: str, profile: str | None, skipped: bool,
-                confirmed: bool, message_ref: str | None) -> Answer:  # fmt: skip
+                confirmed: bool, message_ref: str | None, withheld: str | None = None
+                ) -> Answer:  # fmt: skip
     """Insert an answer, or replace the one already given to that question."""
     assert conversation.id is not None
     answer = session.exec(
@@ -215,6 +218,8 @@ def save_answer(*, session: Session, conversation: Conversation, step_id: str, i
     answer.profile = profile
     answer.skipped = skipped
     answer.confirmed = confirmed
+    # A re-confirmation carries no text check; keep what the original text earned.
+    answer.withheld = withheld or (answer.withheld if answer.value == value else None)
     answer.message_ref = message_ref or answer.message_ref
     answer.updated_at = now
     session.add(answer)

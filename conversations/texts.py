@@ -5,6 +5,16 @@ from __future__ import annotations
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "language_name": "English",
+        "get_help": (
+            "Thank you for telling us. It sounds like things are really hard, and you "
+            "don't have to deal with this alone.\n\n"
+            "• If you or someone else is in danger right now, call 999.\n"
+            "• Samaritans listen any time, day or night, free: call 116 123.\n"
+            "• National Domestic Abuse Helpline, free, 24 hours: 0808 2000 247.\n"
+            "{local}\n\n"
+            "This chat is not watched all the time, but someone from the team who looks "
+            "after people's safety will read what you wrote."
+        ),
         "help": (
             "Needs First asks people what makes life harder where they live, so that the "
             "council and its partners can start from what people need.\n\n"
@@ -52,6 +62,17 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "cy": {
         "language_name": "Cymraeg",
+        "get_help": (
+            "Diolch am ddweud wrthym. Mae'n swnio fel bod pethau'n anodd iawn, a does dim "
+            "rhaid i chi ddelio â hyn ar eich pen eich hun.\n\n"
+            "• Os ydych chi neu rywun arall mewn perygl nawr, ffoniwch 999.\n"
+            "• Mae'r Samariaid yn gwrando unrhyw bryd, am ddim: 116 123, neu yn Gymraeg "
+            "0808 164 0123.\n"
+            "• Llinell Gymorth Byw Heb Ofn, am ddim, 24 awr: 0808 80 10 800.\n"
+            "{local}\n\n"
+            "Dydy'r sgwrs hon ddim yn cael ei gwylio drwy'r amser, ond bydd rhywun o'r tîm "
+            "sy'n gofalu am ddiogelwch pobl yn darllen yr hyn a ysgrifennoch chi."
+        ),
         "help": (
             "Mae Needs First yn gofyn i bobl beth sy'n gwneud bywyd yn anoddach lle maen nhw'n "
             "byw, fel y gall y cyngor a'i bartneriaid ddechrau o'r hyn sydd ei angen ar bobl.\n\n"

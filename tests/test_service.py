@@ -269,3 +269,27 @@ def test_export_rows_carry_profiles_and_sources(service: ConversationService, db
     assert [r.question for r in rows] == ["area", "age", "need", "affects", "difference", "ideas-ask"]
     assert {r.source for r in rows} == {"tenants"}
     assert list(profiles.values()) == [{"area": "north", "age_band": "35-64"}]
+
+
+def test_a_disclosure_gets_help_at_once_and_is_never_quotable(service: ConversationService, db: Engine) -> None:
+    from conversations.models import SafeguardingFlag
+
+    ann = Resident_(service, "3001")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("North")
+    ann.press("18 to 34")
+    replies = ann.say("My partner hits me and I'm scared to go home")
+    assert "999" in replies[0].text and "116 123" in replies[0].text
+    assert "Riverside Council's safeguarding team" in replies[0].text
+    assert replies[1].text.startswith("Who else does this affect?")  # the conversation carries on
+    with Session(db) as session:
+        flag = session.exec(select(SafeguardingFlag)).one()
+        assert "domestic_violence" in flag.categories
+        need = session.exec(select(Answer).where(Answer.step_id == "need")).one()
+        assert need.withheld == "safeguarding"
+
+
+def test_a_disclosure_before_joining_still_gets_help(service: ConversationService) -> None:
+    replies = service.receive(Who("telegram", "3002", "3002", "en"), engine.TextInput("I want to kill myself"))
+    assert "116 123" in replies[0].text

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 12:00:14.179607
+Create Date: 2026-11-25 12:07:52.737320
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "auditentry",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -151,6 +150,36 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "safeguardingflag",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resident_id", sa.Integer(), nullable=False),
+        sa.Column("consultation_id", sa.Integer(), nullable=True),
+        sa.Column("categories", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("excerpt", sa.Text(), nullable=False),
+        sa.Column("raised_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("notified_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["consultation_id"],
+            ["consultation.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["resident_id"],
+            ["resident.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("safeguardingflag", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_safeguardingflag_consultation_id"), ["consultation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_safeguardingflag_notified_at"), ["notified_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_safeguardingflag_resident_id"), ["resident_id"], unique=False
+        )
+
+    op.create_table(
         "conversation",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=False),
@@ -191,6 +220,7 @@ def upgrade() -> None:
         sa.Column("profile", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=True),
         sa.Column("skipped", sa.Boolean(), nullable=False),
         sa.Column("confirmed", sa.Boolean(), nullable=False),
+        sa.Column("withheld", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
         sa.Column("message_ref", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("answered_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -218,7 +248,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("answer", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_answer_round_id"))
         batch_op.drop_index(batch_op.f("ix_answer_resident_id"))
@@ -230,6 +259,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_conversation_resident_id"))
 
     op.drop_table("conversation")
+    with op.batch_alter_table("safeguardingflag", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_safeguardingflag_resident_id"))
+        batch_op.drop_index(batch_op.f("ix_safeguardingflag_notified_at"))
+        batch_op.drop_index(batch_op.f("ix_safeguardingflag_consultation_id"))
+
+    op.drop_table("safeguardingflag")
     with op.batch_alter_table("round", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_round_consultation_id"))
 
