@@ -46,7 +46,9 @@ def test_load_open_talk_export(config: Path, db_url: str) -> None:
     db = make_engine(db_url)
     try:
         service = ConversationService(db)
-        complete_example(Resident_(service, "9001"), need="Streetlights out on Mill Lane, it's dark by 4pm")
+        complete_example(
+            Resident_(service, "9001"), need="Streetlights out on Mill Lane, it's dark by 4pm"
+        )
         complete_example(Resident_(service, "9002"), need="Café prices, “fair” rent, 🏠 and emoji")
     finally:
         db.dispose()
@@ -54,10 +56,21 @@ def test_load_open_talk_export(config: Path, db_url: str) -> None:
     exported = needsfirst(config, "export", "example", "--format", "csv")
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
-    assert {"resident", "round", "question", "answer", "answered_at", "profile_area", "profile_age_band"} <= set(rows[0])
+    assert {
+        "resident",
+        "round",
+        "question",
+        "answer",
+        "answered_at",
+        "profile_area",
+        "profile_age_band",
+    } <= set(rows[0])
     needs = [r["answer"] for r in rows if r["question"] == "need"]
     assert sorted(needs) == sorted(
-        ["Streetlights out on Mill Lane, it's dark by 4pm", "Café prices, “fair” rent, 🏠 and emoji"]
+        [
+            "Streetlights out on Mill Lane, it's dark by 4pm",
+            "Café prices, “fair” rent, 🏠 and emoji",
+        ]
     )
     assert {r["profile_area"] for r in rows} == {"north"}
     assert all(len(r["resident"]) == 16 and "900" not in r["resident"] for r in rows)
@@ -75,12 +88,16 @@ def test_load_open_talk_export(config: Path, db_url: str) -> None:
 def test_a_bad_script_exits_non_zero_naming_file_and_step(config: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(
-        EXAMPLE_SCRIPT.read_text(encoding="utf-8").replace('back_to = "need"', 'back_to = "nowhere"'),
+        EXAMPLE_SCRIPT.read_text(encoding="utf-8").replace(
+            'back_to = "need"', 'back_to = "nowhere"'
+        ),
         encoding="utf-8",
     )
     result = needsfirst(config, "consultation", "load", str(bad))
     assert result.returncode == 2
-    assert result.stderr.strip() == f"error: {bad}: step 'another': back_to 'nowhere' is not a step id"
+    assert (
+        result.stderr.strip() == f"error: {bad}: step 'another': back_to 'nowhere' is not a step id"
+    )
 
 
 def test_unknown_slug_and_bad_config_are_clear(config: Path, tmp_path: Path) -> None:

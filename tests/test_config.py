@@ -37,7 +37,9 @@ def test_no_file_means_built_in_defaults(tmp_path: Path, monkeypatch: pytest.Mon
 def test_environment_wins_over_the_file(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[telegram]\ntoken = "1:file"\n[staff]\nofficers = [5]\n', encoding="utf-8")
-    config = load_config(path, environ={"NEEDSFIRST_TELEGRAM_TOKEN": "2:env", "NEEDSFIRST_STAFF_OFFICERS": "7, 8"})
+    config = load_config(
+        path, environ={"NEEDSFIRST_TELEGRAM_TOKEN": "2:env", "NEEDSFIRST_STAFF_OFFICERS": "7, 8"}
+    )
     assert config.telegram.token == "2:env"
     assert config.staff.officers == (7, 8)
 
@@ -52,13 +54,19 @@ def test_environment_wins_over_the_file(tmp_path: Path) -> None:
         ("[web]\nhots = 'x'\n", "web.hots", "unknown key"),
         ("[telegram]\nmode = 'carrier-pigeon'\n", "telegram.mode", "polling"),
         ("[telegram]\ntoken = 'nocolon'\n", "telegram.token", "BotFather"),
-        ("[telegram]\ntoken = '1:a'\nmode = 'webhook'\nwebhook_url = 'https://x.example/telegram/webhook'\n", "telegram.secret_token", "16+"),
+        (
+            "[telegram]\ntoken = '1:a'\nmode = 'webhook'\nwebhook_url = 'https://x.example/telegram/webhook'\n",
+            "telegram.secret_token",
+            "16+",
+        ),
         ("[staff]\nofficers = ['bob']\n", "staff.officers", "list of ints"),
         ("[digest]\ntimezone = 'Mars/Olympus'\n", "digest.timezone", "time zone"),
         ("[digest]\ntime = '25:00'\n", "digest.time", "time such as"),
     ],
 )
-def test_a_bad_config_names_file_key_and_problem(tmp_path: Path, content: str, key: str, problem: str) -> None:
+def test_a_bad_config_names_file_key_and_problem(
+    tmp_path: Path, content: str, key: str, problem: str
+) -> None:
     path = tmp_path / "council.toml"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
@@ -74,7 +82,9 @@ def test_a_missing_named_file_is_an_error(tmp_path: Path) -> None:
 
 
 def test_staff_roles() -> None:
-    config = load_config(None, environ={"NEEDSFIRST_STAFF_ADMINS": "1", "NEEDSFIRST_STAFF_OFFICERS": "2"})
+    config = load_config(
+        None, environ={"NEEDSFIRST_STAFF_ADMINS": "1", "NEEDSFIRST_STAFF_OFFICERS": "2"}
+    )
     assert staff_roles(config, 1) == {"admin", "facilitator", "officer"}
     assert staff_roles(config, 2) == {"officer"}
     assert staff_roles(config, 3) == set()

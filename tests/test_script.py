@@ -66,19 +66,25 @@ BAD = [
     ),
     (
         "duplicate id",
-        with_steps('[[steps]]\nid = "a"\nkind = "text"\ntext = "x"\n[[steps]]\nid = "a"\nkind = "text"\ntext = "y"\n'),
+        with_steps(
+            '[[steps]]\nid = "a"\nkind = "text"\ntext = "x"\n[[steps]]\nid = "a"\nkind = "text"\ntext = "y"\n'
+        ),
         "step 'a'",
         "used by an earlier step",
     ),
     (
         "id too long",
-        with_steps('[[steps]]\nid = "a-very-long-step-identifier-indeed"\nkind = "text"\ntext = "x"\n'),
+        with_steps(
+            '[[steps]]\nid = "a-very-long-step-identifier-indeed"\nkind = "text"\ntext = "x"\n'
+        ),
         "step #1",
         "1-24",
     ),
     (
         "choice with one option",
-        with_steps('[[steps]]\nid = "c"\nkind = "choice"\ntext = "x"\noptions = [{id = "a", label = "A"}]\n'),
+        with_steps(
+            '[[steps]]\nid = "c"\nkind = "choice"\ntext = "x"\noptions = [{id = "a", label = "A"}]\n'
+        ),
         "step 'c'",
         "at least two",
     ),
@@ -99,9 +105,10 @@ BAD = [
     ),
     (
         "missing translation",
-        with_steps('[[steps]]\nid = "a"\nkind = "text"\ntext = { en = "x" }\n', 'languages = ["en", "cy"]\n').replace(
-            'title = "A test"', 'title = { en = "T", cy = "T" }'
-        ),
+        with_steps(
+            '[[steps]]\nid = "a"\nkind = "text"\ntext = { en = "x" }\n',
+            'languages = ["en", "cy"]\n',
+        ).replace('title = "A test"', 'title = { en = "T", cy = "T" }'),
         "consent",
         "no text in cy",
     ),
@@ -168,7 +175,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("name", "source", "where", "problem"), BAD, ids=[b[0] for b in BAD])
-def test_bad_script_names_file_step_and_problem(name: str, source: str, where: str, problem: str) -> None:
+def test_bad_script_names_file_step_and_problem(
+    name: str, source: str, where: str, problem: str
+) -> None:
     with pytest.raises(ScriptError) as caught:
         parse_script(source, "council/bad.toml")
     message = str(caught.value)
@@ -178,7 +187,7 @@ def test_bad_script_names_file_step_and_problem(name: str, source: str, where: s
 
 
 def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
-    with pytest.raises(ScriptError, match="missing.toml: file: cannot be read"):
+    with pytest.raises(ScriptError, match=r"missing\.toml: file: cannot be read"):
         load_script(tmp_path / "missing.toml")
     latin = tmp_path / "latin.toml"
     latin.write_bytes(MINIMAL.replace("A test", "Caf\xe9").encode("latin-1"))

@@ -36,7 +36,9 @@ class Resident_:
 
     def say(self, words: str, ref: str | None = None) -> list[Message]:
         key = str(next(_keys))
-        return self._got(self.service.receive(self.who, engine.TextInput(words, ref), update_key=key), key)
+        return self._got(
+            self.service.receive(self.who, engine.TextInput(words, ref), update_key=key), key
+        )
 
     def press(self, label: str) -> list[Message]:
         for message in reversed(self.inbox):
@@ -44,7 +46,9 @@ class Resident_:
                 for button in row:
                     if label in button.label:
                         key = str(next(_keys))
-                        return self._got(self.service.press(self.who, button.data, update_key=key), key)
+                        return self._got(
+                            self.service.press(self.who, button.data, update_key=key), key
+                        )
         raise AssertionError(f"no button {label!r} in {[m.text[:40] for m in self.inbox[-3:]]}")
 
     @property
@@ -120,17 +124,28 @@ def test_a_redelivered_update_is_handled_once(service: ConversationService, db: 
     ann.press("North")
     ann.press("65 or over")
     who = ann.who
-    first = service.receive(who, engine.TextInput("No dropped kerbs on my street"), update_key="u-1")
+    first = service.receive(
+        who, engine.TextInput("No dropped kerbs on my street"), update_key="u-1"
+    )
     # Not yet delivered (say the process died before sending): the replies come again...
-    again = service.receive(who, engine.TextInput("No dropped kerbs on my street"), update_key="u-1")
+    again = service.receive(
+        who, engine.TextInput("No dropped kerbs on my street"), update_key="u-1"
+    )
     assert again == first
     service.mark_delivered("telegram", "u-1")
     # ...and once delivered, a redelivery does nothing at all.
-    assert service.receive(who, engine.TextInput("No dropped kerbs on my street"), update_key="u-1") == []
-    assert [a for a in answers(db) if a[0] == "need"] == [("need", 1, "No dropped kerbs on my street", False)]
+    assert (
+        service.receive(who, engine.TextInput("No dropped kerbs on my street"), update_key="u-1")
+        == []
+    )
+    assert [a for a in answers(db) if a[0] == "need"] == [
+        ("need", 1, "No dropped kerbs on my street", False)
+    ]
 
 
-def test_an_edited_message_updates_its_answer_without_duplicating(service: ConversationService, db: Engine) -> None:
+def test_an_edited_message_updates_its_answer_without_duplicating(
+    service: ConversationService, db: Engine
+) -> None:
     ann = Resident_(service, "1004")
     ann.start()
     ann.press("happy to take part")
@@ -162,7 +177,14 @@ def test_over_long_text_is_stored_whole(service: ConversationService, db: Engine
 def test_forged_and_stale_button_data(service: ConversationService, db: Engine) -> None:
     ann = Resident_(service, "1006")
     ann.start()
-    for data in ["", "x" * 300, "a:area:1:north'; DROP TABLE answer;--", "j:../../etc", "a:area:1:nowhere", "f:maybe"]:
+    for data in [
+        "",
+        "x" * 300,
+        "a:area:1:north'; DROP TABLE answer;--",
+        "j:../../etc",
+        "a:area:1:nowhere",
+        "f:maybe",
+    ]:
         service.press(ann.who, data)
     ann.press("happy to take part")
     reply = service.press(ann.who, "a:area:1:nowhere")
@@ -185,12 +207,17 @@ def test_start_with_unknown_or_closed_consultation_offers_the_open_ones(
     assert "no consultations open" in messages[1].text
 
 
-def test_answers_after_the_round_closes_are_refused(service: ConversationService, db: Engine) -> None:
+def test_answers_after_the_round_closes_are_refused(
+    service: ConversationService, db: Engine
+) -> None:
     ann = Resident_(service, "1008")
     ann.start()
     ann.press("happy to take part")
     with Session(db) as session, session.begin():
-        store.close_round(session=session, consultation=store.require_consultation(session=session, slug="example"))
+        store.close_round(
+            session=session,
+            consultation=store.require_consultation(session=session, slug="example"),
+        )
     ann.press("North")
     assert "closed" in ann.inbox[-1].text
     assert answers(db) == []
@@ -259,19 +286,30 @@ def test_a_declined_consent_stores_no_answers(service: ConversationService, db: 
         assert session.exec(select(ConsentRecord.given)).one() is False
 
 
-def test_export_rows_carry_profiles_and_sources(service: ConversationService, db: Engine, tmp_path: Path) -> None:
+def test_export_rows_carry_profiles_and_sources(
+    service: ConversationService, db: Engine, tmp_path: Path
+) -> None:
     complete_example(Resident_(service, "2001"))
     with Session(db) as session:
         consultation = store.require_consultation(session=session, slug="example")
         assert consultation.id is not None
         rows = list(store.export_rows(session=session, consultation_id=consultation.id))
         profiles = store.profiles(session=session, consultation_id=consultation.id)
-    assert [r.question for r in rows] == ["area", "age", "need", "affects", "difference", "ideas-ask"]
+    assert [r.question for r in rows] == [
+        "area",
+        "age",
+        "need",
+        "affects",
+        "difference",
+        "ideas-ask",
+    ]
     assert {r.source for r in rows} == {"tenants"}
     assert list(profiles.values()) == [{"area": "north", "age_band": "35-64"}]
 
 
-def test_a_disclosure_gets_help_at_once_and_is_never_quotable(service: ConversationService, db: Engine) -> None:
+def test_a_disclosure_gets_help_at_once_and_is_never_quotable(
+    service: ConversationService, db: Engine
+) -> None:
     from conversations.models import SafeguardingFlag
 
     ann = Resident_(service, "3001")
@@ -291,5 +329,7 @@ def test_a_disclosure_gets_help_at_once_and_is_never_quotable(service: Conversat
 
 
 def test_a_disclosure_before_joining_still_gets_help(service: ConversationService) -> None:
-    replies = service.receive(Who("telegram", "3002", "3002", "en"), engine.TextInput("I want to kill myself"))
+    replies = service.receive(
+        Who("telegram", "3002", "3002", "en"), engine.TextInput("I want to kill myself")
+    )
     assert "116 123" in replies[0].text

@@ -66,7 +66,11 @@ def run(script: Script, language: str, inputs: list[str]) -> list[dict[str, Any]
                     for reply in outcome.replies
                 ],
                 "answers": [
-                    {k: v for k, v in asdict(a).items() if v not in (None, False) or k == "confirmed"}
+                    {
+                        k: v
+                        for k, v in asdict(a).items()
+                        if v not in (None, False) or k == "confirmed"
+                    }
                     for a in outcome.answers
                 ],
                 "events": [type(e).__name__ for e in outcome.events],
