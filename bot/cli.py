@@ -19,6 +19,7 @@ from sqlmodel import Session
 from bot.config import Config, ConfigError, load_config
 from bot.consultations import load_consultation
 from conversations import store
+from conversations.coverage import format_status, round_status
 from conversations.db import make_engine, migrate
 from conversations.script import ScriptError
 from conversations.service import ScriptCache
@@ -91,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("slug")
         sub.set_defaults(handler=_round, action=action)
 
+    status = commands.add_parser(
+        "status", parents=[common], help="progress and coverage of the current round"
+    )
+    status.add_argument("slug")
+    status.add_argument("--format", choices=["text", "json"], default="text")
+    status.set_defaults(handler=_status)
+
     export = commands.add_parser("export", parents=[common], help="write every stored answer")
     export.add_argument("slug")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
@@ -156,6 +164,28 @@ def _round(config: Config, args: argparse.Namespace) -> int:
             target=f"{args.slug}#{round_.number}",
         )  # fmt: skip
         print(f"{args.slug}: round {round_.number} {round_.status}")
+    return 0
+
+
+def _status(config: Config, args: argparse.Namespace) -> int:
+    with _database(config) as db, Session(db) as session:
+        consultation = store.require_consultation(session=session, slug=args.slug)
+        assert consultation.id is not None
+        round_ = store.current_round(session=session, consultation_id=consultation.id)
+        if round_ is None:
+            raise CommandError(
+                f"'{args.slug}' has no rounds yet (needsfirst round open {args.slug})"
+            )
+        report = round_status(
+            session=session,
+            script=ScriptCache().get(consultation),
+            round_=round_,
+            consultation_slug=consultation.slug,
+        )
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(format_status(report))
     return 0
 
 

@@ -1,0 +1,89 @@
+"""Round status and coverage, counted in the database, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations import store
+from conversations.coverage import format_status, opted_in_residents, round_status
+from conversations.service import ConversationService, ScriptCache
+from tests.test_cli import needsfirst
+from tests.test_service import Resident_
+
+
+def take_part(
+    service: ConversationService, uid: str, area: str, age: str, *, finish: bool, source: str = ""
+) -> None:
+    resident = Resident_(service, uid)
+    resident.start("example" + (f"--{source}" if source else ""))
+    resident.press("happy to take part")
+    resident.press(area)
+    resident.press(age)
+    if finish:
+        resident.say("Need " + uid)
+        resident.press("Mainly me")
+        resident.press("Done")
+        resident.press("Skip")
+        resident.press("that's right")
+        resident.press("No")
+        resident.press("No, that's all")
+
+
+@pytest.fixture
+def seeded(db: Engine) -> Engine:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    service = ConversationService(db)
+    for n in range(6):
+        take_part(service, f"n{n}", "North", "18 to 34", finish=n < 4, source="tenants")
+    for n in range(3):
+        take_part(service, f"c{n}", "Central", "35 to 64", finish=True)
+    take_part(service, "s0", "South", "Prefer not to say", finish=False, source="mosque")
+    Resident_(service, "looker").start()  # opened but never agreed
+    return db
+
+
+def test_status_counts_match_the_database(seeded: Engine) -> None:
+    with Session(seeded) as session:
+        consultation = store.require_consultation(session=session, slug="example")
+        assert consultation.id is not None
+        round_ = store.current_round(session=session, consultation_id=consultation.id)
+        assert round_ is not None
+        report = round_status(
+            session=session,
+            script=ScriptCache().get(consultation),
+            round_=round_,
+            consultation_slug="example",
+        )
+        assert len(opted_in_residents(session=session, consultation_id=consultation.id)) == 10
+    assert (report.residents, report.started, report.completed) == (11, 10, 7)
+    assert report.answers == 10 * 2 + 7 * 4
+    area = {g.group: g for g in report.coverage["area"]}
+    assert area["north"].respondents == 6 and area["north"].share == 0.6
+    assert area["south"].share == 0.1 and area["south"].under_heard  # 10% against 36%
+    assert not area["north"].under_heard
+    ages = {g.group: g for g in report.coverage["age_band"]}
+    assert ages["under-18"].respondents == 0 and ages["under-18"].under_heard
+    assert ages["prefer-not"].respondents == 1 and ages["prefer-not"].population_share is None
+    sources = {g.group: g.respondents for g in report.coverage["source"]}
+    assert sources == {"tenants": 6, "direct": 3, "mosque": 1}
+    text = format_status(report)
+    assert "UNDER-HEARD" in text and "South (Marsh End, Brookvale)" in text
+
+
+def test_status_command_json(seeded: Engine, db_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{db_url}"\n[consultations]\nload = []\n', encoding="utf-8"
+    )
+    result = needsfirst(config, "status", "example", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {"residents", "started", "completed", "answers", "coverage"} <= set(report)
+    assert report["completed"] == 7
+    assert set(report["coverage"]) == {"area", "age_band", "source"}
