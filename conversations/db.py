@@ -55,7 +55,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema up to date; safe to run at every start."""
-    command.upgrade(alembic_config(engine), "head")
+    # "heads": features may add migrations on branches of their own until merged.
+    command.upgrade(alembic_config(engine), "heads")
 
 
 def redact_url(url: str) -> str:

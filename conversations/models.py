@@ -75,6 +75,7 @@ class Conversation(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
+    reminded_at: datetime | None = None  # the one gentle reminder, if it was sent
 
 
 class Answer(SQLModel, table=True):
@@ -146,3 +147,57 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=60)
     target: str = Field(max_length=200)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class Broadcast(SQLModel, table=True):
+    """An invitation sent to a consultation's opted-in residents (or one group of them)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    created_by: str = Field(max_length=80)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    group_dimension: str | None = Field(default=None, max_length=24)
+    group_value: str | None = Field(default=None, max_length=40)
+    window_minutes: int = 0  # spread sending over this long (0: as fast as allowed)
+    # draft -> queued -> sending -> done | cancelled
+    status: str = Field(default="draft", max_length=10, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    # Where the facilitator watches progress (a Telegram message the bot edits).
+    progress_chat_id: str | None = Field(default=None, max_length=64)
+    progress_message_id: int | None = None
+
+
+class BroadcastRecipient(SQLModel, table=True):
+    """One resident's invitation, recorded before and after sending so none goes twice."""
+
+    __table_args__ = (UniqueConstraint("broadcast_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    # pending -> sending -> sent | failed | blocked | left | skipped
+    state: str = Field(default="pending", max_length=10, index=True)
+    attempts: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StaffLogin(SQLModel, table=True):
+    """A one-time sign-in link for the dashboard (only its hash is kept)."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    staff_id: int
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in dashboard session (only its hash is kept), with its CSRF token."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    staff_id: int = Field(index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

@@ -6,6 +6,9 @@ a missed disclosure, and patterns can be read and argued about by safeguarding l
 normalised first (lower case, common misspellings, missing apostrophes) so "im sucidal" and
 "I'm suicidal" match alike. Policy talk ("fund suicide prevention") is not a disclosure and
 does not match; negated ("I'm not suicidal") and past ("used to self-harm") clauses are skipped.
+Hyperbole ("the buses make me want to die lol") is skipped for the loose ideation phrases only,
+never for a plan, a method or an act, because a joke marker next to "I've got a rope" is no joke.
+Neglect cues are read against the child's stated age: a 16-year-old home alone is not a referral.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ class _Rule:
     pattern: re.Pattern[str]
     negatable: bool
     historical: bool
+    hyperbole: bool  # loose phrase that jokes and exaggeration use too
+    child_only: bool  # counts only when the text is about, or from, a child
+    adult_only: bool  # a child's version of this cue is matched by a child_at_risk rule
+    age_checked: bool  # neglect cue that depends on how old the child is
 
 
 # Misspellings and texting forms seen in real answers, mapped to the spelling the patterns use.
@@ -84,6 +91,44 @@ _SPELLINGS: dict[str, str] = {
     "selfharm": "self harm",
     "selfharming": "self harming",
     "anymore": "any more",
+    "whats": "what's",
+    "wana": "want to",
+    "theyre": "they're",
+    "youre": "you're",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+    "wasnt": "wasn't",
+    "werent": "weren't",
+    "couldnt": "couldn't",
+    "wouldnt": "wouldn't",
+    "isnt": "isn't",
+    "arent": "aren't",
+    "aint": "ain't",
+    "myslf": "myself",
+    "meself": "myself",
+    "kms": "kill myself",
+    "unalive": "kill",
+    "tonite": "tonight",
+    "2nite": "tonight",
+    "rn": "right now",
+    "pls": "please",
+    "plz": "please",
+    "ppl": "people",
+    "cos": "because",
+    "coz": "because",
+    "bcos": "because",
+    "gf": "girlfriend",
+    "bf": "boyfriend",
+    "hubby": "husband",
+    # Dropped "g" in texting ("tryin", "endin"): only verbs the patterns use, so "in" stays.
+    **{
+        v + "in": v + "ing"
+        for v in (
+            "try", "go", "kill", "end", "cutt", "hurt", "threaten", "bang", "kick", "hid", "com",
+            "say", "follow", "beat", "hitt", "do", "stabb", "smash", "shout", "think", "plann",
+            "lock", "chok", "strangl", "touch", "harm",
+        )
+    },
 }
 _NEGATION = re.compile(
     r"\b(not|never|no|n't|nothing to do with|ddim|nid|na fyddwn)\b|n't\b", re.IGNORECASE
@@ -93,6 +138,26 @@ _PAST = re.compile(
 )
 _CLAUSE_BREAK = re.compile(r"[.!?;,]|\b(but|and|because|so)\b")
 _URGENT = re.compile(r"\b(right now|tonight|now|just taken|please help|help me|at the moment)\b")
+# Laughter, "if I have to ... one more" and "<everyday nuisance> makes me want to": exaggeration.
+_HYPERBOLE = re.compile(
+    r"\b(lol+|lmf?ao+|rofl|ha(ha)+h?|he(he)+|jk|only joking|just joking|kidding)\b"
+    r"|[\U0001F602\U0001F923\U0001F606\U0001F605\U0001F643\U0001F644\U0001F480]"
+    r"|\bif i (have|had) to\b[^.!?]{0,60}\b(one more|another|again)\b"
+    r"|\b(bus|buses|queue|traffic|meeting|roadworks|bins?|bin lorry|forms?|website|app|hold music"
+    r"|survey|parking|commute|paperwork|weather|rain|road|trains?|printer)\b[^.!?]{0,20}"
+    r"\b(makes?|made|making) me want to\b"
+    r"|^\W*kill me now\b"
+)
+# A stated child's age: "8 year old", "aged 6", "he's 10", "my 13yo".
+_AGE = re.compile(
+    r"\b(\d{1,2}) ?(?:-| )?(?:years?|yrs?)[- ]?old\b|\b(\d{1,2}) ?yo\b"
+    r"|\b(?:aged|age|he's|she's|he is|she is|they're|who is|who's)\s+(?:only |about |maybe )?(\d{1,2})\b"
+)
+_OVERNIGHT = re.compile(r"\b(all night|overnight|every night|for days|all weekend|every weekend)\b")
+_CHILD_WORD = re.compile(
+    r"\b(kids?|children|child|bab(y|ies)|toddlers?|little ones?|son|daughter|lad|boy|girl"
+    r"|teenagers?|plant|plentyn|mhlentyn)\b"
+)
 _CHILD_SPEAKER = re.compile(
     r"\b(i'm|i am) (1[0-7]|[5-9])\b|\b(he's|she's) (only )?([1-9]|1[0-5])\b"
     r"|\b(\d|1[0-7]) year old\b|\b(my|his|her) little (brother|sister)\b"
@@ -103,7 +168,7 @@ def normalise(text: str) -> str:
     """Lower-case, straighten apostrophes and fix the misspellings in ``_SPELLINGS``."""
     low = text.lower().replace("’", "'").replace("‘", "'")
     low = re.sub(r"\bmy self\b", "myself", low)
-    return re.sub(r"[a-z']+", lambda m: _SPELLINGS.get(m.group(), m.group()), low)
+    return re.sub(r"[a-z0-9']+", lambda m: _SPELLINGS.get(m.group(), m.group()), low)
 
 
 @cache
@@ -116,8 +181,30 @@ def _rules() -> tuple[_Rule, ...]:
         category, flags, pattern = line.split("\t", 2)
         if category not in CATEGORIES:
             raise ValueError(f"unknown safeguarding category {category!r}")
-        rules.append(_Rule(category, re.compile(pattern), "n" in flags, "h" in flags))
+        if unknown := set(flags) - set("nhjcxa"):
+            raise ValueError(f"unknown safeguarding flags {unknown!r}")
+        rules.append(
+            _Rule(
+                category,
+                re.compile(pattern),
+                negatable="n" in flags,
+                historical="h" in flags,
+                hyperbole="j" in flags,
+                child_only="c" in flags,
+                adult_only="x" in flags,
+                age_checked="a" in flags,
+            )
+        )
     return tuple(rules)
+
+
+def _old_enough(sentence: str) -> bool:
+    """True when every age stated is old enough to be left alone for a while (NSPCC: 12+),
+    unless it is overnight or for days, which under-16s should not be."""
+    ages = [int(a) for groups in _AGE.findall(sentence) for a in groups if a]
+    if not ages:
+        return False
+    return min(ages) >= (16 if _OVERNIGHT.search(sentence) else 12)
 
 
 def _clause_before(text: str, start: int) -> str:
@@ -141,18 +228,27 @@ def assess(text: str, language: str = "en") -> Assessment:
     """
     del language
     norm = normalise(text)
+    child_speaker = _CHILD_SPEAKER.search(norm)
+    about_child = child_speaker or _CHILD_WORD.search(norm)
     evidence: list[Evidence] = []
     for rule in _rules():
+        if (rule.child_only and not about_child) or (rule.adult_only and child_speaker):
+            continue
         for m in rule.pattern.finditer(norm):
             if rule.negatable and _NEGATION.search(_clause_before(norm, m.start())):
                 continue
-            if rule.historical and _PAST.search(_sentence(norm, m.start(), m.end())):
+            sentence = _sentence(norm, m.start(), m.end())
+            if rule.historical and _PAST.search(sentence):
+                continue
+            if rule.hyperbole and _HYPERBOLE.search(sentence):
+                continue
+            if rule.age_checked and _old_enough(sentence):
                 continue
             evidence.append(Evidence(rule.category, m.group()))
     found = {e.category for e in evidence}
     # A child speaking, or a child named by age, turns any harm into a child-protection matter.
-    if found and (child := _CHILD_SPEAKER.search(norm)):
-        evidence.append(Evidence("child_at_risk", child.group()))
+    if found and child_speaker:
+        evidence.append(Evidence("child_at_risk", child_speaker.group()))
     # Harm plus "right now"/"tonight" is an emergency, not a referral.
     if found - {"child_at_risk"} and (urgent := _URGENT.search(norm)):
         evidence.append(Evidence("immediate_danger", urgent.group()))

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 from conversations.models import (
     Answer,
     AuditEntry,
+    BroadcastRecipient,
     ChannelIdentity,
     ConsentRecord,
     Consultation,
@@ -171,6 +172,7 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
     session.exec(delete(SafeguardingFlag).where(col(SafeguardingFlag.resident_id) == resident_id))
     session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
+    session.exec(delete(BroadcastRecipient).where(col(BroadcastRecipient.resident_id) == resident_id))
     session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id) == resident_id))
     session.exec(delete(Conversation).where(col(Conversation.resident_id) == resident_id))
     session.exec(delete(Resident).where(col(Resident.id) == resident_id))
