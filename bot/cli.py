@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -21,13 +19,9 @@ from bot.consultations import load_consultation
 from conversations import store
 from conversations.coverage import format_status, round_status
 from conversations.db import make_engine, migrate
+from conversations.export import export_columns, export_records, write_export
 from conversations.script import ScriptError
 from conversations.service import ScriptCache
-
-EXPORT_COLUMNS = [
-    "resident", "round", "question", "iteration", "answer", "answer_label",
-    "skipped", "confirmed", "answered_at", "source",
-]  # fmt: skip
 
 
 class CommandError(Exception):
@@ -192,56 +186,15 @@ def _status(config: Config, args: argparse.Namespace) -> int:
 def _export(config: Config, args: argparse.Namespace) -> int:
     with _database(config) as db, Session(db) as session:
         consultation = store.require_consultation(session=session, slug=args.slug)
-        assert consultation.id is not None
         script = ScriptCache().get(consultation)
-        dimensions = list(script.profile_dimensions())
-        profiles = store.profiles(session=session, consultation_id=consultation.id)
-        rows = store.export_rows(session=session, consultation_id=consultation.id)
-        columns = EXPORT_COLUMNS + [f"profile_{d}" for d in dimensions]
-
-        def records() -> Iterator[dict[str, Any]]:
-            for row in rows:
-                record: dict[str, Any] = {
-                    "resident": row.resident,
-                    "round": row.round,
-                    "question": row.question,
-                    "iteration": row.iteration,
-                    "answer": row.answer,
-                    "answer_label": row.answer_label,
-                    "skipped": row.skipped,
-                    "confirmed": row.confirmed,
-                    "answered_at": row.answered_at.isoformat(),
-                    "source": row.source or "",
-                }
-                for dimension in dimensions:
-                    record[f"profile_{dimension}"] = profiles.get(row.resident, {}).get(
-                        dimension, ""
-                    )
-                yield record
-
+        records = export_records(session=session, consultation=consultation, script=script)
+        columns = export_columns(script)
         if args.out is None:
-            _write(sys.stdout, args.format, columns, records())
+            write_export(sys.stdout, args.format, columns, records)
         else:
             with args.out.open("w", encoding="utf-8", newline="") as handle:
-                _write(handle, args.format, columns, records())
+                write_export(handle, args.format, columns, records)
     return 0
-
-
-def _write(
-    handle: IO[str], fmt: str, columns: list[str], records: Iterator[dict[str, Any]]
-) -> None:
-    if fmt == "csv":
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        for record in records:
-            writer.writerow(record)
-        return
-    # JSON as a streamed array, so a large export never sits whole in memory.
-    handle.write("[")
-    for number, record in enumerate(records):
-        handle.write(",\n" if number else "\n")
-        handle.write(json.dumps(record, ensure_ascii=False))
-    handle.write("\n]\n")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,63 @@
+"""Exports of a consultation's answers: every stored answer with pseudonymous ids only."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from sqlmodel import Session
+
+from conversations import store
+from conversations.models import Consultation
+from conversations.script import Script
+
+COLUMNS = [
+    "resident", "round", "question", "iteration", "answer", "answer_label",
+    "skipped", "confirmed", "answered_at", "source",
+]  # fmt: skip
+
+
+def export_columns(script: Script) -> list[str]:
+    return COLUMNS + [f"profile_{d}" for d in script.profile_dimensions()]
+
+
+def export_records(*, session: Session, consultation: Consultation,
+                   script: Script) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """One record per stored answer, with the resident's profile answers beside it."""
+    assert consultation.id is not None
+    dimensions = list(script.profile_dimensions())
+    profiles = store.profiles(session=session, consultation_id=consultation.id)
+    for row in store.export_rows(session=session, consultation_id=consultation.id):
+        record: dict[str, Any] = {
+            "resident": row.resident,
+            "round": row.round,
+            "question": row.question,
+            "iteration": row.iteration,
+            "answer": row.answer,
+            "answer_label": row.answer_label,
+            "skipped": row.skipped,
+            "confirmed": row.confirmed,
+            "answered_at": row.answered_at.isoformat(),
+            "source": row.source or "",
+        }
+        for dimension in dimensions:
+            record[f"profile_{dimension}"] = profiles.get(row.resident, {}).get(dimension, "")
+        yield record
+
+
+def write_export(handle: IO[str], fmt: str, columns: list[str],
+                 records: Iterator[dict[str, Any]]) -> None:  # fmt: skip
+    """CSV with a header, or a JSON array written as it streams."""
+    if fmt == "csv":
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for record in records:
+            writer.writerow(record)
+        return
+    handle.write("[")
+    for number, record in enumerate(records):
+        handle.write(",\n" if number else "\n")
+        handle.write(json.dumps(record, ensure_ascii=False))
+    handle.write("\n]\n")
