@@ -84,7 +84,7 @@ class ThemeModel:
         n_components: int = 100,
         n_init: int = 10,
         smooth_neighbours: int | None = None,
-        secondary_threshold: float = 0.5,
+        secondary_threshold: float = 0.2,
         sample_size: int = 20_000,
         batch_size: int = 10_000,
         signature_features: int = 1024,

@@ -1,0 +1,115 @@
+"""Stable theme ids across runs, with officers' renames and merges replayed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.model import ThemeModel
+from analysis.tracking import (
+    CurrentTheme,
+    OfficerEdits,
+    StoredTheme,
+    current_themes,
+    resolve_merges,
+    track,
+)
+from tests.test_themes_data import synthetic_answers
+
+
+def _current(model: ThemeModel) -> list[CurrentTheme]:
+    return current_themes(
+        [t.label for t in model.themes_], model.centroids_, [t.size for t in model.themes_]
+    )
+
+
+def _fit(seed: int, per_theme: int = 50) -> tuple[ThemeModel, list[str]]:
+    texts, truth = synthetic_answers(per_theme=per_theme, seed=seed)
+    return ThemeModel(n_themes=4, random_state=seed).fit(texts), truth
+
+
+def _id_by_truth(model: ThemeModel, truth: list[str], mapping: dict[int, int]) -> dict[str, int]:
+    return {name: mapping[int(model.labels_[truth.index(name)])] for name in set(truth)}
+
+
+def test_ids_are_stable_across_runs_with_overlapping_data() -> None:
+    first, truth1 = _fit(seed=1)
+    run1 = track([], _current(first))
+    assert {t.status for t in run1.themes} == {"new"}
+    stored = [t.stored() for t in run1.themes]
+    # JSON-friendly: centroids are plain floats.
+    assert all(isinstance(x, float) for t in stored for x in t.centroid)
+
+    second, truth2 = _fit(seed=2)  # other answers, other seed, same needs
+    run2 = track(stored, _current(second))
+    assert not run2.gone
+    assert all(t.status != "new" for t in run2.themes)
+    before = _id_by_truth(first, truth1, run1.id_of_index())
+    after = _id_by_truth(second, truth2, run2.id_of_index())
+    assert before == after
+    labels = {t.id: t.label for t in run1.themes}
+    assert all(t.label == labels[t.id] for t in run2.themes)
+
+
+def test_renames_and_merges_survive_a_rerun() -> None:
+    first, truth1 = _fit(seed=1)
+    run1 = track([], _current(first))
+    ids = _id_by_truth(first, truth1, run1.id_of_index())
+    edits = OfficerEdits(
+        renames={ids["transport"]: "Buses after dark"},
+        merges={ids["youth"]: ids["parks"]},
+    )
+    second, truth2 = _fit(seed=3)
+    run2 = track([t.stored() for t in run1.themes], _current(second), edits)
+    by_id = {t.id: t for t in run2.themes}
+    assert by_id[ids["transport"]].label == "Buses after dark"
+    assert ids["youth"] not in by_id  # merged away, and not reported as gone either
+    assert not run2.gone
+    merged = by_id[ids["parks"]]
+    assert len(merged.indices) == 2
+    after = _id_by_truth(second, truth2, run2.id_of_index())
+    assert after["youth"] == after["parks"] == ids["parks"]
+    persistent = run2.persistent_labels(second.labels_)
+    assert set(persistent.tolist()) == {ids["transport"], ids["housing"], ids["parks"]}
+
+
+def _theme(theme_id: int, vector: list[float], size: int) -> StoredTheme:
+    return StoredTheme(theme_id, f"theme {theme_id}", vector, size)
+
+
+def test_statuses_new_growing_shrinking_steady_gone() -> None:
+    previous = [
+        _theme(1, [1, 0, 0, 0], 50),
+        _theme(2, [0, 1, 0, 0], 30),
+        _theme(3, [0, 0, 1, 0], 20),
+        _theme(4, [0, 0, 0, 1], 10),
+    ]
+    current = [
+        CurrentTheme(0, "a", [0.99, 0.1, 0, 0], 90),  # share 0.82 vs 0.45: growing
+        CurrentTheme(1, "b", [0.1, 0.99, 0, 0], 10),  # 0.09 vs 0.27: shrinking
+        CurrentTheme(2, "c", [0, 0, 0.1, 0.99], 10),  # 0.09 vs 0.09: steady (matches 4)
+        CurrentTheme(3, "d", [0.3, -0.9, 0.3, 0.0], 0),  # nothing close: new
+    ]
+    result = track(previous, current)
+    status = {t.id: t.status for t in result.themes}
+    assert status == {1: "growing", 2: "shrinking", 4: "steady", 5: "new"}
+    assert [t.id for t in result.gone] == [3]
+    assert result.gone[0].status == "gone"
+
+
+def test_merge_chains_and_cycles() -> None:
+    assert resolve_merges({1: 2, 2: 3}) == {1: 3, 2: 3}
+    with pytest.raises(ValueError, match="cycle"):
+        resolve_merges({1: 2, 2: 1})
+
+
+def test_centroids_of_different_spaces_are_refused() -> None:
+    with pytest.raises(ValueError, match="same space"):
+        track([_theme(1, [1.0, 0.0], 5)], [CurrentTheme(0, "x", [1.0, 0.0, 0.0], 5)])
+
+
+def test_signature_space_is_the_same_across_fits() -> None:
+    first, _ = _fit(seed=1)
+    second, _ = _fit(seed=1, per_theme=30)
+    similarity = first.centroids_ @ second.centroids_.T
+    assert np.all(similarity.max(axis=1) > 0.9)
