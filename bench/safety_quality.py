@@ -1,7 +1,9 @@
 """Precision and recall of the scrubber, safeguarding and abuse detectors on the labelled sets.
 
 Run: ``python -m bench.safety_quality`` (or ``python bench/safety_quality.py``) from the repo root.
-The "test" split is held out: patterns are tuned on "dev" only, so report "test" figures.
+Splits: patterns are tuned on "dev" only. "test" is held out, but was written by the same author
+as the patterns; "fresh" was written later by someone else, before any tuning, and is the honest
+measure of how the detectors generalise. Never tune on "test" or "fresh".
 
 Scrubber: a labelled detail counts as found when a replaced span covers it entirely (whatever
 kind the scrubber gave it); a replaced span is a true positive when it overlaps a labelled detail.
@@ -26,6 +28,7 @@ from conversations.moderation import assess_abuse  # noqa: E402
 from conversations.safeguarding import assess  # noqa: E402
 
 Row = dict[str, Any]
+SPLITS = ("dev", "test", "fresh")
 
 
 def load(name: str) -> list[Row]:
@@ -115,16 +118,17 @@ def report(title: str, counts: dict[str, Counts]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the figures; ``--errors`` also lists dev-split misses for tuning."""
+    """Print dev, test and fresh figures; ``--errors`` also lists dev-split misses for tuning."""
     args = argv if argv is not None else sys.argv[1:]
     pii, sg, ab = (
         load("pii_labelled.jsonl"),
         load("safeguarding_labelled.jsonl"),
         load("abuse_labelled.jsonl"),
     )
-    for split in ("dev", "test"):
+    for split in SPLITS:
         print(f"== {split} split ==")
-        report("scrubber", pii_counts(r for r in pii if r["split"] == split))
+        if any(r["split"] == split for r in pii):
+            report("scrubber", pii_counts(r for r in pii if r["split"] == split))
         report(
             "safeguarding",
             label_counts((r for r in sg if r["split"] == split), safeguarding_labels),

@@ -4,6 +4,11 @@ People are entitled to swear about a bad service ("the bloody buses are always l
 answers must stay quotable. So swearing alone never counts: insults count only when aimed at
 people in the same sentence, dehumanising words only when said of a protected group, and slurs
 and threats count on their own. The lexicon is ``resources/abuse_lexicon.tsv``.
+
+People also report abuse they received ("a man called me a paki", "someone sprayed 'X out' on
+the wall") and must be able to: quoted words and reported speech ("called me ...", "was told to
+...") are blanked before matching, unless the speaker is the one saying it ("I'm calling you a
+..."). Criticism of an act ("the councillor was an idiot to vote for this") is not name-calling.
 """
 
 from __future__ import annotations
@@ -13,10 +18,32 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["AbuseAssessment", "assess_abuse"]
+__all__ = ["AbuseAssessment", "assess_abuse", "normalise"]
 
 _KINDS = ("insult", "target", "attack", "slur", "group", "dehumanise", "threat")
 _SENTENCE = re.compile(r"[^.!?\n]+")
+_SPELLINGS = {"youre": "you're", "ur": "you're", "yer": "your", "ya": "you", "theyre": "they're"}
+# Words in quotes after a space or bracket; apostrophes inside words ("i'll") stay part of them.
+_QUOTED = re.compile(
+    r"(?:^|(?<=[\s(:]))(?:\"[^\"\n]{1,120}\"|'(?:[^'\n]|(?<=[a-z])'(?=[a-z])){1,120}')"
+    r"(?=[\s.,!?;:)]|$)"
+)
+# Someone else's words being reported, up to the end of the clause (a new subject ends it).
+_REPORTED = re.compile(
+    r"\b(?:call(?:ed|ing|s)?|shout(?:ed|ing|s)?|yell(?:ed|ing|s)?|scream(?:ed|ing|s)?|swore"
+    r"|sprayed|painted|scrawled|wr(?:ote|itten|ites|iting)|graffiti|post(?:ed|ing|s)|messaged"
+    r"|texted|branded|labelled|said|says|saying|told(?: me| us| him| her| them)? to|the words?"
+    r"|words like)\b"
+    r"(?:(?!\b(?:and|but|so|because|then|if) (?:i|i'm|i'll|we|we'll|you|you're|he|she|they|it)\b)"
+    r"[^.!?,;\n])*"
+)
+# The speaker doing the saying ("i'm calling you a ...") is not a report.
+_SPEAKER = re.compile(r"\b(i|i'm|i am|i'll|i will|we|we're|we'll)\s+$")
+_AT_YOU = re.compile(r"^\w+(?: \w+)?\s+(you|u|yous|youse|yourselves)\b")
+# "was an idiot to vote for this": judging an act, not calling names.
+_CRITICISM = re.compile(
+    r"(?:\b(?:was|is|were|are|be|being)|'s|'re) (?:an? )?(?:idiots?|stupid|daft|fools?) to\b"
+)
 
 
 @dataclass(frozen=True)
@@ -45,13 +72,42 @@ def _lexicon() -> dict[str, tuple[re.Pattern[str], ...]]:
     return {kind: tuple(patterns) for kind, patterns in found.items()}
 
 
+# "not a bastard", "are not all criminals": a denial, not an insult.
+_DENIAL = re.compile(r"\b(not|never|n't|aren't|isn't|no)\b(?: \w+)?\s*$")
+_DENIABLE = frozenset({"insult", "dehumanise"})
+
+
 def _matches(kind: str, text: str) -> list[str]:
-    return [m.group() for p in _lexicon()[kind] for m in p.finditer(text)]
+    return [
+        m.group()
+        for p in _lexicon()[kind]
+        for m in p.finditer(text)
+        if kind not in _DENIABLE or not _DENIAL.search(text[max(0, m.start() - 16) : m.start()])
+    ]
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def normalise(text: str) -> str:
+    """Lower-case, straighten quotes, fix texting forms, and blank quoted and reported words."""
+    norm = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    norm = re.sub(r"[a-z']+", lambda m: _SPELLINGS.get(m.group(), m.group()), norm)
+    for m in reversed(list(_QUOTED.finditer(norm))):
+        norm = _blank(norm, m.start(), m.end())
+    for m in reversed(list(_REPORTED.finditer(norm))):
+        if _SPEAKER.search(norm[max(0, m.start() - 12) : m.start()]) or _AT_YOU.match(m.group()):
+            continue
+        norm = _blank(norm, m.start(), m.end())
+    for m in reversed(list(_CRITICISM.finditer(norm))):
+        norm = _blank(norm, m.start(), m.end())
+    return norm
 
 
 def assess_abuse(text: str) -> AbuseAssessment:
     """Assess one answer: abusive (at people), hateful (about groups) or threatening."""
-    norm = text.lower().replace("’", "'").replace("‘", "'")
+    norm = normalise(text)
     evidence: list[str] = []
     abusive = hateful = threatening = False
     for sentence in _SENTENCE.findall(norm):

@@ -25,6 +25,14 @@ DATA = Path(__file__).parent / "data" / "abuse_labelled.jsonl"
         ("Someone should shoot the councillors", "threatening"),
         ("I know where the planning officer lives", "threatening"),
         ("I'll burn the depot down", "threatening"),
+        ("the councillors are a pack of lying rats", "abusive"),
+        ("that woman from housing is a fat slag", "abusive"),
+        ("asylum seekers are leeches", "hateful"),
+        ("go back to your own country", "hateful"),
+        ("keep ignoring me and see what happens to your car", "threatening"),
+        ("it would be a shame if something happened to your car", "threatening"),
+        ("Bydda i'n dy ladd di", "threatening"),
+        ("I'm calling you a useless twat", "abusive"),
     ],
 )
 def test_flags_abuse(text: str, kind: str) -> None:
@@ -45,23 +53,43 @@ def test_flags_abuse(text: str, kind: str) -> None:
         "I'd kill for a decent bus service",
         "I'm going to complain to my MP",
         "Mae'r bysiau'n hwyr bob blydi dydd",
+        # reporting or quoting abuse received is not abuse
+        "a lad on the bus called me a paki and nobody did anything",
+        "I was called a fat slag by a neighbour, is that harassment?",
+        "someone wrote 'muslims out' on the wall, please remove it",
+        "the film had a villain who kept saying I'll kill you",
+        # criticism of an act, denials, literal animals, phrases that only look like abuse
+        "The councillor was an idiot to vote for this, frankly.",
+        "immigrants are not all criminals",
+        "a gang of thieves broke into the allotments",
+        "we need to send them back the form",
+        "I'm going to kill the weeds this year",
+        "this sh*t service, they're useless",
     ],
 )
 def test_swearing_about_services_stays_quotable(text: str) -> None:
     assert not assess_abuse(text).flagged
 
 
-def test_recall_and_precision_on_labelled_set() -> None:
-    # Measured 100% recall and 95.3% precision (flagged yes/no, dev+test); floors just under.
+# Measured (flagged yes/no): test R=100% P=92.9%; fresh R=100% P=100%. "fresh" was written by a
+# second author before any tuning. Floors sit just under, so one more miss or false alarm fails.
+FLOORS = {"test": (0.99, 0.92), "fresh": (0.99, 0.99)}
+
+
+@pytest.mark.parametrize("split", sorted(FLOORS))
+def test_recall_and_precision_on_held_out_splits(split: str) -> None:
     tp = fp = fn = 0
     for line in DATA.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
+        if row["split"] != split:
+            continue
         predicted, gold = assess_abuse(row["text"]).flagged, bool(row["flagged"])
         tp += predicted and gold
         fp += predicted and not gold
         fn += gold and not predicted
-    assert tp / (tp + fn) >= 0.97
-    assert tp / (tp + fp) >= 0.93
+    recall_floor, precision_floor = FLOORS[split]
+    assert tp / (tp + fn) >= recall_floor
+    assert tp / (tp + fp) >= precision_floor
 
 
 @settings(max_examples=100, deadline=None)

@@ -1,8 +1,9 @@
-"""Tests for conversations.safeguarding: categories, negation, Welsh, hard negatives, recall floor."""
+"""Tests for conversations.safeguarding: categories, negation, hyperbole, Welsh, quality floors."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,21 @@ POSITIVE = [
     ("Dw i eisiau marw", "suicide_self_harm"),
     ("Mae fy ngŵr yn fy nharo i", "domestic_violence"),
     ("Dw i ddim yn ddiogel", "immediate_danger"),
+    # indirect hopelessness, methods and acts (a colleague's spot-check missed these)
+    ("whats the point of anything anymore", "suicide_self_harm"),
+    ("everyone would be happier if i was gone", "suicide_self_harm"),
+    ("I've got a rope ready", "suicide_self_harm"),
+    ("been stockpiling my tablets", "suicide_self_harm"),
+    ("the buses make me want to die lol but I've got a rope ready", "suicide_self_harm"),
+    ("Does dim pwynt i ddim byd bellach", "suicide_self_harm"),
+    # strangulation, threats and coercive control by a partner
+    ("he grabbed me by the throat last night", "domestic_violence"),
+    ("terrified to go home, he said he'd hurt me", "domestic_violence"),
+    ("my husband keeps my bank card and won't let me see my family", "domestic_violence"),
+    # neglect by age, elder abuse, immediate danger
+    ("my 8 year old is left on his own every weekend", "child_at_risk"),
+    ("my son takes her pension and leaves her in soiled sheets", "abuse"),
+    ("someone is trying to break in, I'm hiding in the bathroom", "immediate_danger"),
 ]
 
 NEGATIVE = [
@@ -39,6 +55,19 @@ NEGATIVE = [
     "I used to self-harm as a teenager and want better services for young people",
     "Dw i ddim eisiau byw yn y dref yma ar ôl y toriadau",
     "the GP wait is murder and the potholes are a danger",
+    # hyperbole: a laugh or an everyday nuisance cancels the loose phrases
+    "the buses make me want to die lol",
+    "this queue is killing me",
+    "I could murder a coffee",
+    "if I have to fill in one more form I'll jump off a bridge haha",
+    "I was killing myself laughing at the new signs",
+    "I nearly killed myself tripping on the pavement",
+    # old enough to be home alone; ordinary words that sit near the patterns
+    "my 16 year old is home alone for an hour after school",
+    "I'm not fed up, just tired",
+    "I'll end it there, thanks",
+    "the council asked for photos of the mould, my son took them",
+    "my husband has the keys to the allotment",
 ]
 
 
@@ -64,16 +93,30 @@ def _rows() -> list[dict[str, object]]:
     return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
 
 
-def test_recall_and_precision_on_labelled_set() -> None:
-    # Measured 98% recall, 100% precision (risk yes/no, dev+test); floors sit just under.
+# Measured (risk yes/no): test R=97.7% P=100%; fresh R=100% P=94.9%. "fresh" was written by a
+# second author before any tuning. Floors sit just under, so one more miss or false alarm fails.
+FLOORS = {"test": (0.97, 0.99), "fresh": (0.99, 0.94)}
+
+
+@pytest.mark.parametrize("split", sorted(FLOORS))
+def test_recall_and_precision_on_held_out_splits(split: str) -> None:
     tp = fp = fn = 0
-    for row in _rows():
+    for row in (r for r in _rows() if r["split"] == split):
         predicted, gold = assess(str(row["text"])).risk, bool(row["risk"])
         tp += predicted and gold
         fp += predicted and not gold
         fn += gold and not predicted
-    assert tp / (tp + fn) >= 0.96
-    assert tp / (tp + fp) >= 0.97
+    recall_floor, precision_floor = FLOORS[split]
+    assert tp / (tp + fn) >= recall_floor
+    assert tp / (tp + fp) >= precision_floor
+
+
+def test_long_answers_stay_fast() -> None:
+    # Runs on every message: a long rambling answer must not hit regex backtracking.
+    text = "my kids and my partner said he is scared to go to the bus and " * 80
+    start = time.perf_counter()
+    assess(text)
+    assert time.perf_counter() - start < 0.5
 
 
 @settings(max_examples=100, deadline=None)
