@@ -58,11 +58,16 @@ def build_application(config: TelegramConfig, service: ConversationService) -> A
         .pool_timeout(10.0)
         .get_updates_connection_pool_size(2)
         .post_init(_post_init)
+        .post_stop(_post_stop)
+        # Our own scheduler runs jobs; PTB's would start a second one per worker.
+        .job_queue(None)
     )
     if config.mode == "webhook":
         builder = builder.updater(None)
     application = builder.build()
-    TelegramResidents(service).register(application)
+    residents = TelegramResidents(service)
+    residents.register(application)
+    application.bot_data["residents"] = residents
     return application
 
 
@@ -81,6 +86,12 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         log.warning("could not set the bot's command menu", exc_info=True)
 
 
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    residents = application.bot_data.get("residents")
+    if isinstance(residents, TelegramResidents):
+        await residents.deliveries.flush()
+
+
 def who_of(update: Update) -> Who | None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or user.is_bot:
@@ -92,11 +103,42 @@ def _language(code: str | None) -> str | None:
     return "cy" if code and code.lower().startswith("cy") else ("en" if code else None)
 
 
+class DeliveryLog:
+    """Records delivered replies in batches: one transaction per batch, not per update.
+
+    A redelivered update whose replies are not yet recorded gets them again, which
+    errs on the side of the resident seeing a question twice rather than never."""
+
+    def __init__(self, service: ConversationService, interval: float = 0.05) -> None:
+        self.service = service
+        self.interval = interval
+        self.keys: list[str] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, key: str) -> None:
+        self.keys.append(key)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.interval)
+        await self.flush()
+
+    async def flush(self) -> None:
+        while self.keys:
+            keys, self.keys = self.keys, []
+            try:
+                await asyncio.to_thread(self.service.mark_delivered, CHANNEL, *keys)
+            except Exception:  # a lost mark only means a possible repeat, never a loss
+                log.warning("could not record %d deliveries", len(keys), exc_info=True)
+
+
 class TelegramResidents:
     """The resident-facing handlers."""
 
     def __init__(self, service: ConversationService) -> None:
         self.service = service
+        self.deliveries = DeliveryLog(service)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
@@ -124,7 +166,7 @@ class TelegramResidents:
         key = str(update.update_id)
         messages = await asyncio.to_thread(call, who, key)
         await deliver(update.get_bot(), int(who.chat_id), messages, edit_on=edit_on)
-        await asyncio.to_thread(self.service.mark_delivered, CHANNEL, key)
+        self.deliveries.add(key)
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start [slug or slug--source]."""

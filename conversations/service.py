@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
@@ -36,6 +37,9 @@ from conversations.texts import service_text
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_MESSAGE = 4096
+# Replies are recorded as delivered in batches; within this time of handling an
+# update, a copy of it is a duplicate whose replies are still on their way.
+REDELIVERY_GRACE = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,7 @@ class ConversationService:
                 ctx.session.add(ctx.resident)
             ctx.say("stopped")
 
-        return self._run(who, update_key, stop, create=False)
+        return self._run(who, update_key, stop)
 
     def forget_request(self, who: Who, *, update_key: str | None = None) -> list[Message]:
         def ask(ctx: _Context) -> None:
@@ -171,27 +175,32 @@ class ConversationService:
             no = ButtonSpec(service_text("forget_no", ctx.language), callbacks.forget_data(False))
             ctx.messages.append(Message(service_text("forget_ask", ctx.language), ((yes, no),)))
 
-        return self._run(who, update_key, ask, create=False)
+        return self._run(who, update_key, ask)
 
     def my_data(self, who: Who, *, update_key: str | None = None) -> list[Message]:
-        return self._run(who, update_key, self._my_data, create=False)
+        return self._run(who, update_key, self._my_data)
 
-    def mark_delivered(self, channel: str, update_key: str) -> None:
+    def mark_delivered(self, channel: str, *update_keys: str) -> None:
+        """Record that the replies to these updates reached the resident."""
+        if not update_keys:
+            return
         with Session(self.db) as session, session.begin():
-            store.mark_delivered(session=session, channel=channel, update_key=update_key)
+            store.mark_delivered(session=session, channel=channel, update_keys=update_keys)
 
     # --- the transaction ----------------------------------------------------------
 
-    def _run(self, who: Who, update_key: str | None, action: Callable[[_Context], None],
-             *, create: bool = True) -> list[Message]:  # fmt: skip
+    def _run(self, who: Who, update_key: str | None,
+             action: Callable[[_Context], None]) -> list[Message]:  # fmt: skip
         with Session(self.db, expire_on_commit=False) as session, session.begin():
             if update_key is not None:
                 seen = store.inbox_entry(
                     session=session, channel=who.channel, update_key=update_key
                 )
                 if seen is not None:
-                    # Handled before: send again only what was never delivered.
-                    if seen.delivered_at is not None:
+                    # Handled before. Send its replies again only if they were never
+                    # delivered and are no longer in flight (the process died first).
+                    in_flight = utcnow() - seen.handled_at < REDELIVERY_GRACE
+                    if seen.delivered_at is not None or in_flight:
                         return []
                     return [Message.from_dict(m) for m in json.loads(seen.replies_json)]
             resident = store.resident_for(

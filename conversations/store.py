@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 
 from conversations.models import (
     Answer,
@@ -302,12 +302,13 @@ def inbox_entry(*, session: Session, channel: str, update_key: str) -> InboxEntr
     return session.get(InboxEntry, (channel, update_key))
 
 
-def mark_delivered(*, session: Session, channel: str, update_key: str) -> None:
-    entry = session.get(InboxEntry, (channel, update_key))
-    if entry is not None and entry.delivered_at is None:
-        entry.delivered_at = utcnow()
-        entry.replies_json = "[]"  # delivered replies need not be kept (they may quote answers)
-        session.add(entry)
+def mark_delivered(*, session: Session, channel: str, update_keys: Sequence[str]) -> None:
+    # Delivered replies need not be kept (they may quote answers).
+    session.exec(
+        update(InboxEntry)
+        .where(col(InboxEntry.channel) == channel, col(InboxEntry.update_key).in_(update_keys))
+        .values(delivered_at=utcnow(), replies_json="[]")
+    )
 
 
 def prune_inbox(*, session: Session, before: datetime) -> int:
