@@ -1,0 +1,239 @@
+"""Benchmark: residents completing the example consultation through the real bot.
+
+N simulated residents (default 500) go through the example consultation at once,
+against the fake Bot API, which answers every call after a delay (default 50 ms,
+about what a bot in Europe sees from Telegram; also run with --delay 0). The bot
+runs as `needsfirst run` in its own process, so it and the fake do not share a
+core. In the same run, a bare python-telegram-bot echo bot with default settings
+handles the same number of updates, as the baseline.
+
+Prints updates handled per second and p50/p99 time from an update to the bot's
+reply, and checks that no answer was lost, duplicated or out of order.
+
+    .venv/bin/python -m bench.conversations [--residents 500] [--delay 0.05]
+        [--database sqlite|postgres] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from conversations.db import make_engine
+from conversations.models import Answer, Resident
+from tests.fakebotapi import FakeBotAPI, FakeUser
+
+TOKEN = "123456:BENCH-TOKEN"
+POSTGRES_URL = os.environ.get(
+    "NEEDSFIRST_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ECHO_BOT = """
+import sys
+from telegram import Update
+from telegram.ext import ApplicationBuilder, MessageHandler, filters
+
+async def echo(update: Update, context) -> None:
+    await update.effective_chat.send_message(update.effective_message.text)
+
+app = (ApplicationBuilder().token(sys.argv[1]).base_url(sys.argv[2])
+       .base_file_url(sys.argv[3]).build())
+app.add_handler(MessageHandler(filters.TEXT, echo))
+app.run_polling(poll_interval=0.0)
+"""
+
+
+class Timing:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+
+    async def act(
+        self, user: FakeUser, action: Callable[[], Awaitable[object]], words: str
+    ) -> None:
+        """Do `action` and wait for a reply containing `words`; record the time taken."""
+        seen = len(user.messages)
+        started = time.perf_counter()
+        await action()
+        await user.wait_until(
+            lambda: (
+                any(words in str(m.get("text", "")) for m in user.messages[seen:])
+                or (words.startswith("✅") and words in " ".join(user.last_keyboard_labels()))
+            ),
+            timeout=300,
+        )
+        self.latencies.append(time.perf_counter() - started)
+
+
+async def resident(user: FakeUser, timing: Timing, number: int) -> None:
+    act = timing.act
+    await act(user, lambda: user.send_command("/start", "example"), "happy to take part?")
+    await act(user, lambda: user.press("Yes, I'm happy to take part"), "Which part of the borough")
+    await act(user, lambda: user.press("North (Hillside, Oakfield)"), "How old are you?")
+    await act(user, lambda: user.press("35 to 64"), "In your own words")
+    await act(
+        user, lambda: user.send_text(f"Need number {number}: buses stop too early"), "Who else"
+    )
+    await act(user, lambda: user.press("▫️ My family or household"), "✅ My family or household")
+    await act(user, lambda: user.press("Done"), "what difference")
+    await act(user, lambda: user.send_text(f"Difference {number}"), "Here is what I heard")
+    await act(user, lambda: user.press("Yes, that's right"), "Is there something else")
+    await act(user, lambda: user.press("No"), "any ideas")
+    await act(user, lambda: user.press("No, that's all"), "Thank you for taking part")
+
+
+UPDATES_PER_RESIDENT = 11
+
+
+async def echo_user(user: FakeUser, timing: Timing) -> None:
+    for n in range(UPDATES_PER_RESIDENT):
+        await timing.act(
+            user, lambda n=n: user.send_text(f"echo {user.id} {n}"), f"echo {user.id} {n}"
+        )  # type: ignore[misc]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run_bot(command: Callable[[FakeBotAPI], list[str]], users: int, delay: float,
+                  workload: Callable[[FakeUser, Timing, int], Awaitable[None]], log: Path
+                  ) -> dict[str, float]:  # fmt: skip
+    async with FakeBotAPI(delay=delay, record_calls=False) as fake:
+        with log.open("ab") as log_file:
+            process = subprocess.Popen(command(fake), stdout=log_file, stderr=log_file)  # noqa: ASYNC220
+        try:
+            warm = fake.user(999_999)
+            await warm.send_text("/help")
+            await warm.wait_for_messages(1, timeout=60)
+            timing = Timing()
+            started = time.perf_counter()
+            await asyncio.gather(
+                *(workload(fake.user(10_000 + n), timing, n) for n in range(users))
+            )
+            elapsed = time.perf_counter() - started
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    return {
+        "updates_per_second": len(timing.latencies) / elapsed,
+        "p50_ms": 1000 * percentile(timing.latencies, 0.50),
+        "p99_ms": 1000 * percentile(timing.latencies, 0.99),
+        "updates": len(timing.latencies),
+    }
+
+
+def check_answers(db_url: str, residents: int) -> str:
+    """Every resident's answers stored exactly once, in the order given."""
+    expected = ["area", "age", "need", "affects", "difference", "ideas-ask"]
+    db = make_engine(db_url)
+    problems = 0
+    with Session(db) as session:
+        rows = session.exec(
+            select(Resident.id, Answer.step_id, Answer.value)
+            .join(Answer, Answer.resident_id == Resident.id)  # type: ignore[arg-type]
+            .order_by(Answer.id)  # type: ignore[arg-type]
+        ).all()
+    db.dispose()
+    by_resident: dict[int | None, list[str]] = {}
+    for resident_id, step_id, _ in rows:
+        by_resident.setdefault(resident_id, []).append(step_id)
+    for steps in by_resident.values():
+        problems += steps != expected
+    missing = residents - len(by_resident)
+    return "ok" if not problems and not missing else f"{problems} wrong, {missing} missing"
+
+
+def fresh_database(kind: str, folder: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{folder / f'bench-{time.time_ns()}.db'}"
+    schema = f"bench_{time.time_ns()}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--residents", type=int, default=500)
+    parser.add_argument("--delay", type=float, default=0.05)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"residents: {args.residents}, Bot API delay: {args.delay * 1000:.0f} ms, database: {args.database}"
+    )
+    folder = Path(tempfile.mkdtemp(prefix="needsfirst-bench-"))
+    ours: list[dict[str, float]] = []
+    echo: list[dict[str, float]] = []
+    for attempt in range(args.repeat):
+        db_url = fresh_database(args.database, folder)
+        config = folder / f"config-{attempt}.toml"
+        log = folder / "bot.log"
+
+        def needsfirst(fake: FakeBotAPI, config: Path = config, db_url: str = db_url,
+                       attempt: int = attempt) -> list[str]:  # fmt: skip
+            config.write_text(
+                f'[database]\nurl = "{db_url}"\n[telegram]\ntoken = "{TOKEN}"\n'
+                f'base_url = "{fake.base_url}"\nbase_file_url = "{fake.base_file_url}"\n'
+                f"[web]\nport = {20000 + attempt}\n",
+                encoding="utf-8",
+            )
+            return [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
+
+        def echo_bot(fake: FakeBotAPI) -> list[str]:
+            return [sys.executable, "-c", ECHO_BOT, TOKEN, fake.base_url, fake.base_file_url]
+
+        result = await run_bot(needsfirst, args.residents, args.delay, resident, log)
+        result["answers"] = check_answers(db_url, args.residents)  # type: ignore[assignment]
+        ours.append(result)
+        echo.append(
+            await run_bot(
+                echo_bot, args.residents, args.delay, lambda u, t, n: echo_user(u, t), log
+            )
+        )
+        print(
+            f"run {attempt + 1}: needsfirst {result['updates_per_second']:.0f} updates/s "
+            f"p50 {result['p50_ms']:.0f} ms p99 {result['p99_ms']:.0f} ms answers {result['answers']}; "
+            f"echo {echo[-1]['updates_per_second']:.0f} updates/s p99 {echo[-1]['p99_ms']:.0f} ms",
+            flush=True,
+        )
+
+    def median(runs: list[dict[str, float]], key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    ratio = statistics.median(
+        o["updates_per_second"] / e["updates_per_second"] for o, e in zip(ours, echo, strict=True)
+    )
+    print()
+    print(f"median of {args.repeat} runs")
+    print(
+        f"  needsfirst : {median(ours, 'updates_per_second'):7.0f} updates/s   p50 {median(ours, 'p50_ms'):6.0f} ms   p99 {median(ours, 'p99_ms'):6.0f} ms"
+    )
+    print(
+        f"  echo bot   : {median(echo, 'updates_per_second'):7.0f} updates/s   p50 {median(echo, 'p50_ms'):6.0f} ms   p99 {median(echo, 'p99_ms'):6.0f} ms"
+    )
+    print(f"  ratio needsfirst / echo (per run, median): {ratio:.2f}")
+    print(f"  answers: {', '.join(str(o['answers']) for o in ours)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
