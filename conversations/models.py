@@ -201,3 +201,24 @@ class StaffSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+
+
+class WebTranscriptEntry(SQLModel, table=True):
+    """One message of a web chat as the resident's browser shows it.
+
+    Telegram keeps a chat's history on the resident's phone; the web chat keeps it
+    here, keyed by the hash of the device's cookie (the web ChannelIdentity's
+    external_id), and erases it with the resident.
+    """
+
+    __table_args__ = (UniqueConstraint("visitor", "update_key", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    visitor: str = Field(max_length=64, index=True)
+    update_key: str = Field(max_length=64)
+    position: int = 0  # order within one update's messages
+    sender: str = Field(max_length=10)  # resident | bot
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    buttons_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    language: str = Field(default="en", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)

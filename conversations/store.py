@@ -23,6 +23,7 @@ from conversations.models import (
     Resident,
     Round,
     SafeguardingFlag,
+    WebTranscriptEntry,
     utcnow,
 )
 from conversations.script import Script
@@ -173,6 +174,11 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     session.exec(delete(SafeguardingFlag).where(col(SafeguardingFlag.resident_id) == resident_id))
     session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
     session.exec(delete(BroadcastRecipient).where(col(BroadcastRecipient.resident_id) == resident_id))
+    # The web chat's transcript is keyed by the device's identity, so it goes first.
+    web_devices = select(ChannelIdentity.external_id).where(
+        ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == "web"
+    )
+    session.exec(delete(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor).in_(web_devices)))
     session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id) == resident_id))
     session.exec(delete(Conversation).where(col(Conversation.resident_id) == resident_id))
     session.exec(delete(Resident).where(col(Resident.id) == resident_id))
