@@ -68,9 +68,10 @@ class Service:
             self.status["telegram"] = "ok"
         app = build_web_app(
             self.db,
+            self.config,
             telegram=self.telegram,
-            secret_token=telegram.secret_token,
             status=self.status,
+            conversations=self.conversations,
         )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()

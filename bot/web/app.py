@@ -1,0 +1,54 @@
+"""Assembles the web application: resident chat, staff dashboard, health, Telegram webhook.
+
+Everything a handler needs is set on the application here, from the Config and
+the composition root's objects; no module keeps connections or settings of its
+own, and no state lives in process memory between requests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from bot.config import Config
+from bot.web import auth, chat, dashboard
+from bot.web.health import healthz
+from bot.web.keys import (
+    CONFIG_KEY,
+    CONVERSATIONS_KEY,
+    ENGINE_KEY,
+    STATUS_KEY,
+    TELEGRAM_KEY,
+    TEMPLATES_KEY,
+)
+from bot.web.security import add_security_headers
+from bot.web.templating import template_environment
+from bot.web.webhook import telegram_webhook
+from conversations.service import ConversationService
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_REQUEST_BYTES = 1_000_000  # a Telegram update or a form; answers are capped far below
+
+
+def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
+                  status: dict[str, Any] | None = None,
+                  conversations: ConversationService | None = None) -> web.Application:  # fmt: skip
+    """The aiohttp application for one worker; any number may serve the same database."""
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app[ENGINE_KEY] = db
+    app[CONFIG_KEY] = config
+    app[CONVERSATIONS_KEY] = conversations or ConversationService(db)
+    app[TEMPLATES_KEY] = template_environment()
+    app[TELEGRAM_KEY] = telegram
+    app[STATUS_KEY] = status if status is not None else {}
+    app.on_response_prepare.append(add_security_headers)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/telegram/webhook", telegram_webhook)
+    app.router.add_static("/static/", STATIC, append_version=False)
+    chat.add_routes(app)
+    auth.add_routes(app)
+    dashboard.add_routes(app)
+    return app

@@ -1,0 +1,197 @@
+"""Staff sign-in: one-time links, sessions in the database, and the checks on each request.
+
+A link (`/staff/login/<token>`) lasts 15 minutes and works once; following it
+shows a "Sign in" button, so that a link previewer that fetches the URL does
+not use it up. Signing in creates an 8-hour session whose cookie is HttpOnly,
+SameSite=Strict and Secure over https; only hashes of both tokens are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aiohttp import web
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, delete
+
+from bot.config import Config, staff_roles
+from bot.web.keys import CONFIG_KEY, ENGINE_KEY
+from bot.web.security import digest, new_token, same_token, set_cookie
+from bot.web.templating import render, see_other
+from conversations.models import StaffLogin, StaffSession, utcnow
+
+LOGIN_LIFETIME = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=8)
+COOKIE = "nf_staff"
+
+
+class NotStaff(ValueError):
+    """The id is not configured as staff in [staff]."""
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who is signed in, what they may do, and the CSRF token for their forms."""
+
+    staff_id: int
+    roles: frozenset[str]
+    csrf: str
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.staff_id}"
+
+    def can(self, role: str) -> bool:
+        return role in self.roles
+
+
+def public_base_url(config: Config) -> str:
+    """Where staff reach the dashboard: [web] public_url, else the host and port served."""
+    if config.web.public_url:
+        return config.web.public_url.rstrip("/")
+    host = config.web.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{config.web.port}"
+
+
+def create_login_link(db: Engine, config: Config, staff_id: int) -> str:
+    """A one-time sign-in link for a configured staff member (15 minutes, works once)."""
+    if not staff_roles(config, staff_id):
+        raise NotStaff(f"{staff_id} is not in [staff] (facilitators, officers or admins)")
+    token = new_token()
+    now = utcnow()
+    with Session(db) as session, session.begin():
+        session.add(
+            StaffLogin(
+                token_hash=digest(token),
+                staff_id=staff_id,
+                created_at=now,
+                expires_at=now + LOGIN_LIFETIME,
+            )
+        )
+    return f"{public_base_url(config)}/staff/login/{token}"
+
+
+def redeem_login(db: Engine, token: str) -> tuple[str, str] | None:
+    """Use a link up (atomically, so it works once) and open a session: (cookie, csrf)."""
+    now = utcnow()
+    with Session(db) as session, session.begin():
+        used = session.execute(
+            update(StaffLogin)
+            .where(
+                col(StaffLogin.token_hash) == digest(token),
+                col(StaffLogin.used_at).is_(None),
+                col(StaffLogin.expires_at) > now,
+            )
+            .values(used_at=now)
+            .returning(col(StaffLogin.staff_id))
+        ).first()
+        if used is None:
+            return None
+        cookie, csrf = new_token(), new_token()
+        session.add(
+            StaffSession(
+                token_hash=digest(cookie),
+                staff_id=used[0],
+                csrf_token=csrf,
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+        )
+        # Expired sessions and used or stale links are of no further use to anyone.
+        session.exec(delete(StaffSession).where(col(StaffSession.expires_at) <= now))
+        session.exec(delete(StaffLogin).where(col(StaffLogin.expires_at) <= now - LOGIN_LIFETIME))
+    return cookie, csrf
+
+
+def session_of(db: Engine, cookie: str, now: datetime | None = None) -> StaffSession | None:
+    """The live session a cookie belongs to, or None."""
+    if not cookie:
+        return None
+    with Session(db) as session:
+        found = session.get(StaffSession, digest(cookie))
+        if found is None or found.expires_at <= (now or utcnow()):
+            return None
+        return found
+
+
+def end_session(db: Engine, cookie: str) -> None:
+    with Session(db) as session, session.begin():
+        session.exec(delete(StaffSession).where(col(StaffSession.token_hash) == digest(cookie)))
+
+
+# --- request checks ---------------------------------------------------------------
+
+
+async def signed_in(request: web.Request) -> Staff:
+    """The signed-in staff member; 401 for anyone else (with how to get a link)."""
+    cookie = request.cookies.get(COOKIE, "")
+    found = await asyncio.to_thread(session_of, request.app[ENGINE_KEY], cookie)
+    roles = staff_roles(request.app[CONFIG_KEY], found.staff_id) if found else set()
+    if found is None or not roles:
+        raise web.HTTPUnauthorized(
+            text=render(request, "staff/signed_out.html", lang="en", signed_out=False).text,
+            content_type="text/html",
+            headers={"WWW-Authenticate": 'OneTimeLink realm="Needs First dashboard"'},
+        )
+    return Staff(found.staff_id, frozenset(roles), found.csrf_token)
+
+
+async def allowed(request: web.Request, role: str) -> Staff:
+    """Signed in with `role`; 403 for a signed-in member without it."""
+    staff = await signed_in(request)
+    if not staff.can(role):
+        raise web.HTTPForbidden(text=f"this needs the {role} role")
+    return staff
+
+
+async def acting(request: web.Request, *roles: str) -> tuple[Staff, dict[str, str]]:
+    """A form post by staff with one of `roles`, carrying their session's CSRF token."""
+    staff = await signed_in(request)
+    if not any(staff.can(role) for role in roles):
+        raise web.HTTPForbidden(text=f"this needs one of the roles: {', '.join(roles)}")
+    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    if not same_token(form.get("csrf"), staff.csrf):
+        raise web.HTTPForbidden(text="this form has expired: reload the page and try again")
+    return staff, form
+
+
+# --- sign-in and sign-out pages -------------------------------------------------------
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/staff/login/{token}", login_page)
+    app.router.add_post("/staff/login/{token}", login)
+    app.router.add_post("/staff/logout", logout)
+
+
+async def login_page(request: web.Request) -> web.Response:
+    """A one-time link's landing page: a button, so that previewers do not use it up."""
+    return render(request, "staff/login.html", lang="en")
+
+
+async def login(request: web.Request) -> web.Response:
+    """Use the link and start a session, or say that the link has expired."""
+    token = request.match_info["token"]
+    opened = await asyncio.to_thread(redeem_login, request.app[ENGINE_KEY], token)
+    if opened is None:
+        return render(request, "staff/link_expired.html", status=403, lang="en")
+    cookie, _ = opened
+    response = see_other("/staff/")
+    set_cookie(response, request, COOKIE, cookie, max_age=int(SESSION_LIFETIME.total_seconds()),
+               same_site="Strict")  # fmt: skip
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    """Sign out: the session is deleted, not only forgotten by the browser."""
+    await acting(request, "facilitator", "officer", "admin", "safeguarding")
+    await asyncio.to_thread(end_session, request.app[ENGINE_KEY], request.cookies.get(COOKIE, ""))
+    response = see_other("/staff/signed-out")
+    response.del_cookie(COOKIE, path="/")
+    return response

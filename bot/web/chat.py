@@ -1,0 +1,369 @@
+"""The resident's web chat: the same conversation as Telegram, as server-rendered forms.
+
+A device is known by a long random cookie; only its SHA-256 is stored (as the
+web ChannelIdentity's external_id). Every form carries an idempotency key, used
+as the service's update key so a double submit is handled once, and a CSRF
+token derived from the cookie (a page on another site can read neither).
+Each POST redirects back to the page (POST-redirect-GET), so the page works
+without JavaScript; static/chat.js only keeps focus and scroll where they help.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.web import transcript
+from bot.web.keys import CONFIG_KEY, CONVERSATIONS_KEY, ENGINE_KEY, STATUS_KEY
+from bot.web.security import new_form_key, new_token, same_token, set_cookie, valid_form_key
+from bot.web.templating import render, see_other
+from bot.web.wording import LANGUAGES, NOTICES, words_for
+from conversations import callbacks, engine, store
+from conversations.models import Consultation, Conversation, Round
+from conversations.service import ButtonSpec, ConversationService, Message, Who
+
+CHANNEL = "web"
+COOKIE = "nf_device"
+COOKIE_AGE = 365 * 24 * 3600
+MAX_TEXT = 4096
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+_SOURCE = re.compile(r"^[a-z0-9_-]{1,40}$")
+_COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{40,64}$")
+
+
+@dataclass(frozen=True)
+class Device:
+    """This browser: its cookie, and the hash of it that the database knows."""
+
+    token: str
+    is_new: bool
+
+    @property
+    def visitor(self) -> str:
+        return hashlib.sha256(self.token.encode("utf-8")).hexdigest()
+
+    @property
+    def csrf(self) -> str:
+        return hmac.new(self.token.encode("utf-8"), b"needsfirst-csrf", "sha256").hexdigest()
+
+
+def device_of(request: web.Request) -> Device:
+    token = request.cookies.get(COOKIE, "")
+    if _COOKIE_VALUE.match(token):
+        return Device(token, is_new=False)
+    return Device(new_token(), is_new=True)
+
+
+def remember(request: web.Request, response: web.StreamResponse, device: Device) -> None:
+    if device.is_new:
+        set_cookie(response, request, COOKIE, device.token, max_age=COOKIE_AGE, same_site="Lax")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", front_page)
+    app.router.add_get("/c/{slug}/my-data", my_data_page)
+    app.router.add_get("/c/{slug}/my-data.json", my_data_file)
+    app.router.add_post("/c/{slug}/send", send)
+    app.router.add_post("/c/{slug}/afresh", afresh)
+    app.router.add_get("/c/{slug}", chat_page)
+    app.router.add_get("/c/{slug}/{source}", chat_page)
+
+
+# --- the front page ---------------------------------------------------------------
+
+
+async def front_page(request: web.Request) -> web.Response:
+    """Open consultations with links to their chats, and how to turn Telegram on."""
+    db = request.app[ENGINE_KEY]
+    config = request.app[CONFIG_KEY]
+
+    def load() -> list[Consultation]:
+        with Session(db) as session:
+            return [c for c, _ in store.open_consultations(session=session)]
+
+    consultations = await asyncio.to_thread(load)
+    return render(
+        request,
+        "front.html",
+        lang="en",
+        words=words_for("en"),
+        consultations=consultations,
+        telegram_on=request.app[STATUS_KEY].get("telegram") == "ok",
+        bot_username=config.telegram.bot_username,
+    )
+
+
+# --- the chat page ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatView:
+    slug: str
+    title: str
+    description: str
+    is_open: bool
+    language: str
+    languages: tuple[str, ...]
+    joined: bool
+    lines: list[transcript.Line]
+
+    @property
+    def latest_key(self) -> str | None:
+        return self.lines[-1].update_key if self.lines else None
+
+    @property
+    def choices(self) -> list[tuple[transcript.Line, tuple[tuple[ButtonSpec, ...], ...]]]:
+        """The buttons still on offer: those sent with the latest reply."""
+        return [(line, line.buttons) for line in self.lines
+                if line.update_key == self.latest_key and line.buttons]  # fmt: skip
+
+
+def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str,
+               preferred: str) -> ChatView | None:  # fmt: skip
+    with Session(db) as session:
+        consultation = store.consultation_by_slug(session=session, slug=slug)
+        if consultation is None or consultation.id is None:
+            return None
+        script = service.scripts.get(consultation)
+        resident = store.resident_for(session=session, channel=CHANNEL, external_id=visitor)
+        language = resident.language if resident is not None else preferred
+        joined = False
+        if resident is not None and resident.current_conversation_id is not None:
+            conversation = session.get(Conversation, resident.current_conversation_id)
+            round_ = session.get(Round, conversation.round_id) if conversation else None
+            joined = round_ is not None and round_.consultation_id == consultation.id
+        return ChatView(
+            slug=slug,
+            title=script.title.get(language, script.default_language),
+            description=script.description.get(language, script.default_language)
+            if script.description
+            else "",
+            is_open=store.open_round_of(session=session, consultation_id=consultation.id)
+            is not None,
+            language=language if language in LANGUAGES else "en",
+            languages=tuple(code for code in script.languages if code in LANGUAGES),
+            joined=joined,
+            lines=transcript.lines(session=session, visitor=visitor),
+        )
+
+
+def preferred_language(request: web.Request) -> str:
+    """Welsh when the browser asks for it first; English otherwise."""
+    first = request.headers.get("Accept-Language", "").split(",")[0].strip().lower()
+    return "cy" if first.startswith("cy") else "en"
+
+
+async def chat_page(request: web.Request) -> web.Response:
+    """The conversation so far, the reply forms, and the resident's rights."""
+    slug = request.match_info["slug"]
+    source = request.match_info.get("source")
+    if not _SLUG.match(slug) or (source is not None and not _SOURCE.match(source)):
+        return _not_found(request)
+    device = device_of(request)
+    view = await asyncio.to_thread(
+        _chat_view, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY], slug,
+        device.visitor, preferred_language(request),
+    )  # fmt: skip
+    if view is None:
+        return _not_found(request)
+    notice = request.query.get("notice")
+    words = words_for(view.language)
+    response = render(
+        request,
+        "chat.html",
+        lang=view.language,
+        words=words,
+        view=view,
+        source=source or "",
+        csrf=device.csrf,
+        new_key=new_form_key,
+        notice=words[f"notice_{notice}"] if notice in NOTICES else "",
+        language_names={"en": "English", "cy": "Cymraeg"},
+        language_data=callbacks.language_data,
+    )
+    remember(request, response, device)
+    return response
+
+
+def _not_found(request: web.Request) -> web.Response:
+    language = preferred_language(request)
+    return render(request, "not_found.html", status=404, lang=language, words=words_for(language))
+
+
+# --- what the resident sends ------------------------------------------------------
+
+
+async def send(request: web.Request) -> web.StreamResponse:
+    """One form: a button, typed text or a data action; handled once per form key."""
+    slug = request.match_info["slug"]
+    if not _SLUG.match(slug):
+        raise web.HTTPNotFound()
+    form = await request.post()
+    device = _checked_device(request, form.get("csrf"))
+    key = form.get("key")
+    if not valid_form_key(key):
+        raise web.HTTPBadRequest(text="this form has no valid key; reload the page")
+    assert isinstance(key, str)
+    page = f"/c/{slug}"
+    service = request.app[CONVERSATIONS_KEY]
+    who = Who(CHANNEL, device.visitor, CHANNEL, preferred_language(request))
+    said: str | None = None
+    erasing = False
+    call: Callable[[], list[Message]]
+    action, button, text = form.get("action"), form.get("button"), form.get("text")
+    if isinstance(button, str) and button:
+        press = callbacks.parse(button)
+        erasing = isinstance(press, callbacks.ForgetPress) and press.confirmed
+        call = lambda: service.press(who, button, update_key=key)  # noqa: E731
+    elif isinstance(text, str):
+        text = text.replace("\r\n", "\n")
+        if not text.strip():
+            return see_other(f"{page}?notice=empty#reply")
+        if len(text) > MAX_TEXT:
+            return see_other(f"{page}?notice=too_long#reply")
+        said = text
+        given = engine.TextInput(text, ref=key)
+        call = lambda: service.receive(who, given, update_key=key)  # noqa: E731
+    elif action == "start":
+        source = form.get("source")
+        argument = slug
+        if isinstance(source, str) and _SOURCE.match(source):
+            argument = f"{slug}--{source}"
+        call = lambda: service.start(who, argument, update_key=key)  # noqa: E731
+    elif action == "stop":
+        call = lambda: service.stop(who, update_key=key)  # noqa: E731
+    elif action == "forget":
+        call = lambda: service.forget_request(who, update_key=key)  # noqa: E731
+    else:
+        raise web.HTTPBadRequest(text="nothing to send")
+    db = request.app[ENGINE_KEY]
+    label = _label_of(button) if isinstance(button, str) else None
+    await asyncio.to_thread(_handle, db, service, device.visitor, key, call, said, label, erasing)
+    if erasing:
+        # Everything about this device is gone; give it a new identity too.
+        response = see_other(f"{page}?notice=forgotten")
+        remember(request, response, Device(new_token(), is_new=True))
+        return response
+    return see_other(f"{page}#latest")
+
+
+def _label_of(data: str) -> Callable[[list[transcript.Line]], str | None]:
+    """The label the resident saw on the button they pressed (None if it was not offered)."""
+
+    def find(lines: list[transcript.Line]) -> str | None:
+        for line in reversed(lines):
+            for row in line.buttons:
+                for button in row:
+                    if button.data == data:
+                        return button.label
+        return None
+
+    return find
+
+
+def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
+            call: Callable[[], list[Message]], said: str | None,
+            label: Callable[[list[transcript.Line]], str | None] | None,
+            erasing: bool) -> None:  # fmt: skip
+    """Run the service call, then record it on the page and mark it delivered."""
+    if label is not None:
+        with Session(db) as session:
+            said = label(transcript.lines(session=session, visitor=visitor))
+    messages = call()
+    with Session(db) as session, session.begin():
+        resident = store.resident_for(session=session, channel=CHANNEL, external_id=visitor)
+        language = resident.language if resident is not None else "en"
+        if said is not None and messages and all(m.updates_prompt for m in messages):
+            said = None  # a tick on a multiple choice: the redrawn prompt says it
+        transcript.record(
+            session=session, visitor=visitor, update_key=key, said=said,
+            messages=messages, language=language,
+        )  # fmt: skip
+        if erasing and resident is None:
+            # Erased: nothing about this device may stay behind, not even "deleted".
+            transcript.clear(session=session, visitor=visitor)
+    service.mark_delivered(CHANNEL, key)
+
+
+def _checked_device(request: web.Request, given: Any) -> Device:
+    """The device that sent a form; 403 unless it carries the device's CSRF token."""
+    token = request.cookies.get(COOKIE, "")
+    if not _COOKIE_VALUE.match(token):
+        raise web.HTTPForbidden(text="your session has expired: reload the page and try again")
+    device = Device(token, is_new=False)
+    if not same_token(given, device.csrf):
+        raise web.HTTPForbidden(text="this form has expired: reload the page and try again")
+    return device
+
+
+async def afresh(request: web.Request) -> web.StreamResponse:
+    """Start afresh on this device: clear its transcript and give it a new cookie."""
+    slug = request.match_info["slug"]
+    if not _SLUG.match(slug):
+        raise web.HTTPNotFound()
+    form = await request.post()
+    device = _checked_device(request, form.get("csrf"))
+    db = request.app[ENGINE_KEY]
+
+    def clear() -> None:
+        with Session(db) as session, session.begin():
+            transcript.clear(session=session, visitor=device.visitor)
+
+    await asyncio.to_thread(clear)
+    response = see_other(f"/c/{slug}?notice=afresh")
+    remember(request, response, Device(new_token(), is_new=True))
+    return response
+
+
+# --- the resident's data ------------------------------------------------------------
+
+
+async def _my_data(request: web.Request) -> tuple[Device, Message]:
+    device = device_of(request)
+    who = Who(CHANNEL, device.visitor, CHANNEL, preferred_language(request))
+    service = request.app[CONVERSATIONS_KEY]
+    (message,) = await asyncio.to_thread(service.my_data, who)
+    return device, message
+
+
+async def my_data_page(request: web.Request) -> web.Response:
+    """Everything held about this device's resident, as a readable page."""
+    slug = request.match_info["slug"]
+    if not _SLUG.match(slug):
+        return _not_found(request)
+    device, message = await _my_data(request)
+    record: dict[str, Any] | None = None
+    if message.attachment is not None:
+        record = json.loads(message.attachment.content)
+    language = record["language"] if record and record["language"] in LANGUAGES else "en"
+    if record is None:
+        language = preferred_language(request)
+    response = render(
+        request, "my_data.html", lang=language, words=words_for(language), slug=slug,
+        record=record,
+    )  # fmt: skip
+    remember(request, response, device)
+    return response
+
+
+async def my_data_file(request: web.Request) -> web.Response:
+    """The same, as the JSON file Telegram residents receive."""
+    _, message = await _my_data(request)
+    if message.attachment is None:
+        raise web.HTTPNotFound(text="We don't hold any information about you.")
+    return web.Response(
+        body=message.attachment.content,
+        content_type="application/json",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{message.attachment.filename}"'},
+    )

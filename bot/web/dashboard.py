@@ -1,0 +1,309 @@
+"""The staff dashboard: consultations, live progress and coverage, rounds, exports, audit.
+
+Every page needs a signed-in session (bot.web.auth) and every action a role and
+the session's CSRF token. Pages read through the same store and coverage code as
+the command line; actions are audited with the actor "staff:<id>".
+
+Navigation is the NAVIGATION list: a later page (themes, digests, broadcasts)
+adds its routes in its own module and one NavItem here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+from aiohttp import web
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from analysis.scrub import scrub
+from bot.web.auth import Staff, acting, allowed, signed_in
+from bot.web.charts import ShareBar, share_bar
+from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
+from bot.web.templating import render, see_other
+from conversations import store
+from conversations.coverage import GroupCoverage, RoundStatus, round_status
+from conversations.export import export_columns, export_records, write_export
+from conversations.models import Answer, AuditEntry, Consultation, Round
+from conversations.service import ScriptCache
+
+RECENT_ANSWERS = 20
+SPOOL_IN_MEMORY = 4 * 1024 * 1024
+AUDIT_PAGE = 100
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    role: str | None = None  # None: every signed-in staff member
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem("Consultations", "/staff/"),
+    NavItem("Audit log", "/staff/audit", role="admin"),
+]
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/staff", to_home)
+    app.router.add_get("/staff/", home)
+    app.router.add_get("/staff/signed-out", signed_out)
+    app.router.add_get("/staff/audit", audit_log)
+    app.router.add_get("/staff/c/{slug}", consultation_page)
+    app.router.add_post("/staff/c/{slug}/round", change_round)
+    app.router.add_get("/staff/c/{slug}/export.{fmt:csv|json}", export)
+
+
+async def to_home(request: web.Request) -> web.Response:
+    """/staff without its slash."""
+    return see_other("/staff/")
+
+
+def page(request: web.Request, staff: Staff, template: str, *, status: int = 200,
+         **context: Any) -> web.Response:  # fmt: skip
+    """A dashboard page, with the navigation this member may use."""
+    navigation = [item for item in NAVIGATION if item.role is None or staff.can(item.role)]
+    return render(
+        request, template, status=status, lang="en", staff=staff, navigation=navigation,
+        current=request.path, **context,
+    )  # fmt: skip
+
+
+# --- consultations ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overview:
+    consultation: Consultation
+    round: Round | None
+    status: RoundStatus | None
+
+    @property
+    def under_heard(self) -> list[tuple[str, GroupCoverage]]:
+        return self.status.under_heard() if self.status else []
+
+
+def _status(session: Session, scripts: ScriptCache, consultation: Consultation,
+            round_: Round | None) -> RoundStatus | None:  # fmt: skip
+    if round_ is None:
+        return None
+    return round_status(session=session, script=scripts.get(consultation), round_=round_,
+                        consultation_slug=consultation.slug)  # fmt: skip
+
+
+def _overviews(db: Engine, scripts: ScriptCache) -> list[Overview]:
+    with Session(db) as session:
+        result = []
+        for consultation in store.all_consultations(session=session):
+            assert consultation.id is not None
+            latest = store.current_round(session=session, consultation_id=consultation.id)
+            result.append(
+                Overview(consultation, latest, _status(session, scripts, consultation, latest))
+            )
+        return result
+
+
+async def home(request: web.Request) -> web.Response:
+    """Every consultation with its current round's progress and who is under-heard."""
+    staff = await signed_in(request)
+    overviews = await asyncio.to_thread(
+        _overviews, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY].scripts
+    )
+    return page(request, staff, "staff/home.html", overviews=overviews)
+
+
+@dataclass(frozen=True)
+class RecentAnswer:
+    question: str
+    text: str
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class Detail:
+    consultation: Consultation
+    title: str
+    rounds: Sequence[Round]
+    current: Round | None
+    status: RoundStatus | None
+    bars: dict[tuple[str, str], ShareBar]
+    recent: list[RecentAnswer]
+
+
+def _detail(db: Engine, scripts: ScriptCache, slug: str, with_answers: bool) -> Detail | None:
+    with Session(db) as session:
+        consultation = store.consultation_by_slug(session=session, slug=slug)
+        if consultation is None or consultation.id is None:
+            return None
+        script = scripts.get(consultation)
+        rounds = session.exec(
+            select(Round)
+            .where(Round.consultation_id == consultation.id)
+            .order_by(col(Round.number).desc())
+        ).all()
+        current = rounds[0] if rounds else None
+        status = _status(session, scripts, consultation, current)
+        bars = {
+            (dimension, group.group): share_bar(group)
+            for dimension, groups in (status.coverage.items() if status else ())
+            for group in groups
+        }
+        recent: list[RecentAnswer] = []
+        if with_answers and current is not None:
+            texts = {s.id: s.text.get("en", script.default_language) for s in script.steps}
+            for answer in session.exec(
+                select(Answer)
+                .where(
+                    Answer.round_id == current.id,
+                    Answer.kind == "text",
+                    col(Answer.skipped).is_(False),
+                    col(Answer.withheld).is_(None),
+                )
+                .order_by(col(Answer.answered_at).desc(), col(Answer.id).desc())
+                .limit(RECENT_ANSWERS)
+            ).all():
+                # Quotes are scrubbed of personal details before anyone reads them.
+                question = texts.get(answer.step_id, answer.step_id)
+                recent.append(RecentAnswer(question, scrub(answer.value), answer.answered_at))
+        return Detail(
+            consultation=consultation,
+            title=script.title.get("en", script.default_language),
+            rounds=rounds,
+            current=current,
+            status=status,
+            bars=bars,
+            recent=recent,
+        )
+
+
+DONE = {
+    "opened": "The round is open: residents can take part now.",
+    "closed": "The round is closed: no new answers will be taken.",
+}
+
+
+async def consultation_page(request: web.Request) -> web.Response:
+    """A consultation: its rounds, live coverage, round actions and exports."""
+    staff = await signed_in(request)
+    return await _consultation(request, staff, request.match_info["slug"])
+
+
+async def _consultation(request: web.Request, staff: Staff, slug: str, *, error: str = "",
+                        status: int = 200) -> web.Response:  # fmt: skip
+    reads_answers = staff.can("officer") or staff.can("facilitator")
+    detail = await asyncio.to_thread(
+        _detail, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY].scripts, slug,
+        reads_answers,
+    )  # fmt: skip
+    if detail is None:
+        raise web.HTTPNotFound(text="no such consultation")
+    return page(
+        request, staff, "staff/consultation.html", status=status, detail=detail, error=error,
+        done=DONE.get(request.query.get("done", ""), ""), reads_answers=reads_answers,
+    )  # fmt: skip
+
+
+async def change_round(request: web.Request) -> web.Response:
+    """Open the next round or close the open one (facilitators and admins; audited)."""
+    staff, form = await acting(request, "facilitator", "admin")
+    slug = request.match_info["slug"]
+    action = form.get("action")
+    if action not in ("open", "close"):
+        raise web.HTTPBadRequest(text="action must be open or close")
+    db = request.app[ENGINE_KEY]
+
+    def change() -> None:
+        with Session(db) as session, session.begin():
+            consultation = store.require_consultation(session=session, slug=slug)
+            if action == "open":
+                round_ = store.open_round(session=session, consultation=consultation)
+            else:
+                round_ = store.close_round(session=session, consultation=consultation)
+            store.audit(session=session, actor=staff.actor, action=f"round.{action}",
+                        target=f"{slug}#{round_.number}", detail="from the dashboard")  # fmt: skip
+
+    try:
+        await asyncio.to_thread(change)
+    except store.StoreError as error:
+        return await _consultation(request, staff, slug, error=str(error), status=409)
+    return see_other(f"/staff/c/{slug}?done={action}ed")
+
+
+async def export(request: web.Request) -> web.StreamResponse:
+    """Every stored answer as CSV or JSON, pseudonymous ids only (officers, facilitators)."""
+    staff = await signed_in(request)
+    if not (staff.can("officer") or staff.can("facilitator")):
+        raise web.HTTPForbidden(text="exports are for officers and facilitators")
+    slug, fmt = request.match_info["slug"], request.match_info["fmt"]
+    db = request.app[ENGINE_KEY]
+    scripts = request.app[CONVERSATIONS_KEY].scripts
+
+    def build() -> IO[bytes] | None:
+        # Spooled to a temporary file: a national consultation's export stays out of memory.
+        with Session(db) as session:
+            consultation = store.consultation_by_slug(session=session, slug=slug)
+            if consultation is None:
+                return None
+            script = scripts.get(consultation)
+            spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+            handle = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+            records = export_records(session=session, consultation=consultation, script=script)
+            write_export(handle, fmt, export_columns(script), records)
+            handle.flush()
+            handle.detach()
+        with Session(db) as session, session.begin():
+            store.audit(session=session, actor=staff.actor, action=f"export.{fmt}", target=slug)
+        spool.seek(0)
+        return spool
+
+    spool = await asyncio.to_thread(build)
+    if spool is None:
+        raise web.HTTPNotFound(text="no such consultation")
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": ("text/csv" if fmt == "csv" else "application/json")
+            + "; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{slug}-answers.{fmt}"',
+        }
+    )
+    try:
+        await response.prepare(request)
+        while chunk := await asyncio.to_thread(spool.read, 65536):
+            await response.write(chunk)
+        await response.write_eof()
+    finally:
+        spool.close()
+    return response
+
+
+# --- audit ----------------------------------------------------------------------------
+
+
+async def audit_log(request: web.Request) -> web.Response:
+    """Who did what and when, newest first (admins)."""
+    staff = await allowed(request, "admin")
+    before = request.query.get("before", "")
+    db = request.app[ENGINE_KEY]
+
+    def load() -> list[AuditEntry]:
+        with Session(db) as session:
+            query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(AUDIT_PAGE)
+            if before.isdigit():
+                query = query.where(col(AuditEntry.id) < int(before))
+            return list(session.exec(query).all())
+
+    entries = await asyncio.to_thread(load)
+    older = entries[-1].id if len(entries) == AUDIT_PAGE else None
+    return page(request, staff, "staff/audit.html", entries=entries, older=older)
+
+
+async def signed_out(request: web.Request) -> web.Response:
+    """After signing out: how to sign in again."""
+    return render(request, "staff/signed_out.html", lang="en", signed_out=True)

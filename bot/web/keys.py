@@ -1,0 +1,20 @@
+"""What the web application carries for its handlers (set once by bot.web.app)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment
+from sqlalchemy import Engine
+
+from bot.config import Config
+from conversations.service import ConversationService
+
+ENGINE_KEY = web.AppKey("engine", Engine)
+CONFIG_KEY = web.AppKey("config", Config)
+CONVERSATIONS_KEY = web.AppKey("conversations", ConversationService)
+TEMPLATES_KEY = web.AppKey("templates", Environment)
+# The python-telegram-bot Application, when Telegram is on (typed loosely: PTB's generics).
+TELEGRAM_KEY = web.AppKey("telegram", object)
+STATUS_KEY = web.AppKey("status", dict[str, Any])

@@ -1,0 +1,51 @@
+"""Jinja2 templates with autoescaping everywhere: residents' words are always shown as text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.web.keys import TEMPLATES_KEY
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def template_environment() -> Environment:
+    """Autoescape on for every template (not only .html), undefined names fail loudly."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["when"] = when
+    environment.filters["percent"] = percent
+    return environment
+
+
+def when(moment: datetime | None) -> str:
+    """A stored time as staff read it: UTC, to the minute."""
+    if moment is None:
+        return "–"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def percent(share: float | None) -> str:
+    return "–" if share is None else f"{share:.0%}"
+
+
+def render(request: web.Request, name: str, *, status: int = 200,
+           **context: Any) -> web.Response:  # fmt: skip
+    """A page from a template, as UTF-8 HTML."""
+    html = request.app[TEMPLATES_KEY].get_template(name).render(**context)
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def see_other(location: str) -> web.Response:
+    """303 to a page (POST-redirect-GET), as a response that can still carry cookies."""
+    return web.Response(status=303, headers={"Location": location})

@@ -1,0 +1,43 @@
+"""Telegram's webhook: check the secret header, then put the update on PTB's queue.
+
+As python-telegram-bot's custom-webhook example does, the route does nothing
+else; the Application's handlers do the work, with all state in the database,
+so any of several workers behind a load balancer can take any update.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.web.keys import CONFIG_KEY, TELEGRAM_KEY
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    """An update from Telegram: 403 without the configured secret, else queued."""
+    secret = request.app[CONFIG_KEY].telegram.secret_token
+    given = request.headers.get(SECRET_HEADER, "")
+    if not secret or not hmac.compare_digest(given.encode("utf-8"), secret.encode("utf-8")):
+        log.warning("refused a webhook call without the right secret token")
+        raise web.HTTPForbidden(text="forbidden")
+    application = request.app[TELEGRAM_KEY]
+    if not isinstance(application, Application):
+        raise web.HTTPServiceUnavailable(text="Telegram is not running in this process")
+    try:
+        data = await request.json()
+        if not isinstance(data, dict):
+            raise TypeError("an update is a JSON object")
+        update = Update.de_json(data, application.bot)
+    except (json.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as error:
+        log.warning("refused a malformed webhook update: %s", type(error).__name__)
+        raise web.HTTPBadRequest(text="malformed update") from error
+    await application.update_queue.put(update)
+    return web.Response(text="ok")

@@ -1,0 +1,141 @@
+"""The web chat's own words (page furniture), in English and Welsh.
+
+What the conversation says comes from the script and conversations.texts; this
+is only what a web page needs around it: labels, headings and notices.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "cy")
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "skip": "Skip to the conversation",
+        "site": "Needs First",
+        "take_part": "Take part",
+        "take_part_hint": (
+            "Press “Take part” to begin. We ask whether you are happy to take part before "
+            "any question, and you can stop at any time."
+        ),
+        "closed": "This consultation isn't open at the moment.",
+        "conversation": "Conversation",
+        "bot_said": "Needs First said:",
+        "you_said": "You said:",
+        "latest": "Latest messages",
+        "reply": "Your reply",
+        "choose": "Choose an answer",
+        "your_answer": "Type your answer",
+        "answer_hint": "Up to 4,096 characters. Press Send when you're ready.",
+        "send": "Send",
+        "data_heading": "Your data and choices",
+        "see_data": "See my data",
+        "delete_data": "Delete my data",
+        "stop": "Stop invitations",
+        "language": "Language",
+        "afresh": "Start afresh on this device",
+        "afresh_hint": (
+            "This clears this page and forgets that this device took part. Your answers stay "
+            "with us unless you delete them first."
+        ),
+        "cookie_note": (
+            "This page uses one cookie to recognise this device. It holds nothing about you."
+        ),
+        "notice_forgotten": (
+            "Everything we held about you has been deleted. You can take part again as someone new."
+        ),
+        "notice_afresh": "This device has a fresh start.",
+        "notice_too_long": "That answer was too long. Please keep it under 4,096 characters.",
+        "notice_empty": "Please type an answer before pressing Send.",
+        "mydata_title": "Your data",
+        "mydata_download": "Download all of it as a file (JSON)",
+        "mydata_answers": "Your answers",
+        "mydata_consents": "Your consent",
+        "mydata_about": "About you",
+        "col_consultation": "Consultation",
+        "col_round": "Round",
+        "col_question": "Question",
+        "col_answer": "Answer",
+        "col_when": "When",
+        "col_version": "Version",
+        "col_given": "Agreed",
+        "yes": "Yes",
+        "no": "No",
+        "pseudonym": "Your pseudonymous id",
+        "invitations": "Invitations",
+        "invitations_on": "On",
+        "invitations_off": "Off",
+        "back": "Back to the conversation",
+        "nothing_held": "We don't hold any information about you.",
+        "not_found": "We couldn't find that consultation.",
+        "home": "Open consultations",
+    },
+    "cy": {
+        "skip": "Neidio i'r sgwrs",
+        "site": "Needs First",
+        "take_part": "Cymryd rhan",
+        "take_part_hint": (
+            "Pwyswch “Cymryd rhan” i ddechrau. Rydyn ni'n gofyn a ydych chi'n hapus i gymryd "
+            "rhan cyn unrhyw gwestiwn, a gallwch chi stopio unrhyw bryd."
+        ),
+        "closed": "Dydy'r ymgynghoriad hwn ddim ar agor ar hyn o bryd.",
+        "conversation": "Sgwrs",
+        "bot_said": "Dywedodd Needs First:",
+        "you_said": "Dywedoch chi:",
+        "latest": "Negeseuon diweddaraf",
+        "reply": "Eich ateb",
+        "choose": "Dewiswch ateb",
+        "your_answer": "Teipiwch eich ateb",
+        "answer_hint": "Hyd at 4,096 nod. Pwyswch Anfon pan fyddwch chi'n barod.",
+        "send": "Anfon",
+        "data_heading": "Eich data a'ch dewisiadau",
+        "see_data": "Gweld fy nata",
+        "delete_data": "Dileu fy nata",
+        "stop": "Dim rhagor o wahoddiadau",
+        "language": "Iaith",
+        "afresh": "Dechrau o'r newydd ar y ddyfais hon",
+        "afresh_hint": (
+            "Mae hyn yn clirio'r dudalen hon ac yn anghofio bod y ddyfais hon wedi cymryd rhan. "
+            "Bydd eich atebion yn aros gyda ni oni bai eich bod chi'n eu dileu yn gyntaf."
+        ),
+        "cookie_note": (
+            "Mae'r dudalen hon yn defnyddio un cwci i adnabod y ddyfais hon. Does dim byd "
+            "amdanoch chi ynddo."
+        ),
+        "notice_forgotten": (
+            "Mae popeth oedd gennym amdanoch chi wedi'i ddileu. Gallwch chi gymryd rhan eto "
+            "fel rhywun newydd."
+        ),
+        "notice_afresh": "Mae gan y ddyfais hon ddechrau newydd.",
+        "notice_too_long": "Roedd yr ateb yna'n rhy hir. Cadwch o dan 4,096 nod, os gwelwch yn dda.",
+        "notice_empty": "Teipiwch ateb cyn pwyso Anfon, os gwelwch yn dda.",
+        "mydata_title": "Eich data",
+        "mydata_download": "Lawrlwytho'r cyfan fel ffeil (JSON)",
+        "mydata_answers": "Eich atebion",
+        "mydata_consents": "Eich caniatâd",
+        "mydata_about": "Amdanoch chi",
+        "col_consultation": "Ymgynghoriad",
+        "col_round": "Rownd",
+        "col_question": "Cwestiwn",
+        "col_answer": "Ateb",
+        "col_when": "Pryd",
+        "col_version": "Fersiwn",
+        "col_given": "Cytunwyd",
+        "yes": "Do",
+        "no": "Naddo",
+        "pseudonym": "Eich rhif ffugenwol",
+        "invitations": "Gwahoddiadau",
+        "invitations_on": "Ymlaen",
+        "invitations_off": "I ffwrdd",
+        "back": "Yn ôl i'r sgwrs",
+        "nothing_held": "Does gennym ni ddim gwybodaeth amdanoch chi.",
+        "not_found": "Doedden ni ddim yn gallu dod o hyd i'r ymgynghoriad yna.",
+        "home": "Ymgynghoriadau ar agor",
+    },
+}
+
+NOTICES = ("forgotten", "afresh", "too_long", "empty")
+
+
+def words_for(language: str) -> dict[str, str]:
+    """The page's words in `language`, English where Welsh is missing."""
+    return {**WORDS["en"], **WORDS.get(language, {})}
