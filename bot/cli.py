@@ -9,17 +9,20 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import Config, ConfigError, load_config
 from bot.consultations import load_consultation
-from conversations import store
-from conversations.coverage import format_status, round_status
+from conversations import broadcasts, store
+from conversations.coverage import format_status
 from conversations.db import make_engine, migrate
 from conversations.export import export_columns, export_records, write_export
+from conversations.rounds import Rounds, partner_links
 from conversations.script import ScriptError
 from conversations.service import ScriptCache
 
@@ -40,7 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         return int(args.handler(config, args) or 0)
-    except (ConfigError, ScriptError, CommandError, store.StoreError) as error:
+    except (
+        ConfigError,
+        ScriptError,
+        CommandError,
+        store.StoreError,
+        broadcasts.BroadcastError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -78,13 +87,40 @@ def _parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=_consultation_list)
 
     rounds = commands.add_parser(
-        "round", parents=[common], help="open or close a consultation's round"
+        "round", parents=[common], help="open, close or schedule a consultation's round"
     )
     round_commands = rounds.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, helptext in (("open", "open the next round"), ("close", "close the open round")):
         sub = round_commands.add_parser(action, parents=[common], help=helptext)
         sub.add_argument("slug")
         sub.set_defaults(handler=_round, action=action)
+    schedule = round_commands.add_parser(
+        "schedule", parents=[common], help="set when the next round opens and closes"
+    )
+    schedule.add_argument("slug")
+    schedule.add_argument("--opens", type=_moment, help="e.g. 2026-12-01T09:00 (local time)")
+    schedule.add_argument("--closes", type=_moment, help="e.g. 2026-12-15T17:00 (local time)")
+    schedule.set_defaults(handler=_round_schedule)
+
+    links = commands.add_parser(
+        "links", parents=[common], help="deep links for a partner organisation"
+    )
+    links.add_argument("slug")
+    links.add_argument("--source", required=True, help="the partner, e.g. tenants-association")
+    links.set_defaults(handler=_links)
+
+    broadcast = commands.add_parser(
+        "broadcast", parents=[common], help="invite opted-in residents (or one group) by message"
+    )
+    broadcast.add_argument(
+        "slug", help="a consultation's slug, or 'status' followed by a broadcast id"
+    )
+    broadcast.add_argument("broadcast_id", nargs="?", type=int, help=argparse.SUPPRESS)
+    broadcast.add_argument("--message", help="the invitation's text")
+    broadcast.add_argument("--group", help="only residents in DIMENSION=VALUE, e.g. area=south")
+    broadcast.add_argument("--window", type=int, default=0, help="spread sending over MINUTES")
+    broadcast.add_argument("--yes", action="store_true", help="send without asking")
+    broadcast.set_defaults(handler=_broadcast)
 
     status = commands.add_parser(
         "status", parents=[common], help="progress and coverage of the current round"
@@ -100,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help="file to write (default: standard output)"
     )
     export.set_defaults(handler=_export)
+
+    login = commands.add_parser(
+        "login", parents=[common], help="print a one-time sign-in link to the web dashboard"
+    )
+    login.add_argument("user_id", type=int, help="a staff member's Telegram user id, from [staff]")
+    login.set_defaults(handler=_login)
     return parser
 
 
@@ -147,39 +189,110 @@ def _consultation_list(config: Config, args: argparse.Namespace) -> int:
 
 
 def _round(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session, session.begin():
-        consultation = store.require_consultation(session=session, slug=args.slug)
+    with _database(config) as db:
+        rounds = Rounds(db)
         if args.action == "open":
-            round_ = store.open_round(session=session, consultation=consultation)
+            round_ = rounds.open(args.slug, actor=_actor())
         else:
-            round_ = store.close_round(session=session, consultation=consultation)
-        store.audit(
-            session=session, actor=_actor(), action=f"round.{args.action}",
-            target=f"{args.slug}#{round_.number}",
-        )  # fmt: skip
-        print(f"{args.slug}: round {round_.number} {round_.status}")
+            round_ = rounds.close(args.slug, actor=_actor())
+    print(f"{args.slug}: round {round_.number} {round_.status}")
+    return 0
+
+
+def _moment(text: str) -> datetime:
+    """An ISO date and time; without a zone it is the service's local time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"not a date and time like 2026-12-01T09:00: {text!r}"
+        ) from error
+    return moment
+
+
+def _round_schedule(config: Config, args: argparse.Namespace) -> int:
+    zone = ZoneInfo(config.digest.timezone)
+
+    def in_utc(moment: datetime | None) -> datetime | None:
+        if moment is None:
+            return None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+
+    with _database(config) as db:
+        round_ = Rounds(db).schedule(
+            args.slug, actor=_actor(), opens_at=in_utc(args.opens), closes_at=in_utc(args.closes)
+        )
+    opens = (
+        round_.opens_at.astimezone(zone).isoformat(timespec="minutes") if round_.opens_at else "-"
+    )
+    closes = (
+        round_.closes_at.astimezone(zone).isoformat(timespec="minutes") if round_.closes_at else "-"
+    )
+    print(f"{args.slug}: round {round_.number} ({round_.status}) opens {opens} closes {closes}")
+    return 0
+
+
+def _links(config: Config, args: argparse.Namespace) -> int:
+    with _database(config) as db, Session(db) as session:
+        store.require_consultation(session=session, slug=args.slug)
+    public = config.web.public_url or f"http://{config.web.host}:{config.web.port}"
+    links = partner_links(
+        slug=args.slug,
+        source=args.source,
+        bot_username=config.telegram.bot_username,
+        public_url=public,
+    )
+    for channel, link in links.items():
+        print(f"{channel}: {link}")
+    if "telegram" not in links:
+        print("(set [telegram] bot_username to print the Telegram deep link too)", file=sys.stderr)
+    return 0
+
+
+def _broadcast(config: Config, args: argparse.Namespace) -> int:
+    if args.slug == "status":
+        if args.broadcast_id is None:
+            raise CommandError("usage: needsfirst broadcast status ID")
+        with _database(config) as db, Session(db) as session:
+            print(
+                broadcasts.format_progress(
+                    broadcasts.progress(session=session, broadcast_id=args.broadcast_id)
+                )
+            )
+        return 0
+    if not args.message:
+        raise CommandError("give the invitation's text with --message")
+    group = broadcasts.parse_group(args.group)
+    with _database(config) as db:
+        with Session(db, expire_on_commit=False) as session, session.begin():
+            draft, count = broadcasts.draft(
+                session=session, slug=args.slug, message=args.message, created_by=_actor(),
+                group=group, window_minutes=args.window,
+            )  # fmt: skip
+        assert draft.id is not None
+        print(f"Broadcast {draft.id} to {count} residents of {args.slug}"
+              + (f" in {group[0]}={group[1]}" if group else "") + ":\n")  # fmt: skip
+        print("    " + args.message.replace("\n", "\n    ") + "\n")
+        if count == 0:
+            raise CommandError("no opted-in residents to send to, so nothing was sent")
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise CommandError("not sent: confirm with --yes (no terminal to ask on)")
+            if input("Send it? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("Not sent.")
+                return 1
+        with Session(db) as session, session.begin():
+            broadcasts.queue(session=session, broadcast_id=draft.id, actor=_actor())
+    print(draft.id)
     return 0
 
 
 def _status(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session:
-        consultation = store.require_consultation(session=session, slug=args.slug)
-        assert consultation.id is not None
-        round_ = store.current_round(session=session, consultation_id=consultation.id)
-        if round_ is None:
-            raise CommandError(
-                f"'{args.slug}' has no rounds yet (needsfirst round open {args.slug})"
-            )
-        report = round_status(
-            session=session,
-            script=ScriptCache().get(consultation),
-            round_=round_,
-            consultation_slug=consultation.slug,
-        )
-    if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        print(format_status(report))
+    with _database(config) as db:
+        report = Rounds(db).status(args.slug)
+    print(
+        json.dumps(report.to_dict(), indent=2) if args.format == "json" else format_status(report)
+    )
     return 0
 
 
@@ -194,6 +307,19 @@ def _export(config: Config, args: argparse.Namespace) -> int:
         else:
             with args.out.open("w", encoding="utf-8", newline="") as handle:
                 write_export(handle, args.format, columns, records)
+    return 0
+
+
+def _login(config: Config, args: argparse.Namespace) -> int:
+    from bot.web.auth import NotStaff, create_login_link
+
+    with _database(config) as db:
+        try:
+            link = create_login_link(db, config, args.user_id)
+        except NotStaff as error:
+            raise CommandError(str(error)) from error
+    print(link)
+    print("It works once, within 15 minutes.", file=sys.stderr)
     return 0
 
 
