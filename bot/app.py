@@ -9,11 +9,14 @@ from contextlib import suppress
 from typing import Any
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 from telegram.ext import Application
 
 from bot.config import Config
 from bot.consultations import load_consultation, script_path
+from bot.jobs import Jobs, registry
+from bot.scheduler import JobContext, start_scheduler, stop_scheduler
 from bot.telegram_channel import build_application
 from bot.web import build_web_app
 from conversations.db import make_engine, migrate, redact_url
@@ -46,6 +49,7 @@ class Service:
         self.status: dict[str, Any] = {"telegram": "off"}
         self.telegram: Application | None = None  # type: ignore[type-arg]
         self.runner: web.AppRunner | None = None
+        self.scheduler: AsyncIOScheduler | None = None
 
     async def start(self) -> None:
         telegram = self.config.telegram
@@ -66,6 +70,10 @@ class Service:
                     allowed_updates=["message", "edited_message", "callback_query"],
                 )
             self.status["telegram"] = "ok"
+        if self.config.scheduler.enabled:
+            jobs = Jobs(self.config, self.db, self.telegram.bot if self.telegram else None)
+            self.scheduler = start_scheduler(JobContext(self.config, self.db, registry(jobs)))
+            self.status["scheduler"] = "ok"
         app = build_web_app(
             self.db,
             self.config,
@@ -79,6 +87,9 @@ class Service:
         await site.start()
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await stop_scheduler(self.scheduler)
+            self.scheduler = None
         if self.telegram is not None:
             if self.telegram.updater is not None and self.telegram.updater.running:
                 await self.telegram.updater.stop()

@@ -71,6 +71,19 @@ class ConsultationsConfig:
 
 
 @dataclass(frozen=True)
+class SchedulerConfig:
+    # Exactly one process should run the scheduler (see docs/deployment.md).
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class RemindersConfig:
+    # One gentle reminder to residents who started but did not finish.
+    enabled: bool = True
+    after_hours: int = 24
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
@@ -78,6 +91,8 @@ class Config:
     staff: StaffConfig = field(default_factory=StaffConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     consultations: ConsultationsConfig = field(default_factory=ConsultationsConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
     source: str = "built-in defaults"
 
 
@@ -196,6 +211,8 @@ def _check(config: Config) -> None:
             )
     if not 0 < config.web.port < 65536:
         raise ConfigError(source, "web.port", "must be between 1 and 65535")
+    if not 1 <= config.reminders.after_hours <= 24 * 30:
+        raise ConfigError(source, "reminders.after_hours", "must be from 1 to 720 hours")
     if config.digest.day not in DAYS:
         raise ConfigError(source, "digest.day", f"must be one of {', '.join(DAYS)}")
     hour, _, minute = config.digest.time.partition(":")

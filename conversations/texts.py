@@ -5,6 +5,12 @@ from __future__ import annotations
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "language_name": "English",
+        "reminder": (
+            "Hello again. You started telling us what makes life harder where you live, "
+            "and we'd still love to hear the rest. It only takes a few minutes. "
+            "(This is the only reminder we'll send. Send /stop for no more messages.)"
+        ),
+        "reminder_button": "Carry on",
         "get_help": (
             "Thank you for telling us. It sounds like things are really hard, and you "
             "don't have to deal with this alone.\n\n"
@@ -62,6 +68,13 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "cy": {
         "language_name": "Cymraeg",
+        "reminder": (
+            "Helo eto. Fe ddechreuoch chi ddweud wrthym beth sy'n gwneud bywyd yn anoddach "
+            "lle rydych chi'n byw, a hoffem ni glywed y gweddill o hyd. Dim ond ychydig funudau "
+            "mae'n ei gymryd. (Dyma'r unig nodyn atgoffa y byddwn yn ei anfon. Anfonwch /stop "
+            "am ddim rhagor o negeseuon.)"
+        ),
+        "reminder_button": "Parhau",
         "get_help": (
             "Diolch am ddweud wrthym. Mae'n swnio fel bod pethau'n anodd iawn, a does dim "
             "rhaid i chi ddelio â hyn ar eich pen eich hun.\n\n"

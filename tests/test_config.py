@@ -10,18 +10,19 @@ from bot.config import Config, ConfigError, load_config, staff_roles
 from conversations.db import redact_url
 
 ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("database", "telegram", "web", "staff", "digest", "consultations", "scheduler", "reminders")
 
 
 def test_config_example_documents_exactly_the_defaults() -> None:
     example = load_config(ROOT / "config.example.toml", environ={})
     defaults = Config()
-    for section in ("database", "telegram", "web", "staff", "digest", "consultations"):
+    for section in SECTIONS:
         assert getattr(example, section) == getattr(defaults, section), section
 
 
 def test_every_setting_is_documented_in_the_example() -> None:
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
-    for section in ("database", "telegram", "web", "staff", "digest", "consultations"):
+    for section in SECTIONS:
         assert f"[{section}]" in text
         for name in getattr(Config(), section).__dataclass_fields__:
             assert f"\n{name} = " in text, f"{section}.{name} is not in config.example.toml"

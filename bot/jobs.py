@@ -1,0 +1,140 @@
+"""What the scheduler runs in a process with the Telegram bot (see bot/scheduler.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select, update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import Forbidden, TelegramError
+
+from bot.config import Config
+from conversations import callbacks, reminders, store
+from conversations.models import ChannelIdentity, Consultation, Resident, SafeguardingFlag, utcnow
+from conversations.rounds import Rounds
+from conversations.texts import service_text
+
+log = logging.getLogger(__name__)
+INBOX_KEEP = timedelta(days=7)
+
+
+class Jobs:
+    """The scheduler's jobs for one process; each reads what to do from the database."""
+
+    def __init__(self, config: Config, db: Engine, bot: Bot | None) -> None:
+        self.config = config
+        self.db = db
+        self.bot = bot
+        self.rounds = Rounds(db)
+
+    async def rounds_due(self) -> None:
+        """Open and close rounds at their scheduled times."""
+        for change in await asyncio.to_thread(self.rounds.run_due):
+            log.info("scheduler %s", change)
+
+    async def housekeeping(self) -> None:
+        """Drop handled updates after a week (their replies are long delivered)."""
+
+        def prune() -> int:
+            with Session(self.db) as session, session.begin():
+                return store.prune_inbox(session=session, before=utcnow() - INBOX_KEEP)
+
+        await asyncio.to_thread(prune)
+
+    async def reminders(self) -> None:
+        """One gentle reminder to residents who stopped part-way."""
+        if self.bot is None or not self.config.reminders.enabled:
+            return
+        idle_since = utcnow() - timedelta(hours=self.config.reminders.after_hours)
+
+        def claim() -> list[reminders.Reminder]:
+            with Session(self.db) as session, session.begin():
+                return reminders.claim_due(session=session, idle_since=idle_since)
+
+        for reminder in await asyncio.to_thread(claim):
+            button = InlineKeyboardButton(
+                service_text("reminder_button", reminder.language),
+                callback_data=callbacks.join_data(reminder.slug),
+            )
+            try:
+                await self.bot.send_message(
+                    int(reminder.chat_id),
+                    service_text("reminder", reminder.language),
+                    reply_markup=InlineKeyboardMarkup([[button]]),
+                )
+            except Forbidden:
+                await asyncio.to_thread(self._unreachable, reminder.chat_id)
+            except TelegramError:
+                log.warning("a reminder could not be sent; it is not retried", exc_info=True)
+
+    def _unreachable(self, chat_id: str) -> None:
+        with Session(self.db) as session, session.begin():
+            resident_ids = select(ChannelIdentity.resident_id).where(
+                ChannelIdentity.channel == "telegram", ChannelIdentity.chat_id == chat_id
+            )
+            session.exec(
+                update(Resident).where(col(Resident.id).in_(resident_ids)).values(unreachable=True)
+            )
+
+    async def safeguarding_alerts(self) -> None:
+        """Tell the safeguarding leads about new flags, at most once each."""
+        leads = self.config.staff.safeguarding
+        if self.bot is None:
+            return
+
+        def claim() -> list[tuple[SafeguardingFlag, str]]:
+            with Session(self.db, expire_on_commit=False) as session, session.begin():
+                rows = session.exec(
+                    select(SafeguardingFlag, Consultation.slug)
+                    .outerjoin(
+                        Consultation, col(Consultation.id) == col(SafeguardingFlag.consultation_id)
+                    )
+                    .where(col(SafeguardingFlag.notified_at).is_(None))
+                    .order_by(col(SafeguardingFlag.id))
+                    .limit(50)
+                    .with_for_update(of=SafeguardingFlag, skip_locked=True)
+                ).all()
+                for flag, _ in rows:
+                    flag.notified_at = utcnow()
+                    session.add(flag)
+                return [(flag, slug or "(before joining)") for flag, slug in rows]
+
+        flags = await asyncio.to_thread(claim)
+        if flags and not leads:
+            log.warning(
+                "%d safeguarding flag(s) and no [staff] safeguarding leads configured", len(flags)
+            )
+            return
+        for flag, slug in flags:
+            text = (
+                f"⚠️ Safeguarding flag #{flag.id} in {slug}\n"
+                f"Raised: {flag.raised_at:%Y-%m-%d %H:%M} UTC\n"
+                f"Concern: {flag.categories.replace('_', ' ').replace(',', ', ')}\n\n"
+                f"What they wrote:\n{flag.excerpt[:3000]}\n\n"
+                "They were shown 999, Samaritans and the local lines at once. "
+                "The dashboard has this flag and the rest of their answers."
+            )
+            for lead in leads:
+                try:
+                    await self.bot.send_message(lead, text)
+                except TelegramError:
+                    log.error(
+                        "could not tell safeguarding lead %s about flag #%s",
+                        lead,
+                        flag.id,
+                        exc_info=True,
+                    )
+
+
+def registry(jobs: Jobs) -> dict[str, Callable[[], Awaitable[None]]]:
+    """The jobs the scheduler runs on its tick, by the names they are stored under."""
+    return {
+        "rounds": jobs.rounds_due,
+        "reminders": jobs.reminders,
+        "safeguarding": jobs.safeguarding_alerts,
+        "housekeeping": jobs.housekeeping,
+    }

@@ -1,0 +1,153 @@
+"""Scheduled jobs: reminders, safeguarding alerts, rounds on time; jobs stored in the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+from sqlmodel import Session, select
+from telegram import Bot
+
+from bot.config import Config, StaffConfig
+from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.jobs import Jobs, registry
+from bot.scheduler import JobContext, start_scheduler, stop_scheduler
+from conversations import engine, store
+from conversations.models import Conversation, Round
+from conversations.service import ConversationService
+from tests.fakebotapi import FakeBotAPI
+from tests.telegram_harness import TOKEN
+from tests.test_service import Resident_, complete_example
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(fake: FakeBotAPI) -> AsyncIterator[Bot]:
+    async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as telegram_bot:
+        yield telegram_bot
+
+
+@pytest.fixture
+def service(db: Engine) -> ConversationService:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    return ConversationService(db)
+
+
+def idle(db: Engine, hours: int) -> None:
+    with Session(db) as session, session.begin():
+        for conversation in session.exec(select(Conversation)):
+            conversation.updated_at -= timedelta(hours=hours)
+            session.add(conversation)
+
+
+async def test_one_gentle_reminder_only_for_those_part_way(
+    db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot
+) -> None:
+    part_way = Resident_(service, "501")
+    part_way.start()
+    part_way.press("happy to take part")
+    done = Resident_(service, "502")
+    complete_example(done)
+    declined = Resident_(service, "503")
+    declined.start()
+    declined.press("No thanks")
+    stopped = Resident_(service, "504")
+    stopped.start()
+    stopped.press("happy to take part")
+    service.stop(stopped.who)
+    jobs = Jobs(Config(), db, bot)
+
+    await jobs.reminders()
+    assert fake.calls_to("sendMessage") == []  # not idle long enough yet
+    idle(db, 25)
+    await jobs.reminders()
+    await jobs.reminders()  # never more than one
+    sent = fake.calls_to("sendMessage")
+    assert [c.params["chat_id"] for c in sent] == [501]
+    assert "only reminder" in sent[0].params["text"]
+
+    # After the round closes, nobody is reminded.
+    late = Resident_(service, "505")
+    late.start()
+    late.press("happy to take part")
+    idle(db, 25)
+    with Session(db) as session, session.begin():
+        store.close_round(
+            session=session,
+            consultation=store.require_consultation(session=session, slug="example"),
+        )
+    await jobs.reminders()
+    assert len(fake.calls_to("sendMessage")) == 1
+
+
+async def test_safeguarding_leads_are_told_once(
+    db: Engine,
+    service: ConversationService,
+    fake: FakeBotAPI,
+    bot: Bot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    service.receive(engine_who("601"), engine.TextInput("I can't go on, I want to end my life"))
+    no_leads = Jobs(Config(), db, bot)
+    with caplog.at_level(logging.WARNING):
+        await no_leads.safeguarding_alerts()
+    assert "no [staff] safeguarding leads configured" in caplog.text
+
+    service.receive(
+        engine_who("602"), engine.TextInput("my dad hits me and my little sister every night")
+    )
+    jobs = Jobs(replace(Config(), staff=StaffConfig(safeguarding=(9001, 9002))), db, bot)
+    await jobs.safeguarding_alerts()
+    await jobs.safeguarding_alerts()
+    alerts = fake.calls_to("sendMessage")
+    assert sorted(c.params["chat_id"] for c in alerts) == [9001, 9002]
+    assert "my dad hits me" in alerts[0].params["text"]
+
+
+def engine_who(uid: str):  # type: ignore[no-untyped-def]
+    from conversations.service import Who
+
+    return Who("telegram", uid, uid, "en")
+
+
+async def test_jobs_are_stored_in_the_database_and_survive_a_restart(db: Engine, bot: Bot) -> None:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test")
+    context = JobContext(Config(), db, registry(Jobs(Config(), db, bot)))
+    scheduler = start_scheduler(context)
+    await stop_scheduler(scheduler)
+    assert "scheduler_jobs" in inspect(db).get_table_names()
+    with db.connect() as connection:
+        stored = {row[0] for row in connection.execute(text("SELECT id FROM scheduler_jobs"))}
+    assert stored == {"tick:rounds", "tick:reminders", "tick:safeguarding", "tick:housekeeping"}
+    # Starting again replaces the stored jobs instead of adding copies.
+    scheduler = start_scheduler(context)
+    await stop_scheduler(scheduler)
+    with db.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM scheduler_jobs")).scalar() == 4
+
+
+async def test_rounds_job_opens_a_due_round(db: Engine, bot: Bot) -> None:
+    from conversations.models import utcnow
+    from conversations.rounds import Rounds
+
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test")
+    Rounds(db).schedule(
+        "example", actor="test", opens_at=utcnow() + timedelta(seconds=1), closes_at=None
+    )
+    await Jobs(Config(), db, bot).rounds_due()
+    assert Rounds(db).consultations()[0].status == "draft"
+    with Session(db) as session, session.begin():
+        for round_ in session.exec(select(Round)):
+            round_.opens_at = utcnow() - timedelta(minutes=1)
+            session.add(round_)
+    await Jobs(Config(), db, bot).rounds_due()
+    assert Rounds(db).consultations()[0].status == "open"
