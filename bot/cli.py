@@ -273,8 +273,6 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
         print(f"Broadcast {draft.id} to {count} residents of {args.slug}"
               + (f" in {group[0]}={group[1]}" if group else "") + ":\n")  # fmt: skip
         print("    " + args.message.replace("\n", "\n    ") + "\n")
-        if count == 0:
-            raise CommandError("no opted-in residents to send to, so nothing was sent")
         if not args.yes:
             if not sys.stdin.isatty():
                 raise CommandError("not sent: confirm with --yes (no terminal to ask on)")
