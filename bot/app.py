@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.consultations import load_consultation, script_path
 from bot.jobs import Jobs, registry
 from bot.scheduler import JobContext, start_scheduler, stop_scheduler
+from bot.staff_commands import StaffCommands
 from bot.telegram_channel import build_application
 from bot.web import build_web_app
 from conversations.db import make_engine, migrate, redact_url
@@ -54,7 +55,9 @@ class Service:
     async def start(self) -> None:
         telegram = self.config.telegram
         if telegram.token:
-            self.telegram = build_application(telegram, self.conversations)
+            self.telegram = build_application(
+                telegram, self.conversations, StaffCommands(self.config, self.db)
+            )
             await self.telegram.initialize()
             await self.telegram.start()
             if telegram.mode == "webhook":

@@ -36,6 +36,7 @@ from telegram.ext import (
 
 from bot.config import TelegramConfig
 from bot.ordering import PerChatUpdateProcessor
+from bot.staff_commands import StaffCommands
 from conversations import engine
 from conversations.service import ConversationService, Message, Who
 from conversations.texts import service_text
@@ -45,7 +46,8 @@ CHANNEL = "telegram"
 RESIDENT_COMMANDS = ("start", "help", "language", "mydata", "forget", "stop")
 
 
-def build_application(config: TelegramConfig, service: ConversationService) -> Application:  # type: ignore[type-arg]
+def build_application(config: TelegramConfig, service: ConversationService,
+                      staff: StaffCommands | None = None) -> Application:  # type: ignore[type-arg]  # fmt: skip
     """The python-telegram-bot Application with Needs First's handlers."""
     builder = (
         ApplicationBuilder()
@@ -65,6 +67,8 @@ def build_application(config: TelegramConfig, service: ConversationService) -> A
     if config.mode == "webhook":
         builder = builder.updater(None)
     application = builder.build()
+    if staff is not None:
+        staff.register(application)  # first, so that staff buttons are not residents'
     residents = TelegramResidents(service)
     residents.register(application)
     application.bot_data["residents"] = residents

@@ -9,6 +9,7 @@ invitation twice (at most once, by design).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -115,6 +116,9 @@ def draft(*, session: Session, slug: str, message: str, created_by: str,
         raise BroadcastError(f"the message is {len(text)} characters; the most is {MAX_MESSAGE}")
     if not 0 <= window_minutes <= 7 * 24 * 60:
         raise BroadcastError("the window must be between 0 minutes and a week")
+    count = len(audience(session=session, consultation=consultation, group=group))
+    if count == 0:
+        raise BroadcastError("no opted-in residents match, so there is nothing to send")
     assert consultation.id is not None
     broadcast = Broadcast(
         consultation_id=consultation.id,
@@ -126,7 +130,6 @@ def draft(*, session: Session, slug: str, message: str, created_by: str,
     )
     session.add(broadcast)
     session.flush()
-    count = len(audience(session=session, consultation=consultation, group=group))
     return broadcast, count
 
 
@@ -198,20 +201,26 @@ class Delivery:
     resident_id: int
     chat_id: str | None
     invitations: bool
+    unreachable: bool = False
 
 
 def claim(*, session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
     """Move up to `limit` pending recipients to "sending" and return them.
 
-    Committed before anything is sent, so that a crash can never send twice."""
+    Committed before anything is sent, so that a crash can never send twice. A
+    broadcast cancelled (or finished) meanwhile has nothing more to claim."""
     broadcast = session.get(Broadcast, broadcast_id)
     assert broadcast is not None
+    if broadcast.status not in ("queued", "sending"):
+        return []
     if broadcast.status == "queued":
         broadcast.status = "sending"
         broadcast.started_at = utcnow()
         session.add(broadcast)
     rows = session.exec(
-        select(BroadcastRecipient, ChannelIdentity.chat_id, Resident.invitations)
+        select(
+            BroadcastRecipient, ChannelIdentity.chat_id, Resident.invitations, Resident.unreachable
+        )
         .join(Resident, col(Resident.id) == col(BroadcastRecipient.resident_id))
         .outerjoin(
             ChannelIdentity,
@@ -226,13 +235,15 @@ def claim(*, session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
         .with_for_update(skip_locked=True, of=BroadcastRecipient)
     ).all()
     deliveries = []
-    for recipient, chat_id, invitations in rows:
+    for recipient, chat_id, invitations, unreachable in rows:
         assert recipient.id is not None
         recipient.state = "sending"
         recipient.attempts += 1
         recipient.updated_at = utcnow()
         session.add(recipient)
-        deliveries.append(Delivery(recipient.id, recipient.resident_id, chat_id, invitations))
+        deliveries.append(
+            Delivery(recipient.id, recipient.resident_id, chat_id, invitations, unreachable)
+        )
     return deliveries
 
 
@@ -250,6 +261,35 @@ def record(*, session: Session, recipient_id: int, outcome: str) -> None:
         session.exec(
             update(Resident)
             .where(col(Resident.id) == recipient.resident_id)
+            .values(unreachable=True)
+        )
+
+
+def record_many(*, session: Session, outcomes: Mapping[int, str]) -> None:
+    """Several outcomes (recipient id -> outcome) in one statement per outcome."""
+    by_outcome: dict[str, list[int]] = {}
+    for recipient_id, outcome in outcomes.items():
+        if outcome not in OUTCOMES:
+            raise ValueError(outcome)
+        by_outcome.setdefault(outcome, []).append(recipient_id)
+    now = utcnow()
+    for outcome, ids in by_outcome.items():
+        # Rows of residents erased meanwhile are simply gone, and so not updated.
+        session.exec(
+            update(BroadcastRecipient)
+            .where(col(BroadcastRecipient.id).in_(ids))
+            .values(state=outcome, updated_at=now)
+        )
+    if blocked := by_outcome.get("blocked"):
+        session.exec(
+            update(Resident)
+            .where(
+                col(Resident.id).in_(
+                    select(BroadcastRecipient.resident_id).where(
+                        col(BroadcastRecipient.id).in_(blocked)
+                    )
+                )
+            )
             .values(unreachable=True)
         )
 

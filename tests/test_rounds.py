@@ -150,7 +150,7 @@ def test_cli_links_schedule_and_broadcast(config: Path, db: Engine, rounds: Roun
     nobody = needsfirst(
         config, "broadcast", "example", "--message", "Come and have your say", "--yes"
     )
-    assert nobody.returncode == 2 and "no opted-in residents" in nobody.stderr
+    assert nobody.returncode == 2 and "no opted-in residents match" in nobody.stderr
 
     rounds.run_due(now=utcnow() + timedelta(days=365 * 80))  # opens, then the window passes
     rounds.open("example", actor="test")

@@ -1,0 +1,275 @@
+"""Staff commands in a private chat with the bot, for configured staff only.
+
+Everyone else gets a polite refusal and nothing changes. Each command checks the
+sender's role from the config, runs the same audited actions as the command
+line, and answers malformed input with its usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.config import Config, staff_roles
+from conversations import broadcasts, store
+from conversations.coverage import format_status
+from conversations.rounds import Rounds, partner_links
+from conversations.texts import service_text
+
+log = logging.getLogger(__name__)
+STAFF_DATA = re.compile(r"^s:bc:(\d{1,12}):(go|no)$")
+
+
+@dataclass(frozen=True)
+class StaffCommand:
+    name: str
+    roles: frozenset[str]
+    usage: str
+    summary: str
+
+
+FACILITATORS = frozenset({"facilitator", "admin"})
+READERS = frozenset({"facilitator", "officer", "admin"})
+COMMANDS = {
+    c.name: c
+    for c in (
+        StaffCommand("staff", READERS, "/staff", "the staff commands"),
+        StaffCommand("consultations", READERS, "/consultations", "consultations and their rounds"),
+        StaffCommand("status", READERS, "/status SLUG", "progress and who has not been heard"),
+        StaffCommand("open", FACILITATORS, "/open SLUG", "open the next round"),
+        StaffCommand("close", FACILITATORS, "/close SLUG", "close the open round"),
+        StaffCommand(
+            "schedule",
+            FACILITATORS,
+            "/schedule SLUG OPENS [CLOSES]  (times like 2026-12-01T09:00, or - to leave as is)",
+            "set when a round opens and closes",
+        ),
+        StaffCommand("links", FACILITATORS, "/links SLUG SOURCE", "deep links for a partner"),
+        StaffCommand(
+            "broadcast",
+            FACILITATORS,
+            "/broadcast SLUG [area=VALUE] [window=MINUTES] MESSAGE",
+            "invite opted-in residents (or one group)",
+        ),
+    )
+}
+
+
+class UsageError(ValueError):
+    pass
+
+
+class StaffCommands:
+    """Handlers for staff commands; thin adapters over the audited actions."""
+
+    def __init__(self, config: Config, db: Engine) -> None:
+        self.config = config
+        self.db = db
+        self.rounds = Rounds(db)
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        fresh = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        for name in COMMANDS:
+            application.add_handler(CommandHandler(name, self._guard(name), filters=fresh))
+        application.add_handler(CallbackQueryHandler(self.press, pattern=r"^s:"))
+
+    def _guard(
+        self, name: str
+    ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+        command = COMMANDS[name]
+        action: Callable[[list[str], int], Awaitable[str | tuple[str, InlineKeyboardMarkup]]] = (
+            getattr(self, f"do_{name}")
+        )
+
+        async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            user, chat = update.effective_user, update.effective_chat
+            if user is None or chat is None:
+                return
+            if not staff_roles(self.config, user.id) & command.roles:
+                language = "cy" if (user.language_code or "").startswith("cy") else "en"
+                await chat.send_message(service_text("staff_only", language))
+                return
+            try:
+                answer = await action(list(context.args or []), user.id)
+            except UsageError as error:
+                answer = (
+                    f"{error}\nUsage: {command.usage}" if str(error) else f"Usage: {command.usage}"
+                )
+            except (store.StoreError, broadcasts.BroadcastError) as error:
+                answer = f"Not done: {error}"
+            if isinstance(answer, tuple):
+                await chat.send_message(answer[0], reply_markup=answer[1])
+            else:
+                await chat.send_message(answer[:4096])
+
+        return handle
+
+    # --- commands -------------------------------------------------------------------
+
+    async def do_staff(self, args: list[str], user_id: int) -> str:
+        roles = staff_roles(self.config, user_id)
+        lines = [f"Your roles: {', '.join(sorted(roles))}", ""]
+        lines += [f"{c.usage}\n   {c.summary}" for c in COMMANDS.values() if roles & c.roles]
+        return "\n".join(lines)
+
+    async def do_consultations(self, args: list[str], user_id: int) -> str:
+        summaries = await asyncio.to_thread(self.rounds.consultations)
+        if not summaries:
+            return (
+                "No consultations yet. Load a script with: needsfirst consultation load SCRIPT.toml"
+            )
+        return "\n".join(
+            f"{s.slug}: {'round ' + str(s.round) + ' ' if s.round else ''}{s.status}\n   {s.title}"
+            for s in summaries
+        )
+
+    async def do_status(self, args: list[str], user_id: int) -> str:
+        slug = _one(args)
+        return format_status(await asyncio.to_thread(self.rounds.status, slug))
+
+    async def do_open(self, args: list[str], user_id: int) -> str:
+        slug = _one(args)
+        round_ = await asyncio.to_thread(self.rounds.open, slug, actor=_actor(user_id))
+        return f"{slug}: round {round_.number} is open."
+
+    async def do_close(self, args: list[str], user_id: int) -> str:
+        slug = _one(args)
+        round_ = await asyncio.to_thread(self.rounds.close, slug, actor=_actor(user_id))
+        return f"{slug}: round {round_.number} is closed."
+
+    async def do_schedule(self, args: list[str], user_id: int) -> str:
+        if len(args) not in (2, 3):
+            raise UsageError("")
+        zone = ZoneInfo(self.config.digest.timezone)
+        opens, closes = (_moment(a, zone) for a in (args[1], args[2] if len(args) == 3 else "-"))
+        round_ = await asyncio.to_thread(
+            self.rounds.schedule, args[0], actor=_actor(user_id), opens_at=opens, closes_at=closes
+        )
+
+        def show(moment: datetime | None) -> str:
+            return f"{moment.astimezone(zone):%a %d %b %Y %H:%M}" if moment else "by hand"
+
+        return f"{args[0]}: round {round_.number} opens {show(round_.opens_at)}, closes {show(round_.closes_at)}."
+
+    async def do_links(self, args: list[str], user_id: int) -> str:
+        if len(args) != 2:
+            raise UsageError("")
+        public = (
+            self.config.web.public_url or f"http://{self.config.web.host}:{self.config.web.port}"
+        )
+        username = self.config.telegram.bot_username
+        links = partner_links(
+            slug=args[0], source=args[1], bot_username=username, public_url=public
+        )
+        return "\n".join(f"{channel}: {link}" for channel, link in links.items())
+
+    async def do_broadcast(self, args: list[str], user_id: int) -> tuple[str, InlineKeyboardMarkup]:
+        if len(args) < 2:
+            raise UsageError("")
+        slug, rest = args[0], args[1:]
+        group: tuple[str, str] | None = None
+        window = 0
+        while rest and "=" in rest[0]:
+            key, _, value = rest.pop(0).partition("=")
+            if key == "window":
+                if not value.isdigit():
+                    raise UsageError("window is a number of minutes")
+                window = int(value)
+            else:
+                group = broadcasts.parse_group(f"{key}={value}")
+        message = " ".join(rest)
+        if not message:
+            raise UsageError("the message is missing")
+
+        def draft() -> tuple[int, int]:
+            with Session(self.db) as session, session.begin():
+                broadcast, count = broadcasts.draft(
+                    session=session, slug=slug, message=message, created_by=_actor(user_id),
+                    group=group, window_minutes=window,
+                )  # fmt: skip
+                assert broadcast.id is not None
+                return broadcast.id, count
+
+        broadcast_id, count = await asyncio.to_thread(draft)
+        if count == 0:
+            raise broadcasts.BroadcastError(
+                "no opted-in residents match, so there is nothing to send"
+            )
+        who = f"{count} residents of {slug}" + (f" in {group[0]}={group[1]}" if group else "")
+        spread = f", spread over {window} minutes" if window else ""
+        keyboard = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(f"Send to {count}", callback_data=f"s:bc:{broadcast_id}:go")],
+                [InlineKeyboardButton("Cancel", callback_data=f"s:bc:{broadcast_id}:no")],
+            ]
+        )
+        return f"Preview of broadcast {broadcast_id} to {who}{spread}:\n\n{message}", keyboard
+
+    async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A staff button: the presser must be a facilitator now, not just when it was sent."""
+        query = update.callback_query
+        if query is None or query.from_user is None:
+            return
+        match = STAFF_DATA.match(query.data or "")
+        allowed = staff_roles(self.config, query.from_user.id) & FACILITATORS
+        try:
+            await query.answer(None if match and allowed else "Not available")
+        except TelegramError:
+            log.debug("could not answer a staff callback", exc_info=True)
+        if not match or not allowed or query.message is None:
+            return
+        broadcast_id, choice = int(match[1]), match[2]
+        actor = _actor(query.from_user.id)
+        chat_id, message_id = query.message.chat.id, query.message.message_id
+
+        def act() -> str:
+            with Session(self.db) as session, session.begin():
+                if choice == "no":
+                    broadcasts.cancel(session=session, broadcast_id=broadcast_id, actor=actor)
+                    return f"Broadcast {broadcast_id} cancelled; nothing was sent."
+                count = broadcasts.queue(
+                    session=session, broadcast_id=broadcast_id, actor=actor,
+                    progress_chat_id=str(chat_id), progress_message_id=message_id,
+                )  # fmt: skip
+                return f"Broadcast {broadcast_id} queued for {count} residents. Progress will show here."
+
+        try:
+            text = await asyncio.to_thread(act)
+        except broadcasts.BroadcastError as error:
+            text = f"Not done: {error}"
+        try:
+            await query.edit_message_text(text)
+        except TelegramError:
+            log.debug("could not edit a broadcast preview", exc_info=True)
+
+
+def _actor(user_id: int) -> str:
+    return f"staff:{user_id}"
+
+
+def _one(args: list[str]) -> str:
+    if len(args) != 1:
+        raise UsageError("")
+    return args[0]
+
+
+def _moment(text: str, zone: ZoneInfo) -> datetime | None:
+    if text == "-":
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise UsageError(f"'{text}' is not a time like 2026-12-01T09:00") from error
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)

@@ -1,0 +1,141 @@
+"""Staff commands through the real bot: only configured staff, audited, usage on bad input."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.app import Service
+from bot.config import StaffConfig
+from conversations.db import make_engine
+from conversations.models import AuditEntry, Broadcast, Round
+from tests.fakebotapi import FakeBotAPI
+from tests.telegram_harness import bot_config, complete_example, expect, running_bot
+
+FACILITATOR, OFFICER, STRANGER = 111, 222, 333
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(fake: FakeBotAPI, db_url: str) -> AsyncIterator[Service]:
+    config = bot_config(fake, db_url)
+    config = replace(
+        config,
+        staff=StaffConfig(facilitators=(FACILITATOR,), officers=(OFFICER,)),
+        telegram=replace(config.telegram, bot_username="RiversideBot"),
+    )
+    async with running_bot(config) as service:
+        yield service
+
+
+@pytest.fixture
+def db(db_url: str) -> AsyncIterator[Engine]:  # type: ignore[misc]
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def snapshot(db: Engine) -> tuple[int, list[tuple[int, str]], int]:
+    with Session(db) as session:
+        audits = len(session.exec(select(AuditEntry)).all())
+        rounds = [(r.number, r.status) for r in session.exec(select(Round))]
+        broadcasts = len(session.exec(select(Broadcast)).all())
+    return audits, rounds, broadcasts
+
+
+async def test_a_stranger_trying_every_staff_command_changes_nothing(
+    fake: FakeBotAPI, bot: Service, db: Engine
+) -> None:
+    before = snapshot(db)
+    stranger = fake.user(STRANGER)
+    commands = [
+        ("/staff", ""), ("/consultations", ""), ("/status", "example"), ("/open", "example"),
+        ("/close", "example"), ("/schedule", "example 2099-01-01T09:00"), ("/links", "example mosque"),
+        ("/broadcast", "example Hello everyone"),
+    ]  # fmt: skip
+    for command, args in commands:
+        await stranger.send_command(command, args)
+        await expect(stranger, "only for the consultation team")
+    await stranger.press_data("s:bc:1:go")
+    await stranger.send_text("hello")  # still treated as a resident
+    await expect(stranger, "Are you happy to take part?")
+    assert snapshot(db) == before
+
+
+async def test_facilitator_runs_a_round(fake: FakeBotAPI, bot: Service, db: Engine) -> None:
+    staff = fake.user(FACILITATOR)
+    await staff.send_command("/consultations")
+    await expect(staff, "example: round 1 open")
+    await staff.send_command("/close", "example")
+    await expect(staff, "example: round 1 is closed.")
+    await staff.send_command("/close", "example")
+    await expect(staff, "Not done: 'example' has no open round to close")
+    await staff.send_command("/open", "example")
+    await expect(staff, "example: round 2 is open.")
+    await staff.send_command("/open")
+    await expect(staff, "Usage: /open SLUG")
+    await staff.send_command("/schedule", "example tomorrow")
+    await expect(staff, "is not a time like")
+    await staff.send_command("/schedule", "example - 2099-01-31T17:00")
+    await expect(staff, "closes Sat 31 Jan 2099 17:00")
+    await staff.send_command("/links", "example youth-club")
+    await expect(staff, "https://t.me/RiversideBot?start=example--youth-club")
+    await staff.send_command("/status", "example")
+    await expect(staff, "By area:")
+    with Session(db) as session:
+        trail = [
+            (a.actor, a.action) for a in session.exec(select(AuditEntry).order_by(AuditEntry.id))
+        ]  # type: ignore[arg-type]
+    assert trail[-3:] == [
+        ("staff:111", "round.close"),
+        ("staff:111", "round.open"),
+        ("staff:111", "round.schedule"),
+    ]
+
+
+async def test_an_officer_reads_but_cannot_open_rounds(
+    fake: FakeBotAPI, bot: Service, db: Engine
+) -> None:
+    officer = fake.user(OFFICER)
+    await officer.send_command("/status", "example")
+    await expect(officer, "Residents:")
+    before = snapshot(db)
+    await officer.send_command("/close", "example")
+    await expect(officer, "only for the consultation team")
+    assert snapshot(db) == before
+
+
+async def test_broadcast_preview_confirm_and_cancel(
+    fake: FakeBotAPI, bot: Service, db: Engine
+) -> None:
+    staff = fake.user(FACILITATOR)
+    await staff.send_command("/broadcast", "example Round two is open, come and have your say")
+    await expect(staff, "Not done: no opted-in residents match")
+    await complete_example(fake.user(5001), "Need one")
+    await complete_example(fake.user(5002), "Need two")
+    await staff.send_command("/broadcast", "example area=north window=30 Round two is open")
+    preview = await expect(staff, "Preview of broadcast")
+    assert "to 2 residents of example in area=north, spread over 30 minutes" in preview
+    stranger = fake.user(STRANGER)
+    await stranger.press_data("s:bc:1:go")  # a forged press by someone else does nothing
+    await staff.press("Send to 2")
+    # The preview becomes the progress report, which the sender edits as it goes.
+    await staff.wait_until(
+        lambda: any(w in " ".join(staff.texts) for w in ("queued for 2", "Broadcast 1 (example)"))
+    )
+    await staff.send_command("/broadcast", "example Another one")
+    await expect(staff, "Preview of broadcast")
+    await staff.press("Cancel")
+    await staff.wait_until(lambda: "cancelled; nothing was sent" in staff.texts[-1])
+    with Session(db) as session:
+        statuses = {b.id: b.status for b in session.exec(select(Broadcast))}
+    assert statuses[1] in ("queued", "sending", "done") and statuses[2] == "cancelled"
