@@ -22,6 +22,9 @@ from sklearn.preprocessing import normalize
 
 # Past this many vectors, k-means restarts use mini-batches to bound time.
 MINIBATCH_THRESHOLD = 50_000
+# Restarts are cut so that vectors x clusters x restarts stays under this budget
+# (about 8 s on 2 cores at 100 dimensions); small fits keep every restart.
+RESTART_BUDGET = 6_000_000
 
 
 class SphericalClusterer:
@@ -44,12 +47,13 @@ class SphericalClusterer:
     def fit(self, vectors: np.ndarray) -> SphericalClusterer:
         n_distinct = len(np.unique(vectors.round(5), axis=0))
         k = max(1, min(self.n_clusters, n_distinct))
+        n_init = max(1, min(self.n_init, RESTART_BUDGET // max(1, len(vectors) * k)))
         if len(vectors) > MINIBATCH_THRESHOLD:
             model: KMeans | MiniBatchKMeans = MiniBatchKMeans(
-                k, n_init=self.n_init, batch_size=4096, random_state=self.random_state
+                k, n_init=n_init, batch_size=4096, random_state=self.random_state
             )
         else:
-            model = KMeans(k, n_init=self.n_init, random_state=self.random_state)
+            model = KMeans(k, n_init=n_init, random_state=self.random_state)
         labels = np.asarray(model.fit_predict(vectors), dtype=np.int64)
         if self.smooth_neighbours > 0 and len(vectors) > self.smooth_neighbours:
             labels = smooth_labels(vectors, labels, k, self.smooth_neighbours, self.smooth_rounds)
@@ -100,7 +104,7 @@ DEFAULT_CANDIDATES: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30,
 def choose_n_themes(
     vectors: np.ndarray,
     candidates: tuple[int, ...] = DEFAULT_CANDIDATES,
-    sample_size: int = 4000,
+    sample_size: int = 2000,
     random_state: int | None = 0,
 ) -> tuple[int, dict[int, float]]:
     """k with the best cosine silhouette on a sample, and every candidate's score.
@@ -117,7 +121,7 @@ def choose_n_themes(
     usable = [k for k in candidates if 2 <= k <= cap]
     scores: dict[int, float] = {}
     for k in usable:
-        labels = KMeans(k, n_init=3, random_state=random_state).fit_predict(vectors)
+        labels = KMeans(k, n_init=1, random_state=random_state).fit_predict(vectors)
         if len(np.unique(labels)) < 2:
             continue
         scores[k] = float(silhouette_score(vectors, labels, metric="cosine"))

@@ -210,7 +210,9 @@ class ThemeModel:
 
         kept_texts = [t for t, keep in zip(texts, themable, strict=True) if keep]
         stems = [self.normaliser_.content_stems(t) for t in kept_texts]  # unigrams for keywords
-        members = [np.flatnonzero(labels == c) for c in range(self.n_themes_)]
+        # Describing needs a few hundred answers per theme, not all of them.
+        rng = np.random.default_rng(self.random_state)
+        members = [_at_most(np.flatnonzero(labels == c), 500, rng) for c in range(self.n_themes_)]
         weights = keyword_weights([[stems[i] for i in m] for m in members])
         self.themes_ = []
         for theme_id, rows in enumerate(members):
@@ -359,6 +361,13 @@ class ThemeModel:
         """(n, 2) secondary themes of new answers, -1 padded."""
         texts = list(texts)
         return self._secondary(texts, self.predict(texts, embeddings))
+
+
+def _at_most(rows: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """`rows` itself, or a sorted random subset of `limit` of them."""
+    if len(rows) <= limit:
+        return rows
+    return np.sort(rng.choice(rows, limit, replace=False))
 
 
 def _chain_head(
