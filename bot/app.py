@@ -13,6 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 from telegram.ext import Application
 
+from bot.broadcaster import Broadcaster
 from bot.config import Config
 from bot.consultations import load_consultation, script_path
 from bot.jobs import Jobs, registry
@@ -50,6 +51,7 @@ class Service:
         self.status: dict[str, Any] = {"telegram": "off"}
         self.telegram: Application | None = None  # type: ignore[type-arg]
         self.runner: web.AppRunner | None = None
+        self.broadcaster: Broadcaster | None = None
         self.scheduler: AsyncIOScheduler | None = None
 
     async def start(self) -> None:
@@ -73,6 +75,9 @@ class Service:
                     allowed_updates=["message", "edited_message", "callback_query"],
                 )
             self.status["telegram"] = "ok"
+            budget = self.telegram.bot_data["send_budget"]
+            self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget)
+            self.broadcaster.start()
         if self.config.scheduler.enabled:
             jobs = Jobs(self.config, self.db, self.telegram.bot if self.telegram else None)
             self.scheduler = start_scheduler(JobContext(self.config, self.db, registry(jobs)))
@@ -90,6 +95,9 @@ class Service:
         await site.start()
 
     async def stop(self) -> None:
+        if self.broadcaster is not None:
+            await self.broadcaster.stop()
+            self.broadcaster = None
         if self.scheduler is not None:
             await stop_scheduler(self.scheduler)
             self.scheduler = None

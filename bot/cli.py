@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +33,8 @@ class CommandError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # python-telegram-bot warns while building a 429's RetryAfter unless this is set.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -36,6 +36,7 @@ from telegram.ext import (
 
 from bot.config import TelegramConfig
 from bot.ordering import PerChatUpdateProcessor
+from bot.pacing import BudgetLimiter, SendBudget
 from bot.staff_commands import StaffCommands
 from conversations import engine
 from conversations.service import ConversationService, Message, Who
@@ -49,6 +50,7 @@ RESIDENT_COMMANDS = ("start", "help", "language", "mydata", "forget", "stop")
 def build_application(config: TelegramConfig, service: ConversationService,
                       staff: StaffCommands | None = None) -> Application:  # type: ignore[type-arg]  # fmt: skip
     """The python-telegram-bot Application with Needs First's handlers."""
+    budget = SendBudget()  # everything this bot sends counts; broadcasts get what is left
     builder = (
         ApplicationBuilder()
         .token(config.token)
@@ -63,6 +65,7 @@ def build_application(config: TelegramConfig, service: ConversationService,
         .post_stop(_post_stop)
         # Our own scheduler runs jobs; PTB's would start a second one per worker.
         .job_queue(None)
+        .rate_limiter(BudgetLimiter(budget))
     )
     if config.mode == "webhook":
         builder = builder.updater(None)
@@ -72,6 +75,7 @@ def build_application(config: TelegramConfig, service: ConversationService,
     residents = TelegramResidents(service)
     residents.register(application)
     application.bot_data["residents"] = residents
+    application.bot_data["send_budget"] = budget
     return application
 
 

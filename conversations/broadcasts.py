@@ -294,6 +294,18 @@ def record_many(*, session: Session, outcomes: Mapping[int, str]) -> None:
         )
 
 
+def release(*, session: Session, recipient_ids: list[int]) -> None:
+    """Put back recipients claimed but certainly not sent (the sender is stopping)."""
+    session.exec(
+        update(BroadcastRecipient)
+        .where(
+            col(BroadcastRecipient.id).in_(recipient_ids),
+            col(BroadcastRecipient.state) == "sending",
+        )
+        .values(state="pending", updated_at=utcnow())
+    )
+
+
 def finish_if_done(*, session: Session, broadcast_id: int) -> bool:
     """Mark a broadcast done once no recipient is pending or being sent."""
     open_rows = session.exec(

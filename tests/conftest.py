@@ -16,6 +16,8 @@ from conversations.script import Script, load_script
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "conversations" / "scripts" / "example.toml"
 POSTGRES_URL = os.environ.get("NEEDSFIRST_TEST_POSTGRES_URL", "")
+# python-telegram-bot warns while building a 429's RetryAfter unless this is set.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,0 +1,409 @@
+"""Broadcast invitations sent by the real bot, against the fake Bot API, on both databases.
+
+Residents are made through the conversation service (consent and an area, as the
+example consultation asks), not through Telegram, to keep the tests fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import suppress
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from telegram.error import RetryAfter
+
+from bot.app import Service
+from bot.broadcaster import BUTTON, SenderSettings
+from bot.pacing import BudgetLimiter, SendBudget, Spread
+from conversations import broadcasts, callbacks
+from conversations.broadcasts import BroadcastError
+from conversations.db import make_engine
+from conversations.models import Broadcast, BroadcastRecipient, ChannelIdentity, Resident
+from conversations.service import ConversationService, Message, Who
+from tests.fakebotapi import FakeBotAPI, Fault
+from tests.telegram_harness import bot_config, expect, running_bot
+
+FAST = SenderSettings(poll_interval=0.05, progress_interval=0.2, send_timeout=0.5)
+FACILITATOR = 9000
+_keys = itertools.count(1)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI(rate_limit=30, per_chat_limit=1) as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(fake: FakeBotAPI, db_url: str) -> AsyncIterator[Service]:
+    async with running_bot(bot_config(fake, db_url)) as service:
+        assert service.broadcaster is not None
+        service.broadcaster.settings = FAST
+        yield service
+
+
+# -- helpers
+
+
+def _press(service: ConversationService, who: Who, inbox: list[Message], label: str) -> None:
+    data = next(b.data for m in inbox for row in m.buttons for b in row if label in b.label)
+    inbox.extend(service.press(who, data, update_key=f"b{next(_keys)}"))
+
+
+def join(service: ConversationService, user_id: int, area: str = "North") -> None:
+    """A resident who agreed to take part and gave an area (North or South)."""
+    who = Who("telegram", str(user_id), str(user_id), "en")
+    inbox = service.start(who, "example", update_key=f"b{next(_keys)}")
+    _press(service, who, inbox, "happy to take part")
+    _press(service, who, inbox, area)
+
+
+async def residents(fake: FakeBotAPI, bot: Service, ids: range, area: str = "North") -> None:
+    def make() -> None:
+        for user_id in ids:
+            join(bot.conversations, user_id, area)
+
+    await asyncio.to_thread(make)
+    for user_id in ids:
+        fake.user(user_id)
+
+
+async def queue(bot: Service, message: str, *, group: str | None = None,
+                progress: int | None = None) -> int:  # fmt: skip
+    """Queue a broadcast as a facilitator would, and wake the sender."""
+
+    def create() -> int:
+        with Session(bot.db) as session, session.begin():
+            draft, _ = broadcasts.draft(
+                session=session,
+                slug="example",
+                message=message,
+                created_by="test",
+                group=broadcasts.parse_group(group),
+            )
+            assert draft.id is not None
+            broadcasts.queue(
+                session=session,
+                broadcast_id=draft.id,
+                actor="test",
+                progress_chat_id=str(FACILITATOR) if progress else None,
+                progress_message_id=progress,
+            )
+            return draft.id
+
+    broadcast_id = await asyncio.to_thread(create)
+    if bot.broadcaster is not None:
+        bot.broadcaster.wake()
+    return broadcast_id
+
+
+async def progress_message(fake: FakeBotAPI, bot: Service) -> int:
+    """The message the facilitator watches, as the staff command would send it."""
+    fake.user(FACILITATOR)
+    assert bot.telegram is not None
+    sent = await bot.telegram.bot.send_message(FACILITATOR, "Broadcast queued.")
+    return sent.message_id
+
+
+async def finished(db_url: str, broadcast_id: int, timeout: float = 30.0) -> broadcasts.Progress:  # noqa: ASYNC109
+    db = make_engine(db_url)
+
+    def read() -> broadcasts.Progress:
+        with Session(db) as session:
+            return broadcasts.progress(session=session, broadcast_id=broadcast_id)
+
+    try:
+        async with asyncio.timeout(timeout):
+            # Polls the database, as a facilitator's `broadcast status` would.
+            while (report := await asyncio.to_thread(read)).status != "done":  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        return report
+    finally:
+        db.dispose()
+
+
+def received(fake: FakeBotAPI, text: str) -> Counter[int]:
+    """How many times each simulated user got a message with this text."""
+    return Counter({uid: n for uid, user in fake.users.items() if (n := user.texts.count(text))})
+
+
+def states(db_url: str, broadcast_id: int) -> dict[str, str]:
+    """Each recipient's state, by Telegram chat id."""
+    db = make_engine(db_url)
+    try:
+        with Session(db) as session:
+            rows = session.exec(
+                select(ChannelIdentity.chat_id, BroadcastRecipient.state)
+                .join(
+                    ChannelIdentity,
+                    ChannelIdentity.resident_id == BroadcastRecipient.resident_id,  # type: ignore[arg-type]
+                )
+                .where(BroadcastRecipient.broadcast_id == broadcast_id)
+            ).all()
+        return dict(rows)
+    finally:
+        db.dispose()
+
+
+# -- end to end
+
+
+async def test_every_resident_gets_the_invitation_exactly_once(
+    fake: FakeBotAPI, bot: Service, db_url: str
+) -> None:
+    await residents(fake, bot, range(1001, 1031))
+    watching = await progress_message(fake, bot)
+    broadcast_id = await queue(
+        bot, "Round 2 is open: tell us what matters most.", progress=watching
+    )
+    report = await finished(db_url, broadcast_id)
+    assert (report.total, report.sent, report.failed, report.blocked) == (30, 30, 0, 0)
+    got = received(fake, "Round 2 is open: tell us what matters most.")
+    assert got == Counter({uid: 1 for uid in range(1001, 1031)})
+    invitation = fake.user(1001).messages[-1]
+    button = invitation["reply_markup"]["inline_keyboard"][0][0]
+    assert (button["text"], button["callback_data"]) == (BUTTON, callbacks.join_data("example"))
+    # The facilitator's message was edited as it went, and says so at the end.
+    facilitator = fake.user(FACILITATOR)
+    assert len(facilitator.messages) == 1
+    await facilitator.wait_until(lambda: "done" in facilitator.messages[0]["text"])
+    assert "Sent 30 of 30" in facilitator.messages[0]["text"]
+    assert len(fake.calls_to("editMessageText")) >= 1
+    # The button takes the resident back to the consultation.
+    await fake.user(1001).press(BUTTON)
+    await expect(fake.user(1001), "How old are you?")
+
+
+async def test_a_group_broadcast_reaches_only_that_group(
+    fake: FakeBotAPI, bot: Service, db_url: str
+) -> None:
+    await residents(fake, bot, range(2001, 2006), area="South")
+    await residents(fake, bot, range(2101, 2106), area="North")
+    broadcast_id = await queue(bot, "South: we have not heard from you yet.", group="area=south")
+    report = await finished(db_url, broadcast_id)
+    assert report.sent == 5
+    got = received(fake, "South: we have not heard from you yet.")
+    assert got == Counter({uid: 1 for uid in range(2001, 2006)})
+
+
+async def test_stop_is_respected_before_and_after_queueing(
+    fake: FakeBotAPI, bot: Service, db_url: str
+) -> None:
+    await residents(fake, bot, range(3001, 3006))
+    stop = bot.conversations.stop
+    await asyncio.to_thread(stop, Who("telegram", "3001", "3001", "en"), update_key="s1")
+    assert bot.broadcaster is not None
+    await bot.broadcaster.stop()  # so that 3002 says /stop after queueing, before sending
+    broadcast_id = await queue(bot, "Please take part.")
+    await asyncio.to_thread(stop, Who("telegram", "3002", "3002", "en"), update_key="s2")
+    bot.broadcaster.start()
+    report = await finished(db_url, broadcast_id)
+    assert (report.total, report.sent, report.stopped) == (4, 3, 1)
+    assert received(fake, "Please take part.") == Counter({3003: 1, 3004: 1, 3005: 1})
+    assert states(db_url, broadcast_id)["3002"] == "stopped"
+
+
+async def test_a_resident_who_blocked_the_bot_is_not_tried_again(
+    fake: FakeBotAPI, bot: Service, db_url: str
+) -> None:
+    await residents(fake, bot, range(4001, 4006))
+    fake.blocked.add(4003)
+    first = await finished(db_url, await queue(bot, "First invitation."))
+    assert (first.sent, first.blocked) == (4, 1)
+    with Session(bot.db) as session:
+        unreachable = session.exec(select(Resident.pseudonym).where(Resident.unreachable)).all()
+    assert len(unreachable) == 1
+    second_id = await queue(bot, "Second invitation.")
+    second = await finished(db_url, second_id)
+    assert (second.total, second.sent) == (4, 4)
+    assert "4003" not in states(db_url, second_id)
+    tried = [c for c in fake.calls_to("sendMessage") if c.params["chat_id"] == 4003]
+    assert len(tried) == 1
+
+
+async def test_retry_after_is_waited_out_and_nothing_is_lost_or_doubled(
+    fake: FakeBotAPI, bot: Service, db_url: str
+) -> None:
+    await residents(fake, bot, range(5001, 5011))
+    fake.inject_fault("sendMessage", Fault.flood(retry_after=1), times=2)
+    report = await finished(db_url, await queue(bot, "Have your say."))
+    assert report.sent == 10
+    assert received(fake, "Have your say.") == Counter({uid: 1 for uid in range(5001, 5011)})
+    calls = fake.calls_to("sendMessage")
+    refused = [c for c in calls if c.status == 429]
+    assert len(refused) >= 2
+    for call in refused:  # the same recipient again, no sooner than Telegram said
+        chat = call.params["chat_id"]
+        retry = next(c for c in calls if c.params["chat_id"] == chat and c.status == 200)
+        assert retry.time - call.time >= 0.95
+
+
+async def test_a_timeout_counts_as_failed_and_is_not_retried(
+    fake: FakeBotAPI, bot: Service, db_url: str
+) -> None:
+    await residents(fake, bot, range(6001, 6006))
+    # The first invitation's answer never comes back in time (though it may be delivered).
+    fake.inject_fault("sendMessage", Fault.hang(1.5))
+    broadcast_id = await queue(bot, "Tell us more.")
+    report = await finished(db_url, broadcast_id)
+    assert (report.sent, report.failed) == (4, 1)
+    failed = [chat for chat, state in states(db_url, broadcast_id).items() if state == "failed"]
+    received_calls = [c for c in fake.calls if c.method == "sendMessage"]  # answered or not
+    calls = Counter(c.params["chat_id"] for c in received_calls)
+    assert calls[int(failed[0])] == 1
+    assert all(n <= 1 for n in received(fake, "Tell us more.").values())
+
+
+async def test_after_a_crash_the_broadcast_resumes_and_nobody_gets_two(
+    fake: FakeBotAPI, db_url: str
+) -> None:
+    config = bot_config(fake, db_url)
+    fake.delay = 0.2  # sends stay in flight, so the crash leaves rows in "sending"
+    async with running_bot(config) as first:
+        assert first.broadcaster is not None
+        first.broadcaster.settings = FAST
+        await residents(fake, first, range(7001, 7041))
+        broadcast_id = await queue(first, "We're back: round 2.")
+        await fake.wait_for_call("sendMessage", count=10, answered=False, timeout=30)
+        crashed = first.broadcaster.task
+        assert crashed is not None
+        crashed.cancel()  # abruptly: nothing recorded, nothing put back
+        with suppress(asyncio.CancelledError):
+            await crashed
+        left = states(db_url, broadcast_id)
+        assert "sending" in left.values() and "pending" in left.values()
+    fake.delay = 0.0
+    async with running_bot(config) as second:
+        assert second.broadcaster is not None
+        second.broadcaster.settings = FAST
+        second.broadcaster.wake()
+        report = await finished(db_url, broadcast_id)
+    assert report.total == 40 and report.pending == report.sending == 0
+    got = received(fake, "We're back: round 2.")
+    assert max(got.values()) == 1  # nobody twice
+    final = states(db_url, broadcast_id)
+    assert all(got[int(chat)] == 1 for chat, state in final.items() if state == "sent")
+    # Only invitations caught mid-send can be missing, and they are counted as failed.
+    missing = [chat for chat in final if got[int(chat)] == 0]
+    assert all(final[chat] == "failed" for chat in missing)
+    assert report.failed <= FAST.max_batch + FAST.concurrency
+
+
+def test_no_recipients_is_a_clear_error(db: Engine) -> None:
+    from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    with (
+        Session(db) as session,
+        session.begin(),
+        pytest.raises(BroadcastError, match="no opted-in residents"),
+    ):
+        broadcasts.draft(
+                session=session, slug="example", message="Hello", created_by="test",
+                group=("area", "nowhere"),
+            )  # fmt: skip
+    with Session(db) as session:
+        assert session.exec(select(Broadcast)).all() == []
+        assert session.exec(select(BroadcastRecipient)).all() == []
+
+
+# -- the budget, on a clock of our own
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def sends_in_any_second(times: list[float], after: float = 0.0) -> int:
+    return max(sum(1 for u in times if t <= u < t + 1.0) for t in times if t >= after)
+
+
+async def test_broadcasts_take_what_replies_leave_and_never_burst_past_the_limit() -> None:
+    clock = Clock()
+    budget = SendBudget(limit=30, headroom=2, clock=clock)
+    times: list[float] = []
+    for step in range(400):  # 4 seconds in steps of 10 ms
+        clock.now = 100.0 + step / 100
+        if step % 10 == 0:
+            budget.note(f"resident-{step}")  # ten replies a second
+            times.append(clock.now)
+        while budget.wait_time(f"r{step}") == 0 and budget.room():
+            await budget.acquire(f"r{step}-{len(times)}")
+            times.append(clock.now)
+    # In the first second the budget cannot yet know that replies will keep coming.
+    assert sends_in_any_second(times, after=101.0) <= 30
+    assert budget.conversation_sends == 40
+    assert 3 * 16 + 16 <= budget.broadcast_sends <= 3 * 18 + 28  # then 28 - 10 a second
+
+
+def test_a_chat_that_just_heard_from_the_bot_waits_a_second() -> None:
+    clock = Clock()
+    budget = SendBudget(clock=clock)
+    budget.note(42)
+    assert budget.wait_time(42) == pytest.approx(1.0)
+    assert budget.wait_time(43) == 0
+    clock.now += 0.6
+    assert budget.wait_time("42") == pytest.approx(0.4)
+
+
+def test_a_429_pauses_broadcasts_and_slows_them_for_a_while() -> None:
+    clock = Clock()
+    budget = SendBudget(limit=30, headroom=2, recovery=10, clock=clock)
+    budget.flooded(3)
+    assert budget.wait_time() == pytest.approx(3.0) and budget.room() == 0
+    clock.now += 3
+    assert budget.cap == 26
+    clock.now += 20
+    assert budget.cap == 28
+
+
+def test_a_window_spreads_what_is_left_evenly() -> None:
+    spread = Spread()
+    spread.plan(remaining=600, seconds_left=3600)
+    assert spread.spacing == 6.0
+    spread.plan(remaining=10, seconds_left=-5)  # the window is over: as fast as allowed
+    assert spread.spacing == 0.0
+
+
+async def test_replies_are_counted_but_never_wait() -> None:
+    clock = Clock()  # time stands still: anything that waited would wait for ever
+    budget = SendBudget(clock=clock)
+    while budget.room():
+        await budget.acquire()
+    limiter = BudgetLimiter(budget)
+    calls: list[int] = []
+
+    async def send(n: int) -> bool:
+        calls.append(n)
+        return True
+
+    async def reply(n: int) -> object:
+        return await limiter.process_request(send, (n,), {}, "sendMessage", {"chat_id": n}, None)
+
+    async with asyncio.timeout(5):
+        await asyncio.gather(*(reply(n) for n in range(5)))
+    assert calls == [0, 1, 2, 3, 4] and budget.conversation_sends == 5
+
+
+async def test_a_reply_refused_with_429_is_sent_once_more_and_broadcasts_pause() -> None:
+    budget = SendBudget()
+    limiter = BudgetLimiter(budget)
+    attempts: list[str] = []
+
+    async def send() -> bool:
+        attempts.append("try")
+        if len(attempts) == 1:
+            raise RetryAfter(0)
+        return True
+
+    assert await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert len(attempts) == 2 and budget.floods == 1
