@@ -160,3 +160,15 @@ def test_precomputed_embeddings_are_used(answers: tuple[list[str], list[str]]) -
 def test_too_few_answers_is_an_error() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         ThemeModel().fit(["nothing", "late buses"])
+
+
+def test_analysis_imports_nothing_from_bot_or_conversations() -> None:
+    from pathlib import Path
+
+    import analysis
+
+    for module in Path(analysis.__file__).parent.glob("*.py"):
+        source = module.read_text(encoding="utf-8")
+        assert "from bot" not in source and "import bot" not in source, module.name
+        assert "from conversations" not in source, module.name
+        assert "import conversations" not in source, module.name
