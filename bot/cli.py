@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from bot.config import Config, ConfigError, load_config
 from bot.consultations import load_consultation
-from conversations import broadcasts, store
+from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
 from conversations.db import make_engine, migrate
 from conversations.export import export_columns, export_records, write_export
@@ -47,12 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config)
         return int(args.handler(config, args) or 0)
     except (
-        ConfigError,
-        ScriptError,
-        CommandError,
-        store.StoreError,
-        broadcasts.BroadcastError,
-    ) as error:
+        ConfigError, ScriptError, CommandError, store.StoreError, broadcasts.BroadcastError,
+        themes.ThemeEditError,
+    ) as error:  # fmt: skip
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -131,6 +128,38 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("slug")
     status.add_argument("--format", choices=["text", "json"], default="text")
     status.set_defaults(handler=_status)
+
+    analyse = commands.add_parser(
+        "analyse", parents=[common], help="group answers into themes (any CSV, or a consultation's)"
+    )
+    analyse.add_argument("input", nargs="?", help="a CSV file of answers (or use --consultation)")
+    analyse.add_argument(
+        "--consultation", metavar="SLUG", help="analyse a consultation's stored answers"
+    )
+    analyse.add_argument("--text-column", default="text", help="the CSV column holding the answers")
+    analyse.add_argument(
+        "--themes", type=int, default=None, metavar="N", help="fix the number of themes"
+    )
+    analyse.add_argument(
+        "--out", type=Path, default=None, help="JSON file to write (default: standard output)"
+    )
+    analyse.set_defaults(handler=_analyse)
+
+    theme = commands.add_parser(
+        "theme", parents=[common], help="list, rename or merge a consultation's themes"
+    )
+    theme_commands = theme.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = theme_commands.add_parser("list", parents=[common], help="the latest run's themes")
+    listing.add_argument("slug")
+    rename = theme_commands.add_parser("rename", parents=[common], help="give a theme a name")
+    rename.add_argument("slug")
+    rename.add_argument("theme_id", type=int)
+    rename.add_argument("label")
+    merge = theme_commands.add_parser("merge", parents=[common], help="fold one theme into another")
+    merge.add_argument("slug")
+    merge.add_argument("theme_id", type=int)
+    merge.add_argument("into_id", type=int)
+    theme.set_defaults(handler=_theme)
 
     export = commands.add_parser("export", parents=[common], help="write every stored answer")
     export.add_argument("slug")
@@ -294,6 +323,65 @@ def _status(config: Config, args: argparse.Namespace) -> int:
     print(
         json.dumps(report.to_dict(), indent=2) if args.format == "json" else format_status(report)
     )
+    return 0
+
+
+def _analyse(config: Config, args: argparse.Namespace) -> int:
+    from analysis.csv_input import AnalysisInputError
+    from bot.analysis_runs import AnalysisError, analyse_consultation, analyse_csv
+
+    if args.themes is not None and not 1 <= args.themes <= 500:
+        raise CommandError("--themes must be between 1 and 500")
+    if (args.input is None) == (args.consultation is None):
+        raise CommandError("give either a CSV file or --consultation SLUG")
+    try:
+        if args.input is not None:
+            report = analyse_csv(args.input, text_column=args.text_column, n_themes=args.themes)
+        else:
+            with _database(config) as db:
+                run = analyse_consultation(
+                    db, args.consultation, actor=_actor(), n_themes=args.themes
+                )
+                report = run.report
+    except (AnalysisInputError, AnalysisError) as error:
+        raise CommandError(str(error)) from error
+    document = json.dumps(report, ensure_ascii=False, indent=2)
+    if args.out is None:
+        print(document)
+    else:
+        args.out.write_text(document + "\n", encoding="utf-8")
+        print(f"{len(report['themes'])} themes written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _theme(config: Config, args: argparse.Namespace) -> int:
+    with _database(config) as db, Session(db) as session, session.begin():
+        if args.action == "rename":
+            themes.rename(
+                session=session,
+                slug=args.slug,
+                theme_id=args.theme_id,
+                label=args.label,
+                actor=_actor(),
+            )
+        elif args.action == "merge":
+            themes.merge(
+                session=session,
+                slug=args.slug,
+                theme_id=args.theme_id,
+                into_id=args.into_id,
+                actor=_actor(),
+            )
+        consultation = store.require_consultation(session=session, slug=args.slug)
+        assert consultation.id is not None
+        run = themes.latest_run(session=session, consultation_id=consultation.id)
+        if run is None or run.id is None:
+            raise CommandError(
+                f"'{args.slug}' has not been analysed yet (needsfirst analyse --consultation {args.slug})"
+            )
+        for found in themes.themes_of_run(session=session, run_id=run.id):
+            if found.status not in ("gone", "merged"):
+                print(f"{found.theme_id:>4}  {found.size:>6}  {found.status:<9}  {found.label}")
     return 0
 
 

@@ -22,8 +22,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.analysis_runs import AnalysisError, analyse_consultation
 from bot.config import Config, staff_roles
-from conversations import broadcasts, store
+from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
 from conversations.rounds import Rounds, partner_links
 from conversations.texts import service_text
@@ -42,6 +43,7 @@ class StaffCommand:
 
 FACILITATORS = frozenset({"facilitator", "admin"})
 READERS = frozenset({"facilitator", "officer", "admin"})
+EDITORS = READERS  # officers and facilitators both review themes
 COMMANDS = {
     c.name: c
     for c in (
@@ -57,6 +59,16 @@ COMMANDS = {
             "set when a round opens and closes",
         ),
         StaffCommand("links", FACILITATORS, "/links SLUG SOURCE", "deep links for a partner"),
+        StaffCommand(
+            "analyse", FACILITATORS, "/analyse SLUG [THEMES]", "group the answers into themes now"
+        ),
+        StaffCommand("themes", READERS, "/themes SLUG", "the latest themes with their ids"),
+        StaffCommand(
+            "rename", EDITORS, "/rename SLUG THEME_ID NEW NAME", "rename a theme (kept on re-runs)"
+        ),
+        StaffCommand(
+            "merge", EDITORS, "/merge SLUG THEME_ID INTO_ID", "fold one theme into another"
+        ),
         StaffCommand(
             "broadcast",
             FACILITATORS,
@@ -107,7 +119,7 @@ class StaffCommands:
                 answer = (
                     f"{error}\nUsage: {command.usage}" if str(error) else f"Usage: {command.usage}"
                 )
-            except (store.StoreError, broadcasts.BroadcastError) as error:
+            except (store.StoreError, broadcasts.BroadcastError, themes.ThemeEditError) as error:
                 answer = f"Not done: {error}"
             if isinstance(answer, tuple):
                 await chat.send_message(answer[0], reply_markup=answer[1])
@@ -216,6 +228,61 @@ class StaffCommands:
             ]
         )
         return f"Preview of broadcast {broadcast_id} to {who}{spread}:\n\n{message}", keyboard
+
+    async def do_analyse(self, args: list[str], user_id: int) -> str:
+        if len(args) not in (1, 2) or (len(args) == 2 and not args[1].isdigit()):
+            raise UsageError("")
+        n_themes = int(args[1]) if len(args) == 2 else None
+        try:
+            result = await asyncio.to_thread(
+                analyse_consultation, self.db, args[0], actor=_actor(user_id), n_themes=n_themes
+            )
+        except AnalysisError as error:
+            raise store.StoreError(str(error)) from error
+        return (
+            f"Analysis run {result.run.id}: {result.run.answers} answers.\n\n"
+            + await self.do_themes(args[:1], user_id)
+        )
+
+    async def do_themes(self, args: list[str], user_id: int) -> str:
+        slug = _one(args)
+
+        def listing() -> str:
+            with Session(self.db) as session:
+                consultation = store.require_consultation(session=session, slug=slug)
+                assert consultation.id is not None
+                run = themes.latest_run(session=session, consultation_id=consultation.id)
+                if run is None or run.id is None:
+                    return f"'{slug}' has not been analysed yet: /analyse {slug}"
+                rows = [t for t in themes.themes_of_run(session=session, run_id=run.id)
+                        if t.status not in ("gone", "merged")]  # fmt: skip
+                lines = [
+                    f"Themes of {slug} (run {run.id}, {run.created_at:%d %b %Y}): id, size, change, name"
+                ]
+                lines += [f"{t.theme_id}. {t.size} ({t.status}) {t.label}" for t in rows]
+                return "\n".join(lines)
+
+        return await asyncio.to_thread(listing)
+
+    async def do_rename(self, args: list[str], user_id: int) -> str:
+        if len(args) < 3 or not args[1].isdigit():
+            raise UsageError("")
+        slug, theme_id, label = args[0], int(args[1]), " ".join(args[2:])
+        await asyncio.to_thread(self._edit, lambda session: themes.rename(
+            session=session, slug=slug, theme_id=theme_id, label=label, actor=_actor(user_id)))  # fmt: skip
+        return f"Theme {theme_id} is now called “{label}”, and keeps the name on every re-run."
+
+    async def do_merge(self, args: list[str], user_id: int) -> str:
+        if len(args) != 3 or not (args[1].isdigit() and args[2].isdigit()):
+            raise UsageError("")
+        slug, theme_id, into_id = args[0], int(args[1]), int(args[2])
+        await asyncio.to_thread(self._edit, lambda session: themes.merge(
+            session=session, slug=slug, theme_id=theme_id, into_id=into_id, actor=_actor(user_id)))  # fmt: skip
+        return f"Theme {theme_id} is merged into theme {into_id}, and stays merged on every re-run."
+
+    def _edit(self, change: Callable[[Session], None]) -> None:
+        with Session(self.db) as session, session.begin():
+            change(session)
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A staff button: the presser must be a facilitator now, not just when it was sent."""

@@ -222,3 +222,57 @@ class WebTranscriptEntry(SQLModel, table=True):
     buttons_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     language: str = Field(default="en", max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class AnalysisRun(SQLModel, table=True):
+    """One run of the theme analysis over a consultation's answers."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    questions: str = Field(max_length=200)  # the step ids analysed, comma-separated
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    created_by: str = Field(max_length=80)
+    answers: int = 0
+    unthemed: int = 0
+    seconds: float = 0.0
+
+
+class RunTheme(SQLModel, table=True):
+    """A theme as one run found it, under its stable id (kept across runs)."""
+
+    __table_args__ = (UniqueConstraint("run_id", "theme_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="analysisrun.id", index=True)
+    theme_id: int  # stable within a consultation across runs
+    label: str = Field(max_length=200)
+    keywords_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    domains_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    # Quotes are answer ids, shown scrubbed; an erased answer's quote disappears.
+    quote_answers_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    centroid_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    size: int = 0
+    previous_size: int | None = None
+    status: str = Field(max_length=10)  # new | growing | shrinking | steady | gone | merged
+
+
+class AnswerTheme(SQLModel, table=True):
+    """Which theme(s) an answer was given in a run: rank 0 primary, 1-2 secondary."""
+
+    run_id: int = Field(foreign_key="analysisrun.id", primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", primary_key=True, index=True)
+    rank: int = Field(primary_key=True)
+    theme_id: int = Field(index=True)
+
+
+class ThemeEdit(SQLModel, table=True):
+    """An officer's rename, merge or split of a theme, replayed on every later run."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    action: str = Field(max_length=10)  # rename | merge | split
+    theme_id: int
+    other_theme_id: int | None = None  # merge: the theme it went into
+    label: str | None = Field(default=None, max_length=200)
+    actor: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow)

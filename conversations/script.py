@@ -76,6 +76,8 @@ class Step:
     back_to: str | None = None
     max: int = 1
     limit_text: Text | None = None
+    # Free-text answers that are needs, grouped into themes by the weekly analysis.
+    themes: bool = False
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
@@ -129,6 +131,13 @@ class Script:
                 if start <= position < end:
                     return loop
         return None
+
+    def theme_steps(self) -> list[str]:
+        """The free-text questions whose answers are analysed into themes.
+
+        Those marked `themes = true`; if none is marked, every required text step."""
+        marked = [s.id for s in self.steps if s.kind == "text" and s.themes]
+        return marked or [s.id for s in self.steps if s.kind == "text" and not s.optional]
 
     def profile_dimensions(self) -> dict[str, Step]:
         return {s.profile: s for s in self.steps if s.profile}
@@ -284,7 +293,7 @@ class _Validator:
         where = f"step '{step_id}'"
         allowed = {
             "id", "kind", "text", "next", "options", "multi", "optional", "profile",
-            "items", "back_to", "max", "limit_text",
+            "items", "back_to", "max", "limit_text", "themes",
         }  # fmt: skip
         for key in table:
             if key not in allowed:
@@ -300,7 +309,9 @@ class _Validator:
             return self.choice(step, table, where)
         if kind == "text":
             optional = self.flag(table, "optional", where)
-            return replace(step, optional=optional)
+            return replace(step, optional=optional, themes=self.flag(table, "themes", where))
+        if "themes" in table:
+            raise self.fail(where, "'themes' applies only to text steps")
         if kind == "reflect":
             return self.reflect(step, table, where)
         if kind == "loop":

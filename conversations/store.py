@@ -13,6 +13,7 @@ from sqlmodel import Session, col, delete, select, update
 
 from conversations.models import (
     Answer,
+    AnswerTheme,
     AuditEntry,
     BroadcastRecipient,
     ChannelIdentity,
@@ -169,11 +170,15 @@ def chat_of(*, session: Session, resident_id: int, channel: str) -> str | None:
 
 def erase_resident(*, session: Session, resident_id: int) -> None:
     """Delete everything held about a resident, identity included."""
+    their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
+    session.exec(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(their_answers)))
     session.exec(delete(Answer).where(col(Answer.resident_id) == resident_id))
     session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
     session.exec(delete(SafeguardingFlag).where(col(SafeguardingFlag.resident_id) == resident_id))
     session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
-    session.exec(delete(BroadcastRecipient).where(col(BroadcastRecipient.resident_id) == resident_id))
+    session.exec(
+        delete(BroadcastRecipient).where(col(BroadcastRecipient.resident_id) == resident_id)
+    )
     # The web chat's transcript is keyed by the device's identity, so it goes first.
     web_devices = select(ChannelIdentity.external_id).where(
         ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == "web"

@@ -139,3 +139,30 @@ async def test_broadcast_preview_confirm_and_cancel(
     with Session(db) as session:
         statuses = {b.id: b.status for b in session.exec(select(Broadcast))}
     assert statuses[1] in ("queued", "sending", "done") and statuses[2] == "cancelled"
+
+
+async def test_analyse_and_edit_themes_from_telegram(
+    fake: FakeBotAPI, bot: Service, db: Engine
+) -> None:
+    from conversations.service import ConversationService
+    from tests.test_analysis_runs import seed
+
+    seed(ConversationService(db), "t", copies=1)
+    staff, officer, stranger = fake.user(FACILITATOR), fake.user(OFFICER), fake.user(STRANGER)
+    await staff.send_command("/themes", "example")
+    await expect(staff, "has not been analysed yet")
+    await staff.send_command("/analyse", "example 3")
+    listing = await expect(staff, "Analysis run 1: 15 answers.", timeout=60)
+    first_id = int(listing.split("\n")[3].split(".")[0])
+    await officer.send_command("/rename", f"example {first_id} Getting home after late shifts")
+    await expect(officer, "is now called “Getting home after late shifts”")
+    await officer.send_command("/merge", f"example {first_id} {first_id}")
+    await expect(officer, "Not done: a theme cannot be merged into itself")
+    await officer.send_command("/merge", "example one two")
+    await expect(officer, "Usage: /merge SLUG THEME_ID INTO_ID")
+    await stranger.send_command("/rename", f"example {first_id} Hacked")
+    await expect(stranger, "only for the consultation team")
+    await officer.send_command("/analyse", "example")
+    await expect(officer, "only for the consultation team")  # officers read; facilitators run
+    await officer.send_command("/themes", "example")
+    await expect(officer, "Getting home after late shifts")

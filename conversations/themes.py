@@ -1,0 +1,359 @@
+"""Stored theme analyses: runs, their themes under stable ids, and officers' edits.
+
+The analysis itself (analysis/) works on texts; this module keeps what it found,
+so that the next run can keep each theme's id and label, the digest can show
+change since last week, and officers' renames and merges survive re-runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select, update
+
+from conversations import store
+from conversations.models import (
+    AnalysisRun,
+    Answer,
+    AnswerTheme,
+    Consultation,
+    Round,
+    RunTheme,
+    ThemeEdit,
+)
+
+
+class ThemeEditError(ValueError):
+    """An edit that cannot be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class FoundTheme:
+    """A theme to store for a run (from the analysis, after tracking)."""
+
+    theme_id: int
+    label: str
+    keywords: Sequence[str]
+    domains: Sequence[str]
+    quote_answer_ids: Sequence[int]
+    centroid: Sequence[float]
+    size: int
+    previous_size: int | None
+    status: str
+
+
+@dataclass(frozen=True)
+class PreviousTheme:
+    theme_id: int
+    label: str
+    centroid: list[float]
+    size: int
+
+
+def answers_to_analyse(*, session: Session, consultation_id: int, questions: Sequence[str],
+                       batch: int = 5000) -> Iterable[tuple[int, str]]:  # fmt: skip
+    """(answer id, text) of every themable answer, streamed in batches.
+
+    Skipped answers and withheld ones (safeguarding disclosures, abuse) are left out."""
+    query = (
+        select(Answer.id, Answer.value)
+        .join(Round, col(Round.id) == col(Answer.round_id))
+        .where(
+            Round.consultation_id == consultation_id,
+            col(Answer.step_id).in_(questions),
+            col(Answer.skipped).is_(False),
+            col(Answer.withheld).is_(None),
+        )
+        .order_by(col(Answer.id))
+        .execution_options(yield_per=batch)
+    )
+    for answer_id, value in session.exec(query):
+        if answer_id is not None:
+            yield answer_id, value
+
+
+def latest_run(*, session: Session, consultation_id: int) -> AnalysisRun | None:
+    return session.exec(
+        select(AnalysisRun)
+        .where(AnalysisRun.consultation_id == consultation_id)
+        .order_by(col(AnalysisRun.id).desc())
+    ).first()
+
+
+def runs(*, session: Session, consultation_id: int, limit: int = 12) -> list[AnalysisRun]:
+    """The latest runs, newest first."""
+    return list(
+        session.exec(
+            select(AnalysisRun)
+            .where(AnalysisRun.consultation_id == consultation_id)
+            .order_by(col(AnalysisRun.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def previous_themes(*, session: Session, consultation_id: int) -> list[PreviousTheme]:
+    """The latest run's live themes, for the next run to match against.
+
+    Themes an officer merged away are included with their own last centroid, so
+    that the part of next week's answers that resembles them is found and folded
+    into the theme they were merged into, week after week."""
+    run = latest_run(session=session, consultation_id=consultation_id)
+    if run is None:
+        return []
+    assert run.id is not None
+    result = [
+        PreviousTheme(t.theme_id, t.label, json.loads(t.centroid_json), t.size)
+        for t in themes_of_run(session=session, run_id=run.id)
+        if t.status not in ("gone", "merged")
+    ]
+    _, merges = officer_edits(session=session, consultation_id=consultation_id)
+    for absorbed in merges:
+        last = session.exec(
+            select(RunTheme)
+            .join(AnalysisRun, col(AnalysisRun.id) == col(RunTheme.run_id))
+            .where(
+                AnalysisRun.consultation_id == consultation_id,
+                RunTheme.theme_id == absorbed,
+                RunTheme.status != "gone",
+            )
+            .order_by(col(RunTheme.run_id).desc())
+        ).first()
+        if last is not None:
+            result.append(PreviousTheme(absorbed, last.label, json.loads(last.centroid_json), 0))
+    return result
+
+
+def officer_edits(
+    *, session: Session, consultation_id: int
+) -> tuple[dict[int, str], dict[int, int]]:
+    """(renames: theme id -> label, merges: absorbed id -> surviving id), latest edit winning."""
+    renames: dict[int, str] = {}
+    merges: dict[int, int] = {}
+    for edit in session.exec(
+        select(ThemeEdit)
+        .where(ThemeEdit.consultation_id == consultation_id)
+        .order_by(col(ThemeEdit.id))
+    ):
+        if edit.action == "rename" and edit.label:
+            renames[edit.theme_id] = edit.label
+        elif edit.action == "merge" and edit.other_theme_id is not None:
+            merges[edit.theme_id] = edit.other_theme_id
+    return renames, merges
+
+
+def save_run(*, session: Session, consultation_id: int, created_by: str, questions: Sequence[str],
+             answers: int, unthemed: int, seconds: float, themes: Sequence[FoundTheme],
+             assignments: Iterable[tuple[int, int, int]]) -> AnalysisRun:  # fmt: skip
+    """Store a run, its themes and each answer's theme(s): (answer id, theme id, rank)."""
+    run = AnalysisRun(
+        consultation_id=consultation_id,
+        questions=",".join(questions),
+        created_by=created_by,
+        answers=answers,
+        unthemed=unthemed,
+        seconds=round(seconds, 3),
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    session.add_all(
+        RunTheme(
+            run_id=run.id,
+            theme_id=t.theme_id,
+            label=t.label[:200],
+            keywords_json=json.dumps(list(t.keywords)),
+            domains_json=json.dumps(list(t.domains)),
+            quote_answers_json=json.dumps(list(t.quote_answer_ids)),
+            centroid_json=json.dumps([round(float(x), 6) for x in t.centroid]),
+            size=t.size,
+            previous_size=t.previous_size,
+            status=t.status,
+        )
+        for t in themes
+    )
+    batch: list[dict[str, int]] = []
+    for answer_id, theme_id, rank in assignments:
+        batch.append({"run_id": run.id, "answer_id": answer_id, "theme_id": theme_id, "rank": rank})
+        if len(batch) >= 5000:
+            session.execute(AnswerTheme.__table__.insert(), batch)  # type: ignore[attr-defined]
+            batch = []
+    if batch:
+        session.execute(AnswerTheme.__table__.insert(), batch)  # type: ignore[attr-defined]
+    store.audit(
+        session=session,
+        actor=created_by,
+        action="analysis.run",
+        target=f"consultation {consultation_id} run {run.id}",
+        detail=f"{answers} answers, {len([t for t in themes if t.status != 'gone'])} themes",
+    )
+    return run
+
+
+def themes_of_run(*, session: Session, run_id: int) -> list[RunTheme]:
+    return list(
+        session.exec(
+            select(RunTheme)
+            .where(RunTheme.run_id == run_id)
+            .order_by(col(RunTheme.size).desc(), col(RunTheme.theme_id))
+        ).all()
+    )
+
+
+def theme_sizes_over_runs(*, session: Session, consultation_id: int, limit: int = 12
+                          ) -> list[tuple[AnalysisRun, dict[int, int]]]:  # fmt: skip
+    """Oldest first: each run with its theme sizes, for trend charts."""
+    result = []
+    for run in reversed(runs(session=session, consultation_id=consultation_id, limit=limit)):
+        assert run.id is not None
+        sizes = {t.theme_id: t.size for t in themes_of_run(session=session, run_id=run.id)}
+        result.append((run, sizes))
+    return result
+
+
+def quote_texts(*, session: Session, theme: RunTheme) -> list[str]:
+    """The quoted answers' texts as stored (callers scrub them before showing)."""
+    ids = json.loads(theme.quote_answers_json)
+    if not ids:
+        return []
+    found = dict(
+        session.exec(
+            select(Answer.id, Answer.value).where(
+                col(Answer.id).in_(ids), col(Answer.withheld).is_(None)
+            )
+        ).all()
+    )
+    return [found[i] for i in ids if i in found]
+
+
+def residents_in_theme(*, session: Session, run_id: int, theme_id: int) -> list[int]:
+    """Residents with an answer in a theme (primary or secondary) in a run."""
+    return sorted(
+        r
+        for r in session.exec(
+            select(Answer.resident_id)
+            .join(AnswerTheme, col(AnswerTheme.answer_id) == col(Answer.id))
+            .where(AnswerTheme.run_id == run_id, AnswerTheme.theme_id == theme_id)
+            .distinct()
+        ).all()
+        if r is not None
+    )
+
+
+def theme_profile(*, session: Session, run_id: int, theme_id: int) -> dict[str, dict[str, int]]:
+    """Who raised a theme: profile dimension -> group -> residents (primary answers)."""
+    residents = (
+        select(Answer.resident_id)
+        .join(AnswerTheme, col(AnswerTheme.answer_id) == col(Answer.id))
+        .where(
+            AnswerTheme.run_id == run_id, AnswerTheme.theme_id == theme_id, AnswerTheme.rank == 0
+        )
+    )
+    rows = session.exec(
+        select(Answer.profile, Answer.value, func.count(func.distinct(Answer.resident_id)))
+        .where(col(Answer.resident_id).in_(residents), col(Answer.profile).is_not(None))
+        .group_by(col(Answer.profile), col(Answer.value))
+    ).all()
+    profile: dict[str, dict[str, int]] = {}
+    for dimension, value, count in rows:
+        if dimension:
+            profile.setdefault(dimension, {})[value or "not-said"] = int(count)
+    return profile
+
+
+# --- officers' edits -------------------------------------------------------------------
+
+
+def _live_theme(
+    session: Session, consultation: Consultation, theme_id: int
+) -> tuple[AnalysisRun, RunTheme]:
+    assert consultation.id is not None
+    run = latest_run(session=session, consultation_id=consultation.id)
+    if run is None:
+        raise ThemeEditError(f"'{consultation.slug}' has not been analysed yet")
+    theme = session.exec(
+        select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
+    ).first()
+    if theme is None or theme.status in ("gone", "merged"):
+        raise ThemeEditError(f"there is no current theme {theme_id} in '{consultation.slug}'")
+    return run, theme
+
+
+def rename(*, session: Session, slug: str, theme_id: int, label: str, actor: str) -> None:
+    """Give a theme a name; it keeps it on every later run."""
+    consultation = store.require_consultation(session=session, slug=slug)
+    label = " ".join(label.split())
+    if not 2 <= len(label) <= 200:
+        raise ThemeEditError("a theme's name is 2 to 200 characters")
+    _, theme = _live_theme(session, consultation, theme_id)
+    before = theme.label
+    theme.label = label
+    session.add(theme)
+    assert consultation.id is not None
+    session.add(
+        ThemeEdit(
+            consultation_id=consultation.id,
+            action="rename",
+            theme_id=theme_id,
+            label=label,
+            actor=actor,
+        )
+    )
+    store.audit(session=session, actor=actor, action="theme.rename", target=f"{slug} theme {theme_id}",
+                detail=f"{before!r} -> {label!r}")  # fmt: skip
+
+
+def merge(*, session: Session, slug: str, theme_id: int, into_id: int, actor: str) -> None:
+    """Fold one theme into another; later runs keep them together."""
+    if theme_id == into_id:
+        raise ThemeEditError("a theme cannot be merged into itself")
+    consultation = store.require_consultation(session=session, slug=slug)
+    run, absorbed = _live_theme(session, consultation, theme_id)
+    _, survivor = _live_theme(session, consultation, into_id)
+    assert run.id is not None and consultation.id is not None
+    # Answers in both keep one primary theme; drop the duplicate secondary rows.
+    session.exec(
+        update(AnswerTheme)
+        .where(col(AnswerTheme.run_id) == run.id, col(AnswerTheme.theme_id) == theme_id)
+        .values(theme_id=into_id)
+    )
+    _drop_duplicate_assignments(session, run.id, into_id)
+    survivor.size = len(
+        session.exec(
+            select(AnswerTheme.answer_id).where(
+                AnswerTheme.run_id == run.id, AnswerTheme.theme_id == into_id, AnswerTheme.rank == 0
+            )
+        ).all()
+    )
+    survivor.quote_answers_json = json.dumps(
+        (json.loads(survivor.quote_answers_json) + json.loads(absorbed.quote_answers_json))[:3]
+    )
+    absorbed.status = "merged"
+    absorbed.size = 0
+    session.add_all([survivor, absorbed])
+    session.add(ThemeEdit(consultation_id=consultation.id, action="merge", theme_id=theme_id,
+                          other_theme_id=into_id, actor=actor))  # fmt: skip
+    store.audit(session=session, actor=actor, action="theme.merge", target=f"{slug} theme {theme_id}",
+                detail=f"into theme {into_id} ({survivor.label!r})")  # fmt: skip
+
+
+def _drop_duplicate_assignments(session: Session, run_id: int, theme_id: int) -> None:
+    rows = session.exec(
+        select(AnswerTheme)
+        .where(AnswerTheme.run_id == run_id, AnswerTheme.theme_id == theme_id)
+        .order_by(col(AnswerTheme.answer_id), col(AnswerTheme.rank))
+    ).all()
+    seen: set[int] = set()
+    for row in rows:
+        if row.answer_id in seen:
+            session.exec(
+                delete(AnswerTheme).where(
+                    col(AnswerTheme.run_id) == run_id,
+                    col(AnswerTheme.answer_id) == row.answer_id,
+                    col(AnswerTheme.rank) == row.rank,
+                )
+            )
+        seen.add(row.answer_id)

@@ -1,0 +1,200 @@
+"""Theme analysis over stored answers: runs, stable ids, officers' edits, erasure, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+from sqlmodel import Session, select
+
+from bot.analysis_runs import AnalysisError, analyse_consultation, shown_quotes
+from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations import themes
+from conversations.models import AnswerTheme, RunTheme
+from conversations.service import ConversationService
+from tests.test_cli import needsfirst
+from tests.test_service import Resident_, complete_example
+
+TOPICS = {
+    "buses": [
+        "The last bus leaves at 7pm so I can't get home after my shift",
+        "Buses are cancelled all the time and I am late for work",
+        "No bus on Sundays so I can't visit my mum",
+        "The bus route to the hospital was cut",
+        "Buses stop too early in the evening for shift workers",
+    ],
+    "damp": [
+        "Our flat is damp and mould is making my son ill",
+        "Black mould in the bedroom and the landlord won't fix it",
+        "Damp walls and condensation in every room of the flat",
+        "Mould keeps coming back and my asthma is worse",
+        "The council flat is cold and damp all winter",
+    ],
+    "youth": [
+        "Nowhere for teenagers to go in the evenings",
+        "The youth club closed and kids hang around the shops",
+        "Young people have nothing to do after school",
+        "No safe place for teenagers to meet friends",
+        "Teenagers need somewhere to go at night, the youth centre shut",
+    ],
+}
+
+ALL_NEEDS = {need for needs in TOPICS.values() for need in needs}
+
+
+def seed(service: ConversationService, prefix: str, copies: int = 2) -> None:
+    n = 0
+    for needs in TOPICS.values():
+        for copy in range(copies):
+            for need in needs:
+                n += 1
+                complete_example(Resident_(service, f"{prefix}{n}"), need=f"{need}{'!' * copy}")
+
+
+@pytest.fixture
+def service(db: Engine) -> ConversationService:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    return ConversationService(db)
+
+
+def live(db: Engine, run_id: int) -> dict[int, RunTheme]:
+    with Session(db) as session:
+        return {
+            t.theme_id: t
+            for t in themes.themes_of_run(session=session, run_id=run_id)
+            if t.status not in ("gone", "merged")
+        }
+
+
+def test_a_run_is_stored_and_ids_survive_the_next_run(
+    service: ConversationService, db: Engine
+) -> None:
+    with pytest.raises(AnalysisError, match="at least 2"):
+        analyse_consultation(db, "example", actor="test")
+    seed(service, "a")
+    first = analyse_consultation(db, "example", actor="staff:1", n_themes=3)
+    found = live(db, first.run.id or 0)
+    assert len(found) == 3 and sum(t.size for t in found.values()) == 30
+    assert {t.status for t in found.values()} == {"new"}
+    with Session(db) as session:
+        assert (
+            len(
+                session.exec(
+                    select(AnswerTheme).where(
+                        AnswerTheme.run_id == first.run.id, AnswerTheme.rank == 0
+                    )
+                ).all()
+            )
+            == 30
+        )
+        for theme in found.values():
+            quotes = shown_quotes(session, theme)
+            assert quotes and all(q.rstrip("!") in ALL_NEEDS for q in quotes), quotes
+
+    # A week later, more answers, mostly about damp: same ids, damp growing.
+    seed(service, "b", copies=1)
+    for n in range(6):
+        complete_example(Resident_(service, f"c{n}"), need=TOPICS["damp"][n % 5] + " again")
+    second = analyse_consultation(db, "example", actor="staff:1", n_themes=3)
+    again = live(db, second.run.id or 0)
+    assert set(again) == set(found)
+    assert sum(t.size for t in again.values()) == 51
+    assert {t.status for t in again.values()} <= {"growing", "shrinking", "steady"}
+
+
+def test_renames_and_merges_survive_a_rerun_and_are_audited(
+    service: ConversationService, db: Engine
+) -> None:
+    seed(service, "a")
+    first = analyse_consultation(db, "example", actor="staff:1", n_themes=3)
+    found_sizes = {tid: t.size for tid, t in live(db, first.run.id or 0).items()}
+    ids = sorted(found_sizes)
+    with Session(db) as session, session.begin():
+        themes.rename(
+            session=session,
+            slug="example",
+            theme_id=ids[0],
+            label="Getting around after dark",
+            actor="staff:9",
+        )
+        themes.merge(
+            session=session, slug="example", theme_id=ids[2], into_id=ids[1], actor="staff:9"
+        )
+    after_edit = live(db, first.run.id or 0)
+    assert after_edit[ids[0]].label == "Getting around after dark"
+    merged_size = found_sizes[ids[1]] + found_sizes[ids[2]]
+    assert ids[2] not in after_edit and after_edit[ids[1]].size == merged_size
+    with Session(db) as session, pytest.raises(themes.ThemeEditError):
+        themes.merge(session=session, slug="example", theme_id=ids[1], into_id=ids[1], actor="x")
+
+    rerun = analyse_consultation(db, "example", actor="staff:1", n_themes=3)
+    kept = live(db, rerun.run.id or 0)
+    assert kept[ids[0]].label == "Getting around after dark"
+    assert ids[2] not in kept and kept[ids[1]].size == merged_size
+    with db.connect() as connection:
+        actions = [
+            row[0] for row in connection.execute(text("SELECT action FROM auditentry ORDER BY id"))
+        ]
+    assert (
+        actions.count("analysis.run") == 2
+        and "theme.rename" in actions
+        and "theme.merge" in actions
+    )
+
+
+def test_forget_after_analysis_removes_the_quote_too(
+    service: ConversationService, db: Engine
+) -> None:
+    seed(service, "a")
+    ann = Resident_(service, "ann")
+    complete_example(ann, need="Black mould in the bathroom ceiling at Flat 9 Rose Court")
+    run = analyse_consultation(db, "example", actor="test", n_themes=3).run
+    ann.inbox.extend(service.forget_request(ann.who))
+    ann.press("Yes, delete everything")
+    with db.connect() as connection:
+        for table in inspect(db).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                assert "Rose Court" not in " ".join(map(str, row)), table
+    with Session(db) as session:
+        for theme in live(db, run.id or 0).values():
+            assert all("Rose Court" not in q for q in shown_quotes(session, theme))
+
+
+def test_analyse_command_on_a_csv(tmp_path: Path) -> None:
+    rows = ["text"] + [f'"{t}"' for needs in TOPICS.values() for t in needs] + ['"nothing"', '""']
+    data = tmp_path / "answers.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = tmp_path / "none.toml"
+    config.write_text("", encoding="utf-8")
+    result = needsfirst(config, "analyse", str(data), "--themes", "3")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert len(report["themes"]) == 3
+    assert len(report["assignments"]) == 17
+    assert report["assignments"][-2:] == [None, None]  # "nothing" and empty stay unthemed
+    for theme in report["themes"]:
+        assert {"id", "label", "keywords", "size", "quotes"} <= set(theme)
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (b"answer\nthe buses\n", [], "text"),
+        (b"", [], "empty"),
+        (b"text\n\xff\xfe broken\n", [], "UTF-8"),
+        (b"text\none answer only\n", [], "2"),
+        (b"text\na\nb\n", ["--themes", "0"], "between 1 and 500"),
+    ],
+)
+def test_bad_csv_input_is_a_clear_error(
+    tmp_path: Path, content: bytes, args: list[str], message: str
+) -> None:
+    data = tmp_path / "bad.csv"
+    data.write_bytes(content)
+    config = tmp_path / "none.toml"
+    config.write_text("", encoding="utf-8")
+    result = needsfirst(config, "analyse", str(data), *args)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and message in result.stderr, result.stderr
