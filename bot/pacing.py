@@ -62,7 +62,7 @@ class SendBudget:
     """The last second's sends, per process; broadcasts wait for room, replies never do."""
 
     def __init__(self, *, limit: int = 30, headroom: int = 2, per_chat: float = 1.0,
-                 span: float = 1.0, burst: float = 2.0, recovery: float = 10.0,
+                 span: float = 1.0, burst: float = 2.0, recovery: float = 3.0,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.limit = limit
         self.headroom = headroom  # slots kept free for replies that arrive mid-window
