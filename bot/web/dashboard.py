@@ -233,7 +233,7 @@ async def change_round(request: web.Request) -> web.Response:
         await asyncio.to_thread(change)
     except store.StoreError as error:
         return await _consultation(request, staff, slug, error=str(error), status=409)
-    return see_other(f"/staff/c/{slug}?done={action}ed")
+    return see_other(f"/staff/c/{slug}?done={'opened' if action == 'open' else 'closed'}")
 
 
 async def export(request: web.Request) -> web.StreamResponse:

@@ -25,6 +25,7 @@ def template_environment() -> Environment:
     )
     environment.filters["when"] = when
     environment.filters["percent"] = percent
+    environment.filters["isotime"] = isotime
     return environment
 
 
@@ -33,6 +34,14 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return "–"
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def isotime(stamp: str) -> str:
+    """An ISO 8601 time from a resident's data record, shown like `when`."""
+    try:
+        return when(datetime.fromisoformat(stamp))
+    except ValueError:
+        return stamp
 
 
 def percent(share: float | None) -> str:

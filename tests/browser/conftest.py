@@ -1,0 +1,67 @@
+"""Browser tests: the real aiohttp server on a loopback port, driven by Debian's Chromium.
+
+Playwright's own browser download does not work here, so the tests launch
+/usr/bin/chromium. Without it they skip, unless NEEDSFIRST_REQUIRE_BROWSER=1
+(as in CI), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from tests.browser.live import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.web_helpers import web_config
+
+
+def _missing_browser() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium fonts-dejavu-core)"
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (pip install -e '.[dev]')"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    problem = _missing_browser()
+    if problem is None:
+        return
+    if os.environ.get("NEEDSFIRST_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"NEEDSFIRST_REQUIRE_BROWSER=1 but {problem}")
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.skip(reason=f"browser tests skipped: {problem}"))
+
+
+@pytest.fixture
+async def server(sqlite_db: Engine) -> AsyncIterator[LiveServer]:
+    load_consultation(sqlite_db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    live = LiveServer(sqlite_db, web_config())
+    await live.start()
+    try:
+        yield live
+    finally:
+        await live.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
