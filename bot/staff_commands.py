@@ -24,6 +24,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.analysis_runs import AnalysisError, analyse_consultation
 from bot.config import Config, staff_roles
+from bot.web.auth import create_login_link
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
 from conversations.rounds import Rounds, partner_links
@@ -43,11 +44,15 @@ class StaffCommand:
 
 FACILITATORS = frozenset({"facilitator", "admin"})
 READERS = frozenset({"facilitator", "officer", "admin"})
-EDITORS = READERS  # officers and facilitators both review themes
+EDITORS = READERS
+ALL_STAFF = READERS | {"safeguarding"}  # officers and facilitators both review themes
 COMMANDS = {
     c.name: c
     for c in (
         StaffCommand("staff", READERS, "/staff", "the staff commands"),
+        StaffCommand(
+            "login", ALL_STAFF, "/login", "a one-time link to sign in to the web dashboard"
+        ),
         StaffCommand("consultations", READERS, "/consultations", "consultations and their rounds"),
         StaffCommand("status", READERS, "/status SLUG", "progress and who has not been heard"),
         StaffCommand("open", FACILITATORS, "/open SLUG", "open the next round"),
@@ -135,6 +140,10 @@ class StaffCommands:
         lines = [f"Your roles: {', '.join(sorted(roles))}", ""]
         lines += [f"{c.usage}\n   {c.summary}" for c in COMMANDS.values() if roles & c.roles]
         return "\n".join(lines)
+
+    async def do_login(self, args: list[str], user_id: int) -> str:
+        link = await asyncio.to_thread(create_login_link, self.db, self.config, user_id)
+        return f"Your sign-in link (works once, for 15 minutes; don't share it):\n{link}"
 
     async def do_consultations(self, args: list[str], user_id: int) -> str:
         summaries = await asyncio.to_thread(self.rounds.consultations)

@@ -22,6 +22,23 @@ STEP_KINDS: tuple[str, ...] = ("message", "choice", "text", "reflect", "loop", "
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}$")
+TOP_KEYS = frozenset(
+    {
+        "slug",
+        "title",
+        "area",
+        "languages",
+        "description",
+        "help_lines",
+        "consent",
+        "steps",
+        "population",
+    }
+)
+STEP_KEYS = frozenset(
+    {"id", "kind", "text", "next", "options", "multi", "optional", "profile", "themes", "items",
+     "back_to", "max", "limit_text"}
+)  # fmt: skip
 MAX_TEXT = 3500  # leaves room under Telegram's 4,096 characters for lists and buttons
 MAX_OPTIONS = 20
 MAX_LOOP = 10
@@ -186,8 +203,7 @@ class _Validator:
 
     def script(self) -> Script:
         doc = self.document
-        known = {"slug", "title", "area", "languages", "description", "consent", "steps"}
-        known |= {"population", "help_lines"}
+        known = TOP_KEYS
         for key in doc:
             if key not in known:
                 raise self.fail(key, f"unknown key (expected one of {', '.join(sorted(known))})")
@@ -291,10 +307,7 @@ class _Validator:
 
     def step(self, step_id: str, table: dict[str, Any]) -> Step:
         where = f"step '{step_id}'"
-        allowed = {
-            "id", "kind", "text", "next", "options", "multi", "optional", "profile",
-            "items", "back_to", "max", "limit_text", "themes",
-        }  # fmt: skip
+        allowed = STEP_KEYS
         for key in table:
             if key not in allowed:
                 raise self.fail(where, f"unknown key '{key}'")

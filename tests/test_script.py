@@ -200,3 +200,16 @@ def test_example_is_valid_toml_with_welsh_everywhere() -> None:
     document = tomllib.loads(path.read_text(encoding="utf-8"))
     for step in document["steps"]:
         assert set(step["text"]) == {"en", "cy"}, step["id"]
+
+
+def test_every_script_key_is_documented() -> None:
+    """The reference stays true: each key the validator accepts is in it."""
+    from conversations.script import STEP_KEYS, TOP_KEYS
+
+    reference = (Path(__file__).resolve().parent.parent / "docs" / "script-reference.md").read_text(
+        encoding="utf-8"
+    )
+    for key in sorted(STEP_KEYS | TOP_KEYS):
+        assert f"`{key}`" in reference, f"{key} is not in docs/script-reference.md"
+    for key in ("version", "agree", "decline", "declined", "exclusive", "label"):
+        assert f"`{key}`" in reference

@@ -60,7 +60,8 @@ async def test_a_stranger_trying_every_staff_command_changes_nothing(
     commands = [
         ("/staff", ""), ("/consultations", ""), ("/status", "example"), ("/open", "example"),
         ("/close", "example"), ("/schedule", "example 2099-01-01T09:00"), ("/links", "example mosque"),
-        ("/broadcast", "example Hello everyone"),
+        ("/broadcast", "example Hello everyone"), ("/login", ""), ("/analyse", "example"),
+        ("/themes", "example"), ("/rename", "example 1 x"), ("/merge", "example 1 2"),
     ]  # fmt: skip
     for command, args in commands:
         await stranger.send_command(command, args)
@@ -87,6 +88,9 @@ async def test_facilitator_runs_a_round(fake: FakeBotAPI, bot: Service, db: Engi
     await expect(staff, "is not a time like")
     await staff.send_command("/schedule", "example - 2099-01-31T17:00")
     await expect(staff, "closes Sat 31 Jan 2099 17:00")
+    await staff.send_command("/login")
+    link = await expect(staff, "Your sign-in link")
+    assert "/staff/login/" in link
     await staff.send_command("/links", "example youth-club")
     await expect(staff, "https://t.me/RiversideBot?start=example--youth-club")
     await staff.send_command("/status", "example")
