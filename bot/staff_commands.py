@@ -11,8 +11,10 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,6 +97,7 @@ class StaffCommands:
         self.config = config
         self.db = db
         self.rounds = Rounds(db)
+        self.analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         fresh = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -243,8 +246,13 @@ class StaffCommands:
             raise UsageError("")
         n_themes = int(args[1]) if len(args) == 2 else None
         try:
-            result = await asyncio.to_thread(
-                analyse_consultation, self.db, args[0], actor=_actor(user_id), n_themes=n_themes
+            # Not asyncio.to_thread: with SQLite that is the one database thread,
+            # and residents must not wait behind a minutes-long analysis.
+            result = await asyncio.get_running_loop().run_in_executor(
+                self.analysis_pool,
+                partial(
+                    analyse_consultation, self.db, args[0], actor=_actor(user_id), n_themes=n_themes
+                ),
             )
         except AnalysisError as error:
             raise store.StoreError(str(error)) from error

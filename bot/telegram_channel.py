@@ -38,6 +38,7 @@ from bot.config import TelegramConfig
 from bot.ordering import PerChatUpdateProcessor
 from bot.pacing import BudgetLimiter, SendBudget
 from bot.staff_commands import StaffCommands
+from bot.telegram_request import AiohttpRequest
 from conversations import engine
 from conversations.service import ConversationService, Message, Who
 from conversations.texts import service_text
@@ -58,9 +59,8 @@ def build_application(config: TelegramConfig, service: ConversationService,
         .base_file_url(config.base_file_url)
         .concurrent_updates(PerChatUpdateProcessor(256))
         # Residents' replies run in parallel; give them connections to match.
-        .connection_pool_size(64)
-        .pool_timeout(10.0)
-        .get_updates_connection_pool_size(2)
+        .request(AiohttpRequest(connection_pool_size=64))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2))
         .post_init(_post_init)
         .post_stop(_post_stop)
         # Our own scheduler runs jobs; PTB's would start a second one per worker.

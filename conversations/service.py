@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from conversations import callbacks, engine, moderation, safeguarding, store
 from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
@@ -295,14 +295,14 @@ class ConversationService:
         resident = ctx.resident
         if resident is None or resident.current_conversation_id is None:
             return None
-        conversation = ctx.session.get(Conversation, resident.current_conversation_id)
-        if conversation is None:
-            return None
-        round_ = ctx.session.get(Round, conversation.round_id)
-        assert round_ is not None
-        consultation = ctx.session.get(Consultation, round_.consultation_id)
-        assert consultation is not None
-        return conversation, round_, consultation
+        # One query for all three: this runs for every message a resident sends.
+        row = ctx.session.exec(
+            select(Conversation, Round, Consultation)
+            .join(Round, col(Round.id) == col(Conversation.round_id))
+            .join(Consultation, col(Consultation.id) == col(Round.consultation_id))
+            .where(Conversation.id == resident.current_conversation_id)
+        ).first()
+        return (row[0], row[1], row[2]) if row is not None else None
 
     # --- conversation -------------------------------------------------------------
 
