@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -276,3 +276,56 @@ class ThemeEdit(SQLModel, table=True):
     label: str | None = Field(default=None, max_length=200)
     actor: str = Field(max_length=80)
     at: datetime = Field(default_factory=utcnow)
+
+
+class Digest(SQLModel, table=True):
+    """A consultation's digest for officers, for one period, built once.
+
+    Its documents quote residents, so they are kept only until every officer has
+    had them (a resident who asks to be forgotten later is not kept here)."""
+
+    __table_args__ = (UniqueConstraint("consultation_id", "kind", "period_end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    kind: str = Field(default="weekly", max_length=10)  # weekly | on-demand
+    period_start: datetime
+    period_end: datetime
+    run_id: int | None = None  # the analysis run its themes come from
+    built_at: datetime = Field(default_factory=utcnow)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    html: str = Field(default="", sa_column=Column(Text, nullable=False))
+    csv: str = Field(default="", sa_column=Column(Text, nullable=False))
+    cleared_at: datetime | None = None  # documents dropped once delivered
+
+
+class DigestDelivery(SQLModel, table=True):
+    """One officer's copy of a digest, recorded before and after each part is sent."""
+
+    __table_args__ = (UniqueConstraint("digest_id", "officer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest_id: int = Field(foreign_key="digest.id", index=True)
+    officer_id: int = Field(sa_column=Column(BigInteger, nullable=False))  # a Telegram user id
+    # pending -> sending -> sent | blocked | failed
+    state: str = Field(default="pending", max_length=10, index=True)
+    # The next part to send (0 summary, 1 report, 2 table); a part is counted before
+    # it is sent, so a crash mid-send never sends it twice.
+    next_part: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Decision(SQLModel, table=True):
+    """What was decided on a theme ("you said, we did"), told to the residents who raised it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    theme_id: int
+    theme_label: str = Field(max_length=200)
+    run_id: int  # the analysis run whose residents were told
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=80)
+    decided_at: datetime = Field(default_factory=utcnow, index=True)
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id")
+    residents_told: int = 0
+

@@ -1,0 +1,34 @@
+"""The themes as a CSV table, for officers who work in spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from analysis.digest.data import DigestData
+
+COLUMNS = ["theme_id", "label", "answers", "answers_last_week", "change", "services",
+           "raised_by", "quote_1", "quote_2", "quote_3"]  # fmt: skip
+
+
+def render_csv(data: DigestData) -> str:
+    """One row per theme; who raised it as JSON (dimension -> group -> residents)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for t in data.themes:
+        quotes = [*t.quotes, "", "", ""][:3]
+        writer.writerow([
+            t.theme_id, _safe(t.label), t.size,
+            "" if t.previous_size is None else t.previous_size, t.change,
+            "; ".join(t.domains),
+            json.dumps({d: dict(g) for d, g in t.raised_by.items()}, ensure_ascii=False),
+            *(_safe(q) for q in quotes),
+        ])  # fmt: skip
+    return buffer.getvalue()
+
+
+def _safe(text: str) -> str:
+    # A cell starting with = + - @ runs as a formula in a spreadsheet: quote it.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
