@@ -18,6 +18,8 @@ from telegram.ext import Application
 from bot.broadcaster import Broadcaster
 from bot.config import Config
 from bot.consultations import load_consultation, script_path
+from bot.digests import Digests
+from bot.durable_updates import DurableInbox
 from bot.jobs import Jobs, registry
 from bot.scheduler import JobContext, start_scheduler, stop_scheduler
 from bot.staff_commands import StaffCommands
@@ -55,15 +57,18 @@ class Service:
         self.runner: web.AppRunner | None = None
         self.broadcaster: Broadcaster | None = None
         self.scheduler: AsyncIOScheduler | None = None
+        self.digests: Digests | None = None
 
     async def start(self) -> None:
         telegram = self.config.telegram
         if telegram.token:
+            durable = DurableInbox(self.db)
             self.telegram = build_application(
-                telegram, self.conversations, StaffCommands(self.config, self.db)
+                telegram, self.conversations, StaffCommands(self.config, self.db), durable
             )
             await self.telegram.initialize()
             await self.telegram.start()
+            await durable.replay(self.telegram)
             if telegram.mode == "webhook":
                 await self.telegram.bot.set_webhook(
                     telegram.webhook_url,
@@ -81,8 +86,14 @@ class Service:
             self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget)
             self.broadcaster.start()
         if self.config.scheduler.enabled:
-            jobs = Jobs(self.config, self.db, self.telegram.bot if self.telegram else None)
-            self.scheduler = start_scheduler(JobContext(self.config, self.db, registry(jobs)))
+            bot = self.telegram.bot if self.telegram else None
+            jobs = Jobs(self.config, self.db, bot)
+            budget = self.telegram.bot_data["send_budget"] if self.telegram else None
+            self.digests = Digests(self.config, self.db, bot, budget)
+            scheduled = registry(jobs) | self.digests.registry()
+            self.scheduler = start_scheduler(
+                JobContext(self.config, self.db, scheduled), weekly={"digest": "officers' digest"}
+            )
             self.status["scheduler"] = "ok"
         app = build_web_app(
             self.db,
@@ -103,6 +114,9 @@ class Service:
         if self.scheduler is not None:
             await stop_scheduler(self.scheduler)
             self.scheduler = None
+        if self.digests is not None:
+            self.digests.close()
+            self.digests = None
         if self.telegram is not None:
             if self.telegram.updater is not None and self.telegram.updater.running:
                 await self.telegram.updater.stop()

@@ -35,6 +35,7 @@ from telegram.ext import (
 )
 
 from bot.config import TelegramConfig
+from bot.durable_updates import DurableInbox, DurableUpdatesRequest
 from bot.ordering import PerChatUpdateProcessor
 from bot.pacing import BudgetLimiter, SendBudget
 from bot.staff_commands import StaffCommands
@@ -49,7 +50,8 @@ RESIDENT_COMMANDS = ("start", "help", "language", "mydata", "forget", "stop")
 
 
 def build_application(config: TelegramConfig, service: ConversationService,
-                      staff: StaffCommands | None = None) -> Application:  # type: ignore[type-arg]  # fmt: skip
+                      staff: StaffCommands | None = None,
+                      durable: DurableInbox | None = None) -> Application:  # type: ignore[type-arg]  # fmt: skip
     """The python-telegram-bot Application with Needs First's handlers."""
     budget = SendBudget()  # everything this bot sends counts; broadcasts get what is left
     builder = (
@@ -60,7 +62,11 @@ def build_application(config: TelegramConfig, service: ConversationService,
         .concurrent_updates(PerChatUpdateProcessor(256))
         # Residents' replies run in parallel; give them connections to match.
         .request(AiohttpRequest(connection_pool_size=64))
-        .get_updates_request(AiohttpRequest(connection_pool_size=2))
+        .get_updates_request(
+            DurableUpdatesRequest(durable, connection_pool_size=2)
+            if durable is not None
+            else AiohttpRequest(connection_pool_size=2)
+        )
         .post_init(_post_init)
         .post_stop(_post_stop)
         # Our own scheduler runs jobs; PTB's would start a second one per worker.
@@ -70,6 +76,9 @@ def build_application(config: TelegramConfig, service: ConversationService,
     if config.mode == "webhook":
         builder = builder.updater(None)
     application = builder.build()
+    if durable is not None:
+        durable.register(application)
+        application.bot_data["durable"] = durable
     if staff is not None:
         staff.register(application)  # first, so that staff buttons are not residents'
     residents = TelegramResidents(service)
@@ -98,6 +107,9 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
     residents = application.bot_data.get("residents")
     if isinstance(residents, TelegramResidents):
         await residents.deliveries.flush()
+    durable = application.bot_data.get("durable")
+    if isinstance(durable, DurableInbox):
+        await durable.flush()
 
 
 def who_of(update: Update) -> Who | None:

@@ -135,6 +135,8 @@ class InboxEntry(SQLModel, table=True):
     resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
     replies_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     handled_at: datetime = Field(default_factory=utcnow, index=True)
+    # Which running service handled it: only that one can still be delivering.
+    handled_by: str | None = Field(default=None, max_length=32)
     delivered_at: datetime | None = None
 
 
@@ -329,3 +331,16 @@ class Decision(SQLModel, table=True):
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id")
     residents_told: int = 0
 
+
+class PendingUpdate(SQLModel, table=True):
+    """An update fetched from a channel and not yet handled, kept across a crash.
+
+    Telegram forgets an update once the bot confirms it, and python-telegram-bot
+    confirms a batch when it asks for the next, before the handlers have run: so
+    each batch is written here first, and re-queued after a restart if unhandled.
+    """
+
+    channel: str = Field(primary_key=True, max_length=20)
+    update_key: str = Field(primary_key=True, max_length=64)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, index=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_MESSAGE = 4096
 # Replies are recorded as delivered in batches; within this time of handling an
-# update, a copy of it is a duplicate whose replies are still on their way.
+# update, a copy of it reaching the same running service is a duplicate whose
+# replies are still on their way. After a restart nothing is on its way.
 REDELIVERY_GRACE = timedelta(seconds=15)
 
 
@@ -132,6 +134,8 @@ class ConversationService:
     def __init__(self, db: Engine, scripts: ScriptCache | None = None) -> None:
         self.db = db
         self.scripts = scripts or ScriptCache()
+        # Tells this running service's in-flight replies from a dead one's.
+        self.boot_id = secrets.token_hex(8)
 
     # --- entry points -------------------------------------------------------------
 
@@ -199,7 +203,10 @@ class ConversationService:
                 if seen is not None:
                     # Handled before. Send its replies again only if they were never
                     # delivered and are no longer in flight (the process died first).
-                    in_flight = utcnow() - seen.handled_at < REDELIVERY_GRACE
+                    in_flight = (
+                        seen.handled_by == self.boot_id
+                        and utcnow() - seen.handled_at < REDELIVERY_GRACE
+                    )
                     if seen.delivered_at is not None or in_flight:
                         return []
                     return [Message.from_dict(m) for m in json.loads(seen.replies_json)]
@@ -212,6 +219,7 @@ class ConversationService:
                 entry = InboxEntry(
                     channel=who.channel,
                     update_key=update_key,
+                    handled_by=self.boot_id,
                     resident_id=ctx.resident.id if ctx.resident is not None else None,
                     replies_json=json.dumps([m.to_dict() for m in ctx.messages]),
                 )

@@ -137,6 +137,9 @@ def test_a_redelivered_update_is_handled_once(service: ConversationService, db: 
         session.add(entry)
     again = service.receive(who, text, update_key="u-1")
     assert again == first
+    # After a restart nothing is on its way any more: the replies come again at once.
+    second = service.receive(who, engine.TextInput("A second need"), update_key="u-2")
+    assert ConversationService(db).receive(who, engine.TextInput("A second need"), update_key="u-2") == second
     service.mark_delivered("telegram", "u-1")
     # ...and once delivered, a redelivery does nothing at all.
     assert (

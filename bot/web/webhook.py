@@ -15,6 +15,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.durable_updates import DurableInbox
 from bot.web.keys import CONFIG_KEY, TELEGRAM_KEY
 
 log = logging.getLogger(__name__)
@@ -39,5 +40,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     except (json.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as error:
         log.warning("refused a malformed webhook update: %s", type(error).__name__)
         raise web.HTTPBadRequest(text="malformed update") from error
+    durable = application.bot_data.get("durable")
+    if isinstance(durable, DurableInbox):
+        # Written down before Telegram hears "ok", so a crash cannot lose it.
+        await durable.keep([data])
     await application.update_queue.put(update)
     return web.Response(text="ok")

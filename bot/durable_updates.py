@@ -1,0 +1,115 @@
+"""At-least-once Telegram updates in polling mode and webhook mode.
+
+python-telegram-bot confirms a batch of updates to Telegram when it asks for the
+next batch, which can be before the handlers of the first have run; a crash then
+loses them. Here the getUpdates response is written to the durable inbox before
+python-telegram-bot even sees it; a late handler group removes each update once
+handled; at start-up, whatever is left is handled again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from telegram import Update
+from telegram._utils.types import ODVInput
+from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.request import BaseRequest, RequestData
+
+from bot.telegram_request import AiohttpRequest
+from conversations import inbox
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+LAST_GROUP = 1_000  # runs after every other handler group of an update
+
+
+class DurableInbox:
+    """Writes updates down before they are confirmed; removes them once handled."""
+
+    def __init__(self, db: Engine, interval: float = 0.05) -> None:
+        self.db = db
+        self.interval = interval
+        self._done: list[str] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def keep(self, updates: list[dict[str, Any]]) -> None:
+        rows = [(str(u["update_id"]), json.dumps(u)) for u in updates if "update_id" in u]
+        await asyncio.to_thread(self._record, rows)
+
+    def _record(self, rows: list[tuple[str, str]]) -> None:
+        with Session(self.db) as session, session.begin():
+            inbox.record(session=session, channel=CHANNEL, updates=rows)
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        application.add_handler(TypeHandler(Update, self._handled), group=LAST_GROUP)
+
+    async def _handled(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Mark an update handled (in batches: one transaction for many updates)."""
+        self._done.append(str(update.update_id))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.interval)
+        await self.flush()
+
+    async def flush(self) -> None:
+        while self._done:
+            keys, self._done = self._done, []
+            await asyncio.to_thread(self._forget, keys)
+
+    def _forget(self, keys: list[str]) -> None:
+        with Session(self.db) as session, session.begin():
+            inbox.handled(session=session, channel=CHANNEL, keys=keys)
+
+    async def replay(self, application: Application) -> int:  # type: ignore[type-arg]
+        """Queue again the updates a previous run fetched but did not finish."""
+
+        def load() -> list[tuple[str, str]]:
+            with Session(self.db) as session:
+                return inbox.pending(session=session, channel=CHANNEL)
+
+        rows = await asyncio.to_thread(load)
+        for _, payload in rows:
+            update = Update.de_json(json.loads(payload), application.bot)
+            await application.update_queue.put(update)
+        if rows:
+            log.info("handling %d update(s) fetched before the last stop", len(rows))
+        return len(rows)
+
+
+class DurableUpdatesRequest(AiohttpRequest):
+    """The getUpdates request: its result goes to the durable inbox before PTB sees it."""
+
+    def __init__(self, durable: DurableInbox, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.durable = durable
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        status, body = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if status == 200 and url.endswith("/getUpdates"):
+            try:
+                result = json.loads(body).get("result")
+            except ValueError:
+                result = None
+            if isinstance(result, list) and result:
+                # If this fails, raise: PTB retries and Telegram keeps the batch.
+                await self.durable.keep([u for u in result if isinstance(u, dict)])
+        return status, body
