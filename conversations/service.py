@@ -42,6 +42,10 @@ MAX_MESSAGE = 4096
 # update, a copy of it reaching the same running service is a duplicate whose
 # replies are still on their way. After a restart nothing is on its way.
 REDELIVERY_GRACE = timedelta(seconds=15)
+# Far beyond anyone typing answers: a script or a stuck key. Past it, one gentle
+# "slow down", then silence until the minute has passed.
+FLOOD_LIMIT = 30
+FLOOD_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,8 @@ class _Context:
         return self.who.language or "en"
 
     def say(self, key: str, **values: str) -> None:
-        self.messages.append(Message(service_text(key, self.language, **values)))
+        text = service_text(key, self.language, channel=self.who.channel, **values)
+        self.messages.append(Message(text))
 
 
 class ScriptCache:
@@ -214,7 +219,11 @@ class ConversationService:
                 session=session, channel=who.channel, external_id=who.external_id, lock=True
             )
             ctx = _Context(session, who, resident)
-            action(ctx)
+            recent = self._recent_updates(session, resident) if update_key is not None else 0
+            if recent < FLOOD_LIMIT:
+                action(ctx)
+            elif recent == FLOOD_LIMIT:
+                ctx.say("slow_down")  # once; the rest of the flood is ignored quietly
             if update_key is not None:
                 entry = InboxEntry(
                     channel=who.channel,
@@ -225,6 +234,12 @@ class ConversationService:
                 )
                 session.add(entry)
             return ctx.messages
+
+    def _recent_updates(self, session: Session, resident: Resident | None) -> int:
+        if resident is None or resident.id is None:
+            return 0
+        since = utcnow() - FLOOD_WINDOW
+        return store.count_recent_updates(session=session, resident_id=resident.id, since=since)
 
     def _resident(self, ctx: _Context) -> Resident:
         if ctx.resident is None:
@@ -274,7 +289,8 @@ class ConversationService:
             script = self.scripts.get(consultation)
             title = script.title.get(ctx.language, script.default_language)
             rows.append((ButtonSpec(title[:60], callbacks.join_data(consultation.slug)),))
-        ctx.messages.append(Message(service_text(intro, ctx.language), tuple(rows)))
+        text = service_text(intro, ctx.language, channel=ctx.who.channel)
+        ctx.messages.append(Message(text, tuple(rows)))
 
     def _join(
         self, ctx: _Context, consultation: Consultation, round_: Round, source: str | None
@@ -353,7 +369,7 @@ class ConversationService:
         if state.step is not None and not script.has_step(state.step):
             # The script changed under a resident: pick up at its first question.
             state.step = script.steps[0].id
-        outcome = engine.step(script, state, given)
+        outcome = engine.step(script, state, given, channel=ctx.who.channel)
         resident = self._resident(ctx)
         assert resident.id is not None and consultation.id is not None
         for answer in outcome.answers:
@@ -454,7 +470,8 @@ class ConversationService:
         lines = [service_text("mydata_intro", ctx.language, count=str(len(record["answers"])))]
         for answer in record["answers"]:
             lines.append(f"• {answer['consultation']} / {answer['question']}: {answer['answer']}")
-        text = _fit("\n".join(lines) + "\n\n" + service_text("mydata_outro", ctx.language))
+        outro = service_text("mydata_outro", ctx.language, channel=ctx.who.channel)
+        text = _fit("\n".join(lines) + "\n\n" + outro)
         ctx.messages.append(
             Message(text, attachment=Attachment(f"needsfirst-{resident.pseudonym}.json", document))
         )

@@ -313,6 +313,16 @@ def inbox_entry(*, session: Session, channel: str, update_key: str) -> InboxEntr
     return session.get(InboxEntry, (channel, update_key))
 
 
+def count_recent_updates(*, session: Session, resident_id: int, since: datetime) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(InboxEntry)
+            .where(InboxEntry.resident_id == resident_id, col(InboxEntry.handled_at) >= since)
+        ).one()
+    )
+
+
 def mark_delivered(*, session: Session, channel: str, update_keys: Sequence[str]) -> None:
     # Delivered replies need not be kept (they may quote answers).
     session.exec(

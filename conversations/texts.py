@@ -5,6 +5,10 @@ from __future__ import annotations
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "language_name": "English",
+        "slow_down": (
+            "That's a lot of messages very quickly, so I'll pause for a minute. "
+            "Please send your answer again in a moment."
+        ),
         "reminder": (
             "Hello again. You started telling us what makes life harder where you live, "
             "and we'd still love to hear the rest. It only takes a few minutes. "
@@ -68,6 +72,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "cy": {
         "language_name": "Cymraeg",
+        "slow_down": (
+            "Dyna lawer o negeseuon yn gyflym iawn, felly bydda i'n oedi am funud. "
+            "Anfonwch eich ateb eto mewn eiliad, os gwelwch yn dda."
+        ),
         "reminder": (
             "Helo eto. Fe ddechreuoch chi ddweud wrthym beth sy'n gwneud bywyd yn anoddach "
             "lle rydych chi'n byw, a hoffem ni glywed y gweddill o hyd. Dim ond ychydig funudau "
@@ -132,7 +140,53 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def service_text(key: str, language: str, **values: str) -> str:
-    """The text `key` in `language` (English if missing), with values filled in."""
-    text = TEXTS.get(language, TEXTS["en"]).get(key) or TEXTS["en"][key]
+# A channel's own wording of the texts above that name Telegram commands, as that
+# channel offers the same thing (the web chat has buttons and links instead).
+# Texts only Telegram ever sends (help, reminders, unknown commands) are not here.
+CHANNEL_TEXTS: dict[str, dict[str, dict[str, str]]] = {
+    "web": {
+        "en": {
+            "none_open": "There are no consultations open right now. Please come back later.",
+            "unknown_button": (
+                "Sorry, I didn't recognise that button. Please use the buttons or the answer "
+                "box below to carry on."
+            ),
+            "stopped": (
+                "OK, we won't send you any more invitations. Your answers stay unless you "
+                "choose “Delete my data” below."
+            ),
+            "forgotten": (
+                "Done. Everything we held about you has been deleted. "
+                "If you take part again, we'll treat you as someone new."
+            ),
+            "mydata_outro": (
+                "The file has all of it, including your consent. Choose “Delete my data” to "
+                "delete it."
+            ),
+        },
+        "cy": {
+            "none_open": "Does dim ymgynghoriadau ar agor ar hyn o bryd. Dewch yn ôl yn nes "
+            "ymlaen, os gwelwch yn dda.",
+            "unknown_button": "Mae'n ddrwg gen i, wnes i ddim adnabod y botwm hwnnw. Defnyddiwch "
+            "y botymau neu'r blwch ateb isod i barhau, os gwelwch yn dda.",
+            "stopped": "Iawn, wnawn ni ddim anfon rhagor o wahoddiadau atoch chi. Bydd eich "
+            "atebion yn aros oni bai eich bod yn dewis “Dileu fy nata” isod.",
+            "forgotten": "Wedi'i wneud. Mae popeth oedd gennym amdanoch wedi'i ddileu. Os "
+            "byddwch chi'n cymryd rhan eto, byddwn ni'n eich trin fel rhywun newydd.",
+            "mydata_outro": "Mae'r ffeil yn cynnwys y cyfan, gan gynnwys eich caniatâd. "
+            "Dewiswch “Dileu fy nata” i'w ddileu.",
+        },
+    },
+}
+
+
+def service_text(key: str, language: str, *, channel: str | None = None, **values: str) -> str:
+    """The text `key` in `language` (English if missing) as `channel` words it, filled in."""
+    variants = CHANNEL_TEXTS.get(channel or "", {})
+    text = (
+        variants.get(language, {}).get(key)
+        or TEXTS.get(language, TEXTS["en"]).get(key)
+        or variants.get("en", {}).get(key)
+        or TEXTS["en"][key]
+    )
     return text.format(**values) if values else text

@@ -139,7 +139,10 @@ def test_a_redelivered_update_is_handled_once(service: ConversationService, db: 
     assert again == first
     # After a restart nothing is on its way any more: the replies come again at once.
     second = service.receive(who, engine.TextInput("A second need"), update_key="u-2")
-    assert ConversationService(db).receive(who, engine.TextInput("A second need"), update_key="u-2") == second
+    assert (
+        ConversationService(db).receive(who, engine.TextInput("A second need"), update_key="u-2")
+        == second
+    )
     service.mark_delivered("telegram", "u-1")
     # ...and once delivered, a redelivery does nothing at all.
     assert (
@@ -341,3 +344,17 @@ def test_a_disclosure_before_joining_still_gets_help(service: ConversationServic
         Who("telegram", "3002", "3002", "en"), engine.TextInput("I want to kill myself")
     )
     assert "116 123" in replies[0].text
+
+
+def test_a_flood_gets_one_gentle_slow_down(service: ConversationService, db: Engine) -> None:
+    from conversations.service import FLOOD_LIMIT
+
+    ann = Resident_(service, "4001")
+    ann.start()
+    replies = [
+        service.receive(ann.who, engine.TextInput(f"spam {n}"), update_key=f"f{n}")
+        for n in range(FLOOD_LIMIT + 5)
+    ]
+    slow = [r for r in replies if r and "pause for a minute" in r[0].text]
+    assert len(slow) == 1
+    assert all(r == [] for r in replies[FLOOD_LIMIT:] if r is not slow[0])
