@@ -170,9 +170,10 @@ def new_state(script: Script, language: str | None = None) -> ConversationState:
     return ConversationState(language=chosen)
 
 
-def step(script: Script, state: ConversationState, given: Input) -> Outcome:
-    """Advance one resident's conversation by one input."""
-    return _Turn(script, state).handle(given)
+def step(script: Script, state: ConversationState, given: Input, *,
+         channel: str | None = None) -> Outcome:  # fmt: skip
+    """Advance one resident's conversation by one input (worded for `channel`, if given)."""
+    return _Turn(script, state, channel).handle(given)
 
 
 # --- the turn -------------------------------------------------------------------
@@ -181,8 +182,9 @@ def step(script: Script, state: ConversationState, given: Input) -> Outcome:
 class _Turn:
     """The mutable workings of one call to `step`; never outlives it."""
 
-    def __init__(self, script: Script, state: ConversationState) -> None:
+    def __init__(self, script: Script, state: ConversationState, channel: str | None) -> None:
         self.script = script
+        self.channel = channel
         # Work on a copy: the caller's state is left as it was.
         self.state = ConversationState.from_dict(state.to_dict())
         self.replies: list[Reply] = []
@@ -196,7 +198,7 @@ class _Turn:
         self.replies.append(Reply(self.phrase(key, **values)))
 
     def phrase(self, key: str, **values: str) -> str:
-        text = phrase(key, self.state.language)
+        text = phrase(key, self.state.language, self.channel)
         return text.format(**values) if values else text
 
     def text_of(self, text: Any) -> str:

@@ -74,6 +74,36 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 
-def phrase(key: str, language: str) -> str:
-    """The engine phrase `key` in `language`, falling back to English."""
-    return PHRASES.get(language, PHRASES["en"]).get(key) or PHRASES["en"][key]
+# A channel's own wording of the phrases that name Telegram commands (see
+# conversations.texts.CHANNEL_TEXTS): the web chat has buttons for them instead.
+CHANNEL_PHRASES: dict[str, dict[str, dict[str, str]]] = {
+    "web": {
+        "en": {
+            "finished": (
+                "You have already finished this consultation. Thank you! "
+                "Choose “See my data” below to see what we hold about you."
+            ),
+            "declined_again": (
+                "You chose not to take part, so nothing from you is stored. "
+                "If you change your mind, press “Take part” below."
+            ),
+        },
+        "cy": {
+            "finished": "Rydych chi eisoes wedi gorffen yr ymgynghoriad hwn. Diolch! "
+            "Dewiswch “Gweld fy nata” isod i weld beth sydd gennym amdanoch chi.",
+            "declined_again": "Fe wnaethoch chi ddewis peidio â chymryd rhan, felly does dim "
+            "yn cael ei gadw. Os byddwch chi'n newid eich meddwl, pwyswch “Cymryd rhan” isod.",
+        },
+    },
+}
+
+
+def phrase(key: str, language: str, channel: str | None = None) -> str:
+    """The engine phrase `key` in `language` as `channel` words it, falling back to English."""
+    variants = CHANNEL_PHRASES.get(channel or "", {})
+    return (
+        variants.get(language, {}).get(key)
+        or PHRASES.get(language, PHRASES["en"]).get(key)
+        or variants.get("en", {}).get(key)
+        or PHRASES["en"][key]
+    )
