@@ -84,6 +84,13 @@ class RemindersConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    # Days after a resident's last round closes before their identity is dropped
+    # (their answers stay, pseudonymised). 0 keeps identities.
+    identities_days: int = 180
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
@@ -93,6 +100,7 @@ class Config:
     consultations: ConsultationsConfig = field(default_factory=ConsultationsConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     source: str = "built-in defaults"
 
 
@@ -211,6 +219,8 @@ def _check(config: Config) -> None:
             )
     if not 0 < config.web.port < 65536:
         raise ConfigError(source, "web.port", "must be between 1 and 65535")
+    if not 0 <= config.retention.identities_days <= 3650:
+        raise ConfigError(source, "retention.identities_days", "must be from 0 to 3650 days")
     if not 1 <= config.reminders.after_hours <= 24 * 30:
         raise ConfigError(source, "reminders.after_hours", "must be from 1 to 720 hours")
     if config.digest.day not in DAYS:

@@ -13,7 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
 from bot.config import Config
-from conversations import callbacks, reminders, store
+from conversations import callbacks, reminders, retention, store
 from conversations.models import ChannelIdentity, Consultation, Resident, SafeguardingFlag, utcnow
 from conversations.rounds import Rounds
 from conversations.texts import service_text
@@ -44,6 +44,22 @@ class Jobs:
                 return store.prune_inbox(session=session, before=utcnow() - INBOX_KEEP)
 
         await asyncio.to_thread(prune)
+
+    async def drop_old_identities(self) -> None:
+        """Drop identities some time after residents' rounds closed (answers stay)."""
+        days = self.config.retention.identities_days
+        if not days:
+            return
+
+        def drop() -> int:
+            with Session(self.db) as session, session.begin():
+                return retention.drop_identities(
+                    session=session, closed_before=utcnow() - timedelta(days=days)
+                )
+
+        dropped = await asyncio.to_thread(drop)
+        if dropped:
+            log.info("retention: dropped the identities of %d residents", dropped)
 
     async def reminders(self) -> None:
         """One gentle reminder to residents who stopped part-way."""
@@ -137,4 +153,5 @@ def registry(jobs: Jobs) -> dict[str, Callable[[], Awaitable[None]]]:
         "reminders": jobs.reminders,
         "safeguarding": jobs.safeguarding_alerts,
         "housekeeping": jobs.housekeeping,
+        "retention": jobs.drop_old_identities,
     }

@@ -127,12 +127,18 @@ async def test_jobs_are_stored_in_the_database_and_survive_a_restart(db: Engine,
     assert "scheduler_jobs" in inspect(db).get_table_names()
     with db.connect() as connection:
         stored = {row[0] for row in connection.execute(text("SELECT id FROM scheduler_jobs"))}
-    assert stored == {"tick:rounds", "tick:reminders", "tick:safeguarding", "tick:housekeeping"}
+    assert stored == {
+        "tick:rounds",
+        "tick:reminders",
+        "tick:safeguarding",
+        "tick:housekeeping",
+        "tick:retention",
+    }
     # Starting again replaces the stored jobs instead of adding copies.
     scheduler = start_scheduler(context)
     await stop_scheduler(scheduler)
     with db.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM scheduler_jobs")).scalar() == 4
+        assert connection.execute(text("SELECT count(*) FROM scheduler_jobs")).scalar() == 5
 
 
 async def test_rounds_job_opens_a_due_round(db: Engine, bot: Bot) -> None:
@@ -151,3 +157,29 @@ async def test_rounds_job_opens_a_due_round(db: Engine, bot: Bot) -> None:
             session.add(round_)
     await Jobs(Config(), db, bot).rounds_due()
     assert Rounds(db).consultations()[0].status == "open"
+
+
+async def test_identities_are_dropped_after_retention_and_answers_stay(
+    db: Engine, service: ConversationService, bot: Bot
+) -> None:
+    from conversations.models import Answer, ChannelIdentity, Resident, utcnow
+
+    complete_example(Resident_(service, "701"))
+    with Session(db) as session, session.begin():
+        store.close_round(
+            session=session,
+            consultation=store.require_consultation(session=session, slug="example"),
+        )
+    jobs = Jobs(Config(), db, bot)
+    await jobs.drop_old_identities()
+    with Session(db) as session:
+        assert len(session.exec(select(ChannelIdentity)).all()) == 1  # closed, but not 180 days ago
+        for round_ in session.exec(select(Round)):
+            round_.closed_at = utcnow() - timedelta(days=181)
+            session.add(round_)
+        session.commit()
+    await jobs.drop_old_identities()
+    with Session(db) as session:
+        assert session.exec(select(ChannelIdentity)).all() == []
+        assert len(session.exec(select(Answer)).all()) == 6  # the answers stay, pseudonymised
+        assert len(session.exec(select(Resident)).all()) == 1
