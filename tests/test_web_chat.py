@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
+from bot.web.wording import words_for
 from conversations.models import (
     Answer,
     ChannelIdentity,
@@ -16,6 +18,8 @@ from conversations.models import (
     Resident,
     WebTranscriptEntry,
 )
+from conversations.phrases import CHANNEL_PHRASES, phrase
+from conversations.texts import CHANNEL_TEXTS, service_text
 from tests.web_helpers import WebResident, complete_example, web_client
 
 
@@ -232,3 +236,52 @@ async def test_front_page_lists_open_consultations_and_how_to_add_telegram(db: E
         assert "NEEDSFIRST_TELEGRAM_TOKEN" in page and "@BotFather" in page
         missing = await client.get("/c/no-such-thing")
         assert missing.status == 404
+
+
+# --- channel-aware wording ------------------------------------------------------------
+
+COMMAND = re.compile(r"(?<![\w/])/(start|stop|mydata|forget|help|language)\b")
+
+
+def test_the_web_wording_names_the_pages_buttons_not_telegram_commands() -> None:
+    for table in (CHANNEL_TEXTS["web"], CHANNEL_PHRASES["web"]):
+        assert set(table["en"]) == set(table["cy"]), "every web text in Welsh too"
+        for language, texts in table.items():
+            labels = set(words_for(language).values())
+            for key, said in texts.items():
+                assert not COMMAND.search(said), (language, key)
+                for quoted in re.findall(r"“([^”]+)”", said):
+                    assert quoted in labels, f"{language}/{key}: no button “{quoted}”"
+
+
+def test_telegram_keeps_its_commands() -> None:
+    for language in ("en", "cy"):
+        for key in ("stopped", "forgotten", "mydata_outro", "none_open", "unknown_button"):
+            telegram = service_text(key, language, channel="telegram")
+            assert telegram == service_text(key, language) and COMMAND.search(telegram)
+            assert not COMMAND.search(service_text(key, language, channel="web"))
+        for key in ("finished", "declined_again"):
+            assert COMMAND.search(phrase(key, language, "telegram"))
+            assert not COMMAND.search(phrase(key, language, "web"))
+
+
+async def test_the_web_chat_says_its_own_buttons(db: Engine) -> None:
+    async with web_client(db) as client:
+        ann = WebResident(client)
+        await ann.open()
+        await ann.press("Take part")
+        await ann.press("No thanks")
+        # Having said no, the resident can change their mind with the page's button.
+        await ann.press("Take part")
+        assert "Are you happy to take part?" in ann.last
+        await ann.press("happy to take part")
+        await ann.press("Stop invitations")
+        assert "“Delete my data”" in ann.last and not COMMAND.search(ann.last)
+        client.session.cookie_jar.clear()  # another device, another resident
+        ben = WebResident(client)
+        await complete_example(ben)
+        await ben.say("One more thing")
+        assert "“See my data”" in ben.last and not COMMAND.search(ben.last)
+        await ben.press("Cymraeg")
+        await ben.say("Un peth arall")
+        assert "“Gweld fy nata”" in ben.last and not COMMAND.search(ben.last)
