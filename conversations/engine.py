@@ -263,7 +263,13 @@ class _Turn:
             self.state.consent_version = consent.version
             self.state.phase = "steps"
             self.events.append(ConsentGiven(consent.version))
-            self.enter(self.script.steps[0].id)
+            # A resident asked again after the consent text changed carries on where they were.
+            resume = (
+                self.state.step
+                if self.state.step and self.script.has_step(self.state.step)
+                else None
+            )
+            self.enter(resume or self.script.steps[0].id)
         else:
             self.state.phase = "declined"
             self.events.append(ConsentDeclined(consent.version))

@@ -369,6 +369,9 @@ class ConversationService:
         if state.step is not None and not script.has_step(state.step):
             # The script changed under a resident: pick up at its first question.
             state.step = script.steps[0].id
+        if state.phase == "steps" and state.consent_version != script.consent.version:
+            # The consent text changed since they agreed: ask again before going on.
+            state.phase = "consent"
         outcome = engine.step(script, state, given, channel=ctx.who.channel)
         resident = self._resident(ctx)
         assert resident.id is not None and consultation.id is not None

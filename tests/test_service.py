@@ -358,3 +358,31 @@ def test_a_flood_gets_one_gentle_slow_down(service: ConversationService, db: Eng
     slow = [r for r in replies if r and "pause for a minute" in r[0].text]
     assert len(slow) == 1
     assert all(r == [] for r in replies[FLOOD_LIMIT:] if r is not slow[0])
+
+
+def test_consent_is_asked_again_when_its_text_changes(
+    service: ConversationService, db: Engine, tmp_path: Path
+) -> None:
+    ann = Resident_(service, "4101")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("North")
+    changed = tmp_path / "example.toml"
+    changed.write_text(
+        EXAMPLE_SCRIPT.read_text(encoding="utf-8").replace(
+            'version = "2026-11-01"', 'version = "2027-01-15"'
+        ),
+        encoding="utf-8",
+    )
+    load_consultation(db, changed, actor="test")
+    ann.press("35 to 64")  # pressed on the old question: consent comes first now
+    assert "Are you happy to take part?" in ann.last
+    ann.press("happy to take part")
+    assert ann.last == "How old are you?"  # and then carry on where they were
+    ann.press("35 to 64")
+    with Session(db) as session:
+        versions = [
+            c.version for c in session.exec(select(ConsentRecord).order_by(ConsentRecord.id))
+        ]  # type: ignore[arg-type]
+    assert versions == ["2026-11-01", "2027-01-15"]
+    assert [a[0] for a in answers(db)] == ["area", "age"]
