@@ -169,6 +169,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(handler=_export)
 
+    digest = commands.add_parser(
+        "digest", parents=[common], help="build the officers' digest of the last 7 days now"
+    )
+    digest.add_argument("slug")
+    digest.add_argument("--out", type=Path, default=None, help="write the report to FILE.html")
+    digest.add_argument("--send", action="store_true", help="send it to the configured officers")
+    digest.set_defaults(handler=_digest)
+
+    decide = commands.add_parser(
+        "decide", parents=[common], help="record a decision on a theme and tell who raised it"
+    )
+    decide.add_argument("slug")
+    decide.add_argument("theme_id", type=int)
+    decide.add_argument("--text", required=True, help="what was decided, in plain words")
+    decide.set_defaults(handler=_decide)
+
     login = commands.add_parser(
         "login", parents=[common], help="print a one-time sign-in link to the web dashboard"
     )
@@ -396,6 +412,38 @@ def _export(config: Config, args: argparse.Namespace) -> int:
         else:
             with args.out.open("w", encoding="utf-8", newline="") as handle:
                 write_export(handle, args.format, columns, records)
+    return 0
+
+
+def _digest(config: Config, args: argparse.Namespace) -> int:
+    from bot.digests import build_now, send_to_officers
+
+    with _database(config) as db:
+        if args.send:
+            documents, counts = asyncio.run(send_to_officers(config, db, args.slug))
+            sent = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+            print(f"officers: {sent or 'none configured, so not sent'}", file=sys.stderr)
+        else:
+            documents = build_now(db, args.slug, ZoneInfo(config.digest.timezone))
+    if args.out is None:
+        print(documents.summary)
+    else:
+        args.out.write_text(documents.html, encoding="utf-8")
+        print(f"digest written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _decide(config: Config, args: argparse.Namespace) -> int:
+    from bot.decisions import DecisionError, decide, format_recorded
+
+    with _database(config) as db:
+        try:
+            result = decide(db, args.slug, args.theme_id, args.text, actor=_actor())
+        except DecisionError as error:
+            raise CommandError(str(error)) from error
+    print(format_recorded(result))
+    if result.residents:
+        print("The running service sends it within Telegram's limits.", file=sys.stderr)
     return 0
 
 

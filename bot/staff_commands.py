@@ -26,6 +26,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.analysis_runs import AnalysisError, analyse_consultation
 from bot.config import Config, staff_roles
+from bot.decisions import DecisionError, decide, format_recorded
+from bot.digests import build_now, send_documents
+from bot.pacing import SendBudget
 from bot.web.auth import create_login_link
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
@@ -45,6 +48,7 @@ class StaffCommand:
 
 
 FACILITATORS = frozenset({"facilitator", "admin"})
+OFFICERS = frozenset({"officer", "admin"})
 READERS = frozenset({"facilitator", "officer", "admin"})
 EDITORS = READERS
 ALL_STAFF = READERS | {"safeguarding"}  # officers and facilitators both review themes
@@ -76,6 +80,13 @@ COMMANDS = {
         StaffCommand(
             "merge", EDITORS, "/merge SLUG THEME_ID INTO_ID", "fold one theme into another"
         ),
+        StaffCommand("digest", READERS, "/digest SLUG", "the digest of the last 7 days, now"),
+        StaffCommand(
+            "decide",
+            OFFICERS,
+            "/decide SLUG THEME_ID WHAT WAS DECIDED",
+            "record a decision on a theme and tell the residents who raised it",
+        ),
         StaffCommand(
             "broadcast",
             FACILITATORS,
@@ -100,6 +111,7 @@ class StaffCommands:
         self.analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.application = application  # /digest sends files with its bot
         fresh = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
         for name in COMMANDS:
             application.add_handler(CommandHandler(name, self._guard(name), filters=fresh))
@@ -127,7 +139,12 @@ class StaffCommands:
                 answer = (
                     f"{error}\nUsage: {command.usage}" if str(error) else f"Usage: {command.usage}"
                 )
-            except (store.StoreError, broadcasts.BroadcastError, themes.ThemeEditError) as error:
+            except (
+                store.StoreError,
+                broadcasts.BroadcastError,
+                themes.ThemeEditError,
+                DecisionError,
+            ) as error:
                 answer = f"Not done: {error}"
             if isinstance(answer, tuple):
                 await chat.send_message(answer[0], reply_markup=answer[1])
@@ -296,6 +313,25 @@ class StaffCommands:
         await asyncio.to_thread(self._edit, lambda session: themes.merge(
             session=session, slug=slug, theme_id=theme_id, into_id=into_id, actor=_actor(user_id)))  # fmt: skip
         return f"Theme {theme_id} is merged into theme {into_id}, and stays merged on every re-run."
+
+    async def do_digest(self, args: list[str], user_id: int) -> str:
+        slug = _one(args)
+        zone = ZoneInfo(self.config.digest.timezone)
+        documents = await asyncio.get_running_loop().run_in_executor(
+            self.analysis_pool, partial(build_now, self.db, slug, zone)
+        )
+        budget = self.application.bot_data.get("send_budget") or SendBudget()
+        await send_documents(self.application.bot, budget, user_id, documents)
+        return "That was the digest of the last 7 days, built now."
+
+    async def do_decide(self, args: list[str], user_id: int) -> str:
+        if len(args) < 3 or not args[1].isdigit():
+            raise UsageError("")
+        slug, theme_id, text = args[0], int(args[1]), " ".join(args[2:])
+        result = await asyncio.to_thread(
+            decide, self.db, slug, theme_id, text, actor=_actor(user_id)
+        )
+        return format_recorded(result)
 
     def _edit(self, change: Callable[[Session], None]) -> None:
         with Session(self.db) as session, session.begin():

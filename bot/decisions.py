@@ -1,0 +1,131 @@
+"""Decisions back to residents: "you said, we did".
+
+An officer records what was decided on a theme. The decision is audited, kept
+for the weekly digest, and sent to the residents whose answers are in that theme
+(in the latest analysis run) and who still accept messages. Sending goes through
+the broadcast sender: a queued Broadcast whose recipients are written down at
+once, so it is paced within Telegram's limits and, after a restart, carries on
+without telling anyone twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from conversations import broadcasts, store, themes
+from conversations.models import Broadcast, BroadcastRecipient, Decision, RunTheme
+from conversations.service import ScriptCache
+
+MIN_TEXT, MAX_TEXT = 10, 1500
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be recorded; the message says why."""
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    decision_id: int
+    theme_id: int
+    theme_label: str
+    residents: int  # residents it is being sent to
+    broadcast_id: int | None
+
+
+def decision_message(title: str, theme_label: str, text: str) -> str:
+    """What a resident who raised the theme receives."""
+    return (
+        f"You said, we did: {title}\n\n"
+        f"You told us about: {theme_label}.\n\n"
+        f"What was decided: {text}\n\n"
+        "Thank you for taking part. Send /stop if you would rather not hear from us again."
+    )
+
+
+def record_decision(
+    *, session: Session, slug: str, theme_id: int, text: str, actor: str
+) -> RecordedDecision:
+    """Record a decision on a live theme and queue it for the residents who raised it."""
+    text = text.strip()
+    if not MIN_TEXT <= len(text) <= MAX_TEXT:
+        raise DecisionError(f"say what was decided in {MIN_TEXT} to {MAX_TEXT} characters")
+    consultation = store.require_consultation(session=session, slug=slug)
+    assert consultation.id is not None
+    run = themes.latest_run(session=session, consultation_id=consultation.id)
+    if run is None or run.id is None:
+        raise DecisionError(f"'{slug}' has not been analysed yet, so it has no themes")
+    theme = session.exec(
+        select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
+    ).first()
+    if theme is None or theme.status in ("gone", "merged"):
+        raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
+    raised = set(themes.residents_in_theme(session=session, run_id=run.id, theme_id=theme_id))
+    # Opted in, not stopped, not blocked, and on Telegram: the broadcast audience.
+    reachable = [
+        r
+        for r in broadcasts.audience(session=session, consultation=consultation, group=None)
+        if r in raised
+    ]
+    script = ScriptCache().get(consultation)
+    title = script.title.get(script.default_language, script.default_language)
+    broadcast_id = None
+    if reachable:
+        broadcast = Broadcast(
+            consultation_id=consultation.id,
+            created_by=actor,
+            message=decision_message(title, theme.label, text),
+            status="queued",
+        )
+        session.add(broadcast)
+        session.flush()
+        broadcast_id = broadcast.id
+        assert broadcast_id is not None
+        session.add_all(
+            BroadcastRecipient(broadcast_id=broadcast_id, resident_id=r) for r in reachable
+        )
+    decision = Decision(
+        consultation_id=consultation.id,
+        theme_id=theme_id,
+        theme_label=theme.label,
+        run_id=run.id,
+        text=text,
+        actor=actor,
+        broadcast_id=broadcast_id,
+        residents_told=len(reachable),
+    )
+    session.add(decision)
+    session.flush()
+    assert decision.id is not None
+    store.audit(
+        session=session,
+        actor=actor,
+        action="decision.record",
+        target=f"{slug} theme {theme_id}",
+        detail=f"decision {decision.id}, {len(reachable)} of {len(raised)} residents who raised it "
+        f"to be told"
+        + (f" (broadcast {broadcast_id})" if broadcast_id else "")
+        + f": {text[:300]}",
+    )
+    return RecordedDecision(decision.id, theme_id, theme.label, len(reachable), broadcast_id)
+
+
+def decide(db: Engine, slug: str, theme_id: int, text: str, *, actor: str) -> RecordedDecision:
+    """Record a decision in its own transaction (the command line and /decide)."""
+    with Session(db) as session, session.begin():
+        return record_decision(
+            session=session, slug=slug, theme_id=theme_id, text=text, actor=actor
+        )
+
+
+def format_recorded(result: RecordedDecision) -> str:
+    told = (
+        f"It is being sent to the {result.residents} resident{'s' if result.residents != 1 else ''} "
+        "who raised it and still accept messages."
+        if result.residents
+        else "None of the residents who raised it can be messaged (they stopped messages, "
+        "blocked the bot, or took part on the web), so nobody is sent it."
+    )
+    return f"Decision {result.decision_id} on theme {result.theme_id} ({result.theme_label}) is recorded. {told}"
