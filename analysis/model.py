@@ -20,6 +20,7 @@ from itertools import islice
 
 import numpy as np
 from scipy import sparse
+from sklearn.preprocessing import normalize
 
 from analysis.clauses import clauses
 from analysis.cluster import SphericalClusterer, centroids_of, choose_n_themes
@@ -350,6 +351,24 @@ class ThemeModel:
         if len(batch.vectors):
             similarity[batch.themable] = batch.vectors @ self.model_centroids_.T
         return similarity
+
+    def stable_vectors(
+        self, texts: Sequence[str], embeddings: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Answers in the run-independent space of `centroids_` (zeros when unthemed).
+
+        These are what analysis.tracking.split_theme and apply_splits compare.
+        """
+        texts = list(texts)
+        batch = self._vectorise(texts, embeddings)
+        width = self.centroids_.shape[1]
+        rows = np.zeros((len(texts), width), dtype=np.float32)
+        signature = np.asarray(batch.signature.todense(), dtype=np.float32)
+        if batch.semantic is not None:
+            semantic = np.asarray(normalize(batch.semantic), dtype=np.float32)
+            signature = np.hstack([signature, semantic]) / np.float32(np.sqrt(2.0))
+        rows[batch.themable] = signature
+        return rows
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
         """Primary theme of new answers (-1 for answers that state no need)."""

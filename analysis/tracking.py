@@ -3,7 +3,10 @@
 Pure logic, no storage. The host stores, after each run, every tracked theme's
 `id`, `label`, `centroid` (list of floats in the model's run-independent space,
 see ThemeModel.centroids_) and `size`, plus officers' edits: renames (id ->
-label) and merges (absorbed id -> surviving id). On the next run, `track`:
+label), merges (absorbed id -> surviving id) and splits (`ThemeSplit`, made
+by `split_theme`). On the next run, `apply_splits` first divides any current
+theme that is an officer-split theme between the split's parts (by each
+answer's nearest part centroid), then `track`:
 
 1. matches current themes to previous ones one-to-one by centroid cosine
    similarity (Hungarian assignment, scipy's linear_sum_assignment), keeping
@@ -15,6 +18,16 @@ label) and merges (absorbed id -> surviving id). On the next run, `track`:
 4. marks each theme new / growing / shrinking / steady by its share of themed
    answers against the previous share (relative change beyond `tolerance`),
    and lists previous themes nothing matched as gone.
+
+Splits: an officer splits theme T; `split_theme` runs spherical 2-means on the
+run-independent vectors of T's answers (ThemeModel.stable_vectors) and returns a
+`ThemeSplit` holding T's centroid and two new themes with fresh ids (from
+`next_theme_id`). The host stores it with the other edits. On every run,
+`apply_splits` finds the current theme that still looks like T (cosine to T's
+centroid at least `threshold`, and closer to T than to either part; a fit that
+already separates the two parts needs no division) and divides its answers
+between the parts; `track` then never matches T itself (it is retired, not
+gone) and matches the divided themes to the parts' ids like any other theme.
 """
 
 from __future__ import annotations
@@ -41,12 +54,26 @@ class StoredTheme:
 
 @dataclass(frozen=True)
 class CurrentTheme:
-    """A theme of the current fit; `index` is its label in the model's `labels_`."""
+    """A theme of the current fit; `index` is its label in the model's `labels_`.
+
+    After `apply_splits`, a divided theme's parts have new indices (past the
+    model's themes) and `parent` is the model theme they came from.
+    """
 
     index: int
     label: str
     centroid: list[float]
     size: int
+    parent: int | None = None
+
+
+@dataclass(frozen=True)
+class ThemeSplit:
+    """An officer's split of theme `source` into two new themes, replayed on every run."""
+
+    source: int
+    centroid: list[float]  # the source theme's centroid when it was split
+    parts: tuple[StoredTheme, StoredTheme]
 
 
 @dataclass(frozen=True)
@@ -55,6 +82,7 @@ class OfficerEdits:
 
     renames: Mapping[int, str] = field(default_factory=dict)
     merges: Mapping[int, int] = field(default_factory=dict)  # absorbed id -> surviving id
+    splits: Sequence[ThemeSplit] = ()
 
 
 @dataclass
@@ -81,10 +109,20 @@ class Tracking:
 
     themes: list[TrackedTheme]
     gone: list[TrackedTheme]
+    parents: dict[int, int] = field(default_factory=dict)  # divided index -> model theme
 
     def id_of_index(self) -> dict[int, int]:
-        """Current-fit label -> persistent id."""
-        return {index: theme.id for theme in self.themes for index in theme.indices}
+        """Current-fit label -> persistent id.
+
+        A model theme that `apply_splits` divided maps to its largest part's id;
+        per-answer ids come from the divided labels (`persistent_labels`).
+        """
+        mapping = {index: theme.id for theme in self.themes for index in theme.indices}
+        for theme in sorted(self.themes, key=lambda t: t.size):
+            for index in theme.indices:
+                if index in self.parents:
+                    mapping[self.parents[index]] = theme.id
+        return mapping
 
     def persistent_labels(self, labels: np.ndarray) -> np.ndarray:
         """Map per-answer current labels (-1 kept) to persistent ids."""
@@ -141,6 +179,7 @@ def track(
     """Give current themes persistent ids and statuses (see module docstring)."""
     edits = edits or OfficerEdits()
     merged_into = resolve_merges(edits.merges)
+    previous = _with_split_parts(previous, edits.splits)
     by_id = {theme.id: theme for theme in previous}
     matched: dict[int, tuple[int, float]] = {}  # current index -> (previous id, similarity)
     if previous and current:
@@ -157,9 +196,7 @@ def track(
             if similarity[r, c] >= threshold:
                 matched[current[r].index] = (previous[c].id, float(similarity[r, c]))
 
-    next_id = 1 + max(
-        [t.id for t in previous] + list(edits.merges) + list(edits.merges.values()), default=0
-    )
+    next_id = next_theme_id(previous, edits)
     groups: dict[int, list[CurrentTheme]] = {}
     best_similarity: dict[int, float] = {}
     for theme in current:
@@ -210,6 +247,7 @@ def track(
             )
         )
     tracked.sort(key=lambda t: (-t.size, t.id))
+    parents = {t.index: t.parent for t in current if t.parent is not None}
 
     gone = [
         TrackedTheme(
@@ -225,7 +263,7 @@ def track(
         if theme_id not in groups
     ]
     gone.sort(key=lambda t: t.id)
-    return Tracking(themes=tracked, gone=gone)
+    return Tracking(themes=tracked, gone=gone, parents=parents)
 
 
 def _weighted_centroid(parts: list[tuple[list[float], int]]) -> list[float]:
@@ -233,3 +271,117 @@ def _weighted_centroid(parts: list[tuple[list[float], int]]) -> list[float]:
     for centroid, size in parts:
         total += np.asarray(centroid, dtype=np.float64) * max(size, 1)
     return [float(x) for x in _unit(total[None, :])[0]]
+
+
+def next_theme_id(previous: Sequence[StoredTheme], edits: OfficerEdits | None = None) -> int:
+    """An id above every id the previous run or the officers' edits ever used."""
+    edits = edits or OfficerEdits()
+    used = [t.id for t in previous] + list(edits.merges) + list(edits.merges.values())
+    for split in edits.splits:
+        used += [split.source, *(part.id for part in split.parts)]
+    return 1 + max(used, default=0)
+
+
+def split_theme(
+    theme: StoredTheme,
+    vectors: np.ndarray,
+    new_ids: tuple[int, int],
+    labels: tuple[str, str] | None = None,
+    *,
+    random_state: int | None = 0,
+) -> ThemeSplit:
+    """An officer's split of `theme` into two, from the vectors of its answers.
+
+    `vectors` are the theme's answers in the run-independent space
+    (ThemeModel.stable_vectors); spherical 2-means divides them, the larger part
+    taking `new_ids[0]`. `labels` default to the theme's label numbered 1 and 2
+    (officers usually rename the parts straight away).
+    """
+    from sklearn.cluster import KMeans  # only needed when an officer splits
+
+    if new_ids[0] == new_ids[1]:
+        raise ValueError("the two parts of a split need different ids")
+    rows = _unit(np.asarray(vectors, dtype=np.float64))
+    rows = rows[np.linalg.norm(rows, axis=1) > 0]
+    if len(np.unique(rows.round(6), axis=0)) < 2:
+        raise ValueError(f"theme {theme.id} cannot be split: its answers are all alike")
+    found = KMeans(2, n_init=10, random_state=random_state).fit_predict(rows)
+    sizes = np.bincount(found, minlength=2)
+    order = [int(i) for i in np.argsort(-sizes, kind="stable")]
+    names = labels or (f"{theme.label} (1)", f"{theme.label} (2)")
+    parts = tuple(
+        StoredTheme(
+            new_ids[rank],
+            names[rank],
+            [float(x) for x in _unit(rows[found == part].sum(axis=0)[None, :])[0]],
+            int(sizes[part]),
+        )
+        for rank, part in enumerate(order)
+    )
+    return ThemeSplit(theme.id, [float(x) for x in theme.centroid], (parts[0], parts[1]))
+
+
+def apply_splits(
+    current: Sequence[CurrentTheme],
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    splits: Sequence[ThemeSplit],
+    *,
+    threshold: float = 0.5,
+) -> tuple[list[CurrentTheme], np.ndarray]:
+    """Divide current themes that officers split; returns the themes and per-answer labels.
+
+    `labels` are the model's labels per answer and `vectors` the answers'
+    run-independent vectors (ThemeModel.stable_vectors), row for row. A current
+    theme is divided by a split when its centroid has cosine at least
+    `threshold` with the split theme's centroid and is closer to it than to
+    either part (the best such theme, if several); each of its answers goes to
+    the nearest part centroid. Parts get new indices past the existing ones.
+    """
+    themes = list(current)
+    divided = np.asarray(labels, dtype=np.int64).copy()
+    vectors = _unit(np.asarray(vectors, dtype=np.float64))
+    next_index = 1 + max((t.index for t in themes), default=-1)
+    for split in splits:
+        if not themes:
+            break
+        source = _unit(np.array([split.centroid], dtype=np.float64))[0]
+        parts = _unit(np.array([p.centroid for p in split.parts], dtype=np.float64))
+        centroids = _unit(np.array([t.centroid for t in themes], dtype=np.float64))
+        to_source = centroids @ source
+        looks_whole = (to_source >= threshold) & (to_source > (centroids @ parts.T).max(axis=1))
+        if not looks_whole.any():
+            continue
+        position = int(np.argmax(np.where(looks_whole, to_source, -np.inf)))
+        whole = themes.pop(position)
+        rows = np.flatnonzero(divided == whole.index)
+        nearest = (vectors[rows] @ parts.T).argmax(axis=1)
+        parent = whole.index if whole.parent is None else whole.parent
+        for j, part in enumerate(split.parts):
+            members = rows[nearest == j]
+            if len(members) == 0:
+                continue
+            divided[members] = next_index
+            centroid = _unit(vectors[members].sum(axis=0)[None, :])[0]
+            themes.append(
+                CurrentTheme(
+                    next_index, part.label, [float(x) for x in centroid], len(members), parent
+                )
+            )
+            next_index += 1
+    return themes, divided
+
+
+def _with_split_parts(
+    previous: Sequence[StoredTheme], splits: Sequence[ThemeSplit]
+) -> list[StoredTheme]:
+    """Previous themes for matching: split themes retired, their parts present."""
+    retired = {split.source for split in splits}
+    themes = [t for t in previous if t.id not in retired]
+    known = {t.id for t in themes}
+    for split in splits:
+        for part in split.parts:
+            if part.id not in known and part.id not in retired:
+                themes.append(part)
+                known.add(part.id)
+    return themes

@@ -10,8 +10,12 @@ from analysis.tracking import (
     CurrentTheme,
     OfficerEdits,
     StoredTheme,
+    ThemeSplit,
+    apply_splits,
     current_themes,
+    next_theme_id,
     resolve_merges,
+    split_theme,
     track,
 )
 from tests.test_themes_data import synthetic_answers
@@ -113,3 +117,102 @@ def test_signature_space_is_the_same_across_fits() -> None:
     second, _ = _fit(seed=1, per_theme=30)
     similarity = first.centroids_ @ second.centroids_.T
     assert np.all(similarity.max(axis=1) > 0.9)
+
+
+def _fit3(seed: int) -> tuple[ThemeModel, list[str], list[str]]:
+    """Three themes for four needs: at seeds 1 and 2 transport and youth share one."""
+    texts, truth = synthetic_answers(per_theme=50, seed=seed)
+    return ThemeModel(n_themes=3, random_state=seed).fit(texts), texts, truth
+
+
+def _run(
+    model: ThemeModel, texts: list[str], stored: list[StoredTheme], edits: OfficerEdits
+) -> tuple[list[int], dict[int, str]]:
+    """Persistent id per answer and label per id, with the officers' splits applied."""
+    themes, labels = apply_splits(
+        _current(model), model.labels_, model.stable_vectors(texts), edits.splits
+    )
+    result = track(stored, themes, edits)
+    assert not result.gone
+    return result.persistent_labels(labels).tolist(), {t.id: t.label for t in result.themes}
+
+
+def _ids_of(truth: list[str], ids: list[int]) -> dict[str, set[int]]:
+    """The id that holds at least 85% of each need's answers (empty set if none does)."""
+    found: dict[str, set[int]] = {}
+    for name in set(truth):
+        mine = [i for t, i in zip(truth, ids, strict=True) if t == name]
+        top = max(set(mine), key=mine.count)
+        found[name] = {top} if mine.count(top) >= 0.85 * len(mine) else set()
+    return found
+
+
+def test_a_split_gets_new_ids_and_survives_reruns() -> None:
+    first, texts1, truth1 = _fit3(seed=1)
+    run1 = track([], _current(first))
+    stored = [t.stored() for t in run1.themes]
+    ids = _ids_of(truth1, run1.persistent_labels(first.labels_).tolist())
+    (mixed,) = ids["transport"]
+    assert ids["youth"] == {mixed}
+
+    # The officer splits the mixed theme; the host passes its answers' vectors.
+    rows = first.labels_ == run1.themes[[t.id for t in run1.themes].index(mixed)].indices[0]
+    new_ids = (next_theme_id(stored), next_theme_id(stored) + 1)
+    split = split_theme(
+        next(t for t in stored if t.id == mixed), first.stable_vectors(texts1)[rows], new_ids
+    )
+    assert isinstance(split, ThemeSplit) and split.source == mixed
+    assert {p.id for p in split.parts} == set(new_ids) and new_ids[0] > max(t.id for t in stored)
+    edits = OfficerEdits(renames={new_ids[1]: "second part"}, splits=[split])
+    assert next_theme_id(stored, edits) == new_ids[1] + 1
+
+    # Same run, replayed with the split: the two needs now have the new ids.
+    now, labels_now = _run(first, texts1, stored, edits)
+    by_truth = _ids_of(truth1, now)
+    assert {frozenset(by_truth["transport"]), frozenset(by_truth["youth"])} == {
+        frozenset({new_ids[0]}),
+        frozenset({new_ids[1]}),
+    }
+    assert mixed not in labels_now and labels_now[new_ids[1]] == "second part"
+    part_of = {"transport": by_truth["transport"], "youth": by_truth["youth"]}
+
+    # A later run (other answers, other seed) still clusters the two needs together;
+    # the stored split divides them again, under the same ids and labels.
+    second, texts2, truth2 = _fit3(seed=2)
+    previous = [
+        t.stored() for t in track(stored, _themes_after(first, texts1, edits), edits).themes
+    ]
+    later, labels_later = _run(second, texts2, previous, edits)
+    after = _ids_of(truth2, later)
+    assert after["transport"] == part_of["transport"] and after["youth"] == part_of["youth"]
+    assert labels_later[new_ids[1]] == "second part"
+    assert after["housing"] == ids["housing"] and after["parks"] == ids["parks"]
+
+
+def _themes_after(model: ThemeModel, texts: list[str], edits: OfficerEdits) -> list[CurrentTheme]:
+    themes, _ = apply_splits(
+        _current(model), model.labels_, model.stable_vectors(texts), edits.splits
+    )
+    return themes
+
+
+def test_a_fit_that_already_separates_the_parts_is_not_divided() -> None:
+    split = ThemeSplit(
+        source=7,
+        centroid=[0.7, 0.7, 0.0],
+        parts=(_theme(8, [1, 0, 0], 10), _theme(9, [0, 1, 0], 10)),
+    )
+    current = [CurrentTheme(0, "a", [0.99, 0.1, 0], 10), CurrentTheme(1, "b", [0.1, 0.99, 0], 10)]
+    labels = np.array([0, 1])
+    themes, divided = apply_splits(current, labels, np.eye(3)[:2], [split])
+    assert themes == current and divided.tolist() == [0, 1]
+    result = track([_theme(7, [0.7, 0.7, 0], 20)], themes, OfficerEdits(splits=[split]))
+    assert sorted(t.id for t in result.themes) == [8, 9] and not result.gone
+
+
+def test_split_refuses_identical_answers_and_equal_ids() -> None:
+    theme = _theme(1, [1.0, 0.0], 3)
+    with pytest.raises(ValueError, match="alike"):
+        split_theme(theme, np.ones((3, 2)), (2, 3))
+    with pytest.raises(ValueError, match="different ids"):
+        split_theme(theme, np.eye(2), (2, 2))
