@@ -134,9 +134,13 @@ def run_before(session: Session, consultation_id: int, moment: datetime) -> Anal
 
 
 def safe_quotes(session: Session, theme: RunTheme, limit: int = 3) -> tuple[str, ...]:
-    """Scrubbed quotes, and of those only the ones with no personal detail left at all."""
-    quotes = [q for q in shown_quotes(session, theme) if not find_personal_details(q)]
-    return tuple(quotes[:limit])
+    """Scrubbed quotes, only those with no personal detail left at all, and no near-repeats."""
+    chosen: dict[str, str] = {}
+    for quote in shown_quotes(session, theme):
+        key = "".join(c for c in quote.lower() if c.isalnum())
+        if key not in chosen and not find_personal_details(quote):
+            chosen[key] = quote
+    return tuple(chosen.values())[:limit]
 
 
 def theme_summaries(

@@ -1,0 +1,101 @@
+"""The digest's HTML in headless Chromium: self-contained, accessible (axe, WCAG 2.2 AA), printable.
+
+Skips without /usr/bin/chromium, unless NEEDSFIRST_REQUIRE_BROWSER=1 (as in CI).
+Screenshots go to test-artifacts/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.digests import build
+from conversations.models import utcnow
+from conversations.service import ConversationService
+from tests.browser.axe import audit, described
+from tests.browser.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.digest_sample import sample_digest
+from tests.test_analysis_runs import seed
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium fonts-dejavu-core)"
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing"
+    return None
+
+
+if (problem := _missing()) is not None:
+    if os.environ.get("NEEDSFIRST_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"NEEDSFIRST_REQUIRE_BROWSER=1 but {problem}")
+    pytest.skip(f"browser tests skipped: {problem}", allow_module_level=True)
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(viewport={"width": 1000, "height": 900})
+            yield await context.new_page()
+        finally:
+            await browser.close()
+
+
+async def show(page: Any, html: str, name: str) -> dict[str, Any]:
+    """Open the page with the network refused, screenshot it, and run axe."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    await page.set_content(html, wait_until="load")
+    assert [r for r in requests if not r.startswith(("data:", "about:"))] == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    return await audit(page, name)
+
+
+async def test_the_sample_digest_reads_well(page: Any) -> None:
+    from analysis.digest import render_html
+
+    summary = await show(page, render_html(sample_digest()), "digest-sample")
+    assert summary["violations"] == [], described(summary)
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    assert await page.locator("h1").count() == 1
+    images = page.locator("figure img")
+    assert await images.count() == 4  # sizes, trend, area and age band coverage
+    for index in range(await images.count()):
+        image = images.nth(index)
+        assert len(await image.get_attribute("alt") or "") > 40
+        assert await image.evaluate("i => i.complete && i.naturalWidth > 0")
+    assert await page.locator("th[scope=col]").count() >= 10
+    await page.emulate_media(media="print")
+    pdf_ready = await page.evaluate("window.matchMedia('print').matches")
+    assert pdf_ready
+
+
+async def test_a_built_digest_reads_well(page: Any, sqlite_db: Engine) -> None:
+    load_consultation(sqlite_db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    seed(ConversationService(sqlite_db), "a")
+    end = utcnow() + timedelta(minutes=1)
+    documents, _ = build(
+        sqlite_db, "example", start=end - timedelta(days=7), end=end, zone=ZoneInfo("Europe/London")
+    )
+    summary = await show(page, documents.html, "digest-built")
+    assert summary["violations"] == [], described(summary)
+    text = await page.locator("main").inner_text()
+    assert "What residents need" in text and "Who is and is not being heard" in text
+    assert re.search(r"Answers given\s+120", text)
