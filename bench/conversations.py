@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
@@ -100,6 +101,12 @@ async def echo_user(user: FakeUser, timing: Timing) -> None:
         await timing.act(
             user, lambda n=n: user.send_text(f"echo {user.id} {n}"), f"echo {user.id} {n}"
         )  # type: ignore[misc]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -189,12 +196,11 @@ async def main() -> None:
         config = folder / f"config-{attempt}.toml"
         log = folder / "bot.log"
 
-        def needsfirst(fake: FakeBotAPI, config: Path = config, db_url: str = db_url,
-                       attempt: int = attempt) -> list[str]:  # fmt: skip
+        def needsfirst(fake: FakeBotAPI, config: Path = config, db_url: str = db_url) -> list[str]:
             config.write_text(
                 f'[database]\nurl = "{db_url}"\n[telegram]\ntoken = "{TOKEN}"\n'
                 f'base_url = "{fake.base_url}"\nbase_file_url = "{fake.base_file_url}"\n'
-                f"[web]\nport = {20000 + attempt}\n",
+                f"[web]\nport = {free_port()}\n",
                 encoding="utf-8",
             )
             return [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
