@@ -7,6 +7,7 @@ own, and no state lives in process memory between requests.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.config import Config
-from bot.web import auth, chat, dashboard
+from bot.web import auth, chat, dashboard, theme_pages
 from bot.web.health import healthz
 from bot.web.keys import (
+    ANALYSIS_KEY,
     CONFIG_KEY,
     CONVERSATIONS_KEY,
     ENGINE_KEY,
@@ -44,6 +46,9 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app[TEMPLATES_KEY] = template_environment()
     app[TELEGRAM_KEY] = telegram
     app[STATUS_KEY] = status if status is not None else {}
+    # One analysis at a time per worker: each is CPU-bound, and a second click waits.
+    app[ANALYSIS_KEY] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
+    app.on_cleanup.append(stop_analysis)
     app.on_response_prepare.append(add_security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/telegram/webhook", telegram_webhook)
@@ -51,4 +56,10 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     chat.add_routes(app)
     auth.add_routes(app)
     dashboard.add_routes(app)
+    theme_pages.add_routes(app)
     return app
+
+
+async def stop_analysis(app: web.Application) -> None:
+    """Drop queued analyses at shutdown; one already running finishes in its thread."""
+    app[ANALYSIS_KEY].shutdown(wait=False, cancel_futures=True)

@@ -1,12 +1,14 @@
-"""Server-drawn charts: the geometry of small inline SVG bars (no JavaScript, no library).
+"""Server-drawn charts: the geometry of small inline SVG drawings (no JavaScript, no library).
 
 A coverage bar shows a group's share of respondents against its share of the
-population; the figures are always in the table beside it, so the drawing is
-decoration for sighted readers and hidden from screen readers.
+population; a theme chart ranks themes by size; a trend line follows one theme
+over the last runs. The figures are always written out beside them, so the
+drawings are for sighted readers and say so to screen readers in one line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from conversations.coverage import GroupCoverage
@@ -28,4 +30,74 @@ def share_bar(group: GroupCoverage) -> ShareBar:
         marker = round(min(group.population_share, 1.0) * WIDTH, 1)
     return ShareBar(
         width=round(min(group.share, 1.0) * WIDTH, 1), marker=marker, under_heard=group.under_heard
+    )
+
+
+# --- theme sizes --------------------------------------------------------------------
+
+CHART_WIDTH = 360  # the viewBox: wide enough for a label line, narrow enough for a phone
+BAR_SPACE = 300  # px for the longest bar; its figure is written after it
+ROW = 46  # a label line, a bar and a gap
+LABEL_CHARS = 44  # a longer label is cut in the drawing (the list below has it whole)
+
+
+@dataclass(frozen=True)
+class SizeRow:
+    label: str
+    size: int
+    status: str
+    y: int  # the top of this row
+    width: float  # the bar's length
+
+
+@dataclass(frozen=True)
+class SizeChart:
+    rows: list[SizeRow]
+    width: int
+    height: int
+
+
+def size_chart(themes: Sequence[tuple[str, int, str]]) -> SizeChart:
+    """Horizontal bars for (label, size, status), in the order given (largest first)."""
+    largest = max((size for _, size, _ in themes), default=0) or 1
+    rows = [
+        SizeRow(
+            label=label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…",
+            size=size,
+            status=status,
+            y=index * ROW,
+            width=max(round(size / largest * BAR_SPACE, 1), 2.0),
+        )
+        for index, (label, size, status) in enumerate(themes)
+    ]
+    return SizeChart(rows=rows, width=CHART_WIDTH, height=max(len(rows) * ROW, ROW))
+
+
+# --- a theme's trend ------------------------------------------------------------------
+
+TREND_WIDTH = 120
+TREND_HEIGHT = 32
+
+
+@dataclass(frozen=True)
+class Trend:
+    sizes: list[int]  # oldest run first
+    points: str  # the polyline's "x,y x,y ..."
+    last: tuple[float, float]  # where the latest run's dot goes
+
+
+def trend_line(sizes: Sequence[int]) -> Trend | None:
+    """A small line of a theme's size over runs; None until there are two runs."""
+    if len(sizes) < 2:
+        return None
+    top = max(sizes) or 1
+    step = (TREND_WIDTH - 8) / (len(sizes) - 1)
+    coordinates = [
+        (round(4 + i * step, 1), round(TREND_HEIGHT - 4 - size / top * (TREND_HEIGHT - 8), 1))
+        for i, size in enumerate(sizes)
+    ]
+    return Trend(
+        sizes=list(sizes),
+        points=" ".join(f"{x},{y}" for x, y in coordinates),
+        last=coordinates[-1],
     )

@@ -42,12 +42,17 @@ AUDIT_PAGE = 100
 class NavItem:
     label: str
     href: str
-    role: str | None = None  # None: every signed-in staff member
+    roles: tuple[str, ...] = ()  # any of these; empty: every signed-in staff member
+
+    def shown_to(self, staff: Staff) -> bool:
+        return not self.roles or any(staff.can(role) for role in self.roles)
 
 
 NAVIGATION: list[NavItem] = [
     NavItem("Consultations", "/staff/"),
-    NavItem("Audit log", "/staff/audit", role="admin"),
+    NavItem("Themes", "/staff/themes", roles=("officer", "facilitator")),
+    NavItem("Broadcasts", "/staff/broadcasts", roles=("facilitator",)),
+    NavItem("Audit log", "/staff/audit", roles=("admin",)),
 ]
 
 
@@ -69,7 +74,7 @@ async def to_home(request: web.Request) -> web.Response:
 def page(request: web.Request, staff: Staff, template: str, *, status: int = 200,
          **context: Any) -> web.Response:  # fmt: skip
     """A dashboard page, with the navigation this member may use."""
-    navigation = [item for item in NAVIGATION if item.role is None or staff.can(item.role)]
+    navigation = [item for item in NAVIGATION if item.shown_to(staff)]
     return render(
         request, template, status=status, lang="en", staff=staff, navigation=navigation,
         current=request.path, **context,
@@ -207,6 +212,7 @@ async def _consultation(request: web.Request, staff: Staff, slug: str, *, error:
     return page(
         request, staff, "staff/consultation.html", status=status, detail=detail, error=error,
         done=DONE.get(request.query.get("done", ""), ""), reads_answers=reads_answers,
+        tab="overview",
     )  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import web
@@ -18,3 +19,6 @@ TEMPLATES_KEY = web.AppKey("templates", Environment)
 # The python-telegram-bot Application, when Telegram is on (typed loosely: PTB's generics).
 TELEGRAM_KEY = web.AppKey("telegram", object)
 STATUS_KEY = web.AppKey("status", dict[str, Any])
+# Threads for theme analysis: minutes of CPU that must not hold up the default
+# executor, which with SQLite is the one thread every database call goes through.
+ANALYSIS_KEY = web.AppKey("analysis", ThreadPoolExecutor)

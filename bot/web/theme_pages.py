@@ -1,0 +1,356 @@
+"""Themes pages: the latest analysis run's themes, officers' renames and merges, and a new run.
+
+Officers and facilitators read the themes, rename them and merge one into
+another (through conversations.themes, which audits each edit); facilitators
+run the analysis now. The analysis is minutes of CPU on a large consultation,
+so it runs in the application's own analysis threads, never in the default
+executor that every database call shares.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from aiohttp import web
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.analysis_runs import AnalysisError, RunResult, analyse_consultation, shown_quotes
+from bot.web.auth import Staff, acting, signed_in
+from bot.web.charts import SizeChart, Trend, size_chart, trend_line
+from bot.web.dashboard import page
+from bot.web.keys import ANALYSIS_KEY, CONVERSATIONS_KEY, ENGINE_KEY
+from bot.web.templating import see_other
+from conversations import store, themes
+from conversations.coverage import NOT_SAID
+from conversations.models import AnalysisRun, Consultation, RunTheme, ThemeEdit
+from conversations.script import Script
+from conversations.service import ScriptCache
+
+log = logging.getLogger(__name__)
+READERS = ("officer", "facilitator")
+EDITORS = ("officer", "facilitator")
+RUNNERS = ("facilitator",)
+# How long the button waits for a run before saying it goes on in the background.
+WAIT_FOR_RUN = 20.0
+EDITS_SHOWN = 50
+MAX_THEMES = 30
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    residents: int
+
+
+@dataclass(frozen=True)
+class ThemeCard:
+    """One current theme as the page shows it."""
+
+    theme_id: int
+    label: str
+    status: str
+    size: int
+    previous_size: int | None
+    keywords: list[str]
+    domains: list[str]
+    quotes: list[str]
+    raised_by: list[tuple[str, list[Group]]]  # dimension label -> its groups, largest first
+    trend: Trend | None
+
+    @property
+    def change(self) -> int | None:
+        return None if self.previous_size is None else self.size - self.previous_size
+
+
+@dataclass(frozen=True)
+class EarlierTheme:
+    theme_id: int
+    label: str
+    status: str  # merged | gone
+    into: str | None  # the label of the theme it was merged into
+
+
+@dataclass(frozen=True)
+class EditLine:
+    at: datetime
+    actor: str
+    what: str
+
+
+@dataclass(frozen=True)
+class ThemesView:
+    consultation: Consultation
+    title: str
+    run: AnalysisRun | None
+    cards: list[ThemeCard]
+    earlier: list[EarlierTheme]
+    chart: SizeChart
+    runs: list[AnalysisRun]
+    edits: list[ThemeEdit]
+    labels: dict[int, str]  # every theme id seen in the latest run -> its label
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/staff/themes", themes_index)
+    app.router.add_get("/staff/c/{slug}/themes", themes_page)
+    app.router.add_post("/staff/c/{slug}/themes/analyse", run_analysis)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/rename", rename_theme)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/merge", merge_theme)
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def _raised_by(script: Script, profile: dict[str, dict[str, int]]) -> list[tuple[str, list[Group]]]:
+    """theme_profile's counts with the script's labels, in the script's order of questions."""
+    result = []
+    for dimension, step in script.profile_dimensions().items():
+        counts = profile.get(dimension)
+        if not counts:
+            continue
+        labels = {o.id: o.label.get("en", script.default_language) for o in step.options}
+        groups = [
+            Group(labels.get(group, "Not said" if group == NOT_SAID else group), residents)
+            for group, residents in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
+        result.append((dimension.replace("_", " ").capitalize(), groups))
+    return result
+
+
+def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
+    with Session(db) as session:
+        consultation = store.consultation_by_slug(session=session, slug=slug)
+        if consultation is None or consultation.id is None:
+            return None
+        script = scripts.get(consultation)
+        run = themes.latest_run(session=session, consultation_id=consultation.id)
+        cards: list[ThemeCard] = []
+        earlier: list[EarlierTheme] = []
+        labels: dict[int, str] = {}
+        if run is not None and run.id is not None:
+            history = themes.theme_sizes_over_runs(session=session, consultation_id=consultation.id)
+            _, merges = themes.officer_edits(session=session, consultation_id=consultation.id)
+            found = themes.themes_of_run(session=session, run_id=run.id)
+            labels = {t.theme_id: t.label for t in found}
+            for theme in found:
+                if theme.status in ("gone", "merged"):
+                    into = merges.get(theme.theme_id)
+                    earlier.append(EarlierTheme(theme.theme_id, theme.label, theme.status,
+                                                labels.get(into) if into else None))  # fmt: skip
+                    continue
+                cards.append(_card(session, script, run.id, theme, history))
+        edits = session.exec(
+            select(ThemeEdit)
+            .where(ThemeEdit.consultation_id == consultation.id)
+            .order_by(col(ThemeEdit.id).desc())
+            .limit(EDITS_SHOWN)
+        ).all()
+        return ThemesView(
+            consultation=consultation,
+            title=script.title.get("en", script.default_language),
+            run=run,
+            cards=cards,
+            earlier=earlier,
+            chart=size_chart([(c.label, c.size, c.status) for c in cards]),
+            runs=themes.runs(session=session, consultation_id=consultation.id, limit=6),
+            edits=list(edits),
+            labels=labels,
+        )
+
+
+def _card(session: Session, script: Script, run_id: int, theme: RunTheme,
+          history: list[tuple[AnalysisRun, dict[int, int]]]) -> ThemeCard:  # fmt: skip
+    return ThemeCard(
+        theme_id=theme.theme_id,
+        label=theme.label,
+        status=theme.status,
+        size=theme.size,
+        previous_size=theme.previous_size,
+        keywords=list(json.loads(theme.keywords_json)),
+        domains=list(json.loads(theme.domains_json)),
+        quotes=shown_quotes(session, theme)[:3],
+        raised_by=_raised_by(
+            script, themes.theme_profile(session=session, run_id=run_id, theme_id=theme.theme_id)
+        ),
+        trend=trend_line([sizes.get(theme.theme_id, 0) for _, sizes in history]),
+    )
+
+
+async def themes_page(request: web.Request) -> web.Response:
+    """The latest run's themes, ranked by size, with the forms to edit them."""
+    staff = await signed_in(request)
+    return await _themes(request, staff, request.match_info["slug"])
+
+
+DONE = {
+    "renamed": "The theme has its new name. Later runs keep it.",
+    "merged": "The themes are merged. Later runs keep them together.",
+    "analysed": "The analysis has run: these are the themes in the answers so far.",
+    "running": (
+        "The analysis is still running. Reload this page in a minute or two to see the new themes."
+    ),
+}
+
+
+async def _themes(request: web.Request, staff: Staff, slug: str, *, error: str = "",
+                  status: int = 200) -> web.Response:  # fmt: skip
+    if not any(staff.can(role) for role in READERS):
+        raise web.HTTPForbidden(text="themes are for officers and facilitators")
+    view = await asyncio.to_thread(
+        _view, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY].scripts, slug
+    )
+    if view is None:
+        raise web.HTTPNotFound(text="no such consultation")
+    return page(
+        request, staff, "staff/themes.html", status=status, view=view, error=error,
+        done=DONE.get(request.query.get("done", ""), ""), tab="themes",
+        edits=_edit_lines(view), can_edit=any(staff.can(r) for r in EDITORS),
+        can_run=any(staff.can(r) for r in RUNNERS),
+    )  # fmt: skip
+
+
+def _edit_lines(view: ThemesView) -> list[EditLine]:
+    def name(theme_id: int | None) -> str:
+        label = view.labels.get(theme_id) if theme_id is not None else None
+        return f"theme {theme_id}" + (f" (“{label}”)" if label else "")
+
+    lines = []
+    for edit in view.edits:
+        if edit.action == "rename":
+            what = f"renamed theme {edit.theme_id} to “{edit.label}”"
+        elif edit.action == "merge":
+            what = f"merged {name(edit.theme_id)} into {name(edit.other_theme_id)}"
+        else:
+            what = f"{edit.action} theme {edit.theme_id}"
+        lines.append(EditLine(at=edit.at, actor=edit.actor, what=what))
+    return lines
+
+
+@dataclass(frozen=True)
+class Latest:
+    consultation: Consultation
+    run: AnalysisRun | None
+    top: list[str]
+
+
+async def themes_index(request: web.Request) -> web.Response:
+    """Every consultation with its latest analysis and its three largest themes."""
+    staff = await signed_in(request)
+    if not any(staff.can(role) for role in READERS):
+        raise web.HTTPForbidden(text="themes are for officers and facilitators")
+    db = request.app[ENGINE_KEY]
+
+    def load() -> list[Latest]:
+        with Session(db) as session:
+            result = []
+            for consultation in store.all_consultations(session=session):
+                assert consultation.id is not None
+                run = themes.latest_run(session=session, consultation_id=consultation.id)
+                top = []
+                if run is not None and run.id is not None:
+                    top = [
+                        t.label
+                        for t in themes.themes_of_run(session=session, run_id=run.id)
+                        if t.status not in ("gone", "merged")
+                    ][:3]
+                result.append(Latest(consultation, run, top))
+            return result
+
+    return page(request, staff, "staff/themes_index.html", latest=await asyncio.to_thread(load))
+
+
+# --- editing ------------------------------------------------------------------------------
+
+
+async def rename_theme(request: web.Request) -> web.Response:
+    """Give a theme a new name (officers and facilitators; audited)."""
+    staff, form = await acting(request, *EDITORS)
+    slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
+    label = form.get("label", "")
+    db = request.app[ENGINE_KEY]
+
+    def edit() -> None:
+        with Session(db) as session, session.begin():
+            themes.rename(session=session, slug=slug, theme_id=theme_id, label=label,
+                          actor=staff.actor)  # fmt: skip
+
+    return await _edited(request, staff, slug, edit, f"renamed#theme-{theme_id}")
+
+
+async def merge_theme(request: web.Request) -> web.Response:
+    """Fold a theme into another (officers and facilitators; audited)."""
+    staff, form = await acting(request, *EDITORS)
+    slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
+    into = form.get("into", "")
+    if not into.isdigit():
+        return await _themes(request, staff, slug, error="Choose the theme to merge into.",
+                             status=400)  # fmt: skip
+    db = request.app[ENGINE_KEY]
+
+    def edit() -> None:
+        with Session(db) as session, session.begin():
+            themes.merge(session=session, slug=slug, theme_id=theme_id, into_id=int(into),
+                         actor=staff.actor)  # fmt: skip
+
+    return await _edited(request, staff, slug, edit, f"merged#theme-{into}")
+
+
+async def _edited(request: web.Request, staff: Staff, slug: str, edit: Callable[[], None],
+                  done: str) -> web.Response:  # fmt: skip
+    try:
+        await asyncio.to_thread(edit)
+    except store.StoreError:
+        raise web.HTTPNotFound(text="no such consultation") from None
+    except themes.ThemeEditError as error:
+        return await _themes(request, staff, slug, error=f"Nothing was changed: {error}.",
+                             status=409)  # fmt: skip
+    return see_other(f"/staff/c/{slug}/themes?done={done}")
+
+
+# --- running the analysis -------------------------------------------------------------------
+
+
+async def run_analysis(request: web.Request) -> web.Response:
+    """Theme the answers now (facilitators); waits a little, then leaves it running."""
+    staff, form = await acting(request, *RUNNERS)
+    slug = request.match_info["slug"]
+    wanted = form.get("themes", "").strip()
+    n_themes: int | None = None
+    if wanted:
+        if not wanted.isdigit() or not 2 <= int(wanted) <= MAX_THEMES:
+            message = f"The number of themes is a whole number from 2 to {MAX_THEMES}, or empty."
+            return await _themes(request, staff, slug, error=message, status=400)
+        n_themes = int(wanted)
+    run = partial(
+        analyse_consultation, request.app[ENGINE_KEY], slug, actor=staff.actor, n_themes=n_themes
+    )
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(request.app[ANALYSIS_KEY], run)
+    future.add_done_callback(_log_failure)
+    try:
+        await asyncio.wait_for(asyncio.shield(future), WAIT_FOR_RUN)
+    except TimeoutError:
+        return see_other(f"/staff/c/{slug}/themes?done=running")
+    except store.StoreError:
+        raise web.HTTPNotFound(text="no such consultation") from None
+    except AnalysisError as error:
+        message = f"The analysis did not run: {error}. Try again when more residents have answered."
+        return await _themes(request, staff, slug, error=message, status=409)
+    return see_other(f"/staff/c/{slug}/themes?done=analysed")
+
+
+def _log_failure(future: asyncio.Future[RunResult] | Future[RunResult]) -> None:
+    """A run that failed unexpectedly (or after the page stopped waiting) is logged."""
+    if future.cancelled():
+        return
+    error = future.exception()
+    if error is not None and not isinstance(error, AnalysisError | store.StoreError):
+        log.error("theme analysis failed", exc_info=error)

@@ -1,0 +1,216 @@
+"""The dashboard's themes pages: who may see and edit them, renames, merges, running the analysis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.analysis_runs import RunResult, analyse_consultation
+from bot.web import theme_pages
+from conversations import themes
+from conversations.models import AnalysisRun, Answer, AuditEntry, RunTheme, ThemeEdit
+from tests.web_helpers import (
+    FACILITATOR,
+    OFFICER,
+    SAFEGUARDING,
+    sign_in,
+    web_client,
+    web_config,
+)
+from tests.web_seed import seed_answers, seed_themes
+
+PAGES = ["/staff/themes", "/staff/c/example/themes"]
+ACTIONS = [
+    ("/staff/c/example/themes/analyse", {}),
+    ("/staff/c/example/themes/1/rename", {"label": "Buses"}),
+    ("/staff/c/example/themes/1/merge", {"into": "2"}),
+]
+HOSTILE = "<script>alert('label')</script> Late buses"
+
+
+async def post(client: TestClient, path: str, data: dict[str, str]) -> int:
+    return (await client.post(path, data=data, allow_redirects=False)).status
+
+
+def stored_themes(db: Engine) -> dict[int, RunTheme]:
+    with Session(db) as session:
+        run = session.exec(select(AnalysisRun).order_by(col(AnalysisRun.id).desc())).first()
+        assert run is not None and run.id is not None
+        return {t.theme_id: t for t in themes.themes_of_run(session=session, run_id=run.id)}
+
+
+def nothing_changed(db: Engine) -> None:
+    with Session(db) as session:
+        assert session.exec(select(ThemeEdit)).all() == []
+        assert session.exec(select(AnalysisRun)).all() == []
+
+
+async def test_themes_refuse_strangers_other_roles_and_forged_forms(db: Engine) -> None:
+    config = web_config()
+    async with web_client(db, config) as client:
+        for path in PAGES:
+            assert (await client.get(path, allow_redirects=False)).status == 401, path
+        for path, data in ACTIONS:
+            assert await post(client, path, data) == 401, path
+        # Safeguarding leads read flags, not themes.
+        csrf = await sign_in(client, db, config, SAFEGUARDING)
+        for path in PAGES:
+            assert (await client.get(path, allow_redirects=False)).status == 403, path
+        for path, data in ACTIONS:
+            assert await post(client, path, {**data, "csrf": csrf}) == 403, path
+        client.session.cookie_jar.clear()
+        # Officers read and edit, but the analysis is run by facilitators.
+        csrf = await sign_in(client, db, config, OFFICER)
+        for path in PAGES:
+            assert (await client.get(path)).status == 200, path
+        assert await post(client, ACTIONS[0][0], {"csrf": csrf}) == 403
+        for path, data in ACTIONS[1:]:
+            assert await post(client, path, data) == 403, path  # no token
+            assert await post(client, path, {**data, "csrf": "forged"}) == 403, path
+        client.session.cookie_jar.clear()
+        await sign_in(client, db, config, FACILITATOR)
+        assert await post(client, ACTIONS[0][0], {"csrf": csrf}) == 403  # the officer's token
+    nothing_changed(db)
+
+
+async def test_an_officer_sees_ranked_themes_renames_and_merges(db: Engine) -> None:
+    config = web_config()
+    async with web_client(db, config) as client:
+        seed_themes(db)
+        before = stored_themes(db)
+        ranked = sorted(before.values(), key=lambda t: -t.size)
+        csrf = await sign_in(client, db, config, OFFICER)
+        html = await (await client.get("/staff/c/example/themes")).text()
+        # Largest first, each with its status, figures, quotes and who raised it.
+        positions = [html.index(f'id="theme-{t.theme_id}"') for t in ranked]
+        assert positions == sorted(positions)
+        assert html.count("<blockquote") >= 6 and "Who raised it" in html
+        assert "North (Hillside, Oakfield): 6" in html and "18 to 34" in html
+        assert 'role="img"' in html and "<rect" in html and ">New</strong>" in html
+        assert "Run the analysis" not in html  # officers do not run it
+
+        first, second, third = (t.theme_id for t in ranked)
+        rename = f"/staff/c/example/themes/{third}/rename"
+        done = await client.post(rename, data={"csrf": csrf, "label": HOSTILE})
+        assert done.status == 200 and "has its new name" in await done.text()
+        merge = f"/staff/c/example/themes/{second}/merge"
+        assert await post(client, merge, {"csrf": csrf, "into": str(first)}) == 303
+
+        after = stored_themes(db)
+        assert after[third].label == HOSTILE
+        assert after[second].status == "merged" and after[second].size == 0
+        assert after[first].size == before[first].size + before[second].size
+        with Session(db) as session:
+            edits = session.exec(select(ThemeEdit).order_by(col(ThemeEdit.id))).all()
+            assert [(e.action, e.theme_id, e.actor) for e in edits] == [
+                ("rename", third, f"staff:{OFFICER}"),
+                ("merge", second, f"staff:{OFFICER}"),
+            ]
+            audited = session.exec(select(AuditEntry.action, AuditEntry.actor)).all()
+            assert ("theme.rename", f"staff:{OFFICER}") in audited
+            assert ("theme.merge", f"staff:{OFFICER}") in audited
+
+        html = await (await client.get("/staff/c/example/themes")).text()
+        assert "<script>alert" not in html and "&lt;script&gt;alert(" in html
+        assert "Merged and gone themes" in html and "Changes by staff" in html
+        assert f"merged theme {second}" in html
+
+        # Edits that cannot be made say why and change nothing.
+        for path, data, reason in [
+            (f"/staff/c/example/themes/{first}/merge", {"into": str(first)}, "into itself"),
+            (f"/staff/c/example/themes/{second}/rename", {"label": "Gone"}, "no current theme"),
+            (rename, {"label": "x"}, "2 to 200 characters"),
+        ]:
+            refused = await client.post(path, data={**data, "csrf": csrf})
+            assert refused.status == 409 and reason in await refused.text(), path
+        bad = await client.post(merge.replace(str(second), str(third)), data={"csrf": csrf})
+        assert bad.status == 400
+        assert stored_themes(db)[third].label == HOSTILE
+
+
+async def test_quotes_and_keywords_are_shown_as_text(db: Engine) -> None:
+    config = web_config()
+    async with web_client(db, config) as client:
+        seed_themes(db)
+        hostile = "Damp flat <img src=x onerror=alert(1)> & mould"
+        seed_answers(db, [("North", "35 to 64", hostile)], first_id=80000)
+        largest = max(stored_themes(db).values(), key=lambda t: t.size)
+        with Session(db) as session, session.begin():
+            answer = session.exec(select(Answer).where(col(Answer.value).contains("<img"))).one()
+            theme = session.get(RunTheme, largest.id)
+            assert theme is not None
+            theme.quote_answers_json = json.dumps([answer.id])
+            theme.keywords_json = json.dumps(["<b>damp</b>"])
+            session.add(theme)
+        await sign_in(client, db, config, FACILITATOR)
+        html = await (await client.get("/staff/c/example/themes")).text()
+        assert "<img src=x" not in html and "<b>damp" not in html
+        assert "Damp flat &lt;img src=x onerror=alert(1)&gt; &amp; mould" in html
+        assert "&lt;b&gt;damp&lt;/b&gt;" in html
+
+
+async def test_a_facilitator_runs_the_analysis_in_its_own_thread(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+
+    def analyse(*args: Any, **kwargs: Any) -> RunResult:
+        threads.append(threading.current_thread().name)
+        return analyse_consultation(*args, **kwargs)
+
+    monkeypatch.setattr(theme_pages, "analyse_consultation", analyse)
+    config = web_config()
+    async with web_client(db, config) as client:
+        csrf = await sign_in(client, db, config, FACILITATOR)
+        path = "/staff/c/example/themes/analyse"
+        too_few = await client.post(path, data={"csrf": csrf})
+        assert too_few.status == 409
+        assert "has 0 answers to analyse; themes need at least 2" in await too_few.text()
+        assert (await client.post(path, data={"csrf": csrf, "themes": "many"})).status == 400
+        seed_answers(db)
+        ran = await client.post(path, data={"csrf": csrf, "themes": "3"})
+        assert ran.status == 200 and ran.url.query.get("done") == "analysed"
+        assert "The analysis has run" in await ran.text()
+        assert len([t for t in stored_themes(db).values() if t.status == "new"]) == 3
+        with Session(db) as session:
+            run = session.exec(select(AnalysisRun)).one()
+            assert run.created_by == f"staff:{FACILITATOR}"
+            assert (
+                session.exec(select(AuditEntry).where(AuditEntry.action == "analysis.run"))
+                .one()
+                .actor
+                == f"staff:{FACILITATOR}"
+            )
+    assert threads and all(name.startswith("analysis") for name in threads)
+
+
+async def test_a_long_analysis_goes_on_after_the_page_stops_waiting(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finished = threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> RunResult:
+        time.sleep(0.5)
+        result = analyse_consultation(*args, **kwargs)
+        finished.set()
+        return result
+
+    monkeypatch.setattr(theme_pages, "analyse_consultation", slow)
+    monkeypatch.setattr(theme_pages, "WAIT_FOR_RUN", 0.05)
+    config = web_config()
+    async with web_client(db, config) as client:
+        seed_answers(db)
+        csrf = await sign_in(client, db, config, FACILITATOR)
+        waiting = await client.post("/staff/c/example/themes/analyse", data={"csrf": csrf})
+        assert "still running" in await waiting.text()
+        assert await asyncio.to_thread(finished.wait, 30)
+    with Session(db) as session:
+        assert len(session.exec(select(AnalysisRun)).all()) == 1

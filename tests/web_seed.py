@@ -1,0 +1,44 @@
+"""Residents, answers and a theme run for the dashboard's theme and broadcast tests.
+
+Residents take part through the conversation service on Telegram (so that a
+broadcast can reach them), mostly from the north of the example borough, so
+that the south and the centre come out under-heard.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from bot.analysis_runs import RunResult, analyse_consultation
+from conversations.service import ConversationService
+from tests.test_analysis_runs import TOPICS
+from tests.test_service import Resident_
+
+NORTH, CENTRAL, SOUTH = "North", "Central", "South"
+
+
+def people() -> list[tuple[str, str, str]]:
+    """(area, age band, need) for 15 residents: 12 in the north, 2 in the south, 1 central."""
+    needs = [need for topic in TOPICS.values() for need in topic]
+    areas = [SOUTH, SOUTH, CENTRAL] + [NORTH] * (len(needs) - 3)
+    ages = ["18 to 34", "35 to 64", "35 to 64"] * (len(needs) // 3)
+    return list(zip(areas, ages, needs, strict=True))
+
+
+def seed_answers(db: Engine, residents: list[tuple[str, str, str]] | None = None,
+                 first_id: int = 90000) -> None:  # fmt: skip
+    """Each resident agrees, gives an area and an age band, and says a need."""
+    service = ConversationService(db)
+    for n, (area, age, need) in enumerate(residents or people()):
+        resident = Resident_(service, str(first_id + n))
+        resident.start("example")
+        resident.press("happy to take part")
+        resident.press(area)
+        resident.press(age)
+        resident.say(need)
+
+
+def seed_themes(db: Engine) -> RunResult:
+    """The answers above, analysed into three themes by a facilitator."""
+    seed_answers(db)
+    return analyse_consultation(db, "example", actor="staff:11", n_themes=3)
