@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.config import Config
-from bot.web import auth, chat, dashboard, theme_pages
+from bot.web import auth, broadcast_pages, chat, dashboard, theme_pages
 from bot.web.health import healthz
 from bot.web.keys import (
     ANALYSIS_KEY,
@@ -57,6 +57,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     auth.add_routes(app)
     dashboard.add_routes(app)
     theme_pages.add_routes(app)
+    broadcast_pages.add_routes(app)
     return app
 
 
