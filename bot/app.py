@@ -82,9 +82,12 @@ class Service:
                     allowed_updates=["message", "edited_message", "callback_query"],
                 )
             self.status["telegram"] = "ok"
-            budget = self.telegram.bot_data["send_budget"]
-            self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget)
-            self.broadcaster.start()
+            if self.config.scheduler.enabled:
+                # One sender for the whole deployment: the process that runs the
+                # scheduler (webhook workers would each pace themselves alone).
+                budget = self.telegram.bot_data["send_budget"]
+                self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget)
+                self.broadcaster.start()
         if self.config.scheduler.enabled:
             bot = self.telegram.bot if self.telegram else None
             jobs = Jobs(self.config, self.db, bot)
