@@ -8,9 +8,12 @@ round trip. Telegram, the web chat and the tests all drive it the same way.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from conversations import deliberation
+from conversations.deliberation import PairVoted, StatementVoted
 from conversations.phrases import phrase
 from conversations.script import Option, Script, Step
 
@@ -109,7 +112,7 @@ class Completed:
     pass
 
 
-Event = ConsentGiven | ConsentDeclined | Completed
+Event = ConsentGiven | ConsentDeclined | Completed | PairVoted | StatementVoted
 
 
 @dataclass
@@ -127,9 +130,12 @@ class ConversationState:
     selected: list[str] = field(default_factory=list)
     returning_to: str | None = None
     consent_version: str | None = None
+    # A prioritise round's themes and this resident's planned questions (deliberation.py).
+    deck: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        deck = {"deck": json_copy(self.deck)} if self.deck else {}
+        return deck | {
             "language": self.language,
             "phase": self.phase,
             "step": self.step,
@@ -153,6 +159,7 @@ class ConversationState:
             selected=[str(x) for x in data.get("selected", [])],
             returning_to=data.get("returning_to"),
             consent_version=data.get("consent_version"),
+            deck=json_copy(data.get("deck") or {}),
         )
 
 
@@ -283,6 +290,8 @@ class _Turn:
         A loop's own question counts too, so that its old "Yes" button is stale."""
         if self.script.step(step_id).kind == "loop":
             return self.state.loops.get(step_id, 1)
+        if self.script.step(step_id).kind in deliberation.KINDS:
+            return deliberation.position(self.script.step(step_id), self.state.deck)
         loop = self.script.loop_enclosing(step_id)
         return self.state.loops.get(loop.id, 1) if loop else 1
 
@@ -303,6 +312,11 @@ class _Turn:
                 if current.limit_text is not None:
                     self.replies.append(Reply(self.text_of(current.limit_text)))
                 step_id = self.after(current)
+                continue
+            if current.kind in deliberation.KINDS and not deliberation.pending(
+                current, self.state.deck
+            ):
+                step_id = self.after(current)  # no themes, or all asked
                 continue
             self.prompt()
             return
@@ -367,6 +381,9 @@ class _Turn:
             rows.append((button(self.phrase("skip"), "_skip"),))
         elif current.kind == "loop":
             rows.append((button(self.phrase("yes"), "_yes"), button(self.phrase("no"), "_no")))
+        elif current.kind in deliberation.KINDS:
+            text, choices = deliberation.question(current, self.state.deck, self.text_of)
+            rows += [tuple(button(label, option) for label, option in row) for row in choices]
         elif current.kind == "reflect":
             lines = [text, ""]
             for item in current.items:
@@ -460,6 +477,8 @@ class _Turn:
                 self.enter(current.back_to)
             else:
                 self.enter(self.after(current))
+        elif current.kind in deliberation.KINDS:
+            self.deliberate(current, given.option_id)
         elif current.kind == "reflect" and given.option_id == "_yes":
             self.confirm(current)
         elif current.kind == "reflect" and _is_change(given.option_id, len(current.items)):
@@ -502,6 +521,18 @@ class _Turn:
             return
         self.record(current, option.id, self.text_of(option.label))
         self.advance(current, option)
+
+    def deliberate(self, current: Step, option_id: str) -> None:
+        vote = deliberation.answer(current, self.state.deck, option_id)
+        if vote is None:
+            self.say("stale_button")
+            self.prompt()
+            return
+        self.events.append(vote)
+        if deliberation.pending(current, self.state.deck):
+            self.prompt()
+        else:
+            self.advance(current)
 
     def toggle(self, current: Step, option: Option) -> None:
         selected = self.state.selected
@@ -559,6 +590,12 @@ class _Turn:
         self.say("edited")
         if self.state.step is not None and self.script.step(self.state.step).kind == "reflect":
             self.prompt()
+
+
+def json_copy(data: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of JSON-safe data, so that no two states share a nested dict."""
+    copied: dict[str, Any] = json.loads(json.dumps(data))
+    return copied
 
 
 def _normalise(text: str) -> str:

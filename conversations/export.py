@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from itertools import chain
 from typing import IO, Any
 
 from sqlmodel import Session
 
-from conversations import store
+from conversations import priority_votes, store
 from conversations.models import Consultation
 from conversations.script import Script
 
@@ -29,7 +30,8 @@ def export_records(*, session: Session, consultation: Consultation,
     assert consultation.id is not None
     dimensions = list(script.profile_dimensions())
     profiles = store.profiles(session=session, consultation_id=consultation.id)
-    for row in store.export_rows(session=session, consultation_id=consultation.id):
+    votes = priority_votes.export_rows(session=session, consultation_id=consultation.id)
+    for row in chain(store.export_rows(session=session, consultation_id=consultation.id), votes):
         record: dict[str, Any] = {
             "resident": row.resident,
             "round": row.round,

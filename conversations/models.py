@@ -344,3 +344,50 @@ class PendingUpdate(SQLModel, table=True):
     update_key: str = Field(primary_key=True, max_length=64)
     payload: str = Field(sa_column=Column(Text, nullable=False))
     received_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class RoundTheme(SQLModel, table=True):
+    """A theme as a prioritise round shows it, fixed when the round opens."""
+
+    __table_args__ = (UniqueConstraint("round_id", "theme_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    theme_id: int  # the stable theme id of the analysis run it came from
+    label: str = Field(max_length=200)
+    quote: str = Field(default="", sa_column=Column(Text, nullable=False))  # scrubbed
+    position: int = 0
+
+
+class PairVote(SQLModel, table=True):
+    """A resident's answer to "which matters more?" on a pair of themes: once per pair a round."""
+
+    __table_args__ = (UniqueConstraint("round_id", "resident_id", "low_theme_id", "high_theme_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    step_id: str = Field(max_length=24)
+    position: int  # the resident's nth pair
+    low_theme_id: int
+    high_theme_id: int
+    left_theme_id: int  # the one shown first
+    outcome: str = Field(max_length=10)  # low | high | same | unsure
+    voted_at: datetime = Field(default_factory=utcnow)
+
+
+class StatementVote(SQLModel, table=True):
+    """A resident's agree / disagree / pass on a theme's statement: once per theme a round."""
+
+    __table_args__ = (UniqueConstraint("round_id", "resident_id", "theme_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    step_id: str = Field(max_length=24)
+    position: int
+    theme_id: int
+    stance: str = Field(max_length=10)  # agree | disagree | pass
+    voted_at: datetime = Field(default_factory=utcnow)

@@ -8,6 +8,7 @@ and closes on time) live in one place.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -15,13 +16,15 @@ from urllib.parse import quote
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from conversations import store
+from conversations import priority_votes, store
 from conversations.coverage import RoundStatus, round_status
+from conversations.deliberation import DeckTheme
 from conversations.models import Consultation, Round, utcnow
 from conversations.service import ScriptCache
 
 SOURCE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 DEEP_LINK_LIMIT = 64  # Telegram's limit on a /start parameter
+ROUND_KINDS = ("needs", "prioritise")
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,28 @@ class Rounds:
                 )
             return result
 
-    def open(self, slug: str, *, actor: str) -> Round:
+    def open(self, slug: str, *, actor: str, kind: str = "needs",
+             themes: Sequence[DeckTheme] = ()) -> Round:  # fmt: skip
+        """Open the next round; a prioritise round shows `themes` (at least two)."""
+        if kind not in ROUND_KINDS:
+            raise store.StoreError(f"a round is one of {', '.join(ROUND_KINDS)}, not '{kind}'")
         with Session(self.db, expire_on_commit=False) as session, session.begin():
             consultation = store.require_consultation(session=session, slug=slug)
-            round_ = store.open_round(session=session, consultation=consultation)
+            if kind == "prioritise":
+                if not self.scripts.get(consultation).prioritise:
+                    raise store.StoreError(f"the script of '{slug}' has no [prioritise] part")
+                if len(themes) < 2:
+                    raise store.StoreError(
+                        f"'{slug}' needs at least two themes to prioritise: run the analysis first"
+                    )
+            round_ = store.open_round(session=session, consultation=consultation, kind=kind)
+            if kind == "prioritise":
+                assert round_.id is not None
+                priority_votes.save_round_themes(session=session, round_id=round_.id, themes=themes)
             store.audit(
-                session=session, actor=actor, action="round.open", target=f"{slug}#{round_.number}"
-            )
+                session=session, actor=actor, action="round.open", target=f"{slug}#{round_.number}",
+                detail="" if kind == "needs" else f"{kind}: {len(themes)} themes",
+            )  # fmt: skip
             return round_
 
     def close(self, slug: str, *, actor: str) -> Round:

@@ -14,8 +14,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-StepKind = Literal["message", "choice", "text", "reflect", "loop", "end"]
-STEP_KINDS: tuple[str, ...] = ("message", "choice", "text", "reflect", "loop", "end")
+StepKind = Literal["message", "choice", "text", "reflect", "loop", "end", "pairwise", "agree"]
+STEP_KINDS: tuple[str, ...] = (
+    "message", "choice", "text", "reflect", "loop", "end", "pairwise", "agree",
+)  # fmt: skip
+# Deliberation steps (only in [prioritise]) and the keys each takes: a count and button texts.
+DELIBERATION_KEYS = {"pairwise": ("count", "same", "unsure"),
+                     "agree": ("count", "agree", "disagree", "pass")}  # fmt: skip
+DELIBERATION_COUNTS = {"pairwise": (8, 30), "agree": (3, 10)}  # default, most
 
 # Ids travel inside Telegram callback data (64 bytes at most), so keep them short
 # and plain; the engine reserves ids starting with "_" for its own buttons.
@@ -33,11 +39,12 @@ TOP_KEYS = frozenset(
         "consent",
         "steps",
         "population",
+        "prioritise",
     }
 )
 STEP_KEYS = frozenset(
     {"id", "kind", "text", "next", "options", "multi", "optional", "profile", "themes", "items",
-     "back_to", "max", "limit_text"}
+     "back_to", "max", "limit_text", "count", "same", "unsure", "agree", "disagree", "pass"}
 )  # fmt: skip
 MAX_TEXT = 3500  # leaves room under Telegram's 4,096 characters for lists and buttons
 MAX_OPTIONS = 20
@@ -95,6 +102,9 @@ class Step:
     limit_text: Text | None = None
     # Free-text answers that are needs, grouped into themes by the weekly analysis.
     themes: bool = False
+    # Deliberation steps: how many questions, and their buttons' texts by name.
+    count: int = 0
+    labels: Mapping[str, Text] = field(default_factory=dict)
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
@@ -123,6 +133,8 @@ class Script:
     # Local places to get help, shown with the national ones after a disclosure.
     help_lines: Text | None = None
     source_path: str = "<script>"
+    # The steps of a prioritise round (residents weigh the themes), if the script has them.
+    prioritise: tuple[Step, ...] = ()
 
     @property
     def default_language(self) -> str:
@@ -130,6 +142,16 @@ class Script:
 
     def step(self, step_id: str) -> Step:
         return self._index()[step_id][1]
+
+    def for_round(self, kind: str) -> Script:
+        """The script a round of `kind` runs: the [prioritise] part's steps, or these."""
+        if kind != "prioritise" or not self.prioritise:
+            return self
+        derived: Script | None = self.__dict__.get("_prioritise_script")
+        if derived is None:
+            derived = replace(self, steps=self.prioritise, prioritise=())
+            object.__setattr__(self, "_prioritise_script", derived)
+        return derived
 
     def has_step(self, step_id: str) -> bool:
         return step_id in self._index()
@@ -154,7 +176,9 @@ class Script:
 
         Those marked `themes = true`; if none is marked, every required text step."""
         marked = [s.id for s in self.steps if s.kind == "text" and s.themes]
-        return marked or [s.id for s in self.steps if s.kind == "text" and not s.optional]
+        needs = marked or [s.id for s in self.steps if s.kind == "text" and not s.optional]
+        # "Did we miss something?" in a prioritise round adds needs for the next analysis.
+        return needs + [s.id for s in self.prioritise if s.kind == "text" and s.themes]
 
     def profile_dimensions(self) -> dict[str, Step]:
         return {s.profile: s for s in self.steps if s.profile}
@@ -197,6 +221,7 @@ class _Validator:
         self.path = path
         self.document = document
         self.languages: tuple[str, ...] = ()
+        self.part = "steps"  # or "prioritise", while its steps are read
 
     def fail(self, where: str, problem: str) -> ScriptError:
         return ScriptError(self.path, where, problem)
@@ -239,7 +264,8 @@ class _Validator:
         )
         self.check_links(script)
         population = self.population(doc.get("population", {}), script)
-        return replace(script, population=population)
+        prioritise = self.prioritise(doc["prioritise"], script) if "prioritise" in doc else ()
+        return replace(script, population=population, prioritise=prioritise)
 
     # --- pieces -------------------------------------------------------------
 
@@ -314,6 +340,11 @@ class _Validator:
         kind = table.get("kind")
         if kind not in STEP_KINDS:
             raise self.fail(where, f"'kind' must be one of {', '.join(STEP_KINDS)}")
+        if kind in DELIBERATION_KEYS and self.part != "prioritise":
+            raise self.fail(where, f"a {kind} step belongs in [[prioritise.steps]] only")
+        for key in ("count", "same", "unsure", "agree", "disagree", "pass"):
+            if key in table and key not in DELIBERATION_KEYS.get(kind, ()):
+                raise self.fail(where, f"'{key}' does not apply to a {kind} step")
         next_id = table.get("next")
         if next_id is not None and not isinstance(next_id, str):
             raise self.fail(where, "'next' must be a step id")
@@ -329,6 +360,8 @@ class _Validator:
             return self.reflect(step, table, where)
         if kind == "loop":
             return self.loop(step, table, where)
+        if kind in DELIBERATION_KEYS:
+            return self.deliberation(step, table, where)
         for key in ("options", "multi", "optional", "profile", "items", "back_to", "max"):
             if key in table:
                 raise self.fail(where, f"'{key}' does not apply to a {kind} step")
@@ -408,6 +441,35 @@ class _Validator:
             raise self.fail(where, f"'max' must be a whole number from 1 to {MAX_LOOP}")
         limit_text = self.text(table, "limit_text", where) if "limit_text" in table else None
         return replace(step, back_to=back_to, max=maximum, limit_text=limit_text)
+
+    def deliberation(self, step: Step, table: dict[str, Any], where: str) -> Step:
+        default, most = DELIBERATION_COUNTS[step.kind]
+        count = table.get("count", default)
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= most:
+            raise self.fail(where, f"'count' must be a whole number from 1 to {most}")
+        names = DELIBERATION_KEYS[step.kind][1:]
+        labels = {name: self.text(table, name, where) for name in names}
+        return replace(step, count=count, labels=labels)
+
+    def prioritise(self, table: Any, script: Script) -> tuple[Step, ...]:
+        """The [prioritise] part: the steps of a round where residents weigh the themes."""
+        if not isinstance(table, dict) or set(table) != {"steps"}:
+            raise self.fail("prioritise", "must be a table holding [[prioritise.steps]] only")
+        self.part = "prioritise"
+        steps = self.steps(table["steps"])
+        self.part = "steps"
+        for step in steps:
+            if script.has_step(step.id):
+                raise self.fail(f"step '{step.id}'", "id is used by a step of the needs round")
+        for kind in DELIBERATION_KEYS:
+            if len([s for s in steps if s.kind == kind]) > 1:
+                raise self.fail("prioritise", f"has more than one {kind} step")
+        part = replace(script, steps=steps)
+        self.check_links(part)
+        for step in steps:
+            if step.kind in DELIBERATION_KEYS and part.loop_enclosing(step.id):
+                raise self.fail(f"step '{step.id}'", f"a {step.kind} step cannot be inside a loop")
+        return steps
 
     def check_links(self, script: Script) -> None:
         positions = {s.id: i for i, s in enumerate(script.steps)}

@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from conversations import callbacks, engine, moderation, safeguarding, store
+from conversations import callbacks, engine, moderation, priority_votes, safeguarding, store
 from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
+from conversations.deliberation import PairVoted, StatementVoted
 from conversations.models import (
     ChannelIdentity,
     ConsentRecord,
@@ -363,9 +364,13 @@ class ConversationService:
 
     def _step(self, ctx: _Context, conversation: Conversation, round_: Round,
               consultation: Consultation, given: engine.Input) -> None:  # fmt: skip
-        script = self.scripts.get(consultation)
+        script = self.scripts.get(consultation).for_round(round_.kind)
         withheld = self._screen(ctx, script, consultation, given)
         state = engine.ConversationState.from_dict(json.loads(conversation.state_json))
+        if round_.kind == "prioritise" and not state.deck and round_.id is not None:
+            # The round's themes, as plain data: the engine never reads the database.
+            state.deck = priority_votes.deck_for(session=ctx.session, script=script,
+                round_id=round_.id, seed=secrets.randbelow(2**31))  # fmt: skip
         if state.step is not None and not script.has_step(state.step):
             # The script changed under a resident: pick up at its first question.
             state.step = script.steps[0].id
@@ -403,6 +408,8 @@ class ConversationService:
                 )
             elif isinstance(event, engine.Completed):
                 conversation.completed_at = utcnow()
+            elif isinstance(event, PairVoted | StatementVoted):
+                priority_votes.save_vote(session=ctx.session, conversation=conversation, vote=event)
         conversation.state_json = json.dumps(outcome.state.to_dict())
         conversation.updated_at = utcnow()
         ctx.session.add(conversation)
@@ -527,6 +534,7 @@ class ConversationService:
                 for c in consents
             ],
             "answers": answers,
+            "votes": priority_votes.votes_of_resident(session=session, resident_id=resident.id),
         }
 
     def _forget(self, ctx: _Context, confirmed: bool) -> None:

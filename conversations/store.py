@@ -21,9 +21,11 @@ from conversations.models import (
     Consultation,
     Conversation,
     InboxEntry,
+    PairVote,
     Resident,
     Round,
     SafeguardingFlag,
+    StatementVote,
     WebTranscriptEntry,
     utcnow,
 )
@@ -102,15 +104,17 @@ def open_consultations(*, session: Session) -> list[tuple[Consultation, Round]]:
     return [(c, r) for c, r in rows]
 
 
-def open_round(*, session: Session, consultation: Consultation, kind: str = "needs") -> Round:
-    """Open a new round (or the latest one if it is still a draft)."""
+def open_round(*, session: Session, consultation: Consultation, kind: str | None = None) -> Round:
+    """Open a new round (or the latest one if it is still a draft) of `kind`, or "needs"."""
     assert consultation.id is not None
     latest = current_round(session=session, consultation_id=consultation.id)
     if latest is not None and latest.status == "open":
         raise StoreError(f"round {latest.number} of '{consultation.slug}' is already open")
     if latest is None or latest.status == "closed":
         number = 1 if latest is None else latest.number + 1
-        latest = Round(consultation_id=consultation.id, number=number, kind=kind)
+        latest = Round(consultation_id=consultation.id, number=number, kind=kind or "needs")
+    elif kind is not None:
+        latest.kind = kind
     latest.status = "open"
     latest.opened_at = utcnow()
     session.add(latest)
@@ -173,6 +177,8 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
     session.exec(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(their_answers)))
     session.exec(delete(Answer).where(col(Answer.resident_id) == resident_id))
+    session.exec(delete(PairVote).where(col(PairVote.resident_id) == resident_id))
+    session.exec(delete(StatementVote).where(col(StatementVote.resident_id) == resident_id))
     session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
     session.exec(delete(SafeguardingFlag).where(col(SafeguardingFlag.resident_id) == resident_id))
     session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
