@@ -151,6 +151,39 @@ def build(
     return documents, run.id if run else None
 
 
+def archived(db: Engine, digest_id: int, zone: ZoneInfo) -> Documents:
+    """A past digest as it reads today: its period and themes, re-rendered.
+
+    Sent documents are not kept (they quote residents, who may ask to be
+    forgotten), so the archive re-renders them from what is stored now: erased
+    answers are gone from the figures and the quotes, everything else is as sent."""
+    with Session(db) as session:
+        digest = session.get(Digest, digest_id)
+        if digest is None:
+            raise store.StoreError(f"there is no digest {digest_id}")
+        consultation = session.get(Consultation, digest.consultation_id)
+        assert consultation is not None
+        run = session.get(AnalysisRun, digest.run_id) if digest.run_id else None
+        data = gather(
+            session,
+            consultation=consultation,
+            script=ScriptCache().get(consultation),
+            start=digest.period_start,
+            end=digest.period_end,
+            zone=zone,
+            run=run,
+            analysis_note="" if run else "no analysis run was available for this week",
+        )
+    return Documents(
+        consultation.slug,
+        data.period_end,
+        render_summary(data),
+        render_html(data),
+        render_csv(data),
+        data.nothing_new,
+    )
+
+
 def build_now(db: Engine, slug: str, zone: ZoneInfo) -> Documents:
     """The digest of the seven days up to now (the command line and /digest)."""
     end = utcnow()
