@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import os
 import platform
+import random
 import socket
 import statistics
 import subprocess
@@ -36,7 +37,6 @@ from conversations.db import make_engine
 from conversations.models import Answer, Resident
 from tests.fakebotapi import FakeBotAPI, FakeUser
 
-TOKEN = "123456:BENCH-TOKEN"
 POSTGRES_URL = os.environ.get(
     "NEEDSFIRST_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -114,12 +114,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run_bot(command: Callable[[FakeBotAPI], list[str]], users: int, delay: float,
+async def run_bot(command: Callable[[FakeBotAPI, str], list[str]], users: int, delay: float,
                   workload: Callable[[FakeUser, Timing, int], Awaitable[None]], log: Path
                   ) -> dict[str, float]:  # fmt: skip
-    async with FakeBotAPI(delay=delay, record_calls=False) as fake:
+    # A token of its own: a bot left over from an earlier run that finds this
+    # port again is refused, instead of quietly answering this run's residents.
+    token = f"{random.randint(10**8, 10**9)}:BENCH"
+    async with FakeBotAPI(token=token, delay=delay, record_calls=False) as fake:
         with log.open("ab") as log_file:
-            process = subprocess.Popen(command(fake), stdout=log_file, stderr=log_file)  # noqa: ASYNC220
+            process = subprocess.Popen(command(fake, token), stdout=log_file, stderr=log_file)  # noqa: ASYNC220
         try:
             warm = fake.user(999_999)
             await warm.send_text("/help")
@@ -196,17 +199,19 @@ async def main() -> None:
         config = folder / f"config-{attempt}.toml"
         log = folder / "bot.log"
 
-        def needsfirst(fake: FakeBotAPI, config: Path = config, db_url: str = db_url) -> list[str]:
+        def needsfirst(
+            fake: FakeBotAPI, token: str, config: Path = config, db_url: str = db_url
+        ) -> list[str]:
             config.write_text(
-                f'[database]\nurl = "{db_url}"\n[telegram]\ntoken = "{TOKEN}"\n'
+                f'[database]\nurl = "{db_url}"\n[telegram]\ntoken = "{token}"\n'
                 f'base_url = "{fake.base_url}"\nbase_file_url = "{fake.base_file_url}"\n'
                 f"[web]\nport = {free_port()}\n",
                 encoding="utf-8",
             )
             return [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
 
-        def echo_bot(fake: FakeBotAPI) -> list[str]:
-            return [sys.executable, "-c", ECHO_BOT, TOKEN, fake.base_url, fake.base_file_url]
+        def echo_bot(fake: FakeBotAPI, token: str) -> list[str]:
+            return [sys.executable, "-c", ECHO_BOT, token, fake.base_url, fake.base_file_url]
 
         result = await run_bot(needsfirst, args.residents, args.delay, resident, log)
         result["answers"] = check_answers(db_url, args.residents)  # type: ignore[assignment]
