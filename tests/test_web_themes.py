@@ -180,15 +180,17 @@ async def test_a_facilitator_runs_the_analysis_in_its_own_thread(
         assert ran.status == 200 and ran.url.query.get("done") == "analysed"
         assert "The analysis has run" in await ran.text()
         assert len([t for t in stored_themes(db).values() if t.status == "new"]) == 3
+        # A second run: each theme now has a trend.
+        again = await client.post(path, data={"csrf": csrf, "themes": "3"})
+        html = await again.text()
+        assert "Answers over the last 2 runs" in html and "<polyline" in html
         with Session(db) as session:
-            run = session.exec(select(AnalysisRun)).one()
-            assert run.created_by == f"staff:{FACILITATOR}"
-            assert (
-                session.exec(select(AuditEntry).where(AuditEntry.action == "analysis.run"))
-                .one()
-                .actor
-                == f"staff:{FACILITATOR}"
-            )
+            runs = session.exec(select(AnalysisRun)).all()
+            assert [r.created_by for r in runs] == [f"staff:{FACILITATOR}"] * 2
+            actors = session.exec(
+                select(AuditEntry.actor).where(AuditEntry.action == "analysis.run")
+            ).all()
+            assert actors == [f"staff:{FACILITATOR}"] * 2
     assert threads and all(name.startswith("analysis") for name in threads)
 
 

@@ -47,6 +47,7 @@ class GroupChoice:
     label: str  # "South (Marsh End, Brookvale)"
     dimension: str  # "area"
     detail: str = ""  # why it is offered: the shares, for an under-heard group
+    reachable: int = 0  # residents a broadcast to it would reach now
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,8 @@ class Compose:
     consultation: Consultation
     title: str
     round_number: int | None
-    under_heard: list[GroupChoice]
+    under_heard: list[GroupChoice]  # with someone to invite
+    unreachable: list[GroupChoice]  # under-heard, but no one in them to invite yet
     groups: list[GroupChoice]
     listed: list[Listed]
 
@@ -177,9 +179,12 @@ def _compose(db: Engine, scripts: ScriptCache, slug: str) -> Compose | None:
                         f"{group.share:.0%} of respondents, "
                         f"{group.population_share or 0:.0%} of the population"
                     )
-                    under_heard.append(
-                        GroupChoice(choice.value, choice.label, choice.dimension, detail)
-                    )
+                    reachable = len(
+                        broadcasts.audience(session=session, consultation=consultation,
+                                            group=(dimension, group.group))
+                    )  # fmt: skip
+                    under_heard.append(GroupChoice(choice.value, choice.label, choice.dimension,
+                                                   detail, reachable))  # fmt: skip
         rows = session.exec(
             select(Broadcast)
             .where(Broadcast.consultation_id == consultation.id)
@@ -190,7 +195,8 @@ def _compose(db: Engine, scripts: ScriptCache, slug: str) -> Compose | None:
             consultation=consultation,
             title=script.title.get("en", script.default_language),
             round_number=current.number if current else None,
-            under_heard=under_heard,
+            under_heard=[g for g in under_heard if g.reachable],
+            unreachable=[g for g in under_heard if not g.reachable],
             groups=groups,
             listed=_listed(session, scripts, list(rows)),
         )
@@ -280,7 +286,7 @@ class BroadcastView:
     group: str
     recipients: int  # a draft: who it would reach now; later: who it was queued for
     progress: Progress
-    summary: str
+    time_left: str  # while it is sent: the estimate the command line and Telegram show
 
     @property
     def active(self) -> bool:
@@ -311,7 +317,9 @@ def _broadcast_view(db: Engine, scripts: ScriptCache, broadcast_id: int) -> Broa
             group=group_label(script, broadcast.group_dimension, broadcast.group_value),
             recipients=recipients,
             progress=progress,
-            summary=broadcasts.format_progress(progress),
+            time_left=broadcasts.format_progress(progress).splitlines()[-1]
+            if broadcast.status in ACTIVE
+            else "",
         )
 
 

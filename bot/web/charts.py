@@ -35,10 +35,10 @@ def share_bar(group: GroupCoverage) -> ShareBar:
 
 # --- theme sizes --------------------------------------------------------------------
 
-CHART_WIDTH = 360  # the viewBox: wide enough for a label line, narrow enough for a phone
-BAR_SPACE = 300  # px for the longest bar; its figure is written after it
-ROW = 46  # a label line, a bar and a gap
-LABEL_CHARS = 44  # a longer label is cut in the drawing (the list below has it whole)
+CHART_WIDTH = 400  # the viewBox: wide enough for a label line, narrow enough for a phone
+BAR_SPACE = 250  # px for the longest bar; its figure and status are written after it
+ROW = 52  # a label line, a bar and a gap
+LABEL_CHARS = 42  # a longer label is cut in the drawing (the list below has it whole)
 
 
 @dataclass(frozen=True)
