@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from analysis.scrub import scrub
 from bot.config import Config, ConfigError, load_config
 from bot.consultations import load_consultation
 from conversations import broadcasts, store, themes
@@ -164,6 +165,9 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", parents=[common], help="write every stored answer")
     export.add_argument("slug")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument(
+        "--scrub", action="store_true", help="remove personal details (emails, phones, names...) from answers"
+    )
     export.add_argument(
         "--out", type=Path, default=None, help="file to write (default: standard output)"
     )
@@ -405,7 +409,9 @@ def _export(config: Config, args: argparse.Namespace) -> int:
     with _database(config) as db, Session(db) as session:
         consultation = store.require_consultation(session=session, slug=args.slug)
         script = ScriptCache().get(consultation)
-        records = export_records(session=session, consultation=consultation, script=script)
+        records = export_records(
+            session=session, consultation=consultation, script=script, scrub=scrub if args.scrub else None
+        )
         columns = export_columns(script)
         if args.out is None:
             write_export(sys.stdout, args.format, columns, records)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import IO, Any
 
@@ -24,9 +24,11 @@ def export_columns(script: Script) -> list[str]:
     return COLUMNS + [f"profile_{d}" for d in script.profile_dimensions()]
 
 
-def export_records(*, session: Session, consultation: Consultation,
-                   script: Script) -> Iterator[dict[str, Any]]:  # fmt: skip
-    """One record per stored answer, with the resident's profile answers beside it."""
+def export_records(*, session: Session, consultation: Consultation, script: Script,
+                   scrub: Callable[[str], str] | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """One record per stored answer, with the resident's profile answers beside it.
+
+    Answers are as given, unless `scrub` is passed to remove personal details."""
     assert consultation.id is not None
     dimensions = list(script.profile_dimensions())
     profiles = store.profiles(session=session, consultation_id=consultation.id)
@@ -37,7 +39,7 @@ def export_records(*, session: Session, consultation: Consultation,
             "round": row.round,
             "question": row.question,
             "iteration": row.iteration,
-            "answer": row.answer,
+            "answer": scrub(row.answer) if scrub is not None and row.answer else row.answer,
             "answer_label": row.answer_label,
             "skipped": row.skipped,
             "confirmed": row.confirmed,

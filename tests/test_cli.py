@@ -81,6 +81,17 @@ def test_load_open_talk_export(config: Path, db_url: str) -> None:
     records = json.loads(out.read_text(encoding="utf-8"))
     assert [r["answer"] for r in records] == [r["answer"] for r in rows]
 
+    # Answers are exported as given; --scrub removes personal details.
+    db = make_engine(db_url)
+    try:
+        complete_example(Resident_(ConversationService(db), "9003"), need="Email me at ann.jones@example.org about the bins")
+    finally:
+        db.dispose()
+    given = needsfirst(config, "export", "example", "--format", "csv")
+    assert "ann.jones@example.org" in given.stdout
+    scrubbed = needsfirst(config, "export", "example", "--format", "csv", "--scrub")
+    assert "ann.jones@example.org" not in scrubbed.stdout and "[email]" in scrubbed.stdout
+
     closed = needsfirst(config, "round", "close", "example")
     assert closed.stdout.strip() == "example: round 1 closed"
 

@@ -260,7 +260,8 @@ async def export(request: web.Request) -> web.StreamResponse:
             script = scripts.get(consultation)
             spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
             handle = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-            records = export_records(session=session, consultation=consultation, script=script)
+            # Downloads from the dashboard leave no personal details in answers.
+            records = export_records(session=session, consultation=consultation, script=script, scrub=scrub)
             write_export(handle, fmt, export_columns(script), records)
             handle.flush()
             handle.detach()
