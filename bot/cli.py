@@ -24,7 +24,7 @@ from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
 from conversations.db import make_engine, migrate
 from conversations.export import export_columns, export_records, write_export
-from conversations.rounds import Rounds, partner_links
+from conversations.rounds import ROUND_KINDS, Rounds, partner_links
 from conversations.script import ScriptError
 from conversations.service import ScriptCache
 
@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
         sub = round_commands.add_parser(action, parents=[common], help=helptext)
         sub.add_argument("slug")
         sub.set_defaults(handler=_round, action=action)
+        if action == "open":
+            sub.add_argument("--kind", choices=ROUND_KINDS, default="needs",
+                             help="needs (default), or prioritise: residents weigh the themes")  # fmt: skip
     schedule = round_commands.add_parser(
         "schedule", parents=[common], help="set when the next round opens and closes"
     )
@@ -122,6 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--window", type=int, default=0, help="spread sending over MINUTES")
     broadcast.add_argument("--yes", action="store_true", help="send without asking")
     broadcast.set_defaults(handler=_broadcast)
+
+    priorities = commands.add_parser(
+        "priorities", parents=[common], help="how residents prioritised the themes, and consensus"
+    )
+    priorities.add_argument("slug")
+    priorities.add_argument("--format", choices=["text", "json"], default="text")
+    priorities.set_defaults(handler=_priorities)
 
     status = commands.add_parser(
         "status", parents=[common], help="progress and coverage of the current round"
@@ -244,10 +254,26 @@ def _round(config: Config, args: argparse.Namespace) -> int:
     with _database(config) as db:
         rounds = Rounds(db)
         if args.action == "open":
-            round_ = rounds.open(args.slug, actor=_actor())
+            from bot.priorities import open_round
+
+            round_ = open_round(db, args.slug, kind=args.kind, actor=_actor())
         else:
             round_ = rounds.close(args.slug, actor=_actor())
-    print(f"{args.slug}: round {round_.number} {round_.status}")
+    kind = "" if round_.kind == "needs" else f" ({round_.kind})"
+    print(f"{args.slug}: round {round_.number}{kind} {round_.status}")
+    return 0
+
+
+def _priorities(config: Config, args: argparse.Namespace) -> int:
+    from bot.priorities import format_priorities, priorities_report
+
+    with _database(config) as db:
+        report = priorities_report(db, args.slug)
+    print(
+        json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+        if args.format == "json"
+        else format_priorities(report)
+    )
     return 0
 
 

@@ -28,6 +28,7 @@ from analysis.digest import (
 )
 from analysis.scrub import find_personal_details
 from bot.analysis_runs import shown_quotes
+from bot.priorities import digest_priorities
 from conversations import store, themes
 from conversations.coverage import round_status
 from conversations.models import (
@@ -301,4 +302,5 @@ def gather(
         trend=theme_trend,
         coverage=dimensions,
         decisions=decisions(session, consultation.id, start, end, zone),
+        priorities=digest_priorities(session, consultation, script),
     )

@@ -29,10 +29,11 @@ from bot.config import Config, staff_roles
 from bot.decisions import DecisionError, decide, format_recorded
 from bot.digests import build_now, send_documents
 from bot.pacing import SendBudget
+from bot.priorities import format_priorities, open_round, priorities_report
 from bot.web.auth import create_login_link
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
-from conversations.rounds import Rounds, partner_links
+from conversations.rounds import ROUND_KINDS, Rounds, partner_links
 from conversations.texts import service_text
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,15 @@ COMMANDS = {
         ),
         StaffCommand("consultations", READERS, "/consultations", "consultations and their rounds"),
         StaffCommand("status", READERS, "/status SLUG", "progress and who has not been heard"),
-        StaffCommand("open", FACILITATORS, "/open SLUG", "open the next round"),
+        StaffCommand(
+            "open",
+            FACILITATORS,
+            "/open SLUG [prioritise]",
+            "open the next round (prioritise: residents weigh the themes)",
+        ),
+        StaffCommand(
+            "priorities", READERS, "/priorities SLUG", "how residents prioritised the themes"
+        ),
         StaffCommand("close", FACILITATORS, "/close SLUG", "close the open round"),
         StaffCommand(
             "schedule",
@@ -181,9 +190,21 @@ class StaffCommands:
         return format_status(await asyncio.to_thread(self.rounds.status, slug))
 
     async def do_open(self, args: list[str], user_id: int) -> str:
+        if len(args) not in (1, 2) or (len(args) == 2 and args[1] not in ROUND_KINDS):
+            raise UsageError("")
+        slug, kind = args[0], args[1] if len(args) == 2 else "needs"
+        round_ = await asyncio.to_thread(
+            open_round, self.db, slug, kind=kind, actor=_actor(user_id)
+        )
+        what = "prioritise round" if kind == "prioritise" else "round"
+        return f"{slug}: {what} {round_.number} is open."
+
+    async def do_priorities(self, args: list[str], user_id: int) -> str:
         slug = _one(args)
-        round_ = await asyncio.to_thread(self.rounds.open, slug, actor=_actor(user_id))
-        return f"{slug}: round {round_.number} is open."
+        report = await asyncio.get_running_loop().run_in_executor(
+            self.analysis_pool, partial(priorities_report, self.db, slug)
+        )
+        return format_priorities(report)
 
     async def do_close(self, args: list[str], user_id: int) -> str:
         slug = _one(args)
