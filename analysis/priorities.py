@@ -90,6 +90,8 @@ def bradley_terry(n_themes: int, first: np.ndarray, second: np.ndarray, outcome:
 
     The prior spreads `prior` tied pseudo-comparisons per theme over the others.
     `start` (log strengths, e.g. the full fit when bootstrapping) speeds convergence."""
+    if n_themes < 2:
+        return np.zeros(n_themes)  # nothing to compare a lone theme with
     w = np.ones(len(first)) if weight is None else weight
     won = np.bincount(first, w * outcome, n_themes) + np.bincount(
         second, w * (1 - outcome), n_themes
