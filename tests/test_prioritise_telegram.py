@@ -1,0 +1,115 @@
+"""A prioritise round through the real bot against the fake Bot API.
+
+Residents tell the bot their needs, a facilitator opens a prioritise round with
+/open, residents with known preferences weigh the themes by pressing buttons,
+and the officers' /priorities (and the command line) rank the themes as they did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.app import Service
+from bot.config import StaffConfig
+from conversations.db import make_engine
+from conversations.models import Answer, PairVote, Round
+from tests.fakebotapi import FakeBotAPI, FakeUser
+from tests.prioritise_helpers import seed_run
+from tests.telegram_harness import bot_config, complete_example, expect, running_bot
+from tests.test_cli import needsfirst
+
+FACILITATOR = 900_001
+THEMES = ["Buses stop too early", "Damp and mould in homes", "Nothing for teenagers to do"]
+RANKING = [2, 1, 3]  # every resident prefers damp, then buses, then teenagers
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(fake: FakeBotAPI, db_url: str) -> AsyncIterator[Service]:
+    config = bot_config(fake, db_url)
+    config = replace(config, staff=StaffConfig(facilitators=(FACILITATOR,)))
+    async with running_bot(config) as service:
+        yield service
+
+
+@pytest.fixture
+def store_db(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+async def weigh(user: FakeUser, missed: str) -> None:
+    """Take part in the prioritise round, preferring themes in RANKING's order."""
+    await user.send_command("/start", "example")
+    await expect(user, "Are you happy to take part?")
+    await user.press("Yes, I'm happy to take part")
+    for number in range(1, 4):
+        await expect(user, f"Which matters more to you? ({number} of 3)")
+        shown = [label for label in user.last_keyboard_labels() if label in THEMES]
+        assert len(shown) == 2
+        await user.press(min(shown, key=lambda label: RANKING.index(THEMES.index(label) + 1)))
+    for _ in range(3):
+        await expect(user, "should be one of the council's top priorities")
+        await user.press("Agree")
+    await expect(user, "Did we miss something?")
+    await user.send_text(missed)
+    await expect(user, "Thank you. We will add up everyone's answers")
+
+
+async def test_residents_prioritise_the_themes_through_the_bot(
+    fake: FakeBotAPI, bot: Service, store_db: Engine, db_url: str, tmp_path: Path
+) -> None:
+    await asyncio.gather(
+        *(
+            complete_example(fake.user(uid), need)
+            for uid, need in [(2001, "The last bus is at 7pm.")]
+        )
+    )
+    await asyncio.to_thread(seed_run, store_db, THEMES)
+    staff = fake.user(FACILITATOR)
+    await staff.send_command("/close", "example")
+    await expect(staff, "round 1 is closed")
+    await staff.send_command("/open", "example prioritise")
+    await expect(staff, "prioritise round 2 is open")
+
+    residents = [fake.user(uid) for uid in (2001, 2002, 2003, 2004)]
+    await asyncio.gather(*(weigh(user, f"Missed need {user.id}") for user in residents))
+    # A press of an old pair's button changes nothing.
+    await residents[0].press_data("a:pairs:1:_same")
+    await expect(residents[0], "finished")
+
+    await staff.send_command("/priorities", "example")
+    table = await expect(staff, "4 residents, 12 pair votes")
+    assert table.index(THEMES[1]) < table.index(THEMES[0]) < table.index(THEMES[2])
+
+    with Session(store_db) as session:
+        assert len(session.exec(select(PairVote)).all()) == 12
+        missed = session.exec(select(Answer).where(Answer.step_id == "missed")).all()
+        assert sorted(a.value for a in missed) == [f"Missed need {u.id}" for u in residents]
+        kinds = [r.kind for r in session.exec(select(Round).order_by(Round.number))]  # type: ignore[arg-type]
+        assert kinds == ["needs", "prioritise"]
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{db_url}"\n[consultations]\nload = []\n', encoding="utf-8"
+    )
+    shown = await asyncio.to_thread(needsfirst, config, "priorities", "example", "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    assert [t["id"] for t in document["themes"]] == RANKING
+    assert all(t["common_ground"] or t["agree"] < 3 for t in document["themes"])
