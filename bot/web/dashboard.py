@@ -4,7 +4,7 @@ Every page needs a signed-in session (bot.web.auth) and every action a role and
 the session's CSRF token. Pages read through the same store and coverage code as
 the command line; actions are audited with the actor "staff:<id>".
 
-Navigation is the NAVIGATION list: a later page (themes, digests, broadcasts)
+Navigation is the NAVIGATION list: a later page (as themes, broadcasts and digests do)
 adds its routes in its own module and one NavItem here.
 """
 
@@ -52,6 +52,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Consultations", "/staff/"),
     NavItem("Themes", "/staff/themes", roles=("officer", "facilitator")),
     NavItem("Broadcasts", "/staff/broadcasts", roles=("facilitator",)),
+    NavItem("Digests", "/staff/digests", roles=("officer", "facilitator")),
     NavItem("Audit log", "/staff/audit", roles=("admin",)),
 ]
 

@@ -110,3 +110,18 @@ async def test_a_facilitator_invites_an_under_heard_group_and_watches_it_go(
     await page.get_by_role("heading", name="Recent broadcasts").wait_for()
     await check(page, "staff-broadcasts")
     await page.context.close()
+
+
+async def test_an_officer_reads_the_digest_archive(server: LiveServer, browser: Any) -> None:
+    from tests.test_web_digests import stored_digest
+
+    seed_themes(server.db)
+    digest_id = stored_digest(server.db)
+    page = await signed_in(server, browser, OFFICER, DESKTOP)
+    await page.get_by_role("link", name="Digests", exact=True).click()
+    await page.get_by_role("heading", name="Digests").wait_for()
+    await check(page, "staff-digests")
+    await page.get_by_role("link", name=re.compile("^Report")).click()
+    await page.wait_for_url(f"**/staff/digests/{digest_id}")
+    await check(page, "staff-digest-report")
+    await page.context.close()

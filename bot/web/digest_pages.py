@@ -1,0 +1,117 @@
+"""The digest archive: every stored weekly digest, read again as it stands today.
+
+Sent documents are not kept (they quote residents, who may ask to be forgotten),
+so a past digest is re-rendered by bot.digests.archived from what is stored now.
+The report is a document of its own, with its own inline styles: it is served
+with a policy that allows those styles and nothing else (no scripts at all).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlmodel import Session, col, select
+
+from bot.digests import Documents, archived
+from bot.web.auth import Staff, signed_in
+from bot.web.dashboard import page
+from bot.web.keys import CONFIG_KEY, ENGINE_KEY
+from conversations import store
+from conversations.models import Consultation, Digest
+
+READERS = ("officer", "facilitator")
+LISTED = 100
+REPORT_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "img-src data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class StoredDigest:
+    digest_id: int
+    slug: str
+    title: str
+    kind: str
+    period_start: datetime
+    period_end: datetime
+    built_at: datetime
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/staff/digests", digests_index)
+    app.router.add_get(r"/staff/digests/{digest_id:\d+}", digest_report)
+    app.router.add_get(r"/staff/digests/{digest_id:\d+}.csv", digest_table)
+
+
+async def _reader(request: web.Request) -> Staff:
+    staff = await signed_in(request)
+    if not any(staff.can(role) for role in READERS):
+        raise web.HTTPForbidden(text="digests are for officers and facilitators")
+    return staff
+
+
+async def digests_index(request: web.Request) -> web.Response:
+    """Stored digests, newest first, with links to read each one again."""
+    staff = await _reader(request)
+    db = request.app[ENGINE_KEY]
+
+    def load() -> list[StoredDigest]:
+        with Session(db) as session:
+            rows = session.exec(
+                select(Digest, Consultation)
+                .join(Consultation, col(Consultation.id) == col(Digest.consultation_id))
+                .order_by(col(Digest.period_end).desc(), col(Digest.id).desc())
+                .limit(LISTED)
+            ).all()
+            return [
+                StoredDigest(
+                    d.id or 0, c.slug, c.title, d.kind, d.period_start, d.period_end, d.built_at
+                )
+                for d, c in rows
+            ]
+
+    digests = await asyncio.to_thread(load)
+    return page(request, staff, "staff/digests.html", digests=digests)
+
+
+async def _documents(request: web.Request) -> Documents:
+    await _reader(request)
+    zone = ZoneInfo(request.app[CONFIG_KEY].digest.timezone)
+    digest_id = int(request.match_info["digest_id"])
+    try:
+        return await asyncio.to_thread(archived, request.app[ENGINE_KEY], digest_id, zone)
+    except store.StoreError:
+        raise web.HTTPNotFound(text="no such digest") from None
+
+
+async def digest_report(request: web.Request) -> web.Response:
+    """A past digest's full report, as it reads today."""
+    documents = await _documents(request)
+    return web.Response(
+        text=documents.html,
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Content-Security-Policy": REPORT_POLICY},
+    )
+
+
+async def digest_table(request: web.Request) -> web.Response:
+    """A past digest's table, as the CSV file officers receive."""
+    documents = await _documents(request)
+    return web.Response(
+        text=documents.csv,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{documents.filename("csv")}"'},
+    )
