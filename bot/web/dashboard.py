@@ -262,7 +262,9 @@ async def export(request: web.Request) -> web.StreamResponse:
             spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
             handle = io.TextIOWrapper(spool, encoding="utf-8", newline="")
             # Downloads from the dashboard leave no personal details in answers.
-            records = export_records(session=session, consultation=consultation, script=script, scrub=scrub)
+            records = export_records(
+                session=session, consultation=consultation, script=script, scrub=scrub
+            )
             write_export(handle, fmt, export_columns(script), records)
             handle.flush()
             handle.detach()
