@@ -15,7 +15,15 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.config import Config
-from bot.web import auth, broadcast_pages, chat, dashboard, digest_pages, theme_pages
+from bot.web import (
+    auth,
+    broadcast_pages,
+    chat,
+    dashboard,
+    digest_pages,
+    priority_pages,
+    theme_pages,
+)
 from bot.web.health import healthz
 from bot.web.keys import (
     ANALYSIS_KEY,
@@ -57,6 +65,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     auth.add_routes(app)
     dashboard.add_routes(app)
     theme_pages.add_routes(app)
+    priority_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
     return app

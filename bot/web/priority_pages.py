@@ -1,0 +1,39 @@
+"""The dashboard's priorities page: how residents ranked the themes in a prioritise round."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from bot.priorities import PriorityReport, priorities_report
+from bot.web.auth import signed_in
+from bot.web.dashboard import page
+from bot.web.keys import ENGINE_KEY
+from conversations import store
+
+READERS = ("officer", "facilitator")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/staff/c/{slug}/priorities", priorities_page)
+
+
+async def priorities_page(request: web.Request) -> web.Response:
+    """Overall priorities with uncertainty, agreement, common ground and divisive themes."""
+    staff = await signed_in(request)
+    if not any(staff.can(role) for role in READERS):
+        raise web.HTTPForbidden(text="priorities are for officers and facilitators")
+    slug = request.match_info["slug"]
+    report: PriorityReport | None = None
+    missing = ""
+    try:
+        report = await asyncio.to_thread(priorities_report, request.app[ENGINE_KEY], slug)
+    except store.StoreError as error:
+        if "no consultation" in str(error):
+            raise web.HTTPNotFound(text="no such consultation") from error
+        missing = str(error)
+    return page(
+        request, staff, "staff/priorities.html", slug=slug, report=report, missing=missing,
+        tab="priorities",
+    )  # fmt: skip
