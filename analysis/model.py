@@ -34,9 +34,14 @@ from analysis.describe import (
 from analysis.domains import theme_domains
 from analysis.embed import Embedder
 from analysis.nonanswers import is_non_answer
-from analysis.normalise import Normaliser
+from analysis.normalise import Normaliser, words
 from analysis.reduce import LsaReducer, join_spaces
-from analysis.vectorise import LexicalVectoriser, SignatureVectoriser
+from analysis.vectorise import (
+    CharVectoriser,
+    LexicalVectoriser,
+    SignatureVectoriser,
+    join_lexical,
+)
 
 UNTHEMED = -1
 
@@ -59,8 +64,10 @@ class ThemeModel:
     ----------
     n_themes: number of themes; None chooses it by silhouette (analysis.cluster).
     lexical_weight: share of the lexical (LSA) space when embeddings are given.
+    char_weight: weight of character 3-5-grams beside word stems before LSA
+        (0 turns them off).
     n_components: LSA dimensions.
-    n_init: k-means restarts.
+    n_init: k-means runs (combined by consensus, see analysis.cluster).
     smooth_neighbours: kNN label smoothing; None means 10 with embeddings, 0 without.
     secondary_threshold: minimum cosine between a clause and another theme's
         lexical centroid for that theme to become a secondary theme.
@@ -82,6 +89,7 @@ class ThemeModel:
         n_themes: int | None = None,
         *,
         lexical_weight: float = 0.2,
+        char_weight: float = 0.7,
         n_components: int = 100,
         n_init: int = 20,
         smooth_neighbours: int | None = None,
@@ -94,6 +102,7 @@ class ThemeModel:
     ) -> None:
         self.n_themes = n_themes
         self.lexical_weight = lexical_weight
+        self.char_weight = char_weight
         self.n_components = n_components
         self.n_init = n_init
         self.smooth_neighbours = smooth_neighbours
@@ -172,8 +181,14 @@ class ThemeModel:
         if themable.sum() < 2:
             raise ValueError("themes need at least 2 answers that state a need")
         kept_tokens = [tok for tok, keep in zip(tokens, themable, strict=True) if keep]
+        kept_texts = [t for t, keep in zip(texts, themable, strict=True) if keep]
         self.vectoriser_ = LexicalVectoriser().fit(kept_tokens)
-        matrix = self.vectoriser_.transform(kept_tokens)
+        self.char_vectoriser_ = (
+            CharVectoriser().fit([_spelled(t) for t in kept_texts])
+            if self.char_weight > 0
+            else None
+        )
+        matrix = self._lexical_matrix(kept_tokens, kept_texts)
         self.reducer_ = LsaReducer(self.n_components, self.random_state).fit(matrix)
         lexical = self.reducer_.transform(matrix)
         self.uses_embeddings_ = embeddings is not None
@@ -290,6 +305,7 @@ class ThemeModel:
             dtype=bool,
         )
         kept = [tok for tok, keep in zip(tokens, themable, strict=True) if keep]
+        kept_texts = [t for t, keep in zip(texts, themable, strict=True) if keep]
         if self.uses_embeddings_ and embeddings is None:
             if self.embedder is None:
                 raise ValueError("this model was fitted with embeddings: pass them or an embedder")
@@ -298,7 +314,7 @@ class ThemeModel:
         if self.uses_embeddings_ and embeddings is not None:
             semantic = np.asarray(embeddings, dtype=np.float32)[themable]
         if kept:
-            lexical = self.reducer_.transform(self.vectoriser_.transform(kept))
+            lexical = self.reducer_.transform(self._lexical_matrix(kept, kept_texts))
         else:
             lexical = np.zeros((0, self.lexical_centroids_.shape[1]), dtype=np.float32)
         return _Batch(
@@ -308,6 +324,14 @@ class ThemeModel:
             signature=self.signature_.transform(kept),
             semantic=semantic,
         )
+
+    def _lexical_matrix(self, tokens: list[list[str]], texts: list[str]) -> sparse.csr_matrix:
+        """Word TF-IDF, joined with character n-grams when `char_weight` > 0."""
+        matrix = self.vectoriser_.transform(tokens)
+        if self.char_vectoriser_ is None:
+            return matrix
+        chars = self.char_vectoriser_.transform([_spelled(t) for t in texts])
+        return join_lexical(matrix, chars, self.char_weight)
 
     def _primary(self, batch: _Batch) -> np.ndarray:
         labels = np.full(len(batch.themable), UNTHEMED, dtype=np.int64)
@@ -320,6 +344,7 @@ class ThemeModel:
         result = np.full((len(texts), 2), UNTHEMED, dtype=np.int64)
         owners: list[int] = []
         pieces: list[list[str]] = []
+        piece_texts: list[str] = []
         for row, text in enumerate(texts):
             if primary[row] == UNTHEMED:
                 continue
@@ -328,9 +353,10 @@ class ThemeModel:
                 if tokens:
                     owners.append(row)
                     pieces.append(tokens)
+                    piece_texts.append(clause)
         if not pieces:
             return result
-        lexical = self.reducer_.transform(self.vectoriser_.transform(pieces))
+        lexical = self.reducer_.transform(self._lexical_matrix(pieces, piece_texts))
         similarity = lexical @ self.lexical_centroids_.T
         best = similarity.argmax(axis=1)
         strength = similarity[np.arange(len(best)), best]
@@ -380,6 +406,11 @@ class ThemeModel:
         """(n, 2) secondary themes of new answers, -1 padded."""
         texts = list(texts)
         return self._secondary(texts, self.predict(texts, embeddings))
+
+
+def _spelled(text: str) -> str:
+    """A text as its normalised words, for the character n-grams."""
+    return " ".join(words(text))
 
 
 def _at_most(rows: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:

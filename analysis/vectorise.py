@@ -5,6 +5,10 @@ Two spaces with different jobs:
 * `LexicalVectoriser` is TF-IDF over a vocabulary learned from the fit sample.
   It is the best lexical signal for clustering, but its columns change with
   every fit, so it is never used to compare runs.
+* `CharVectoriser` is TF-IDF over character 3-5-grams within words. Short
+  answers share few whole words; shared word pieces ("transfer"/"transferred",
+  "top-up"/"topped up", typos) add the overlap that stems miss. The model
+  joins it to the word space with a weight before LSA.
 * `SignatureVectoriser` is a fixed signed hashing space (murmurhash3, constant
   seed, no fitted state). Theme centroids are expressed in it, so centroids from
   different weeks, fits or machines are comparable (see analysis.tracking).
@@ -52,6 +56,41 @@ class LexicalVectoriser:
     @property
     def vocabulary_size(self) -> int:
         return len(self.tfidf_.vocabulary_)
+
+
+class CharVectoriser:
+    """Sublinear TF-IDF over character 3-5-grams inside word boundaries, L2-normalised rows."""
+
+    def __init__(self, min_df: int = 3, max_features: int = 131_072) -> None:
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def fit(self, texts: Sequence[str]) -> CharVectoriser:
+        min_df = self.min_df if len(texts) >= 50 else 1
+        self.tfidf_ = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(3, 5),
+            min_df=min_df,
+            max_features=self.max_features,
+            sublinear_tf=True,
+            lowercase=False,  # texts arrive as normalised words (analysis.normalise.words)
+            dtype=np.float32,
+        )
+        self.tfidf_.fit(texts)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return self.tfidf_.transform(texts).tocsr()
+
+
+def join_lexical(
+    words: sparse.csr_matrix, chars: sparse.csr_matrix | None, char_weight: float
+) -> sparse.csr_matrix:
+    """Word and character TF-IDF side by side, characters weighted, rows re-normalised."""
+    if chars is None or char_weight <= 0:
+        return words
+    joined = sparse.hstack([words, chars * np.float32(char_weight)]).tocsr()
+    return normalize(joined).astype(np.float32).tocsr()
 
 
 class SignatureVectoriser:

@@ -1,10 +1,12 @@
 """Theme quality on the labelled sets in shared/data, one default configuration.
 
-    python bench/themes_quality.py [--data DIR] [--paths lexical,semantic] [--no-auto]
+    python bench/themes_quality.py [--data DIR] [--paths lexical,semantic] [--seeds 0,1,2]
+                                   [--sets NAME,...] [--no-auto]
 
 For each set, ThemeModel runs with its defaults and n_themes fixed to the true
-number of labels, and prints NMI, ARI and accuracy (Hungarian matching) beside
-the published numbers from the set's README. Unthemed answers (label -1) count
+number of labels, once per seed (random_state), and prints NMI, ARI and
+accuracy (Hungarian matching) per seed and their medians beside the published
+numbers from the set's README. Unthemed answers (label -1) count
 as one more cluster. Then the automatic choice of k is run and scored too.
 The lexical path is the default install; the semantic path adds all-MiniLM-L6-v2
 embeddings (extra `semantic`), cached under bench/results/.
@@ -82,30 +84,30 @@ def embeddings(name: str, texts: list[str]) -> np.ndarray:
     return vectors
 
 
-def run(data: Path, paths: list[str], auto: bool) -> None:
-    for name, (relative, published) in SETS.items():
+def run(data: Path, paths: list[str], auto: bool, seeds: list[int], sets: list[str]) -> None:
+    for name in sets:
+        relative, published = SETS[name]
         texts, truth = load(data / relative)
         k = len(np.unique(truth))
         print(f"{name}: {len(texts)} texts, {k} labels; published: {published}", flush=True)
         for path in paths:
             vectors = embeddings(name, texts) if path == "semantic" else None
-            start = time.perf_counter()
-            model = ThemeModel(n_themes=k, random_state=0).fit(texts, embeddings=vectors)
-            seconds = time.perf_counter() - start
-            unthemed = int((model.labels_ < 0).sum())
-            print(
-                f"  {path:8s} k={k:3d}      {scores(truth, model.labels_)}  "
-                f"unthemed {unthemed}  {seconds:5.1f} s",
-                flush=True,
-            )
-            if auto:
-                start = time.perf_counter()
-                model = ThemeModel(random_state=0).fit(texts, embeddings=vectors)
-                seconds = time.perf_counter() - start
+            for choose in [False, True] if auto else [False]:
+                nmis = []
+                for seed in seeds:
+                    start = time.perf_counter()
+                    model = ThemeModel(n_themes=None if choose else k, random_state=seed)
+                    model.fit(texts, embeddings=vectors)
+                    seconds = time.perf_counter() - start
+                    nmis.append(100 * normalized_mutual_info_score(truth, model.labels_))
+                    shown = f"auto k={model.n_themes_:3d}" if choose else f"k={k:3d}     "
+                    print(
+                        f"  {path:8s} {shown} seed {seed}  {scores(truth, model.labels_)}  "
+                        f"unthemed {int((model.labels_ < 0).sum())}  {seconds:5.1f} s",
+                        flush=True,
+                    )
                 print(
-                    f"  {path:8s} auto k={model.n_themes_:3d} {scores(truth, model.labels_)}  "
-                    f"{seconds:5.1f} s",
-                    flush=True,
+                    f"  {path:8s} median NMI {np.median(nmis):5.2f} over seeds {seeds}", flush=True
                 )
 
 
@@ -114,9 +116,12 @@ def main() -> None:
     default_data = Path(__file__).resolve().parents[2] / "shared" / "data"
     parser.add_argument("--data", type=Path, default=default_data)
     parser.add_argument("--paths", default="lexical,semantic")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--no-auto", action="store_true", help="skip the automatic choice of k")
     args = parser.parse_args()
-    run(args.data, args.paths.split(","), not args.no_auto)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    run(args.data, args.paths.split(","), not args.no_auto, seeds, args.sets.split(","))
 
 
 if __name__ == "__main__":
