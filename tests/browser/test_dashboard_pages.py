@@ -125,3 +125,18 @@ async def test_an_officer_reads_the_digest_archive(server: LiveServer, browser: 
     await page.wait_for_url(f"**/staff/digests/{digest_id}")
     await check(page, "staff-digest-report")
     await page.context.close()
+
+
+async def test_an_officer_reads_the_priorities(server: LiveServer, browser: Any) -> None:
+    from tests.prioritise_helpers import Voter, example_with_themes
+
+    service = example_with_themes(server.db, ["Theme 1", "Theme 2", "Theme 3"])
+    for n in range(4):
+        Voter(service, f"p{n}").weigh(
+            lambda top, bottom: f"t{min(top, bottom)}", lambda theme: "_agree"
+        )
+    page = await signed_in(server, browser, OFFICER, PHONE)
+    await page.goto(f"{server.url}/staff/c/example/priorities")
+    await page.get_by_role("heading", name="What residents prioritised").wait_for()
+    await check(page, "staff-priorities")
+    await page.context.close()
