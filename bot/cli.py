@@ -44,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # Keep third-party request logs out: their URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Every scheduler tick would log twice per job; operators need only problems.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
         return int(args.handler(config, args) or 0)
