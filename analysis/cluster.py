@@ -18,7 +18,7 @@ candidate k on a sample, capped at sqrt(n/2) (the documented automatic
 method). It is still the weak part on the lexical path, where silhouette keeps
 rising with k on short texts. Tried on the four shared sets, both paths, and
 not adopted because no rule picked a sensible k on all of them (details in
-docs/benchmarks-themes.md): Calinski-Harabasz (right on StackOverflow lexical,
+docs/benchmarks.md (Themes)): Calinski-Harabasz (right on StackOverflow lexical,
 falls to the smallest k elsewhere), Davies-Bouldin (falls with k everywhere),
 agreement (ARI) between k-means runs (rises with k), and silhouette minus the
 silhouette of a column-permuted null sample (the null's silhouette is too small

@@ -5,7 +5,7 @@ generator); each is labelled with the needs it states, among the four needs of
 tests/test_themes_data.py. A model fitted on the synthetic answers should give
 a two-need answer both needs (primary plus a secondary) and give a one-need
 answer no secondary. `threshold_sweep` is how the default secondary threshold
-was checked; see docs/benchmarks-themes.md.
+was checked; see docs/benchmarks.md (Themes).
 """
 
 from __future__ import annotations
