@@ -178,7 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("slug")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument(
-        "--scrub", action="store_true", help="remove personal details (emails, phones, names...) from answers"
+        "--scrub",
+        action="store_true",
+        help="remove personal details (emails, phones, names...) from answers",
     )
     export.add_argument(
         "--out", type=Path, default=None, help="file to write (default: standard output)"
@@ -438,7 +440,10 @@ def _export(config: Config, args: argparse.Namespace) -> int:
         consultation = store.require_consultation(session=session, slug=args.slug)
         script = ScriptCache().get(consultation)
         records = export_records(
-            session=session, consultation=consultation, script=script, scrub=scrub if args.scrub else None
+            session=session,
+            consultation=consultation,
+            script=script,
+            scrub=scrub if args.scrub else None,
         )
         columns = export_columns(script)
         if args.out is None:

@@ -84,7 +84,10 @@ def test_load_open_talk_export(config: Path, db_url: str) -> None:
     # Answers are exported as given; --scrub removes personal details.
     db = make_engine(db_url)
     try:
-        complete_example(Resident_(ConversationService(db), "9003"), need="Email me at ann.jones@example.org about the bins")
+        complete_example(
+            Resident_(ConversationService(db), "9003"),
+            need="Email me at ann.jones@example.org about the bins",
+        )
     finally:
         db.dispose()
     given = needsfirst(config, "export", "example", "--format", "csv")

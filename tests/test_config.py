@@ -10,7 +10,17 @@ from bot.config import Config, ConfigError, load_config, staff_roles
 from conversations.db import redact_url
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("database", "telegram", "web", "staff", "digest", "consultations", "scheduler", "reminders", "retention")
+SECTIONS = (
+    "database",
+    "telegram",
+    "web",
+    "staff",
+    "digest",
+    "consultations",
+    "scheduler",
+    "reminders",
+    "retention",
+)
 
 
 def test_config_example_documents_exactly_the_defaults() -> None:

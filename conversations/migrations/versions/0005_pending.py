@@ -27,7 +27,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("channel", "update_key"),
     )
     with op.batch_alter_table("pendingupdate", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_pendingupdate_received_at"), ["received_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_pendingupdate_received_at"), ["received_at"], unique=False
+        )
     with op.batch_alter_table("inboxentry", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("handled_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)
