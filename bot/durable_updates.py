@@ -21,6 +21,7 @@ from telegram._utils.types import ODVInput
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, RequestData
 
+from bot.batching import KeyBatcher
 from bot.telegram_request import AiohttpRequest
 from conversations import inbox
 
@@ -32,11 +33,9 @@ LAST_GROUP = 1_000  # runs after every other handler group of an update
 class DurableInbox:
     """Writes updates down before they are confirmed; removes them once handled."""
 
-    def __init__(self, db: Engine, interval: float = 0.05) -> None:
+    def __init__(self, db: Engine) -> None:
         self.db = db
-        self.interval = interval
-        self._done: list[str] = []
-        self._task: asyncio.Task[None] | None = None
+        self.done = KeyBatcher(self._forget, what="handled updates")
 
     async def keep(self, updates: list[dict[str, Any]]) -> None:
         rows = [(str(u["update_id"]), json.dumps(u)) for u in updates if "update_id" in u]
@@ -51,18 +50,10 @@ class DurableInbox:
 
     async def _handled(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Mark an update handled (in batches: one transaction for many updates)."""
-        self._done.append(str(update.update_id))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._flush_soon())
-
-    async def _flush_soon(self) -> None:
-        await asyncio.sleep(self.interval)
-        await self.flush()
+        self.done.add(str(update.update_id))
 
     async def flush(self) -> None:
-        while self._done:
-            keys, self._done = self._done, []
-            await asyncio.to_thread(self._forget, keys)
+        await self.done.flush()
 
     def _forget(self, keys: list[str]) -> None:
         with Session(self.db) as session, session.begin():

@@ -34,6 +34,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.batching import KeyBatcher
 from bot.config import TelegramConfig
 from bot.durable_updates import DurableInbox, DurableUpdatesRequest
 from bot.ordering import PerChatUpdateProcessor
@@ -123,42 +124,16 @@ def _language(code: str | None) -> str | None:
     return "cy" if code and code.lower().startswith("cy") else ("en" if code else None)
 
 
-class DeliveryLog:
-    """Records delivered replies in batches: one transaction per batch, not per update.
-
-    A redelivered update whose replies are not yet recorded gets them again, which
-    errs on the side of the resident seeing a question twice rather than never."""
-
-    def __init__(self, service: ConversationService, interval: float = 0.05) -> None:
-        self.service = service
-        self.interval = interval
-        self.keys: list[str] = []
-        self.task: asyncio.Task[None] | None = None
-
-    def add(self, key: str) -> None:
-        self.keys.append(key)
-        if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._flush_soon())
-
-    async def _flush_soon(self) -> None:
-        await asyncio.sleep(self.interval)
-        await self.flush()
-
-    async def flush(self) -> None:
-        while self.keys:
-            keys, self.keys = self.keys, []
-            try:
-                await asyncio.to_thread(self.service.mark_delivered, CHANNEL, *keys)
-            except Exception:  # a lost mark only means a possible repeat, never a loss
-                log.warning("could not record %d deliveries", len(keys), exc_info=True)
-
-
 class TelegramResidents:
     """The resident-facing handlers."""
 
     def __init__(self, service: ConversationService) -> None:
         self.service = service
-        self.deliveries = DeliveryLog(service)
+        # A redelivered update whose replies are not yet recorded as delivered gets
+        # them again: the resident may see a question twice, never miss one.
+        self.deliveries = KeyBatcher(
+            lambda keys: service.mark_delivered(CHANNEL, *keys), what="deliveries"
+        )
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE

@@ -9,7 +9,6 @@ an intended change: `pytest tests/test_prioritise_transcripts.py --update-transc
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 from conversations import engine
 from conversations.deliberation import DeckTheme, new_deck
 from conversations.script import load_script
-from tests.test_transcripts import SCRIPTS, parse_input
+from tests.test_transcripts import SCRIPTS, replay
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "prioritise"
 
@@ -28,41 +27,7 @@ def run(document: dict[str, Any]) -> list[dict[str, Any]]:
     state = engine.new_state(script, document["language"])
     shown = [DeckTheme(*theme) for theme in document["themes"]]
     state.deck = new_deck(script.steps, shown, seed=document["seed"])
-    stored = json.dumps(state.to_dict())
-    turns = []
-    for line in [t["input"] for t in document["turns"]]:
-        outcome = engine.step(
-            script, engine.ConversationState.from_dict(json.loads(stored)), parse_input(line)
-        )
-        stored = json.dumps(outcome.state.to_dict())
-        turns.append(
-            {
-                "input": line,
-                "replies": [
-                    {
-                        "text": reply.text,
-                        "buttons": [
-                            [f"{b.label} -> {b.step_id}:{b.iteration}:{b.option_id}" for b in row]
-                            for row in reply.buttons
-                        ],
-                    }
-                    for reply in outcome.replies
-                ],
-                "answers": [
-                    {
-                        k: v
-                        for k, v in asdict(a).items()
-                        if v not in (None, False) or k == "confirmed"
-                    }
-                    for a in outcome.answers
-                ],
-                "events": [
-                    {"event": type(e).__name__, **asdict(e)} if asdict(e) else type(e).__name__
-                    for e in outcome.events
-                ],
-            }
-        )
-    return turns
+    return replay(script, state, [t["input"] for t in document["turns"]], full_events=True)
 
 
 @pytest.mark.parametrize("path", sorted(TRANSCRIPTS.glob("*.json")), ids=lambda p: p.stem)

@@ -45,38 +45,49 @@ def parse_input(line: str) -> engine.Input:
 
 
 def run(script: Script, language: str, inputs: list[str]) -> list[dict[str, Any]]:
-    stored = json.dumps(engine.new_state(script, language).to_dict())
+    return replay(script, engine.new_state(script, language), inputs)
+
+
+def replay(script: Script, state: engine.ConversationState, inputs: list[str],
+           *, full_events: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+    """Each input's turn, with the state stored as JSON and read back before every input."""
+    stored = json.dumps(state.to_dict())
     turns = []
     for line in inputs:
-        state = engine.ConversationState.from_dict(json.loads(stored))
-        outcome = engine.step(script, state, parse_input(line))
-        stored = json.dumps(outcome.state.to_dict())
-        turns.append(
-            {
-                "input": line,
-                "replies": [
-                    {
-                        "text": reply.text,
-                        "buttons": [
-                            [f"{b.label} -> {b.step_id}:{b.iteration}:{b.option_id}" for b in row]
-                            for row in reply.buttons
-                        ],
-                        **({"updates_prompt": True} if reply.updates_prompt else {}),
-                    }
-                    for reply in outcome.replies
-                ],
-                "answers": [
-                    {
-                        k: v
-                        for k, v in asdict(a).items()
-                        if v not in (None, False) or k == "confirmed"
-                    }
-                    for a in outcome.answers
-                ],
-                "events": [type(e).__name__ for e in outcome.events],
-            }
+        outcome = engine.step(
+            script, engine.ConversationState.from_dict(json.loads(stored)), parse_input(line)
         )
+        stored = json.dumps(outcome.state.to_dict())
+        turns.append(describe(line, outcome, full_events=full_events))
     return turns
+
+
+def describe(line: str, outcome: engine.Outcome, *, full_events: bool = False) -> dict[str, Any]:
+    """One turn as the golden files hold it."""
+    return {
+        "input": line,
+        "replies": [
+            {
+                "text": reply.text,
+                "buttons": [
+                    [f"{b.label} -> {b.step_id}:{b.iteration}:{b.option_id}" for b in row]
+                    for row in reply.buttons
+                ],
+                **({"updates_prompt": True} if reply.updates_prompt else {}),
+            }
+            for reply in outcome.replies
+        ],
+        "answers": [
+            {k: v for k, v in asdict(a).items() if v not in (None, False) or k == "confirmed"}
+            for a in outcome.answers
+        ],
+        "events": [
+            {"event": type(e).__name__, **asdict(e)}
+            if full_events and asdict(e)
+            else type(e).__name__
+            for e in outcome.events
+        ],
+    }
 
 
 @pytest.mark.parametrize("path", sorted(TRANSCRIPTS.glob("*.json")), ids=lambda p: p.stem)
