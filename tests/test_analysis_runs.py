@@ -17,27 +17,29 @@ from conversations.service import ConversationService
 from tests.test_cli import needsfirst
 from tests.test_service import Resident_, complete_example
 
+# Three needs with words of their own, so that even a few dozen answers fall
+# cleanly into three themes (the tests are about storage, not clustering).
 TOPICS = {
     "buses": [
-        "The last bus leaves at 7pm so I can't get home after my shift",
-        "Buses are cancelled all the time and I am late for work",
-        "No bus on Sundays so I can't visit my mum",
-        "The bus route to the hospital was cut",
-        "Buses stop too early in the evening for shift workers",
+        "The bus timetable is unreliable and the bus is always late",
+        "Bus route 12 was cut so the bus no longer stops near us",
+        "No bus on Sundays, the bus service is too thin",
+        "The last bus leaves at 7pm so I miss the bus home",
+        "Buses are cancelled and the bus stop has no shelter",
     ],
     "damp": [
-        "Our flat is damp and mould is making my son ill",
-        "Black mould in the bedroom and the landlord won't fix it",
-        "Damp walls and condensation in every room of the flat",
-        "Mould keeps coming back and my asthma is worse",
-        "The council flat is cold and damp all winter",
+        "Our flat is damp and mould grows on every wall",
+        "Black mould and damp in the bedroom, the landlord ignores the damp",
+        "Damp walls and mould from condensation in the flat",
+        "Mould keeps coming back because the flat is damp",
+        "The flat is cold, damp and full of mould",
     ],
     "youth": [
-        "Nowhere for teenagers to go in the evenings",
-        "The youth club closed and kids hang around the shops",
-        "Young people have nothing to do after school",
-        "No safe place for teenagers to meet friends",
-        "Teenagers need somewhere to go at night, the youth centre shut",
+        "Teenagers have nowhere to go since the youth club closed",
+        "The youth club shut and teenagers hang around the shops",
+        "Young people need a youth club, teenagers are bored",
+        "No youth club any more so teenagers have nothing to do",
+        "Teenagers need a youth club to meet friends safely",
     ],
 }
 

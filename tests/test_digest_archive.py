@@ -24,7 +24,9 @@ def test_an_archived_digest_forgets_the_forgotten(db: Engine) -> None:
     service = ConversationService(db)
     seed(service, "a", copies=1)
     ann = Resident_(service, "ann")
-    complete_example(ann, need="Mould everywhere, mould making my asthma worse, mould mould")
+    complete_example(
+        ann, need="Damp flat, mould on the wall, damp and mould making my asthma worse"
+    )
     analyse_consultation(db, "example", actor="test", n_themes=3)
     end = utcnow() + timedelta(minutes=1)
     documents, run_id = build(db, "example", start=end - timedelta(days=7), end=end, zone=ZONE)

@@ -93,7 +93,7 @@ async def test_an_officer_sees_ranked_themes_renames_and_merges(db: Engine) -> N
         positions = [html.index(f'id="theme-{t.theme_id}"') for t in ranked]
         assert positions == sorted(positions)
         assert html.count("<blockquote") >= 6 and "Who raised it" in html
-        assert "North (Hillside, Oakfield): 6" in html and "18 to 34" in html
+        assert "North (Hillside, Oakfield): 5" in html and "18 to 34" in html  # damp, youth
         assert 'role="img"' in html and "<rect" in html and ">New</strong>" in html
         assert "Run the analysis" not in html  # officers do not run it
 
