@@ -696,7 +696,7 @@ class FakeUser:
         self._cursor = len(self.messages)
 
     # A timeout parameter (not asyncio.timeout) keeps test code short and the error specific.
-    async def wait_for_messages(self, n: int, timeout: float = 5.0) -> list[JSON]:  # noqa: ASYNC109
+    async def wait_for_messages(self, n: int, timeout: float = 30.0) -> list[JSON]:  # noqa: ASYNC109
         """Wait until at least ``n`` bot messages in total have been sent to this chat."""
         await _wait_until(
             self._changed,
@@ -706,7 +706,7 @@ class FakeUser:
         )
         return list(self.messages)
 
-    async def next_message(self, timeout: float = 5.0) -> JSON:  # noqa: ASYNC109
+    async def next_message(self, timeout: float = 30.0) -> JSON:  # noqa: ASYNC109
         """Return the oldest unread bot message, waiting for one if all have been read."""
         await _wait_until(
             self._changed,
@@ -721,7 +721,7 @@ class FakeUser:
     async def wait_until(
         self,
         predicate: Callable[[], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 30.0,  # noqa: ASYNC109
     ) -> None:
         """Wait until ``predicate()`` holds; re-checked whenever this chat changes."""
         await _wait_until(
@@ -1034,7 +1034,7 @@ class FakeBotAPI:
         self,
         method: str,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 30.0,  # noqa: ASYNC109
         *,
         answered: bool = True,
     ) -> Call:

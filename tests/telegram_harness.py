@@ -38,7 +38,7 @@ async def running_bot(config: Config) -> AsyncIterator[Service]:
         db.dispose()
 
 
-async def expect(user: FakeUser, words: str, timeout: float = 10.0) -> str:  # noqa: ASYNC109
+async def expect(user: FakeUser, words: str, timeout: float = 30.0) -> str:  # noqa: ASYNC109
     """Wait for a bot message to `user`, after those already read, containing `words`."""
     start = len(user.messages) - user.unread
 
