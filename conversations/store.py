@@ -164,14 +164,6 @@ def create_resident(*, session: Session, channel: str, external_id: str, chat_id
     return resident
 
 
-def chat_of(*, session: Session, resident_id: int, channel: str) -> str | None:
-    return session.exec(
-        select(ChannelIdentity.chat_id).where(
-            ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == channel
-        )
-    ).first()
-
-
 def erase_resident(*, session: Session, resident_id: int) -> None:
     """Delete everything held about a resident, identity included."""
     their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
@@ -345,10 +337,3 @@ def prune_inbox(*, session: Session, before: datetime) -> int:
 
 def audit(*, session: Session, actor: str, action: str, target: str, detail: str = "") -> None:
     session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail))
-
-
-def count(*, session: Session, model: type, **where: object) -> int:
-    query = select(func.count()).select_from(model)
-    for name, value in where.items():
-        query = query.where(getattr(model, name) == value)
-    return int(session.exec(query).one())
