@@ -28,7 +28,7 @@ from conversations.moderation import assess_abuse  # noqa: E402
 from conversations.safeguarding import assess  # noqa: E402
 
 Row = dict[str, Any]
-SPLITS = ("dev", "test", "fresh")
+SPLITS = ("dev", "test", "fresh", "blind")
 
 
 def load(name: str) -> list[Row]:
