@@ -2,8 +2,10 @@
 
 Run: ``python -m bench.safety_quality`` (or ``python bench/safety_quality.py``) from the repo root.
 Splits: patterns are tuned on "dev" only. "test" is held out, but was written by the same author
-as the patterns; "fresh" was written later by someone else, before any tuning, and is the honest
-measure of how the detectors generalise. Never tune on "test" or "fresh".
+as the patterns; "fresh" was written later by the same authors. "blind" was written by someone
+who never saw the detectors: it is the honest measure of how they generalise. Never tune on
+"test", "fresh" or "blind"; while tuning, leave "blind" out with ``--splits dev,test,fresh``.
+The classifiers' own training texts (``training/*.jsonl``) are scored with ``--splits train2``.
 
 Scrubber: a labelled detail counts as found when a replaced span covers it entirely (whatever
 kind the scrubber gave it); a replaced span is a true positive when it overlaps a labelled detail.
@@ -29,12 +31,28 @@ from conversations.safeguarding import assess  # noqa: E402
 
 Row = dict[str, Any]
 SPLITS = ("dev", "test", "fresh", "blind")
+TRAINING = ROOT / "training"
 
 
-def load(name: str) -> list[Row]:
+def load(name: str, folder: Path = DATA) -> list[Row]:
     """Rows of one labelled JSONL file."""
-    with (DATA / name).open(encoding="utf-8") as f:
+    with (folder / name).open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def _with_training(rows: list[Row], name: str) -> list[Row]:
+    """``rows`` plus the classifier's training texts (split "train2"), when they exist."""
+    path = TRAINING / name
+    return rows + load(name, TRAINING) if path.exists() else rows
+
+
+def _option(args: list[str], name: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def _ratio(num: int, den: int) -> float:
@@ -118,14 +136,17 @@ def report(title: str, counts: dict[str, Counts]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print dev, test and fresh figures; ``--errors`` also lists dev-split misses for tuning."""
+    """Print the figures of every split (or of ``--splits a,b``); ``--errors`` also lists the
+    misses of the dev split (or of ``--errors-in train2``) for tuning. The blind split's misses
+    are never listed: it must stay unseen by whoever tunes the detectors."""
     args = argv if argv is not None else sys.argv[1:]
+    splits = tuple((_option(args, "--splits") or ",".join(SPLITS)).split(","))
     pii, sg, ab = (
         load("pii_labelled.jsonl"),
-        load("safeguarding_labelled.jsonl"),
-        load("abuse_labelled.jsonl"),
+        _with_training(load("safeguarding_labelled.jsonl"), "safeguarding_train.jsonl"),
+        _with_training(load("abuse_labelled.jsonl"), "abuse_train.jsonl"),
     )
-    for split in SPLITS:
+    for split in splits:
         print(f"== {split} split ==")
         if any(r["split"] == split for r in pii):
             report("scrubber", pii_counts(r for r in pii if r["split"] == split))
@@ -134,20 +155,24 @@ def main(argv: list[str] | None = None) -> int:
             label_counts((r for r in sg if r["split"] == split), safeguarding_labels),
         )
         report("abuse", label_counts((r for r in ab if r["split"] == split), abuse_labels))
-    if "--errors" in args:
-        _print_dev_errors(pii, sg, ab)
+    errors_in = _option(args, "--errors-in") or ("dev" if "--errors" in args else None)
+    if errors_in == "blind":
+        print("the blind split's misses are not listed", file=sys.stderr)
+        return 2
+    if errors_in:
+        _print_errors(errors_in, pii, sg, ab)
     return 0
 
 
-def _print_dev_errors(pii: list[Row], sg: list[Row], ab: list[Row]) -> None:
-    print("== dev errors ==")
-    for row in (r for r in pii if r["split"] == "dev"):
+def _print_errors(split: str, pii: list[Row], sg: list[Row], ab: list[Row]) -> None:
+    print(f"== {split} errors ==")
+    for row in (r for r in pii if r["split"] == split):
         found = [(d.kind, row["text"][d.start : d.end]) for d in find_personal_details(row["text"])]
         gold = [(g["kind"], row["text"][g["start"] : g["end"]]) for g in row["details"]]
         if sorted(found) != sorted(gold):
             print(f"  PII  gold={gold} found={found}\n       {row['text']}")
     for rows, predict, name in ((sg, safeguarding_labels, "SG"), (ab, abuse_labels, "AB")):
-        for row in (r for r in rows if r["split"] == "dev"):
+        for row in (r for r in rows if r["split"] == split):
             pred = predict(row["text"])
             if pred != set(row["categories"]):
                 print(
