@@ -222,28 +222,15 @@ class ThemeModel:
         labels: np.ndarray,
         vectors: np.ndarray,
     ) -> None:
-        from analysis.scrub import scrub  # another stage's module; imported where used
-
         kept_texts = [t for t, keep in zip(texts, themable, strict=True) if keep]
-        stems = [self.normaliser_.content_stems(t) for t in kept_texts]  # unigrams for keywords
         # Describing needs a few hundred answers per theme, not all of them.
         rng = np.random.default_rng(self.random_state)
         members = [_at_most(np.flatnonzero(labels == c), 500, rng) for c in range(self.n_themes_)]
-        weights = keyword_weights([[stems[i] for i in m] for m in members])
-        self.themes_ = []
-        for theme_id, rows in enumerate(members):
-            member_texts = [kept_texts[i] for i in rows]
-            similarity = vectors[rows] @ self.model_centroids_[theme_id]
-            self.themes_.append(
-                Theme(
-                    id=theme_id,
-                    label=scrub(key_phrase(weights[theme_id], member_texts)),
-                    keywords=top_keywords(weights[theme_id], member_texts),
-                    size=0,  # counted over all answers in the assignment pass
-                    quotes=representative_quotes(member_texts, similarity, scrub),
-                    domains=theme_domains(member_texts),
-                )
-            )
+        # Sizes are counted over all answers in the assignment pass.
+        self.themes_ = describe_groups(
+            [[kept_texts[i] for i in rows] for rows in members],
+            [vectors[rows] @ self.model_centroids_[c] for c, rows in enumerate(members)],
+        )
 
     def _assign_all(
         self, sample: list[str], rest: Iterator[tuple[list[str], np.ndarray | None]]
@@ -386,15 +373,13 @@ class ThemeModel:
         These are what analysis.tracking.split_theme and apply_splits compare.
         """
         texts = list(texts)
-        batch = self._vectorise(texts, embeddings)
-        width = self.centroids_.shape[1]
-        rows = np.zeros((len(texts), width), dtype=np.float32)
-        signature = np.asarray(batch.signature.todense(), dtype=np.float32)
-        if batch.semantic is not None:
-            semantic = np.asarray(normalize(batch.semantic), dtype=np.float32)
-            signature = np.hstack([signature, semantic]) / np.float32(np.sqrt(2.0))
-        rows[batch.themable] = signature
-        return rows
+        if not self.uses_embeddings_:
+            embeddings = None
+        elif embeddings is None:
+            if self.embedder is None:
+                raise ValueError("this model was fitted with embeddings: pass them or an embedder")
+            embeddings = self.embedder.embed(texts)
+        return stable_vectors(texts, embeddings, signature_features=self.signature_features)
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
         """Primary theme of new answers (-1 for answers that state no need)."""
@@ -406,6 +391,69 @@ class ThemeModel:
         """(n, 2) secondary themes of new answers, -1 padded."""
         texts = list(texts)
         return self._secondary(texts, self.predict(texts, embeddings))
+
+
+def stable_vectors(
+    texts: Sequence[str], embeddings: np.ndarray | None = None, *, signature_features: int = 1024
+) -> np.ndarray:
+    """Answers in the run-independent space of ThemeModel.centroids_, with no fit needed.
+
+    The signature space is stateless, so the host can compute these vectors at any
+    time, for instance when an officer splits a theme long after its run. Rows of
+    answers that state no need are zeros. With `embeddings` (one row per text),
+    a row is the unit signature and the unit embedding side by side, scaled by
+    1/sqrt(2), as the centroids of a model fitted with embeddings are.
+    """
+    texts = list(texts)
+    normaliser = Normaliser()
+    tokens = [normaliser.tokens(t) for t in texts]
+    themable = np.array(
+        [bool(tok) and not is_non_answer(t) for t, tok in zip(texts, tokens, strict=True)],
+        dtype=bool,
+    )
+    kept = [tok for tok, keep in zip(tokens, themable, strict=True) if keep]
+    signature = SignatureVectoriser(signature_features).transform(kept)
+    part = np.asarray(signature.todense(), dtype=np.float32)
+    width = signature_features
+    if embeddings is not None:
+        semantic = np.asarray(embeddings, dtype=np.float32)
+        if len(semantic) != len(texts):
+            raise ValueError(f"{len(semantic)} embeddings for {len(texts)} texts")
+        width += semantic.shape[1]
+        unit = np.asarray(normalize(semantic[themable]), dtype=np.float32)
+        part = np.hstack([part, unit]) / np.float32(np.sqrt(2.0))
+    rows = np.zeros((len(texts), width), dtype=np.float32)
+    rows[themable] = part
+    return rows
+
+
+def describe_groups(
+    groups: Sequence[Sequence[str]], similarities: Sequence[np.ndarray]
+) -> list[Theme]:
+    """Label, keywords, scrubbed quotes and domains for each group of answers.
+
+    Keywords weigh each group against the others (class-based TF-IDF), so groups
+    described together get labels that tell them apart. `similarities[i][j]` is
+    how central answer j is to group i (quotes are the most central answers).
+    Theme ids are the groups' positions; sizes are left at 0 for the caller to count.
+    """
+    from analysis.scrub import scrub  # another stage's module; imported where used
+
+    normaliser = Normaliser()
+    weights = keyword_weights([[normaliser.content_stems(t) for t in g] for g in groups])
+    described = []
+    for theme_id, (member_texts, similarity) in enumerate(zip(groups, similarities, strict=True)):
+        described.append(
+            Theme(
+                id=theme_id,
+                label=scrub(key_phrase(weights[theme_id], member_texts)),
+                keywords=top_keywords(weights[theme_id], member_texts),
+                size=0,
+                quotes=representative_quotes(member_texts, np.asarray(similarity), scrub),
+                domains=theme_domains(member_texts),
+            )
+        )
+    return described
 
 
 def _spelled(text: str) -> str:

@@ -28,11 +28,18 @@ centroid at least `threshold`, and closer to T than to either part; a fit that
 already separates the two parts needs no division) and divides its answers
 between the parts; `track` then never matches T itself (it is retired, not
 gone) and matches the divided themes to the parts' ids like any other theme.
+
+Spaces: centroids compare only within one space. A model fitted with embeddings
+has centroids in the signature space followed by the embedding space; one
+fitted without has the signature part alone. When a deployment turns embeddings
+on or off, `track` and `apply_splits` given `shared` (the signature width)
+compare centroids of different widths on that leading shared part, renormalised,
+so themes keep their ids across the change; without `shared` they refuse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -160,6 +167,32 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.where(norms == 0, 1.0, norms)
 
 
+def _rows(vectors: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
+    return np.atleast_2d(np.asarray(vectors, dtype=np.float64))
+
+
+def _comparable(a: np.ndarray, b: np.ndarray, shared: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Unit rows of `a` and `b` in one space: their own, or the shared leading part."""
+    if a.shape[1] == b.shape[1]:
+        return _unit(a), _unit(b)
+    if shared is None or min(a.shape[1], b.shape[1]) < shared:
+        raise ValueError(
+            f"centroids of {a.shape[1]} and {b.shape[1]} dimensions cannot be compared: "
+            "both runs must use the same space (same signature size, embeddings or not)"
+        )
+    return _unit(a[:, :shared]), _unit(b[:, :shared])
+
+
+def _similarity(
+    a: Sequence[Sequence[float]] | np.ndarray,
+    b: Sequence[Sequence[float]] | np.ndarray,
+    shared: int | None,
+) -> np.ndarray:
+    """Cosine of every row of `a` with every row of `b` (see `_comparable`)."""
+    left, right = _comparable(_rows(a), _rows(b), shared)
+    return np.asarray(left @ right.T)
+
+
 def _status(share: float, previous_share: float, tolerance: float) -> Status:
     if share > previous_share * (1 + tolerance):
         return "growing"
@@ -175,22 +208,21 @@ def track(
     *,
     threshold: float = 0.5,
     tolerance: float = 0.1,
+    shared: int | None = None,
 ) -> Tracking:
-    """Give current themes persistent ids and statuses (see module docstring)."""
+    """Give current themes persistent ids and statuses (see module docstring).
+
+    `shared`: the width of the space every centroid starts with (the signature
+    space); centroids of different widths are then compared on it."""
     edits = edits or OfficerEdits()
     merged_into = resolve_merges(edits.merges)
     previous = _with_split_parts(previous, edits.splits)
     by_id = {theme.id: theme for theme in previous}
     matched: dict[int, tuple[int, float]] = {}  # current index -> (previous id, similarity)
     if previous and current:
-        old = _unit(np.array([t.centroid for t in previous], dtype=np.float64))
-        new = _unit(np.array([t.centroid for t in current], dtype=np.float64))
-        if old.shape[1] != new.shape[1]:
-            raise ValueError(
-                f"centroids of {old.shape[1]} and {new.shape[1]} dimensions cannot be compared: "
-                "both runs must use the same space (same signature size, embeddings or not)"
-            )
-        similarity = new @ old.T
+        similarity = _similarity(
+            [t.centroid for t in current], [t.centroid for t in previous], shared
+        )
         rows, cols = linear_sum_assignment(-similarity)
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
             if similarity[r, c] >= threshold:
@@ -324,45 +356,61 @@ def split_theme(
 def apply_splits(
     current: Sequence[CurrentTheme],
     labels: np.ndarray,
-    vectors: np.ndarray,
+    vectors: np.ndarray | Callable[[np.ndarray], np.ndarray],
     splits: Sequence[ThemeSplit],
     *,
     threshold: float = 0.5,
+    shared: int | None = None,
+    batch_size: int = 10_000,
 ) -> tuple[list[CurrentTheme], np.ndarray]:
     """Divide current themes that officers split; returns the themes and per-answer labels.
 
     `labels` are the model's labels per answer and `vectors` the answers'
-    run-independent vectors (ThemeModel.stable_vectors), row for row. A current
-    theme is divided by a split when its centroid has cosine at least
+    run-independent vectors (ThemeModel.stable_vectors), row for row, or a
+    function that returns the vectors of the rows it is given (so that only the
+    divided themes' answers are vectorised, `batch_size` rows at a time). A
+    current theme is divided by a split when its centroid has cosine at least
     `threshold` with the split theme's centroid and is closer to it than to
     either part (the best such theme, if several); each of its answers goes to
     the nearest part centroid. Parts get new indices past the existing ones.
+    `shared` is as in `track`.
     """
     themes = list(current)
     divided = np.asarray(labels, dtype=np.int64).copy()
-    vectors = _unit(np.asarray(vectors, dtype=np.float64))
+    vectors_of: Callable[[np.ndarray], np.ndarray] = (
+        vectors if callable(vectors) else lambda rows: np.asarray(vectors)[rows]
+    )
     next_index = 1 + max((t.index for t in themes), default=-1)
     for split in splits:
         if not themes:
             break
-        source = _unit(np.array([split.centroid], dtype=np.float64))[0]
-        parts = _unit(np.array([p.centroid for p in split.parts], dtype=np.float64))
-        centroids = _unit(np.array([t.centroid for t in themes], dtype=np.float64))
-        to_source = centroids @ source
-        looks_whole = (to_source >= threshold) & (to_source > (centroids @ parts.T).max(axis=1))
+        centroids = [t.centroid for t in themes]
+        to_source = _similarity(centroids, [split.centroid], shared)[:, 0]
+        to_parts = _similarity(centroids, [p.centroid for p in split.parts], shared)
+        looks_whole = (to_source >= threshold) & (to_source > to_parts.max(axis=1))
         if not looks_whole.any():
             continue
         position = int(np.argmax(np.where(looks_whole, to_source, -np.inf)))
         whole = themes.pop(position)
         rows = np.flatnonzero(divided == whole.index)
-        nearest = (vectors[rows] @ parts.T).argmax(axis=1)
+        nearest = np.zeros(len(rows), dtype=np.int64)
+        sums: np.ndarray | None = None
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start : start + batch_size]
+            found = _rows(vectors_of(chunk))
+            to_part = _similarity(found, [p.centroid for p in split.parts], shared)
+            choice = to_part.argmax(axis=1)
+            nearest[start : start + len(chunk)] = choice
+            unit = _unit(found)
+            part_sums = np.stack([unit[choice == j].sum(axis=0) for j in range(2)])
+            sums = part_sums if sums is None else sums + part_sums
         parent = whole.index if whole.parent is None else whole.parent
         for j, part in enumerate(split.parts):
             members = rows[nearest == j]
-            if len(members) == 0:
+            if len(members) == 0 or sums is None:
                 continue
             divided[members] = next_index
-            centroid = _unit(vectors[members].sum(axis=0)[None, :])[0]
+            centroid = _unit(sums[j][None, :])[0]
             themes.append(
                 CurrentTheme(
                     next_index, part.label, [float(x) for x in centroid], len(members), parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.model import ThemeModel
+from analysis.model import ThemeModel, stable_vectors
 from analysis.tracking import (
     CurrentTheme,
     OfficerEdits,
@@ -110,6 +110,66 @@ def test_merge_chains_and_cycles() -> None:
 def test_centroids_of_different_spaces_are_refused() -> None:
     with pytest.raises(ValueError, match="same space"):
         track([_theme(1, [1.0, 0.0], 5)], [CurrentTheme(0, "x", [1.0, 0.0, 0.0], 5)])
+
+
+def test_a_change_of_space_compares_the_shared_signature_part() -> None:
+    # Last week lexical only (signature of width 2); this week with embeddings
+    # ([signature, embedding] / sqrt 2): the ids carry over on the signature part.
+    previous = [_theme(1, [1.0, 0.0], 5), _theme(2, [0.0, 1.0], 5)]
+    half = float(np.sqrt(0.5))
+    current = [
+        CurrentTheme(0, "b", [0.0, half, half, 0.0], 5),
+        CurrentTheme(1, "a", [half, 0.0, 0.0, half], 5),
+    ]
+    result = track(previous, current, shared=2)
+    assert {t.id: t.indices for t in result.themes} == {1: [1], 2: [0]}
+    assert all(len(t.centroid) == 4 for t in result.themes)  # stored in this week's space
+    with pytest.raises(ValueError, match="same space"):
+        track(previous, current, shared=3)  # the narrower space is not the shared part
+
+
+def test_splits_apply_from_vectors_or_a_function_and_across_spaces() -> None:
+    model, _ = _fit(seed=1)
+    texts, _ = synthetic_answers(per_theme=50, seed=1)
+    current = _current(model)
+    stored = [t.stored() for t in track([], current).themes]
+    vectors = model.stable_vectors(texts)
+    largest = max(stored, key=lambda t: t.size)
+    rows = model.labels_ == track([], current).themes[0].indices[0]
+    split = split_theme(largest, vectors[rows], (50, 51))
+    eager = apply_splits(current, model.labels_, vectors, [split])
+    asked: list[int] = []
+
+    def lazily(wanted: np.ndarray) -> np.ndarray:
+        asked.extend(wanted.tolist())
+        return vectors[wanted]
+
+    lazy = apply_splits(current, model.labels_, lazily, [split], batch_size=7)
+    assert lazy[1].tolist() == eager[1].tolist()
+    assert [(t.index, t.label, t.size, t.parent) for t in lazy[0]] == [
+        (t.index, t.label, t.size, t.parent) for t in eager[0]
+    ]
+    assert np.allclose([t.centroid for t in lazy[0]], [t.centroid for t in eager[0]], atol=1e-9)
+    assert sorted(asked) == np.flatnonzero(rows).tolist()  # only the divided theme's answers
+    # The same split, replayed on a fit with embeddings (wider vectors), with `shared`.
+    wide = np.hstack([vectors, np.zeros((len(texts), 3), dtype=np.float32)])
+    wide_current = [
+        CurrentTheme(t.index, t.label, [*t.centroid, 0.0, 0.0, 0.0], t.size) for t in current
+    ]
+    across = apply_splits(wide_current, model.labels_, wide, [split], shared=vectors.shape[1])
+    assert across[1].tolist() == eager[1].tolist()
+
+
+def test_stable_vectors_need_no_fit() -> None:
+    model, _ = _fit(seed=3, per_theme=20)
+    texts, _ = synthetic_answers(per_theme=20, seed=3)
+    texts = [*texts, "nothing", ""]
+    assert np.array_equal(stable_vectors(texts), model.stable_vectors(texts))
+    assert not stable_vectors(texts)[-2:].any()  # answers that state no need are zeros
+    fake = np.random.default_rng(0).normal(size=(len(texts), 5)).astype(np.float32)
+    both = stable_vectors(texts, fake)
+    assert both.shape == (len(texts), 1024 + 5)
+    assert np.allclose(np.linalg.norm(both[:-2], axis=1), 1.0, atol=1e-5)
 
 
 def test_signature_space_is_the_same_across_fits() -> None:
