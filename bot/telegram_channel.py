@@ -42,7 +42,8 @@ from bot.pacing import BudgetLimiter, SendBudget
 from bot.staff_commands import StaffCommands
 from bot.telegram_request import AiohttpRequest
 from conversations import engine
-from conversations.service import ConversationService, Message, Who
+from conversations.messages import Message
+from conversations.service import ConversationService, Who
 from conversations.texts import service_text
 
 log = logging.getLogger(__name__)

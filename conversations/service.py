@@ -12,7 +12,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -22,6 +22,8 @@ from sqlmodel import Session, col, select
 from conversations import callbacks, engine, moderation, priority_votes, safeguarding, store
 from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
 from conversations.deliberation import PairVoted, StatementVoted
+from conversations.fast_path import AnswerPath
+from conversations.messages import Attachment, ButtonSpec, Message, fit, to_message
 from conversations.models import (
     ChannelIdentity,
     ConsentRecord,
@@ -38,7 +40,6 @@ from conversations.texts import service_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_MESSAGE = 4096
 # Replies are recorded as delivered in batches; within this time of handling an
 # update, a copy of it reaching the same running service is a duplicate whose
 # replies are still on their way. After a restart nothing is on its way.
@@ -57,49 +58,6 @@ class Who:
     external_id: str
     chat_id: str
     language: str | None = None
-
-
-@dataclass(frozen=True)
-class ButtonSpec:
-    label: str
-    data: str
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    mime_type: str = "application/json"
-
-
-@dataclass(frozen=True)
-class Message:
-    text: str
-    buttons: tuple[tuple[ButtonSpec, ...], ...] = ()
-    updates_prompt: bool = False
-    attachment: Attachment | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if self.attachment is not None:
-            data["attachment"]["content"] = self.attachment.content.decode("utf-8")
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Message:
-        attachment = data.get("attachment")
-        return cls(
-            text=data["text"],
-            buttons=tuple(tuple(ButtonSpec(**b) for b in row) for row in data["buttons"]),
-            updates_prompt=data["updates_prompt"],
-            attachment=Attachment(
-                attachment["filename"],
-                attachment["content"].encode("utf-8"),
-                attachment["mime_type"],
-            )
-            if attachment
-            else None,
-        )
 
 
 @dataclass
@@ -133,6 +91,10 @@ class ScriptCache:
             self._scripts[consultation.script_hash] = script
         return script
 
+    def parsed(self, script_hash: str) -> Script | None:
+        """The script with this hash, if it has been parsed already."""
+        return self._scripts.get(script_hash)
+
 
 class ConversationService:
     """Residents' side of Needs First, independent of any channel."""
@@ -142,6 +104,7 @@ class ConversationService:
         self.scripts = scripts or ScriptCache()
         # Tells this running service's in-flight replies from a dead one's.
         self.boot_id = secrets.token_hex(8)
+        self.answers = AnswerPath(db, self.scripts.parsed, self.boot_id, FLOOD_LIMIT, FLOOD_WINDOW)
 
     # --- entry points -------------------------------------------------------------
 
@@ -155,10 +118,20 @@ class ConversationService:
         self, who: Who, given: engine.Input, *, update_key: str | None = None
     ) -> list[Message]:
         """Text, an edit, or something we cannot read, sent by the resident."""
+        if update_key is not None:
+            fast = self.answers.handle(who.channel, who.external_id, update_key, given)
+            if fast is not None:
+                return fast
         return self._run(who, update_key, lambda ctx: self._receive(ctx, given))
 
     def press(self, who: Who, data: str, *, update_key: str | None = None) -> list[Message]:
         """A button press, with the button's (untrusted) data."""
+        press = callbacks.parse(data)
+        if isinstance(press, AnswerPress) and update_key is not None:
+            given = engine.ChoiceInput(press.step_id, press.iteration, press.option_id)
+            fast = self.answers.handle(who.channel, who.external_id, update_key, given)
+            if fast is not None:
+                return fast
         return self._run(who, update_key, lambda ctx: self._press(ctx, data))
 
     def language_menu(self, who: Who, *, update_key: str | None = None) -> list[Message]:
@@ -416,7 +389,7 @@ class ConversationService:
         if outcome.state.language != resident.language:
             resident.language = outcome.state.language
             ctx.session.add(resident)
-        ctx.messages.extend(_to_message(reply) for reply in outcome.replies)
+        ctx.messages.extend(to_message(reply) for reply in outcome.replies)
 
     def _screen(self, ctx: _Context, script: Script | None, consultation: Consultation | None,
                 given: engine.Input) -> str | None:  # fmt: skip
@@ -481,7 +454,7 @@ class ConversationService:
         for answer in record["answers"]:
             lines.append(f"• {answer['consultation']} / {answer['question']}: {answer['answer']}")
         outro = service_text("mydata_outro", ctx.language, channel=ctx.who.channel)
-        text = _fit("\n".join(lines) + "\n\n" + outro)
+        text = fit("\n".join(lines) + "\n\n" + outro)
         ctx.messages.append(
             Message(text, attachment=Attachment(f"needsfirst-{resident.pseudonym}.json", document))
         )
@@ -564,18 +537,3 @@ def _parse_start(argument: str | None) -> tuple[str | None, str | None]:
     slug, _, raw_source = text.partition("--")
     source = "".join(ch for ch in raw_source if ch.isalnum() or ch in "-_")[:40] or None
     return (slug or None), source
-
-
-def _to_message(reply: engine.Reply) -> Message:
-    rows = tuple(
-        tuple(
-            ButtonSpec(b.label, callbacks.answer_data(b.step_id, b.iteration, b.option_id))
-            for b in row
-        )
-        for row in reply.buttons
-    )
-    return Message(_fit(reply.text), rows, reply.updates_prompt)
-
-
-def _fit(text: str) -> str:
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"

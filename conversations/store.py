@@ -212,6 +212,7 @@ def save_answer(*, session: Session, conversation: Conversation, step_id: str, i
         )
     ).first()
     now = utcnow()
+    same_text = answer is not None and answer.value == value
     if answer is None:
         answer = Answer(
             conversation_id=conversation.id,
@@ -230,7 +231,7 @@ def save_answer(*, session: Session, conversation: Conversation, step_id: str, i
     answer.skipped = skipped
     answer.confirmed = confirmed
     # A re-confirmation carries no text check; keep what the original text earned.
-    answer.withheld = withheld or (answer.withheld if answer.value == value else None)
+    answer.withheld = withheld or (answer.withheld if same_text else None)
     answer.message_ref = message_ref or answer.message_ref
     answer.updated_at = now
     session.add(answer)

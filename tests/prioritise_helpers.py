@@ -13,8 +13,9 @@ from sqlmodel import Session, select
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.priorities import open_round
 from conversations import callbacks, engine, store, themes
+from conversations.messages import Message
 from conversations.models import Conversation, Round
-from conversations.service import ConversationService, Message, Who
+from conversations.service import ConversationService, Who
 
 _keys = itertools.count(1_000_000)
 

@@ -23,8 +23,9 @@ from bot.pacing import BudgetLimiter, SendBudget, Spread
 from conversations import broadcasts, callbacks
 from conversations.broadcasts import BroadcastError
 from conversations.db import make_engine
+from conversations.messages import Message
 from conversations.models import Broadcast, BroadcastRecipient, ChannelIdentity, Resident
-from conversations.service import ConversationService, Message, Who
+from conversations.service import ConversationService, Who
 from tests.fakebotapi import FakeBotAPI, Fault
 from tests.telegram_harness import bot_config, expect, running_bot
 

@@ -12,8 +12,16 @@ from sqlmodel import Session, select
 
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
 from conversations import engine, store
-from conversations.models import Answer, ConsentRecord, Conversation, Resident
-from conversations.service import ConversationService, Message, Who
+from conversations.messages import Message
+from conversations.models import (
+    Answer,
+    ConsentRecord,
+    Conversation,
+    InboxEntry,
+    Resident,
+    SafeguardingFlag,
+)
+from conversations.service import ConversationService, Who
 
 _keys = itertools.count(1)
 
@@ -386,3 +394,103 @@ def test_consent_is_asked_again_when_its_text_changes(
         ]  # type: ignore[arg-type]
     assert versions == ["2026-11-01", "2027-01-15"]
     assert [a[0] for a in answers(db)] == ["area", "age"]
+
+
+def _rows(db: Engine, resident_external_id: str) -> dict[str, object]:
+    """What the service stored for one resident, without ids and times."""
+    with Session(db) as session:
+        resident = store.resident_for(
+            session=session, channel="telegram", external_id=resident_external_id
+        )
+        assert resident is not None and resident.id is not None
+        conversation = session.exec(
+            select(Conversation).where(Conversation.resident_id == resident.id)
+        ).one()
+        return {
+            "answers": [
+                (
+                    a.step_id,
+                    a.iteration,
+                    a.kind,
+                    a.value,
+                    a.display,
+                    a.profile,
+                    a.skipped,
+                    a.confirmed,
+                    a.withheld,
+                )
+                for a in store.answers_for_resident(session=session, resident_id=resident.id)
+            ],
+            "consents": [
+                (c.version, c.given, c.channel)
+                for c in session.exec(
+                    select(ConsentRecord).where(ConsentRecord.resident_id == resident.id)
+                )
+            ],
+            "state": conversation.state_json,
+            "completed": conversation.completed_at is not None,
+            "updates": len(
+                session.exec(select(InboxEntry).where(InboxEntry.resident_id == resident.id)).all()
+            ),
+        }
+
+
+def test_the_fast_path_stores_what_the_full_path_stores(
+    service: ConversationService, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most answers skip the ORM (conversations/fast_path.py); the rows must not differ."""
+    handled: list[bool] = []
+    fast_handle = service.answers.handle
+
+    def counting(*args: object) -> list[Message] | None:
+        result = fast_handle(*args)  # type: ignore[arg-type]
+        handled.append(result is not None)
+        return result
+
+    def scripted(resident: Resident_) -> None:
+        resident.start("example--tenants")
+        resident.press("happy to take part")
+        resident.press("North")
+        resident.press("Prefer not")
+        resident.say("The buses stop at 7pm, you idiots.")  # abusive: withheld
+        resident.press("My family")
+        resident.press("Done")
+        resident.say("I could get to work.")
+        resident.press("Change: The difference")  # correct the reflect-back
+        resident.say("I could keep my job.")
+        resident.press("that's right")
+        resident.press("No")
+        resident.press("No, that's all")
+        resident.say("Something else")  # after the end
+
+    monkeypatch.setattr(service.answers, "handle", counting)
+    scripted(Resident_(service, "fast"))
+    full = ConversationService(db)
+    monkeypatch.setattr(full.answers, "handle", lambda *args: None)
+    scripted(Resident_(full, "full"))
+
+    fast_rows, full_rows = _rows(db, "fast"), _rows(db, "full")
+    assert fast_rows == full_rows
+    assert fast_rows["completed"] and fast_rows["consents"] == [("2026-11-01", True, "telegram")]
+    need = fast_rows["answers"][2]  # type: ignore[index]
+    assert need[:4] == ("need", 1, "text", "The buses stop at 7pm, you idiots.")
+    assert need[-1] == "abuse"
+    # Everything after /start took the fast path.
+    assert len(handled) == 13 and all(handled)
+
+
+def test_the_fast_path_leaves_disclosures_to_the_full_path(
+    service: ConversationService, db: Engine
+) -> None:
+    ann = Resident_(service, "1099")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("North")
+    ann.press("18 to 34")
+    assert (
+        service.answers.handle("telegram", "1099", "k-1", engine.TextInput("I want to die")) is None
+    )
+    messages = ann.say("I want to die")
+    assert any("Samaritans" in m.text for m in messages)
+    with Session(db) as session:
+        assert session.exec(select(SafeguardingFlag)).one().categories

@@ -29,8 +29,9 @@ from bot.web.security import new_form_key, new_token, same_token, set_cookie, va
 from bot.web.templating import render, see_other
 from bot.web.wording import LANGUAGES, NOTICES, words_for
 from conversations import callbacks, engine, store
+from conversations.messages import ButtonSpec, Message
 from conversations.models import Consultation, Conversation, Round
-from conversations.service import ButtonSpec, ConversationService, Message, Who
+from conversations.service import ConversationService, Who
 
 CHANNEL = "web"
 COOKIE = "nf_device"

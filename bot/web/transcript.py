@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from conversations.messages import ButtonSpec, Message
 from conversations.models import WebTranscriptEntry
-from conversations.service import ButtonSpec, Message
 
 KEPT = 300  # the most a page shows; older lines stay until erased
 
