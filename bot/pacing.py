@@ -89,7 +89,9 @@ class SendBudget:
     def note(self, chat_id: object = None) -> None:
         """A message that does not wait (a reply to a resident): count it."""
         self.conversation_sends += 1
-        self._take(self.clock(), chat_id)
+        now = self.clock()
+        self._expire(now)  # without broadcasts nothing else would, and these would grow
+        self._take(now, chat_id)
 
     def _take(self, now: float, chat_id: object) -> None:
         self._sent.append(now)

@@ -13,12 +13,7 @@ import io
 import logging
 from collections.abc import Callable
 
-from telegram import (
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Update,
-)
+from telegram import BotCommand, Update
 from telegram import (
     Message as TelegramMessage,
 )
@@ -37,6 +32,7 @@ from telegram.ext import (
 from bot.batching import KeyBatcher
 from bot.config import TelegramConfig
 from bot.durable_updates import DurableInbox, DurableUpdatesRequest
+from bot.lean_bot import LeanBot, keyboard
 from bot.ordering import PerChatUpdateProcessor
 from bot.pacing import BudgetLimiter, SendBudget
 from bot.staff_commands import StaffCommands
@@ -56,24 +52,27 @@ def build_application(config: TelegramConfig, service: ConversationService,
                       durable: DurableInbox | None = None) -> Application:  # type: ignore[type-arg]  # fmt: skip
     """The python-telegram-bot Application with Needs First's handlers."""
     budget = SendBudget()  # everything this bot sends counts; broadcasts get what is left
-    builder = (
-        ApplicationBuilder()
-        .token(config.token)
-        .base_url(config.base_url)
-        .base_file_url(config.base_file_url)
-        .concurrent_updates(PerChatUpdateProcessor(256))
+    bot = LeanBot(
+        config.token,
+        base_url=config.base_url,
+        base_file_url=config.base_file_url,
         # Residents' replies run in parallel; give them connections to match.
-        .request(AiohttpRequest(connection_pool_size=64))
-        .get_updates_request(
+        request=AiohttpRequest(connection_pool_size=64),
+        get_updates_request=(
             DurableUpdatesRequest(durable, connection_pool_size=2)
             if durable is not None
             else AiohttpRequest(connection_pool_size=2)
-        )
+        ),
+        rate_limiter=BudgetLimiter(budget),
+    )
+    builder = (
+        ApplicationBuilder()
+        .bot(bot)
+        .concurrent_updates(PerChatUpdateProcessor(256))
         .post_init(_post_init)
         .post_stop(_post_stop)
         # Our own scheduler runs jobs; PTB's would start a second one per worker.
         .job_queue(None)
-        .rate_limiter(BudgetLimiter(budget))
     )
     if config.mode == "webhook":
         builder = builder.updater(None)
@@ -229,7 +228,9 @@ class TelegramResidents:
         query = update.callback_query
         assert query is not None
         try:
-            await query.answer()
+            await _lean(update.get_bot()).call(
+                "answerCallbackQuery", {"callback_query_id": query.id}
+            )
         except TelegramError:
             log.debug("could not answer a callback query", exc_info=True)
         if query.message is None or query.message.chat.type != ChatType.PRIVATE:
@@ -253,14 +254,15 @@ class TelegramResidents:
 async def deliver(bot: object, chat_id: int, messages: list[Message],
                   *, edit_on: TelegramMessage | None = None) -> None:  # fmt: skip
     """Send messages to a chat: buttons as inline keyboards, attachments as files."""
-    from telegram import Bot
-
-    assert isinstance(bot, Bot)
+    lean = _lean(bot)
     for message in messages:
-        markup = _keyboard(message)
+        markup = keyboard(message)
         if message.updates_prompt and edit_on is not None:
             try:
-                await edit_on.edit_text(message.text, reply_markup=markup)
+                edit = {"chat_id": chat_id, "message_id": edit_on.message_id}
+                await lean.call(
+                    "editMessageText", {**edit, "text": message.text, "reply_markup": markup}
+                )
                 continue
             except BadRequest as error:
                 if "not modified" in str(error).lower():
@@ -268,27 +270,22 @@ async def deliver(bot: object, chat_id: int, messages: list[Message],
                 log.info("could not edit a prompt, sending it anew: %s", error)
         try:
             if message.attachment is not None:
-                await bot.send_document(
+                await lean.send_document(
                     chat_id,
                     document=io.BytesIO(message.attachment.content),
                     filename=message.attachment.filename,
                     caption=message.text[:1024] if len(message.text) <= 1024 else None,
                 )
-                if len(message.text) > 1024:
-                    await bot.send_message(chat_id, message.text, reply_markup=markup)
-            else:
-                await bot.send_message(chat_id, message.text, reply_markup=markup)
+                if len(message.text) <= 1024:
+                    continue
+            await lean.call(
+                "sendMessage", {"chat_id": chat_id, "text": message.text, "reply_markup": markup}
+            )
         except Forbidden:
             log.info("a resident has blocked the bot; not delivering")
             return
 
 
-def _keyboard(message: Message) -> InlineKeyboardMarkup | None:
-    if not message.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in message.buttons
-        ]
-    )
+def _lean(bot: object) -> LeanBot:
+    assert isinstance(bot, LeanBot), "the application is built with a LeanBot"
+    return bot
