@@ -1,14 +1,17 @@
 """Theme analysis over a consultation's stored answers, kept as an analysis run.
 
 Glue between the store (conversations/) and the theme model (analysis/): read
-the themable answers, fit, match the themes to the previous run's (keeping ids,
-labels and officers' edits), and store the run with each answer's themes.
+the themable answers, fit, divide the themes officers split, match the themes
+to the previous run's (keeping ids, labels and officers' edits), and store the
+run with each answer's themes. Also officers' splits themselves: a theme of the
+latest run is divided in two at once, and every later run keeps the parts apart.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,15 +20,34 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from analysis.csv_input import read_texts
-from analysis.model import ThemeModel
+from analysis.describe import Theme
+from analysis.model import ThemeModel, describe_groups, stable_vectors
 from analysis.report import themes_json
 from analysis.scrub import scrub
-from analysis.tracking import OfficerEdits, StoredTheme, Tracking, current_themes, track
+from analysis.tracking import (
+    CurrentTheme,
+    OfficerEdits,
+    StoredTheme,
+    ThemeSplit,
+    TrackedTheme,
+    Tracking,
+    apply_splits,
+    current_themes,
+    split_theme,
+    track,
+)
 from conversations import store, themes
 from conversations.models import AnalysisRun, RunTheme
 from conversations.service import ScriptCache
 
 MIN_ANSWERS = 2
+# The run-independent space's width (ThemeModel's signature_features): the part of
+# every centroid that runs with and without embeddings share.
+SIGNATURE_FEATURES = 1024
+# A split learns its two parts from at most this many of the theme's answers,
+# then gives every answer to the nearer part.
+SPLIT_SAMPLE = 20_000
+BATCH = 10_000
 
 
 class AnalysisError(ValueError):
@@ -64,6 +86,7 @@ def analyse_consultation(
         )
         previous = themes.previous_themes(session=session, consultation_id=consultation_id)
         renames, merges = themes.officer_edits(session=session, consultation_id=consultation_id)
+        splits = themes.officer_splits(session=session, consultation_id=consultation_id)
     if len(rows) < MIN_ANSWERS:
         raise AnalysisError(
             f"'{slug}' has {len(rows)} answers to analyse; themes need at least {MIN_ANSWERS}"
@@ -71,17 +94,29 @@ def analyse_consultation(
     answer_ids = [answer_id for answer_id, _ in rows]
     texts = [text for _, text in rows]
     del rows
-    model = ThemeModel(n_themes=n_themes, random_state=0).fit(texts)
+    embeddings: np.ndarray | None = None
+    model = ThemeModel(
+        n_themes=n_themes, signature_features=SIGNATURE_FEATURES, random_state=0
+    ).fit(texts, embeddings=embeddings)
     sizes = np.bincount(model.labels_[model.labels_ >= 0], minlength=len(model.themes_))
     current = current_themes([t.label for t in model.themes_], model.centroids_, sizes.tolist())
     stored = [StoredTheme(p.theme_id, p.label, p.centroid, p.size) for p in previous]
-    tracking = track(stored, current, OfficerEdits(renames=renames, merges=merges))
-    report = themes_json(model, texts, tracking)
-    found = _found_themes(model, tracking, texts, answer_ids)
+    edits = OfficerEdits(renames=renames, merges=merges, splits=[_replayed(s) for s in splits])
+    vectors_of = _vectors_of(texts, embeddings)
+    labels = model.labels_
+    if edits.splits:
+        current, labels = apply_splits(
+            current, model.labels_, vectors_of, edits.splits, shared=SIGNATURE_FEATURES
+        )
+    tracking = track(stored, current, edits, shared=SIGNATURE_FEATURES)
+    report = themes_json(model, texts, tracking, labels=labels)
+    divided = _describe_divided(current, labels, texts, vectors_of)
+    found = _found_themes(model, tracking, texts, answer_ids, labels, divided)
+    _describe_report(report, model, tracking, divided)
 
     def assignments() -> Any:
         ids = tracking.id_of_index()
-        for row, label in enumerate(model.labels_):
+        for row, label in enumerate(labels):
             if label < 0:
                 continue
             primary = ids[int(label)]
@@ -111,14 +146,196 @@ def analyse_consultation(
     return RunResult(run, report)
 
 
+@dataclass(frozen=True)
+class SplitResult:
+    """A theme split in two: its old id and label, and each part's new id, label and size."""
+
+    theme_id: int
+    label: str
+    parts: tuple[tuple[int, str, int], tuple[int, str, int]]
+
+    def summary(self) -> str:
+        (a, a_label, a_size), (b, b_label, b_size) = self.parts
+        return (
+            f"Theme {self.theme_id} (“{self.label}”) is split into theme {a} “{a_label}” "
+            f"({a_size} answers) and theme {b} “{b_label}” ({b_size} answers)."
+        )
+
+
+def split_stored_theme(db: Engine, slug: str, theme_id: int, *, actor: str) -> SplitResult:
+    """An officer's split: divide a theme of the latest run in two, now and on every later run.
+
+    The two parts come from spherical 2-means on the run-independent vectors of
+    the theme's answers (a sample of at most SPLIT_SAMPLE of them); every answer
+    in the theme, primary or secondary, goes to the nearer part. The parts get
+    new ids, labels from their own answers (officers may rename them), keywords,
+    quotes and services, and replace the theme in the latest run at once."""
+    with Session(db) as session:
+        run, theme = themes.current_theme(session=session, slug=slug, theme_id=theme_id)
+        assert run.id is not None
+        run_id, label = run.id, theme.label
+        centroid = [float(x) for x in json.loads(theme.centroid_json)]
+        members = themes.theme_members(session=session, run_id=run_id, theme_id=theme_id)
+    texts = [m.text for m in members]
+    primary = np.array([m.rank == 0 for m in members], dtype=bool)
+    if primary.sum() < 2:
+        raise themes.ThemeEditError(
+            f"theme {theme_id} has {int(primary.sum())} answer: a split needs at least 2"
+        )
+    embeddings: np.ndarray | None = None
+    vectors_of = _vectors_of(texts, embeddings)
+    rng = np.random.default_rng(0)
+    sample = np.flatnonzero(primary)
+    if len(sample) > SPLIT_SAMPLE:
+        sample = np.sort(rng.choice(sample, SPLIT_SAMPLE, replace=False))
+    try:
+        found = split_theme(
+            StoredTheme(theme_id, label, centroid, int(primary.sum())), vectors_of(sample), (1, 2)
+        )
+    except ValueError as error:
+        raise themes.ThemeEditError(str(error)) from error
+    part_centroids = np.array([p.centroid for p in found.parts], dtype=np.float64)
+    nearest = np.zeros(len(members), dtype=np.int64)
+    sums = np.zeros_like(part_centroids)
+    for start in range(0, len(members), BATCH):
+        rows = np.arange(start, min(start + BATCH, len(members)))
+        vectors = vectors_of(rows).astype(np.float64)
+        choice = (vectors @ part_centroids.T).argmax(axis=1)
+        nearest[rows] = choice
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit = vectors / np.where(norms == 0, 1.0, norms)
+        for j in range(2):
+            sums[j] += unit[primary[rows] & (choice == j)].sum(axis=0)
+    sizes = [int((primary & (nearest == j)).sum()) for j in range(2)]
+    if min(sizes) == 0:
+        raise themes.ThemeEditError(
+            f"theme {theme_id} cannot be split: its answers do not fall into two groups"
+        )
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    centroids = sums / np.where(norms == 0, 1.0, norms)
+    groups, similarities, rows_of = [], [], []
+    for j in range(2):
+        rows = np.flatnonzero(primary & (nearest == j))
+        rows_of.append(rows)
+        shown = rows if len(rows) <= 500 else np.sort(rng.choice(rows, 500, replace=False))
+        groups.append([texts[int(i)] for i in shown])
+        similarities.append(vectors_of(shown).astype(np.float64) @ centroids[j])
+    described = describe_groups(groups, similarities)
+    labels = _distinct_labels(described)
+    parts = tuple(
+        themes.SplitPart(
+            label=labels[j],
+            keywords=described[j].keywords,
+            domains=described[j].domains,
+            quote_answer_ids=[
+                members[r].answer_id for r in _rows_quoted(described[j].quotes, rows_of[j], texts)
+            ],
+            centroid=[float(x) for x in centroids[j]],
+            size=sizes[j],
+            answers=[members[int(r)].answer_id for r in np.flatnonzero(nearest == j)],
+        )
+        for j in range(2)
+    )
+    with Session(db) as session, session.begin():
+        ids = themes.split(session=session, slug=slug, theme_id=theme_id, run_id=run_id,
+                           centroid=centroid, parts=(parts[0], parts[1]), actor=actor)  # fmt: skip
+    return SplitResult(
+        theme_id,
+        label,
+        ((ids[0], labels[0], sizes[0]), (ids[1], labels[1], sizes[1])),
+    )
+
+
+def _distinct_labels(described: Sequence[Theme]) -> list[str]:
+    """The parts' labels; when both parts found the same phrase, each adds a keyword of its own."""
+    labels = [t.label for t in described]
+    if labels[0].lower() != labels[1].lower():
+        return labels
+    distinct = []
+    for mine, other in ((described[0], described[1]), (described[1], described[0])):
+        own = next((k for k in mine.keywords if k not in other.keywords[:3]), None)
+        distinct.append(f"{mine.label}: {own}" if own else mine.label)
+    if distinct[0].lower() == distinct[1].lower():
+        distinct = [f"{labels[0]} (1)", f"{labels[1]} (2)"]
+    return distinct
+
+
+def _replayed(split: themes.StoredSplit) -> ThemeSplit:
+    first, second = (StoredTheme(p.theme_id, p.label, p.centroid, p.size) for p in split.parts)
+    return ThemeSplit(split.theme_id, split.centroid, (first, second))
+
+
+def _vectors_of(
+    texts: Sequence[str], embeddings: np.ndarray | None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The run-independent vectors of the given rows (for splits), computed when asked."""
+
+    def vectors(rows: np.ndarray) -> np.ndarray:
+        chosen = [texts[int(i)] for i in rows]
+        semantic = None if embeddings is None else embeddings[rows]
+        return stable_vectors(chosen, semantic, signature_features=SIGNATURE_FEATURES)
+
+    return vectors
+
+
+def _describe_divided(
+    current: Sequence[CurrentTheme],
+    labels: np.ndarray,
+    texts: Sequence[str],
+    vectors_of: Callable[[np.ndarray], np.ndarray],
+) -> dict[int, Theme]:
+    """Keywords, quotes and domains of the parts of divided themes, by divided index.
+
+    The parts of one model theme are described together, so their keywords tell
+    them apart; each part keeps the label its split gave it (through tracking)."""
+    by_parent: dict[int, list[CurrentTheme]] = {}
+    for theme in current:
+        if theme.parent is not None:
+            by_parent.setdefault(theme.parent, []).append(theme)
+    rng = np.random.default_rng(0)
+    described: dict[int, Theme] = {}
+    for parts in by_parent.values():
+        groups, similarities = [], []
+        for part in parts:
+            rows = np.flatnonzero(labels == part.index)
+            if len(rows) > 500:
+                rows = np.sort(rng.choice(rows, 500, replace=False))
+            groups.append([texts[int(i)] for i in rows])
+            centroid = np.asarray(part.centroid, dtype=np.float32)
+            similarities.append(vectors_of(rows) @ centroid)
+        for part, description in zip(parts, describe_groups(groups, similarities), strict=True):
+            description.id, description.size = part.index, part.size
+            described[part.index] = description
+    return described
+
+
+def _description(tracked: TrackedTheme, by_index: dict[int, Theme]) -> tuple[Theme, list[str]]:
+    """The fitted (or divided) theme that describes a tracked one, and its quotes."""
+    lead = max((by_index[i] for i in tracked.indices), key=lambda t: t.size)
+    return lead, [q for i in tracked.indices for q in by_index[i].quotes][:3]
+
+
+def _describe_report(
+    report: dict[str, Any], model: ThemeModel, tracking: Tracking, divided: dict[int, Theme]
+) -> None:
+    """In the report too, the parts of a divided theme are described by their own answers."""
+    by_index = {t.id: t for t in model.themes_} | divided
+    own = {t.id: t for t in tracking.themes if any(i in divided for i in t.indices)}
+    for entry in report["themes"]:
+        tracked = own.get(entry["id"])
+        if tracked is not None:
+            lead, quotes = _description(tracked, by_index)
+            entry.update(keywords=lead.keywords, domains=lead.domains, quotes=quotes)
+
+
 def _found_themes(model: ThemeModel, tracking: Tracking, texts: Sequence[str],
-                  answer_ids: Sequence[int]) -> list[themes.FoundTheme]:  # fmt: skip
-    by_index = {t.id: t for t in model.themes_}
+                  answer_ids: Sequence[int], labels: np.ndarray,
+                  divided: dict[int, Theme]) -> list[themes.FoundTheme]:  # fmt: skip
+    by_index = {t.id: t for t in model.themes_} | divided
     found = []
     for tracked in tracking.themes:
-        lead = max((by_index[i] for i in tracked.indices), key=lambda t: t.size)
-        members = np.flatnonzero(np.isin(model.labels_, tracked.indices))
-        quotes = [q for i in tracked.indices for q in by_index[i].quotes][:3]
+        lead, quotes = _description(tracked, by_index)
+        members = np.flatnonzero(np.isin(labels, tracked.indices))
         found.append(
             themes.FoundTheme(
                 theme_id=tracked.id,

@@ -159,7 +159,10 @@ def _parser() -> argparse.ArgumentParser:
     analyse.set_defaults(handler=_analyse)
 
     theme = commands.add_parser(
-        "theme", parents=[common], help="list, rename or merge a consultation's themes"
+        "theme",
+        aliases=["themes"],
+        parents=[common],
+        help="list, rename, merge or split a consultation's themes",
     )
     theme_commands = theme.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = theme_commands.add_parser("list", parents=[common], help="the latest run's themes")
@@ -172,6 +175,11 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("slug")
     merge.add_argument("theme_id", type=int)
     merge.add_argument("into_id", type=int)
+    split = theme_commands.add_parser(
+        "split", parents=[common], help="divide a theme in two (later runs keep them apart)"
+    )
+    split.add_argument("slug")
+    split.add_argument("theme_id", type=int)
     theme.set_defaults(handler=_theme)
 
     export = commands.add_parser("export", parents=[common], help="write every stored answer")
@@ -405,7 +413,19 @@ def _analyse(config: Config, args: argparse.Namespace) -> int:
 
 
 def _theme(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session, session.begin():
+    with _database(config) as db:
+        if args.action == "split":
+            from bot.analysis_runs import split_stored_theme
+
+            split = split_stored_theme(db, args.slug, args.theme_id, actor=_actor())
+            print(split.summary() + " Later runs keep them apart.", file=sys.stderr)
+        _theme_edit(db, args)
+    return 0
+
+
+def _theme_edit(db: Engine, args: argparse.Namespace) -> None:
+    """Rename or merge (when asked), then list the latest run's current themes."""
+    with Session(db) as session, session.begin():
         if args.action == "rename":
             themes.rename(
                 session=session,
@@ -430,9 +450,8 @@ def _theme(config: Config, args: argparse.Namespace) -> int:
                 f"'{args.slug}' has not been analysed yet (needsfirst analyse --consultation {args.slug})"
             )
         for found in themes.themes_of_run(session=session, run_id=run.id):
-            if found.status not in ("gone", "merged"):
+            if themes.is_current(found):
                 print(f"{found.theme_id:>4}  {found.size:>6}  {found.status:<9}  {found.label}")
-    return 0
 
 
 def _export(config: Config, args: argparse.Namespace) -> int:

@@ -60,7 +60,7 @@ def record_decision(
     theme = session.exec(
         select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
     ).first()
-    if theme is None or theme.status in ("gone", "merged"):
+    if theme is None or not themes.is_current(theme):
         raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
     raised = set(themes.residents_in_theme(session=session, run_id=run.id, theme_id=theme_id))
     # Opted in, not stopped, not blocked, and on Telegram: the broadcast audience.

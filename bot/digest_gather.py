@@ -121,7 +121,7 @@ def _live(session: Session, run_id: int) -> list[RunTheme]:
     return [
         t
         for t in themes.themes_of_run(session=session, run_id=run_id)
-        if t.status not in ("gone", "merged") and t.size > 0
+        if themes.is_current(t) and t.size > 0
     ]
 
 

@@ -43,7 +43,7 @@ def themes_to_prioritise(session: Session, consultation: Consultation) -> list[D
     live = [
         t
         for t in themes.themes_of_run(session=session, run_id=run.id)
-        if t.status not in ("gone", "merged") and t.size > 0
+        if themes.is_current(t) and t.size > 0
     ][:MAX_ROUND_THEMES]
     # Only a quote with no personal detail left at all (as the digest does).
     quotes = {

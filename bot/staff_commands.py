@@ -24,7 +24,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.analysis_runs import AnalysisError, analyse_consultation
+from bot.analysis_runs import AnalysisError, analyse_consultation, split_stored_theme
 from bot.config import Config, staff_roles
 from bot.decisions import DecisionError, decide, format_recorded
 from bot.digests import build_now, send_documents
@@ -88,6 +88,9 @@ COMMANDS = {
         ),
         StaffCommand(
             "merge", EDITORS, "/merge SLUG THEME_ID INTO_ID", "fold one theme into another"
+        ),
+        StaffCommand(
+            "split", EDITORS, "/split SLUG THEME_ID", "divide a theme in two (kept on re-runs)"
         ),
         StaffCommand("digest", READERS, "/digest SLUG", "the digest of the last 7 days, now"),
         StaffCommand(
@@ -310,7 +313,7 @@ class StaffCommands:
                 if run is None or run.id is None:
                     return f"'{slug}' has not been analysed yet: /analyse {slug}"
                 rows = [t for t in themes.themes_of_run(session=session, run_id=run.id)
-                        if t.status not in ("gone", "merged")]  # fmt: skip
+                        if themes.is_current(t)]  # fmt: skip
                 lines = [
                     f"Themes of {slug} (run {run.id}, {run.created_at:%d %b %Y}): id, size, change, name"
                 ]
@@ -334,6 +337,21 @@ class StaffCommands:
         await asyncio.to_thread(self._edit, lambda session: themes.merge(
             session=session, slug=slug, theme_id=theme_id, into_id=into_id, actor=_actor(user_id)))  # fmt: skip
         return f"Theme {theme_id} is merged into theme {into_id}, and stays merged on every re-run."
+
+    async def do_split(self, args: list[str], user_id: int) -> str:
+        if len(args) != 2 or not args[1].isdigit():
+            raise UsageError("")
+        slug, theme_id = args[0], int(args[1])
+        # Vectorising and clustering the theme's answers: the analysis thread, as /analyse.
+        split = await asyncio.get_running_loop().run_in_executor(
+            self.analysis_pool,
+            partial(split_stored_theme, self.db, slug, theme_id, actor=_actor(user_id)),
+        )
+        first, second = split.parts
+        return (
+            f"{split.summary()}\nLater runs keep them apart. Rename them if the names do not "
+            f"fit: /rename {slug} {first[0]} NEW NAME, /rename {slug} {second[0]} NEW NAME"
+        )
 
     async def do_digest(self, args: list[str], user_id: int) -> str:
         slug = _one(args)

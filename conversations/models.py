@@ -276,8 +276,24 @@ class ThemeEdit(SQLModel, table=True):
     theme_id: int
     other_theme_id: int | None = None  # merge: the theme it went into
     label: str | None = Field(default=None, max_length=200)
+    # split: the theme's centroid when it was split (its parts are ThemeSplitPart rows)
+    centroid_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     actor: str = Field(max_length=80)
     at: datetime = Field(default_factory=utcnow)
+
+
+class ThemeSplitPart(SQLModel, table=True):
+    """One of the two themes an officer's split made, as the split found it.
+
+    Every later run divides the theme that still looks like the split one between
+    the parts' centroids (analysis.tracking.apply_splits)."""
+
+    edit_id: int = Field(foreign_key="themeedit.id", primary_key=True)
+    position: int = Field(primary_key=True)  # 0: the larger part when split
+    theme_id: int  # a new stable id
+    label: str = Field(max_length=200)
+    centroid_json: str = Field(sa_column=Column(Text, nullable=False))
+    size: int = 0
 
 
 class Digest(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 The analysis itself (analysis/) works on texts; this module keeps what it found,
 so that the next run can keep each theme's id and label, the digest can show
-change since last week, and officers' renames and merges survive re-runs.
+change since last week, and officers' renames, merges and splits survive re-runs.
 """
 
 from __future__ import annotations
@@ -23,11 +23,21 @@ from conversations.models import (
     Round,
     RunTheme,
     ThemeEdit,
+    ThemeSplitPart,
 )
+
+# A run's themes that are no longer current: no answers this run, merged into
+# another, or split in two by an officer.
+RETIRED = frozenset({"gone", "merged", "split"})
 
 
 class ThemeEditError(ValueError):
     """An edit that cannot be made; the message says why."""
+
+
+def is_current(theme: RunTheme) -> bool:
+    """A theme officers work with (not gone, merged or split)."""
+    return theme.status not in RETIRED
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,42 @@ class PreviousTheme:
     label: str
     centroid: list[float]
     size: int
+
+
+@dataclass(frozen=True)
+class StoredSplit:
+    """An officer's split as stored: the theme, its centroid then, and its two parts."""
+
+    theme_id: int
+    centroid: list[float]
+    parts: tuple[PreviousTheme, PreviousTheme]
+    actor: str
+    edit_id: int
+
+
+@dataclass(frozen=True)
+class SplitPart:
+    """One part of a theme being split, to store into the latest run.
+
+    `answers` are the answer ids the part takes over (at any rank); `size`
+    counts those for which it is the primary theme."""
+
+    label: str
+    keywords: Sequence[str]
+    domains: Sequence[str]
+    quote_answer_ids: Sequence[int]
+    centroid: Sequence[float]
+    size: int
+    answers: Sequence[int]
+
+
+@dataclass(frozen=True)
+class ThemeMember:
+    """An answer in a theme of a run: rank 0 primary, 1-2 secondary."""
+
+    answer_id: int
+    rank: int
+    text: str
 
 
 def answers_to_analyse(*, session: Session, consultation_id: int, questions: Sequence[str],
@@ -108,7 +154,7 @@ def previous_themes(*, session: Session, consultation_id: int) -> list[PreviousT
     result = [
         PreviousTheme(t.theme_id, t.label, json.loads(t.centroid_json), t.size)
         for t in themes_of_run(session=session, run_id=run.id)
-        if t.status not in ("gone", "merged")
+        if is_current(t)
     ]
     _, merges = officer_edits(session=session, consultation_id=consultation_id)
     for absorbed in merges:
@@ -143,6 +189,56 @@ def officer_edits(
         elif edit.action == "merge" and edit.other_theme_id is not None:
             merges[edit.theme_id] = edit.other_theme_id
     return renames, merges
+
+
+def officer_splits(*, session: Session, consultation_id: int) -> list[StoredSplit]:
+    """Officers' splits, oldest first (each run replays them in this order)."""
+    edits = session.exec(
+        select(ThemeEdit)
+        .where(ThemeEdit.consultation_id == consultation_id, ThemeEdit.action == "split")
+        .order_by(col(ThemeEdit.id))
+    ).all()
+    ids = [e.id for e in edits if e.id is not None]
+    parts: dict[int, list[ThemeSplitPart]] = {}
+    if ids:
+        for part in session.exec(
+            select(ThemeSplitPart)
+            .where(col(ThemeSplitPart.edit_id).in_(ids))
+            .order_by(col(ThemeSplitPart.edit_id), col(ThemeSplitPart.position))
+        ):
+            parts.setdefault(part.edit_id, []).append(part)
+    result = []
+    for edit in edits:
+        found = parts.get(edit.id or 0, [])
+        if len(found) != 2 or not edit.centroid_json:
+            continue  # not a complete split (never written so: defensive)
+        first, second = (
+            PreviousTheme(p.theme_id, p.label, json.loads(p.centroid_json), p.size) for p in found
+        )
+        centroid = json.loads(edit.centroid_json)
+        split = StoredSplit(edit.theme_id, centroid, (first, second), edit.actor, edit.id or 0)
+        result.append(split)
+    return result
+
+
+def next_free_theme_id(*, session: Session, consultation_id: int) -> int:
+    """An id no run or edit of the consultation has ever used."""
+    in_runs = session.exec(
+        select(func.max(RunTheme.theme_id))
+        .join(AnalysisRun, col(AnalysisRun.id) == col(RunTheme.run_id))
+        .where(AnalysisRun.consultation_id == consultation_id)
+    ).one()
+    edited = session.exec(
+        select(func.max(ThemeEdit.theme_id), func.max(ThemeEdit.other_theme_id)).where(
+            ThemeEdit.consultation_id == consultation_id
+        )
+    ).one()
+    parts = session.exec(
+        select(func.max(ThemeSplitPart.theme_id))
+        .join(ThemeEdit, col(ThemeEdit.id) == col(ThemeSplitPart.edit_id))
+        .where(ThemeEdit.consultation_id == consultation_id)
+    ).one()
+    return 1 + max(x or 0 for x in (in_runs, *edited, parts))
 
 
 def save_run(*, session: Session, consultation_id: int, created_by: str, questions: Sequence[str],
@@ -277,9 +373,26 @@ def _live_theme(
     theme = session.exec(
         select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
     ).first()
-    if theme is None or theme.status in ("gone", "merged"):
+    if theme is None or not is_current(theme):
         raise ThemeEditError(f"there is no current theme {theme_id} in '{consultation.slug}'")
     return run, theme
+
+
+def current_theme(*, session: Session, slug: str, theme_id: int) -> tuple[AnalysisRun, RunTheme]:
+    """The latest run and its current theme `theme_id`, or a ThemeEditError saying why not."""
+    consultation = store.require_consultation(session=session, slug=slug)
+    return _live_theme(session, consultation, theme_id)
+
+
+def theme_members(*, session: Session, run_id: int, theme_id: int) -> list[ThemeMember]:
+    """Every answer in a theme of a run (primary or secondary), with its text, by answer id."""
+    rows = session.exec(
+        select(AnswerTheme.answer_id, AnswerTheme.rank, Answer.value)
+        .join(Answer, col(Answer.id) == col(AnswerTheme.answer_id))
+        .where(AnswerTheme.run_id == run_id, AnswerTheme.theme_id == theme_id)
+        .order_by(col(AnswerTheme.answer_id))
+    ).all()
+    return [ThemeMember(answer_id, rank, text) for answer_id, rank, text in rows]
 
 
 def rename(*, session: Session, slug: str, theme_id: int, label: str, actor: str) -> None:
@@ -338,6 +451,82 @@ def merge(*, session: Session, slug: str, theme_id: int, into_id: int, actor: st
                           other_theme_id=into_id, actor=actor))  # fmt: skip
     store.audit(session=session, actor=actor, action="theme.merge", target=f"{slug} theme {theme_id}",
                 detail=f"into theme {into_id} ({survivor.label!r})")  # fmt: skip
+
+
+def split(*, session: Session, slug: str, theme_id: int, run_id: int, centroid: Sequence[float],
+          parts: tuple[SplitPart, SplitPart], actor: str) -> tuple[int, int]:  # fmt: skip
+    """Divide a theme of the latest run between two new themes; later runs keep them apart.
+
+    The parts were found on run `run_id`'s answers; if another run has become the
+    latest since, nothing changes. Returns the parts' new ids."""
+    consultation = store.require_consultation(session=session, slug=slug)
+    assert consultation.id is not None
+    # One edit at a time per consultation, so two splits never take the same new ids.
+    session.exec(select(Consultation).where(Consultation.id == consultation.id).with_for_update())
+    run, theme = _live_theme(session, consultation, theme_id)
+    if run.id != run_id:
+        raise ThemeEditError("the themes were analysed again meanwhile: split it again")
+    first_id = next_free_theme_id(session=session, consultation_id=consultation.id)
+    ids = (first_id, first_id + 1)
+    for part_id, part in zip(ids, parts, strict=True):
+        for start in range(0, len(part.answers), 1000):
+            session.exec(
+                update(AnswerTheme)
+                .where(
+                    col(AnswerTheme.run_id) == run_id,
+                    col(AnswerTheme.theme_id) == theme_id,
+                    col(AnswerTheme.answer_id).in_(part.answers[start : start + 1000]),
+                )
+                .values(theme_id=part_id)
+            )
+    # Answers the parts did not list (none, unless the run changed under us) go to the first.
+    session.exec(
+        update(AnswerTheme)
+        .where(col(AnswerTheme.run_id) == run_id, col(AnswerTheme.theme_id) == theme_id)
+        .values(theme_id=ids[0])
+    )
+    before = theme.label
+    theme.status = "split"
+    theme.size = 0
+    session.add(theme)
+    session.add_all(
+        RunTheme(
+            run_id=run_id,
+            theme_id=part_id,
+            label=part.label[:200],
+            keywords_json=json.dumps(list(part.keywords)),
+            domains_json=json.dumps(list(part.domains)),
+            quote_answers_json=json.dumps(list(part.quote_answer_ids)),
+            centroid_json=json.dumps([round(float(x), 6) for x in part.centroid]),
+            size=part.size,
+            previous_size=None,
+            status="new",
+        )
+        for part_id, part in zip(ids, parts, strict=True)
+    )
+    edit = ThemeEdit(consultation_id=consultation.id, action="split", theme_id=theme_id,
+                     centroid_json=json.dumps([round(float(x), 6) for x in centroid]), actor=actor)  # fmt: skip
+    session.add(edit)
+    session.flush()
+    assert edit.id is not None
+    session.add_all(
+        ThemeSplitPart(
+            edit_id=edit.id,
+            position=position,
+            theme_id=part_id,
+            label=part.label[:200],
+            centroid_json=json.dumps([round(float(x), 6) for x in part.centroid]),
+            size=part.size,
+        )
+        for position, (part_id, part) in enumerate(zip(ids, parts, strict=True))
+    )
+    described = " and ".join(
+        f"theme {part_id} ({part.label!r}, {part.size} answers)"
+        for part_id, part in zip(ids, parts, strict=True)
+    )
+    store.audit(session=session, actor=actor, action="theme.split", target=f"{slug} theme {theme_id}",
+                detail=f"{before!r} into {described}")  # fmt: skip
+    return ids
 
 
 def _drop_duplicate_assignments(session: Session, run_id: int, theme_id: int) -> None:

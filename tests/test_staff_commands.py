@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -62,6 +63,7 @@ async def test_a_stranger_trying_every_staff_command_changes_nothing(
         ("/close", "example"), ("/schedule", "example 2099-01-01T09:00"), ("/links", "example mosque"),
         ("/broadcast", "example Hello everyone"), ("/login", ""), ("/analyse", "example"),
         ("/themes", "example"), ("/rename", "example 1 x"), ("/merge", "example 1 2"),
+        ("/split", "example 1"),
     ]  # fmt: skip
     for command, args in commands:
         await stranger.send_command(command, args)
@@ -170,3 +172,36 @@ async def test_analyse_and_edit_themes_from_telegram(
     await expect(officer, "only for the consultation team")  # officers read; facilitators run
     await officer.send_command("/themes", "example")
     await expect(officer, "Getting home after late shifts")
+
+
+async def test_an_officer_splits_a_theme_from_telegram(
+    fake: FakeBotAPI, bot: Service, db: Engine
+) -> None:
+    from conversations.service import ConversationService
+    from tests.test_analysis_runs import seed
+
+    seed(ConversationService(db), "t", copies=2)
+    staff, officer, stranger = fake.user(FACILITATOR), fake.user(OFFICER), fake.user(STRANGER)
+    await staff.send_command("/analyse", "example 2")
+    listing = await expect(staff, "Analysis run 1: 30 answers.", timeout=60)
+    largest = int(listing.split("\n")[3].split(".")[0])  # listed largest first
+    await officer.send_command("/split", "example")
+    await expect(officer, "Usage: /split SLUG THEME_ID")
+    await stranger.send_command("/split", f"example {largest}")
+    await expect(stranger, "only for the consultation team")
+    await officer.send_command("/split", f"example {largest}")
+    done = await expect(officer, f"Theme {largest} (", timeout=60)
+    assert "is split into theme" in done and "Later runs keep them apart" in done
+    found = re.search(r"into theme (\d+) “.*” \(\d+ answers\) and theme (\d+) “", done)
+    assert found is not None, done
+    first, second = int(found[1]), int(found[2])
+    assert f"/rename example {first} NEW NAME" in done
+    await officer.send_command("/themes", "example")
+    themes_now = await expect(officer, "Themes of example")
+    assert f"\n{first}. " in themes_now and f"\n{second}. " in themes_now
+    assert f"\n{largest}. " not in themes_now
+    await officer.send_command("/split", f"example {largest}")
+    await expect(officer, f"Not done: there is no current theme {largest}")
+    with Session(db) as session:
+        trail = [(a.actor, a.action) for a in session.exec(select(AuditEntry))]
+    assert ("staff:222", "theme.split") in trail

@@ -32,6 +32,7 @@ ACTIONS = [
     ("/staff/c/example/themes/analyse", {}),
     ("/staff/c/example/themes/1/rename", {"label": "Buses"}),
     ("/staff/c/example/themes/1/merge", {"into": "2"}),
+    ("/staff/c/example/themes/1/split", {}),
 ]
 HOSTILE = "<script>alert('label')</script> Late buses"
 
@@ -120,7 +121,7 @@ async def test_an_officer_sees_ranked_themes_renames_and_merges(db: Engine) -> N
 
         html = await (await client.get("/staff/c/example/themes")).text()
         assert "<script>alert" not in html and "&lt;script&gt;alert(" in html
-        assert "Merged and gone themes" in html and "Changes by staff" in html
+        assert "Merged, split and gone themes" in html and "Changes by staff" in html
         assert f"merged theme {second}" in html
 
         # Edits that cannot be made say why and change nothing.
@@ -134,6 +135,47 @@ async def test_an_officer_sees_ranked_themes_renames_and_merges(db: Engine) -> N
         bad = await client.post(merge.replace(str(second), str(third)), data={"csrf": csrf})
         assert bad.status == 400
         assert stored_themes(db)[third].label == HOSTILE
+
+
+async def test_an_officer_splits_a_theme_and_sees_its_two_parts(db: Engine) -> None:
+    config = web_config()
+    async with web_client(db, config) as client:
+        seed_answers(db)
+        analyse_consultation(db, "example", actor="staff:11", n_themes=2)
+        before = stored_themes(db)
+        largest = max(before.values(), key=lambda t: t.size)
+        csrf = await sign_in(client, db, config, OFFICER)
+        html = await (await client.get("/staff/c/example/themes")).text()
+        split_path = f"/staff/c/example/themes/{largest.theme_id}/split"
+        assert f'action="{split_path}"' in html and f"Split theme {largest.theme_id} in two" in html
+        assert await post(client, split_path, {}) == 403  # no token
+        assert await post(client, split_path, {"csrf": "forged"}) == 403
+        assert stored_themes(db) == before
+
+        done = await client.post(split_path, data={"csrf": csrf}, allow_redirects=False)
+        assert done.status == 303
+        new_ids = sorted(set(stored_themes(db)) - set(before))
+        assert len(new_ids) == 2
+        assert done.headers["Location"].endswith(f"?done=split#theme-{new_ids[0]}")
+        after = stored_themes(db)
+        assert after[largest.theme_id].status == "split"
+        assert sum(after[i].size for i in new_ids) == largest.size
+        html = await (await client.get(done.headers["Location"])).text()
+        assert "The theme is split in two" in html
+        for part in new_ids:  # each part is a theme of its own on the page, with its quotes
+            assert f'id="theme-{part}"' in html and after[part].label in html
+        assert f'id="theme-{largest.theme_id}"' not in html
+        assert "Merged, split and gone themes" in html
+        first, second = (f'“<span dir="auto">{after[i].label}</span>”' for i in new_ids)
+        assert f"split into {first} and {second}" in html
+        assert f"split theme {largest.theme_id} (“{largest.label}”) into theme {new_ids[0]}" in html
+        with Session(db) as session:
+            audited = session.exec(select(AuditEntry.action, AuditEntry.actor)).all()
+            assert ("theme.split", f"staff:{OFFICER}") in audited
+
+        # A theme that is already split cannot be split again; the page says why.
+        refused = await client.post(split_path, data={"csrf": csrf})
+        assert refused.status == 409 and "no current theme" in await refused.text()
 
 
 async def test_quotes_and_keywords_are_shown_as_text(db: Engine) -> None:

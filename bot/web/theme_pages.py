@@ -1,10 +1,11 @@
-"""Themes pages: the latest analysis run's themes, officers' renames and merges, and a new run.
+"""Themes pages: the latest analysis run's themes, officers' edits, and a new run.
 
-Officers and facilitators read the themes, rename them and merge one into
-another (through conversations.themes, which audits each edit); facilitators
-run the analysis now. The analysis is minutes of CPU on a large consultation,
-so it runs in the application's own analysis threads, never in the default
-executor that every database call shares.
+Officers and facilitators read the themes, rename them, merge one into another
+and split one in two (through conversations.themes, which audits each edit);
+facilitators run the analysis now. The analysis is minutes of CPU on a large
+consultation, and a split vectorises and clusters a theme's answers, so both run
+in the application's own analysis threads, never in the default executor that
+every database call shares.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.analysis_runs import AnalysisError, RunResult, analyse_consultation, shown_quotes
+from bot.analysis_runs import (
+    AnalysisError,
+    RunResult,
+    analyse_consultation,
+    shown_quotes,
+    split_stored_theme,
+)
 from bot.web.auth import Staff, acting, signed_in
 from bot.web.charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.dashboard import page
@@ -74,8 +81,9 @@ class ThemeCard:
 class EarlierTheme:
     theme_id: int
     label: str
-    status: str  # merged | gone
+    status: str  # merged | split | gone
     into: str | None  # the label of the theme it was merged into
+    parts: tuple[str, ...] = ()  # the labels of the two themes it was split into
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,7 @@ class ThemesView:
     runs: list[AnalysisRun]
     edits: list[ThemeEdit]
     labels: dict[int, str]  # every theme id seen in the latest run -> its label
+    split_parts: dict[int, tuple[int, int]]  # a split's edit id -> its parts' theme ids
 
 
 def add_routes(app: web.Application) -> None:
@@ -104,6 +113,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/staff/c/{slug}/themes/analyse", run_analysis)
     app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/rename", rename_theme)
     app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/merge", merge_theme)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/split", split_theme)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -135,16 +145,25 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
         cards: list[ThemeCard] = []
         earlier: list[EarlierTheme] = []
         labels: dict[int, str] = {}
+        splits = themes.officer_splits(session=session, consultation_id=consultation.id)
+        split_parts = {s.edit_id: (s.parts[0].theme_id, s.parts[1].theme_id) for s in splits}
+        parts_of = {s.theme_id: split_parts[s.edit_id] for s in splits}  # the latest split wins
         if run is not None and run.id is not None:
             history = themes.theme_sizes_over_runs(session=session, consultation_id=consultation.id)
             _, merges = themes.officer_edits(session=session, consultation_id=consultation.id)
             found = themes.themes_of_run(session=session, run_id=run.id)
             labels = {t.theme_id: t.label for t in found}
             for theme in found:
-                if theme.status in ("gone", "merged"):
+                if not themes.is_current(theme):
                     into = merges.get(theme.theme_id)
+                    parts = tuple(
+                        labels.get(p, f"theme {p}")
+                        for p in (
+                            parts_of.get(theme.theme_id, ()) if theme.status == "split" else ()
+                        )
+                    )
                     earlier.append(EarlierTheme(theme.theme_id, theme.label, theme.status,
-                                                labels.get(into) if into else None))  # fmt: skip
+                                                labels.get(into) if into else None, parts))  # fmt: skip
                     continue
                 cards.append(_card(session, script, run.id, theme, history))
         edits = session.exec(
@@ -163,6 +182,7 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
             runs=themes.runs(session=session, consultation_id=consultation.id, limit=6),
             edits=list(edits),
             labels=labels,
+            split_parts=split_parts,
         )
 
 
@@ -193,6 +213,10 @@ async def themes_page(request: web.Request) -> web.Response:
 DONE = {
     "renamed": "The theme has its new name. Later runs keep it.",
     "merged": "The themes are merged. Later runs keep them together.",
+    "split": (
+        "The theme is split in two, each part named from its own answers. Later runs keep "
+        "them apart; rename them if the names do not fit."
+    ),
     "analysed": "The analysis has run: these are the themes in the answers so far.",
     "running": (
         "The analysis is still running. Reload this page in a minute or two to see the new themes."
@@ -228,6 +252,9 @@ def _edit_lines(view: ThemesView) -> list[EditLine]:
             what = f"renamed theme {edit.theme_id} to “{edit.label}”"
         elif edit.action == "merge":
             what = f"merged {name(edit.theme_id)} into {name(edit.other_theme_id)}"
+        elif edit.action == "split" and edit.id in view.split_parts:
+            first, second = view.split_parts[edit.id]
+            what = f"split {name(edit.theme_id)} into {name(first)} and {name(second)}"
         else:
             what = f"{edit.action} theme {edit.theme_id}"
         lines.append(EditLine(at=edit.at, actor=edit.actor, what=what))
@@ -259,7 +286,7 @@ async def themes_index(request: web.Request) -> web.Response:
                     top = [
                         t.label
                         for t in themes.themes_of_run(session=session, run_id=run.id)
-                        if t.status not in ("gone", "merged")
+                        if themes.is_current(t)
                     ][:3]
                 result.append(Latest(consultation, run, top))
             return result
@@ -301,6 +328,21 @@ async def merge_theme(request: web.Request) -> web.Response:
                          actor=staff.actor)  # fmt: skip
 
     return await _edited(request, staff, slug, edit, f"merged#theme-{into}")
+
+
+async def split_theme(request: web.Request) -> web.Response:
+    """Divide a theme in two (officers and facilitators; audited), in the analysis thread."""
+    staff, _ = await acting(request, *EDITORS)
+    slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
+    split = partial(split_stored_theme, request.app[ENGINE_KEY], slug, theme_id, actor=staff.actor)
+    try:
+        result = await asyncio.get_running_loop().run_in_executor(request.app[ANALYSIS_KEY], split)
+    except store.StoreError:
+        raise web.HTTPNotFound(text="no such consultation") from None
+    except themes.ThemeEditError as error:
+        return await _themes(request, staff, slug, error=f"Nothing was changed: {error}.",
+                             status=409)  # fmt: skip
+    return see_other(f"/staff/c/{slug}/themes?done=split#theme-{result.parts[0][0]}")
 
 
 async def _edited(request: web.Request, staff: Staff, slug: str, edit: Callable[[], None],
