@@ -67,6 +67,9 @@ class Service:
                 telegram, self.conversations, StaffCommands(self.config, self.db), durable
             )
             await self.telegram.initialize()
+            # PTB calls post_init/post_stop only from its own run_polling/run_webhook.
+            if self.telegram.post_init is not None:
+                await self.telegram.post_init(self.telegram)
             await self.telegram.start()
             await durable.replay(self.telegram)
             if telegram.mode == "webhook":
@@ -125,6 +128,8 @@ class Service:
                 await self.telegram.updater.stop()
             if self.telegram.running:
                 await self.telegram.stop()
+                if self.telegram.post_stop is not None:  # flushes handled/delivered marks
+                    await self.telegram.post_stop(self.telegram)
             await self.telegram.shutdown()
         if self.runner is not None:
             await self.runner.cleanup()
