@@ -10,8 +10,16 @@ handles the same number of updates, as the baseline.
 Prints updates handled per second and p50/p99 time from an update to the bot's
 reply, and checks that no answer was lost, duplicated or out of order.
 
+Two ways to load the bot. By default each resident answers the moment the reply
+arrives (closed loop): this finds the most updates a second the bot can handle,
+and the time to reply is then mostly queueing (by Little's law, 500 residents at
+500 updates/s wait a second each on average, however fast the bot). With
+`--rate R`, residents together send R updates a second (each waits for its
+reply, then for its next turn, N/R seconds after its last): this asks whether the
+bot keeps up with R updates a second, and how long each reply takes when it does.
+
     .venv/bin/python -m bench.conversations [--residents 500] [--delay 0.05]
-        [--database sqlite|postgres] [--repeat 3]
+        [--rate 500] [--database sqlite|postgres] [--repeat 3] [--no-echo]
 """
 
 from __future__ import annotations
@@ -56,13 +64,21 @@ app.run_polling(poll_interval=0.0)
 
 
 class Timing:
-    def __init__(self) -> None:
+    def __init__(self, period: float = 0.0) -> None:
         self.latencies: list[float] = []
+        self.period = period  # with --rate: each resident's time between updates
+        self._turns: dict[int, float] = {}
 
     async def act(
         self, user: FakeUser, action: Callable[[], Awaitable[object]], words: str
     ) -> None:
         """Do `action` and wait for a reply containing `words`; record the time taken."""
+        if self.period:
+            turn = self._turns.get(user.id)
+            if turn is None:  # residents start spread over one period
+                turn = time.perf_counter() + random.uniform(0, self.period)
+            await asyncio.sleep(max(0.0, turn - time.perf_counter()))
+            self._turns[user.id] = max(turn, time.perf_counter()) + self.period
         seen = len(user.messages)
         started = time.perf_counter()
         await action()
@@ -115,8 +131,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_bot(command: Callable[[FakeBotAPI, str], list[str]], users: int, delay: float,
-                  workload: Callable[[FakeUser, Timing, int], Awaitable[None]], log: Path
-                  ) -> dict[str, float]:  # fmt: skip
+                  workload: Callable[[FakeUser, Timing, int], Awaitable[None]], log: Path,
+                  rate: float | None = None) -> dict[str, float]:  # fmt: skip
     # A token of its own: a bot left over from an earlier run that finds this
     # port again is refused, instead of quietly answering this run's residents.
     token = f"{random.randint(10**8, 10**9)}:BENCH"
@@ -127,7 +143,7 @@ async def run_bot(command: Callable[[FakeBotAPI, str], list[str]], users: int, d
             warm = fake.user(999_999)
             await warm.send_text("/help")
             await warm.wait_for_messages(1, timeout=60)
-            timing = Timing()
+            timing = Timing(users / rate if rate else 0.0)
             started = time.perf_counter()
             await asyncio.gather(
                 *(workload(fake.user(10_000 + n), timing, n) for n in range(users))
@@ -184,12 +200,18 @@ async def main() -> None:
     parser.add_argument("--delay", type=float, default=0.05)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=None,
+                        help="updates a second the residents send together (default: "
+                        "each answers as soon as the reply arrives)")  # fmt: skip
+    parser.add_argument("--no-echo", action="store_true",
+                        help="skip the echo bot baseline (it takes minutes at 50 ms)")  # fmt: skip
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(
-        f"residents: {args.residents}, Bot API delay: {args.delay * 1000:.0f} ms, database: {args.database}"
+        f"residents: {args.residents}, Bot API delay: {args.delay * 1000:.0f} ms, database: {args.database}, "
+        + (f"offered rate: {args.rate:.0f} updates/s" if args.rate else "closed loop")
     )
     folder = Path(tempfile.mkdtemp(prefix="needsfirst-bench-"))
     ours: list[dict[str, float]] = []
@@ -213,36 +235,45 @@ async def main() -> None:
         def echo_bot(fake: FakeBotAPI, token: str) -> list[str]:
             return [sys.executable, "-c", ECHO_BOT, token, fake.base_url, fake.base_file_url]
 
-        result = await run_bot(needsfirst, args.residents, args.delay, resident, log)
+        result = await run_bot(needsfirst, args.residents, args.delay, resident, log, args.rate)
         result["answers"] = check_answers(db_url, args.residents)  # type: ignore[assignment]
         ours.append(result)
-        echo.append(
-            await run_bot(
-                echo_bot, args.residents, args.delay, lambda u, t, n: echo_user(u, t), log
+        if not args.no_echo:
+            echo.append(
+                await run_bot(
+                    echo_bot,
+                    args.residents,
+                    args.delay,
+                    lambda u, t, n: echo_user(u, t),
+                    log,
+                    args.rate,
+                )
             )
-        )
-        print(
+        line = (
             f"run {attempt + 1}: needsfirst {result['updates_per_second']:.0f} updates/s "
-            f"p50 {result['p50_ms']:.0f} ms p99 {result['p99_ms']:.0f} ms answers {result['answers']}; "
-            f"echo {echo[-1]['updates_per_second']:.0f} updates/s p99 {echo[-1]['p99_ms']:.0f} ms",
-            flush=True,
+            f"p50 {result['p50_ms']:.0f} ms p99 {result['p99_ms']:.0f} ms answers {result['answers']}"
         )
+        if echo:
+            line += f"; echo {echo[-1]['updates_per_second']:.0f} updates/s p99 {echo[-1]['p99_ms']:.0f} ms"
+        print(line, flush=True)
 
     def median(runs: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in runs)
 
-    ratio = statistics.median(
-        o["updates_per_second"] / e["updates_per_second"] for o, e in zip(ours, echo, strict=True)
-    )
     print()
     print(f"median of {args.repeat} runs")
     print(
         f"  needsfirst : {median(ours, 'updates_per_second'):7.0f} updates/s   p50 {median(ours, 'p50_ms'):6.0f} ms   p99 {median(ours, 'p99_ms'):6.0f} ms"
     )
-    print(
-        f"  echo bot   : {median(echo, 'updates_per_second'):7.0f} updates/s   p50 {median(echo, 'p50_ms'):6.0f} ms   p99 {median(echo, 'p99_ms'):6.0f} ms"
-    )
-    print(f"  ratio needsfirst / echo (per run, median): {ratio:.2f}")
+    if echo:
+        ratio = statistics.median(
+            o["updates_per_second"] / e["updates_per_second"]
+            for o, e in zip(ours, echo, strict=True)
+        )
+        print(
+            f"  echo bot   : {median(echo, 'updates_per_second'):7.0f} updates/s   p50 {median(echo, 'p50_ms'):6.0f} ms   p99 {median(echo, 'p99_ms'):6.0f} ms"
+        )
+        print(f"  ratio needsfirst / echo (per run, median): {ratio:.2f}")
     print(f"  answers: {', '.join(str(o['answers']) for o in ours)}")
 
 

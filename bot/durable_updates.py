@@ -42,8 +42,8 @@ class DurableInbox:
         await asyncio.to_thread(self._record, rows)
 
     def _record(self, rows: list[tuple[str, str]]) -> None:
-        with Session(self.db) as session, session.begin():
-            inbox.record(session=session, channel=CHANNEL, updates=rows)
+        with self.db.begin() as connection:
+            inbox.record(connection=connection, channel=CHANNEL, updates=rows)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(TypeHandler(Update, self._handled), group=LAST_GROUP)
@@ -56,8 +56,8 @@ class DurableInbox:
         await self.done.flush()
 
     def _forget(self, keys: list[str]) -> None:
-        with Session(self.db) as session, session.begin():
-            inbox.handled(session=session, channel=CHANNEL, keys=keys)
+        with self.db.begin() as connection:
+            inbox.handled(connection=connection, channel=CHANNEL, keys=keys)
 
     async def replay(self, application: Application) -> int:  # type: ignore[type-arg]
         """Queue again the updates a previous run fetched but did not finish."""

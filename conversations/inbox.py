@@ -9,28 +9,32 @@ delivery gives exactly-once answers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
-from conversations.models import PendingUpdate
+from conversations.models import PendingUpdate, utcnow
+
+_pending = PendingUpdate.__table__  # type: ignore[attr-defined]
 
 
-def record(*, session: Session, channel: str, updates: Sequence[tuple[str, str]]) -> None:
-    """Keep (update key, raw payload) pairs, once each."""
+def record(*, connection: Connection, channel: str, updates: Sequence[tuple[str, str]]) -> None:
+    """Keep (update key, raw payload) pairs, once each.
+
+    Core, not the ORM: this runs for every batch of updates before anything else."""
     if not updates:
         return
-    keys = [key for key, _ in updates]
-    known = set(
-        session.exec(
-            select(PendingUpdate.update_key).where(
-                PendingUpdate.channel == channel, col(PendingUpdate.update_key).in_(keys)
-            )
-        ).all()
-    )
-    session.add_all(
-        PendingUpdate(channel=channel, update_key=key, payload=payload)
-        for key, payload in dict(updates).items()
-        if key not in known
+    dialect = connection.dialect.name
+    statement: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_pending)
+    now = utcnow()
+    connection.execute(
+        statement.on_conflict_do_nothing(),
+        [
+            {"channel": channel, "update_key": key, "payload": payload, "received_at": now}
+            for key, payload in dict(updates).items()
+        ],
     )
 
 
@@ -45,8 +49,8 @@ def pending(*, session: Session, channel: str, limit: int = 10_000) -> list[tupl
     return [(key, payload) for key, payload in rows]
 
 
-def handled(*, session: Session, channel: str, keys: Sequence[str]) -> None:
-    session.exec(
+def handled(*, connection: Connection, channel: str, keys: Sequence[str]) -> None:
+    connection.execute(
         delete(PendingUpdate).where(
             col(PendingUpdate.channel) == channel, col(PendingUpdate.update_key).in_(keys)
         )

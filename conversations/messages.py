@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from conversations import callbacks, engine
@@ -31,10 +31,20 @@ class Message:
     attachment: Attachment | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if self.attachment is not None:
-            data["attachment"]["content"] = self.attachment.content.decode("utf-8")
-        return data
+        # By hand: dataclasses.asdict deep-copies every field, and this runs per reply.
+        attachment = self.attachment
+        return {
+            "text": self.text,
+            "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in self.buttons],
+            "updates_prompt": self.updates_prompt,
+            "attachment": None
+            if attachment is None
+            else {
+                "filename": attachment.filename,
+                "content": attachment.content.decode("utf-8"),
+                "mime_type": attachment.mime_type,
+            },
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:
