@@ -125,8 +125,17 @@ class StaffCommands:
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         self.application = application  # /digest sends files with its bot
         fresh = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-        for name in COMMANDS:
-            application.add_handler(CommandHandler(name, self._guard(name), filters=fresh))
+        guarded = {name: self._guard(name) for name in COMMANDS}
+
+        async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            message = update.effective_message
+            word = (message.text or "").split(maxsplit=1)[0] if message else ""
+            handler = guarded.get(word[1:].split("@")[0].lower())
+            if handler is not None:
+                await handler(update, context)
+
+        # One handler for all: every resident's update is checked against it.
+        application.add_handler(CommandHandler(list(COMMANDS), route, filters=fresh))
         application.add_handler(CallbackQueryHandler(self.press, pattern=r"^s:"))
 
     def _guard(

@@ -227,21 +227,20 @@ class TelegramResidents:
         """A button press: its data is checked, never trusted."""
         query = update.callback_query
         assert query is not None
+        # Stop the button's spinner while the answer is stored, not before.
+        answering = asyncio.create_task(_answer_query(update.get_bot(), query.id))
         try:
-            await _lean(update.get_bot()).call(
-                "answerCallbackQuery", {"callback_query_id": query.id}
+            if query.message is None or query.message.chat.type != ChatType.PRIVATE:
+                return
+            data = query.data or ""
+            pressed_on = query.message if isinstance(query.message, TelegramMessage) else None
+            await self._serve(
+                update,
+                lambda who, key: self.service.press(who, data, update_key=key),
+                edit_on=pressed_on,
             )
-        except TelegramError:
-            log.debug("could not answer a callback query", exc_info=True)
-        if query.message is None or query.message.chat.type != ChatType.PRIVATE:
-            return
-        data = query.data or ""
-        pressed_on = query.message if isinstance(query.message, TelegramMessage) else None
-        await self._serve(
-            update,
-            lambda who, key: self.service.press(who, data, update_key=key),
-            edit_on=pressed_on,
-        )
+        finally:
+            await answering
 
     async def group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In groups we say nothing: answers are private."""
@@ -284,6 +283,13 @@ async def deliver(bot: object, chat_id: int, messages: list[Message],
         except Forbidden:
             log.info("a resident has blocked the bot; not delivering")
             return
+
+
+async def _answer_query(bot: object, query_id: str) -> None:
+    try:
+        await _lean(bot).call("answerCallbackQuery", {"callback_query_id": query_id})
+    except TelegramError:
+        log.debug("could not answer a callback query", exc_info=True)
 
 
 def _lean(bot: object) -> LeanBot:
