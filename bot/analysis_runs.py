@@ -10,6 +10,7 @@ latest run is divided in two at once, and every later run keeps the parts apart.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sqlmodel import Session
 
 from analysis.csv_input import read_texts
 from analysis.describe import Theme
+from analysis.embed import NamedEmbedder, SemanticExtraMissing
 from analysis.model import ThemeModel, describe_groups, stable_vectors
 from analysis.report import themes_json
 from analysis.scrub import scrub
@@ -36,10 +38,12 @@ from analysis.tracking import (
     split_theme,
     track,
 )
+from bot.embeddings import EncoderChoice, answer_vectors, resolve
 from conversations import store, themes
 from conversations.models import AnalysisRun, RunTheme
 from conversations.service import ScriptCache
 
+log = logging.getLogger(__name__)
 MIN_ANSWERS = 2
 # The run-independent space's width (ThemeModel's signature_features): the part of
 # every centroid that runs with and without embeddings share.
@@ -70,10 +74,20 @@ class RunResult:
 
 
 def analyse_consultation(
-    db: Engine, slug: str, *, actor: str, n_themes: int | None = None
+    db: Engine,
+    slug: str,
+    *,
+    actor: str,
+    n_themes: int | None = None,
+    encoder: EncoderChoice = "auto",
 ) -> RunResult:
-    """Theme a consultation's answers, matching last run's themes, and store the run."""
+    """Theme a consultation's answers, matching last run's themes, and store the run.
+
+    With an encoder (by default the semantic extra's, when installed) the model
+    also uses the answers' sentence embeddings: stored ones, and the few still
+    missing embedded now and stored (bot.embeddings). Without, it is lexical."""
     started = time.perf_counter()
+    chosen = resolve(encoder)
     with Session(db) as session:
         consultation = store.require_consultation(session=session, slug=slug)
         assert consultation.id is not None
@@ -94,7 +108,7 @@ def analyse_consultation(
     answer_ids = [answer_id for answer_id, _ in rows]
     texts = [text for _, text in rows]
     del rows
-    embeddings: np.ndarray | None = None
+    embeddings = _embeddings(db, chosen, answer_ids, texts)
     model = ThemeModel(
         n_themes=n_themes, signature_features=SIGNATURE_FEATURES, random_state=0
     ).fit(texts, embeddings=embeddings)
@@ -162,7 +176,9 @@ class SplitResult:
         )
 
 
-def split_stored_theme(db: Engine, slug: str, theme_id: int, *, actor: str) -> SplitResult:
+def split_stored_theme(
+    db: Engine, slug: str, theme_id: int, *, actor: str, encoder: EncoderChoice = "auto"
+) -> SplitResult:
     """An officer's split: divide a theme of the latest run in two, now and on every later run.
 
     The two parts come from spherical 2-means on the run-independent vectors of
@@ -179,10 +195,14 @@ def split_stored_theme(db: Engine, slug: str, theme_id: int, *, actor: str) -> S
     texts = [m.text for m in members]
     primary = np.array([m.rank == 0 for m in members], dtype=bool)
     if primary.sum() < 2:
-        raise themes.ThemeEditError(
-            f"theme {theme_id} has {int(primary.sum())} answer: a split needs at least 2"
-        )
-    embeddings: np.ndarray | None = None
+        raise themes.ThemeEditError(f"theme {theme_id} has too few answers to split (at least 2)")
+    # The run's space: with embeddings when its centroids have more than the signature part.
+    embeddings = None
+    chosen = resolve(encoder) if len(centroid) > SIGNATURE_FEATURES else None
+    if chosen is not None:
+        embeddings = _embeddings(db, chosen, [m.answer_id for m in members], texts)
+        if embeddings is not None and embeddings.shape[1] != len(centroid) - SIGNATURE_FEATURES:
+            embeddings = None  # another model than the run's: split on the signature part
     vectors_of = _vectors_of(texts, embeddings)
     rng = np.random.default_rng(0)
     sample = np.flatnonzero(primary)
@@ -237,12 +257,12 @@ def split_stored_theme(db: Engine, slug: str, theme_id: int, *, actor: str) -> S
         for j in range(2)
     )
     with Session(db) as session, session.begin():
-        ids = themes.split(session=session, slug=slug, theme_id=theme_id, run_id=run_id,
-                           centroid=centroid, parts=(parts[0], parts[1]), actor=actor)  # fmt: skip
+        new_ids = themes.split(session=session, slug=slug, theme_id=theme_id, run_id=run_id,
+                               centroid=centroid, parts=(parts[0], parts[1]), actor=actor)  # fmt: skip
     return SplitResult(
         theme_id,
         label,
-        ((ids[0], labels[0], sizes[0]), (ids[1], labels[1], sizes[1])),
+        ((new_ids[0], labels[0], sizes[0]), (new_ids[1], labels[1], sizes[1])),
     )
 
 
@@ -258,6 +278,18 @@ def _distinct_labels(described: Sequence[Theme]) -> list[str]:
     if distinct[0].lower() == distinct[1].lower():
         distinct = [f"{labels[0]} (1)", f"{labels[1]} (2)"]
     return distinct
+
+
+def _embeddings(db: Engine, encoder: NamedEmbedder | None, answer_ids: Sequence[int],
+                texts: Sequence[str]) -> np.ndarray | None:  # fmt: skip
+    """The answers' vectors from `encoder` (stored, or embedded now), or None to go lexical."""
+    if encoder is None or not answer_ids:
+        return None
+    try:
+        return answer_vectors(db, encoder, answer_ids, texts)
+    except SemanticExtraMissing:
+        log.warning("the semantic extra cannot load: this analysis is lexical", exc_info=True)
+        return None
 
 
 def _replayed(split: themes.StoredSplit) -> ThemeSplit:

@@ -13,6 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
 from bot.config import Config
+from bot.embeddings import AnswerEmbedder, EncoderChoice, resolve
 from conversations import callbacks, reminders, retention, store
 from conversations.models import ChannelIdentity, Consultation, Resident, SafeguardingFlag, utcnow
 from conversations.rounds import Rounds
@@ -25,11 +26,14 @@ INBOX_KEEP = timedelta(days=7)
 class Jobs:
     """The scheduler's jobs for one process; each reads what to do from the database."""
 
-    def __init__(self, config: Config, db: Engine, bot: Bot | None) -> None:
+    def __init__(
+        self, config: Config, db: Engine, bot: Bot | None, *, encoder: EncoderChoice = "auto"
+    ) -> None:
         self.config = config
         self.db = db
         self.bot = bot
         self.rounds = Rounds(db)
+        self.embedder = AnswerEmbedder(db, resolve(encoder))
 
     async def rounds_due(self) -> None:
         """Open and close rounds at their scheduled times."""
@@ -44,6 +48,10 @@ class Jobs:
                 return store.prune_inbox(session=session, before=utcnow() - INBOX_KEEP)
 
         await asyncio.to_thread(prune)
+
+    async def embed_answers(self) -> None:
+        """Store new answers' sentence embeddings for the analysis (semantic extra only)."""
+        await self.embedder.run()
 
     async def drop_old_identities(self) -> None:
         """Drop identities some time after residents' rounds closed (answers stay)."""
@@ -154,4 +162,5 @@ def registry(jobs: Jobs) -> dict[str, Callable[[], Awaitable[None]]]:
         "safeguarding": jobs.safeguarding_alerts,
         "housekeeping": jobs.housekeeping,
         "retention": jobs.drop_old_identities,
+        "embeddings": jobs.embed_answers,
     }

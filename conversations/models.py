@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -265,6 +265,21 @@ class AnswerTheme(SQLModel, table=True):
     answer_id: int = Field(foreign_key="answer.id", primary_key=True, index=True)
     rank: int = Field(primary_key=True)
     theme_id: int = Field(index=True)
+
+
+class AnswerEmbedding(SQLModel, table=True):
+    """An answer's sentence embedding, computed once, off the resident's path.
+
+    Only with the optional semantic extra. The vector is float32, little-endian;
+    `answer_version` is the answer's `updated_at` when it was embedded, so a
+    corrected answer is embedded again. Erased with the answer."""
+
+    answer_id: int = Field(foreign_key="answer.id", primary_key=True)
+    model: str = Field(primary_key=True, max_length=64)
+    answer_version: datetime
+    dimensions: int
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    embedded_at: datetime = Field(default_factory=utcnow)
 
 
 class ThemeEdit(SQLModel, table=True):

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, delete, select, update
 
 from conversations.models import (
     Answer,
+    AnswerEmbedding,
     AnswerTheme,
     AuditEntry,
     BroadcastRecipient,
@@ -168,6 +169,7 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     """Delete everything held about a resident, identity included."""
     their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
     session.exec(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(their_answers)))
+    session.exec(delete(AnswerEmbedding).where(col(AnswerEmbedding.answer_id).in_(their_answers)))
     session.exec(delete(Answer).where(col(Answer.resident_id) == resident_id))
     session.exec(delete(PairVote).where(col(PairVote.resident_id) == resident_id))
     session.exec(delete(StatementVote).where(col(StatementVote.resident_id) == resident_id))

@@ -133,12 +133,13 @@ async def test_jobs_are_stored_in_the_database_and_survive_a_restart(db: Engine,
         "tick:safeguarding",
         "tick:housekeeping",
         "tick:retention",
+        "tick:embeddings",
     }
     # Starting again replaces the stored jobs instead of adding copies.
     scheduler = start_scheduler(context)
     await stop_scheduler(scheduler)
     with db.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM scheduler_jobs")).scalar() == 5
+        assert connection.execute(text("SELECT count(*) FROM scheduler_jobs")).scalar() == 6
 
 
 async def test_rounds_job_opens_a_due_round(db: Engine, bot: Bot) -> None:
