@@ -2,7 +2,8 @@
 
 Telegram allows about 30 messages a second overall and 1 a second per chat, and
 answers 429 (retry after N seconds) beyond that. Residents' replies come first:
-they are counted but never wait. Broadcasts take what is left: a sliding window
+they are counted and never wait for broadcasts, only (for a few ms) when the last
+second already holds the limit, which would earn a 429. Broadcasts take what is left: a sliding window
 of the last second's sends (of every kind) must stay below the limit less some
 headroom, so a reply arriving just after a broadcast's message still fits; and a
 token bucket spreads broadcast messages evenly, since a burst that filled the
@@ -86,8 +87,20 @@ class SendBudget:
 
     # -- counting
 
+    def reply_wait(self) -> float:
+        """Seconds a reply must wait: 0 unless the last second already holds `limit` sends.
+
+        Broadcasts leave `headroom` free, so replies almost never wait; when a burst
+        of replies outruns that, waiting the few ms until the oldest send leaves the
+        window beats a certain 429 and a retry a second or more later."""
+        now = self.clock()
+        self._expire(now)
+        if len(self._sent) < self.limit:
+            return 0.0
+        return max(0.001, self._sent[len(self._sent) - self.limit] + self.span - now)
+
     def note(self, chat_id: object = None) -> None:
-        """A message that does not wait (a reply to a resident): count it."""
+        """A message that does not wait for broadcasts (a reply to a resident): count it."""
         self.conversation_sends += 1
         now = self.clock()
         self._expire(now)  # without broadcasts nothing else would, and these would grow
@@ -201,7 +214,7 @@ class Spread:
 
 
 class BudgetLimiter(BaseRateLimiter[None]):
-    """Counts every message the bot sends against the budget; delays none of them.
+    """Counts every message the bot sends against the budget; delays one only at the limit.
 
     On a 429 to a reply it pauses broadcasts, waits as told and tries once more (a 429
     means the message was not sent, so a retry cannot duplicate it)."""
@@ -226,6 +239,8 @@ class BudgetLimiter(BaseRateLimiter[None]):
     ) -> JSONResult:
         if PACED.get() or not is_message(endpoint):
             return await callback(*args, **kwargs)
+        while (wait := self.budget.reply_wait()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
         self.budget.note(data.get("chat_id"))
         try:
             return await callback(*args, **kwargs)

@@ -375,11 +375,13 @@ def test_a_window_spreads_what_is_left_evenly() -> None:
     assert spread.spacing == 0.0
 
 
-async def test_replies_are_counted_but_never_wait() -> None:
-    clock = Clock()  # time stands still: anything that waited would wait for ever
+async def test_replies_never_wait_for_broadcasts_only_at_the_limit() -> None:
+    clock = Clock()  # time stands still: anything that waited would wait until it moves
     budget = SendBudget(clock=clock)
     while budget.room():
-        await budget.acquire()
+        await budget.acquire()  # a broadcast takes all it may
+    for n in range(28 - budget.broadcast_sends):
+        budget.note(f"earlier-{n}")  # and replies have filled all but the headroom
     limiter = BudgetLimiter(budget)
     calls: list[int] = []
 
@@ -391,8 +393,16 @@ async def test_replies_are_counted_but_never_wait() -> None:
         return await limiter.process_request(send, (n,), {}, "sendMessage", {"chat_id": n}, None)
 
     async with asyncio.timeout(5):
-        await asyncio.gather(*(reply(n) for n in range(5)))
-    assert calls == [0, 1, 2, 3, 4] and budget.conversation_sends == 5
+        await asyncio.gather(*(reply(n) for n in range(2)))  # the headroom: at once
+    assert calls == [0, 1] and len(budget._sent) == 30
+    # A third would make 31 in a second, a certain 429: it waits for the oldest to expire.
+    third = asyncio.create_task(reply(2))
+    await asyncio.sleep(0.05)
+    assert calls == [0, 1]
+    clock.now += budget.span
+    async with asyncio.timeout(5):
+        await third
+    assert calls == [0, 1, 2]
 
 
 async def test_a_reply_refused_with_429_is_sent_once_more_and_broadcasts_pause() -> None:
