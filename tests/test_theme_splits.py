@@ -134,6 +134,21 @@ def test_a_split_shows_at_once_and_survives_a_rerun_with_new_data(
     )
 
 
+def test_merging_the_parts_back_undoes_a_split(service: ConversationService, db: Engine) -> None:
+    seed(service, "a")
+    run = analyse_consultation(db, "example", actor="staff:1", n_themes=2).run
+    assert run.id is not None
+    mixed = mixed_theme(db, run.id)
+    topics = set(topics_by_theme(db, run.id)[mixed])
+    (a, _, _), (b, _, _) = split_stored_theme(db, "example", mixed, actor="staff:9").parts
+    with Session(db) as session, session.begin():
+        themes.merge(session=session, slug="example", theme_id=b, into_id=a, actor="staff:9")
+    rerun = analyse_consultation(db, "example", actor="staff:1", n_themes=2).run
+    assert rerun.id is not None
+    by_theme = topics_by_theme(db, rerun.id)
+    assert set(by_theme[a]) == topics and b not in by_theme and mixed not in by_theme
+
+
 def test_splits_that_cannot_be_made_change_nothing(
     service: ConversationService, db: Engine
 ) -> None:

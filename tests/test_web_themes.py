@@ -258,3 +258,29 @@ async def test_a_long_analysis_goes_on_after_the_page_stops_waiting(
         assert await asyncio.to_thread(finished.wait, 30)
     with Session(db) as session:
         assert len(session.exec(select(AnalysisRun)).all()) == 1
+
+
+async def test_a_split_behind_a_long_analysis_goes_on_after_the_page_stops_waiting(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finished = threading.Event()
+    real = theme_pages.split_stored_theme
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        result = real(*args, **kwargs)
+        finished.set()
+        return result
+
+    monkeypatch.setattr(theme_pages, "split_stored_theme", slow)
+    monkeypatch.setattr(theme_pages, "WAIT_FOR_RUN", 0.05)
+    config = web_config()
+    async with web_client(db, config) as client:
+        seed_themes(db)
+        largest = max(stored_themes(db).values(), key=lambda t: t.size)
+        csrf = await sign_in(client, db, config, OFFICER)
+        path = f"/staff/c/example/themes/{largest.theme_id}/split"
+        waiting = await client.post(path, data={"csrf": csrf})
+        assert waiting.status == 200 and "still being worked out" in await waiting.text()
+        assert await asyncio.to_thread(finished.wait, 30)
+    assert stored_themes(db)[largest.theme_id].status == "split"

@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -25,7 +26,6 @@ from sqlmodel import Session, col, select
 
 from bot.analysis_runs import (
     AnalysisError,
-    RunResult,
     analyse_consultation,
     shown_quotes,
     split_stored_theme,
@@ -217,6 +217,10 @@ DONE = {
         "The theme is split in two, each part named from its own answers. Later runs keep "
         "them apart; rename them if the names do not fit."
     ),
+    "splitting": (
+        "The split is still being worked out (an analysis may be running first). Reload this "
+        "page in a minute to see the two new themes."
+    ),
     "analysed": "The analysis has run: these are the themes in the answers so far.",
     "running": (
         "The analysis is still running. Reload this page in a minute or two to see the new themes."
@@ -335,8 +339,13 @@ async def split_theme(request: web.Request) -> web.Response:
     staff, _ = await acting(request, *EDITORS)
     slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
     split = partial(split_stored_theme, request.app[ENGINE_KEY], slug, theme_id, actor=staff.actor)
+    # It may wait behind a running analysis in the same thread: wait a little, then say so.
+    future = asyncio.get_running_loop().run_in_executor(request.app[ANALYSIS_KEY], split)
+    future.add_done_callback(_log_failure)
     try:
-        result = await asyncio.get_running_loop().run_in_executor(request.app[ANALYSIS_KEY], split)
+        result = await asyncio.wait_for(asyncio.shield(future), WAIT_FOR_RUN)
+    except TimeoutError:
+        return see_other(f"/staff/c/{slug}/themes?done=splitting")
     except store.StoreError:
         raise web.HTTPNotFound(text="no such consultation") from None
     except themes.ThemeEditError as error:
@@ -389,10 +398,11 @@ async def run_analysis(request: web.Request) -> web.Response:
     return see_other(f"/staff/c/{slug}/themes?done=analysed")
 
 
-def _log_failure(future: asyncio.Future[RunResult] | Future[RunResult]) -> None:
-    """A run that failed unexpectedly (or after the page stopped waiting) is logged."""
+def _log_failure(future: asyncio.Future[Any] | Future[Any]) -> None:
+    """A run or split that failed unexpectedly (or after the page stopped waiting) is logged."""
     if future.cancelled():
         return
     error = future.exception()
-    if error is not None and not isinstance(error, AnalysisError | store.StoreError):
-        log.error("theme analysis failed", exc_info=error)
+    expected = AnalysisError | store.StoreError | themes.ThemeEditError
+    if error is not None and not isinstance(error, expected):
+        log.error("theme analysis or split failed", exc_info=error)
