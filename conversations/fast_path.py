@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, Row, bindparam, case, exists, func, insert, select, update
@@ -53,6 +54,16 @@ _EVENTS = (engine.Completed, engine.ConsentGiven, engine.ConsentDeclined)
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The service's flood and abuse limits, which this path must also respect."""
+
+    flood: int
+    flood_window: timedelta
+    abuse: int
+    abuse_window: timedelta
+
+
+@dataclass(frozen=True)
 class _Plan:
     resident_id: int
     consultation_id: int
@@ -73,6 +84,16 @@ def _read_statement() -> Any:
         .where(_inbox.c.resident_id == _resident.c.id, _inbox.c.handled_at >= bindparam("since"))
         .scalar_subquery()
     )
+    abuse = (
+        select(func.count())
+        .select_from(_inbox)
+        .where(
+            _inbox.c.resident_id == _resident.c.id,
+            _inbox.c.flag == "abuse",
+            _inbox.c.handled_at >= bindparam("abuse_since"),
+        )
+        .scalar_subquery()
+    )
     seen = exists().where(
         _inbox.c.channel == bindparam("channel"), _inbox.c.update_key == bindparam("key")
     )
@@ -88,6 +109,7 @@ def _read_statement() -> Any:
             _consultation.c.id,
             _consultation.c.script_hash,
             recent,
+            abuse,
             seen,
         )
         .select_from(
@@ -131,13 +153,15 @@ def _upsert_statement(dialect: str) -> Any:
 class AnswerPath:
     """Answers in an open round, without the ORM. See the module's docstring."""
 
-    def __init__(self, db: Engine, script_of: Callable[[str], Script | None],
-                 boot_id: str, flood_limit: int, flood_window: Any) -> None:  # fmt: skip
+    def __init__(self, db: Engine, script_of: Callable[[str], Script | None], boot_id: str,
+                 limits: Limits) -> None:  # fmt: skip
         self.db = db
         self.script_of = script_of  # by content hash; None if not parsed yet
         self.boot_id = boot_id
-        self.flood_limit = flood_limit
-        self.flood_window = flood_window
+        self.flood_limit = limits.flood
+        self.flood_window = limits.flood_window
+        self.abuse_limit = limits.abuse
+        self.abuse_window = limits.abuse_window
         self._read = _read_statement()
         self._upsert = _upsert_statement(db.dialect.name)
         self._save_state = (
@@ -167,6 +191,7 @@ class AnswerPath:
                         "external_id": external_id,
                         "key": update_key,
                         "since": now - self.flood_window,
+                        "abuse_since": now - self.abuse_window,
                     },
                 ).first()
                 if row is None:
@@ -232,6 +257,7 @@ class AnswerPath:
                         "handled_at": now,
                         "handled_by": self.boot_id,
                         "delivered_at": None,
+                        "flag": "abuse" if plan.withheld == "abuse" else None,
                     },
                 )
                 return messages
@@ -241,9 +267,12 @@ class AnswerPath:
     def _plan(self, row: Row[Any], channel: str, given: engine.Input
               ) -> _Plan:  # fmt: skip
         (resident_id, language, conversation_id, state_json, round_id, status, kind,
-         consultation_id, script_hash, recent, seen) = tuple(row)  # fmt: skip
+         consultation_id, script_hash, recent, abuse, seen) = tuple(row)  # fmt: skip
         if seen or recent >= self.flood_limit or status != "open" or kind == "prioritise":
             raise _Decline
+        text = isinstance(given, engine.TextInput | engine.EditedText)
+        if text and abuse >= self.abuse_limit:
+            raise _Decline  # paused after repeated abuse: the full path says so
         script = self.script_of(script_hash)
         if script is None:
             raise _Decline
@@ -254,7 +283,7 @@ class AnswerPath:
         ):
             raise _Decline  # the script changed under the resident
         withheld = None
-        if isinstance(given, engine.TextInput | engine.EditedText):
+        if isinstance(given, engine.TextInput | engine.EditedText):  # for mypy, as `text`
             if safeguarding.assess(given.text, language).risk:
                 raise _Decline  # help at once, and a flag for the leads: the full path
             if moderation.assess_abuse(given.text).flagged:

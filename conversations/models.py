@@ -138,6 +138,8 @@ class InboxEntry(SQLModel, table=True):
     # Which running service handled it: only that one can still be delivering.
     handled_by: str | None = Field(default=None, max_length=32)
     delivered_at: datetime | None = None
+    # "abuse" (the text was abusive) or "paused" (told to take a break): see FLAGS.
+    flag: str | None = Field(default=None, max_length=10)
 
 
 class AuditEntry(SQLModel, table=True):

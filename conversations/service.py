@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from conversations import callbacks, engine, moderation, priority_votes, safeguarding, store
 from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
 from conversations.deliberation import PairVoted, StatementVoted
-from conversations.fast_path import AnswerPath
+from conversations.fast_path import AnswerPath, Limits
 from conversations.messages import Attachment, ButtonSpec, Message, fit, to_message
 from conversations.models import (
     ChannelIdentity,
@@ -48,6 +48,11 @@ REDELIVERY_GRACE = timedelta(seconds=15)
 # "slow down", then silence until the minute has passed.
 FLOOD_LIMIT = 30
 FLOOD_WINDOW = timedelta(minutes=1)
+# Abuse is stored (never quoted) and never argued with; after this many abusive
+# texts within the window, a resident's free text waits until the window has moved
+# on, with one calm word that their answers are safe.
+ABUSE_LIMIT = 3
+ABUSE_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class _Context:
     who: Who
     resident: Resident | None
     messages: list[Message] = field(default_factory=list)
+    flag: str | None = None  # recorded with the update: "abuse" or "paused"
 
     @property
     def language(self) -> str:
@@ -104,7 +110,8 @@ class ConversationService:
         self.scripts = scripts or ScriptCache()
         # Tells this running service's in-flight replies from a dead one's.
         self.boot_id = secrets.token_hex(8)
-        self.answers = AnswerPath(db, self.scripts.parsed, self.boot_id, FLOOD_LIMIT, FLOOD_WINDOW)
+        limits = Limits(FLOOD_LIMIT, FLOOD_WINDOW, ABUSE_LIMIT, ABUSE_WINDOW)
+        self.answers = AnswerPath(db, self.scripts.parsed, self.boot_id, limits)
 
     # --- entry points -------------------------------------------------------------
 
@@ -122,7 +129,7 @@ class ConversationService:
             fast = self.answers.handle(who.channel, who.external_id, update_key, given)
             if fast is not None:
                 return fast
-        return self._run(who, update_key, lambda ctx: self._receive(ctx, given))
+        return self._run(who, update_key, lambda ctx: self._receive(ctx, given), given=given)
 
     def press(self, who: Who, data: str, *, update_key: str | None = None) -> list[Message]:
         """A button press, with the button's (untrusted) data."""
@@ -172,8 +179,8 @@ class ConversationService:
 
     # --- the transaction ----------------------------------------------------------
 
-    def _run(self, who: Who, update_key: str | None,
-             action: Callable[[_Context], None]) -> list[Message]:  # fmt: skip
+    def _run(self, who: Who, update_key: str | None, action: Callable[[_Context], None],
+             *, given: engine.Input | None = None) -> list[Message]:  # fmt: skip
         with Session(self.db, expire_on_commit=False) as session, session.begin():
             if update_key is not None:
                 seen = store.inbox_entry(
@@ -194,10 +201,16 @@ class ConversationService:
             )
             ctx = _Context(session, who, resident)
             recent = self._recent_updates(session, resident) if update_key is not None else 0
-            if recent < FLOOD_LIMIT:
-                action(ctx)
+            if recent > FLOOD_LIMIT:
+                pass  # the rest of a flood is ignored quietly
             elif recent == FLOOD_LIMIT:
-                ctx.say("slow_down")  # once; the rest of the flood is ignored quietly
+                ctx.say("slow_down")  # once
+            elif self._paused(ctx, given):
+                if not self._flagged(ctx, "paused"):
+                    ctx.say("abuse_pause")  # once a window; then quietly
+                    ctx.flag = "paused"
+            else:
+                action(ctx)
             if update_key is not None:
                 entry = InboxEntry(
                     channel=who.channel,
@@ -205,9 +218,26 @@ class ConversationService:
                     handled_by=self.boot_id,
                     resident_id=ctx.resident.id if ctx.resident is not None else None,
                     replies_json=json.dumps([m.to_dict() for m in ctx.messages]),
+                    flag=ctx.flag,
                 )
                 session.add(entry)
             return ctx.messages
+
+    def _paused(self, ctx: _Context, given: engine.Input | None) -> bool:
+        """Free text after repeated abuse waits; a disclosure of harm never does."""
+        if not isinstance(given, engine.TextInput | engine.EditedText):
+            return False
+        if self._flagged(ctx, "abuse") < ABUSE_LIMIT:
+            return False
+        return not safeguarding.assess(given.text, ctx.language).risk
+
+    def _flagged(self, ctx: _Context, flag: str) -> int:
+        if ctx.resident is None or ctx.resident.id is None:
+            return 0
+        since = utcnow() - ABUSE_WINDOW
+        return store.count_recent_flags(
+            session=ctx.session, resident_id=ctx.resident.id, flag=flag, since=since
+        )
 
     def _recent_updates(self, session: Session, resident: Resident | None) -> int:
         if resident is None or resident.id is None:
@@ -418,6 +448,7 @@ class ConversationService:
             )
             return "safeguarding"
         if moderation.assess_abuse(given.text).flagged:
+            ctx.flag = "abuse"
             return "abuse"
         return None
 

@@ -324,6 +324,20 @@ def count_recent_updates(*, session: Session, resident_id: int, since: datetime)
     )
 
 
+def count_recent_flags(*, session: Session, resident_id: int, flag: str, since: datetime) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(InboxEntry)
+            .where(
+                InboxEntry.resident_id == resident_id,
+                InboxEntry.flag == flag,
+                col(InboxEntry.handled_at) >= since,
+            )
+        ).one()
+    )
+
+
 def mark_delivered(*, session: Session, channel: str, update_keys: Sequence[str]) -> None:
     # Delivered replies need not be kept (they may quote answers).
     session.exec(

@@ -9,6 +9,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "That's a lot of messages very quickly, so I'll pause for a minute. "
             "Please send your answer again in a moment."
         ),
+        "abuse_pause": (
+            "Let's take a short pause here. Your answers so far are saved, and you can "
+            "carry on in a few minutes."
+        ),
         "reminder": (
             "Hello again. You started telling us what makes life harder where you live, "
             "and we'd still love to hear the rest. It only takes a few minutes. "
@@ -75,6 +79,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "slow_down": (
             "Dyna lawer o negeseuon yn gyflym iawn, felly bydda i'n oedi am funud. "
             "Anfonwch eich ateb eto mewn eiliad, os gwelwch yn dda."
+        ),
+        "abuse_pause": (
+            "Gadewch i ni oedi am ychydig. Mae eich atebion hyd yma wedi'u cadw, a gallwch "
+            "barhau ymhen ychydig funudau."
         ),
         "reminder": (
             "Helo eto. Fe ddechreuoch chi ddweud wrthym beth sy'n gwneud bywyd yn anoddach "

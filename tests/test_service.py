@@ -494,3 +494,47 @@ def test_the_fast_path_leaves_disclosures_to_the_full_path(
     assert any("Samaritans" in m.text for m in messages)
     with Session(db) as session:
         assert session.exec(select(SafeguardingFlag)).one().categories
+
+
+def test_repeated_abuse_pauses_free_text_calmly_but_never_a_disclosure(
+    service: ConversationService, db: Engine
+) -> None:
+    from conversations.service import ABUSE_LIMIT
+
+    ann = Resident_(service, "4101")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("North")
+    ann.press("18 to 34")
+    for n in range(ABUSE_LIMIT):
+        ann.say(f"you useless idiots {n}")  # stored, withheld, answered as usual
+    paused = ann.say("and another thing, morons")
+    assert len(paused) == 1 and "short pause" in paused[0].text
+    assert "idiot" not in paused[0].text.lower() and "abus" not in paused[0].text.lower()
+    assert ann.say("still here") == []  # quietly, once told
+    assert any("Samaritans" in m.text for m in ann.say("I want to end my life"))
+    assert ann.press("My family") != []  # buttons still work: they carry no words
+    with Session(db) as session:
+        withheld = session.exec(select(Answer).where(Answer.withheld == "abuse")).all()
+        assert 1 <= len(withheld) <= ABUSE_LIMIT
+        assert all("morons" not in a.value for a in session.exec(select(Answer)).all())
+
+
+def test_the_pause_lifts_when_the_window_moves_on(
+    service: ConversationService, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conversations import service as service_module
+
+    ann = Resident_(service, "4102")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("North")
+    ann.press("18 to 34")
+    for n in range(service_module.ABUSE_LIMIT):
+        ann.say(f"you useless idiots {n}")
+    assert "short pause" in ann.say("morons")[0].text
+    with Session(db) as session, session.begin():
+        for entry in session.exec(select(InboxEntry).where(InboxEntry.flag != None)):  # noqa: E711
+            entry.handled_at -= service_module.ABUSE_WINDOW
+            session.add(entry)
+    assert ann.say("The buses stop at 7pm") != []
