@@ -3,7 +3,10 @@
 People are entitled to swear about a bad service ("the bloody buses are always late"), and such
 answers must stay quotable. So swearing alone never counts: insults count only when aimed at
 people in the same sentence, dehumanising words only when said of a protected group, and slurs
-and threats count on their own. The lexicon is ``resources/abuse_lexicon.tsv``.
+and threats count on their own. The lexicon is ``resources/abuse_lexicon.tsv``. Behind it, a small
+linear classifier (:mod:`conversations.textmodel`, ``resources/abuse_model.json.gz``, trained on
+texts written for it in ``training/``) catches abuse in words the lexicon does not list; an
+answer is flagged when either flags it.
 
 People also report abuse they received ("a man called me a paki", "someone sprayed 'X out' on
 the wall") and must be able to: quoted words and reported speech ("called me ...", "was told to
@@ -17,6 +20,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from conversations import textmodel
 
 __all__ = ["AbuseAssessment", "assess_abuse", "normalise"]
 
@@ -107,6 +112,28 @@ def normalise(text: str) -> str:
 
 def assess_abuse(text: str) -> AbuseAssessment:
     """Assess one answer: abusive (at people), hateful (about groups) or threatening."""
+    found = _pattern_assessment(text)
+    model = textmodel.load("abuse_model")
+    probabilities = model.probabilities(text)
+    if found.flagged or probabilities["any"] < model.thresholds["any"]:
+        return found
+    kinds = [k for k in _MODEL_KINDS if probabilities[k] >= model.thresholds[k]]
+    kinds = kinds or [max(_MODEL_KINDS, key=probabilities.__getitem__)]
+    words = tuple(w for k in kinds for w in model.reasons(text, k))
+    return AbuseAssessment(
+        "abusive" in kinds, "hateful" in kinds, "threatening" in kinds, tuple(dict.fromkeys(words))
+    )
+
+
+_MODEL_KINDS = ("abusive", "hateful", "threatening")
+
+
+def _pattern_flags(text: str) -> bool:
+    """Whether the lexicon alone flags ``text`` (for training and measuring)."""
+    return _pattern_assessment(text).flagged
+
+
+def _pattern_assessment(text: str) -> AbuseAssessment:
     norm = normalise(text)
     evidence: list[str] = []
     abusive = hateful = threatening = False

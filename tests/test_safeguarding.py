@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conversations import safeguarding
 from conversations.safeguarding import CATEGORIES, assess
 
 DATA = Path(__file__).parent / "data" / "safeguarding_labelled.jsonl"
@@ -42,6 +43,24 @@ POSITIVE = [
     ("my 8 year old is left on his own every weekend", "child_at_risk"),
     ("my son takes her pension and leaves her in soiled sheets", "abuse"),
     ("someone is trying to break in, I'm hiding in the bathroom", "immediate_danger"),
+    # phrasings no first-round pattern named: the compositional patterns catch these
+    ("my fella batters me when he's had a few", "domestic_violence"),
+    ("the carer slapped my nan across the face", "abuse"),
+    ("i keep cutting my legs so nobody sees", "suicide_self_harm"),
+    ("the lad next door gets locked out in the cold all night by his mum", "child_at_risk"),
+    ("my ex put a tracker on my phone and turns up wherever I go", "domestic_violence"),
+    ("I've saved up my sleeping pills for when I'm ready", "suicide_self_harm"),
+    ("my stepdad hits my little sister and she's only 6", "child_at_risk"),
+    ("nobody would notice if I died tomorrow", "suicide_self_harm"),
+    ("the man upstairs keeps giving the girls from the school vodka", "child_at_risk"),
+    ("My self-harm has got worse since we were moved to the hotel", "suicide_self_harm"),
+]
+
+# No pattern matches these: only the classifier sees them.
+CLASSIFIER_ONLY = [
+    "been thinking bout ending things tbh",
+    "someone has just smashed through the back door and I'm upstairs",
+    "they've got my passport and I work in the kitchen for no pay",
 ]
 
 NEGATIVE = [
@@ -68,6 +87,20 @@ NEGATIVE = [
     "I'll end it there, thanks",
     "the council asked for photos of the mould, my son took them",
     "my husband has the keys to the allotment",
+    # talk about services, games, machines, history, and short feedback with no one at risk
+    "The self-harm support group at the library needs funding",
+    "County lines is a problem in the town, the police need more resources",
+    "My partner beat me at pool in the pub",
+    "The machine at the tip took my money",
+    "My dad collapsed last year and the ambulance took two hours",
+    "I tried to take my life at 19 and the crisis team saved me, please fund them",
+    "I want to die in my own home when the time comes",
+    "Cut myself on a broken bottle in the park, please clear up the glass",
+    "Can't think of anything",
+    "More leave for carers",
+    "Faultless",
+    "I want to end my garden waste subscription",
+    "my kids are killing me with their noise lol",
 ]
 
 
@@ -85,6 +118,20 @@ def test_ignores_ordinary_and_negated_answers(text: str) -> None:
     assert not assess(text).risk
 
 
+@pytest.mark.parametrize("text", CLASSIFIER_ONLY)
+def test_classifier_catches_what_no_pattern_names(text: str) -> None:
+    assert not safeguarding._pattern_risk(text)
+    result = assess(text)
+    assert result.risk
+    assert any(e.text.startswith("classifier (") for e in result.evidence)
+
+
+def test_classifier_is_not_asked_about_service_talk_or_cue_less_feedback() -> None:
+    assert not safeguarding._classifier_applies("More money for domestic violence refuges please")
+    assert not safeguarding._classifier_applies("Cannot think of anything to improve")
+    assert safeguarding._classifier_applies("my partner is violent, I need a refuge")
+
+
 def test_urgency_escalates_to_immediate_danger() -> None:
     assert "immediate_danger" in assess("He says he'll kill me tonight").categories
 
@@ -93,9 +140,11 @@ def _rows() -> list[dict[str, object]]:
     return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
 
 
-# Measured (risk yes/no): test R=97.7% P=100%; fresh R=100% P=94.9%. "fresh" was written by a
-# second author before any tuning. Floors sit just under, so one more miss or false alarm fails.
-FLOORS = {"test": (0.97, 0.99), "fresh": (0.99, 0.94)}
+# Measured (risk yes/no), patterns and classifier together: test R=100% P=100%; fresh R=100%
+# P=91.8% (patterns alone: test R=97.7% P=100%; fresh R=100% P=94.9%: the classifier costs a few
+# false alarms here for far better recall on phrasings nobody wrote patterns for). Floors sit
+# just under, so one more miss or false alarm fails.
+FLOORS = {"test": (0.99, 0.99), "fresh": (0.99, 0.91)}
 
 
 @pytest.mark.parametrize("split", sorted(FLOORS))
@@ -117,6 +166,16 @@ def test_long_answers_stay_fast() -> None:
     start = time.perf_counter()
     assess(text)
     assert time.perf_counter() - start < 0.5
+
+
+def test_answers_stay_cheap_on_average() -> None:
+    texts = [str(r["text"]) for r in _rows() if r["split"] in ("dev", "test")]
+    assess("warm up")  # the shipped model is read once, on first use
+    start = time.perf_counter()
+    for text in texts:
+        assess(text)
+    # about 0.5 ms an answer on a quiet machine; generous for a loaded one
+    assert (time.perf_counter() - start) / len(texts) < 0.005
 
 
 @settings(max_examples=100, deadline=None)

@@ -1,0 +1,257 @@
+"""Train the safeguarding and abuse classifiers that back up the curated patterns.
+
+    python -m training.train_safety            # train both, write conversations/resources/*.json.gz
+    python -m training.train_safety --cv       # 5-fold cross-validation figures only, no writing
+
+Training texts: ``training/safeguarding_train.jsonl`` and ``training/abuse_train.jsonl``
+(split "train2", written for this: varied phrasings of every category and hard negatives such as
+idioms, service talk, past and resolved events, abuse that was received and is being reported),
+plus the "dev" split of ``tests/data``. The "test", "fresh" and "blind" splits are never read.
+Each detector's texts also serve as negatives for the other: a threat made *to* a resident is a
+safeguarding matter, not abuse by them, and "I'll kill you" is abuse, not a disclosure.
+
+Every step is deterministic (fixed folds and seeds, liblinear), so the same texts always give
+byte-identical model files. Thresholds are chosen on out-of-fold probabilities: the lowest that
+keeps the precision of patterns and classifier together at or above ``--precision``
+(0.9) on those folds; a label's own threshold (which category to name) keeps its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from conversations.textmodel import features, from_json  # noqa: E402
+
+HERE = ROOT / "training"
+DATA = ROOT / "tests" / "data"
+RESOURCES = ROOT / "conversations" / "resources"
+Row = dict[str, Any]
+
+# Ordinary answers put before or after a training text, so that a disclosure (or abuse) inside
+# a longer answer about services reads the same as one on its own.
+_CONTEXT = (
+    "The buses are always late.",
+    "Please fix the potholes on our road.",
+    "We need more council housing.",
+    "The library should open longer.",
+    "Council tax is too high.",
+    "The GP is impossible to get an appointment with.",
+    "Our flat is damp and nobody fixes it.",
+    "The bins were missed again this week.",
+    "More for young people to do please.",
+    "The park needs better lighting.",
+)
+
+DETECTORS = {
+    # name: (own texts, other detector's texts used as negatives, label field names)
+    "safeguarding": ("safeguarding_train.jsonl", "safeguarding_labelled.jsonl", "abuse"),
+    "abuse": ("abuse_train.jsonl", "abuse_labelled.jsonl", "safeguarding"),
+}
+LABELS = {
+    "safeguarding": (
+        "any",
+        "suicide_self_harm",
+        "abuse",
+        "domestic_violence",
+        "immediate_danger",
+        "child_at_risk",
+    ),
+    "abuse": ("any", "abusive", "hateful", "threatening"),
+}
+
+
+def _read(path: Path) -> list[Row]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def training_rows(name: str) -> list[tuple[str, frozenset[str]]]:
+    """(text, labels) for one detector: its own train2 and dev texts, the other's as negatives."""
+    own_train, own_labelled, other = DETECTORS[name]
+    other_train, other_labelled, _ = DETECTORS[other]
+    rows: list[tuple[str, frozenset[str]]] = []
+    own = _read(HERE / own_train) + [r for r in _read(DATA / own_labelled) if r["split"] == "dev"]
+    for row in own:
+        cats = frozenset(row["categories"])
+        rows.append((row["text"], cats | {"any"} if cats else cats))
+    texts = {text for text, _ in rows}
+    others = _read(HERE / other_train) + [
+        r for r in _read(DATA / other_labelled) if r["split"] == "dev"
+    ]
+    rows += [(r["text"], frozenset()) for r in others if r["text"] not in texts]
+    return rows
+
+
+def augment(
+    rows: Sequence[tuple[str, frozenset[str]]], seed: int
+) -> list[tuple[str, frozenset[str]]]:
+    """Each text, plus one copy inside an ordinary answer and one in lower case without stops."""
+    rng = random.Random(seed)
+    out = []
+    for text, labels in rows:
+        out.append((text, labels))
+        context = rng.choice(_CONTEXT)
+        out.append((f"{context} {text}" if rng.random() < 0.5 else f"{text} {context}", labels))
+        out.append((text.lower().replace(".", "").replace(",", ""), labels))
+    return out
+
+
+def fit(
+    rows: Sequence[tuple[str, frozenset[str]]], labels: Sequence[str], c: float, seed: int = 0
+) -> tuple[TfidfVectorizer, list[LogisticRegression]]:
+    """A TF-IDF vectoriser and one logistic regression per label."""
+    data = augment(rows, seed)
+    vectoriser = TfidfVectorizer(analyzer=features, sublinear_tf=True, min_df=2, dtype=np.float64)
+    x = vectoriser.fit_transform([t for t, _ in data])
+    models = []
+    for label in labels:
+        y = np.array([label in ls for _, ls in data], dtype=int)
+        model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000)
+        models.append(model.fit(x, y))
+    return vectoriser, models
+
+
+def out_of_fold(
+    rows: Sequence[tuple[str, frozenset[str]]], labels: Sequence[str], c: float, folds: int = 5
+) -> np.ndarray:
+    """Probabilities for every row from a model that did not see it (rows x labels)."""
+    probabilities = np.zeros((len(rows), len(labels)))
+    y = np.array(["any" in ls for _, ls in rows], dtype=int)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    for fold, (train, held) in enumerate(splitter.split(np.zeros(len(rows)), y)):
+        vectoriser, models = fit([rows[i] for i in train], labels, c, seed=fold)
+        x = vectoriser.transform([rows[i][0] for i in held])
+        for j, model in enumerate(models):
+            probabilities[held, j] = model.predict_proba(x)[:, 1]
+    return probabilities
+
+
+def threshold_for(
+    scores: np.ndarray, gold: np.ndarray, precision: float, already: np.ndarray | None = None
+) -> float:
+    """The lowest threshold at which (``already`` flagged or score above it) keeps a precision
+    of at least ``precision``: with ``already`` the patterns' flags, that is the precision of
+    the two together, which is what a resident and a safeguarding lead see."""
+    best = 0.95
+    base = np.zeros_like(gold, dtype=bool) if already is None else already
+    for t in sorted(set(np.round(scores, 3)), reverse=True):
+        flagged = base | (scores >= t)
+        if flagged.sum() >= 5 and gold[flagged].mean() >= precision:
+            best = float(t)
+    return max(best, 0.5)
+
+
+def export(
+    vectoriser: TfidfVectorizer,
+    models: Sequence[LogisticRegression],
+    labels: Sequence[str],
+    thresholds: dict[str, float],
+) -> dict[str, Any]:
+    """The JSON document :func:`conversations.textmodel.from_json` reads."""
+    coef = np.vstack([m.coef_[0] for m in models])
+    weights = {
+        feature: [round(float(vectoriser.idf_[i]), 4)] + [round(float(w), 4) for w in coef[:, i]]
+        for feature, i in sorted(vectoriser.vocabulary_.items())
+    }
+    return {
+        "format": "needsfirst linear text model 1",
+        "labels": list(labels),
+        "intercepts": [round(float(m.intercept_[0]), 4) for m in models],
+        "thresholds": thresholds,
+        "weights": weights,
+    }
+
+
+def _report(name: str, rows: Sequence[tuple[str, frozenset[str]]], oof: np.ndarray,
+            labels: Sequence[str], thresholds: dict[str, float],
+            patterns: Callable[[str], bool]) -> None:  # fmt: skip
+    gold = np.array(["any" in ls for _, ls in rows])
+    model = oof[:, 0] >= thresholds["any"]
+    pattern = np.array([patterns(t) for t, _ in rows])
+    for title, pred in (("patterns", pattern), ("model", model), ("either", pattern | model)):
+        tp = int((pred & gold).sum())
+        fp = int((pred & ~gold).sum())
+        fn = int((~pred & gold).sum())
+        print(
+            f"  {name} {title:<9} P={tp / max(1, tp + fp):6.1%} R={tp / max(1, tp + fn):6.1%}"
+            f" (tp={tp} fp={fp} fn={fn})"
+        )
+    for j, label in enumerate(labels[1:], start=1):
+        g = np.array([label in ls for _, ls in rows])
+        p = oof[:, j] >= thresholds.get(label, 0.5)
+        tp = int((p & g).sum())
+        print(
+            f"    {label:<18} P={tp / max(1, int(p.sum())):6.1%} R={tp / max(1, int(g.sum())):6.1%}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cv", action="store_true", help="cross-validate only; write nothing")
+    parser.add_argument("--precision", type=float, default=0.9)
+    parser.add_argument("--c", type=float, default=10.0, help="inverse regularisation strength")
+    parser.add_argument("--only", choices=sorted(DETECTORS))
+    args = parser.parse_args(argv)
+    from conversations.moderation import _pattern_flags as abuse_patterns
+    from conversations.safeguarding import _classifier_applies
+    from conversations.safeguarding import _pattern_risk as safeguarding_patterns
+
+    gates: dict[str, Callable[[str], bool]] = {
+        "safeguarding": _classifier_applies,
+        "abuse": lambda text: True,
+    }
+
+    patterns: dict[str, Callable[[str], bool]] = {
+        "safeguarding": safeguarding_patterns,
+        "abuse": abuse_patterns,
+    }
+    for name in DETECTORS:
+        if args.only and name != args.only:
+            continue
+        rows = training_rows(name)
+        labels = LABELS[name]
+        oof = out_of_fold(rows, labels, args.c)
+        oof[~np.array([gates[name](t) for t, _ in rows]), 0] = 0.0
+        flagged_by_patterns = np.array([patterns[name](t) for t, _ in rows])
+        thresholds = {}
+        for j, label in enumerate(labels):
+            gold = np.array([label in ls for _, ls in rows])
+            already = flagged_by_patterns if label == "any" else None
+            thresholds[label] = round(threshold_for(oof[:, j], gold, args.precision, already), 3)
+        print(f"{name}: {len(rows)} texts, thresholds {thresholds}")
+        _report(name, rows, oof, labels, thresholds, patterns[name])
+        if args.cv:
+            continue
+        vectoriser, models = fit(rows, labels, args.c)
+        document = export(vectoriser, models, labels, thresholds)
+        model = from_json(document)
+        for text, _ in rows[:50]:  # the shipped scorer must agree with scikit-learn
+            ours = model.probabilities(text)["any"]
+            theirs = models[0].predict_proba(vectoriser.transform([text]))[0, 1]
+            assert abs(ours - theirs) < 1e-3, (text, ours, theirs)
+        payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        path = RESOURCES / f"{name}_model.json.gz"
+        path.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))
+        print(f"  wrote {path.relative_to(ROOT)}: {len(document['weights'])} features, "
+              f"{path.stat().st_size // 1024} KiB")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
