@@ -125,9 +125,9 @@ def test_the_validator_accepts_or_explains_any_script(document: dict[str, Any]) 
     engine.step(script, engine.new_state(script, None), engine.Begin())
 
 
-def test_service_survives_junk(sqlite_db: Engine) -> None:
-    load_consultation(sqlite_db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    service = ConversationService(sqlite_db)
+def test_service_survives_junk(db: Engine) -> None:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    service = ConversationService(db)
 
     @settings(
         max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
