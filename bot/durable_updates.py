@@ -23,6 +23,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.batching import KeyBatcher
 from bot.telegram_request import AiohttpRequest
+from bot.telegram_updates import read_update
 from conversations import inbox
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,15 @@ class DurableInbox:
                 return inbox.pending(session=session, channel=CHANNEL)
 
         rows = await asyncio.to_thread(load)
-        for _, payload in rows:
-            update = Update.de_json(json.loads(payload), application.bot)
+        for key, payload in rows:
+            try:
+                data = json.loads(payload)
+            except ValueError:
+                data = None
+            update = read_update(data, application.bot) if isinstance(data, dict) else None
+            if update is None:  # one bad row must not stop every start from here on
+                self.done.add(key)
+                continue
             await application.update_queue.put(update)
         if rows:
             log.info("handling %d update(s) fetched before the last stop", len(rows))
@@ -97,10 +105,32 @@ class DurableUpdatesRequest(AiohttpRequest):
         )
         if status == 200 and url.endswith("/getUpdates"):
             try:
-                result = json.loads(body).get("result")
+                document = json.loads(body)
             except ValueError:
-                result = None
+                document = None
+            result = document.get("result") if isinstance(document, dict) else None
             if isinstance(result, list) and result:
+                updates = readable(result)
                 # If this fails, raise: PTB retries and Telegram keeps the batch.
-                await self.durable.keep([u for u in result if isinstance(u, dict)])
+                await self.durable.keep(updates)
+                if updates != result:
+                    body = json.dumps({**document, "result": updates}).encode()
         return status, body
+
+
+def readable(result: list[Any]) -> list[dict[str, Any]]:
+    """The batch, with each update the bot cannot read replaced by an empty one.
+
+    PTB reads a batch in one go: one unreadable update would fail the whole batch,
+    unconfirmed, on every poll, and no resident would hear from the bot again. An
+    empty update with the same id is confirmed and handled as nothing."""
+    updates: list[dict[str, Any]] = []
+    for update in result:
+        update_id = update.get("update_id") if isinstance(update, dict) else None
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            log.warning("dropped an update without an id")  # Telegram could not confirm it
+            continue
+        if read_update(update, None) is None:
+            update = {"update_id": update_id}
+        updates.append(update)
+    return updates

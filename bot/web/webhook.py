@@ -12,10 +12,10 @@ import json
 import logging
 
 from aiohttp import web
-from telegram import Update
 from telegram.ext import Application
 
 from bot.durable_updates import DurableInbox
+from bot.telegram_updates import read_update
 from bot.web.keys import CONFIG_KEY, TELEGRAM_KEY
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         data = await request.json()
         if not isinstance(data, dict):
             raise TypeError("an update is a JSON object")
-        update = Update.de_json(data, application.bot)
+        update = read_update(data, application.bot)
+        if update is None:
+            raise TypeError("not an update the bot can read")
     except (json.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as error:
         log.warning("refused a malformed webhook update: %s", type(error).__name__)
         raise web.HTTPBadRequest(text="malformed update") from error
