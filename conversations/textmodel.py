@@ -205,7 +205,7 @@ def from_json(data: dict[str, object]) -> LinearTextModel:
     labels = tuple(str(x) for x in data["labels"])  # type: ignore[attr-defined]
     intercepts = tuple(float(x) for x in data["intercepts"])  # type: ignore[attr-defined]
     weights = {
-        str(k): tuple(float(x) for x in v)
+        str(k): tuple(v)  # JSON numbers are floats already
         for k, v in data["weights"].items()  # type: ignore[attr-defined]
     }
     thresholds = {str(k): float(v) for k, v in data["thresholds"].items()}  # type: ignore[attr-defined]
