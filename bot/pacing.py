@@ -88,14 +88,17 @@ class SendBudget:
     # -- counting
 
     def reply_wait(self) -> float:
-        """Seconds a reply must wait: 0 unless the last second already holds `limit` sends.
+        """Seconds a reply must wait: 0 unless a broadcast is filling the window.
 
-        Broadcasts leave `headroom` free, so replies almost never wait; when a burst
-        of replies outruns that, waiting the few ms until the oldest send leaves the
-        window beats a certain 429 and a retry a second or more later."""
+        Telegram's 30 a second is a limit on bulk sending: with no broadcast going,
+        replies are never held (a busy consultation answers hundreds a second). While
+        one is, broadcasts leave `headroom` free, so replies almost never wait; when a
+        burst of replies outruns that, waiting the few ms until the oldest send leaves
+        the window beats a certain 429 and a retry a second or more later."""
         now = self.clock()
         self._expire(now)
-        if len(self._sent) < self.limit:
+        broadcasting = bool(self._broadcasts) and now - self._broadcasts[-1] < self.span
+        if not broadcasting or len(self._sent) < self.limit:
             return 0.0
         return max(0.001, self._sent[len(self._sent) - self.limit] + self.span - now)
 

@@ -405,6 +405,26 @@ async def test_replies_never_wait_for_broadcasts_only_at_the_limit() -> None:
     assert calls == [0, 1, 2]
 
 
+async def test_without_a_broadcast_replies_are_never_held() -> None:
+    clock = Clock()  # time stands still: anything that waited would wait for ever
+    budget = SendBudget(clock=clock)
+    limiter = BudgetLimiter(budget)
+    sent: list[int] = []
+
+    async def send(n: int) -> bool:
+        sent.append(n)
+        return True
+
+    async with asyncio.timeout(5):
+        await asyncio.gather(
+            *(
+                limiter.process_request(send, (n,), {}, "sendMessage", {"chat_id": n}, None)
+                for n in range(100)
+            )
+        )
+    assert len(sent) == 100 and budget.conversation_sends == 100
+
+
 async def test_a_reply_refused_with_429_is_sent_once_more_and_broadcasts_pause() -> None:
     budget = SendBudget()
     limiter = BudgetLimiter(budget)
