@@ -110,6 +110,9 @@ class ConversationService:
         self.scripts = scripts or ScriptCache()
         # Tells this running service's in-flight replies from a dead one's.
         self.boot_id = secrets.token_hex(8)
+        # Load the safety models now, not while the first resident waits (~0.25 s).
+        safeguarding.assess("", "en")
+        moderation.assess_abuse("")
         limits = Limits(FLOOD_LIMIT, FLOOD_WINDOW, ABUSE_LIMIT, ABUSE_WINDOW)
         self.answers = AnswerPath(db, self.scripts.parsed, self.boot_id, limits)
 
