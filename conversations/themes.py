@@ -385,11 +385,17 @@ def current_theme(*, session: Session, slug: str, theme_id: int) -> tuple[Analys
 
 
 def theme_members(*, session: Session, run_id: int, theme_id: int) -> list[ThemeMember]:
-    """Every answer in a theme of a run (primary or secondary), with its text, by answer id."""
+    """Every answer in a theme of a run (primary or secondary), with its text, by answer id.
+
+    Answers withheld since the run (never quoted, never described) are left out."""
     rows = session.exec(
         select(AnswerTheme.answer_id, AnswerTheme.rank, Answer.value)
         .join(Answer, col(Answer.id) == col(AnswerTheme.answer_id))
-        .where(AnswerTheme.run_id == run_id, AnswerTheme.theme_id == theme_id)
+        .where(
+            AnswerTheme.run_id == run_id,
+            AnswerTheme.theme_id == theme_id,
+            col(Answer.withheld).is_(None),
+        )
         .order_by(col(AnswerTheme.answer_id))
     ).all()
     return [ThemeMember(answer_id, rank, text) for answer_id, rank, text in rows]
@@ -479,7 +485,7 @@ def split(*, session: Session, slug: str, theme_id: int, run_id: int, centroid: 
                 )
                 .values(theme_id=part_id)
             )
-    # Answers the parts did not list (none, unless the run changed under us) go to the first.
+    # Answers the parts did not list (withheld since the run) go with the first part.
     session.exec(
         update(AnswerTheme)
         .where(col(AnswerTheme.run_id) == run_id, col(AnswerTheme.theme_id) == theme_id)
