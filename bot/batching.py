@@ -23,6 +23,9 @@ class KeyBatcher:
         self.interval = interval
         self.keys: list[str] = []
         self.task: asyncio.Task[None] | None = None
+        # One flush at a time: a flush at shutdown waits for a timed one's write, which
+        # would otherwise be cancelled, still queued for its thread, as the loop closes.
+        self.writing = asyncio.Lock()
 
     def add(self, key: str) -> None:
         self.keys.append(key)
@@ -34,9 +37,10 @@ class KeyBatcher:
         await self.flush()
 
     async def flush(self) -> None:
-        while self.keys:
-            keys, self.keys = self.keys, []
-            try:
-                await asyncio.to_thread(self.write, keys)
-            except Exception:  # see the class docstring: a lost record means a repeat
-                log.warning("could not record %d %s", len(keys), self.what, exc_info=True)
+        async with self.writing:
+            while self.keys:
+                keys, self.keys = self.keys, []
+                try:
+                    await asyncio.to_thread(self.write, keys)
+                except Exception:  # see the class docstring: a lost record means a repeat
+                    log.warning("could not record %d %s", len(keys), self.what, exc_info=True)
