@@ -13,22 +13,25 @@ neighbours. Smoothing repairs points that sit on the wrong side of a k-means
 boundary while their nearest neighbours agree; it pays off in spaces where
 neighbours are reliable (sentence embeddings), not in sparse LSA space.
 
-`choose_n_themes` picks k by the mean cosine silhouette over a grid of
-candidate k on a sample, capped at sqrt(n/2) (the documented automatic
-method). It is still the weak part on the lexical path, where silhouette keeps
-rising with k on short texts. Tried on the four shared sets, both paths, and
-not adopted because no rule picked a sensible k on all of them (details in
-docs/benchmarks.md (Themes)): Calinski-Harabasz (right on StackOverflow lexical,
-falls to the smallest k elsewhere), Davies-Bouldin (falls with k everywhere),
-agreement (ARI) between k-means runs (rises with k), and silhouette minus the
-silhouette of a column-permuted null sample (the null's silhouette is too small
-to correct the rise).
+`choose_n_themes` picks k on a sample of the vectors (the documented automatic
+method; details in its docstring and docs/benchmarks.md (Themes)). Without
+embeddings it uses k-means stability under resampling (Lange et al. 2004):
+do two halves of the answers give the same themes? With embeddings it uses
+the mean cosine silhouette, which works in a dense embedding space but not in
+lexical LSA space, where answers that share no word are all about equally far
+apart and silhouette rewards ever-smaller clusters; stability in turn prefers
+the few coarse groups of an embedding space (5-8 on Banking77). Tried and not
+adopted: Calinski-Harabasz, Davies-Bouldin, agreement (ARI) between k-means
+runs on the same answers, silhouette minus a permuted null, gap statistic,
+prediction strength, PAC of consensus, BIC and cross-validated likelihood of
+a von Mises-Fisher mixture, kNN-graph modularity and eigengap.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
+from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.metrics import silhouette_score
@@ -148,32 +151,122 @@ def smooth_labels(
 
 
 DEFAULT_CANDIDATES: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80)
+# Candidates are capped so that a theme holds on average this many answers of the sample
+# (so at least half as many in each half of a stability split).
+MIN_SAMPLE_PER_THEME = 20
+CRITERIA = ("stability", "silhouette")
 
 
 def choose_n_themes(
     vectors: np.ndarray,
     candidates: tuple[int, ...] = DEFAULT_CANDIDATES,
     sample_size: int = 2000,
+    criterion: str = "stability",
+    splits: int = 10,
     random_state: int | None = 0,
 ) -> tuple[int, dict[int, float]]:
-    """k with the best cosine silhouette on a sample, and every candidate's score.
+    """The number of themes chosen on a sample, and every candidate's score (higher is better).
 
-    Silhouette keeps rising with k on small, sparse text samples, so the
-    candidates are capped by the rule of thumb k <= sqrt(n / 2), n being the
-    number of vectors (not the sample), and at a tenth of the sample (a theme
-    should hold at least ~10 answers to be worth reading).
+    `criterion="stability"` (the lexical default): k-means stability under
+    resampling (Lange, Roth, Braun and Buhmann, "Stability-based validation of
+    clustering solutions", Neural Computation 16, 2004). Each split halves the
+    sample at random; k-means on each half gives two sets of centroids; every
+    answer of the sample is assigned to its nearest centroid of each; the
+    disagreement of the two labellings under the best one-to-one matching of
+    clusters (Hungarian) is divided by the disagreement of the same labellings
+    with one of them shuffled, which removes the bias of the raw disagreement
+    towards small k. The score is 1 minus that ratio, averaged over `splits`;
+    k is the candidate whose score minus its standard error over the splits is
+    highest, so a small k that is stable on some splits and not on others (as
+    k = 2-5 often are) does not win on a lucky average. It asks whether the same themes come back
+    from different answers, which is what officers need of them week to week.
+
+    `criterion="silhouette"` (the default with embeddings): mean cosine
+    silhouette of one k-means run per candidate; the best score wins.
+
+    Candidates are capped at the sample size over MIN_SAMPLE_PER_THEME (all of
+    DEFAULT_CANDIDATES, up to 80, for a sample of 2,000 answers). The previous
+    cap, sqrt(n / 2), kept Banking77 (3,080 answers, 77 intents) under 40.
     """
-    cap = max(2, min(int(np.sqrt(len(vectors) / 2)), min(len(vectors), sample_size) // 10))
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {CRITERIA}, not {criterion!r}")
+    cap = max(2, min(len(vectors), sample_size) // MIN_SAMPLE_PER_THEME)
     rng = np.random.default_rng(random_state)
     if len(vectors) > sample_size:
         vectors = vectors[rng.choice(len(vectors), sample_size, replace=False)]
     usable = [k for k in candidates if 2 <= k <= cap]
     scores: dict[int, float] = {}
-    for k in usable:
-        labels = KMeans(k, n_init=1, random_state=random_state).fit_predict(vectors)
-        if len(np.unique(labels)) < 2:
-            continue
-        scores[k] = float(silhouette_score(vectors, labels, metric="cosine"))
+    errors: dict[int, float] = {}
+    with threadpool_limits(1, user_api="blas"):
+        for k in usable:
+            if criterion == "silhouette":
+                labels = KMeans(k, n_init=1, random_state=random_state).fit_predict(vectors)
+                if len(np.unique(labels)) >= 2:
+                    scores[k] = float(silhouette_score(vectors, labels, metric="cosine"))
+                    errors[k] = 0.0
+            else:
+                runs = [_split_stability(vectors, k, rng) for _ in range(splits)]
+                scores[k] = float(np.mean(runs))
+                errors[k] = float(np.std(runs) / np.sqrt(len(runs)))
     if not scores:
         return 1, scores
-    return max(scores, key=lambda k: scores[k]), scores
+    # The best lower bound (mean minus one standard error): a small k whose splits
+    # disagree wildly does not win on one lucky average.
+    return max(scores, key=lambda k: scores[k] - errors[k]), scores
+
+
+def _split_stability(vectors: np.ndarray, k: int, rng: np.random.Generator) -> float:
+    """1 - (disagreement of k-means fitted on two halves) / (the same with labels shuffled)."""
+    order = rng.permutation(len(vectors))
+    halves = order[: len(order) // 2], order[len(order) // 2 :]
+    first, second = (
+        (vectors @ spherical_kmeans(vectors[half], k, rng).T).argmax(axis=1) for half in halves
+    )
+    observed = _matched_disagreement(first, second, k)
+    chance = _matched_disagreement(rng.permutation(first), second, k)
+    return 1.0 - observed / chance if chance > 0 else 0.0
+
+
+def spherical_kmeans(
+    vectors: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 30
+) -> np.ndarray:
+    """Unit centroids of one k-means++-seeded spherical k-means run (cosine throughout).
+
+    A lean loop for the many small fits of `choose_n_themes`, where the set-up
+    cost of scikit-learn's KMeans on 1,000 vectors outweighs the clustering.
+    """
+    n = len(vectors)
+    k = min(k, n)
+    trials = 2 + int(np.log(k))  # greedy k-means++, as scikit-learn seeds it
+    centres = np.empty((k, vectors.shape[1]), dtype=vectors.dtype)
+    centres[0] = vectors[rng.integers(n)]
+    distance = np.maximum(1.0 - vectors @ centres[0], 0.0)
+    for j in range(1, k):  # far points are likelier seeds; the best of a few tries is kept
+        total = distance.sum()
+        if total <= 0:
+            candidates = rng.integers(n, size=trials)
+        else:
+            candidates = rng.choice(n, size=trials, p=distance / total)
+        tried = np.minimum(distance, np.maximum(1.0 - vectors[candidates] @ vectors.T, 0.0))
+        best = int(tried.sum(axis=1).argmin())
+        centres[j] = vectors[candidates[best]]
+        distance = tried[best]
+    labels = np.full(n, -1)
+    for _ in range(max_iter):
+        new_labels = (vectors @ centres.T).argmax(axis=1)
+        if np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+        members = sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(k, n))
+        sums = np.asarray(members @ vectors)
+        filled = np.linalg.norm(sums, axis=1) > 0  # an emptied cluster keeps its centre
+        centres[filled] = normalize(sums[filled])
+    return centres
+
+
+def _matched_disagreement(first: np.ndarray, second: np.ndarray, k: int) -> float:
+    """Share of points labelled differently under the best one-to-one matching of labels."""
+    table = np.zeros((k, k))
+    np.add.at(table, (first, second), 1.0)
+    rows, cols = linear_sum_assignment(-table)
+    return float(1.0 - table[rows, cols].sum() / len(first))

@@ -62,7 +62,9 @@ class ThemeModel:
 
     Parameters
     ----------
-    n_themes: number of themes; None chooses it by silhouette (analysis.cluster).
+    n_themes: number of themes; None chooses it (analysis.cluster.choose_n_themes).
+    n_themes_criterion: how it is chosen: "stability" or "silhouette"; None means
+        silhouette with embeddings, stability without.
     lexical_weight: share of the lexical (LSA) space when embeddings are given.
     char_weight: weight of character 3-5-grams beside word stems before LSA
         (0 turns them off).
@@ -80,14 +82,15 @@ class ThemeModel:
     `secondary_labels_` ((n, 2) array, -1 padded), `themes_` (list of Theme,
     `themes_[i].id == i`), `centroids_` (per theme, in the run-independent
     signature space, plus the embedding space when embeddings were used),
-    `n_themes_`, `n_themes_scores_` (silhouette per candidate k when chosen
-    automatically).
+    `n_themes_`, `n_themes_scores_` (score per candidate k when chosen
+    automatically, higher is better).
     """
 
     def __init__(
         self,
         n_themes: int | None = None,
         *,
+        n_themes_criterion: str | None = None,
         lexical_weight: float = 0.2,
         char_weight: float = 0.7,
         n_components: int = 100,
@@ -101,6 +104,7 @@ class ThemeModel:
         random_state: int | None = 0,
     ) -> None:
         self.n_themes = n_themes
+        self.n_themes_criterion = n_themes_criterion
         self.lexical_weight = lexical_weight
         self.char_weight = char_weight
         self.n_components = n_components
@@ -196,8 +200,11 @@ class ThemeModel:
         vectors = join_spaces(lexical, semantic, self.lexical_weight)
 
         if self.n_themes is None:
+            criterion = self.n_themes_criterion
+            if criterion is None:
+                criterion = "silhouette" if self.uses_embeddings_ else "stability"
             self.n_themes_, self.n_themes_scores_ = choose_n_themes(
-                vectors, random_state=self.random_state
+                vectors, criterion=criterion, random_state=self.random_state
             )
         else:
             self.n_themes_, self.n_themes_scores_ = self.n_themes, {}

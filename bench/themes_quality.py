@@ -1,13 +1,14 @@
 """Theme quality on the labelled sets in shared/data, one default configuration.
 
     python bench/themes_quality.py [--data DIR] [--paths lexical,semantic] [--seeds 0,1,2]
-                                   [--sets NAME,...] [--no-auto]
+                                   [--sets NAME,...] [--no-auto | --auto-only]
 
 For each set, ThemeModel runs with its defaults and n_themes fixed to the true
 number of labels, once per seed (random_state), and prints NMI, ARI and
 accuracy (Hungarian matching) per seed and their medians beside the published
 numbers from the set's README. Unthemed answers (label -1) count
-as one more cluster. Then the automatic choice of k is run and scored too.
+as one more cluster. Then the automatic choice of k is run and scored too,
+with the k chosen per seed and its median.
 The lexical path is the default install; the semantic path adds all-MiniLM-L6-v2
 embeddings (extra `semantic`), cached under bench/results/.
 """
@@ -84,7 +85,7 @@ def embeddings(name: str, texts: list[str]) -> np.ndarray:
     return vectors
 
 
-def run(data: Path, paths: list[str], auto: bool, seeds: list[int], sets: list[str]) -> None:
+def run(data: Path, paths: list[str], modes: list[bool], seeds: list[int], sets: list[str]) -> None:
     for name in sets:
         relative, published = SETS[name]
         texts, truth = load(data / relative)
@@ -92,22 +93,26 @@ def run(data: Path, paths: list[str], auto: bool, seeds: list[int], sets: list[s
         print(f"{name}: {len(texts)} texts, {k} labels; published: {published}", flush=True)
         for path in paths:
             vectors = embeddings(name, texts) if path == "semantic" else None
-            for choose in [False, True] if auto else [False]:
+            for choose in modes:
                 nmis = []
+                chosen = []
                 for seed in seeds:
                     start = time.perf_counter()
                     model = ThemeModel(n_themes=None if choose else k, random_state=seed)
                     model.fit(texts, embeddings=vectors)
                     seconds = time.perf_counter() - start
                     nmis.append(100 * normalized_mutual_info_score(truth, model.labels_))
+                    chosen.append(model.n_themes_)
                     shown = f"auto k={model.n_themes_:3d}" if choose else f"k={k:3d}     "
                     print(
                         f"  {path:8s} {shown} seed {seed}  {scores(truth, model.labels_)}  "
                         f"unthemed {int((model.labels_ < 0).sum())}  {seconds:5.1f} s",
                         flush=True,
                     )
+                shown = f", k chosen {chosen} (median {np.median(chosen):g})" if choose else ""
                 print(
-                    f"  {path:8s} median NMI {np.median(nmis):5.2f} over seeds {seeds}", flush=True
+                    f"  {path:8s} median NMI {np.median(nmis):5.2f} over seeds {seeds}{shown}",
+                    flush=True,
                 )
 
 
@@ -118,10 +123,13 @@ def main() -> None:
     parser.add_argument("--paths", default="lexical,semantic")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--sets", default=",".join(SETS))
-    parser.add_argument("--no-auto", action="store_true", help="skip the automatic choice of k")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--no-auto", action="store_true", help="skip the automatic choice of k")
+    modes.add_argument("--auto-only", action="store_true", help="only the automatic choice of k")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    run(args.data, args.paths.split(","), not args.no_auto, seeds, args.sets.split(","))
+    chosen = [False] if args.no_auto else [True] if args.auto_only else [False, True]
+    run(args.data, args.paths.split(","), chosen, seeds, args.sets.split(","))
 
 
 if __name__ == "__main__":
