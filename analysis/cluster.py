@@ -152,7 +152,7 @@ def smooth_labels(
 
 DEFAULT_CANDIDATES: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80)
 # Candidates are capped so that a theme holds on average this many answers of the sample
-# (so at least half as many in each half of a stability split).
+# (so half as many in each half of a stability split).
 MIN_SAMPLE_PER_THEME = 20
 CRITERIA = ("stability", "silhouette")
 
@@ -178,8 +178,9 @@ def choose_n_themes(
     towards small k. The score is 1 minus that ratio, averaged over `splits`;
     k is the candidate whose score minus its standard error over the splits is
     highest, so a small k that is stable on some splits and not on others (as
-    k = 2-5 often are) does not win on a lucky average. It asks whether the same themes come back
-    from different answers, which is what officers need of them week to week.
+    k = 2-5 often are) does not win on a lucky average. It asks whether the
+    same themes come back from different answers, which is what officers need
+    of them week to week.
 
     `criterion="silhouette"` (the default with embeddings): mean cosine
     silhouette of one k-means run per candidate; the best score wins.
@@ -240,7 +241,7 @@ def spherical_kmeans(
     trials = 2 + int(np.log(k))  # greedy k-means++, as scikit-learn seeds it
     centres = np.empty((k, vectors.shape[1]), dtype=vectors.dtype)
     centres[0] = vectors[rng.integers(n)]
-    distance = np.maximum(1.0 - vectors @ centres[0], 0.0)
+    distance = np.maximum(1.0 - vectors @ centres[0], 0.0).astype(np.float64)
     for j in range(1, k):  # far points are likelier seeds; the best of a few tries is kept
         total = distance.sum()
         if total <= 0:
