@@ -14,10 +14,10 @@ boundary while their nearest neighbours agree; it pays off in spaces where
 neighbours are reliable (sentence embeddings), not in sparse LSA space.
 
 `choose_n_themes` picks k on a sample of the vectors (the documented automatic
-method; details in its docstring and docs/benchmarks.md (Themes)). Without
-embeddings it uses k-means stability under resampling (Lange et al. 2004):
-do two halves of the answers give the same themes? With embeddings it uses
-the mean cosine silhouette, which works in a dense embedding space but not in
+method; details in its docstring and docs/benchmarks.md (Themes)). ThemeModel
+asks it for k-means stability under resampling (Lange et al. 2004) without
+embeddings: do two halves of the answers give the same themes? With
+embeddings it asks for the mean cosine silhouette, which works in a dense embedding space but not in
 lexical LSA space, where answers that share no word are all about equally far
 apart and silhouette rewards ever-smaller clusters; stability in turn prefers
 the few coarse groups of an embedding space (5-8 on Banking77). Tried and not
@@ -213,7 +213,18 @@ def choose_n_themes(
         return 1, scores
     # The best lower bound (mean minus one standard error): a small k whose splits
     # disagree wildly does not win on one lucky average.
-    return max(scores, key=lambda k: scores[k] - errors[k]), scores
+    bound = {k: scores[k] - errors[k] for k in scores}
+    if criterion == "stability":
+        # A few very different groups of answers (two languages, two services)
+        # are stable at k = 2-3 and less so as k grows, before the themes within
+        # them become stable: skip that falling start (up to the first k where
+        # the bound stops falling), so the themes inside the groups are chosen.
+        ordered = sorted(bound)
+        start = 0
+        while start + 1 < len(ordered) and bound[ordered[start + 1]] < bound[ordered[start]]:
+            start += 1
+        bound = {k: bound[k] for k in ordered[start:]}
+    return max(bound, key=lambda k: bound[k]), scores
 
 
 def _split_stability(vectors: np.ndarray, k: int, rng: np.random.Generator) -> float:

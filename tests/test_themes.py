@@ -144,6 +144,22 @@ def test_stability_prefers_the_true_number_of_groups() -> None:
         choose_n_themes(points, criterion="elbow")
 
 
+def test_stability_looks_inside_a_few_very_different_groups() -> None:
+    # Two groups that share no direction (say two languages), each with four
+    # themes: k = 2 is the most stable split, but officers need the themes.
+    rng = np.random.default_rng(0)
+    groups = np.zeros((2, 40))
+    groups[0, :20], groups[1, 20:] = rng.normal(size=20), rng.normal(size=20)
+    groups = normalize(groups)
+    inside = np.repeat(np.abs(groups) > 0, 4, axis=0)
+    themes = 1.2 * inside * normalize(rng.normal(size=(8, 40)))
+    centres = normalize(3 * np.repeat(groups, 4, axis=0) + themes)
+    points = normalize(np.repeat(centres, 150, axis=0) + 0.12 * rng.normal(size=(1200, 40)))
+    k, scores = choose_n_themes(points, random_state=0)
+    assert max(scores, key=scores.__getitem__) == 2
+    assert 4 <= k <= 10
+
+
 def test_streaming_fit_on_a_generator_matches_sizes(answers: tuple[list[str], list[str]]) -> None:
     texts, truth = answers
     stream = (t for t in texts * 3)
