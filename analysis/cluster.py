@@ -178,9 +178,12 @@ def choose_n_themes(
     towards small k. The score is 1 minus that ratio, averaged over `splits`;
     k is the candidate whose score minus its standard error over the splits is
     highest, so a small k that is stable on some splits and not on others (as
-    k = 2-5 often are) does not win on a lucky average. It asks whether the
-    same themes come back from different answers, which is what officers need
-    of them week to week.
+    k = 2-5 often are) does not win on a lucky average. Candidates before the
+    first k where that bound stops falling are skipped: a few very different
+    groups of answers (two languages, say) are most stable at k = 2-3, and
+    officers need the themes inside them. It asks whether the same themes come
+    back from different answers, which is what officers need of them week to
+    week.
 
     `criterion="silhouette"` (the default with embeddings): mean cosine
     silhouette of one k-means run per candidate; the best score wins.
