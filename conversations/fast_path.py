@@ -270,9 +270,6 @@ class AnswerPath:
          consultation_id, script_hash, recent, abuse, seen) = tuple(row)  # fmt: skip
         if seen or recent >= self.flood_limit or status != "open" or kind == "prioritise":
             raise _Decline
-        text = isinstance(given, engine.TextInput | engine.EditedText)
-        if text and abuse >= self.abuse_limit:
-            raise _Decline  # paused after repeated abuse: the full path says so
         script = self.script_of(script_hash)
         if script is None:
             raise _Decline
@@ -283,7 +280,9 @@ class AnswerPath:
         ):
             raise _Decline  # the script changed under the resident
         withheld = None
-        if isinstance(given, engine.TextInput | engine.EditedText):  # for mypy, as `text`
+        if isinstance(given, engine.TextInput | engine.EditedText):
+            if abuse >= self.abuse_limit:
+                raise _Decline  # paused after repeated abuse: the full path says so
             if safeguarding.assess(given.text, language).risk:
                 raise _Decline  # help at once, and a flag for the leads: the full path
             if moderation.assess_abuse(given.text).flagged:
