@@ -12,7 +12,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -122,12 +122,15 @@ class ConversationService:
         self, who: Who, argument: str | None, *, update_key: str | None = None
     ) -> list[Message]:
         """/start, with an optional `slug` or `slug--source` from a deep link."""
+        argument = storable(argument) if argument is not None else None
         return self._run(who, update_key, lambda ctx: self._start(ctx, argument))
 
     def receive(
         self, who: Who, given: engine.Input, *, update_key: str | None = None
     ) -> list[Message]:
         """Text, an edit, or something we cannot read, sent by the resident."""
+        if isinstance(given, engine.TextInput | engine.EditedText) and "\x00" in given.text:
+            given = replace(given, text=storable(given.text))
         if update_key is not None:
             fast = self.answers.handle(who.channel, who.external_id, update_key, given)
             if fast is not None:
@@ -136,6 +139,7 @@ class ConversationService:
 
     def press(self, who: Who, data: str, *, update_key: str | None = None) -> list[Message]:
         """A button press, with the button's (untrusted) data."""
+        data = storable(data)
         press = callbacks.parse(data)
         if isinstance(press, AnswerPress) and update_key is not None:
             given = engine.ChoiceInput(press.step_id, press.iteration, press.option_id)
@@ -561,6 +565,14 @@ def _channels(session: Session, resident_id: int) -> list[str]:
         select(ChannelIdentity.channel).where(ChannelIdentity.resident_id == resident_id)
     ).all()
     return sorted(set(rows))
+
+
+def storable(text: str) -> str:
+    """Text as a resident gave it, less NUL characters, which PostgreSQL cannot store.
+
+    Telegram never sends one, but the web chat or a proxy could, and one NUL would
+    otherwise fail the resident's whole transaction on PostgreSQL (SQLite keeps it)."""
+    return text.replace("\x00", "") if "\x00" in text else text
 
 
 def _parse_start(argument: str | None) -> tuple[str | None, str | None]:

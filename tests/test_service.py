@@ -193,6 +193,20 @@ def test_over_long_text_is_stored_whole(service: ConversationService, db: Engine
     assert "…" in ann.inbox[-1].text
 
 
+def test_nul_characters_are_dropped_not_fatal(service: ConversationService, db: Engine) -> None:
+    """PostgreSQL cannot store NUL: the rest of the text is kept and the resident goes on."""
+    ann = Resident_(service, "1011")
+    ann.start("exam\x00ple")
+    assert "happy to take part" in ann.last
+    ann.press("happy to take part")
+    ann.service.press(ann.who, "a:area\x00:1:north", update_key="nul-press")
+    ann.press("North")
+    ann.press("18 to 34")
+    ann.say("The lift\x00 is broken")
+    assert [a[2] for a in answers(db) if a[0] == "need"] == ["The lift is broken"]
+    assert "Who else" in ann.last
+
+
 def test_forged_and_stale_button_data(service: ConversationService, db: Engine) -> None:
     ann = Resident_(service, "1006")
     ann.start()
