@@ -144,20 +144,32 @@ async def run_bot(command: Callable[[FakeBotAPI, str], list[str]], users: int, d
             await warm.send_text("/help")
             await warm.wait_for_messages(1, timeout=60)
             timing = Timing(users / rate if rate else 0.0)
+            bot_cpu, own_cpu = cpu_seconds(process.pid), time.process_time()
             started = time.perf_counter()
             await asyncio.gather(
                 *(workload(fake.user(10_000 + n), timing, n) for n in range(users))
             )
             elapsed = time.perf_counter() - started
+            bot_cpu, own_cpu = cpu_seconds(process.pid) - bot_cpu, time.process_time() - own_cpu
         finally:
             process.terminate()
             process.wait(timeout=30)
+    updates = len(timing.latencies)
     return {
-        "updates_per_second": len(timing.latencies) / elapsed,
+        "updates_per_second": updates / elapsed,
         "p50_ms": 1000 * percentile(timing.latencies, 0.50),
         "p99_ms": 1000 * percentile(timing.latencies, 0.99),
-        "updates": len(timing.latencies),
+        "updates": updates,
+        # CPU time per update: unlike rates, barely moved by other work on the machine.
+        "bot_cpu_ms": 1000 * bot_cpu / updates,
+        "load_cpu_ms": 1000 * own_cpu / updates,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def check_answers(db_url: str, residents: int) -> str:
@@ -251,10 +263,15 @@ async def main() -> None:
             )
         line = (
             f"run {attempt + 1}: needsfirst {result['updates_per_second']:.0f} updates/s "
-            f"p50 {result['p50_ms']:.0f} ms p99 {result['p99_ms']:.0f} ms answers {result['answers']}"
+            f"p50 {result['p50_ms']:.0f} ms p99 {result['p99_ms']:.0f} ms "
+            f"CPU {result['bot_cpu_ms']:.2f} ms/update (load {result['load_cpu_ms']:.2f}) "
+            f"answers {result['answers']}"
         )
         if echo:
-            line += f"; echo {echo[-1]['updates_per_second']:.0f} updates/s p99 {echo[-1]['p99_ms']:.0f} ms"
+            line += (
+                f"; echo {echo[-1]['updates_per_second']:.0f} updates/s "
+                f"p99 {echo[-1]['p99_ms']:.0f} ms CPU {echo[-1]['bot_cpu_ms']:.2f} ms/update"
+            )
         print(line, flush=True)
 
     def median(runs: list[dict[str, float]], key: str) -> float:
@@ -264,6 +281,7 @@ async def main() -> None:
     print(f"median of {args.repeat} runs")
     print(
         f"  needsfirst : {median(ours, 'updates_per_second'):7.0f} updates/s   p50 {median(ours, 'p50_ms'):6.0f} ms   p99 {median(ours, 'p99_ms'):6.0f} ms"
+        f"   CPU {median(ours, 'bot_cpu_ms'):.2f} ms/update"
     )
     if echo:
         ratio = statistics.median(
@@ -272,6 +290,7 @@ async def main() -> None:
         )
         print(
             f"  echo bot   : {median(echo, 'updates_per_second'):7.0f} updates/s   p50 {median(echo, 'p50_ms'):6.0f} ms   p99 {median(echo, 'p99_ms'):6.0f} ms"
+            f"   CPU {median(echo, 'bot_cpu_ms'):.2f} ms/update"
         )
         print(f"  ratio needsfirst / echo (per run, median): {ratio:.2f}")
     print(f"  answers: {', '.join(str(o['answers']) for o in ours)}")
