@@ -15,6 +15,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.telegram_updates import ResidentUpdate
+
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across chats, sequential within a chat."""
@@ -48,6 +50,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 
 def _chat_key(update: object) -> int | None:
+    if isinstance(update, ResidentUpdate):  # the same key as the user's other updates
+        return update.user_id
     if not isinstance(update, Update):
         return None
     if update.effective_user is not None:

@@ -30,6 +30,7 @@ from bot.decisions import DecisionError, decide, format_recorded
 from bot.digests import build_now, send_documents
 from bot.pacing import SendBudget
 from bot.priorities import format_priorities, open_round, priorities_report
+from bot.telegram_updates import STAFF_PREFIX
 from bot.web.auth import create_login_link
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
@@ -136,7 +137,7 @@ class StaffCommands:
 
         # One handler for all: every resident's update is checked against it.
         application.add_handler(CommandHandler(list(COMMANDS), route, filters=fresh))
-        application.add_handler(CallbackQueryHandler(self.press, pattern=r"^s:"))
+        application.add_handler(CallbackQueryHandler(self.press, pattern=f"^{STAFF_PREFIX}"))
 
     def _guard(
         self, name: str
@@ -285,8 +286,16 @@ class StaffCommands:
         spread = f", spread over {window} minutes" if window else ""
         keyboard = InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(f"Send to {count}", callback_data=f"s:bc:{broadcast_id}:go")],
-                [InlineKeyboardButton("Cancel", callback_data=f"s:bc:{broadcast_id}:no")],
+                [
+                    InlineKeyboardButton(
+                        f"Send to {count}", callback_data=f"{STAFF_PREFIX}bc:{broadcast_id}:go"
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        "Cancel", callback_data=f"{STAFF_PREFIX}bc:{broadcast_id}:no"
+                    )
+                ],
             ]
         )
         return f"Preview of broadcast {broadcast_id} to {who}{spread}:\n\n{message}", keyboard

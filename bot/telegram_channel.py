@@ -22,6 +22,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -31,12 +32,13 @@ from telegram.ext import (
 
 from bot.batching import KeyBatcher
 from bot.config import TelegramConfig
-from bot.durable_updates import DurableInbox, DurableUpdatesRequest
+from bot.durable_updates import DurableInbox
 from bot.lean_bot import LeanBot, keyboard
 from bot.ordering import PerChatUpdateProcessor
 from bot.pacing import BudgetLimiter, SendBudget
 from bot.staff_commands import StaffCommands
 from bot.telegram_request import AiohttpRequest
+from bot.telegram_updates import ResidentUpdate
 from conversations import engine
 from conversations.messages import Message
 from conversations.service import ConversationService, Who
@@ -58,12 +60,9 @@ def build_application(config: TelegramConfig, service: ConversationService,
         base_file_url=config.base_file_url,
         # Residents' replies run in parallel; give them connections to match.
         request=AiohttpRequest(connection_pool_size=64),
-        get_updates_request=(
-            DurableUpdatesRequest(durable, connection_pool_size=2)
-            if durable is not None
-            else AiohttpRequest(connection_pool_size=2)
-        ),
+        get_updates_request=AiohttpRequest(connection_pool_size=2),
         rate_limiter=BudgetLimiter(budget),
+        inbox=durable,
     )
     builder = (
         ApplicationBuilder()
@@ -113,7 +112,10 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
         await durable.flush()
 
 
-def who_of(update: Update) -> Who | None:
+def who_of(update: Update | ResidentUpdate) -> Who | None:
+    if isinstance(update, ResidentUpdate):
+        language = _language(update.language_code)
+        return Who(CHANNEL, str(update.user_id), str(update.chat_id), language)
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or user.is_bot:
         return None
@@ -139,6 +141,8 @@ class TelegramResidents:
         private = filters.ChatType.PRIVATE
         fresh = private & filters.UpdateType.MESSAGE  # an edited "/forget" is not a new request
         on = application.add_handler
+        # Residents' answers and presses, read without PTB's objects: checked first.
+        on(ResidentUpdateHandler(self.answer), group=-1)
         on(CommandHandler("start", self.start, filters=fresh))
         on(CommandHandler("help", self.help, filters=fresh))
         on(CommandHandler("language", self.language, filters=fresh))
@@ -153,49 +157,78 @@ class TelegramResidents:
         on(MessageHandler(filters.ChatType.GROUPS, self.group))
         application.add_error_handler(self.error)
 
-    async def _serve(self, update: Update, call: Callable[[Who, str], list[Message]],
-                     *, edit_on: TelegramMessage | None = None) -> None:  # fmt: skip
+    async def _serve(self, update: Update | ResidentUpdate, context: ContextTypes.DEFAULT_TYPE,
+                     call: Callable[[Who, str], list[Message]],
+                     *, edit_on: int | None = None) -> None:  # fmt: skip
         who = who_of(update)
         if who is None:
             return
         key = str(update.update_id)
         messages = await asyncio.to_thread(call, who, key)
-        await deliver(update.get_bot(), int(who.chat_id), messages, edit_on=edit_on)
+        await deliver(context.bot, int(who.chat_id), messages, edit_on=edit_on)
         self.deliveries.add(key)
+
+    async def answer(self, update: ResidentUpdate, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A typed answer or a button press (the common updates, read lean)."""
+        if update.query_id is None:
+            given = engine.TextInput(update.text or "", ref=str(update.message_id))
+            await self._serve(
+                update, context, lambda who, key: self.service.receive(who, given, update_key=key)
+            )
+            return
+        answering = asyncio.create_task(_answer_query(context.bot, update.query_id))
+        try:
+            data = update.data or ""
+            await self._serve(
+                update,
+                context,
+                lambda who, key: self.service.press(who, data, update_key=key),
+                edit_on=update.message_id,
+            )
+        finally:
+            await answering
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start [slug or slug--source]."""
         argument = context.args[0] if context.args else None
         await self._serve(
-            update, lambda who, key: self.service.start(who, argument, update_key=key)
+            update, context, lambda who, key: self.service.start(who, argument, update_key=key)
         )
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/help."""
-        await self._serve(update, lambda who, key: self.service.help(who))
+        await self._serve(update, context, lambda who, key: self.service.help(who))
 
     async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/language."""
-        await self._serve(update, lambda who, key: self.service.language_menu(who, update_key=key))
+        await self._serve(
+            update, context, lambda who, key: self.service.language_menu(who, update_key=key)
+        )
 
     async def my_data(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/mydata: what we hold, as a message and a JSON file."""
-        await self._serve(update, lambda who, key: self.service.my_data(who, update_key=key))
+        await self._serve(
+            update, context, lambda who, key: self.service.my_data(who, update_key=key)
+        )
 
     async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/forget: asks to confirm before erasing."""
-        await self._serve(update, lambda who, key: self.service.forget_request(who, update_key=key))
+        await self._serve(
+            update, context, lambda who, key: self.service.forget_request(who, update_key=key)
+        )
 
     async def stop(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stop: no more invitations."""
-        await self._serve(update, lambda who, key: self.service.stop(who, update_key=key))
+        await self._serve(update, context, lambda who, key: self.service.stop(who, update_key=key))
 
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Free text: an answer."""
         message = update.effective_message
         assert message is not None and message.text is not None
         given = engine.TextInput(message.text, ref=str(message.message_id))
-        await self._serve(update, lambda who, key: self.service.receive(who, given, update_key=key))
+        await self._serve(
+            update, context, lambda who, key: self.service.receive(who, given, update_key=key)
+        )
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message: update the answer it gave, if it can still change."""
@@ -203,7 +236,9 @@ class TelegramResidents:
         if message is None or not message.text or message.text.startswith("/"):
             return
         given = engine.EditedText(message.text, ref=str(message.message_id))
-        await self._serve(update, lambda who, key: self.service.receive(who, given, update_key=key))
+        await self._serve(
+            update, context, lambda who, key: self.service.receive(who, given, update_key=key)
+        )
 
     async def unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice notes, locations, documents..."""
@@ -212,7 +247,9 @@ class TelegramResidents:
             return
         kind = "voice" if (message.voice or message.audio or message.video_note) else "other"
         given = engine.Unsupported(kind)
-        await self._serve(update, lambda who, key: self.service.receive(who, given, update_key=key))
+        await self._serve(
+            update, context, lambda who, key: self.service.receive(who, given, update_key=key)
+        )
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command we do not know."""
@@ -236,8 +273,9 @@ class TelegramResidents:
             pressed_on = query.message if isinstance(query.message, TelegramMessage) else None
             await self._serve(
                 update,
+                context,
                 lambda who, key: self.service.press(who, data, update_key=key),
-                edit_on=pressed_on,
+                edit_on=pressed_on.message_id if pressed_on is not None else None,
             )
         finally:
             await answering
@@ -251,14 +289,17 @@ class TelegramResidents:
 
 
 async def deliver(bot: object, chat_id: int, messages: list[Message],
-                  *, edit_on: TelegramMessage | None = None) -> None:  # fmt: skip
-    """Send messages to a chat: buttons as inline keyboards, attachments as files."""
+                  *, edit_on: int | None = None) -> None:  # fmt: skip
+    """Send messages to a chat: buttons as inline keyboards, attachments as files.
+
+    A message that updates the prompt a button was pressed on edits `edit_on` (that
+    message's id) instead of arriving anew."""
     lean = _lean(bot)
     for message in messages:
         markup = keyboard(message)
         if message.updates_prompt and edit_on is not None:
             try:
-                edit = {"chat_id": chat_id, "message_id": edit_on.message_id}
+                edit = {"chat_id": chat_id, "message_id": edit_on}
                 await lean.call(
                     "editMessageText", {**edit, "text": message.text, "reply_markup": markup}
                 )
@@ -295,3 +336,10 @@ async def _answer_query(bot: object, query_id: str) -> None:
 def _lean(bot: object) -> LeanBot:
     assert isinstance(bot, LeanBot), "the application is built with a LeanBot"
     return bot
+
+
+class ResidentUpdateHandler(BaseHandler[ResidentUpdate, ContextTypes.DEFAULT_TYPE, None]):
+    """Takes the `ResidentUpdate`s that the update reader makes of answers and presses."""
+
+    def check_update(self, update: object) -> bool:
+        return isinstance(update, ResidentUpdate)

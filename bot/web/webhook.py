@@ -15,7 +15,7 @@ from aiohttp import web
 from telegram.ext import Application
 
 from bot.durable_updates import DurableInbox
-from bot.telegram_updates import read_update
+from bot.telegram_updates import read_any
 from bot.web.keys import CONFIG_KEY, TELEGRAM_KEY
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         data = await request.json()
         if not isinstance(data, dict):
             raise TypeError("an update is a JSON object")
-        update = read_update(data, application.bot)
+        update = read_any(data, application.bot)
         if update is None:
             raise TypeError("not an update the bot can read")
     except (json.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as error:
