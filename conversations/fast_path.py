@@ -5,7 +5,8 @@ resident is on. `AnswerPath` handles those with SQLAlchemy Core: one read (the
 resident, their conversation, its round and consultation, the recent updates and
 whether this update was seen), then the answers upserted, the state saved and
 the update recorded, in one transaction. The ORM's flushes cost several times
-that, and this path is the one that limits how many residents a bot can serve.
+that, and this path is the one that limits how many residents a bot can serve, so
+its statements are compiled once and run on the DB-API cursor (conversations/prepared.py).
 
 Anything else (a new resident, consent, a disclosure of harm, a change of
 language, a closed round, a redelivered update, a flood) is declined before
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, case, exists, func, insert, select, update
+from sqlalchemy import Engine, bindparam, case, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conversations import engine, moderation, safeguarding
@@ -37,6 +38,7 @@ from conversations.models import (
     Round,
     utcnow,
 )
+from conversations.prepared import Prepared, transaction
 from conversations.script import Script
 
 # Tables, not ORM classes: Core statements skip the unit of work entirely.
@@ -49,6 +51,16 @@ _inbox = InboxEntry.__table__  # type: ignore[attr-defined]
 _answer = Answer.__table__  # type: ignore[attr-defined]
 _consent = ConsentRecord.__table__  # type: ignore[attr-defined]
 
+ANSWER_COLUMNS = (
+    "conversation_id", "resident_id", "round_id", "step_id", "iteration", "kind", "value",
+    "display", "profile", "skipped", "confirmed", "withheld", "message_ref", "answered_at",
+    "updated_at",
+)  # fmt: skip
+INBOX_COLUMNS = (
+    "channel", "update_key", "resident_id", "replies_json", "handled_at", "handled_by",
+    "delivered_at", "flag",
+)  # fmt: skip
+CONSENT_COLUMNS = ("resident_id", "consultation_id", "version", "given", "channel", "recorded_at")
 FAST_INPUTS = (engine.TextInput, engine.EditedText, engine.ChoiceInput, engine.Unsupported)
 _EVENTS = (engine.Completed, engine.ConsentGiven, engine.ConsentDeclined)
 
@@ -162,19 +174,21 @@ class AnswerPath:
         self.flood_window = limits.flood_window
         self.abuse_limit = limits.abuse
         self.abuse_window = limits.abuse_window
-        self._read = _read_statement()
-        self._upsert = _upsert_statement(db.dialect.name)
-        self._save_state = (
+        dialect = db.dialect
+        self._read = Prepared(_read_statement(), dialect)
+        self._upsert = Prepared(_upsert_statement(dialect.name), dialect, ANSWER_COLUMNS)
+        self._save_state = Prepared(
             update(_conversation)
             .where(_conversation.c.id == bindparam("conversation_id"))
             .values(
                 state_json=bindparam("state_json"),
                 updated_at=bindparam("now"),
                 completed_at=func.coalesce(bindparam("completed_at"), _conversation.c.completed_at),
-            )
+            ),
+            dialect,
         )
-        self._record = insert(_inbox)
-        self._consent = insert(_consent)
+        self._record = Prepared(insert(_inbox), dialect, INBOX_COLUMNS)
+        self._consent = Prepared(insert(_consent), dialect, CONSENT_COLUMNS)
 
     def handle(self, channel: str, external_id: str, update_key: str,
                given: engine.Input) -> list[Message] | None:  # fmt: skip
@@ -182,9 +196,9 @@ class AnswerPath:
         if not isinstance(given, FAST_INPUTS):
             return None
         try:
-            with self.db.begin() as connection:
+            with transaction(self.db) as connection:
                 now = utcnow()
-                row = connection.execute(
+                row = connection.first(
                     self._read,
                     {
                         "channel": channel,
@@ -193,7 +207,7 @@ class AnswerPath:
                         "since": now - self.flood_window,
                         "abuse_since": now - self.abuse_window,
                     },
-                ).first()
+                )
                 if row is None:
                     return None
                 plan = self._plan(row, channel, given)
@@ -264,10 +278,10 @@ class AnswerPath:
         except _Decline:
             return None
 
-    def _plan(self, row: Row[Any], channel: str, given: engine.Input
+    def _plan(self, row: tuple[Any, ...], channel: str, given: engine.Input
               ) -> _Plan:  # fmt: skip
         (resident_id, language, conversation_id, state_json, round_id, status, kind,
-         consultation_id, script_hash, recent, abuse, seen) = tuple(row)  # fmt: skip
+         consultation_id, script_hash, recent, abuse, seen) = row  # fmt: skip
         if seen or recent >= self.flood_limit or status != "open" or kind == "prioritise":
             raise _Decline
         script = self.script_of(script_hash)
