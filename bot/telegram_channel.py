@@ -30,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.batching import KeyBatcher
+from bot.batching import GroupCommit, KeyBatcher
 from bot.config import TelegramConfig
 from bot.durable_updates import DurableInbox
 from bot.lean_bot import LeanBot, keyboard
@@ -41,7 +41,7 @@ from bot.telegram_request import AiohttpRequest
 from bot.telegram_updates import ResidentUpdate
 from conversations import engine
 from conversations.messages import Message
-from conversations.service import ConversationService, Who
+from conversations.service import ConversationService, Incoming, Who
 from conversations.texts import service_text
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def build_application(config: TelegramConfig, service: ConversationService,
         base_url=config.base_url,
         base_file_url=config.base_file_url,
         # Residents' replies run in parallel; give them connections to match.
-        request=AiohttpRequest(connection_pool_size=64),
+        request=AiohttpRequest(connection_pool_size=256),
         get_updates_request=AiohttpRequest(connection_pool_size=2),
         rate_limiter=BudgetLimiter(budget),
         inbox=durable,
@@ -67,7 +67,7 @@ def build_application(config: TelegramConfig, service: ConversationService,
     builder = (
         ApplicationBuilder()
         .bot(bot)
-        .concurrent_updates(PerChatUpdateProcessor(256))
+        .concurrent_updates(PerChatUpdateProcessor(4096))
         .post_init(_post_init)
         .post_stop(_post_stop)
         # Our own scheduler runs jobs; PTB's would start a second one per worker.
@@ -131,6 +131,10 @@ class TelegramResidents:
 
     def __init__(self, service: ConversationService) -> None:
         self.service = service
+        # Answers and presses from many residents share a transaction (see GroupCommit).
+        self.answers: GroupCommit[Incoming, list[Message] | None] = GroupCommit(
+            service.answer_many, fallback=None
+        )
         # A redelivered update whose replies are not yet recorded as delivered gets
         # them again: the resident may see a question twice, never miss one.
         self.deliveries = KeyBatcher(
@@ -170,23 +174,39 @@ class TelegramResidents:
 
     async def answer(self, update: ResidentUpdate, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A typed answer or a button press (the common updates, read lean)."""
+        who = who_of(update)
+        assert who is not None
+        key = str(update.update_id)
         if update.query_id is None:
-            given = engine.TextInput(update.text or "", ref=str(update.message_id))
-            await self._serve(
-                update, context, lambda who, key: self.service.receive(who, given, update_key=key)
+            typed = engine.TextInput(update.text or "", ref=str(update.message_id))
+            await self._answer(
+                who, key, typed, lambda: self.service.receive(who, typed, update_key=key), context
             )
             return
+        data = update.data or ""
+        # Stop the button's spinner while the answer is stored, not before.
         answering = asyncio.create_task(_answer_query(context.bot, update.query_id))
         try:
-            data = update.data or ""
-            await self._serve(
-                update,
+            await self._answer(
+                who,
+                key,
+                self.service.answer_input(data),
+                lambda: self.service.press(who, data, update_key=key),
                 context,
-                lambda who, key: self.service.press(who, data, update_key=key),
                 edit_on=update.message_id,
             )
         finally:
             await answering
+
+    async def _answer(self, who: Who, key: str, given: engine.Input | None,
+                      in_full: Callable[[], list[Message]], context: ContextTypes.DEFAULT_TYPE,
+                      *, edit_on: int | None = None) -> None:  # fmt: skip
+        """A plain answer in a batch with other residents' (GroupCommit), else in full."""
+        messages = await self.answers.submit(Incoming(who, key, given)) if given else None
+        if messages is None:
+            messages = await asyncio.to_thread(in_full)
+        await deliver(context.bot, int(who.chat_id), messages, edit_on=edit_on)
+        self.deliveries.add(key)
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start [slug or slug--source]."""

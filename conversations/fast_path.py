@@ -1,12 +1,15 @@
-"""The update residents send most, handled in four statements.
+"""The updates residents send most, handled for many residents in a few statements.
 
 Nearly every update is a button press or a typed answer to the question a
-resident is on. `AnswerPath` handles those with SQLAlchemy Core: one read (the
-resident, their conversation, its round and consultation, the recent updates and
-whether this update was seen), then the answers upserted, the state saved and
-the update recorded, in one transaction. The ORM's flushes cost several times
-that, and this path is the one that limits how many residents a bot can serve, so
-its statements are compiled once and run on the DB-API cursor (conversations/prepared.py).
+resident is on. `AnswerPath` handles those with SQLAlchemy Core: two reads (the
+residents, their conversations, rounds and consultations and recent updates; and
+which updates were seen already), then the answers upserted, the states saved and
+the updates recorded, one statement per table, in one transaction for a whole batch
+of residents. The ORM's flushes cost several times that, and this path is the one
+that limits how many residents a bot can serve, so its statements are compiled once
+and run on the DB-API cursor (conversations/prepared.py). On SQLite every statement
+also lets the event loop's thread take the interpreter, and the database thread then
+waits to get it back: a batch pays that a few times, not a few times per resident.
 
 Anything else (a new resident, consent, a disclosure of harm, a change of
 language, a closed round, a redelivered update, a flood) is declined before
@@ -17,12 +20,13 @@ same rows; the conversation tests run through both.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, case, exists, func, insert, select, update
+from sqlalchemy import Engine, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conversations import engine, moderation, safeguarding
@@ -38,10 +42,11 @@ from conversations.models import (
     Round,
     utcnow,
 )
-from conversations.prepared import Prepared, transaction
+from conversations.prepared import Cursor, Prepared, transaction
 from conversations.script import Script
 
 # Tables, not ORM classes: Core statements skip the unit of work entirely.
+log = logging.getLogger(__name__)
 _identity = ChannelIdentity.__table__  # type: ignore[attr-defined]
 _resident = Resident.__table__  # type: ignore[attr-defined]
 _conversation = Conversation.__table__  # type: ignore[attr-defined]
@@ -86,10 +91,21 @@ class _Plan:
 
 
 class _Decline(Exception):
-    """Not a case for the fast path: roll back and let the full path handle it."""
+    """Not a case for the fast path: leave it to the full path."""
 
 
-def _read_statement() -> Any:
+@dataclass(frozen=True)
+class AnswerRequest:
+    """One resident's update for the fast path."""
+
+    channel: str
+    external_id: str
+    update_key: str
+    given: engine.Input
+
+
+def _read_statement(count: int) -> Any:
+    """The state of `count` residents (external_id_0 ...), with their recent updates."""
     recent = (
         select(func.count())
         .select_from(_inbox)
@@ -106,11 +122,9 @@ def _read_statement() -> Any:
         )
         .scalar_subquery()
     )
-    seen = exists().where(
-        _inbox.c.channel == bindparam("channel"), _inbox.c.update_key == bindparam("key")
-    )
     return (
         select(
+            _identity.c.external_id,
             _resident.c.id,
             _resident.c.language,
             _conversation.c.id,
@@ -122,7 +136,6 @@ def _read_statement() -> Any:
             _consultation.c.script_hash,
             recent,
             abuse,
-            seen,
         )
         .select_from(
             _identity.join(_resident, _resident.c.id == _identity.c.resident_id)
@@ -132,10 +145,20 @@ def _read_statement() -> Any:
         )
         .where(
             _identity.c.channel == bindparam("channel"),
-            _identity.c.external_id == bindparam("external_id"),
+            _identity.c.external_id.in_([bindparam(f"external_id_{i}") for i in range(count)]),
         )
-        # PostgreSQL: one resident's updates in turn, as the full path's lock does.
+        # PostgreSQL: each resident's updates in turn, as the full path's lock does; in
+        # the order of their ids, so two workers' batches never wait for each other.
+        .order_by(_resident.c.id)
         .with_for_update(of=_resident)
+    )
+
+
+def _seen_statement(count: int) -> Any:
+    """Which of `count` update keys (key_0 ...) were handled already."""
+    return select(_inbox.c.update_key).where(
+        _inbox.c.channel == bindparam("channel"),
+        _inbox.c.update_key.in_([bindparam(f"key_{i}") for i in range(count)]),
     )
 
 
@@ -175,7 +198,6 @@ class AnswerPath:
         self.abuse_limit = limits.abuse
         self.abuse_window = limits.abuse_window
         dialect = db.dialect
-        self._read = Prepared(_read_statement(), dialect)
         self._upsert = Prepared(_upsert_statement(dialect.name), dialect, ANSWER_COLUMNS)
         self._save_state = Prepared(
             update(_conversation)
@@ -189,100 +211,94 @@ class AnswerPath:
         )
         self._record = Prepared(insert(_inbox), dialect, INBOX_COLUMNS)
         self._consent = Prepared(insert(_consent), dialect, CONSENT_COLUMNS)
+        self._by_size: dict[tuple[Callable[[int], Any], int], Prepared] = {}
+
+    def _sized(self, make: Callable[[int], Any], count: int) -> Prepared:
+        """A statement for `count` residents or keys, compiled once for each count."""
+        prepared = self._by_size.get((make, count))
+        if prepared is None:
+            prepared = self._by_size[make, count] = Prepared(make(count), self.db.dialect)
+        return prepared
 
     def handle(self, channel: str, external_id: str, update_key: str,
                given: engine.Input) -> list[Message] | None:  # fmt: skip
         """Handle `given` if it is a plain answer; None if the full path must."""
-        if not isinstance(given, FAST_INPUTS):
-            return None
+        return self.handle_many([AnswerRequest(channel, external_id, update_key, given)])[0]
+
+    def handle_many(self, requests: Sequence[AnswerRequest]) -> list[list[Message] | None]:
+        """Handle each request that is a plain answer, all in one transaction.
+
+        The replies for each request, or None where the full path must handle it (and
+        for all of them if the transaction fails). A resident with two updates here gets
+        the first handled; the second waits for the full path, after this commits."""
+        results: list[list[Message] | None] = [None] * len(requests)
+        chosen: dict[tuple[str, str], int] = {}
+        for index, request in enumerate(requests):
+            if isinstance(request.given, FAST_INPUTS):
+                chosen.setdefault((request.channel, request.external_id), index)
+        if not chosen:
+            return results
         try:
-            with transaction(self.db) as connection:
+            with transaction(self.db) as cursor:
                 now = utcnow()
-                row = connection.first(
-                    self._read,
-                    {
-                        "channel": channel,
-                        "external_id": external_id,
-                        "key": update_key,
-                        "since": now - self.flood_window,
-                        "abuse_since": now - self.abuse_window,
-                    },
-                )
-                if row is None:
-                    return None
-                plan = self._plan(row, channel, given)
-                outcome = plan.outcome
-                for answer in outcome.answers:
-                    connection.execute(
-                        self._upsert,
-                        {
-                            "conversation_id": plan.conversation_id,
-                            "resident_id": plan.resident_id,
-                            "round_id": plan.round_id,
-                            "step_id": answer.step_id,
-                            "iteration": answer.iteration,
-                            "kind": answer.kind,
-                            "value": answer.value,
-                            "display": answer.display,
-                            "profile": answer.profile,
-                            "skipped": answer.skipped,
-                            "confirmed": answer.confirmed,
-                            "withheld": plan.withheld
-                            if answer.kind == "text" and not answer.skipped
-                            else None,
-                            "message_ref": answer.ref,
-                            "answered_at": now,
-                            "updated_at": now,
-                        },
-                    )
-                completed = False
-                for event in outcome.events:
-                    if isinstance(event, engine.Completed):
-                        completed = True
-                    elif isinstance(event, engine.ConsentGiven | engine.ConsentDeclined):
-                        connection.execute(
-                            self._consent,
-                            {
-                                "resident_id": plan.resident_id,
-                                "consultation_id": plan.consultation_id,
-                                "version": event.version,
-                                "given": isinstance(event, engine.ConsentGiven),
-                                "channel": channel,
-                                "recorded_at": now,
-                            },
-                        )
-                connection.execute(
-                    self._save_state,
-                    {
-                        "conversation_id": plan.conversation_id,
-                        "state_json": json.dumps(outcome.state.to_dict()),
-                        "now": now,
-                        "completed_at": now if completed else None,
-                    },
-                )
-                messages = [to_message(reply) for reply in outcome.replies]
-                connection.execute(
-                    self._record,
-                    {
-                        "channel": channel,
-                        "update_key": update_key,
-                        "resident_id": plan.resident_id,
-                        "replies_json": json.dumps([m.to_dict() for m in messages]),
-                        "handled_at": now,
-                        "handled_by": self.boot_id,
-                        "delivered_at": None,
-                        "flag": "abuse" if plan.withheld == "abuse" else None,
-                    },
-                )
-                return messages
-        except _Decline:
-            return None
+                writes = _Writes()
+                for channel in {channel for channel, _ in chosen}:
+                    batch = {
+                        external_id: index
+                        for (on, external_id), index in chosen.items()
+                        if on == channel
+                    }
+                    self._plan_channel(cursor, channel, batch, requests, now, writes, results)
+                for statement, rows in (
+                    (self._upsert, writes.answers),
+                    (self._consent, writes.consents),
+                    (self._save_state, writes.states),
+                    (self._record, writes.records),
+                ):
+                    if rows:
+                        cursor.execute_many(statement, rows)
+        except Exception:  # e.g. an update handled meanwhile elsewhere: one by one, in full
+            log.info("a batch of %d answers goes the full path", len(requests), exc_info=True)
+            return [None] * len(requests)
+        return results
+
+    def _plan_channel(self, cursor: Cursor, channel: str, batch: dict[str, int],
+                      requests: Sequence[AnswerRequest], now: datetime, writes: _Writes,
+                      results: list[list[Message] | None]) -> None:  # fmt: skip
+        """Step each resident of one channel in `batch` (external id -> request index)."""
+        keys = [requests[index].update_key for index in batch.values()]
+        seen = {
+            row[0]
+            for row in cursor.all(
+                self._sized(_seen_statement, len(keys)),
+                {"channel": channel} | {f"key_{i}": key for i, key in enumerate(keys)},
+            )
+        }
+        rows = cursor.all(
+            self._sized(_read_statement, len(batch)),
+            {
+                "channel": channel,
+                "since": now - self.flood_window,
+                "abuse_since": now - self.abuse_window,
+            }
+            | {f"external_id_{i}": external_id for i, external_id in enumerate(batch)},
+        )
+        for row in rows:
+            index = batch[row[0]]
+            request = requests[index]
+            if request.update_key in seen:
+                continue  # a redelivery: the full path decides whether to send again
+            try:
+                plan = self._plan(row[1:], channel, request.given)
+            except _Decline:
+                continue
+            results[index] = writes.add(plan, request, now, self.boot_id)
 
     def _plan(self, row: tuple[Any, ...], channel: str, given: engine.Input
               ) -> _Plan:  # fmt: skip
         (resident_id, language, conversation_id, state_json, round_id, status, kind,
-         consultation_id, script_hash, recent, abuse, seen) = row  # fmt: skip
-        if seen or recent >= self.flood_limit or status != "open" or kind == "prioritise":
+         consultation_id, script_hash, recent, abuse) = row  # fmt: skip
+        if recent >= self.flood_limit or status != "open" or kind == "prioritise":
             raise _Decline
         script = self.script_of(script_hash)
         if script is None:
@@ -307,3 +323,76 @@ class AnswerPath:
         ):
             raise _Decline
         return _Plan(resident_id, consultation_id, conversation_id, round_id, outcome, withheld)
+
+
+class _Writes:
+    """The rows a batch writes, gathered so that each table takes one statement."""
+
+    def __init__(self) -> None:
+        self.answers: list[dict[str, Any]] = []
+        self.consents: list[dict[str, Any]] = []
+        self.states: list[dict[str, Any]] = []
+        self.records: list[dict[str, Any]] = []
+
+    def add(self, plan: _Plan, request: AnswerRequest, now: datetime, boot_id: str
+            ) -> list[Message]:  # fmt: skip
+        """Gather one planned answer's rows; its replies."""
+        outcome = plan.outcome
+        for answer in outcome.answers:
+            text_checked = answer.kind == "text" and not answer.skipped
+            self.answers.append(
+                {
+                    "conversation_id": plan.conversation_id,
+                    "resident_id": plan.resident_id,
+                    "round_id": plan.round_id,
+                    "step_id": answer.step_id,
+                    "iteration": answer.iteration,
+                    "kind": answer.kind,
+                    "value": answer.value,
+                    "display": answer.display,
+                    "profile": answer.profile,
+                    "skipped": answer.skipped,
+                    "confirmed": answer.confirmed,
+                    "withheld": plan.withheld if text_checked else None,
+                    "message_ref": answer.ref,
+                    "answered_at": now,
+                    "updated_at": now,
+                }
+            )
+        completed = False
+        for event in outcome.events:
+            if isinstance(event, engine.Completed):
+                completed = True
+            elif isinstance(event, engine.ConsentGiven | engine.ConsentDeclined):
+                self.consents.append(
+                    {
+                        "resident_id": plan.resident_id,
+                        "consultation_id": plan.consultation_id,
+                        "version": event.version,
+                        "given": isinstance(event, engine.ConsentGiven),
+                        "channel": request.channel,
+                        "recorded_at": now,
+                    }
+                )
+        self.states.append(
+            {
+                "conversation_id": plan.conversation_id,
+                "state_json": json.dumps(outcome.state.to_dict()),
+                "now": now,
+                "completed_at": now if completed else None,
+            }
+        )
+        messages = [to_message(reply) for reply in outcome.replies]
+        self.records.append(
+            {
+                "channel": request.channel,
+                "update_key": request.update_key,
+                "resident_id": plan.resident_id,
+                "replies_json": json.dumps([m.to_dict() for m in messages]),
+                "handled_at": now,
+                "handled_by": boot_id,
+                "delivered_at": None,
+                "flag": "abuse" if plan.withheld == "abuse" else None,
+            }
+        )
+        return messages

@@ -61,10 +61,12 @@ class Cursor:
     def execute(self, statement: Prepared, values: Mapping[str, Any]) -> None:
         self.cursor.execute(statement.sql, statement.parameters(values))
 
-    def first(self, statement: Prepared, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    def execute_many(self, statement: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.cursor.executemany(statement.sql, [statement.parameters(row) for row in rows])
+
+    def all(self, statement: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         self.execute(statement, values)
-        row = self.cursor.fetchone()
-        return tuple(row) if row is not None else None
+        return [tuple(row) for row in self.cursor.fetchall()]
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from conversations import callbacks, engine, moderation, priority_votes, safeguarding, store
 from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
 from conversations.deliberation import PairVoted, StatementVoted
-from conversations.fast_path import AnswerPath, Limits
+from conversations.fast_path import AnswerPath, AnswerRequest, Limits
 from conversations.messages import Attachment, ButtonSpec, Message, fit, to_message
 from conversations.models import (
     ChannelIdentity,
@@ -53,6 +53,15 @@ FLOOD_WINDOW = timedelta(minutes=1)
 # on, with one calm word that their answers are safe.
 ABUSE_LIMIT = 3
 ABUSE_WINDOW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An answer waiting for `ConversationService.answer_many`."""
+
+    who: Who
+    update_key: str
+    given: engine.Input
 
 
 @dataclass(frozen=True)
@@ -129,20 +138,43 @@ class ConversationService:
         self, who: Who, given: engine.Input, *, update_key: str | None = None
     ) -> list[Message]:
         """Text, an edit, or something we cannot read, sent by the resident."""
-        if isinstance(given, engine.TextInput | engine.EditedText) and "\x00" in given.text:
-            given = replace(given, text=storable(given.text))
+        given = _storable_input(given)
         if update_key is not None:
             fast = self.answers.handle(who.channel, who.external_id, update_key, given)
             if fast is not None:
                 return fast
         return self._run(who, update_key, lambda ctx: self._receive(ctx, given), given=given)
 
+    def answer_many(self, incoming: Sequence[Incoming]) -> list[list[Message] | None]:
+        """Plain answers from many residents at once, in one transaction.
+
+        The replies for each, or None where `receive` or `press` must handle it (and
+        be called after this returns): anything but a plain answer in an open round."""
+        return self.answers.handle_many(
+            [
+                AnswerRequest(
+                    item.who.channel,
+                    item.who.external_id,
+                    item.update_key,
+                    _storable_input(item.given),
+                )
+                for item in incoming
+            ]
+        )
+
+    @staticmethod
+    def answer_input(data: str) -> engine.Input | None:
+        """A button's data as the answer it gives, if it answers a question."""
+        press = callbacks.parse(data)
+        if isinstance(press, AnswerPress):
+            return engine.ChoiceInput(press.step_id, press.iteration, press.option_id)
+        return None
+
     def press(self, who: Who, data: str, *, update_key: str | None = None) -> list[Message]:
         """A button press, with the button's (untrusted) data."""
         data = storable(data)
-        press = callbacks.parse(data)
-        if isinstance(press, AnswerPress) and update_key is not None:
-            given = engine.ChoiceInput(press.step_id, press.iteration, press.option_id)
+        given = self.answer_input(data)
+        if given is not None and update_key is not None:
             fast = self.answers.handle(who.channel, who.external_id, update_key, given)
             if fast is not None:
                 return fast
@@ -573,6 +605,12 @@ def storable(text: str) -> str:
     Telegram never sends one, but the web chat or a proxy could, and one NUL would
     otherwise fail the resident's whole transaction on PostgreSQL (SQLite keeps it)."""
     return text.replace("\x00", "") if "\x00" in text else text
+
+
+def _storable_input(given: engine.Input) -> engine.Input:
+    if isinstance(given, engine.TextInput | engine.EditedText) and "\x00" in given.text:
+        return replace(given, text=storable(given.text))
+    return given
 
 
 def _parse_start(argument: str | None) -> tuple[str | None, str | None]:

@@ -21,7 +21,7 @@ from conversations.models import (
     Resident,
     SafeguardingFlag,
 )
-from conversations.service import ConversationService, Who
+from conversations.service import ConversationService, Incoming, Who
 
 _keys = itertools.count(1)
 
@@ -491,6 +491,54 @@ def test_the_fast_path_stores_what_the_full_path_stores(
     assert need[-1] == "abuse"
     # Everything after /start took the fast path.
     assert len(handled) == 13 and all(handled)
+
+
+def test_many_residents_answered_at_once_store_what_one_at_a_time_stores(
+    service: ConversationService, db: Engine
+) -> None:
+    """A batch takes the plain answers and leaves the rest to the full path, unchanged."""
+
+    def at_the_need(name: str) -> Resident_:
+        resident = Resident_(service, name)
+        resident.start("example")
+        resident.press("happy to take part")
+        resident.press("North")
+        resident.press("18 to 34")
+        return resident
+
+    words = {"1": "The lift is broken", "2": "No buses after 7", "3": "I want to die"}
+    batched = {n: at_the_need(f"batch-{n}") for n in words}
+    single = {n: at_the_need(f"single-{n}") for n in words}
+    seen = Resident_(service, "batch-seen")  # an update this service handled already
+    seen.start("example")
+    incoming = [
+        Incoming(r.who, f"b-{n}", engine.TextInput(words[n])) for n, r in batched.items()
+    ] + [
+        Incoming(batched["1"].who, "b-twice", engine.TextInput("A second answer")),
+        Incoming(Who("telegram", "nobody", "nobody"), "b-unknown", engine.TextInput("Hi")),
+        Incoming(seen.who, "b-seen", engine.TextInput("Again")),
+    ]
+    service.receive(seen.who, engine.TextInput("Again"), update_key="b-seen")
+
+    results = service.answer_many(incoming)
+
+    assert [r is not None for r in results] == [True, True, False, False, False, False]
+    assert results[0] is not None and "Who else" in results[0][0].text
+    for n, resident in single.items():  # the same answers, one by one through `receive`
+        resident.say(words[n])
+    with Session(db) as session:
+        before = len(session.exec(select(InboxEntry)).all())
+    for item, result in zip(incoming, results, strict=True):  # the rest, in full
+        if result is None:
+            service.receive(item.who, item.given, update_key=item.update_key)
+    for n in ("1", "2"):
+        assert _rows(db, f"batch-{n}")["answers"] == _rows(db, f"single-{n}")["answers"]
+    assert _rows(db, "batch-3") == _rows(db, "single-3")  # the disclosure: full path, help
+    with Session(db) as session:
+        assert len(session.exec(select(SafeguardingFlag)).all()) == 2
+        # The disclosure, the second answer of resident 1 and the stranger's were
+        # handled in full; the update seen before was not handled twice.
+        assert len(session.exec(select(InboxEntry)).all()) == before + 3
 
 
 def test_the_fast_path_leaves_disclosures_to_the_full_path(
