@@ -11,7 +11,7 @@ from contextlib import suppress
 from typing import Any
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from telegram.ext import Application
@@ -57,7 +57,7 @@ class Service:
         self.telegram: Application | None = None  # type: ignore[type-arg]
         self.runner: web.AppRunner | None = None
         self.broadcaster: Broadcaster | None = None
-        self.scheduler: AsyncIOScheduler | None = None
+        self.scheduler: BackgroundScheduler | None = None
         self.digests: Digests | None = None
 
     async def start(self) -> None:

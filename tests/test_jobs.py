@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, inspect, text
@@ -140,6 +142,25 @@ async def test_jobs_are_stored_in_the_database_and_survive_a_restart(db: Engine,
     await stop_scheduler(scheduler)
     with db.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM scheduler_jobs")).scalar() == 6
+
+
+async def test_a_due_job_runs_on_the_event_loop(db: Engine) -> None:
+    """The scheduler's bookkeeping runs in its own thread; the job itself on the loop."""
+    ran = asyncio.Event()
+    threads: list[int] = []
+
+    async def job() -> None:
+        threads.append(threading.get_ident())
+        ran.set()
+
+    scheduler = start_scheduler(JobContext(Config(), db, {"probe": job}))
+    try:
+        scheduler.modify_job("tick:probe", next_run_time=datetime.now(UTC))
+        scheduler.wakeup()
+        await asyncio.wait_for(ran.wait(), 10)
+    finally:
+        await stop_scheduler(scheduler)
+    assert threads == [threading.get_ident()]
 
 
 async def test_rounds_job_opens_a_due_round(db: Engine, bot: Bot) -> None:
