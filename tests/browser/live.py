@@ -8,7 +8,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.config import Config
-from bot.web import build_web_app
+from bot.web.app import build_web_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
