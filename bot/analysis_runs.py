@@ -54,10 +54,11 @@ def analyse_csv(
 ) -> dict[str, Any]:
     """`needsfirst analyse INPUT.csv`: themes of any CSV's texts, nothing stored."""
     from analysis.csv_input import read_texts
+
+    texts = read_texts(path, text_column)  # before the model's imports: a bad file fails fast
     from analysis.model import ThemeModel
     from analysis.report import themes_json
 
-    texts = read_texts(path, text_column)
     model = ThemeModel(n_themes=n_themes, random_state=0).fit(texts)
     return themes_json(model, texts)
 
