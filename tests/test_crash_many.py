@@ -49,6 +49,7 @@ SEED = int(os.environ.get("NEEDSFIRST_CRASH_SEED", "20261125"))
 FORK_SERVER = """
 import os, signal, sys, traceback
 import bot.app, bot.cli  # the slow imports, once
+import nltk.stem.snowball  # what the safety models score with, imported at the service's start
 
 config, log = sys.argv[1], sys.argv[2]
 print("ready", flush=True)
