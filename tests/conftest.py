@@ -15,6 +15,7 @@ from sqlalchemy import Engine, event, text
 
 from conversations.db import make_engine, migrate
 from conversations.script import Script, load_script
+from tests.browser.chromium import missing_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "conversations" / "scripts" / "example.toml"
@@ -31,18 +32,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+POSTGRES_MISSING = (
+    "PostgreSQL tests need NEEDSFIRST_TEST_POSTGRES_URL, e.g. "
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """CI requires the PostgreSQL and browser tests: without them the run stops at once
+    (here rather than at collection, which pytest-xdist's controller does not do)."""
+    if os.environ.get("NEEDSFIRST_REQUIRE_POSTGRES") and not POSTGRES_URL:
+        raise pytest.UsageError("NEEDSFIRST_REQUIRE_POSTGRES is set but " + POSTGRES_MISSING)
+    if os.environ.get("NEEDSFIRST_REQUIRE_BROWSER") == "1" and (problem := missing_browser()):
+        raise pytest.UsageError(f"NEEDSFIRST_REQUIRE_BROWSER=1 but {problem}")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if POSTGRES_URL:
         return
-    reason = (
-        "PostgreSQL tests need NEEDSFIRST_TEST_POSTGRES_URL, e.g. "
-        "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    if os.environ.get("NEEDSFIRST_REQUIRE_POSTGRES"):
-        raise pytest.UsageError("NEEDSFIRST_REQUIRE_POSTGRES is set but " + reason)
     for item in items:
         if "postgres" in item.keywords:
-            item.add_marker(pytest.mark.skip(reason=reason))
+            item.add_marker(pytest.mark.skip(reason=POSTGRES_MISSING))
 
 
 @pytest.fixture(scope="session")
