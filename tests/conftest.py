@@ -90,7 +90,7 @@ class MigratedDatabases:
     """Migrated, empty databases without migrating each one: alembic takes 0.5-1.5 s
     a database, longer than most tests. The first of each kind is migrated for real;
     a SQLite database after it starts as a copy of that file, and a PostgreSQL schema
-    runs the statements that migration ran. tests/test_migrations.py checks both give
+    runs the statements that migration ran (all but its reads). tests/test_migrations.py checks both give
     the schema a real migration gives."""
 
     def __init__(self, directory: Path) -> None:
