@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/needsfirst run
 
+# One pytest worker per core (pytest-xdist); a worker that runs out of tests takes some of
+# another's. `pytest -q` alone runs them one after another.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,8 +12,10 @@ import unicodedata
 from functools import cache
 from importlib import resources
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
-from nltk.stem.snowball import SnowballStemmer
+if TYPE_CHECKING:
+    from nltk.stem.snowball import SnowballStemmer
 
 # Words, keeping inner apostrophes ("don't") and programming-style suffixes ("c++", "c#").
 _WORD = re.compile(r"[a-z0-9]+(?:['.#+][a-z0-9]+)*[#+]*")
@@ -30,13 +32,19 @@ def stop_words() -> frozenset[str]:
     )
 
 
-_STEMMER = SnowballStemmer("english")
+@cache
+def _stemmer() -> SnowballStemmer:
+    # Imported at the first stem: importing nltk takes over a second, which reading
+    # (and rejecting) a CSV should not pay.
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer("english")
 
 
 @cache
 def stem(word: str) -> str:
     """Snowball stem of one lower-case word (memoised)."""
-    return str(_STEMMER.stem(word))
+    return str(_stemmer().stem(word))
 
 
 def words(text: str) -> list[str]:

@@ -14,34 +14,25 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from analysis.csv_input import read_texts
-from analysis.describe import Theme
 from analysis.embed import NamedEmbedder, SemanticExtraMissing
-from analysis.model import ThemeModel, describe_groups, stable_vectors
-from analysis.report import themes_json
 from analysis.scrub import scrub
-from analysis.tracking import (
-    CurrentTheme,
-    OfficerEdits,
-    StoredTheme,
-    ThemeSplit,
-    TrackedTheme,
-    Tracking,
-    apply_splits,
-    current_themes,
-    split_theme,
-    track,
-)
 from bot.embeddings import EncoderChoice, answer_vectors, resolve
 from conversations import store, themes
 from conversations.models import AnalysisRun, RunTheme
 from conversations.service import ScriptCache
+
+# The theme model's modules (scikit-learn, scipy, nltk) take seconds to import, so they are
+# imported where a run or a split needs them, not by every command that imports this module.
+if TYPE_CHECKING:
+    from analysis.describe import Theme
+    from analysis.model import ThemeModel
+    from analysis.tracking import CurrentTheme, ThemeSplit, TrackedTheme, Tracking
 
 log = logging.getLogger(__name__)
 MIN_ANSWERS = 2
@@ -62,7 +53,12 @@ def analyse_csv(
     path: str, *, text_column: str = "text", n_themes: int | None = None
 ) -> dict[str, Any]:
     """`needsfirst analyse INPUT.csv`: themes of any CSV's texts, nothing stored."""
-    texts = read_texts(path, text_column)
+    from analysis.csv_input import read_texts
+
+    texts = read_texts(path, text_column)  # before the model's imports: a bad file fails fast
+    from analysis.model import ThemeModel
+    from analysis.report import themes_json
+
     model = ThemeModel(n_themes=n_themes, random_state=0).fit(texts)
     return themes_json(model, texts)
 
@@ -86,6 +82,10 @@ def analyse_consultation(
     With an encoder (by default the semantic extra's, when installed) the model
     also uses the answers' sentence embeddings: stored ones, and the few still
     missing embedded now and stored (bot.embeddings). Without, it is lexical."""
+    from analysis.model import ThemeModel
+    from analysis.report import themes_json
+    from analysis.tracking import OfficerEdits, StoredTheme, apply_splits, current_themes, track
+
     started = time.perf_counter()
     chosen = resolve(encoder)
     with Session(db) as session:
@@ -186,6 +186,9 @@ def split_stored_theme(
     in the theme, primary or secondary, goes to the nearer part. The parts get
     new ids, labels from their own answers (officers may rename them), keywords,
     quotes and services, and replace the theme in the latest run at once."""
+    from analysis.model import describe_groups
+    from analysis.tracking import StoredTheme, split_theme
+
     with Session(db) as session:
         run, theme = themes.current_theme(session=session, slug=slug, theme_id=theme_id)
         assert run.id is not None
@@ -293,6 +296,8 @@ def _embeddings(db: Engine, encoder: NamedEmbedder | None, answer_ids: Sequence[
 
 
 def _replayed(split: themes.StoredSplit) -> ThemeSplit:
+    from analysis.tracking import StoredTheme, ThemeSplit
+
     first, second = (StoredTheme(p.theme_id, p.label, p.centroid, p.size) for p in split.parts)
     return ThemeSplit(split.theme_id, split.centroid, (first, second))
 
@@ -301,6 +306,7 @@ def _vectors_of(
     texts: Sequence[str], embeddings: np.ndarray | None
 ) -> Callable[[np.ndarray], np.ndarray]:
     """The run-independent vectors of the given rows (for splits), computed when asked."""
+    from analysis.model import stable_vectors
 
     def vectors(rows: np.ndarray) -> np.ndarray:
         chosen = [texts[int(i)] for i in rows]
@@ -320,6 +326,8 @@ def _describe_divided(
 
     The parts of one model theme are described together, so their keywords tell
     them apart; each part keeps the label its split gave it (through tracking)."""
+    from analysis.model import describe_groups
+
     by_parent: dict[int, list[CurrentTheme]] = {}
     for theme in current:
         if theme.parent is not None:

@@ -25,7 +25,7 @@ from bot.jobs import Jobs, registry
 from bot.scheduler import JobContext, start_scheduler, stop_scheduler
 from bot.staff_commands import StaffCommands
 from bot.telegram_channel import build_application
-from bot.web import build_web_app
+from bot.web.app import build_web_app
 from conversations.db import make_engine, migrate, redact_url
 from conversations.service import ConversationService
 

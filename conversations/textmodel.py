@@ -20,8 +20,10 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from nltk.stem.snowball import SnowballStemmer
+if TYPE_CHECKING:
+    from nltk.stem.snowball import SnowballStemmer
 
 __all__ = ["LinearTextModel", "features", "load", "normalise"]
 
@@ -82,7 +84,6 @@ _NEGATION = frozenset(
      "ddim", "dim", "nid"}
 )  # fmt: skip
 _CLAUSE_END = re.compile(r"[.!?;,:\n]|\b(?:but|and|because|so|though)\b")
-_STEMMER = SnowballStemmer("english")
 # Words too common to mean anything alone ("I", "have", "of"): a word-count model trained on a
 # few hundred disclosures would otherwise learn that talking about oneself is a risk. They still
 # count in pairs with another word ("hits me", "kill myself", "not safe").
@@ -102,12 +103,23 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+@cache
+def _stemmer() -> SnowballStemmer:
+    # Importing nltk takes over a second (it pulls in scipy and scikit-learn), so commands
+    # that never score a text do not pay for it.
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer("english")
+
+
 @lru_cache(maxsize=20_000)
 def _stem(word: str) -> str:
-    return str(_STEMMER.stem(word))
+    return str(_stemmer().stem(word))
 
 
-_FUNCTION_STEMS = frozenset({"^"} | {_STEMMER.stem(w) for w in _FUNCTION_WORDS})
+@cache
+def _function_stems() -> frozenset[str]:
+    return frozenset({"^"} | {_stem(w) for w in _FUNCTION_WORDS})
 
 
 def normalise(text: str) -> str:
@@ -120,6 +132,7 @@ def normalise(text: str) -> str:
 def features(text: str) -> list[str]:
     """The model's features: stems, stem pairs, negated stems and words' character 3-5-grams."""
     norm = normalise(text)
+    function_stems = _function_stems()
     out: list[str] = []
     words: list[str] = []
     for clause in _CLAUSE_END.split(norm):
@@ -135,7 +148,7 @@ def features(text: str) -> list[str]:
                 out.append("w:" + stem)
                 if negated:
                     out.append("n:" + stem)
-            if not (common and previous in _FUNCTION_STEMS):
+            if not (common and previous in function_stems):
                 out.append(f"b:{previous}_{stem}")
             negated = negated or word in _NEGATION
             previous = stem
@@ -217,6 +230,8 @@ def from_json(data: dict[str, object]) -> LinearTextModel:
 
 @cache
 def load(name: str) -> LinearTextModel:
-    """The shipped model ``resources/<name>.json.gz``, read once."""
+    """The shipped model ``resources/<name>.json.gz``, read once, with the stemmer it scores
+    with (so that whoever loads a model at start-up does not wait for nltk on the first text)."""
     source = resources.files("conversations").joinpath("resources", f"{name}.json.gz")
+    _function_stems()
     return from_json(json.loads(gzip.decompress(source.read_bytes()).decode("utf-8")))

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from conversations.db import make_engine, migrate
 from conversations.script import Script, load_script
+from tests.browser.chromium import missing_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "conversations" / "scripts" / "example.toml"
@@ -28,18 +32,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+POSTGRES_MISSING = (
+    "PostgreSQL tests need NEEDSFIRST_TEST_POSTGRES_URL, e.g. "
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """CI requires the PostgreSQL and browser tests: without them the run stops at once
+    (here rather than at collection, which pytest-xdist's controller does not do)."""
+    if os.environ.get("NEEDSFIRST_REQUIRE_POSTGRES") and not POSTGRES_URL:
+        raise pytest.UsageError("NEEDSFIRST_REQUIRE_POSTGRES is set but " + POSTGRES_MISSING)
+    if os.environ.get("NEEDSFIRST_REQUIRE_BROWSER") == "1" and (problem := missing_browser()):
+        raise pytest.UsageError(f"NEEDSFIRST_REQUIRE_BROWSER=1 but {problem}")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if POSTGRES_URL:
         return
-    reason = (
-        "PostgreSQL tests need NEEDSFIRST_TEST_POSTGRES_URL, e.g. "
-        "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    if os.environ.get("NEEDSFIRST_REQUIRE_POSTGRES"):
-        raise pytest.UsageError("NEEDSFIRST_REQUIRE_POSTGRES is set but " + reason)
     for item in items:
         if "postgres" in item.keywords:
-            item.add_marker(pytest.mark.skip(reason=reason))
+            item.add_marker(pytest.mark.skip(reason=POSTGRES_MISSING))
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +60,9 @@ def example_script() -> Script:
     return load_script(EXAMPLE)
 
 
-def _postgres_schema_url() -> Iterator[str]:
-    """A URL whose connections use a fresh schema, dropped afterwards."""
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A URL whose connections use a fresh, empty schema, dropped afterwards."""
     schema = f"t_{secrets.token_hex(6)}"
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as connection:
@@ -64,17 +78,71 @@ def _postgres_schema_url() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database: SQLite in a temporary file, or a PostgreSQL schema."""
+    """An empty database (not migrated): SQLite in a temporary file, or a PostgreSQL schema."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'needsfirst.db'}"
     else:
-        yield from _postgres_schema_url()
+        with postgres_schema() as url:
+            yield url
+
+
+class MigratedDatabases:
+    """Migrated, empty databases without migrating each one: alembic takes 0.5-1.5 s
+    a database, longer than most tests. The first of each kind is migrated for real;
+    a SQLite database after it starts as a copy of that file, and a PostgreSQL schema
+    runs the statements that migration ran (all but its reads). tests/test_migrations.py checks both give
+    the schema a real migration gives."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.sqlite_file: Path | None = None
+        self.postgres_statements: list[tuple[str, Any]] | None = None
+
+    def engine(self, url: str) -> Engine:
+        if url.startswith("sqlite:///"):
+            return self._sqlite(Path(url.removeprefix("sqlite:///")))
+        return self._postgres(url)
+
+    def _sqlite(self, path: Path) -> Engine:
+        if self.sqlite_file is None:
+            first = self.directory / "migrated.db"
+            template = make_engine(f"sqlite:///{first}")
+            migrate(template)
+            template.dispose()  # the last connection's close folds the WAL into the file
+            assert not first.with_name(first.name + "-wal").exists()
+            self.sqlite_file = first
+        shutil.copyfile(self.sqlite_file, path)
+        return make_engine(f"sqlite:///{path}")
+
+    def _postgres(self, url: str) -> Engine:
+        engine = make_engine(url)
+        if self.postgres_statements is None:
+            ran: list[tuple[str, Any]] = []
+
+            def record(_c: Any, _cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
+                if not sql.lstrip().upper().startswith("SELECT"):  # alembic looking around
+                    ran.append((sql, parameters))
+
+            event.listen(engine, "before_cursor_execute", record)
+            migrate(engine)
+            event.remove(engine, "before_cursor_execute", record)
+            self.postgres_statements = ran
+        else:
+            with engine.begin() as connection:
+                for sql, parameters in self.postgres_statements:
+                    connection.exec_driver_sql(sql, parameters)
+        return engine
+
+
+@pytest.fixture(scope="session")
+def migrated_databases(tmp_path_factory: pytest.TempPathFactory) -> MigratedDatabases:
+    return MigratedDatabases(tmp_path_factory.mktemp("migrated"))
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    migrate(engine)
+def db(db_url: str, migrated_databases: MigratedDatabases) -> Iterator[Engine]:
+    """A migrated, empty database (see MigratedDatabases)."""
+    engine = migrated_databases.engine(db_url)
     try:
         yield engine
     finally:
@@ -82,9 +150,8 @@ def db(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'needsfirst.db'}")
-    migrate(engine)
+def sqlite_db(tmp_path: Path, migrated_databases: MigratedDatabases) -> Iterator[Engine]:
+    engine = migrated_databases.engine(f"sqlite:///{tmp_path / 'needsfirst.db'}")
     try:
         yield engine
     finally:

@@ -9,8 +9,8 @@ to Telegram), and started again at once. Afterwards every answer is stored exact
 once, in the order given, and everyone has finished.
 
 Restarts are quick because the bot runs in processes forked from a parent that has
-already imported it: importing the analysis stack takes seconds, and twenty cold
-starts would be most of this test. Each child runs `needsfirst run`'s own entry
+already imported it and loaded its safety models: that takes seconds, and twenty
+cold starts would be most of this test. Each child runs `needsfirst run`'s own entry
 point (`bot.cli.main(["run", ...])`) in a fresh process and process group.
 """
 
@@ -49,6 +49,12 @@ SEED = int(os.environ.get("NEEDSFIRST_CRASH_SEED", "20261125"))
 FORK_SERVER = """
 import os, signal, sys, traceback
 import bot.app, bot.cli  # the slow imports, once
+from conversations import moderation, safeguarding
+
+# The safety models (and the nltk stemmer they score with) that the service loads as it
+# starts: loaded once here, as the imports are.
+safeguarding.assess("", "en")
+moderation.assess_abuse("")
 
 config, log = sys.argv[1], sys.argv[2]
 print("ready", flush=True)

@@ -6,7 +6,6 @@ Screenshots go to test-artifacts/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -21,24 +20,12 @@ from bot.digests import build
 from conversations.models import utcnow
 from conversations.service import ConversationService
 from tests.browser.axe import audit, described
-from tests.browser.live import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, missing_browser
+from tests.browser.live import SCREENSHOTS
 from tests.digest_sample import sample_digest
 from tests.test_analysis_runs import seed
 
-
-def _missing() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium fonts-dejavu-core)"
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is missing"
-    return None
-
-
-if (problem := _missing()) is not None:
-    if os.environ.get("NEEDSFIRST_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"NEEDSFIRST_REQUIRE_BROWSER=1 but {problem}")
+if (problem := missing_browser()) is not None:  # NEEDSFIRST_REQUIRE_BROWSER: tests/conftest.py
     pytest.skip(f"browser tests skipped: {problem}", allow_module_level=True)
 
 

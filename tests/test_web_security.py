@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from bot.config import TelegramConfig
 from bot.telegram_channel import build_application
-from bot.web import build_web_app
+from bot.web.app import build_web_app
 from bot.web.auth import create_login_link
 from conversations.db import make_engine
 from conversations.service import ConversationService

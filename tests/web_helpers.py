@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from bot.config import Config, StaffConfig, TelegramConfig, WebConfig
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.web import build_web_app
+from bot.web.app import build_web_app
 from bot.web.auth import COOKIE as STAFF_COOKIE
 from bot.web.auth import create_login_link
 from conversations.models import StaffSession

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")  # before anything imports pyplot: no display, no GUI toolkit
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from analysis.digest.data import CoverageDimension, ThemeSummary, ThemeTrend
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 BLUE, ORANGE, GREEN, PINK, SKY, VERMILLION, BLACK = (
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000",
@@ -50,6 +48,18 @@ class Chart:
         return f"data:image/svg+xml;base64,{encoded}"
 
 
+@contextmanager
+def _figure(width: float, height: float) -> Iterator[Figure]:
+    """A figure in the digest's style. matplotlib is imported at the first chart: it takes
+    most of a second, which commands that draw nothing should not pay."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    matplotlib.use("Agg")  # before anything imports pyplot: no display, no GUI toolkit
+    with matplotlib.rc_context(STYLE):
+        yield Figure(figsize=(width, height))
+
+
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -65,8 +75,7 @@ def theme_sizes(themes: Sequence[ThemeSummary], limit: int = 10) -> Chart | None
     shown = list(themes[:limit])
     if not shown:
         return None
-    with matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(7.5, 0.45 * len(shown) + 1.0))
+    with _figure(7.5, 0.45 * len(shown) + 1.0) as figure:
         axes = figure.add_subplot()
         names = [f"{t.theme_id}. {_short(t.label)}" for t in reversed(shown)]
         sizes = [t.size for t in reversed(shown)]
@@ -88,8 +97,7 @@ def theme_trend(trend: ThemeTrend | None) -> Chart | None:
     if trend is None or len(trend.dates) < 2 or not trend.labels:
         return None
     dates = [d.strftime("%d %b") for d in trend.dates]
-    with matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(7.5, 3.8))
+    with _figure(7.5, 3.8) as figure:
         axes = figure.add_subplot()
         for (theme_id, label), (colour, dash, marker) in zip(
             trend.labels.items(), LINES, strict=False
@@ -120,8 +128,7 @@ def coverage(dimension: CoverageDimension) -> Chart | None:
     groups = [g for g in dimension.groups if g.population_share is not None]
     if not groups:
         return None
-    with matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(7.5, 0.6 * len(groups) + 1.2))
+    with _figure(7.5, 0.6 * len(groups) + 1.2) as figure:
         axes = figure.add_subplot()
         rows = list(range(len(groups)))[::-1]
         height = 0.38

@@ -1,5 +1,4 @@
-"""The web server: resident chat, staff dashboard, health check and Telegram webhook."""
+"""The web server: resident chat, staff dashboard, health check and Telegram webhook.
 
-from bot.web.app import build_web_app
-
-__all__ = ["build_web_app"]
+`bot.web.app.build_web_app` builds it. Nothing is imported here, so that a command
+needing one part (`needsfirst login` uses `bot.web.auth`) does not load every page."""

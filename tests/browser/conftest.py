@@ -2,12 +2,11 @@
 
 Playwright's own browser download does not work here, so the tests launch
 /usr/bin/chromium. Without it they skip, unless NEEDSFIRST_REQUIRE_BROWSER=1
-(as in CI), where a missing browser is a failure.
+(as in CI), where a missing browser stops the run (tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,26 +15,15 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from tests.browser.live import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, missing_browser
+from tests.browser.live import LiveServer
 from tests.web_helpers import web_config
 
 
-def _missing_browser() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium fonts-dejavu-core)"
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is missing (pip install -e '.[dev]')"
-    return None
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    problem = _missing_browser()
+    problem = missing_browser()
     if problem is None:
         return
-    if os.environ.get("NEEDSFIRST_REQUIRE_BROWSER") == "1":
-        raise pytest.UsageError(f"NEEDSFIRST_REQUIRE_BROWSER=1 but {problem}")
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:

@@ -1,4 +1,4 @@
-"""The browser tests' pieces: where Chromium is, where artifacts go, the live server."""
+"""The browser tests' pieces: where artifacts go, the live server."""
 
 from __future__ import annotations
 
@@ -8,18 +8,8 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.config import Config
-from bot.web import build_web_app
+from bot.web.app import build_web_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 
