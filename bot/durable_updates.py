@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Engine
@@ -34,10 +35,14 @@ class DurableInbox:
     def __init__(self, db: Engine) -> None:
         self.db = db
         self.done = KeyBatcher(self._forget, what="handled updates")
+        # A thread of its own: the poll for the next batch waits for this write, and
+        # it must not queue behind the residents' transactions in the database thread
+        # (on SQLite it waits only for the one transaction holding the lock).
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox")
 
     async def keep(self, updates: list[dict[str, Any]]) -> None:
         rows = [(str(u["update_id"]), json.dumps(u)) for u in updates if "update_id" in u]
-        await asyncio.to_thread(self._record, rows)
+        await asyncio.get_running_loop().run_in_executor(self._writer, self._record, rows)
 
     def _record(self, rows: list[tuple[str, str]]) -> None:
         with self.db.begin() as connection:
@@ -53,7 +58,9 @@ class DurableInbox:
         self.done.add(str(update.update_id))
 
     async def flush(self) -> None:
+        """Write the last handled marks; no more updates are kept after this."""
         await self.done.flush()
+        self._writer.shutdown(wait=False)
 
     def _forget(self, keys: list[str]) -> None:
         with self.db.begin() as connection:
