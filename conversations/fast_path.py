@@ -238,6 +238,9 @@ class AnswerPath:
                 chosen.setdefault((request.channel, request.external_id), index)
         if not chosen:
             return results
+        # The texts' safety checks are the costliest part, and need nothing from the
+        # database: done before the transaction, so SQLite's lock is held only briefly.
+        checks = {index: _check(requests[index].given) for index in chosen.values()}
         try:
             with transaction(self.db) as cursor:
                 now = utcnow()
@@ -248,7 +251,9 @@ class AnswerPath:
                         for (on, external_id), index in chosen.items()
                         if on == channel
                     }
-                    self._plan_channel(cursor, channel, batch, requests, now, writes, results)
+                    self._plan_channel(
+                        cursor, channel, batch, requests, checks, now, writes, results
+                    )
                 for statement, rows in (
                     (self._upsert, writes.answers),
                     (self._consent, writes.consents),
@@ -263,7 +268,8 @@ class AnswerPath:
         return results
 
     def _plan_channel(self, cursor: Cursor, channel: str, batch: dict[str, int],
-                      requests: Sequence[AnswerRequest], now: datetime, writes: _Writes,
+                      requests: Sequence[AnswerRequest], checks: dict[int, str | None],
+                      now: datetime, writes: _Writes,
                       results: list[list[Message] | None]) -> None:  # fmt: skip
         """Step each resident of one channel in `batch` (external id -> request index)."""
         keys = [requests[index].update_key for index in batch.values()]
@@ -289,13 +295,13 @@ class AnswerPath:
             if request.update_key in seen:
                 continue  # a redelivery: the full path decides whether to send again
             try:
-                plan = self._plan(row[1:], channel, request.given)
+                plan = self._plan(row[1:], channel, request.given, checks.get(index))
             except _Decline:
                 continue
             results[index] = writes.add(plan, request, now, self.boot_id)
 
-    def _plan(self, row: tuple[Any, ...], channel: str, given: engine.Input
-              ) -> _Plan:  # fmt: skip
+    def _plan(self, row: tuple[Any, ...], channel: str, given: engine.Input,
+              check: str | None) -> _Plan:  # fmt: skip
         (resident_id, language, conversation_id, state_json, round_id, status, kind,
          consultation_id, script_hash, recent, abuse) = row  # fmt: skip
         if recent >= self.flood_limit or status != "open" or kind == "prioritise":
@@ -313,16 +319,28 @@ class AnswerPath:
         if isinstance(given, engine.TextInput | engine.EditedText):
             if abuse >= self.abuse_limit:
                 raise _Decline  # paused after repeated abuse: the full path says so
-            if safeguarding.assess(given.text, language).risk:
+            if check is _DISCLOSURE:
                 raise _Decline  # help at once, and a flag for the leads: the full path
-            if moderation.assess_abuse(given.text).flagged:
-                withheld = "abuse"
+            withheld = check
         outcome = engine.step(script, state, given, channel=channel)
         if outcome.state.language != language or any(
             not isinstance(e, _EVENTS) for e in outcome.events
         ):
             raise _Decline
         return _Plan(resident_id, consultation_id, conversation_id, round_id, outcome, withheld)
+
+
+_DISCLOSURE = "disclosure"
+
+
+def _check(given: engine.Input) -> str | None:
+    """A typed answer's safety check: a disclosure of harm, "abuse" (stored, never
+    quoted), or None (as for anything that is not text)."""
+    if not isinstance(given, engine.TextInput | engine.EditedText):
+        return None
+    if safeguarding.assess(given.text).risk:
+        return _DISCLOSURE
+    return "abuse" if moderation.assess_abuse(given.text).flagged else None
 
 
 class _Writes:
