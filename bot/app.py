@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
 
@@ -19,6 +19,7 @@ from telegram.ext import Application
 from bot.broadcaster import Broadcaster
 from bot.config import Config
 from bot.consultations import load_consultation, script_path
+from bot.database_thread import DatabaseThread
 from bot.digests import Digests
 from bot.durable_updates import DurableInbox
 from bot.jobs import Jobs, registry
@@ -49,9 +50,10 @@ def prepare_database(config: Config) -> Engine:
 class Service:
     """Everything one process runs: web server, Telegram bot (when configured)."""
 
-    def __init__(self, config: Config, db: Engine) -> None:
+    def __init__(self, config: Config, db: Engine, *, urgent: Executor | None = None) -> None:
         self.config = config
         self.db = db
+        self.urgent = urgent  # database work that must not queue (None: the default's)
         self.conversations = ConversationService(db)
         self.status: dict[str, Any] = {"telegram": "off"}
         self.telegram: Application | None = None  # type: ignore[type-arg]
@@ -63,7 +65,7 @@ class Service:
     async def start(self) -> None:
         telegram = self.config.telegram
         if telegram.token:
-            durable = DurableInbox(self.db)
+            durable = DurableInbox(self.db, self.urgent)
             self.telegram = build_application(
                 telegram, self.conversations, StaffCommands(self.config, self.db), durable
             )
@@ -136,15 +138,14 @@ class Service:
             await self.runner.cleanup()
 
 
-def database_executor(url: str) -> ThreadPoolExecutor:
+def database_executor(url: str) -> Executor:
     """The threads that run blocking database work (asyncio.to_thread uses them).
 
-    SQLite allows one writer at a time, and its busy handler sleeps for up to
-    100 ms between retries, so concurrent writers wait far longer than the work
-    takes: one thread, taking transactions in turn, is faster (as Datasette
-    funnels its writes through one writer). PostgreSQL gets a pool."""
-    single = make_url(url).get_backend_name() == "sqlite"
-    return ThreadPoolExecutor(max_workers=1 if single else 16, thread_name_prefix="database")
+    SQLite gets one thread with an urgent lane (bot/database_thread.py); PostgreSQL
+    a pool."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return DatabaseThread()
+    return ThreadPoolExecutor(max_workers=16, thread_name_prefix="database")
 
 
 def settle_memory() -> None:
@@ -161,10 +162,13 @@ def settle_memory() -> None:
 
 async def run(config: Config) -> None:
     """Run until SIGINT or SIGTERM."""
-    asyncio.get_running_loop().set_default_executor(database_executor(config.database.url))
+    executor = database_executor(config.database.url)
+    asyncio.get_running_loop().set_default_executor(executor)
     log.info("database: %s", redact_url(config.database.url))
     db = await asyncio.to_thread(prepare_database, config)
-    service = Service(config, db)
+    service = Service(
+        config, db, urgent=executor.urgent if isinstance(executor, DatabaseThread) else None
+    )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from typing import Any
 
 from sqlalchemy import Engine
@@ -32,17 +32,16 @@ LAST_GROUP = 1_000  # runs after every other handler group of an update
 class DurableInbox:
     """Writes updates down before they are confirmed; removes them once handled."""
 
-    def __init__(self, db: Engine) -> None:
+    def __init__(self, db: Engine, urgent: Executor | None = None) -> None:
         self.db = db
         self.done = KeyBatcher(self._forget, what="handled updates")
-        # A thread of its own: the poll for the next batch waits for this write, and
-        # it must not queue behind the residents' transactions in the database thread
-        # (on SQLite it waits only for the one transaction holding the lock).
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox")
+        # The next poll for updates waits for `keep`: it must not queue behind the
+        # residents' transactions (bot/database_thread.py). None: the default executor.
+        self.urgent = urgent
 
     async def keep(self, updates: list[dict[str, Any]]) -> None:
         rows = [(str(u["update_id"]), json.dumps(u)) for u in updates if "update_id" in u]
-        await asyncio.get_running_loop().run_in_executor(self._writer, self._record, rows)
+        await asyncio.get_running_loop().run_in_executor(self.urgent, self._record, rows)
 
     def _record(self, rows: list[tuple[str, str]]) -> None:
         with self.db.begin() as connection:
@@ -58,9 +57,8 @@ class DurableInbox:
         self.done.add(str(update.update_id))
 
     async def flush(self) -> None:
-        """Write the last handled marks; no more updates are kept after this."""
+        """Write the last handled marks."""
         await self.done.flush()
-        self._writer.shutdown(wait=False)
 
     def _forget(self, keys: list[str]) -> None:
         with self.db.begin() as connection:
