@@ -41,7 +41,7 @@ from bot.telegram_request import AiohttpRequest
 from bot.telegram_updates import ResidentUpdate
 from conversations import engine
 from conversations.messages import Message
-from conversations.service import ConversationService, Incoming, Who
+from conversations.service import ConversationService, Incoming, Joining, Who
 from conversations.texts import service_text
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ class TelegramResidents:
     def __init__(self, service: ConversationService) -> None:
         self.service = service
         # Answers and presses from many residents share a transaction (see GroupCommit).
-        self.answers: GroupCommit[Incoming, list[Message] | None] = GroupCommit(
+        self.answers: GroupCommit[Incoming | Joining, list[Message] | None] = GroupCommit(
             service.answer_many, fallback=None
         )
         # A redelivered update whose replies are not yet recorded as delivered gets
@@ -177,6 +177,16 @@ class TelegramResidents:
         who = who_of(update)
         assert who is not None
         key = str(update.update_id)
+        if update.starting:
+            argument = update.argument
+            await self._answer(
+                who,
+                key,
+                Joining(who, key, argument),
+                lambda: self.service.start(who, argument, update_key=key),
+                context,
+            )
+            return
         if update.query_id is None:
             typed = engine.TextInput(update.text or "", ref=str(update.message_id))
             await self._answer(
@@ -198,11 +208,13 @@ class TelegramResidents:
         finally:
             await answering
 
-    async def _answer(self, who: Who, key: str, given: engine.Input | None,
+    async def _answer(self, who: Who, key: str, given: engine.Input | Joining | None,
                       in_full: Callable[[], list[Message]], context: ContextTypes.DEFAULT_TYPE,
                       *, edit_on: int | None = None) -> None:  # fmt: skip
-        """A plain answer in a batch with other residents' (GroupCommit), else in full."""
-        messages = await self.answers.submit(Incoming(who, key, given)) if given else None
+        """A plain answer or a newcomer joining, in a batch with other residents'
+        (GroupCommit), else in full."""
+        item = given if isinstance(given, Joining) or given is None else Incoming(who, key, given)
+        messages = await self.answers.submit(item) if item else None
         if messages is None:
             messages = await asyncio.to_thread(in_full)
         await deliver(context.bot, int(who.chat_id), messages, edit_on=edit_on)

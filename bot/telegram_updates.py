@@ -128,6 +128,9 @@ class ResidentUpdate:
     # The typed message, or the message the button was on (None if Telegram no
     # longer shows it to the bot, so it cannot be edited).
     message_id: int | None = None
+    # /start, with its deep link's argument (if any): a newcomer joining, mostly.
+    starting: bool = False
+    argument: str | None = None
 
 
 def read_resident_update(data: dict[str, Any]) -> ResidentUpdate | None:
@@ -142,9 +145,17 @@ def read_resident_update(data: dict[str, Any]) -> ResidentUpdate | None:
         if not MESSAGE.fits(message):
             return None
         user, text = message.get("from"), message.get("text")
-        # Commands go to the command handlers, everything but text to "unsupported".
-        if user is None or not text or text.startswith("/") or not _private(message, user):
-            return None
+        if user is None or not text or not _private(message, user):
+            return None  # everything but text goes to "unsupported"
+        if text.startswith("/"):
+            if not _is_start(message, text):
+                return None  # other commands go to the command handlers
+            words = text.split()
+            return ResidentUpdate(
+                update_id, user["id"], message["chat"]["id"], user.get("language_code"),
+                message_id=message["message_id"], starting=True,
+                argument=words[1] if len(words) > 1 else None,
+            )  # fmt: skip
         return ResidentUpdate(
             update_id, user["id"], message["chat"]["id"], user.get("language_code"),
             text=text, message_id=message["message_id"],
@@ -164,6 +175,20 @@ def read_resident_update(data: dict[str, Any]) -> ResidentUpdate | None:
             message_id=on["message_id"] if on["date"] else None,  # date 0: inaccessible
         )  # fmt: skip
     return None
+
+
+def _is_start(message: dict[str, Any], text: str) -> bool:
+    """`/start` or `/start ARGUMENT`, marked as a command (as PTB's CommandHandler asks);
+    `/start@name` is left to PTB, which knows the bot's name."""
+    entities = message.get("entities") or []
+    first = entities[0] if entities else None
+    return (
+        first is not None
+        and first["type"] == "bot_command"
+        and first["offset"] == 0
+        and first["length"] == len("/start")
+        and text.split(maxsplit=1)[0] == "/start"
+    )
 
 
 def _private(message: dict[str, Any], user: dict[str, Any]) -> bool:

@@ -11,9 +11,9 @@ and run on the DB-API cursor (conversations/prepared.py). On SQLite every statem
 also lets the event loop's thread take the interpreter, and the database thread then
 waits to get it back: a batch pays that a few times, not a few times per resident.
 
-Anything else (a new resident, consent, a disclosure of harm, a change of
-language, a closed round, a redelivered update, a flood) is declined before
-anything is written, and the service's full path handles it. Both paths write the
+Anything else (a new resident, whom conversations/join_path.py takes, a disclosure
+of harm, a change of language, a closed round, a redelivered update, a flood) is
+declined before anything is written, and the service's full path handles it. Both paths write the
 same rows; the conversation tests run through both.
 """
 
@@ -154,7 +154,7 @@ def _read_statement(count: int) -> Any:
     )
 
 
-def _seen_statement(count: int) -> Any:
+def seen_statement(count: int) -> Any:
     """Which of `count` update keys (key_0 ...) were handled already."""
     return select(_inbox.c.update_key).where(
         _inbox.c.channel == bindparam("channel"),
@@ -276,7 +276,7 @@ class AnswerPath:
         seen = {
             row[0]
             for row in cursor.all(
-                self._sized(_seen_statement, len(keys)),
+                self._sized(seen_statement, len(keys)),
                 {"channel": channel} | {f"key_{i}": key for i, key in enumerate(keys)},
             )
         }

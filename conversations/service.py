@@ -23,6 +23,7 @@ from conversations import callbacks, engine, moderation, priority_votes, safegua
 from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
 from conversations.deliberation import PairVoted, StatementVoted
 from conversations.fast_path import AnswerPath, AnswerRequest, Limits
+from conversations.join_path import JoinPath, JoinRequest
 from conversations.messages import Attachment, ButtonSpec, Message, fit, to_message
 from conversations.models import (
     ChannelIdentity,
@@ -62,6 +63,15 @@ class Incoming:
     who: Who
     update_key: str
     given: engine.Input
+
+
+@dataclass(frozen=True)
+class Joining:
+    """A `/start` (with its deep link's argument) waiting for `answer_many`."""
+
+    who: Who
+    update_key: str
+    argument: str | None
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,7 @@ class ConversationService:
         moderation.assess_abuse("")
         limits = Limits(FLOOD_LIMIT, FLOOD_WINDOW, ABUSE_LIMIT, ABUSE_WINDOW)
         self.answers = AnswerPath(db, self.scripts.parsed, self.boot_id, limits)
+        self.joins = JoinPath(db, self.scripts.parsed, self.boot_id)
 
     # --- entry points -------------------------------------------------------------
 
@@ -145,22 +156,39 @@ class ConversationService:
                 return fast
         return self._run(who, update_key, lambda ctx: self._receive(ctx, given), given=given)
 
-    def answer_many(self, incoming: Sequence[Incoming]) -> list[list[Message] | None]:
-        """Plain answers from many residents at once, in one transaction.
+    def answer_many(self, incoming: Sequence[Incoming | Joining]) -> list[list[Message] | None]:
+        """Plain answers, and new residents joining, from many residents at once.
 
-        The replies for each, or None where `receive` or `press` must handle it (and
-        be called after this returns): anything but a plain answer in an open round."""
-        return self.answers.handle_many(
-            [
-                AnswerRequest(
-                    item.who.channel,
-                    item.who.external_id,
-                    item.update_key,
-                    _storable_input(item.given),
-                )
-                for item in incoming
-            ]
-        )
+        The replies for each, or None where `receive`, `press` or `start` must handle
+        it (and be called after this returns): anything but a plain answer in an open
+        round or a newcomer's `/start` with a link to one. Joins and answers each go in
+        one transaction."""
+        results: list[list[Message] | None] = [None] * len(incoming)
+        joins = [(i, item) for i, item in enumerate(incoming) if isinstance(item, Joining)]
+        answers = [(i, item) for i, item in enumerate(incoming) if isinstance(item, Incoming)]
+        if joins:
+            try:
+                joined = self.joins.handle_many([_join_request(item) for _, item in joins])
+            except Exception:  # e.g. someone joined meanwhile elsewhere: one by one, in full
+                log.info("a batch of %d joins goes the full path", len(joins), exc_info=True)
+                joined = [None] * len(joins)
+            for (i, _), result in zip(joins, joined, strict=True):
+                results[i] = result
+        if answers:
+            handled = self.answers.handle_many(
+                [
+                    AnswerRequest(
+                        item.who.channel,
+                        item.who.external_id,
+                        item.update_key,
+                        _storable_input(item.given),
+                    )
+                    for _, item in answers
+                ]
+            )
+            for (i, _), result in zip(answers, handled, strict=True):
+                results[i] = result
+        return results
 
     @staticmethod
     def answer_input(data: str) -> engine.Input | None:
@@ -611,6 +639,15 @@ def _storable_input(given: engine.Input) -> engine.Input:
     if isinstance(given, engine.TextInput | engine.EditedText) and "\x00" in given.text:
         return replace(given, text=storable(given.text))
     return given
+
+
+def _join_request(item: Joining) -> JoinRequest:
+    argument = storable(item.argument) if item.argument is not None else None
+    slug, source = _parse_start(argument)
+    who = item.who
+    return JoinRequest(
+        who.channel, who.external_id, who.chat_id, who.language, item.update_key, slug, source
+    )
 
 
 def _parse_start(argument: str | None) -> tuple[str | None, str | None]:

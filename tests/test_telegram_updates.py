@@ -37,6 +37,21 @@ def test_a_button_press_is_read_lean() -> None:
     )
 
 
+def command(length: int) -> dict[str, Any]:
+    return {"type": "bot_command", "offset": 0, "length": length}
+
+
+@pytest.mark.parametrize(
+    ("text", "argument"),
+    [("/start", None), ("/start example--tenants", "example--tenants"), ("/start  a b", "a")],
+)
+def test_start_is_read_lean_with_its_argument(text: str, argument: str | None) -> None:
+    update = read_resident_update(
+        {"update_id": 9, "message": message(text=text, entities=[command(6)])}
+    )
+    assert update == ResidentUpdate(9, 42, 42, "cy", message_id=7, starting=True, argument=argument)
+
+
 def test_a_press_on_a_message_telegram_no_longer_shows_cannot_edit_it() -> None:
     query = press()
     query["message"] = {"message_id": 7, "date": 0, "chat": PRIVATE}  # InaccessibleMessage
@@ -47,7 +62,26 @@ def test_a_press_on_a_message_telegram_no_longer_shows_cannot_edit_it() -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        pytest.param({"update_id": 1, "message": message(text="/start example")}, id="command"),
+        pytest.param(
+            {"update_id": 1, "message": message(text="/help", entities=[command(5)])},
+            id="another command",
+        ),
+        pytest.param(
+            {"update_id": 1, "message": message(text="/start example")},
+            id="/start not marked as a command",
+        ),
+        pytest.param(
+            {"update_id": 1, "message": message(text="/start@OtherBot x", entities=[command(15)])},
+            id="/start addressed by name",
+        ),
+        pytest.param(
+            {"update_id": 1, "message": message(text="/startle", entities=[command(8)])},
+            id="a longer command",
+        ),
+        pytest.param(
+            {"update_id": 1, "message": message(text="/close x", entities=[command(6)])},
+            id="another command as long as /start",
+        ),
         pytest.param({"update_id": 1, "message": message()}, id="no text (a sticker, say)"),
         pytest.param({"update_id": 1, "message": message(text="")}, id="empty text"),
         pytest.param(
