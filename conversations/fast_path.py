@@ -42,7 +42,7 @@ from conversations.models import (
     Round,
     utcnow,
 )
-from conversations.prepared import Cursor, Prepared, transaction
+from conversations.prepared import BySize, Cursor, Prepared, transaction
 from conversations.script import Script
 
 # Tables, not ORM classes: Core statements skip the unit of work entirely.
@@ -211,14 +211,7 @@ class AnswerPath:
         )
         self._record = Prepared(insert(_inbox), dialect, INBOX_COLUMNS)
         self._consent = Prepared(insert(_consent), dialect, CONSENT_COLUMNS)
-        self._by_size: dict[tuple[Callable[[int], Any], int], Prepared] = {}
-
-    def _sized(self, make: Callable[[int], Any], count: int) -> Prepared:
-        """A statement for `count` residents or keys, compiled once for each count."""
-        prepared = self._by_size.get((make, count))
-        if prepared is None:
-            prepared = self._by_size[make, count] = Prepared(make(count), self.db.dialect)
-        return prepared
+        self._sized = BySize(dialect)
 
     def handle(self, channel: str, external_id: str, update_key: str,
                given: engine.Input) -> list[Message] | None:  # fmt: skip

@@ -37,7 +37,7 @@ from conversations.models import (
     Round,
     utcnow,
 )
-from conversations.prepared import Cursor, Prepared, transaction
+from conversations.prepared import BySize, Cursor, Prepared, transaction
 from conversations.script import Script
 
 _identity = ChannelIdentity.__table__  # type: ignore[attr-defined]
@@ -118,13 +118,7 @@ class JoinPath:
             dialect,
         )
         self._record = Prepared(insert(_inbox), dialect, INBOX_COLUMNS)
-        self._by_size: dict[tuple[Callable[[int], Any], int], Prepared] = {}
-
-    def _sized(self, make: Callable[[int], Any], count: int) -> Prepared:
-        prepared = self._by_size.get((make, count))
-        if prepared is None:
-            prepared = self._by_size[make, count] = Prepared(make(count), self.db.dialect)
-        return prepared
+        self._sized = BySize(dialect)
 
     def handle_many(self, requests: Sequence[JoinRequest]) -> list[list[Message] | None]:
         """Join each new resident, all in one transaction.

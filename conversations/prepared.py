@@ -52,6 +52,20 @@ class Prepared:
         return [merged[name] for name in self.positions]
 
 
+class BySize:
+    """Statements for a list of `count` values (`IN (...)`), compiled once per count."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._compiled: dict[tuple[Callable[[int], Any], int], Prepared] = {}
+
+    def __call__(self, make: Callable[[int], Any], count: int) -> Prepared:
+        prepared = self._compiled.get((make, count))
+        if prepared is None:
+            prepared = self._compiled[make, count] = Prepared(make(count), self.dialect)
+        return prepared
+
+
 class Cursor:
     """A DB-API cursor inside one transaction, running `Prepared` statements."""
 
