@@ -209,11 +209,15 @@ def track(
     threshold: float = 0.5,
     tolerance: float = 0.1,
     shared: int | None = None,
+    first_free: int = 1,
 ) -> Tracking:
     """Give current themes persistent ids and statuses (see module docstring).
 
     `shared`: the width of the space every centroid starts with (the signature
-    space); centroids of different widths are then compared on it."""
+    space); centroids of different widths are then compared on it. `first_free`:
+    the lowest id that no earlier run or edit used (the host knows the whole
+    history; `previous` is only the last run), so a new theme never takes the id of
+    one that went earlier."""
     edits = edits or OfficerEdits()
     merged_into = resolve_merges(edits.merges)
     previous = _with_split_parts(previous, edits.splits)
@@ -228,7 +232,7 @@ def track(
             if similarity[r, c] >= threshold:
                 matched[current[r].index] = (previous[c].id, float(similarity[r, c]))
 
-    next_id = next_theme_id(previous, edits)
+    next_id = max(first_free, next_theme_id(previous, edits))
     groups: dict[int, list[CurrentTheme]] = {}
     best_similarity: dict[int, float] = {}
     for theme in current:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,8 +83,6 @@ def analyse_consultation(
     also uses the answers' sentence embeddings: stored ones, and the few still
     missing embedded now and stored (bot.embeddings). Without, it is lexical."""
     from analysis.model import ThemeModel
-    from analysis.report import themes_json
-    from analysis.tracking import OfficerEdits, StoredTheme, apply_splits, current_themes, track
 
     started = time.perf_counter()
     chosen = resolve(encoder)
@@ -98,9 +96,6 @@ def analyse_consultation(
                 session=session, consultation_id=consultation_id, questions=questions
             )
         )
-        previous = themes.previous_themes(session=session, consultation_id=consultation_id)
-        renames, merges = themes.officer_edits(session=session, consultation_id=consultation_id)
-        splits = themes.officer_splits(session=session, consultation_id=consultation_id)
     if len(rows) < MIN_ANSWERS:
         raise AnalysisError(
             f"'{slug}' has {len(rows)} answers to analyse; themes need at least {MIN_ANSWERS}"
@@ -112,52 +107,112 @@ def analyse_consultation(
     model = ThemeModel(
         n_themes=n_themes, signature_features=SIGNATURE_FEATURES, random_state=0
     ).fit(texts, embeddings=embeddings)
+    vectors_of = _vectors_of(texts, embeddings)
+    # Officers may rename, merge or split themes while the model fits. Their edits
+    # are read after it, and read again as the run is saved: if one came in between,
+    # matching and describing (seconds, not the fit) run again with it.
+    for attempt in range(EDIT_RACE_ATTEMPTS):
+        with Session(db) as session:
+            known = _officer_state(session, consultation_id)
+        matched = _match(model, texts, answer_ids, vectors_of, known)
+        with Session(db, expire_on_commit=False) as session, session.begin():
+            last = attempt == EDIT_RACE_ATTEMPTS - 1
+            if not last and _officer_state(session, consultation_id) != known:
+                continue  # an edit came in: match again with it (rolls back nothing)
+            run = themes.save_run(
+                session=session,
+                consultation_id=consultation_id,
+                created_by=actor,
+                questions=questions,
+                answers=len(texts),
+                unthemed=int((model.labels_ < 0).sum()),
+                seconds=time.perf_counter() - started,
+                themes=matched.found,
+                assignments=_assignments(model, matched.tracking, matched.labels, answer_ids),
+            )
+            break
+    matched.report["run"] = run.id
+    return RunResult(run, matched.report)
+
+
+# How many times a run matches its themes again when officers keep editing meanwhile;
+# the last attempt saves with the edits it read (the next run then has the newer ones).
+EDIT_RACE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _OfficerState:
+    """What a run's matching depends on besides the model: compared to spot a race."""
+
+    previous: list[themes.PreviousTheme]
+    renames: dict[int, str]
+    merges: dict[int, int]
+    splits: list[themes.StoredSplit]
+    first_free: int  # the lowest theme id no run or edit has used
+
+
+def _officer_state(session: Session, consultation_id: int) -> _OfficerState:
+    renames, merges = themes.officer_edits(session=session, consultation_id=consultation_id)
+    return _OfficerState(
+        previous=themes.previous_themes(session=session, consultation_id=consultation_id),
+        renames=renames,
+        merges=merges,
+        splits=themes.officer_splits(session=session, consultation_id=consultation_id),
+        first_free=themes.next_free_theme_id(session=session, consultation_id=consultation_id),
+    )
+
+
+@dataclass(frozen=True)
+class _Matched:
+    tracking: Tracking
+    labels: np.ndarray
+    found: list[themes.FoundTheme]
+    report: dict[str, Any]
+
+
+def _match(model: ThemeModel, texts: Sequence[str], answer_ids: Sequence[int],
+           vectors_of: Callable[[np.ndarray], np.ndarray], known: _OfficerState) -> _Matched:  # fmt: skip
+    """The fitted themes under stable ids, with the officers' edits applied, described."""
+    from analysis.report import themes_json
+    from analysis.tracking import OfficerEdits, StoredTheme, apply_splits, current_themes, track
+
     sizes = np.bincount(model.labels_[model.labels_ >= 0], minlength=len(model.themes_))
     current = current_themes([t.label for t in model.themes_], model.centroids_, sizes.tolist())
-    stored = [StoredTheme(p.theme_id, p.label, p.centroid, p.size) for p in previous]
-    edits = OfficerEdits(renames=renames, merges=merges, splits=[_replayed(s) for s in splits])
-    vectors_of = _vectors_of(texts, embeddings)
+    stored = [StoredTheme(p.theme_id, p.label, p.centroid, p.size) for p in known.previous]
+    edits = OfficerEdits(
+        renames=known.renames, merges=known.merges, splits=[_replayed(s) for s in known.splits]
+    )
     labels = model.labels_
     if edits.splits:
         current, labels = apply_splits(
             current, model.labels_, vectors_of, edits.splits, shared=SIGNATURE_FEATURES
         )
-    tracking = track(stored, current, edits, shared=SIGNATURE_FEATURES)
+    tracking = track(stored, current, edits, shared=SIGNATURE_FEATURES, first_free=known.first_free)
     report = themes_json(model, texts, tracking, labels=labels)
     divided = _describe_divided(current, labels, texts, vectors_of)
     found = _found_themes(model, tracking, texts, answer_ids, labels, divided)
     _describe_report(report, model, tracking, divided)
+    return _Matched(tracking, labels, found, report)
 
-    def assignments() -> Any:
-        ids = tracking.id_of_index()
-        for row, label in enumerate(labels):
-            if label < 0:
-                continue
-            primary = ids[int(label)]
-            yield answer_ids[row], primary, 0
-            rank = 1
-            for extra in model.secondary_labels_[row]:
-                theme_id = ids.get(int(extra)) if extra >= 0 else None
-                if theme_id is not None and theme_id != primary:
-                    yield answer_ids[row], theme_id, rank
-                    rank += 1
-                    if rank > 2:
-                        break
 
-    with Session(db, expire_on_commit=False) as session, session.begin():
-        run = themes.save_run(
-            session=session,
-            consultation_id=consultation_id,
-            created_by=actor,
-            questions=questions,
-            answers=len(texts),
-            unthemed=int((model.labels_ < 0).sum()),
-            seconds=time.perf_counter() - started,
-            themes=found,
-            assignments=assignments(),
-        )
-    report["run"] = run.id
-    return RunResult(run, report)
+def _assignments(model: ThemeModel, tracking: Tracking, labels: np.ndarray,
+                 answer_ids: Sequence[int]) -> Iterator[tuple[int, int, int]]:  # fmt: skip
+    """(answer id, theme id, rank): each answer's primary theme and up to two others.
+
+    After a merge two of an answer's themes can have become one: it is given once."""
+    ids = tracking.id_of_index()
+    for row, label in enumerate(labels):
+        if label < 0:
+            continue
+        given = [ids[int(label)]]
+        for extra in model.secondary_labels_[row]:
+            theme_id = ids.get(int(extra)) if extra >= 0 else None
+            if theme_id is not None and theme_id not in given:
+                given.append(theme_id)
+                if len(given) > 2:
+                    break
+        for rank, theme_id in enumerate(given):
+            yield answer_ids[row], theme_id, rank
 
 
 @dataclass(frozen=True)
