@@ -50,17 +50,33 @@ class AnalysisError(ValueError):
 
 
 def analyse_csv(
-    path: str, *, text_column: str = "text", n_themes: int | None = None
+    path: str,
+    *,
+    text_column: str = "text",
+    n_themes: int | None = None,
+    encoder: EncoderChoice = "auto",
 ) -> dict[str, Any]:
-    """`needsfirst analyse INPUT.csv`: themes of any CSV's texts, nothing stored."""
+    """`needsfirst analyse INPUT.csv`: themes of any CSV's texts, nothing stored.
+
+    With the semantic extra installed (or an encoder given) the texts are embedded
+    first, as a consultation's answers are; `encoder=None` keeps it lexical."""
     from analysis.csv_input import read_texts
 
     texts = read_texts(path, text_column)  # before the model's imports: a bad file fails fast
     from analysis.model import ThemeModel
     from analysis.report import themes_json
 
-    model = ThemeModel(n_themes=n_themes, random_state=0).fit(texts)
-    return themes_json(model, texts)
+    embeddings = None
+    chosen = resolve(encoder)
+    if chosen is not None:
+        try:
+            embeddings = chosen.embed(texts)
+        except SemanticExtraMissing:
+            log.warning("the semantic extra cannot load: this analysis is lexical", exc_info=True)
+    model = ThemeModel(n_themes=n_themes, random_state=0).fit(texts, embeddings=embeddings)
+    report = themes_json(model, texts)
+    report["semantic"] = embeddings is not None
+    return report
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,11 @@ def _parser() -> argparse.ArgumentParser:
     analyse.add_argument(
         "--out", type=Path, default=None, help="JSON file to write (default: standard output)"
     )
+    analyse.add_argument(
+        "--lexical",
+        action="store_true",
+        help="words only, even where the semantic extra is installed (faster, less exact)",
+    )
     analyse.set_defaults(handler=_analyse)
 
     theme = commands.add_parser(
@@ -394,11 +399,20 @@ def _analyse(config: Config, args: argparse.Namespace) -> int:
         raise CommandError("give either a CSV file or --consultation SLUG")
     try:
         if args.input is not None:
-            report = analyse_csv(args.input, text_column=args.text_column, n_themes=args.themes)
+            report = analyse_csv(
+                args.input,
+                text_column=args.text_column,
+                n_themes=args.themes,
+                encoder=None if args.lexical else "auto",
+            )
         else:
             with _database(config) as db:
                 run = analyse_consultation(
-                    db, args.consultation, actor=_actor(), n_themes=args.themes
+                    db,
+                    args.consultation,
+                    actor=_actor(),
+                    n_themes=args.themes,
+                    encoder=None if args.lexical else "auto",
                 )
                 report = run.report
     except (AnalysisInputError, AnalysisError) as error:

@@ -245,6 +245,22 @@ def test_analyse_command_on_a_csv(tmp_path: Path) -> None:
     assert report["assignments"][-2:] == [None, None]  # "nothing" and empty stay unthemed
     for theme in report["themes"]:
         assert {"id", "label", "keywords", "size", "quotes"} <= set(theme)
+    assert report["semantic"] is False  # CI installs no semantic extra
+    lexical = needsfirst(config, "analyse", str(data), "--themes", "3", "--lexical")
+    assert lexical.returncode == 0 and json.loads(lexical.stdout)["semantic"] is False
+
+
+def test_a_csv_is_embedded_when_an_encoder_is_there(tmp_path: Path) -> None:
+    from tests.test_answer_embeddings import FakeEncoder
+
+    data = tmp_path / "answers.csv"
+    texts = [t for needs in TOPICS.values() for t in needs]
+    data.write_text("text\n" + "\n".join(f'"{t}"' for t in texts) + "\n", encoding="utf-8")
+    encoder = FakeEncoder()
+    report = analysis_runs.analyse_csv(str(data), n_themes=3, encoder=encoder)
+    assert report["semantic"] is True and encoder.embedded == texts
+    assert len(report["themes"]) == 3
+    assert analysis_runs.analyse_csv(str(data), n_themes=3, encoder=None)["semantic"] is False
 
 
 @pytest.mark.parametrize(
