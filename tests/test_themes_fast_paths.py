@@ -79,6 +79,11 @@ def test_neighbour_search_is_exact_when_small_and_close_when_large() -> None:
     recall = np.mean([len(set(a) & set(b)) / 11 for a, b in zip(found, exact, strict=True)])
     assert recall > 0.9
 
+    # Three answers given 2,000 times each: every neighbour is an equal vector.
+    repeated = np.repeat(normalize(np.eye(3, 8) + 0.1), 2000, axis=0).astype(np.float32)
+    found = nearest_neighbours(repeated, 11, random_state=0)
+    assert np.array_equal(repeated[found], np.repeat(repeated[:, None, :], 11, axis=1))
+
 
 def test_stored_matrix_and_streamed_rows_give_the_same_themes() -> None:
     texts, truth = synthetic_answers(per_theme=40, seed=2)
