@@ -235,7 +235,7 @@ def nearest_neighbours(
     n = len(vectors)
     count = min(count, n)
     n_lists = int(np.sqrt(n))
-    if probes >= n_lists or n <= PROBE_MIN_VECTORS:
+    if probes >= n_lists or n < PROBE_MIN_VECTORS:
         index = NearestNeighbors(n_neighbors=count).fit(vectors)
         return np.asarray(index.kneighbors(vectors, return_distance=False), dtype=np.int64)
     rng = np.random.default_rng(random_state)
