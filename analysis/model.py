@@ -165,13 +165,18 @@ class ThemeModel:
         self, texts: Iterable[str], embeddings: np.ndarray | Iterable[np.ndarray] | None
     ) -> Iterator[tuple[list[str], np.ndarray | None]]:
         text_iter = iter(texts)
-        vector_iter = None if embeddings is None else iter(embeddings)
+        matrix = embeddings if isinstance(embeddings, np.ndarray) else None
+        vector_iter = None if embeddings is None or matrix is not None else iter(embeddings)
+        offset = 0
         while True:
             batch = [str(t) if t is not None else "" for t in islice(text_iter, self.batch_size)]
             if not batch:
                 return
             vectors = None
-            if vector_iter is not None:
+            if matrix is not None:  # slices of a stored matrix, not row by row
+                vectors = np.asarray(matrix[offset : offset + len(batch)], dtype=np.float32)
+                offset += len(batch)
+            elif vector_iter is not None:
                 vectors = np.vstack(list(islice(vector_iter, len(batch)))).astype(np.float32)
             elif self.embedder is not None:
                 vectors = self.embedder.embed(batch)
@@ -269,8 +274,7 @@ class ThemeModel:
             themed = primary[batch.themable]
             signature_sums += _sum_rows_by_label(batch.signature, themed, k)
             if batch.semantic is not None:
-                part = np.zeros((k, batch.semantic.shape[1]))
-                np.add.at(part, themed, batch.semantic)
+                part = _sum_rows_by_label(batch.semantic, themed, k)
                 semantic_sums = part if semantic_sums is None else semantic_sums + part
             offset += len(batch_texts)
         self.labels_ = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)
@@ -484,14 +488,18 @@ def _chain_head(
     yield from rest
 
 
-def _sum_rows_by_label(matrix: sparse.csr_matrix, labels: np.ndarray, k: int) -> np.ndarray:
-    """Per-label sums of sparse rows, as a dense (k, n_features) array."""
+def _sum_rows_by_label(
+    matrix: sparse.csr_matrix | np.ndarray, labels: np.ndarray, k: int
+) -> np.ndarray:
+    """Per-label sums of rows (sparse or dense), as a dense float64 (k, n_features) array."""
     if matrix.shape[0] == 0:
         return np.zeros((k, matrix.shape[1]))
     indicator = sparse.csr_matrix(
         (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
     )
-    return np.asarray((indicator @ matrix).todense())
+    if sparse.issparse(matrix):
+        return np.asarray((indicator @ matrix).todense(), dtype=np.float64)
+    return np.asarray(indicator @ np.asarray(matrix, dtype=np.float64))
 
 
 def _stable_centroids(signature_sums: np.ndarray, semantic_sums: np.ndarray | None) -> np.ndarray:

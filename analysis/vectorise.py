@@ -8,7 +8,9 @@ Two spaces with different jobs:
 * `CharVectoriser` is TF-IDF over character 3-5-grams within words. Short
   answers share few whole words; shared word pieces ("transfer"/"transferred",
   "top-up"/"topped up", typos) add the overlap that stems miss. The model
-  joins it to the word space with a weight before LSA.
+  joins it to the word space with a weight before LSA. Its `transform` counts
+  each distinct word's n-grams once per call (answers repeat a few thousand
+  words), which gives scikit-learn's matrix several times faster.
 * `SignatureVectoriser` is a fixed signed hashing space (murmurhash3, constant
   seed, no fitted state). Theme centroids are expressed in it, so centroids from
   different weeks, fits or machines are comparable (see analysis.tracking).
@@ -51,7 +53,14 @@ class LexicalVectoriser:
         return self
 
     def transform(self, documents: Sequence[list[str]]) -> sparse.csr_matrix:
-        return self.tfidf_.transform(documents).tocsr()
+        """The same matrix as `self.tfidf_.transform(documents)`, built faster."""
+        vocabulary: dict[str, int] = self.tfidf_.vocabulary_
+        columns: list[int] = []
+        ends = np.empty(len(documents), dtype=np.int64)
+        for row, tokens in enumerate(documents):
+            columns.extend([vocabulary[t] for t in tokens if t in vocabulary])
+            ends[row] = len(columns)
+        return _tfidf_rows(self.tfidf_, columns, ends)
 
     @property
     def vocabulary_size(self) -> int:
@@ -80,7 +89,59 @@ class CharVectoriser:
         return self
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return self.tfidf_.transform(texts).tocsr()
+        """The same matrix as `self.tfidf_.transform(texts)`, built word by word."""
+        vocabulary: dict[str, int] = self.tfidf_.vocabulary_
+        low, high = self.tfidf_.ngram_range
+        known: dict[str, list[int]] = {}  # word -> columns of its n-grams
+        columns: list[int] = []
+        ends = np.empty(len(texts), dtype=np.int64)
+        for row, text in enumerate(texts):
+            for word in text.split():
+                found = known.get(word)
+                if found is None:
+                    found = known[word] = [
+                        vocabulary[g] for g in _word_ngrams(word, low, high) if g in vocabulary
+                    ]
+                columns.extend(found)
+            ends[row] = len(columns)
+        return _tfidf_rows(self.tfidf_, columns, ends)
+
+
+def _word_ngrams(word: str, low: int, high: int) -> list[str]:
+    """Character n-grams of one word padded with spaces, as scikit-learn's "char_wb"."""
+    padded = f" {word} "
+    if len(padded) <= low:
+        return [padded]  # a short word counts once, whole
+    return [
+        padded[start : start + n]
+        for n in range(low, min(high, len(padded)) + 1)
+        for start in range(len(padded) - n + 1)
+    ]
+
+
+def _tfidf_rows(
+    tfidf: TfidfVectorizer, columns: Sequence[int], ends: Sequence[int] | np.ndarray
+) -> sparse.csr_matrix:
+    """Rows of `tfidf`'s matrix from each row's vocabulary columns (`ends`: cumulative counts).
+
+    Counts repeated columns, then applies the fitted weighting as scikit-learn does:
+    sublinear term frequency, inverse document frequency, unit length.
+    """
+    indptr = np.concatenate([[0], np.asarray(ends, dtype=np.int64)])
+    counts = sparse.csr_matrix(
+        (
+            np.ones(len(columns), dtype=np.float32),
+            np.asarray(columns, dtype=np.int32),
+            indptr,
+        ),
+        shape=(len(indptr) - 1, len(tfidf.vocabulary_)),
+    )
+    counts.sum_duplicates()  # sorts each row's columns and adds repeats
+    if tfidf.sublinear_tf:
+        np.log(counts.data, out=counts.data)
+        counts.data += 1.0
+    counts.data *= tfidf.idf_[counts.indices]
+    return normalize(counts, copy=False).astype(np.float32, copy=False).tocsr()
 
 
 def join_lexical(
@@ -103,4 +164,4 @@ class SignatureVectoriser:
         hasher = FeatureHasher(n_features=self.n_features, input_type="string", alternate_sign=True)
         counts = hasher.transform(documents).tocsr()
         counts.data = np.sign(counts.data) * np.log1p(np.abs(counts.data))
-        return normalize(counts).astype(np.float32).tocsr()
+        return normalize(counts, copy=False).astype(np.float32, copy=False).tocsr()
