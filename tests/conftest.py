@@ -55,6 +55,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=POSTGRES_MISSING))
 
 
+@pytest.fixture(autouse=True)
+def lexical_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analyses in this process are lexical whether or not the semantic extra is
+    installed here, so that a test's themes and quotes are the same on every machine.
+    Tests of the semantic path pass their encoder (or embedder) explicitly."""
+    import bot.embeddings
+
+    monkeypatch.setattr(bot.embeddings, "installed_encoder", lambda: None)
+
+
 @pytest.fixture(scope="session")
 def example_script() -> Script:
     return load_script(EXAMPLE)
