@@ -14,6 +14,7 @@ import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import suppress
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine
@@ -324,6 +325,15 @@ async def test_a_broadcast_among_talking_residents_earns_no_429(
     assert received(fake, "Round 3 is open.") == Counter({uid: 1 for uid in range(8001, 8091)})
     assert sum(len(fake.user(u).messages) for u in range(8901, 8909)) >= 8  # they were answered
     assert fake.too_many_requests == []
+
+
+async def test_the_configured_headroom_reaches_the_sender(fake: FakeBotAPI, db_url: str) -> None:
+    config = bot_config(fake, db_url)
+    config = replace(config, telegram=replace(config.telegram, broadcast_headroom=4))
+    async with running_bot(config) as service:
+        assert service.broadcaster is not None
+        assert service.broadcaster.budget.headroom == 4
+        assert service.broadcaster.budget.cap == 26
 
 
 def test_no_recipients_is_a_clear_error(db: Engine) -> None:
