@@ -83,9 +83,9 @@ class Slot:
     answered_at: float | None = None  # when its response (or error) came back
 
     def frees_at(self, span: float) -> float:
-        """When it leaves a window of `span` seconds (infinity while in flight)."""
+        """When it leaves a window of `span` seconds (much later while in flight)."""
         if self.answered_at is None:
-            return self.sent_at + span + MAX_FLIGHT
+            return self.sent_at + MAX_FLIGHT + span
         return self.answered_at + span
 
 
@@ -127,9 +127,7 @@ class SendBudget:
             self._held = [slot for slot in self._held if slot.frees_at(span) > now]
         per_chat = self.per_chat
         stale = [
-            chat
-            for chat, slot in self._last_in_chat.items()
-            if slot.answered_at is not None and slot.answered_at + per_chat <= now
+            chat for chat, slot in self._last_in_chat.items() if slot.frees_at(per_chat) <= now
         ]
         for chat in stale:
             del self._last_in_chat[chat]
@@ -246,7 +244,7 @@ class SendBudget:
     def wait_time(self, chat_id: object = None) -> float:
         """Seconds until a broadcast may send (to this chat); 0 if it may now.
 
-        Infinity while replies wait for a place, or until a response comes back."""
+        Infinity while replies wait for a place; a response coming back may shorten it."""
         now = self.clock()
         self._expire(now)
         self._refill(now)
@@ -258,10 +256,7 @@ class SendBudget:
             self._until_below(self.cap, now),
         ]
         if chat_id is not None and (last := self._last_in_chat.get(str(chat_id))) is not None:
-            if last.answered_at is None:
-                waits.append(math.inf)
-            else:
-                waits.append(last.answered_at + self.per_chat - now)
+            waits.append(last.frees_at(self.per_chat) - now)  # a second after its answer
         return max(0.0, *waits)
 
     async def ready(self, within: float = 0.0, chat_id: object = None) -> None:
