@@ -314,6 +314,20 @@ async def run_on(db_url: str, args: argparse.Namespace, folder: Path, *,
                 if kill and len(starts) == 1 and got >= args.recipients // 2:
                     process.send_signal(signal.SIGKILL)
                     process.wait()
+                    at_kill = fake.clock()
+                    unanswered = [c for c in fake.calls if c.status is None]
+                    recent = [c for c in fake.calls if c.time > at_kill - 1.0]
+                    invited = [
+                        c.params.get("chat_id", 0) - RECIPIENT_BASE
+                        for c in fake.calls
+                        if c.method == "sendMessage" and c.params.get("chat_id", 0) in chats
+                    ]
+                    print(
+                        f"  at the kill: {len(unanswered)} calls received and not yet answered,"
+                        f" {len(recent)} calls received in the last second; last invited"
+                        f" {invited[-20:]}",
+                        flush=True,
+                    )
                     starts.append(time.perf_counter())
                     process = start_bot(fake, db_url, folder)
                 status, _ = await asyncio.to_thread(broadcast_states, db_url, broadcast_id)
@@ -347,6 +361,8 @@ def measure(fake: FakeBotAPI, chats: range, states: dict[int, str], talkers: Tal
     late = [c for c in refused if not any(s <= c.time < s + 1.0 for s in process_firsts)]
     received = Counter({c: n for c in chats if (n := fake.user(c).texts.count(MESSAGE))})
     missing = [c for c in chats if received[c] == 0]
+    if kill and missing:
+        print(f"  missing: {[c - RECIPIENT_BASE for c in missing]}", flush=True)
     seconds = max(last - first, 1e-9)
     if kill:  # the restart's gap is not sending time
         seconds -= max(b - a for a, b in itertools.pairwise(invitations))

@@ -150,8 +150,11 @@ class Broadcaster:
                     job.outcomes[delivery.recipient_id] = _without_sending(delivery)
                     continue
                 await slots.acquire()
-                if self.budget.wait_time(delivery.chat_id) > self.budget.wait_time():
-                    # This resident just heard from the bot: wait for them alone.
+                if self.budget.chat_wait(delivery.chat_id) > self.budget.wait_time():
+                    # This resident just heard from the bot: wait for them alone. (Not
+                    # wait_time(chat) > wait_time(): read a moment apart, the first is
+                    # larger whenever any wait is left, and every recipient waited alone,
+                    # up to `concurrency` of them claimed and unsent at once.)
                     tasks.create_task(self._deliver(job, delivery, slots, None))
                     continue
                 slot = await self.budget.acquire(delivery.chat_id)

@@ -255,9 +255,19 @@ class SendBudget:
             (1 - self._tokens) * self.span / self.limit,
             self._until_below(self.cap, now),
         ]
-        if chat_id is not None and (last := self._last_in_chat.get(str(chat_id))) is not None:
-            waits.append(last.frees_at(self.per_chat) - now)  # a second after its answer
+        if chat_id is not None:
+            waits.append(self._chat_wait(chat_id, now))
         return max(0.0, *waits)
+
+    def chat_wait(self, chat_id: object) -> float:
+        """Seconds until this chat may have another message (a second after the last's answer)."""
+        now = self.clock()
+        self._expire(now)
+        return self._chat_wait(chat_id, now)
+
+    def _chat_wait(self, chat_id: object, now: float) -> float:
+        last = self._last_in_chat.get(str(chat_id))
+        return 0.0 if last is None else max(0.0, last.frees_at(self.per_chat) - now)
 
     async def ready(self, within: float = 0.0, chat_id: object = None) -> None:
         """Wait until a broadcast could send within `within` seconds."""
