@@ -18,11 +18,11 @@ got the invitation twice (and that anyone who got none is counted as failed).
 
 Telegram tolerates a short burst of replies in a private chat that a user is
 talking in (the bot sometimes answers with two messages at once); the fake
-allows the 50 conversing residents' chats up to 3 messages a second, and holds
-every other chat (recipients, the facilitator) to 1.
+allows a chat whose user sent the bot something in the last 5 s up to 3 messages
+a second, and holds every other chat (recipients, the facilitator) to 1.
 
     .venv/bin/python -m bench.broadcast [--full] [--recipients N] [--repeat 3]
-        [--delay 0.05] [--database sqlite|postgres] [--no-kill]
+        [--delay 0.05] [--jitter 0] [--database sqlite|postgres] [--no-kill]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -61,7 +61,7 @@ from conversations.models import (
     Consultation,
     Resident,
 )
-from tests.fakebotapi import MESSAGE_METHODS, FakeBotAPI, FakeUser, _check_window
+from tests.fakebotapi import MESSAGE_METHODS, FakeBotAPI, FakeUser
 
 TOKEN = "123456:BENCH-TOKEN"
 FACILITATOR = 777
@@ -71,23 +71,6 @@ POSTGRES_URL = os.environ.get(
     "NEEDSFIRST_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 MESSAGE = "Round 2 is open: tell us which needs matter most to you."
-
-
-class BenchBotAPI(FakeBotAPI):
-    """The fake, with conversing residents' chats allowed a short burst of replies."""
-
-    def __init__(self, talker_limit: int = 3, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.talker_limit = talker_limit
-
-    def _check_flood(self, chat_id: int) -> None:
-        if chat_id < TALKER_BASE:
-            super()._check_flood(chat_id)
-            return
-        now = self.clock()
-        if self.rate_limit is not None:
-            _check_window(self._global_window, self.rate_limit, now)
-        _check_window(self._chat_windows.setdefault(chat_id, deque()), self.talker_limit, now)
 
 
 # -- seeding
@@ -102,6 +85,20 @@ def fresh_database(kind: str, folder: Path) -> str:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
     return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+def drop_database(kind: str, db_url: str) -> None:
+    """Remove what `fresh_database` made (a PostgreSQL schema; the SQLite file goes with
+    the run's folder, which keeps the bot's log)."""
+    if kind != "postgres":
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(db_url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        return
+    schema = db_url.rsplit("search_path%3D", 1)[1]
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
 
 
 def seed(db_url: str, recipients: int) -> None:
@@ -284,9 +281,19 @@ def percentile(values: list[float], q: float) -> float:
 
 async def one_run(args: argparse.Namespace, folder: Path, *, kill: bool) -> dict[str, float]:
     db_url = fresh_database(args.database, folder)
+    try:
+        return await run_on(db_url, args, folder, kill=kill)
+    finally:
+        await asyncio.to_thread(drop_database, args.database, db_url)
+
+
+async def run_on(db_url: str, args: argparse.Namespace, folder: Path, *,
+                 kill: bool) -> dict[str, float]:  # fmt: skip
     await asyncio.to_thread(seed, db_url, args.recipients)
     chats = range(RECIPIENT_BASE, RECIPIENT_BASE + args.recipients)
-    async with BenchBotAPI(delay=args.delay, rate_limit=30, per_chat_limit=1) as fake:
+    async with FakeBotAPI(
+        delay=args.delay, jitter=args.jitter, rate_limit=30, per_chat_limit=1, talking_limit=3
+    ) as fake:
         for chat in chats:
             fake.user(chat)
         broadcast_id = await asyncio.to_thread(
@@ -307,6 +314,20 @@ async def one_run(args: argparse.Namespace, folder: Path, *, kill: bool) -> dict
                 if kill and len(starts) == 1 and got >= args.recipients // 2:
                     process.send_signal(signal.SIGKILL)
                     process.wait()
+                    at_kill = fake.clock()
+                    unanswered = [c for c in fake.calls if c.status is None]
+                    recent = [c for c in fake.calls if c.time > at_kill - 1.0]
+                    invited = [
+                        c.params.get("chat_id", 0) - RECIPIENT_BASE
+                        for c in fake.calls
+                        if c.method == "sendMessage" and c.params.get("chat_id", 0) in chats
+                    ]
+                    print(
+                        f"  at the kill: {len(unanswered)} calls received and not yet answered,"
+                        f" {len(recent)} calls received in the last second; last invited"
+                        f" {invited[-20:]}",
+                        flush=True,
+                    )
                     starts.append(time.perf_counter())
                     process = start_bot(fake, db_url, folder)
                 status, _ = await asyncio.to_thread(broadcast_states, db_url, broadcast_id)
@@ -340,6 +361,8 @@ def measure(fake: FakeBotAPI, chats: range, states: dict[int, str], talkers: Tal
     late = [c for c in refused if not any(s <= c.time < s + 1.0 for s in process_firsts)]
     received = Counter({c: n for c in chats if (n := fake.user(c).texts.count(MESSAGE))})
     missing = [c for c in chats if received[c] == 0]
+    if kill and missing:
+        print(f"  missing: {[c - RECIPIENT_BASE for c in missing]}", flush=True)
     seconds = max(last - first, 1e-9)
     if kill:  # the restart's gap is not sending time
         seconds -= max(b - a for a, b in itertools.pairwise(invitations))
@@ -401,6 +424,9 @@ async def main() -> None:
     parser.add_argument("--full", action="store_true", help="50,000 recipients")
     parser.add_argument("--talkers", type=int, default=50)
     parser.add_argument("--delay", type=float, default=0.05)
+    parser.add_argument(
+        "--jitter", type=float, default=0.0, help="up to this much more delay, at random"
+    )
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-kill", action="store_true", help="skip the SIGKILL run")
@@ -410,7 +436,7 @@ async def main() -> None:
     print(f"machine: {machine()}")
     print(
         f"recipients: {args.recipients}, talkers: {args.talkers}, Bot API delay: "
-        f"{args.delay * 1000:.0f} ms, limits 30/s and 1/s per chat, database: {args.database}",
+        f"{args.delay * 1000:.0f} ms (+ up to {args.jitter * 1000:.0f} ms), limits 30/s and 1/s per chat, database: {args.database}",
         flush=True,
     )
     folder = Path(tempfile.mkdtemp(prefix="needsfirst-bench-broadcast-"))

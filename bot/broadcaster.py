@@ -22,7 +22,7 @@ from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.pacing import SendBudget, Spread, paced, seconds_of
+from bot.pacing import SendBudget, Slot, Spread, paced, seconds_of
 from conversations import broadcasts, callbacks
 from conversations.broadcasts import Delivery, Progress
 from conversations.models import Broadcast, Consultation, utcnow
@@ -54,6 +54,7 @@ class Job:
     outcomes: dict[int, str] = field(default_factory=dict)  # recorded with the next claim
     spread: Spread = field(default_factory=Spread)
     reported_at: float = 0.0
+    reporting: bool = False  # an edit is on its way: the next waits for it
     last_text: str = ""
 
     @property
@@ -74,6 +75,7 @@ class Broadcaster:
         self.task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        self._claim_seconds = 0.01  # how long a claim takes, lately
 
     def start(self) -> None:
         self._stopping.clear()
@@ -132,7 +134,11 @@ class Broadcaster:
         async with asyncio.TaskGroup() as tasks:
             while not self._stopping.is_set():
                 if not claimed:
-                    await self._room()
+                    await job.spread.wait()
+                    # Claim just in time: as a place is about to free, so that the
+                    # database's round trip overlaps the wait instead of adding to it, and
+                    # a crash finds few recipients claimed but not yet handed to Telegram.
+                    await self.budget.ready(within=self._lead)
                     claimed.extend(await self._claim(job))
                     if not claimed:
                         break
@@ -144,13 +150,15 @@ class Broadcaster:
                     job.outcomes[delivery.recipient_id] = _without_sending(delivery)
                     continue
                 await slots.acquire()
-                if self.budget.wait_time(delivery.chat_id) > self.budget.wait_time():
-                    # This resident just heard from the bot: wait for them alone.
-                    tasks.create_task(self._deliver(job, delivery, slots, paced=False))
+                if self.budget.chat_wait(delivery.chat_id) > self.budget.wait_time():
+                    # This resident just heard from the bot: wait for them alone. (Not
+                    # wait_time(chat) > wait_time(): read a moment apart, the first is
+                    # larger whenever any wait is left, and every recipient waited alone,
+                    # up to `concurrency` of them claimed and unsent at once.)
+                    tasks.create_task(self._deliver(job, delivery, slots, None))
                     continue
-                await job.spread.wait()
-                await self.budget.acquire(delivery.chat_id)
-                tasks.create_task(self._deliver(job, delivery, slots, paced=True))
+                slot = await self.budget.acquire(delivery.chat_id)
+                tasks.create_task(self._deliver(job, delivery, slots, slot))
         if claimed:  # stopping: claimed but never sent, so they may go after the restart
             await asyncio.to_thread(self._release, job, [d.recipient_id for d in claimed])
         finished = await asyncio.to_thread(self._finish, job)
@@ -159,10 +167,10 @@ class Broadcaster:
             log.info("broadcast %d finished", job.broadcast_id)
         return sent_any or finished
 
-    async def _room(self) -> None:
-        # A wait for time to pass (the window sliding on), not for an event.
-        while (wait := self.budget.wait_time()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(max(wait, 0.001))
+    @property
+    def _lead(self) -> float:
+        """How long before a place frees to start claiming: a claim's usual time, and some."""
+        return min(0.25, 0.003 + 2 * self._claim_seconds)
 
     async def _claim(self, job: Job) -> list[Delivery]:
         if job.spread.spacing > 0:
@@ -177,55 +185,63 @@ class Broadcaster:
                 broadcasts.record_many(session=session, outcomes=outcomes)
                 return broadcasts.claim(session=session, broadcast_id=job.broadcast_id, limit=size)
 
+        started = time.monotonic()
         try:
-            return await asyncio.to_thread(claim)
+            claimed = await asyncio.to_thread(claim)
         except BaseException:
             job.outcomes.update(outcomes)  # kept for the next attempt
             raise
+        # A moving average, so that one slow claim does not hold the next ones back long.
+        self._claim_seconds += (time.monotonic() - started - self._claim_seconds) / 8
+        return claimed
 
     async def _deliver(self, job: Job, delivery: Delivery, slots: asyncio.Semaphore,
-                       *, paced: bool) -> None:  # fmt: skip
+                       slot: Slot | None) -> None:  # fmt: skip
         """Send one invitation and note its outcome (recorded with the next claim)."""
         try:
-            if not paced:
-                await self.budget.acquire(delivery.chat_id)
-            job.outcomes[delivery.recipient_id] = await self._invite(job, delivery)
+            if slot is None:
+                slot = await self.budget.acquire(delivery.chat_id)
+            job.outcomes[delivery.recipient_id] = await self._invite(job, delivery, slot)
         finally:
             slots.release()
 
-    async def _invite(self, job: Job, delivery: Delivery) -> str:
+    async def _invite(self, job: Job, delivery: Delivery, slot: Slot) -> str:
         assert delivery.chat_id is not None
         timeout = self.settings.send_timeout
-        while True:
-            try:
-                with paced():
-                    await self.bot.send_message(
-                        int(delivery.chat_id),
-                        job.message,
-                        reply_markup=job.markup,
-                        read_timeout=timeout,
-                        write_timeout=timeout,
-                        connect_timeout=timeout,
-                        pool_timeout=timeout,
-                    )
-                return "sent"
-            except RetryAfter as error:
-                # Not sent, so trying again cannot duplicate it; the row is still "sending".
-                seconds = seconds_of(error)
-                log.info("Telegram asked to slow down for %.0f s", seconds)
-                self.budget.flooded(seconds)
-                await self.budget.acquire(delivery.chat_id)
-            except Forbidden:
-                return "blocked"
-            except BadRequest as error:  # a subclass of NetworkError, but not a timeout
-                log.warning("an invitation could not be sent: %s", error)
-                return "failed"
-            except NetworkError as error:  # it may have been delivered: at most once
-                log.warning("an invitation timed out or was lost (%s); not retried", error)
-                return "failed"
-            except Exception:
-                log.warning("an invitation could not be sent", exc_info=True)
-                return "failed"
+        try:
+            while True:
+                try:
+                    with paced():
+                        await self.bot.send_message(
+                            int(delivery.chat_id),
+                            job.message,
+                            reply_markup=job.markup,
+                            read_timeout=timeout,
+                            write_timeout=timeout,
+                            connect_timeout=timeout,
+                            pool_timeout=timeout,
+                        )
+                    return "sent"
+                except RetryAfter as error:
+                    # Not sent, so trying again cannot duplicate it; the row is still "sending".
+                    seconds = seconds_of(error)
+                    log.info("Telegram asked to slow down for %.0f s", seconds)
+                    self.budget.done(slot)
+                    self.budget.flooded(seconds)
+                    slot = await self.budget.acquire(delivery.chat_id)
+                except Forbidden:
+                    return "blocked"
+                except BadRequest as error:  # a subclass of NetworkError, but not a timeout
+                    log.warning("an invitation could not be sent: %s", error)
+                    return "failed"
+                except NetworkError as error:  # it may have been delivered: at most once
+                    log.warning("an invitation timed out or was lost (%s); not retried", error)
+                    return "failed"
+                except Exception:
+                    log.warning("an invitation could not be sent", exc_info=True)
+                    return "failed"
+        finally:
+            self.budget.done(slot)  # answered: it holds its place one second more
 
     # -- progress
 
@@ -233,7 +249,7 @@ class Broadcaster:
         if job.progress_chat_id is None or job.progress_message_id is None:
             return False
         now = time.monotonic()
-        if now - job.reported_at < self.settings.progress_interval:
+        if job.reporting or now - job.reported_at < self.settings.progress_interval:
             return False
         job.reported_at = now
         return True
@@ -242,14 +258,14 @@ class Broadcaster:
         """Edit the facilitator's progress message."""
         if job.progress_chat_id is None or job.progress_message_id is None:
             return
+        job.reporting = True
         try:
             report = await asyncio.to_thread(self._progress, job)
             rate = 1 / job.spread.spacing if job.spread.spacing else self.budget.broadcast_rate()
             text = broadcasts.format_progress(report, rate)
             if text == job.last_text:
                 return
-            await self.budget.acquire(job.progress_chat_id)
-            with paced():
+            async with self.budget.sending(job.progress_chat_id):
                 await self.bot.edit_message_text(
                     text, chat_id=job.progress_chat_id, message_id=job.progress_message_id
                 )
@@ -261,6 +277,8 @@ class Broadcaster:
             level = logging.WARNING if final else logging.INFO
             log.log(level, "could not report broadcast %d's progress", job.broadcast_id,
                     exc_info=True)  # fmt: skip
+        finally:
+            job.reporting = False
 
     async def _plan(self, job: Job) -> None:
         """Pace a broadcast with a window to end when its window does."""

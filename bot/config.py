@@ -38,6 +38,8 @@ class TelegramConfig:
     webhook_url: str = ""
     secret_token: str = ""
     bot_username: str = ""
+    # Of Telegram's 30 messages a second, places a broadcast leaves free for replies.
+    broadcast_headroom: int = 0
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,10 @@ def _check(config: Config) -> None:
             raise ConfigError(
                 source, "telegram.secret_token", "webhook mode needs a secret of 16+ characters"
             )
+    if not 0 <= telegram.broadcast_headroom <= 10:
+        raise ConfigError(
+            source, "telegram.broadcast_headroom", "must be from 0 to 10 messages a second"
+        )
     if not 0 < config.web.port < 65536:
         raise ConfigError(source, "web.port", "must be between 1 and 65535")
     if not 0 <= config.retention.identities_days <= 3650:

@@ -30,7 +30,7 @@ from analysis.digest import render_csv, render_html, render_summary
 from bot.analysis_runs import MIN_ANSWERS, AnalysisError, analyse_consultation
 from bot.config import DAYS, Config, DigestConfig
 from bot.digest_gather import gather
-from bot.pacing import SendBudget, paced, seconds_of
+from bot.pacing import SendBudget, seconds_of
 from conversations import store, themes
 from conversations.models import (
     AnalysisRun,
@@ -286,9 +286,8 @@ async def send_part(
 ) -> None:
     """Send one part, waiting out Telegram's flood limits (a 429 means it was not sent)."""
     while True:
-        await budget.acquire(chat_id)
         try:
-            with paced():
+            async with budget.sending(chat_id):
                 if part == 0:
                     await bot.send_message(chat_id, documents.summary[:4096])
                 elif part == 1:

@@ -53,7 +53,8 @@ def build_application(config: TelegramConfig, service: ConversationService,
                       staff: StaffCommands | None = None,
                       durable: DurableInbox | None = None) -> Application:  # type: ignore[type-arg]  # fmt: skip
     """The python-telegram-bot Application with Needs First's handlers."""
-    budget = SendBudget()  # everything this bot sends counts; broadcasts get what is left
+    # Everything this bot sends counts; broadcasts get what is left.
+    budget = SendBudget(headroom=config.broadcast_headroom)
     bot = LeanBot(
         config.token,
         base_url=config.base_url,

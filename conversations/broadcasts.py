@@ -217,6 +217,21 @@ def claim(*, session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
         broadcast.status = "sending"
         broadcast.started_at = utcnow()
         session.add(broadcast)
+    # The next pending rows first, on their own: with a join in the same statement,
+    # PostgreSQL's planner (its statistics still those from before the broadcast's
+    # rows were written) joined every pending row before taking the first, half a
+    # second a claim at 5,000 recipients.
+    ids = session.exec(
+        select(BroadcastRecipient.id)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.state == "pending"
+        )
+        .order_by(col(BroadcastRecipient.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not ids:
+        return []
     rows = session.exec(
         select(
             BroadcastRecipient, ChannelIdentity.chat_id, Resident.invitations, Resident.unreachable
@@ -227,12 +242,8 @@ def claim(*, session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
             (col(ChannelIdentity.resident_id) == col(BroadcastRecipient.resident_id))
             & (col(ChannelIdentity.channel) == "telegram"),
         )
-        .where(
-            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.state == "pending"
-        )
+        .where(col(BroadcastRecipient.id).in_(ids))
         .order_by(col(BroadcastRecipient.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=BroadcastRecipient)
     ).all()
     deliveries = []
     for recipient, chat_id, invitations, unreachable in rows:

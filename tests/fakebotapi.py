@@ -44,6 +44,7 @@ import itertools
 import json
 import math
 import mimetypes
+import random
 import re
 import time
 from collections import deque
@@ -810,11 +811,15 @@ class FakeBotAPI:
 
     Knobs, settable at construction or at any time:
 
-    * ``delay``: seconds slept before answering each call (network latency).
+    * ``delay``: seconds slept before answering each call (network latency), plus up to
+      ``jitter`` seconds more, at random (so calls can overtake one another).
     * ``rate_limit``: message methods (:data:`MESSAGE_METHODS`) allowed per second in
       total; beyond it, 429 with an integer ``retry_after``.  ``per_chat_limit``: the same
       per chat (Telegram's guidance is 1).  Every 429 given is timestamped in
-      ``too_many_requests``.
+      ``too_many_requests``.  ``talking_limit``: a higher per-chat limit for a chat
+      whose user sent the bot something in the last ``talking_seconds``: Telegram
+      lets a bot answer a user it is talking with in a short burst (two messages at
+      once), which it does not allow in a chat the bot writes to unprompted.
     * ``blocked``: chat ids that answer 403 "bot was blocked by the user".
     * :meth:`inject_fault`: errors, floods or hangs for the next N calls of a method.
     * ``clock``: the time source for flood windows and call timestamps (inject a fixed
@@ -828,8 +833,11 @@ class FakeBotAPI:
         bot_username: str = "needs_first_test_bot",
         bot_first_name: str = "Needs First",
         delay: float = 0.0,
+        jitter: float = 0.0,
         rate_limit: int | None = None,
         per_chat_limit: int | None = None,
+        talking_limit: int | None = None,
+        talking_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -845,8 +853,11 @@ class FakeBotAPI:
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.delay = delay
+        self.jitter = jitter
         self.rate_limit = rate_limit
         self.per_chat_limit = per_chat_limit
+        self.talking_limit = talking_limit
+        self.talking_seconds = talking_seconds
         self.clock = clock
         self.host = host
         self.record_calls = record_calls
@@ -886,6 +897,7 @@ class FakeBotAPI:
         self._calls_signal = _Signal()
         self._global_window: deque[float] = deque()
         self._chat_windows: dict[int, deque[float]] = {}
+        self._spoke_at: dict[int, float] = {}  # when each user last sent the bot something
         # Polling mode: undelivered and unconfirmed updates, sorted by update_id.
         self._pending: deque[_Pending] = deque()
         self._updates_signal = _Signal()
@@ -1087,8 +1099,8 @@ class FakeBotAPI:
     async def _execute(
         self, request: web.Request, name: str, params: JSON, files: dict[str, Upload]
     ) -> Any:
-        if self.delay > 0:
-            await asyncio.sleep(self.delay)
+        if self.delay > 0 or self.jitter > 0:
+            await asyncio.sleep(self.delay + random.uniform(0.0, self.jitter))
         fault = self._take_fault(name)
         if fault is not None:
             if fault.hang_seconds > 0:
@@ -1176,6 +1188,7 @@ class FakeBotAPI:
     def _push(self, user: FakeUser, kind: str, payload: JSON) -> JSON:
         update: JSON = {"update_id": next(self._update_ids), kind: payload}
         user.last_update = update
+        self._spoke_at[user.id] = self.clock()
         self._enqueue(_Pending(update["update_id"], update, user.id, kind))
         return update
 
@@ -1372,14 +1385,22 @@ class FakeBotAPI:
         now = self.clock()
         if self.rate_limit is not None:
             _check_window(self._global_window, self.rate_limit, now)
-        if self.per_chat_limit is not None:
-            _check_window(self._chat_windows.setdefault(chat_id, deque()), self.per_chat_limit, now)
+        limit = self.per_chat_limit
+        spoke_at = self._spoke_at.get(chat_id)
+        if (
+            self.talking_limit is not None
+            and spoke_at is not None
+            and now - spoke_at < self.talking_seconds
+        ):
+            limit = max(limit or 0, self.talking_limit)
+        if limit is not None:
+            _check_window(self._chat_windows.setdefault(chat_id, deque()), limit, now)
 
     def _count_sent(self, chat_id: int) -> None:
         now = self.clock()
         if self.rate_limit is not None:
             self._global_window.append(now)
-        if self.per_chat_limit is not None:
+        if self.per_chat_limit is not None or self.talking_limit is not None:
             self._chat_windows.setdefault(chat_id, deque()).append(now)
 
     # -- helpers for method handlers

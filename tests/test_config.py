@@ -73,6 +73,8 @@ def test_environment_wins_over_the_file(tmp_path: Path) -> None:
         ("[staff]\nofficers = ['bob']\n", "staff.officers", "list of ints"),
         ("[digest]\ntimezone = 'Mars/Olympus'\n", "digest.timezone", "time zone"),
         ("[digest]\ntime = '25:00'\n", "digest.time", "time such as"),
+        ("[telegram]\nbroadcast_headroom = 30\n", "telegram.broadcast_headroom", "0 to 10"),
+        ("[telegram]\nbroadcast_headroom = -1\n", "telegram.broadcast_headroom", "0 to 10"),
     ],
 )
 def test_a_bad_config_names_file_key_and_problem(

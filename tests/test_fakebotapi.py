@@ -433,6 +433,25 @@ async def test_flood_limits(fake: FakeBotAPI, app: App, timedelta_retry_after: N
         await app.bot.send_message(ANN, "5")
     assert len(fake.too_many_requests) == 2
 
+    # A user talking to the bot may get a short burst of answers; nobody else may.
+    fake.talking_limit = 3
+    now = 110.0
+    ann = fake.user(ANN)
+    await ann.send_text("hello")
+    await ann.wait_until(lambda: "hello" in ann.texts)  # the echo: one of the three
+    for n in range(2):
+        await app.bot.send_message(ANN, f"answer {n}")
+    with pytest.raises(RetryAfter):
+        await app.bot.send_message(ANN, "one too many")
+    await app.bot.send_message(BOB, "unprompted")
+    with pytest.raises(RetryAfter):
+        await app.bot.send_message(BOB, "unprompted again")
+    now = 116.0  # Ann has not said anything for a while: one a second again
+    await app.bot.send_message(ANN, "later")
+    with pytest.raises(RetryAfter):
+        await app.bot.send_message(ANN, "later again")
+    assert len(fake.too_many_requests) == 5
+
 
 async def test_blocked_user(fake: FakeBotAPI, app: App) -> None:
     fake.user(ANN)
