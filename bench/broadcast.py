@@ -47,9 +47,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from bench.databases import drop_database, fresh_database
 from bot.app import prepare_database
 from bot.config import Config, ConsultationsConfig, DatabaseConfig
 from conversations import broadcasts
@@ -67,38 +68,10 @@ TOKEN = "123456:BENCH-TOKEN"
 FACILITATOR = 777
 RECIPIENT_BASE = 10_000_000
 TALKER_BASE = 900_000_000
-POSTGRES_URL = os.environ.get(
-    "NEEDSFIRST_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 MESSAGE = "Round 2 is open: tell us which needs matter most to you."
 
 
 # -- seeding
-
-
-def fresh_database(kind: str, folder: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{folder / f'bench-{time.time_ns()}.db'}"
-    schema = f"bench_{time.time_ns()}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-
-
-def drop_database(kind: str, db_url: str) -> None:
-    """Remove what `fresh_database` made (a PostgreSQL schema; the SQLite file goes with
-    the run's folder, which keeps the bot's log)."""
-    if kind != "postgres":
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(db_url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-        return
-    schema = db_url.rsplit("search_path%3D", 1)[1]
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def seed(db_url: str, recipients: int) -> None:

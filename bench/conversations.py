@@ -38,16 +38,13 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlmodel import Session, select
 
+from bench.databases import drop_database, fresh_database
 from conversations.db import make_engine
 from conversations.models import Answer, Resident
 from tests.fakebotapi import FakeBotAPI, FakeUser
 
-POSTGRES_URL = os.environ.get(
-    "NEEDSFIRST_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 ECHO_BOT = """
 import sys
 from telegram import Update
@@ -193,17 +190,6 @@ def check_answers(db_url: str, residents: int) -> str:
     return "ok" if not problems and not missing else f"{problems} wrong, {missing} missing"
 
 
-def fresh_database(kind: str, folder: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{folder / f'bench-{time.time_ns()}.db'}"
-    schema = f"bench_{time.time_ns()}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -249,6 +235,7 @@ async def main() -> None:
 
         result = await run_bot(needsfirst, args.residents, args.delay, resident, log, args.rate)
         result["answers"] = check_answers(db_url, args.residents)  # type: ignore[assignment]
+        drop_database(args.database, db_url)
         ours.append(result)
         if not args.no_echo:
             echo.append(
