@@ -162,18 +162,20 @@ def settle_memory() -> None:
 
 async def run(config: Config) -> None:
     """Run until SIGINT or SIGTERM."""
-    executor = database_executor(config.database.url)
-    asyncio.get_running_loop().set_default_executor(executor)
-    log.info("database: %s", redact_url(config.database.url))
-    db = await asyncio.to_thread(prepare_database, config)
-    service = Service(
-        config, db, urgent=executor.urgent if isinstance(executor, DatabaseThread) else None
-    )
+    # First of all, so that a stop asked for while migrations run waits for them and
+    # then stops cleanly.
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stopping.set)
+    executor = database_executor(config.database.url)
+    loop.set_default_executor(executor)
+    log.info("database: %s", redact_url(config.database.url))
+    db = await asyncio.to_thread(prepare_database, config)
+    service = Service(
+        config, db, urgent=executor.urgent if isinstance(executor, DatabaseThread) else None
+    )
     await service.start()
     settle_memory()
     web_url = f"http://{config.web.host}:{config.web.port}/"
