@@ -132,7 +132,7 @@ class TelegramResidents:
 
     def __init__(self, service: ConversationService) -> None:
         self.service = service
-        # Answers and presses from many residents share a transaction (see GroupCommit).
+        # Answers, presses and newcomers' /start from many residents share a transaction.
         self.answers: GroupCommit[Incoming | Joining, list[Message] | None] = GroupCommit(
             service.answer_many, fallback=None
         )
@@ -174,7 +174,7 @@ class TelegramResidents:
         self.deliveries.add(key)
 
     async def answer(self, update: ResidentUpdate, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A typed answer or a button press (the common updates, read lean)."""
+        """A typed answer, a button press or a `/start` (the common updates, read lean)."""
         who = who_of(update)
         assert who is not None
         key = str(update.update_id)
@@ -372,7 +372,7 @@ def _lean(bot: object) -> LeanBot:
 
 
 class ResidentUpdateHandler(BaseHandler[ResidentUpdate, ContextTypes.DEFAULT_TYPE, None]):
-    """Takes the `ResidentUpdate`s that the update reader makes of answers and presses."""
+    """Takes the `ResidentUpdate`s the update reader makes of answers, presses and `/start`."""
 
     def check_update(self, update: object) -> bool:
         return isinstance(update, ResidentUpdate)

@@ -116,7 +116,7 @@ def read_update(data: dict[str, Any], bot: Bot | None) -> Update | None:
 
 @dataclass(frozen=True, slots=True)
 class ResidentUpdate:
-    """A typed answer or a button press in a private chat, without PTB's objects."""
+    """A typed answer, a button press or a `/start` in a private chat, without PTB's objects."""
 
     update_id: int
     user_id: int

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import random
 import signal
@@ -271,10 +272,33 @@ def replied(user: FakeUser, turn: Turn, seen: int, pressed_on: int | None) -> bo
     return any(turn.reply in str(m.get("text", "")) for m in user.messages[seen:])
 
 
-async def converse(resident: Resident, progress: Callable[[], None]) -> None:
+class Pace:
+    """Holds residents' next turns back so their progress cannot run past the next kill.
+
+    A fast bot would otherwise let them finish between two quick restarts, and the
+    later kills would find nobody mid-conversation. Turns may start up to `limit`."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.limit = 0.0
+        self._raised = asyncio.Event()
+
+    async def start_turn(self) -> None:
+        while self.started >= self.limit:
+            self._raised.clear()
+            await self._raised.wait()
+        self.started += 1
+
+    def allow(self, limit: float) -> None:
+        self.limit = limit
+        self._raised.set()
+
+
+async def converse(resident: Resident, progress: Callable[[], None], pace: Pace) -> None:
     """Each input, then wait for its reply, however many restarts that takes."""
     user = resident.user
     for turn in resident.turns:
+        await pace.start_turn()
         seen, pressed_on = len(user.messages), None
         if turn.kind == "start":
             await user.send_command("/start", turn.value)
@@ -329,19 +353,27 @@ async def crash_repeatedly(
     residents: list[Resident],
     progressed: asyncio.Event,
     rng: random.Random,
+    pace: Pace,
 ) -> list[int]:
     """Kill and restart the bot at evenly spread points of the residents' progress;
     how many residents were mid-conversation at each kill."""
     total = sum(len(r.turns) for r in residents)
+    targets = [total * n // (len(MOMENTS) + 1) for n in range(1, len(MOMENTS) + 1)]
+    # Until a kill's target, turns may start up to half a spacing past it, so that
+    # residents cannot finish between two quick restarts.
+    slack = total // (len(MOMENTS) + 1) // 2
     talking = []
-    for number, moment in enumerate(MOMENTS, start=1):
-        target = total * number // (len(MOMENTS) + 1)
+    for target, moment in zip(targets, MOMENTS, strict=True):
+        pace.allow(target + slack)
         while sum(r.done for r in residents) < target:
             progressed.clear()
             await progressed.wait()
+        if moment != "random":
+            pace.allow(math.inf)  # the call awaited (an edit, say) may need any turn
         await crash_moment(fake, moment, rng)
         talking.append(sum(0 < r.done < len(r.turns) for r in residents))
         await bot.restart()
+    pace.allow(math.inf)
     return talking
 
 
@@ -407,11 +439,14 @@ async def test_residents_finish_and_answers_are_stored_once_across_20_kills(
             await bot.restart()  # the first start
             residents = [plan(fake.user(100_000 + n), rng) for n in range(RESIDENTS)]
             progressed = asyncio.Event()
+            pace = Pace()
             # One task group: if a resident or the crasher fails, the rest stop too.
             async with asyncio.TaskGroup() as group:
                 for resident in residents:
-                    group.create_task(converse(resident, progressed.set))
-                crashes = group.create_task(crash_repeatedly(fake, bot, residents, progressed, rng))
+                    group.create_task(converse(resident, progressed.set, pace))
+                crashes = group.create_task(
+                    crash_repeatedly(fake, bot, residents, progressed, rng, pace)
+                )
             # The last restart may come just as the residents finish: let the bot get
             # going before asking it to stop (SIGTERM while it is still importing and
             # migrating ends it by the default action, which is fine but not this check).
