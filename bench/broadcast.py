@@ -56,6 +56,7 @@ from bot.config import Config, ConsultationsConfig, DatabaseConfig
 from conversations import broadcasts
 from conversations.db import make_engine
 from conversations.models import (
+    Broadcast,
     BroadcastRecipient,
     ChannelIdentity,
     ConsentRecord,
@@ -279,12 +280,13 @@ async def run_on(db_url: str, args: argparse.Namespace, folder: Path, *,
             asyncio.create_task(talkers.resident(fake, TALKER_BASE + n))
             for n in range(args.talkers)
         ]
+        watch = Watch(db_url, broadcast_id, chats)
+        bot_cpu = cpu_before = 0.0  # CPU seconds: in all, and of processes killed
         try:
-            got = 0
             while True:
                 await asyncio.sleep(1.0)
-                got = sum(1 for c in chats if fake.user(c).messages)
-                if kill and len(starts) == 1 and got >= args.recipients // 2:
+                if kill and len(starts) == 1 and watch.invited(fake) >= args.recipients // 2:
+                    cpu_before = cpu_seconds(process.pid)
                     process.send_signal(signal.SIGKILL)
                     process.wait()
                     at_kill = fake.clock()
@@ -303,10 +305,11 @@ async def run_on(db_url: str, args: argparse.Namespace, folder: Path, *,
                     )
                     starts.append(time.perf_counter())
                     process = start_bot(fake, db_url, folder)
-                status, _ = await asyncio.to_thread(broadcast_states, db_url, broadcast_id)
-                if status == "done":
+                if await asyncio.to_thread(watch.status) == "done":
                     break
+                bot_cpu = cpu_before + cpu_seconds(process.pid)
         finally:
+            watch.close()
             talkers.running = False
             for seat in seats:
                 seat.cancel()
@@ -314,7 +317,51 @@ async def run_on(db_url: str, args: argparse.Namespace, folder: Path, *,
             process.terminate()
             process.wait(timeout=60)
         _, states = await asyncio.to_thread(broadcast_states, db_url, broadcast_id)
-        return measure(fake, chats, states, talkers, kill)
+        result = measure(fake, chats, states, talkers, kill)
+        result["bot_cpu_ms_per_message"] = 1000 * bot_cpu / max(1, result["messages"])
+        return result
+
+
+class Watch:
+    """What the bench looks at each second while the broadcast runs, kept cheap.
+
+    It shares a process (and so the GIL) with the fake Bot API, so anything slow here
+    delays the fake's answers, which the bot sees as a longer round trip and so a
+    lower rate: the first 50,000 run read every recipient's state each second."""
+
+    def __init__(self, db_url: str, broadcast_id: int, chats: range) -> None:
+        self.db = make_engine(db_url)
+        self.broadcast_id = broadcast_id
+        self.chats = chats
+        self._seen = 0  # calls already looked at
+        self._invited = 0
+
+    def invited(self, fake: FakeBotAPI) -> int:
+        """Recipients the bot has sent an invitation to so far (received by the fake)."""
+        calls = fake.calls
+        for call in itertools.islice(calls, self._seen, None):
+            if call.method == "sendMessage" and call.params.get("chat_id", 0) in self.chats:
+                self._invited += 1
+        self._seen = len(calls)
+        return self._invited
+
+    def status(self) -> str:
+        with Session(self.db) as session:
+            broadcast = session.get(Broadcast, self.broadcast_id)
+            assert broadcast is not None
+            return broadcast.status
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a running process so far (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(fake: FakeBotAPI, chats: range, states: dict[int, str], talkers: Talkers,
@@ -336,6 +383,11 @@ def measure(fake: FakeBotAPI, chats: range, states: dict[int, str], talkers: Tal
     missing = [c for c in chats if received[c] == 0]
     if kill and missing:
         print(f"  missing: {[c - RECIPIENT_BASE for c in missing]}", flush=True)
+    service = [
+        c.answered_at - c.time
+        for c in calls
+        if c.answered_at is not None and c.params.get("chat_id") in chats
+    ]
     seconds = max(last - first, 1e-9)
     if kill:  # the restart's gap is not sending time
         seconds -= max(b - a for a, b in itertools.pairwise(invitations))
@@ -343,6 +395,9 @@ def measure(fake: FakeBotAPI, chats: range, states: dict[int, str], talkers: Tal
         "broadcast_rate": (len(invitations) - 1) / seconds,
         "total_rate": len(during) / seconds,
         "seconds": last - first,
+        "messages": len(during),
+        "fake_p50_ms": 1000 * percentile(service, 0.50),
+        "fake_p99_ms": 1000 * percentile(service, 0.99),
         "429s": len(refused),
         "429s_late": len(late),
         "429s_to_talkers": sum(1 for c in refused if c.params.get("chat_id", 0) >= TALKER_BASE),
@@ -371,7 +426,9 @@ def describe(result: dict[str, float]) -> str:
         f"{result['edits']:.0f}; replies p50 {result['reply_p50_ms']:.0f} ms "
         f"p99 {result['reply_p99_ms']:.0f} ms (n={result['replies']:.0f}, "
         f"{result['talkers_finished']:.0f} consultations completed, "
-        f"{result['replies_lost']:.0f} replies lost)"
+        f"{result['replies_lost']:.0f} replies lost); the fake answered invitations in "
+        f"p50 {result['fake_p50_ms']:.0f} ms, p99 {result['fake_p99_ms']:.0f} ms; the bot "
+        f"used {result['bot_cpu_ms_per_message']:.2f} ms of CPU per message"
     )
 
 

@@ -243,6 +243,7 @@ class Call:
     files: dict[str, Upload] = field(default_factory=dict)
     status: int | None = None
     error: str | None = None
+    answered_at: float | None = None  # when the response was ready, by the fake's clock
 
 
 @dataclass(frozen=True)
@@ -1091,6 +1092,7 @@ class FakeBotAPI:
         else:
             status, body = 200, {"ok": True, "result": result}
         call.status = status
+        call.answered_at = self.clock()
         if self.record_calls:
             self._completed.setdefault(name, []).append(call)
             self._calls_signal.notify()
