@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -176,7 +176,12 @@ class Broadcast(SQLModel, table=True):
 class BroadcastRecipient(SQLModel, table=True):
     """One resident's invitation, recorded before and after sending so none goes twice."""
 
-    __table_args__ = (UniqueConstraint("broadcast_id", "resident_id"),)
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "resident_id"),
+        # The sender's claim (a broadcast's next pending rows by id) and its progress
+        # counts read this alone, however many rows the broadcast has.
+        Index("ix_broadcastrecipient_claim", "broadcast_id", "state", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
