@@ -106,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     schedule.add_argument("slug")
     schedule.add_argument("--opens", type=_moment, help="e.g. 2026-12-01T09:00 (local time)")
     schedule.add_argument("--closes", type=_moment, help="e.g. 2026-12-15T17:00 (local time)")
+    schedule.add_argument("--kind", choices=ROUND_KINDS,
+                          help="what the round is (prioritise: the latest themes as it opens)")  # fmt: skip
     schedule.set_defaults(handler=_round_schedule)
 
     links = commands.add_parser(
@@ -315,7 +317,11 @@ def _round_schedule(config: Config, args: argparse.Namespace) -> int:
 
     with _database(config) as db:
         round_ = Rounds(db).schedule(
-            args.slug, actor=_actor(), opens_at=in_utc(args.opens), closes_at=in_utc(args.closes)
+            args.slug,
+            actor=_actor(),
+            opens_at=in_utc(args.opens),
+            closes_at=in_utc(args.closes),
+            kind=args.kind,
         )
     opens = (
         round_.opens_at.astimezone(zone).isoformat(timespec="minutes") if round_.opens_at else "-"
@@ -323,7 +329,10 @@ def _round_schedule(config: Config, args: argparse.Namespace) -> int:
     closes = (
         round_.closes_at.astimezone(zone).isoformat(timespec="minutes") if round_.closes_at else "-"
     )
-    print(f"{args.slug}: round {round_.number} ({round_.status}) opens {opens} closes {closes}")
+    print(
+        f"{args.slug}: round {round_.number} ({round_.kind}, {round_.status}) opens {opens} "
+        f"closes {closes}"
+    )
     return 0
 
 

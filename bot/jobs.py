@@ -14,6 +14,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.config import Config
 from bot.embeddings import AnswerEmbedder, EncoderChoice, resolve
+from bot.priorities import themes_to_prioritise
 from conversations import callbacks, reminders, retention, store
 from conversations.models import ChannelIdentity, Consultation, Resident, SafeguardingFlag, utcnow
 from conversations.rounds import Rounds
@@ -32,13 +33,31 @@ class Jobs:
         self.config = config
         self.db = db
         self.bot = bot
-        self.rounds = Rounds(db)
+        self.rounds = Rounds(db, themes_for=themes_to_prioritise)
         self.embedder = AnswerEmbedder(db, resolve(encoder))
 
     async def rounds_due(self) -> None:
         """Open and close rounds at their scheduled times."""
         for change in await asyncio.to_thread(self.rounds.run_due):
-            log.info("scheduler %s", change)
+            if not change.problem:
+                log.info("scheduler %s", change)
+                continue
+            log.warning("scheduler %s", change)
+            await self._tell_facilitators(
+                f"⚠️ Round {change.number} of {change.slug} was due to open now and did not: "
+                f"{change.problem}. Open it when ready (/open {change.slug} prioritise) or "
+                "schedule it again."
+            )
+
+    async def _tell_facilitators(self, text: str) -> None:
+        staff = self.config.staff
+        if self.bot is None:
+            return
+        for chat_id in dict.fromkeys(staff.facilitators + staff.admins):
+            try:
+                await self.bot.send_message(chat_id, text)
+            except TelegramError:
+                log.warning("could not tell facilitator %s: %s", chat_id, text, exc_info=True)
 
     async def housekeeping(self) -> None:
         """Drop handled updates after a week (their replies are long delivered)."""

@@ -76,8 +76,9 @@ COMMANDS = {
         StaffCommand(
             "schedule",
             FACILITATORS,
-            "/schedule SLUG OPENS [CLOSES]  (times like 2026-12-01T09:00, or - to leave as is)",
-            "set when a round opens and closes",
+            "/schedule SLUG OPENS [CLOSES] [prioritise]  (times like 2026-12-01T09:00, or - to "
+            "leave as is)",
+            "set when a round opens and closes (and what kind of round it is)",
         ),
         StaffCommand("links", FACILITATORS, "/links SLUG SOURCE", "deep links for a partner"),
         StaffCommand(
@@ -225,18 +226,35 @@ class StaffCommands:
         return f"{slug}: round {round_.number} is closed."
 
     async def do_schedule(self, args: list[str], user_id: int) -> str:
+        kind = None
+        if len(args) > 2 and args[-1] in ROUND_KINDS:
+            args, kind = args[:-1], args[-1]
         if len(args) not in (2, 3):
             raise UsageError("")
         zone = ZoneInfo(self.config.digest.timezone)
         opens, closes = (_moment(a, zone) for a in (args[1], args[2] if len(args) == 3 else "-"))
         round_ = await asyncio.to_thread(
-            self.rounds.schedule, args[0], actor=_actor(user_id), opens_at=opens, closes_at=closes
+            partial(
+                self.rounds.schedule,
+                args[0],
+                actor=_actor(user_id),
+                opens_at=opens,
+                closes_at=closes,
+                kind=kind,
+            )
         )
 
         def show(moment: datetime | None) -> str:
             return f"{moment.astimezone(zone):%a %d %b %Y %H:%M}" if moment else "by hand"
 
-        return f"{args[0]}: round {round_.number} opens {show(round_.opens_at)}, closes {show(round_.closes_at)}."
+        what = "prioritise round" if round_.kind == "prioritise" else "round"
+        text = (
+            f"{args[0]}: {what} {round_.number} opens {show(round_.opens_at)}, "
+            f"closes {show(round_.closes_at)}."
+        )
+        if round_.kind == "prioritise" and round_.status == "draft":
+            text += " It will show the latest analysis's themes as they are when it opens."
+        return text
 
     async def do_links(self, args: list[str], user_id: int) -> str:
         if len(args) != 2:

@@ -8,7 +8,7 @@ and closes on time) live in one place.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -25,6 +25,25 @@ from conversations.service import ScriptCache
 SOURCE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 DEEP_LINK_LIMIT = 64  # Telegram's limit on a /start parameter
 ROUND_KINDS = ("needs", "prioritise")
+MIN_PRIORITISE_THEMES = 2
+
+# The themes a prioritise round shows, chosen when it opens (bot/priorities.py).
+ThemesFor = Callable[[Session, Consultation], Sequence[DeckTheme]]
+
+
+@dataclass(frozen=True)
+class DueChange:
+    """What the scheduler did to a round ("opened", "closed"), or why it could not."""
+
+    action: str
+    slug: str
+    number: int
+    problem: str = ""  # set when the round was due to open and did not
+
+    def __str__(self) -> str:
+        if self.problem:
+            return f"did not open {self.slug}#{self.number}: {self.problem}"
+        return f"{self.action} {self.slug}#{self.number}"
 
 
 @dataclass(frozen=True)
@@ -40,9 +59,11 @@ class ConsultationSummary:
 class Rounds:
     """Open, close, schedule and report on rounds."""
 
-    def __init__(self, db: Engine, scripts: ScriptCache | None = None) -> None:
+    def __init__(self, db: Engine, scripts: ScriptCache | None = None,
+                 themes_for: ThemesFor | None = None) -> None:  # fmt: skip
         self.db = db
         self.scripts = scripts or ScriptCache()
+        self.themes_for = themes_for
 
     def consultations(self) -> list[ConsultationSummary]:
         with Session(self.db) as session:
@@ -70,12 +91,9 @@ class Rounds:
         with Session(self.db, expire_on_commit=False) as session, session.begin():
             consultation = store.require_consultation(session=session, slug=slug)
             if kind == "prioritise":
-                if not self.scripts.get(consultation).prioritise:
-                    raise store.StoreError(f"the script of '{slug}' has no [prioritise] part")
-                if len(themes) < 2:
-                    raise store.StoreError(
-                        f"'{slug}' needs at least two themes to prioritise: run the analysis first"
-                    )
+                self._check_prioritise(consultation)
+                if len(themes) < MIN_PRIORITISE_THEMES:
+                    raise store.StoreError(_too_few_themes(slug, len(themes)))
             round_ = store.open_round(session=session, consultation=consultation, kind=kind)
             if kind == "prioritise":
                 assert round_.id is not None
@@ -95,11 +113,20 @@ class Rounds:
             )
             return round_
 
+    def _check_prioritise(self, consultation: Consultation) -> None:
+        if not self.scripts.get(consultation).prioritise:
+            raise store.StoreError(f"the script of '{consultation.slug}' has no [prioritise] part")
+
     def schedule(self, slug: str, *, actor: str, opens_at: datetime | None,
-                 closes_at: datetime | None) -> Round:  # fmt: skip
-        """Set when the next (or the open) round opens and closes; the scheduler acts on it."""
+                 closes_at: datetime | None, kind: str | None = None) -> Round:  # fmt: skip
+        """Set when the next (or the open) round opens and closes; the scheduler acts on it.
+
+        `kind` sets what the next round is (a prioritise round takes its themes from
+        the latest analysis when it opens); left out, a draft keeps its kind."""
         if opens_at is None and closes_at is None:
             raise store.StoreError("give an opening time, a closing time or both")
+        if kind is not None and kind not in ROUND_KINDS:
+            raise store.StoreError(f"a round is one of {', '.join(ROUND_KINDS)}, not '{kind}'")
         if opens_at and closes_at and closes_at <= opens_at:
             raise store.StoreError("the round must close after it opens")
         now = utcnow()
@@ -109,10 +136,16 @@ class Rounds:
             consultation = store.require_consultation(session=session, slug=slug)
             assert consultation.id is not None
             latest = store.current_round(session=session, consultation_id=consultation.id)
+            if kind == "prioritise":
+                self._check_prioritise(consultation)
             if latest is not None and latest.status == "open":
                 if opens_at is not None:
                     raise store.StoreError(
                         f"round {latest.number} is already open; give only a closing time"
+                    )
+                if kind is not None and kind != latest.kind:
+                    raise store.StoreError(
+                        f"round {latest.number} is already open as a {latest.kind} round"
                     )
                 target = latest
             elif latest is not None and latest.status == "draft":
@@ -126,6 +159,8 @@ class Rounds:
                 target.opens_at = opens_at
             if closes_at is not None:
                 target.closes_at = closes_at
+            if kind is not None:
+                target.kind = kind
             session.add(target)
             session.flush()
             store.audit(
@@ -133,14 +168,15 @@ class Rounds:
                 actor=actor,
                 action="round.schedule",
                 target=f"{slug}#{target.number}",
-                detail=f"opens {_when(target.opens_at)}, closes {_when(target.closes_at)}",
+                detail=f"{target.kind}: opens {_when(target.opens_at)}, "
+                f"closes {_when(target.closes_at)}",
             )
             return target
 
-    def run_due(self, *, now: datetime | None = None) -> list[str]:
+    def run_due(self, *, now: datetime | None = None) -> list[DueChange]:
         """Open and close rounds whose time has come (the scheduler calls this)."""
         now = now or utcnow()
-        done: list[str] = []
+        done: list[DueChange] = []
         with Session(self.db, expire_on_commit=False) as session, session.begin():
             closing = session.exec(
                 select(Round, Consultation)
@@ -156,7 +192,7 @@ class Rounds:
                 store.close_round(session=session, consultation=consultation)
                 store.audit(session=session, actor="scheduler", action="round.close",
                             target=f"{consultation.slug}#{round_.number}")  # fmt: skip
-                done.append(f"closed {consultation.slug}#{round_.number}")
+                done.append(DueChange("closed", consultation.slug, round_.number))
             opening = session.exec(
                 select(Round, Consultation)
                 .join(Consultation, col(Consultation.id) == col(Round.consultation_id))
@@ -175,11 +211,36 @@ class Rounds:
                     round_.status = "closed"  # its whole window passed while we were down
                     session.add(round_)
                     continue
-                store.open_round(session=session, consultation=consultation)
-                store.audit(session=session, actor="scheduler", action="round.open",
-                            target=f"{consultation.slug}#{round_.number}")  # fmt: skip
-                done.append(f"opened {consultation.slug}#{round_.number}")
+                name = f"{consultation.slug}#{round_.number}"
+                if round_.kind == "prioritise":
+                    if problem := self._open_prioritise(session, consultation, round_):
+                        # Not tried again each tick: the facilitator is told and decides.
+                        round_.opens_at = None
+                        session.add(round_)
+                        store.audit(session=session, actor="scheduler",
+                                    action="round.not_opened", target=name, detail=problem)  # fmt: skip
+                        done.append(DueChange("opened", consultation.slug, round_.number, problem))
+                        continue
+                else:
+                    store.open_round(session=session, consultation=consultation)
+                store.audit(session=session, actor="scheduler", action="round.open", target=name)
+                done.append(DueChange("opened", consultation.slug, round_.number))
         return done
+
+    def _open_prioritise(self, session: Session, consultation: Consultation,
+                         round_: Round) -> str:  # fmt: skip
+        """Open a scheduled prioritise round with the latest themes; else say why not."""
+        try:
+            self._check_prioritise(consultation)
+        except store.StoreError as error:
+            return str(error)
+        themes = self.themes_for(session, consultation) if self.themes_for else []
+        if len(themes) < MIN_PRIORITISE_THEMES:
+            return _too_few_themes(consultation.slug, len(themes))
+        store.open_round(session=session, consultation=consultation)
+        assert round_.id is not None
+        priority_votes.save_round_themes(session=session, round_id=round_.id, themes=themes)
+        return ""
 
     def status(self, slug: str) -> RoundStatus:
         with Session(self.db) as session:
@@ -210,6 +271,13 @@ def partner_links(*, slug: str, source: str, bot_username: str, public_url: str)
     if bot_username:
         links["telegram"] = f"https://t.me/{bot_username.lstrip('@')}?start={parameter}"
     return links
+
+
+def _too_few_themes(slug: str, count: int) -> str:
+    return (
+        f"'{slug}' needs at least {MIN_PRIORITISE_THEMES} themes to prioritise and the latest "
+        f"analysis has {count}: run the analysis first"
+    )
 
 
 def _when(moment: datetime | None) -> str:

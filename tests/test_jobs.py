@@ -181,6 +181,76 @@ async def test_rounds_job_opens_a_due_round(db: Engine, bot: Bot) -> None:
     assert Rounds(db).consultations()[0].status == "open"
 
 
+async def test_a_scheduled_prioritise_round_opens_with_the_themes_of_that_moment(
+    db: Engine, fake: FakeBotAPI, bot: Bot
+) -> None:
+    from conversations.models import RoundTheme, utcnow
+    from conversations.rounds import Rounds
+    from tests.prioritise_helpers import seed_run
+
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    rounds = Rounds(db)
+    rounds.close("example", actor="test")
+    scheduled = rounds.schedule(
+        "example", actor="test", opens_at=utcnow() + timedelta(days=2), closes_at=None,
+        kind="prioritise",
+    )  # fmt: skip
+    assert (scheduled.number, scheduled.kind, scheduled.status) == (2, "prioritise", "draft")
+    seed_run(db, ["Buses stop early", "Nowhere for teenagers", "Damp homes"])  # after scheduling
+
+    def due_now() -> None:
+        with Session(db) as session, session.begin():
+            round_ = session.exec(select(Round).where(Round.number == 2)).one()
+            round_.opens_at = utcnow() - timedelta(minutes=1)
+            session.add(round_)
+
+    due_now()
+    jobs = Jobs(replace(Config(), staff=StaffConfig(facilitators=(5001,))), db, bot)
+    await jobs.rounds_due()
+    with Session(db) as session:
+        round_ = session.exec(select(Round).where(Round.number == 2)).one()
+        shown = session.exec(select(RoundTheme).where(RoundTheme.round_id == round_.id)).all()
+    assert (round_.kind, round_.status) == ("prioritise", "open")
+    assert sorted(t.label for t in shown) == [
+        "Buses stop early",
+        "Damp homes",
+        "Nowhere for teenagers",
+    ]
+    assert fake.calls_to("sendMessage") == []  # nothing to tell anyone
+
+
+async def test_a_scheduled_prioritise_round_without_themes_waits_and_facilitators_are_told(
+    db: Engine, fake: FakeBotAPI, bot: Bot
+) -> None:
+    from conversations.models import AuditEntry, utcnow
+    from conversations.rounds import Rounds
+
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test")
+    Rounds(db).schedule(
+        "example", actor="test", opens_at=utcnow() + timedelta(hours=1), closes_at=None,
+        kind="prioritise",
+    )  # fmt: skip
+    with Session(db) as session, session.begin():
+        round_ = session.exec(select(Round)).one()
+        round_.opens_at = utcnow() - timedelta(minutes=1)
+        session.add(round_)
+    staff = StaffConfig(facilitators=(5001, 5002), admins=(5002, 5003))
+    jobs = Jobs(replace(Config(), staff=staff), db, bot)
+    await jobs.rounds_due()
+    await jobs.rounds_due()  # not tried again, and nobody told twice
+    with Session(db) as session:
+        round_ = session.exec(select(Round)).one()
+        audit = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "round.not_opened")
+        ).all()
+    assert (round_.status, round_.opens_at) == ("draft", None)
+    assert len(audit) == 1 and "run the analysis first" in audit[0].detail
+    told = fake.calls_to("sendMessage")
+    assert sorted(c.params["chat_id"] for c in told) == [5001, 5002, 5003]
+    assert "Round 1 of example was due to open now and did not" in told[0].params["text"]
+    assert "/open example prioritise" in told[0].params["text"]
+
+
 async def test_identities_are_dropped_after_retention_and_answers_stay(
     db: Engine, service: ConversationService, bot: Bot
 ) -> None:

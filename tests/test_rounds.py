@@ -57,9 +57,9 @@ def test_a_scheduled_round_opens_and_closes_on_time(rounds: Rounds, db: Engine) 
     )
     assert (scheduled.number, scheduled.status) == (1, "draft")
     assert rounds.run_due(now=now) == []
-    assert rounds.run_due(now=now + timedelta(hours=2)) == ["opened example#1"]
+    assert [str(c) for c in rounds.run_due(now=now + timedelta(hours=2))] == ["opened example#1"]
     assert rounds.run_due(now=now + timedelta(hours=3)) == []  # once, not again
-    assert rounds.run_due(now=now + timedelta(days=8)) == ["closed example#1"]
+    assert [str(c) for c in rounds.run_due(now=now + timedelta(days=8))] == ["closed example#1"]
     actors = [(actor, action) for actor, action, _ in audit_trail(db)]
     assert ("scheduler", "round.open") in actors and ("scheduler", "round.close") in actors
 
@@ -84,6 +84,27 @@ def test_schedule_rejects_nonsense(rounds: Rounds) -> None:
         ).status
         == "open"
     )
+
+
+def test_schedule_sets_the_kind_of_round(rounds: Rounds, db: Engine) -> None:
+    now = utcnow()
+    with pytest.raises(store.StoreError, match="one of needs, prioritise, not 'vote'"):
+        rounds.schedule("example", actor="x", opens_at=now + timedelta(days=1), closes_at=None,
+                        kind="vote")  # fmt: skip
+    rounds.schedule("example", actor="x", opens_at=now + timedelta(days=1), closes_at=None,
+                    kind="prioritise")  # fmt: skip
+    # Moving a scheduled draft keeps its kind.
+    moved = rounds.schedule("example", actor="x", opens_at=now + timedelta(days=2), closes_at=None)
+    assert (moved.kind, moved.status) == ("prioritise", "draft")
+    assert audit_trail(db)[-1] == ("x", "round.schedule", "example#1")
+    # Without themes (no analysis here) it does not open when due, and says why.
+    (change,) = rounds.run_due(now=now + timedelta(days=3))
+    assert change.problem and "run the analysis first" in str(change)
+    assert rounds.consultations()[0].status == "draft"
+    rounds.open("example", actor="x")  # a needs round can still be opened by hand
+    with pytest.raises(store.StoreError, match="already open as a needs round"):
+        rounds.schedule("example", actor="x", opens_at=None, closes_at=now + timedelta(days=4),
+                        kind="prioritise")  # fmt: skip
 
 
 def test_a_round_whose_window_passed_while_down_does_not_open(rounds: Rounds) -> None:
@@ -144,7 +165,8 @@ def test_cli_links_schedule_and_broadcast(config: Path, db: Engine, rounds: Roun
     )
     assert (
         scheduled.stdout.strip()
-        == "example: round 1 (draft) opens 2099-01-05T09:00+00:00 closes 2099-01-19T17:00+00:00"
+        == "example: round 1 (needs, draft) opens 2099-01-05T09:00+00:00 closes "
+        "2099-01-19T17:00+00:00"
     ), scheduled.stderr
 
     nobody = needsfirst(

@@ -90,6 +90,8 @@ async def test_facilitator_runs_a_round(fake: FakeBotAPI, bot: Service, db: Engi
     await expect(staff, "is not a time like")
     await staff.send_command("/schedule", "example - 2099-01-31T17:00")
     await expect(staff, "closes Sat 31 Jan 2099 17:00")
+    await staff.send_command("/schedule", "example - 2099-01-31T17:00 prioritise")
+    await expect(staff, "Not done: round 2 is already open as a needs round")
     await staff.send_command("/login")
     link = await expect(staff, "Your sign-in link")
     assert "/staff/login/" in link
@@ -106,6 +108,11 @@ async def test_facilitator_runs_a_round(fake: FakeBotAPI, bot: Service, db: Engi
         ("staff:111", "round.open"),
         ("staff:111", "round.schedule"),
     ]
+    await staff.send_command("/close", "example")
+    await expect(staff, "example: round 2 is closed.")
+    await staff.send_command("/schedule", "example 2099-02-01T09:00 2099-02-08T17:00 prioritise")
+    reply = await expect(staff, "example: prioritise round 3 opens Sun 01 Feb 2099 09:00")
+    assert "the latest analysis's themes as they are when it opens" in reply
 
 
 async def test_an_officer_reads_but_cannot_open_rounds(
