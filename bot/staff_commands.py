@@ -34,7 +34,7 @@ from bot.telegram_updates import STAFF_PREFIX
 from bot.web.auth import create_login_link
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
-from conversations.rounds import ROUND_KINDS, Rounds, partner_links
+from conversations.rounds import ROUND_KINDS, ConsultationSummary, Rounds, partner_links
 from conversations.texts import service_text
 
 log = logging.getLogger(__name__)
@@ -194,10 +194,8 @@ class StaffCommands:
             return (
                 "No consultations yet. Load a script with: needsfirst consultation load SCRIPT.toml"
             )
-        return "\n".join(
-            f"{s.slug}: {'round ' + str(s.round) + ' ' if s.round else ''}{s.status}\n   {s.title}"
-            for s in summaries
-        )
+        zone = ZoneInfo(self.config.digest.timezone)
+        return "\n".join(_summary(s, zone) for s in summaries)
 
     async def do_status(self, args: list[str], user_id: int) -> str:
         slug = _one(args)
@@ -244,13 +242,9 @@ class StaffCommands:
             )
         )
 
-        def show(moment: datetime | None) -> str:
-            return f"{moment.astimezone(zone):%a %d %b %Y %H:%M}" if moment else "by hand"
-
-        what = "prioritise round" if round_.kind == "prioritise" else "round"
         text = (
-            f"{args[0]}: {what} {round_.number} opens {show(round_.opens_at)}, "
-            f"closes {show(round_.closes_at)}."
+            f"{args[0]}: {_round_name(round_.kind)} {round_.number} opens "
+            f"{_local(round_.opens_at, zone)}, closes {_local(round_.closes_at, zone)}."
         )
         if round_.kind == "prioritise" and round_.status == "draft":
             text += " It will show the latest analysis's themes as they are when it opens."
@@ -448,6 +442,32 @@ class StaffCommands:
             await query.edit_message_text(text)
         except TelegramError:
             log.debug("could not edit a broadcast preview", exc_info=True)
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return f"{moment.astimezone(zone):%a %d %b %Y %H:%M}" if moment else "by hand"
+
+
+def _round_name(kind: str) -> str:
+    return "prioritise round" if kind == "prioritise" else "round"
+
+
+def _summary(summary: ConsultationSummary, zone: ZoneInfo) -> str:
+    """A consultation in the /consultations list: its round, and the next one scheduled."""
+    if summary.round is None:
+        state = summary.status
+    else:
+        state = f"{_round_name(summary.kind)} {summary.round} {summary.status}"
+        if summary.status == "open" and summary.closes_at:
+            state += f", closes {_local(summary.closes_at, zone)}"
+        elif summary.status == "draft" and summary.opens_at:
+            state += f", opens {_local(summary.opens_at, zone)}"
+    if summary.next_round is not None:
+        state += (
+            f"; then {_round_name(summary.next_kind)} {summary.next_round} opens "
+            f"{_local(summary.next_opens_at, zone)}"
+        )
+    return f"{summary.slug}: {state}\n   {summary.title}"
 
 
 def _actor(user_id: int) -> str:

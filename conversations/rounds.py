@@ -54,6 +54,10 @@ class ConsultationSummary:
     status: str
     opens_at: datetime | None
     closes_at: datetime | None
+    kind: str = "needs"
+    next_round: int | None = None  # a draft scheduled after the open round
+    next_kind: str = "needs"
+    next_opens_at: datetime | None = None
 
 
 class Rounds:
@@ -70,15 +74,21 @@ class Rounds:
             result = []
             for consultation in store.all_consultations(session=session):
                 assert consultation.id is not None
-                latest = store.current_round(session=session, consultation_id=consultation.id)
+                current = store.current_round(session=session, consultation_id=consultation.id)
+                latest = store.latest_round(session=session, consultation_id=consultation.id)
+                upcoming = latest if latest is not current else None
                 result.append(
                     ConsultationSummary(
                         slug=consultation.slug,
                         title=consultation.title,
-                        round=latest.number if latest else None,
-                        status=latest.status if latest else "no rounds",
-                        opens_at=latest.opens_at if latest else None,
-                        closes_at=latest.closes_at if latest else None,
+                        round=current.number if current else None,
+                        status=current.status if current else "no rounds",
+                        opens_at=current.opens_at if current else None,
+                        closes_at=current.closes_at if current else None,
+                        kind=current.kind if current else "needs",
+                        next_round=upcoming.number if upcoming else None,
+                        next_kind=upcoming.kind if upcoming else "needs",
+                        next_opens_at=upcoming.opens_at if upcoming else None,
                     )
                 )
             return result
@@ -119,8 +129,10 @@ class Rounds:
 
     def schedule(self, slug: str, *, actor: str, opens_at: datetime | None,
                  closes_at: datetime | None, kind: str | None = None) -> Round:  # fmt: skip
-        """Set when the next (or the open) round opens and closes; the scheduler acts on it.
+        """Set when a round opens and closes; the scheduler acts on it.
 
+        With an opening time this is the next round (while one is open, it opens once
+        that one has closed); with only a closing time, the open round if there is one.
         `kind` sets what the next round is (a prioritise round takes its themes from
         the latest analysis when it opens); left out, a draft keeps its kind."""
         if opens_at is None and closes_at is None:
@@ -135,19 +147,16 @@ class Rounds:
         with Session(self.db, expire_on_commit=False) as session, session.begin():
             consultation = store.require_consultation(session=session, slug=slug)
             assert consultation.id is not None
-            latest = store.current_round(session=session, consultation_id=consultation.id)
+            current = store.current_round(session=session, consultation_id=consultation.id)
+            latest = store.latest_round(session=session, consultation_id=consultation.id)
             if kind == "prioritise":
                 self._check_prioritise(consultation)
-            if latest is not None and latest.status == "open":
-                if opens_at is not None:
+            if current is not None and current.status == "open" and opens_at is None:
+                if kind is not None and kind != current.kind:
                     raise store.StoreError(
-                        f"round {latest.number} is already open; give only a closing time"
+                        f"round {current.number} is already open as a {current.kind} round"
                     )
-                if kind is not None and kind != latest.kind:
-                    raise store.StoreError(
-                        f"round {latest.number} is already open as a {latest.kind} round"
-                    )
-                target = latest
+                target = current
             elif latest is not None and latest.status == "draft":
                 target = latest
             else:

@@ -81,7 +81,14 @@ def all_consultations(*, session: Session) -> Sequence[Consultation]:
 
 
 def current_round(*, session: Session, consultation_id: int) -> Round | None:
-    """The consultation's latest round, whatever its status."""
+    """The consultation's open round, or else its latest (closed, or a draft to come)."""
+    return open_round_of(session=session, consultation_id=consultation_id) or latest_round(
+        session=session, consultation_id=consultation_id
+    )
+
+
+def latest_round(*, session: Session, consultation_id: int) -> Round | None:
+    """The consultation's highest-numbered round, whatever its status."""
     return session.exec(
         select(Round)
         .where(Round.consultation_id == consultation_id)

@@ -76,14 +76,27 @@ def test_schedule_rejects_nonsense(rounds: Rounds) -> None:
     with pytest.raises(store.StoreError, match="in the past"):
         rounds.schedule("example", actor="x", opens_at=None, closes_at=now - timedelta(days=1))
     rounds.open("example", actor="x")
-    with pytest.raises(store.StoreError, match="already open"):
-        rounds.schedule("example", actor="x", opens_at=now + timedelta(days=1), closes_at=None)
     assert (
         rounds.schedule(
             "example", actor="x", opens_at=None, closes_at=now + timedelta(days=3)
         ).status
         == "open"
     )
+
+
+def test_the_next_round_can_be_scheduled_while_one_is_open(rounds: Rounds) -> None:
+    now = utcnow()
+    rounds.open("example", actor="x")
+    rounds.schedule("example", actor="x", opens_at=None, closes_at=now + timedelta(days=3))
+    # An opening time is for the next round; it does not change the open one.
+    second = rounds.schedule("example", actor="x", opens_at=now + timedelta(days=2),
+                             closes_at=now + timedelta(days=9))  # fmt: skip
+    assert (second.number, second.status) == (2, "draft")
+    assert rounds.status("example").round == 1  # the open round is still the current one
+    # Due before the open round has closed: it waits for it.
+    assert rounds.run_due(now=now + timedelta(days=2, hours=1)) == []
+    changes = rounds.run_due(now=now + timedelta(days=3, hours=1))
+    assert [str(c) for c in changes] == ["closed example#1", "opened example#2"]
 
 
 def test_schedule_sets_the_kind_of_round(rounds: Rounds, db: Engine) -> None:

@@ -108,11 +108,16 @@ async def test_facilitator_runs_a_round(fake: FakeBotAPI, bot: Service, db: Engi
         ("staff:111", "round.open"),
         ("staff:111", "round.schedule"),
     ]
-    await staff.send_command("/close", "example")
-    await expect(staff, "example: round 2 is closed.")
+    # While round 2 is open, an opening time schedules the next round.
     await staff.send_command("/schedule", "example 2099-02-01T09:00 2099-02-08T17:00 prioritise")
     reply = await expect(staff, "example: prioritise round 3 opens Sun 01 Feb 2099 09:00")
     assert "the latest analysis's themes as they are when it opens" in reply
+    await staff.send_command("/consultations")
+    await expect(
+        staff,
+        "example: round 2 open, closes Sat 31 Jan 2099 17:00; "
+        "then prioritise round 3 opens Sun 01 Feb 2099 09:00",
+    )
 
 
 async def test_an_officer_reads_but_cannot_open_rounds(
