@@ -130,7 +130,11 @@ def _groups(counts: Counter[str], labels: dict[str, str],
                 respondents=respondents,
                 share=round(share, 4),
                 population_share=expected,
-                under_heard=expected is not None and share < UNDER_HEARD_RATIO * expected,
+                # With nobody in any counted group, nothing is known yet: flagging every
+                # group would only say "invite everyone" in a misleading way.
+                under_heard=(
+                    expected is not None and counted > 0 and share < UNDER_HEARD_RATIO * expected
+                ),
             )
         )
     return result
@@ -162,6 +166,9 @@ def format_status(report: RoundStatus) -> str:
     for dimension, groups in report.coverage.items():
         lines.append("")
         lines.append(f"By {dimension.replace('_', ' ')}:")
+        if not any(group.respondents for group in groups):
+            lines.append("  nobody has said yet")
+            continue
         for group in groups:
             expected = (
                 f"  population {group.population_share:.0%}"

@@ -76,6 +76,22 @@ def test_status_counts_match_the_database(seeded: Engine) -> None:
     assert "UNDER-HEARD" in text and "South (Marsh End, Brookvale)" in text
 
 
+def test_nobody_is_under_heard_before_anyone_has_said(db: Engine) -> None:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    service = ConversationService(db)
+    Resident_(service, "looker").start()  # opened, nothing said
+    with Session(db) as session:
+        consultation = store.require_consultation(session=session, slug="example")
+        assert consultation.id is not None
+        round_ = store.current_round(session=session, consultation_id=consultation.id)
+        assert round_ is not None
+        report = round_status(session=session, script=ScriptCache().get(consultation),
+                              round_=round_, consultation_slug="example")  # fmt: skip
+    assert report.under_heard() == []
+    text = format_status(report)
+    assert "UNDER-HEARD" not in text and text.count("nobody has said yet") == 3
+
+
 def test_status_command_json(seeded: Engine, db_url: str, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
