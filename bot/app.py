@@ -23,6 +23,7 @@ from bot.database_thread import DatabaseThread
 from bot.digests import Digests
 from bot.durable_updates import DurableInbox
 from bot.jobs import Jobs, registry
+from bot.other_senders import OtherSenders
 from bot.scheduler import JobContext, start_scheduler, stop_scheduler
 from bot.staff_commands import StaffCommands
 from bot.telegram_channel import build_application
@@ -92,7 +93,8 @@ class Service:
                 # One sender for the whole deployment: the process that runs the
                 # scheduler (webhook workers would each pace themselves alone).
                 budget = self.telegram.bot_data["send_budget"]
-                self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget)
+                others = OtherSenders(self.db, budget, self.conversations.boot_id)
+                self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget, others=others)
                 self.broadcaster.start()
         if self.config.scheduler.enabled:
             bot = self.telegram.bot if self.telegram else None

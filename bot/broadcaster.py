@@ -22,6 +22,7 @@ from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from bot.other_senders import OtherSenders
 from bot.pacing import SendBudget, Slot, Spread, paced, seconds_of
 from conversations import broadcasts, callbacks
 from conversations.broadcasts import Delivery, Progress
@@ -67,11 +68,13 @@ class Broadcaster:
     """Sends queued broadcasts, one after another, until stopped."""
 
     def __init__(self, db: Engine, bot: Bot, budget: SendBudget,
-                 settings: SenderSettings | None = None) -> None:  # fmt: skip
+                 settings: SenderSettings | None = None,
+                 others: OtherSenders | None = None) -> None:  # fmt: skip
         self.db = db
         self.bot = bot
         self.budget = budget
         self.settings = settings or SenderSettings()
+        self.others = others  # webhook workers' replies, estimated while sending
         self.task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -127,6 +130,17 @@ class Broadcaster:
 
     async def _send(self, job: Job) -> bool:
         """Send what is left of a broadcast; true if anything was sent or it finished."""
+        if self.others is None:
+            return await self._send_job(job)
+        follower = asyncio.create_task(self.others.follow(), name="other-senders")
+        try:
+            return await self._send_job(job)
+        finally:
+            follower.cancel()
+            with suppress(asyncio.CancelledError):
+                await follower
+
+    async def _send_job(self, job: Job) -> bool:
         await self._plan(job)
         claimed: deque[Delivery] = deque()
         sent_any = False

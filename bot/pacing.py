@@ -19,6 +19,10 @@ take what is left, less `headroom` places kept free for replies, and a token
 bucket spreads them evenly, so that places free up one at a time and a reply
 never waits for a whole second's batch.
 
+Other processes sending with the same token (webhook workers answering
+residents) are not in this window; while a broadcast is going, `others` holds
+places for them, estimated from the database (bot/other_senders.py).
+
 python-telegram-bot's AIORateLimiter halts *every* request while it waits out a
 429, so a resident could wait seconds behind a broadcast; `BudgetLimiter` only
 counts, and pauses broadcasts (not replies) when Telegram says slow down.
@@ -117,6 +121,7 @@ class SendBudget:
         self._penalty = 0
         self._last_flood = -math.inf
         self._replies_waiting = 0
+        self._others = 0  # places other processes are estimated to hold (OtherSenders)
         self._changed = asyncio.Event()
 
     # -- the window
@@ -192,7 +197,22 @@ class SendBudget:
         self._expire(now)
         if not self.broadcasting(now):
             return 0.0
-        return self._until_below(self.limit, now)
+        return self._until_below(self.reply_limit, now)
+
+    @property
+    def reply_limit(self) -> int:
+        """Places this process's replies may fill while a broadcast is going."""
+        return max(self.limit // 2, self.limit - self._others)
+
+    @property
+    def others(self) -> int:
+        """Places other processes (webhook workers) are estimated to hold."""
+        return self._others
+
+    @others.setter
+    def others(self, places: int) -> None:
+        self._others = max(0, min(self.limit // 2, places))
+        self._notify()  # fewer may free a place for a waiting send
 
     def note(self, chat_id: object = None) -> Slot:
         """A message that does not wait for broadcasts (a reply to a resident): count it."""
@@ -225,7 +245,7 @@ class SendBudget:
     @property
     def cap(self) -> int:
         """How many places held still let a broadcast send."""
-        return max(1, self.limit - self.headroom - self.penalty)
+        return max(1, self.limit - self.headroom - self.penalty - self._others)
 
     def _refill(self, now: float) -> None:
         rate = self.limit / self.span

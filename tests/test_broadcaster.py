@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import suppress
 from dataclasses import replace
 
+import aiohttp
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -23,6 +24,7 @@ from telegram.error import RetryAfter
 
 from bot.app import Service
 from bot.broadcaster import BUTTON, SenderSettings
+from bot.other_senders import OtherSenders
 from bot.pacing import BudgetLimiter, SendBudget, Slot, Spread
 from conversations import broadcasts, callbacks
 from conversations.broadcasts import BroadcastError
@@ -342,6 +344,80 @@ async def test_the_configured_headroom_reaches_the_sender(fake: FakeBotAPI, db_u
         assert service.broadcaster is not None
         assert service.broadcaster.budget.headroom == 4
         assert service.broadcaster.budget.cap == 26
+
+
+def test_other_processes_updates_hold_places_for_their_replies(db: Engine) -> None:
+    from datetime import timedelta
+
+    from conversations.models import InboxEntry, utcnow
+
+    budget = SendBudget()
+    others = OtherSenders(db, budget, "me", window=2.0)
+    now = utcnow()
+    with Session(db) as session, session.begin():
+        for n, (channel, by, age) in enumerate(
+            [("telegram", "worker-2", 0.5)] * 4  # counted: 4 updates in 2 s, 2 replies each
+            + [("telegram", "worker-3", 1.5)]  # counted
+            + [("telegram", "me", 0.5)] * 3  # this process's own: already in its budget
+            + [("web", "worker-2", 0.5)]  # web chat replies do not go through Telegram
+            + [("telegram", "worker-2", 9.0)]  # long gone from Telegram's window
+        ):
+            session.add(InboxEntry(channel=channel, update_key=f"u{n}", handled_by=by,
+                                   handled_at=now - timedelta(seconds=age)))  # fmt: skip
+    assert others.handled_elsewhere() == 5
+    assert others.places(5) == 5  # 2.5 updates a second, 2 replies each
+    budget.others = others.places(5)
+    assert (budget.cap, budget.reply_limit) == (25, 25)
+    budget.others = 40  # never more than half: replies and broadcasts keep the rest
+    assert (budget.others, budget.cap, budget.reply_limit) == (15, 15, 15)
+
+
+async def test_a_broadcast_leaves_room_for_a_webhook_workers_replies(
+    fake: FakeBotAPI, bot: Service, db_url: str
+) -> None:
+    """Another process answers residents with the same token while the broadcast goes."""
+    from conversations.models import InboxEntry, utcnow
+
+    await residents(fake, bot, range(8001, 8121))
+    worker_chats = list(range(8901, 8911))
+    for chat in worker_chats:
+        fake.user(chat)
+    db = make_engine(db_url)
+    sending = True
+
+    async def worker() -> None:
+        # Like a webhook worker: each update goes into the inbox, then its reply out,
+        # five a second (an estimate of 2 replies each leaves it room to spare).
+        assert bot.telegram is not None
+        for n in itertools.count():
+            if not sending:
+                return
+
+            def handled(key: str = f"w{n}") -> None:
+                with Session(db) as session, session.begin():
+                    session.add(InboxEntry(channel="telegram", update_key=key,
+                                           handled_by="worker-2", handled_at=utcnow()))  # fmt: skip
+
+            await asyncio.to_thread(handled)
+            async with aiohttp.ClientSession() as http:
+                await http.post(
+                    f"{fake.base_url}{bot.config.telegram.token}/sendMessage",
+                    json={"chat_id": worker_chats[n % 10], "text": "A worker's reply"},
+                )
+            await asyncio.sleep(0.2)
+
+    talking = asyncio.create_task(worker())
+    await asyncio.sleep(2.5)  # the worker is already answering when the broadcast starts
+    try:
+        broadcast_id = await queue(bot, "Round 4 is open.")
+        report = await finished(db_url, broadcast_id)
+    finally:
+        sending = False
+        await talking
+        db.dispose()
+    assert report.sent == 120
+    assert fake.too_many_requests == []
+    assert bot.broadcaster is not None and bot.broadcaster.budget.others == 0  # given back
 
 
 def test_no_recipients_is_a_clear_error(db: Engine) -> None:
