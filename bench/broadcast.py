@@ -12,7 +12,9 @@ again as new residents when they finish.
 Reported per run: the sustained broadcast rate and the total message rate while
 it ran (target >= 28/s), 429s after the first second of sending (target 0),
 whether every recipient got exactly one invitation, and the p50/p99 time from a
-conversing resident's update to the bot's reply (target p99 < 1 s). A further
+conversing resident's update to the bot's reply (target p99 < 1 s); also how long
+the fake took to answer invitations (a slow bench would show here: the bot's rate
+is 30 / (1 + round trip)) and the bot's CPU time per message sent. A further
 run kills the bot with SIGKILL half-way, starts it again and checks that nobody
 got the invitation twice (and that anyone who got none is counted as failed).
 

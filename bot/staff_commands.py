@@ -208,8 +208,7 @@ class StaffCommands:
         round_ = await asyncio.to_thread(
             open_round, self.db, slug, kind=kind, actor=_actor(user_id)
         )
-        what = "prioritise round" if kind == "prioritise" else "round"
-        return f"{slug}: {what} {round_.number} is open."
+        return f"{slug}: {_round_name(kind)} {round_.number} is open."
 
     async def do_priorities(self, args: list[str], user_id: int) -> str:
         slug = _one(args)
