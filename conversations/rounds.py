@@ -100,10 +100,8 @@ class Rounds:
             raise store.StoreError(f"a round is one of {', '.join(ROUND_KINDS)}, not '{kind}'")
         with Session(self.db, expire_on_commit=False) as session, session.begin():
             consultation = store.require_consultation(session=session, slug=slug)
-            if kind == "prioritise":
-                self._check_prioritise(consultation)
-                if len(themes) < MIN_PRIORITISE_THEMES:
-                    raise store.StoreError(_too_few_themes(slug, len(themes)))
+            if kind == "prioritise" and (problem := self._prioritise_problem(consultation, themes)):
+                raise store.StoreError(problem)
             round_ = store.open_round(session=session, consultation=consultation, kind=kind)
             if kind == "prioritise":
                 assert round_.id is not None
@@ -123,9 +121,17 @@ class Rounds:
             )
             return round_
 
-    def _check_prioritise(self, consultation: Consultation) -> None:
+    def _prioritise_problem(self, consultation: Consultation,
+                            themes: Sequence[DeckTheme] | None) -> str:  # fmt: skip
+        """Why a prioritise round cannot open (with `themes`; None: not chosen yet), or ""."""
         if not self.scripts.get(consultation).prioritise:
-            raise store.StoreError(f"the script of '{consultation.slug}' has no [prioritise] part")
+            return f"the script of '{consultation.slug}' has no [prioritise] part"
+        if themes is not None and len(themes) < MIN_PRIORITISE_THEMES:
+            return (
+                f"'{consultation.slug}' needs at least {MIN_PRIORITISE_THEMES} themes to "
+                f"prioritise and the latest analysis has {len(themes)}: run the analysis first"
+            )
+        return ""
 
     def schedule(self, slug: str, *, actor: str, opens_at: datetime | None,
                  closes_at: datetime | None, kind: str | None = None) -> Round:  # fmt: skip
@@ -149,8 +155,8 @@ class Rounds:
             assert consultation.id is not None
             current = store.current_round(session=session, consultation_id=consultation.id)
             latest = store.latest_round(session=session, consultation_id=consultation.id)
-            if kind == "prioritise":
-                self._check_prioritise(consultation)
+            if kind == "prioritise" and (problem := self._prioritise_problem(consultation, None)):
+                raise store.StoreError(problem)
             if current is not None and current.status == "open" and opens_at is None:
                 if kind is not None and kind != current.kind:
                     raise store.StoreError(
@@ -239,13 +245,9 @@ class Rounds:
     def _open_prioritise(self, session: Session, consultation: Consultation,
                          round_: Round) -> str:  # fmt: skip
         """Open a scheduled prioritise round with the latest themes; else say why not."""
-        try:
-            self._check_prioritise(consultation)
-        except store.StoreError as error:
-            return str(error)
         themes = self.themes_for(session, consultation) if self.themes_for else []
-        if len(themes) < MIN_PRIORITISE_THEMES:
-            return _too_few_themes(consultation.slug, len(themes))
+        if problem := self._prioritise_problem(consultation, themes):
+            return problem
         store.open_round(session=session, consultation=consultation)
         assert round_.id is not None
         priority_votes.save_round_themes(session=session, round_id=round_.id, themes=themes)
@@ -280,13 +282,6 @@ def partner_links(*, slug: str, source: str, bot_username: str, public_url: str)
     if bot_username:
         links["telegram"] = f"https://t.me/{bot_username.lstrip('@')}?start={parameter}"
     return links
-
-
-def _too_few_themes(slug: str, count: int) -> str:
-    return (
-        f"'{slug}' needs at least {MIN_PRIORITISE_THEMES} themes to prioritise and the latest "
-        f"analysis has {count}: run the analysis first"
-    )
 
 
 def _when(moment: datetime | None) -> str:
