@@ -13,11 +13,13 @@ from sqlmodel import Session, col, delete, select, update
 
 from conversations.models import (
     Answer,
+    AnswerCode,
     AnswerEmbedding,
     AnswerTheme,
     AuditEntry,
     BroadcastRecipient,
     ChannelIdentity,
+    CodebookExample,
     ConsentRecord,
     Consultation,
     Conversation,
@@ -176,6 +178,8 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     """Delete everything held about a resident, identity included."""
     their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
     session.exec(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(their_answers)))
+    session.exec(delete(AnswerCode).where(col(AnswerCode.answer_id).in_(their_answers)))
+    session.exec(delete(CodebookExample).where(col(CodebookExample.answer_id).in_(their_answers)))
     session.exec(delete(AnswerEmbedding).where(col(AnswerEmbedding.answer_id).in_(their_answers)))
     session.exec(delete(Answer).where(col(Answer.resident_id) == resident_id))
     session.exec(delete(PairVote).where(col(PairVote.resident_id) == resident_id))
