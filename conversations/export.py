@@ -11,12 +11,13 @@ from typing import IO, Any
 from sqlmodel import Session
 
 from conversations import priority_votes, store
+from conversations.coded_answers import coded_answers
 from conversations.models import Consultation
 from conversations.script import Script
 
 COLUMNS = [
     "resident", "round", "question", "iteration", "answer", "answer_label",
-    "skipped", "confirmed", "answered_at", "source",
+    "skipped", "confirmed", "answered_at", "source", "themes", "theme_names",
 ]  # fmt: skip
 
 
@@ -33,6 +34,7 @@ def export_records(*, session: Session, consultation: Consultation, script: Scri
     dimensions = list(script.profile_dimensions())
     profiles = store.profiles(session=session, consultation_id=consultation.id)
     votes = priority_votes.export_rows(session=session, consultation_id=consultation.id)
+    coded, names = coded_answers(session=session, consultation_id=consultation.id)
     for row in chain(store.export_rows(session=session, consultation_id=consultation.id), votes):
         record: dict[str, Any] = {
             "resident": row.resident,
@@ -46,6 +48,9 @@ def export_records(*, session: Session, consultation: Consultation, script: Scri
             "answered_at": row.answered_at.isoformat(),
             "source": row.source or "",
         }
+        given = coded.get(row.answer_id, []) if row.answer_id is not None else []
+        record["themes"] = ";".join(str(t) for t in given)
+        record["theme_names"] = "; ".join(names.get(t, "") for t in given)
         for dimension in dimensions:
             record[f"profile_{dimension}"] = profiles.get(row.resident, {}).get(dimension, "")
         yield record

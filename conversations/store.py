@@ -271,6 +271,7 @@ class ExportRow:
     confirmed: bool
     answered_at: datetime
     source: str | None
+    answer_id: int | None = None  # None for rows that are not stored answers (votes)
 
 
 def export_rows(*, session: Session, consultation_id: int, batch: int = 2000
@@ -299,6 +300,7 @@ def export_rows(*, session: Session, consultation_id: int, batch: int = 2000
             confirmed=answer.confirmed,
             answered_at=answer.answered_at,
             source=source,
+            answer_id=answer.id,
         )
 
 
