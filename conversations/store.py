@@ -25,7 +25,9 @@ from conversations.models import (
     PairVote,
     Resident,
     Round,
+    SafeguardingDelivery,
     SafeguardingFlag,
+    SafeguardingNote,
     StatementVote,
     WebTranscriptEntry,
     utcnow,
@@ -181,7 +183,7 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     session.exec(delete(PairVote).where(col(PairVote.resident_id) == resident_id))
     session.exec(delete(StatementVote).where(col(StatementVote.resident_id) == resident_id))
     session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
-    session.exec(delete(SafeguardingFlag).where(col(SafeguardingFlag.resident_id) == resident_id))
+    keep_open_flags(session=session, resident_id=resident_id)
     session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
     session.exec(
         delete(BroadcastRecipient).where(col(BroadcastRecipient.resident_id) == resident_id)
@@ -194,6 +196,28 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id) == resident_id))
     session.exec(delete(Conversation).where(col(Conversation.resident_id) == resident_id))
     session.exec(delete(Resident).where(col(Resident.id) == resident_id))
+
+
+def keep_open_flags(*, session: Session, resident_id: int) -> None:
+    """On /forget, a disclosure no lead has closed must still reach a person (vital
+    interests): its flag stays without the resident, keeping only what they wrote
+    there, until a lead records an outcome. Closed flags go with everything else."""
+    closed = select(SafeguardingFlag.id).where(
+        col(SafeguardingFlag.resident_id) == resident_id, col(SafeguardingFlag.status) == "closed"
+    )
+    session.exec(delete(SafeguardingDelivery).where(col(SafeguardingDelivery.flag_id).in_(closed)))
+    session.exec(delete(SafeguardingNote).where(col(SafeguardingNote.flag_id).in_(closed)))
+    session.exec(
+        delete(SafeguardingFlag).where(
+            col(SafeguardingFlag.resident_id) == resident_id,
+            col(SafeguardingFlag.status) == "closed",
+        )
+    )
+    session.exec(
+        update(SafeguardingFlag)
+        .where(col(SafeguardingFlag.resident_id) == resident_id)
+        .values(resident_id=None, resident_forgotten=True)
+    )
 
 
 # --- conversations and answers ----------------------------------------------------
