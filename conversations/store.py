@@ -291,6 +291,7 @@ class ExportRow:
     confirmed: bool
     answered_at: datetime
     source: str | None
+    withheld: str | None = None  # safeguarding | abuse: the text is never exported
 
 
 def export_rows(*, session: Session, consultation_id: int, batch: int = 2000
@@ -319,6 +320,7 @@ def export_rows(*, session: Session, consultation_id: int, batch: int = 2000
             confirmed=answer.confirmed,
             answered_at=answer.answered_at,
             source=source,
+            withheld=answer.withheld,
         )
 
 

@@ -125,7 +125,7 @@ async def flag_page(request: web.Request, *, error: str = "", status: int = 200)
     db = request.app[ENGINE_KEY]
 
     def read() -> FlagDetail | None:
-        with Session(db) as session, session.begin():
+        with Session(db, expire_on_commit=False) as session, session.begin():
             detail = _detail(session, flag_id)
             if detail is not None:
                 store.audit(session=session, actor=staff.actor, action="safeguarding.view",
