@@ -616,9 +616,11 @@ class ConversationService:
         if ctx.resident is None or ctx.resident.id is None:
             ctx.say("nothing_held")
             return
-        store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
+        kept = store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
         ctx.resident = None
         ctx.say("forgotten")
+        if kept:
+            ctx.say("forgotten_flag_kept")
 
 
 def _channels(session: Session, resident_id: int) -> list[str]:

@@ -174,8 +174,9 @@ def create_resident(*, session: Session, channel: str, external_id: str, chat_id
     return resident
 
 
-def erase_resident(*, session: Session, resident_id: int) -> None:
-    """Delete everything held about a resident, identity included."""
+def erase_resident(*, session: Session, resident_id: int) -> int:
+    """Delete everything held about a resident, identity included, except the flags
+    no safeguarding lead has closed (see keep_open_flags); returns how many are kept."""
     their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
     session.exec(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(their_answers)))
     session.exec(delete(AnswerEmbedding).where(col(AnswerEmbedding.answer_id).in_(their_answers)))
@@ -183,7 +184,7 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     session.exec(delete(PairVote).where(col(PairVote.resident_id) == resident_id))
     session.exec(delete(StatementVote).where(col(StatementVote.resident_id) == resident_id))
     session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
-    keep_open_flags(session=session, resident_id=resident_id)
+    kept = keep_open_flags(session=session, resident_id=resident_id)
     session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
     session.exec(
         delete(BroadcastRecipient).where(col(BroadcastRecipient.resident_id) == resident_id)
@@ -196,9 +197,10 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id) == resident_id))
     session.exec(delete(Conversation).where(col(Conversation.resident_id) == resident_id))
     session.exec(delete(Resident).where(col(Resident.id) == resident_id))
+    return kept
 
 
-def keep_open_flags(*, session: Session, resident_id: int) -> None:
+def keep_open_flags(*, session: Session, resident_id: int) -> int:
     """On /forget, a disclosure no lead has closed must still reach a person (vital
     interests): its flag stays without the resident, keeping only what they wrote
     there, until a lead records an outcome. Closed flags go with everything else."""
@@ -213,11 +215,12 @@ def keep_open_flags(*, session: Session, resident_id: int) -> None:
             col(SafeguardingFlag.status) == "closed",
         )
     )
-    session.exec(
+    kept = session.exec(
         update(SafeguardingFlag)
         .where(col(SafeguardingFlag.resident_id) == resident_id)
         .values(resident_id=None, resident_forgotten=True)
     )
+    return int(kept.rowcount or 0)
 
 
 # --- conversations and answers ----------------------------------------------------
