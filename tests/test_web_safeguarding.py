@@ -175,3 +175,31 @@ async def test_exports_leave_out_withheld_answers(db: Engine, tmp_path: Path, db
         cli_rows[0]
     )
     assert [r["answer"] for r in cli_rows if r["withheld"] == "safeguarding"] == ["[withheld]"]
+
+
+def test_the_officers_digest_never_carries_a_disclosure(db: Engine) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.analysis_runs import analyse_consultation
+    from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+    from bot.digests import build
+    from conversations.models import utcnow
+    from conversations.service import ConversationService
+    from tests.test_analysis_runs import seed
+    from tests.test_service import Resident_, complete_example
+
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    service = ConversationService(db)
+    seed(service, "a", copies=1)
+    complete_example(
+        Resident_(service, "bea"), need=f"Damp and mould in the flat, and {DISCLOSURE}"
+    )
+    with Session(db) as session:
+        assert session.exec(select(SafeguardingFlag)).all()  # it was flagged
+    analyse_consultation(db, "example", actor="test", n_themes=3)
+    end = utcnow() + timedelta(minutes=1)
+    documents, _ = build(db, "example", start=end - timedelta(days=7), end=end,
+                         zone=ZoneInfo("Europe/London"))  # fmt: skip
+    for document in (documents.html, documents.summary, documents.csv):
+        assert "hits me" not in document
