@@ -192,9 +192,9 @@ def test_the_officers_digest_never_carries_a_disclosure(db: Engine) -> None:
     load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
     service = ConversationService(db)
     seed(service, "a", copies=1)
-    complete_example(
-        Resident_(service, "bea"), need=f"Damp and mould in the flat, and {DISCLOSURE}"
-    )
+    # Without the disclosure this answer is the one quoted (test_digest_archive.py).
+    need = f"Damp flat, mould on the wall, damp and mould making my asthma worse, and {DISCLOSURE}"
+    complete_example(Resident_(service, "bea"), need=need)
     with Session(db) as session:
         assert session.exec(select(SafeguardingFlag)).all()  # it was flagged
     analyse_consultation(db, "example", actor="test", n_themes=3)
@@ -202,4 +202,4 @@ def test_the_officers_digest_never_carries_a_disclosure(db: Engine) -> None:
     documents, _ = build(db, "example", start=end - timedelta(days=7), end=end,
                          zone=ZoneInfo("Europe/London"))  # fmt: skip
     for document in (documents.html, documents.summary, documents.csv):
-        assert "hits me" not in document
+        assert "hits me" not in document and "making my asthma worse" not in document
