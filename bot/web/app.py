@@ -22,6 +22,7 @@ from bot.web import (
     dashboard,
     digest_pages,
     priority_pages,
+    safeguarding_pages,
     theme_pages,
 )
 from bot.web.health import healthz
@@ -68,6 +69,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     priority_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
+    safeguarding_pages.add_routes(app)
     return app
 
 
