@@ -19,6 +19,7 @@ from bot.web import (
     auth,
     broadcast_pages,
     chat,
+    coding_pages,
     dashboard,
     digest_pages,
     priority_pages,
@@ -66,6 +67,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     auth.add_routes(app)
     dashboard.add_routes(app)
     theme_pages.add_routes(app)
+    coding_pages.add_routes(app)
     priority_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
