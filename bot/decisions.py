@@ -63,11 +63,7 @@ def record_decision(
     ).first()
     if theme is None or not themes.is_current(theme):
         raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
-    if theme_id not in codebook.reviewed(session=session, consultation_id=consultation.id):
-        raise DecisionError(
-            f"theme {theme_id} is proposed, not reviewed: accept or rename it first, so that "
-            "residents hear about a theme officers agreed (and whose answers will not move)"
-        )
+    _require_reviewed(session, consultation.id, theme_id)
     raised = set(themes.residents_in_theme(session=session, run_id=run.id, theme_id=theme_id))
     # Opted in, not stopped, not blocked, and on Telegram: the broadcast audience.
     reachable = [
@@ -118,6 +114,14 @@ def record_decision(
     return RecordedDecision(decision.id, theme_id, theme.label, len(reachable), broadcast_id)
 
 
+def _require_reviewed(session: Session, consultation_id: int, theme_id: int) -> None:
+    if theme_id not in codebook.reviewed(session=session, consultation_id=consultation_id):
+        raise DecisionError(
+            f"theme {theme_id} is proposed, not reviewed: accept or rename it first, so that "
+            "residents hear about a theme officers agreed (and whose answers will not move)"
+        )
+
+
 @dataclass(frozen=True)
 class DecisionPreview:
     """Who a decision on a theme would reach now, for staff to confirm."""
@@ -153,6 +157,7 @@ def preview(db: Engine, slug: str, theme_id: int) -> DecisionPreview:
         ).first()
         if theme is None or not themes.is_current(theme):
             raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
+        _require_reviewed(session, consultation.id, theme_id)
         raised = set(themes.residents_in_theme(session=session, run_id=run.id, theme_id=theme_id))
         audience = broadcasts.audience(session=session, consultation=consultation, group=None)
         reachable = sum(1 for r in audience if r in raised)

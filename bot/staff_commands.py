@@ -33,7 +33,7 @@ from bot.priorities import format_priorities, open_round, priorities_report
 from bot.telegram_updates import STAFF_PREFIX
 from bot.theme_runs import analyse_consultation
 from bot.web.auth import create_login_link
-from conversations import broadcasts, store, themes
+from conversations import broadcasts, codebook, store, themes
 from conversations.coverage import format_status
 from conversations.rounds import ROUND_KINDS, ConsultationSummary, Rounds, partner_links
 from conversations.texts import service_text
@@ -87,7 +87,13 @@ COMMANDS = {
         ),
         StaffCommand("themes", READERS, "/themes SLUG", "the latest themes with their ids"),
         StaffCommand(
-            "rename", EDITORS, "/rename SLUG THEME_ID NEW NAME", "rename a theme (kept on re-runs)"
+            "accept", EDITORS, "/accept SLUG THEME_ID", "accept a proposed theme into the codebook"
+        ),
+        StaffCommand(
+            "rename",
+            EDITORS,
+            "/rename SLUG THEME_ID NEW NAME",
+            "rename a theme (into the codebook)",
         ),
         StaffCommand(
             "merge", EDITORS, "/merge SLUG THEME_ID INTO_ID", "fold one theme into another"
@@ -344,13 +350,29 @@ class StaffCommands:
                     return f"'{slug}' has not been analysed yet: /analyse {slug}"
                 rows = [t for t in themes.themes_of_run(session=session, run_id=run.id)
                         if themes.is_current(t)]  # fmt: skip
+                book = codebook.reviewed(session=session, consultation_id=consultation.id)
                 lines = [
-                    f"Themes of {slug} (run {run.id}, {run.created_at:%d %b %Y}): id, size, change, name"
+                    f"Themes of {slug} (run {run.id}, {run.created_at:%d %b %Y}): id, size, change, "
+                    "name. ✓ reviewed (in the codebook); the others are proposed and may change: "
+                    "/accept, /rename or /merge them."
                 ]
-                lines += [f"{t.theme_id}. {t.size} ({t.status}) {t.label}" for t in rows]
+                lines += [
+                    f"{t.theme_id}. {'✓ ' if t.theme_id in book else ''}{t.size} ({t.status}) {t.label}"
+                    for t in rows
+                ]
+                if run.unthemed:
+                    lines.append(f"Not yet themed: {run.unthemed} answers.")
                 return "\n".join(lines)
 
         return await asyncio.to_thread(listing)
+
+    async def do_accept(self, args: list[str], user_id: int) -> str:
+        if len(args) != 2 or not args[1].isdigit():
+            raise UsageError("")
+        slug, theme_id = args[0], int(args[1])
+        await asyncio.to_thread(self._edit, lambda session: themes.confirm(
+            session=session, slug=slug, theme_id=theme_id, actor=_actor(user_id)))  # fmt: skip
+        return f"Theme {theme_id} is in the codebook: every re-run codes answers to it, under its name."
 
     async def do_rename(self, args: list[str], user_id: int) -> str:
         if len(args) < 3 or not args[1].isdigit():
@@ -366,7 +388,10 @@ class StaffCommands:
         slug, theme_id, into_id = args[0], int(args[1]), int(args[2])
         await asyncio.to_thread(self._edit, lambda session: themes.merge(
             session=session, slug=slug, theme_id=theme_id, into_id=into_id, actor=_actor(user_id)))  # fmt: skip
-        return f"Theme {theme_id} is merged into theme {into_id}, and stays merged on every re-run."
+        return (
+            f"Theme {theme_id} is merged into theme {into_id}: re-runs code both themes' "
+            f"answers to theme {into_id}."
+        )
 
     async def do_split(self, args: list[str], user_id: int) -> str:
         if len(args) != 2 or not args[1].isdigit():

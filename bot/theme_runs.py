@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -114,6 +114,10 @@ def analyse_consultation(db: Engine, slug: str, *, actor: str, n_themes: int | N
             last = attempt == EDIT_RACE_ATTEMPTS - 1
             if not last and _fingerprint(session, consultation_id) != inputs.fingerprint:
                 continue  # an officer changed the codebook meanwhile: code again with it
+            found = _named_now(session, consultation_id, found)
+            labels = {f.theme_id: f.label for f in found}
+            for entry in report["themes"]:
+                entry["label"] = labels.get(entry["id"], entry["label"])
             run = themes.save_run(
                 session=session,
                 consultation_id=consultation_id,
@@ -183,6 +187,17 @@ def _read_inputs(session: Session, consultation_id: int, discover: bool) -> _Inp
         first_free=themes.next_free_theme_id(session=session, consultation_id=consultation_id),
         fingerprint=_fingerprint(session, consultation_id),
     )
+
+
+def _named_now(
+    session: Session, consultation_id: int, found: list[themes.FoundTheme]
+) -> list[themes.FoundTheme]:
+    """Reviewed themes under their names as the run saves (a rename meanwhile wins)."""
+    names = {
+        t.theme_id: t.name
+        for t in codebook.reviewed(session=session, consultation_id=consultation_id).values()
+    }
+    return [replace(f, label=names.get(f.theme_id, f.label)) for f in found]
 
 
 def _fingerprint(session: Session, consultation_id: int) -> tuple[int, ...]:

@@ -3,7 +3,11 @@ re-runs with no count, another count and new answers; downstream uses the codebo
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +31,7 @@ from conversations.models import (
     utcnow,
 )
 from conversations.service import ConversationService
+from tests.test_cli import needsfirst
 from tests.test_service import Resident_, complete_example
 
 # Six subjects a first-time user tried, four answers each.
@@ -278,3 +283,35 @@ def test_the_coder_codes_alike_answers_alike_and_leaves_strangers_uncoded() -> N
     # The same examples give the same codes, run after run.
     again = ThemeCoder(min_similarity=0.5).fit(examples, labels)
     assert (again.predict(new) == coder.predict(new)).all()
+
+
+def test_the_command_line_lists_codes_and_exports_the_codebook(
+    service: ConversationService, db: Engine, db_url: str, tmp_path: Path
+) -> None:
+    seed(service, "a")
+    analyse_consultation(db, "example", actor="staff:1", n_themes=6)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{db_url}"\n[consultations]\nload = []\n', "utf-8")
+    listed = json.loads(needsfirst(config, "theme", "list", "example", "--format", "json").stdout)
+    assert listed and all(set(t) == {"id", "name", "size", "reviewed"} for t in listed)
+    assert not any(t["reviewed"] for t in listed)
+    chosen, other = listed[0]["id"], listed[1]["id"]
+    done = needsfirst(config, "theme", "rename", "example", str(chosen), "Buses stop too early")
+    assert done.returncode == 0, done.stderr
+    page = needsfirst(config, "theme", "answers", "example", str(other))
+    answer_id = int(page.stdout.split()[0])
+    coded = needsfirst(config, "theme", "code", "example", str(answer_id), "--add", str(chosen))
+    assert coded.returncode == 0, coded.stderr
+    assert f"answer {answer_id}: {other}, {chosen}" in coded.stderr
+    refused = needsfirst(config, "theme", "code", "example", "99999", "--not-a-need")
+    assert refused.returncode == 2 and "no answer 99999" in refused.stderr
+    listed = json.loads(needsfirst(config, "theme", "list", "example", "--format", "json").stdout)
+    assert {t["id"]: t["reviewed"] for t in listed}[chosen]
+    assert {t["id"]: t["name"] for t in listed}[chosen] == "Buses stop too early"
+    exported = needsfirst(config, "export", "example", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    needs = [r for r in rows if r["question"] == "need"]
+    assert needs and all(r["themes"] for r in needs)
+    both = [r for r in needs if r["themes"] == f"{other};{chosen}"]
+    assert len(both) == 1 and both[0]["theme_names"].endswith("; Buses stop too early")
+    assert all(r["themes"] == "" for r in rows if r["question"].startswith("area"))

@@ -247,7 +247,7 @@ async def test_a_scheduled_prioritise_round_without_themes_waits_and_facilitator
             select(AuditEntry).where(AuditEntry.action == "round.not_opened")
         ).all()
     assert (round_.status, round_.opens_at) == ("draft", None)
-    assert len(audit) == 1 and "run the analysis first" in audit[0].detail
+    assert len(audit) == 1 and "review the themes first" in audit[0].detail
     told = fake.calls_to("sendMessage")
     assert sorted(c.params["chat_id"] for c in told) == [5001, 5002, 5003]
     assert "Round 1 of example was due to open now and did not" in told[0].params["text"]

@@ -181,9 +181,9 @@ def test_the_officers_digest_never_carries_a_disclosure(db: Engine) -> None:
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from bot.analysis_runs import analyse_consultation
     from bot.consultations import EXAMPLE_SCRIPT, load_consultation
     from bot.digests import build
+    from bot.theme_runs import analyse_consultation
     from conversations.models import utcnow
     from conversations.service import ConversationService
     from tests.test_analysis_runs import seed
