@@ -16,14 +16,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from telegram.error import TelegramError
 
 from analysis.scrub import scrub
 from bot.config import Config, ConfigError, load_config
 from bot.consultations import load_consultation
+from bot.database_setup import describe, open_database
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
-from conversations.db import make_engine, migrate
 from conversations.export import export_columns, export_records, write_export
+from conversations.numbers import record_id, whole_number
 from conversations.rounds import ROUND_KINDS, Rounds, partner_links
 from conversations.script import ScriptError
 from conversations.service import ScriptCache
@@ -65,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
         "--config",
         default=None,
         help="configuration file (default ./config.toml, else built-in defaults)",
+    )
+    common.add_argument(
+        "--create",
+        action="store_true",
+        default=False,
+        help="make a new, empty SQLite database if there is none (`run` always may)",
     )
     parser = argparse.ArgumentParser(
         prog="needsfirst", description="Needs First: a needs-first consultation chatbot.",
@@ -123,10 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     broadcast.add_argument(
         "slug", help="a consultation's slug, or 'status' followed by a broadcast id"
     )
-    broadcast.add_argument("broadcast_id", nargs="?", type=int, help=argparse.SUPPRESS)
+    broadcast.add_argument("broadcast_id", nargs="?", type=_id, help=argparse.SUPPRESS)
     broadcast.add_argument("--message", help="the invitation's text")
     broadcast.add_argument("--group", help="only residents in DIMENSION=VALUE, e.g. area=south")
-    broadcast.add_argument("--window", type=int, default=0, help="spread sending over MINUTES")
+    broadcast.add_argument("--window", type=_number, default=0, help="spread sending over MINUTES")
     broadcast.add_argument("--yes", action="store_true", help="send without asking")
     broadcast.set_defaults(handler=_broadcast)
 
@@ -153,10 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyse.add_argument("--text-column", default="text", help="the CSV column holding the answers")
     analyse.add_argument(
-        "--themes", type=int, default=None, metavar="N", help="fix the number of themes"
+        "--themes", type=_number, default=None, metavar="N", help="fix the number of themes"
     )
     analyse.add_argument(
-        "--out", type=Path, default=None, help="JSON file to write (default: standard output)"
+        "--out", type=_out_file, default=None, help="JSON file to write (default: standard output)"
     )
     analyse.add_argument(
         "--lexical",
@@ -176,17 +184,17 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("slug")
     rename = theme_commands.add_parser("rename", parents=[common], help="give a theme a name")
     rename.add_argument("slug")
-    rename.add_argument("theme_id", type=int)
+    rename.add_argument("theme_id", type=_id)
     rename.add_argument("label")
     merge = theme_commands.add_parser("merge", parents=[common], help="fold one theme into another")
     merge.add_argument("slug")
-    merge.add_argument("theme_id", type=int)
-    merge.add_argument("into_id", type=int)
+    merge.add_argument("theme_id", type=_id)
+    merge.add_argument("into_id", type=_id)
     split = theme_commands.add_parser(
         "split", parents=[common], help="divide a theme in two (later runs keep them apart)"
     )
     split.add_argument("slug")
-    split.add_argument("theme_id", type=int)
+    split.add_argument("theme_id", type=_id)
     theme.set_defaults(handler=_theme)
 
     export = commands.add_parser("export", parents=[common], help="write every stored answer")
@@ -198,7 +206,7 @@ def _parser() -> argparse.ArgumentParser:
         help="remove personal details (emails, phones, names...) from answers",
     )
     export.add_argument(
-        "--out", type=Path, default=None, help="file to write (default: standard output)"
+        "--out", type=_out_file, default=None, help="file to write (default: standard output)"
     )
     export.set_defaults(handler=_export)
 
@@ -206,7 +214,7 @@ def _parser() -> argparse.ArgumentParser:
         "digest", parents=[common], help="build the officers' digest of the last 7 days now"
     )
     digest.add_argument("slug")
-    digest.add_argument("--out", type=Path, default=None, help="write the report to FILE.html")
+    digest.add_argument("--out", type=_out_file, default=None, help="write the report to FILE.html")
     digest.add_argument("--send", action="store_true", help="send it to the configured officers")
     digest.set_defaults(handler=_digest)
 
@@ -214,23 +222,27 @@ def _parser() -> argparse.ArgumentParser:
         "decide", parents=[common], help="record a decision on a theme and tell who raised it"
     )
     decide.add_argument("slug")
-    decide.add_argument("theme_id", type=int)
+    decide.add_argument("theme_id", type=_id)
     decide.add_argument("--text", required=True, help="what was decided, in plain words")
     decide.set_defaults(handler=_decide)
 
     login = commands.add_parser(
         "login", parents=[common], help="print a one-time sign-in link to the web dashboard"
     )
-    login.add_argument("user_id", type=int, help="a staff member's Telegram user id, from [staff]")
+    login.add_argument(
+        "user_id", type=_telegram_id, help="a staff member's Telegram user id, from [staff]"
+    )
     login.set_defaults(handler=_login)
     return parser
 
 
 @contextmanager
-def _database(config: Config) -> Iterator[Engine]:
-    db = make_engine(config.database.url)
+def _database(config: Config, args: argparse.Namespace) -> Iterator[Engine]:
+    if config.source == "built-in defaults":
+        # No config.toml here: perhaps not the service's folder. Say what is used.
+        print(f"no config.toml here: using {describe(config.database.url)}", file=sys.stderr)
+    db = open_database(config, create=args.create)
     try:
-        migrate(db)
         yield db
     finally:
         db.dispose()
@@ -253,14 +265,14 @@ def _run(config: Config, args: argparse.Namespace) -> int:
 
 
 def _consultation_load(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         script, _ = load_consultation(db, args.script, actor=_actor())
     print(script.slug)
     return 0
 
 
 def _consultation_list(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session:
+    with _database(config, args) as db, Session(db) as session:
         for consultation in store.all_consultations(session=session):
             assert consultation.id is not None
             latest = store.current_round(session=session, consultation_id=consultation.id)
@@ -270,7 +282,7 @@ def _consultation_list(config: Config, args: argparse.Namespace) -> int:
 
 
 def _round(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         rounds = Rounds(db)
         if args.action == "open":
             from bot.priorities import open_round
@@ -286,7 +298,7 @@ def _round(config: Config, args: argparse.Namespace) -> int:
 def _priorities(config: Config, args: argparse.Namespace) -> int:
     from bot.priorities import format_priorities, priorities_report
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         report = priorities_report(db, args.slug)
     print(
         json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
@@ -296,8 +308,44 @@ def _priorities(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _moment(text: str) -> datetime:
-    """An ISO date and time; without a zone it is the service's local time."""
+def _id(text: str) -> int:
+    """A record's id, through the one parser every route uses."""
+    found = record_id(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"not an id (a number such as 12): {text!r}")
+    return found
+
+
+def _number(text: str) -> int:
+    found = whole_number(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return found
+
+
+def _telegram_id(text: str) -> int:
+    found = whole_number(text, minimum=1, maximum=2**53)  # Telegram's ids fit in 52 bits
+    if found is None:
+        raise argparse.ArgumentTypeError(f"not a Telegram user id: {text!r}")
+    return found
+
+
+def _out_file(text: str) -> Path:
+    """A file --out may write: its folder must exist (it is not made), and not be a folder."""
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name in it")
+    if not path.resolve().parent.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"the folder {path.resolve().parent} does not exist; make it first"
+        )
+    return path
+
+
+def _moment(text: str) -> datetime | None:
+    """An ISO date and time (without a zone, the service's local time); "-" for unchanged."""
+    if text.strip() == "-":
+        return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as error:
@@ -315,7 +363,7 @@ def _round_schedule(config: Config, args: argparse.Namespace) -> int:
             return None
         return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         round_ = Rounds(db).schedule(
             args.slug,
             actor=_actor(),
@@ -337,7 +385,7 @@ def _round_schedule(config: Config, args: argparse.Namespace) -> int:
 
 
 def _links(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session:
+    with _database(config, args) as db, Session(db) as session:
         store.require_consultation(session=session, slug=args.slug)
     public = config.web.public_url or f"http://{config.web.host}:{config.web.port}"
     links = partner_links(
@@ -357,7 +405,7 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
     if args.slug == "status":
         if args.broadcast_id is None:
             raise CommandError("usage: needsfirst broadcast status ID")
-        with _database(config) as db, Session(db) as session:
+        with _database(config, args) as db, Session(db) as session:
             print(
                 broadcasts.format_progress(
                     broadcasts.progress(session=session, broadcast_id=args.broadcast_id)
@@ -367,7 +415,7 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
     if not args.message:
         raise CommandError("give the invitation's text with --message")
     group = broadcasts.parse_group(args.group)
-    with _database(config) as db:
+    with _database(config, args) as db:
         with Session(db, expire_on_commit=False) as session, session.begin():
             draft, count = broadcasts.draft(
                 session=session, slug=args.slug, message=args.message, created_by=_actor(),
@@ -390,7 +438,7 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
 
 
 def _status(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         report = Rounds(db).status(args.slug)
     print(
         json.dumps(report.to_dict(), indent=2) if args.format == "json" else format_status(report)
@@ -415,7 +463,7 @@ def _analyse(config: Config, args: argparse.Namespace) -> int:
                 encoder=None if args.lexical else "auto",
             )
         else:
-            with _database(config) as db:
+            with _database(config, args) as db:
                 run = analyse_consultation(
                     db,
                     args.consultation,
@@ -436,7 +484,7 @@ def _analyse(config: Config, args: argparse.Namespace) -> int:
 
 
 def _theme(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         if args.action == "split":
             from bot.analysis_runs import split_stored_theme
 
@@ -478,7 +526,7 @@ def _theme_edit(db: Engine, args: argparse.Namespace) -> None:
 
 
 def _export(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session:
+    with _database(config, args) as db, Session(db) as session:
         consultation = store.require_consultation(session=session, slug=args.slug)
         script = ScriptCache().get(consultation)
         records = export_records(
@@ -499,9 +547,16 @@ def _export(config: Config, args: argparse.Namespace) -> int:
 def _digest(config: Config, args: argparse.Namespace) -> int:
     from bot.digests import build_now, send_to_officers
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         if args.send:
-            documents, counts = asyncio.run(send_to_officers(config, db, args.slug))
+            try:
+                documents, counts = asyncio.run(send_to_officers(config, db, args.slug))
+            except (TelegramError, OSError) as error:
+                raise CommandError(
+                    f"Telegram cannot be reached at {config.telegram.base_url} "
+                    f"({type(error).__name__}: {error}), so the digest was not sent. "
+                    "Try again later, or save it with --out and without --send"
+                ) from error
             sent = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
             print(f"officers: {sent or 'none configured, so not sent'}", file=sys.stderr)
         else:
@@ -517,7 +572,7 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
 def _decide(config: Config, args: argparse.Namespace) -> int:
     from bot.decisions import DecisionError, decide, format_recorded
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         try:
             result = decide(db, args.slug, args.theme_id, args.text, actor=_actor())
         except DecisionError as error:
@@ -531,7 +586,7 @@ def _decide(config: Config, args: argparse.Namespace) -> int:
 def _login(config: Config, args: argparse.Namespace) -> int:
     from bot.web.auth import NotStaff, create_login_link
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         try:
             link = create_login_link(db, config, args.user_id)
         except NotStaff as error:

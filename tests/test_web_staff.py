@@ -209,7 +209,7 @@ def test_login_links_only_for_configured_staff(db: Engine) -> None:
     assert public_base_url(web_config(host="0.0.0.0", port=9000)) == "http://localhost:9000"  # type: ignore[arg-type]
 
 
-def test_needsfirst_login_prints_a_link(tmp_path: Path, db_url: str) -> None:
+def test_needsfirst_login_prints_a_link(tmp_path: Path, db_url: str, db: Engine) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[database]\nurl = "{db_url}"\n[consultations]\nload = []\n'

@@ -25,12 +25,13 @@ from sqlmodel import Session, col, select
 from analysis.scrub import scrub
 from bot.web.auth import Staff, acting, allowed, signed_in
 from bot.web.charts import ShareBar, share_bar
-from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
+from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY, STATUS_KEY
 from bot.web.templating import render, see_other
 from conversations import store
 from conversations.coverage import GroupCoverage, RoundStatus, round_status
 from conversations.export import export_columns, export_records, write_export
 from conversations.models import Answer, AuditEntry, Consultation, Round
+from conversations.numbers import record_id
 from conversations.service import ScriptCache
 
 RECENT_ANSWERS = 20
@@ -76,9 +77,11 @@ def page(request: web.Request, staff: Staff, template: str, *, status: int = 200
          **context: Any) -> web.Response:  # fmt: skip
     """A dashboard page, with the navigation this member may use."""
     navigation = [item for item in NAVIGATION if item.shown_to(staff)]
+    service = request.app[STATUS_KEY]
     return render(
         request, template, status=status, lang="en", staff=staff, navigation=navigation,
-        current=request.path, **context,
+        current=request.path, telegram_down=service.get("telegram") == "unreachable",
+        service=service, **context,
     )  # fmt: skip
 
 
@@ -299,14 +302,16 @@ async def export(request: web.Request) -> web.StreamResponse:
 async def audit_log(request: web.Request) -> web.Response:
     """Who did what and when, newest first (admins)."""
     staff = await allowed(request, "admin")
-    before = request.query.get("before", "")
+    before = record_id(request.query.get("before", "")) if "before" in request.query else 0
+    if before is None:
+        raise web.HTTPBadRequest(text="before must be an audit entry's number")
     db = request.app[ENGINE_KEY]
 
     def load() -> list[AuditEntry]:
         with Session(db) as session:
             query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(AUDIT_PAGE)
-            if before.isdigit():
-                query = query.where(col(AuditEntry.id) < int(before))
+            if before:
+                query = query.where(col(AuditEntry.id) < before)
             return list(session.exec(query).all())
 
     entries = await asyncio.to_thread(load)
