@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
@@ -29,7 +30,7 @@ from bot.scheduler import JobContext, start_scheduler, stop_scheduler
 from bot.staff_commands import StaffCommands
 from bot.staff_roster import StaffRoster
 from bot.telegram_channel import build_application
-from bot.telegram_start import TelegramStarter, stop_application
+from bot.telegram_start import RETRY_DELAYS, TelegramStarter, stop_application
 from bot.web.app import build_web_app
 from conversations.db import redact_url
 from conversations.service import ConversationService
@@ -53,8 +54,10 @@ def prepare_database(config: Config) -> Engine:
 class Service:
     """Everything one process runs: web server, Telegram bot (when configured)."""
 
-    def __init__(self, config: Config, db: Engine, *, urgent: Executor | None = None) -> None:
+    def __init__(self, config: Config, db: Engine, *, urgent: Executor | None = None,
+                 telegram_retry: Sequence[float] = RETRY_DELAYS) -> None:  # fmt: skip
         self.config = config
+        self.telegram_retry = telegram_retry  # pauses between tries to reach Telegram
         self.db = db
         self.urgent = urgent  # database work that must not queue (None: the default's)
         self.conversations = ConversationService(db)
@@ -74,8 +77,9 @@ class Service:
             staff = StaffCommands(self.config, self.db, self.roster)
             self.telegram = build_application(telegram, self.conversations, staff, durable)
             self.starter = TelegramStarter(
-                self.telegram, telegram, durable, self.status, self._telegram_started
-            )
+                self.telegram, telegram, durable, self.status, self._telegram_started,
+                delays=self.telegram_retry,
+            )  # fmt: skip
             # Telegram out of reach must not keep the web chat and dashboard down.
             await self.starter.start()
         if self.config.scheduler.enabled:

@@ -552,9 +552,10 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
             try:
                 documents, counts = asyncio.run(send_to_officers(config, db, args.slug))
             except (TelegramError, OSError) as error:
+                reason = str(error).replace(config.telegram.token, "<token>")
                 raise CommandError(
                     f"Telegram cannot be reached at {config.telegram.base_url} "
-                    f"({type(error).__name__}: {error}), so the digest was not sent. "
+                    f"({type(error).__name__}: {reason}), so the digest was not sent. "
                     "Try again later, or save it with --out and without --send"
                 ) from error
             sent = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))

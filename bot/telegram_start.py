@@ -98,8 +98,12 @@ class TelegramStarter:
                 await application.updater.start_polling(poll_interval=0.0, allowed_updates=UPDATES)
 
     def _failed(self, error: Exception) -> None:
-        # The error's type and words only: PTB's messages carry no token, httpx's URLs would.
-        reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        # The error's type and first line, without the token (InvalidToken quotes it):
+        # /healthz is public and logs are read by many.
+        words = str(error).splitlines()[0] if str(error) else ""
+        if self.config.token:
+            words = words.replace(self.config.token, "<token>")
+        reason = f"{type(error).__name__}: {words}"
         if self.status.get("telegram") != "unreachable":
             self.status["telegram_since"] = utcnow().isoformat(timespec="seconds")
             log.warning(
