@@ -140,7 +140,8 @@ class Detail:
     consultation: Consultation
     title: str
     rounds: Sequence[Round]
-    current: Round | None
+    current: Round | None  # the open round, else the latest
+    upcoming: Round | None  # a scheduled next round (a draft), shown beside the open one
     status: RoundStatus | None
     bars: dict[tuple[str, str], ShareBar]
     recent: list[RecentAnswer]
@@ -157,7 +158,10 @@ def _detail(db: Engine, scripts: ScriptCache, slug: str, with_answers: bool) -> 
             .where(Round.consultation_id == consultation.id)
             .order_by(col(Round.number).desc())
         ).all()
-        current = rounds[0] if rounds else None
+        # A scheduled next round is a draft with a higher number: it must not hide the
+        # open round, whose figures and Close button matter until it closes.
+        current = next((r for r in rounds if r.status == "open"), rounds[0] if rounds else None)
+        upcoming = rounds[0] if rounds and rounds[0] is not current else None
         status = _status(session, scripts, consultation, current)
         bars = {
             (dimension, group.group): share_bar(group)
@@ -186,6 +190,7 @@ def _detail(db: Engine, scripts: ScriptCache, slug: str, with_answers: bool) -> 
             title=script.title.get("en", script.default_language),
             rounds=rounds,
             current=current,
+            upcoming=upcoming if upcoming is not None and upcoming.status == "draft" else None,
             status=status,
             bars=bars,
             recent=recent,
@@ -205,7 +210,7 @@ async def consultation_page(request: web.Request) -> web.Response:
 
 
 async def _consultation(request: web.Request, staff: Staff, slug: str, *, error: str = "",
-                        status: int = 200) -> web.Response:  # fmt: skip
+                        status: int = 200, confirm_close: bool = False) -> web.Response:  # fmt: skip
     reads_answers = staff.can("officer") or staff.can("facilitator")
     detail = await asyncio.to_thread(
         _detail, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY].scripts, slug,
@@ -216,7 +221,7 @@ async def _consultation(request: web.Request, staff: Staff, slug: str, *, error:
     return page(
         request, staff, "staff/consultation.html", status=status, detail=detail, error=error,
         done=DONE.get(request.query.get("done", ""), ""), reads_answers=reads_answers,
-        tab="overview",
+        tab="overview", confirm_close=confirm_close,
     )  # fmt: skip
 
 
@@ -227,6 +232,9 @@ async def change_round(request: web.Request) -> web.Response:
     action = form.get("action")
     if action not in ("open", "close"):
         raise web.HTTPBadRequest(text="action must be open or close")
+    if action == "close" and form.get("confirm") != "yes":
+        # Closing cannot be undone for the residents part-way through: ask first.
+        return await _consultation(request, staff, slug, confirm_close=True)
     db = request.app[ENGINE_KEY]
 
     def change() -> None:
