@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from bot.consultations import EXAMPLE_SCRIPT
-
 from conversations.models import utcnow
 from conversations.rounds import Rounds
 from tests.prioritise_helpers import open_prioritise, seed_run
