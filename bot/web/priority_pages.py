@@ -40,6 +40,4 @@ async def priorities_page(request: web.Request) -> web.Response:
             return None
 
     report = await asyncio.to_thread(load)
-    return page(
-        request, staff, "staff/priorities.html", slug=slug, report=report, tab="priorities"
-    )
+    return page(request, staff, "staff/priorities.html", slug=slug, report=report, tab="priorities")
