@@ -133,6 +133,7 @@ async def test_signing_in_refuses_another_sites_origin(db: Engine) -> None:
             {"Origin": "https://attacker.example"},
             {"Origin": "null"},  # a sandboxed frame, or a page with no-referrer
             {"Origin": "http://127.0.0.1:8080.attacker.example"},
+            {"Origin": "http://["},
             {"Sec-Fetch-Site": "cross-site"},
             {"Sec-Fetch-Site": "same-site"},
         ):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy import Engine, update
@@ -194,8 +195,12 @@ def foreign_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return False  # not a browser, or one too old to say; the token is still needed
-    ours = {f"{request.scheme}://{request.host}", public_base_url(request.app[CONFIG_KEY])}
-    return origin.rstrip("/") not in ours
+    # Host (and port) only: behind a TLS-terminating proxy the scheme seen here differs.
+    ours = {request.host, urlsplit(public_base_url(request.app[CONFIG_KEY])).netloc}
+    try:
+        return urlsplit(origin).netloc not in ours  # "null" has none
+    except ValueError:  # not a URL at all ("http://[")
+        return True
 
 
 async def login(request: web.Request) -> web.Response:
