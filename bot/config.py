@@ -2,7 +2,8 @@
 
 The defaults here are the ones documented in config.example.toml (a test keeps the
 two equal). A bad file fails at start-up with the file, the key and the problem.
-Environment variables named NEEDSFIRST_<SECTION>_<KEY> win over the file.
+Environment variables named NEEDSFIRST_<SECTION>_<KEY> win over the file, and are
+checked as strictly (a typo in a name or a boolean is an error, never a silent default).
 """
 
 from __future__ import annotations
