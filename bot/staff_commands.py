@@ -189,7 +189,9 @@ class StaffCommands:
         return "\n".join(lines)
 
     async def do_login(self, args: list[str], user_id: int) -> str:
-        link = await asyncio.to_thread(create_login_link, self.db, self.config, user_id)
+        link = await asyncio.to_thread(
+            partial(create_login_link, self.db, self.config, user_id, roster=self.roster)
+        )
         return f"Your sign-in link (works once, for 15 minutes; don't share it):\n{link}"
 
     async def do_consultations(self, args: list[str], user_id: int) -> str:

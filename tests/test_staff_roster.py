@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.config import load_config
+from bot.staff_commands import StaffCommands
 from bot.staff_roster import StaffRoster
 from bot.web.auth import create_login_link
 from conversations.models import StaffLogin
@@ -63,3 +64,13 @@ async def test_a_link_for_someone_not_yet_in_staff_is_kept_and_works_once_added(
         assert signed.status == 303 and staff_cookie(client) is not None
         home = await client.get("/staff/")
         assert home.status == 200 and f"Signed in as staff {NEWCOMER}" in await home.text()
+
+
+async def test_telegram_staff_commands_follow_the_file_too(db: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    write_staff(path, "11")
+    commands = StaffCommands(load_config(path, environ={}), db)
+    assert commands.roster.roles(NEWCOMER) == set()
+    write_staff(path, f"11, {NEWCOMER}")  # added while the bot runs
+    reply = await commands.do_login([], NEWCOMER)
+    assert "/staff/login/" in reply

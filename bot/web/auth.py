@@ -18,6 +18,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, delete
 
 from bot.config import Config, staff_roles
+from bot.staff_roster import StaffRoster
 from bot.web.keys import CONFIG_KEY, ENGINE_KEY, ROSTER_KEY
 from bot.web.security import digest, new_token, same_token, set_cookie
 from bot.web.templating import render, see_other
@@ -60,9 +61,13 @@ def public_base_url(config: Config) -> str:
     return f"http://{host}:{config.web.port}"
 
 
-def create_login_link(db: Engine, config: Config, staff_id: int) -> str:
-    """A one-time sign-in link for a configured staff member (15 minutes, works once)."""
-    if not staff_roles(config, staff_id):
+def create_login_link(db: Engine, config: Config, staff_id: int, *,
+                      roster: StaffRoster | None = None) -> str:  # fmt: skip
+    """A one-time sign-in link for a configured staff member (15 minutes, works once).
+
+    The running service passes its roster, which follows [staff] in the file as it is now."""
+    roles = roster.roles(staff_id) if roster is not None else staff_roles(config, staff_id)
+    if not roles:
         raise NotStaff(f"{staff_id} is not in [staff] (facilitators, officers or admins)")
     token = new_token()
     now = utcnow()
