@@ -26,6 +26,7 @@ from bot.digests import Digests
 from bot.durable_updates import DurableInbox
 from bot.jobs import Jobs, registry
 from bot.other_senders import OtherSenders
+from bot.safeguarding_alerts import report_at_start_up
 from bot.scheduler import JobContext, start_scheduler, stop_scheduler
 from bot.staff_commands import StaffCommands
 from bot.staff_roster import StaffRoster
@@ -82,6 +83,9 @@ class Service:
             )  # fmt: skip
             # Telegram out of reach must not keep the web chat and dashboard down.
             await self.starter.start()
+        await asyncio.to_thread(
+            report_at_start_up, self.config, self.db, telegram=self.telegram is not None
+        )
         if self.config.scheduler.enabled:
             bot = self.telegram.bot if self.telegram else None
             jobs = Jobs(self.config, self.db, bot)

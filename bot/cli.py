@@ -19,13 +19,20 @@ from sqlmodel import Session
 from telegram.error import TelegramError
 
 from analysis.scrub import scrub
+from bot import theme_commands
+from bot.cli_arguments import (
+    moment,
+    out_file,
+    record_id_argument,
+    telegram_id_argument,
+    whole_number_argument,
+)
 from bot.config import Config, ConfigError, load_config
 from bot.consultations import load_consultation
 from bot.database_setup import describe, open_database
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
 from conversations.export import export_columns, export_records, write_export
-from conversations.numbers import record_id, whole_number
 from conversations.rounds import ROUND_KINDS, Rounds, partner_links
 from conversations.script import ScriptError
 from conversations.service import ScriptCache
@@ -112,8 +119,8 @@ def _parser() -> argparse.ArgumentParser:
         "schedule", parents=[common], help="set when the next round opens and closes"
     )
     schedule.add_argument("slug")
-    schedule.add_argument("--opens", type=_moment, help="e.g. 2026-12-01T09:00 (local time)")
-    schedule.add_argument("--closes", type=_moment, help="e.g. 2026-12-15T17:00 (local time)")
+    schedule.add_argument("--opens", type=moment, help="e.g. 2026-12-01T09:00 (local time)")
+    schedule.add_argument("--closes", type=moment, help="e.g. 2026-12-15T17:00 (local time)")
     schedule.add_argument("--kind", choices=ROUND_KINDS,
                           help="what the round is (prioritise: the latest themes as it opens)")  # fmt: skip
     schedule.set_defaults(handler=_round_schedule)
@@ -131,10 +138,14 @@ def _parser() -> argparse.ArgumentParser:
     broadcast.add_argument(
         "slug", help="a consultation's slug, or 'status' followed by a broadcast id"
     )
-    broadcast.add_argument("broadcast_id", nargs="?", type=_id, help=argparse.SUPPRESS)
+    broadcast.add_argument(
+        "broadcast_id", nargs="?", type=record_id_argument, help=argparse.SUPPRESS
+    )
     broadcast.add_argument("--message", help="the invitation's text")
     broadcast.add_argument("--group", help="only residents in DIMENSION=VALUE, e.g. area=south")
-    broadcast.add_argument("--window", type=_number, default=0, help="spread sending over MINUTES")
+    broadcast.add_argument(
+        "--window", type=whole_number_argument, default=0, help="spread sending over MINUTES"
+    )
     broadcast.add_argument("--yes", action="store_true", help="send without asking")
     broadcast.set_defaults(handler=_broadcast)
 
@@ -161,10 +172,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyse.add_argument("--text-column", default="text", help="the CSV column holding the answers")
     analyse.add_argument(
-        "--themes", type=_number, default=None, metavar="N", help="fix the number of themes"
+        "--themes",
+        type=whole_number_argument,
+        default=None,
+        metavar="N",
+        help="fix the number of themes",
     )
     analyse.add_argument(
-        "--out", type=_out_file, default=None, help="JSON file to write (default: standard output)"
+        "--out", type=out_file, default=None, help="JSON file to write (default: standard output)"
     )
     analyse.add_argument(
         "--lexical",
@@ -173,29 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyse.set_defaults(handler=_analyse)
 
-    theme = commands.add_parser(
-        "theme",
-        aliases=["themes"],
-        parents=[common],
-        help="list, rename, merge or split a consultation's themes",
-    )
-    theme_commands = theme.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = theme_commands.add_parser("list", parents=[common], help="the latest run's themes")
-    listing.add_argument("slug")
-    rename = theme_commands.add_parser("rename", parents=[common], help="give a theme a name")
-    rename.add_argument("slug")
-    rename.add_argument("theme_id", type=_id)
-    rename.add_argument("label")
-    merge = theme_commands.add_parser("merge", parents=[common], help="fold one theme into another")
-    merge.add_argument("slug")
-    merge.add_argument("theme_id", type=_id)
-    merge.add_argument("into_id", type=_id)
-    split = theme_commands.add_parser(
-        "split", parents=[common], help="divide a theme in two (later runs keep them apart)"
-    )
-    split.add_argument("slug")
-    split.add_argument("theme_id", type=_id)
-    theme.set_defaults(handler=_theme)
+    theme_commands.add_parser(commands, common, _theme)
 
     export = commands.add_parser("export", parents=[common], help="write every stored answer")
     export.add_argument("slug")
@@ -206,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
         help="remove personal details (emails, phones, names...) from answers",
     )
     export.add_argument(
-        "--out", type=_out_file, default=None, help="file to write (default: standard output)"
+        "--out", type=out_file, default=None, help="file to write (default: standard output)"
     )
     export.set_defaults(handler=_export)
 
@@ -214,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
         "digest", parents=[common], help="build the officers' digest of the last 7 days now"
     )
     digest.add_argument("slug")
-    digest.add_argument("--out", type=_out_file, default=None, help="write the report to FILE.html")
+    digest.add_argument("--out", type=out_file, default=None, help="write the report to FILE.html")
     digest.add_argument("--send", action="store_true", help="send it to the configured officers")
     digest.set_defaults(handler=_digest)
 
@@ -222,15 +215,18 @@ def _parser() -> argparse.ArgumentParser:
         "decide", parents=[common], help="record a decision on a theme and tell who raised it"
     )
     decide.add_argument("slug")
-    decide.add_argument("theme_id", type=_id)
+    decide.add_argument("theme_id", type=record_id_argument)
     decide.add_argument("--text", required=True, help="what was decided, in plain words")
+    decide.add_argument(
+        "--yes", action="store_true", help="send without asking (after the preview)"
+    )
     decide.set_defaults(handler=_decide)
 
     login = commands.add_parser(
         "login", parents=[common], help="print a one-time sign-in link to the web dashboard"
     )
     login.add_argument(
-        "user_id", type=_telegram_id, help="a staff member's Telegram user id, from [staff]"
+        "user_id", type=telegram_id_argument, help="a staff member's Telegram user id, from [staff]"
     )
     login.set_defaults(handler=_login)
     return parser
@@ -306,53 +302,6 @@ def _priorities(config: Config, args: argparse.Namespace) -> int:
         else format_priorities(report)
     )
     return 0
-
-
-def _id(text: str) -> int:
-    """A record's id, through the one parser every route uses."""
-    found = record_id(text)
-    if found is None:
-        raise argparse.ArgumentTypeError(f"not an id (a number such as 12): {text!r}")
-    return found
-
-
-def _number(text: str) -> int:
-    found = whole_number(text)
-    if found is None:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
-    return found
-
-
-def _telegram_id(text: str) -> int:
-    found = whole_number(text, minimum=1, maximum=2**53)  # Telegram's ids fit in 52 bits
-    if found is None:
-        raise argparse.ArgumentTypeError(f"not a Telegram user id: {text!r}")
-    return found
-
-
-def _out_file(text: str) -> Path:
-    """A file --out may write: its folder must exist (it is not made), and not be a folder."""
-    path = Path(text).expanduser()
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name in it")
-    if not path.resolve().parent.is_dir():
-        raise argparse.ArgumentTypeError(
-            f"the folder {path.resolve().parent} does not exist; make it first"
-        )
-    return path
-
-
-def _moment(text: str) -> datetime | None:
-    """An ISO date and time (without a zone, the service's local time); "-" for unchanged."""
-    if text.strip() == "-":
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            f"not a date and time like 2026-12-01T09:00: {text!r}"
-        ) from error
-    return moment
 
 
 def _round_schedule(config: Config, args: argparse.Namespace) -> int:
@@ -448,7 +397,8 @@ def _status(config: Config, args: argparse.Namespace) -> int:
 
 def _analyse(config: Config, args: argparse.Namespace) -> int:
     from analysis.csv_input import AnalysisInputError
-    from bot.analysis_runs import AnalysisError, analyse_consultation, analyse_csv
+    from bot.analysis_runs import AnalysisError, analyse_csv
+    from bot.theme_runs import analyse_consultation
 
     if args.themes is not None and not 1 <= args.themes <= 500:
         raise CommandError("--themes must be between 1 and 500")
@@ -489,40 +439,9 @@ def _theme(config: Config, args: argparse.Namespace) -> int:
             from bot.analysis_runs import split_stored_theme
 
             split = split_stored_theme(db, args.slug, args.theme_id, actor=_actor())
-            print(split.summary() + " Later runs keep them apart.", file=sys.stderr)
-        _theme_edit(db, args)
+            print(split.summary() + " Both parts are in the codebook now.", file=sys.stderr)
+        theme_commands.run(db, args, _actor())
     return 0
-
-
-def _theme_edit(db: Engine, args: argparse.Namespace) -> None:
-    """Rename or merge (when asked), then list the latest run's current themes."""
-    with Session(db) as session, session.begin():
-        if args.action == "rename":
-            themes.rename(
-                session=session,
-                slug=args.slug,
-                theme_id=args.theme_id,
-                label=args.label,
-                actor=_actor(),
-            )
-        elif args.action == "merge":
-            themes.merge(
-                session=session,
-                slug=args.slug,
-                theme_id=args.theme_id,
-                into_id=args.into_id,
-                actor=_actor(),
-            )
-        consultation = store.require_consultation(session=session, slug=args.slug)
-        assert consultation.id is not None
-        run = themes.latest_run(session=session, consultation_id=consultation.id)
-        if run is None or run.id is None:
-            raise CommandError(
-                f"'{args.slug}' has not been analysed yet (needsfirst analyse --consultation {args.slug})"
-            )
-        for found in themes.themes_of_run(session=session, run_id=run.id):
-            if themes.is_current(found):
-                print(f"{found.theme_id:>4}  {found.size:>6}  {found.status:<9}  {found.label}")
 
 
 def _export(config: Config, args: argparse.Namespace) -> int:
@@ -571,10 +490,18 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
 
 
 def _decide(config: Config, args: argparse.Namespace) -> int:
-    from bot.decisions import DecisionError, decide, format_recorded
+    from bot.decisions import DecisionError, decide, format_recorded, preview
 
     with _database(config, args) as db:
         try:
+            shown = preview(db, args.slug, args.theme_id)
+            print(shown.summary(), file=sys.stderr)
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    raise CommandError("not recorded: confirm with --yes (no terminal to ask on)")
+                if input("Record it and tell them? [y/N] ").strip().lower() not in ("y", "yes"):
+                    print("Not recorded.")
+                    return 1
             result = decide(db, args.slug, args.theme_id, args.text, actor=_actor())
         except DecisionError as error:
             raise CommandError(str(error)) from error

@@ -24,14 +24,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.analysis_runs import AnalysisError, analyse_consultation, split_stored_theme
+from bot.analysis_runs import AnalysisError, split_stored_theme
 from bot.config import Config
-from bot.decisions import DecisionError, decide, format_recorded
+from bot.decisions import DecisionError, decide, format_recorded, preview
 from bot.digests import build_now, send_documents
 from bot.pacing import SendBudget
 from bot.priorities import format_priorities, open_round, priorities_report
 from bot.staff_roster import StaffRoster
 from bot.telegram_updates import STAFF_PREFIX
+from bot.theme_runs import analyse_consultation
 from bot.web.auth import create_login_link
 from conversations import broadcasts, store, themes
 from conversations.broadcasts import MAX_WINDOW_MINUTES
@@ -403,10 +404,19 @@ class StaffCommands:
         return "That was the digest of the last 7 days, built now."
 
     async def do_decide(self, args: list[str], user_id: int) -> str:
+        """A preview of who will hear it; `/decide confirm ...` records and sends."""
+        confirmed = bool(args) and args[0].lower() == "confirm"
+        args = args[1:] if confirmed else args
         theme_id = record_id(args[1]) if len(args) >= 3 else None
         if theme_id is None:
             raise UsageError("")
         slug, text = args[0], " ".join(args[2:])
+        if not confirmed:
+            shown = await asyncio.to_thread(preview, self.db, slug, theme_id)
+            return (
+                f"{shown.summary()}\n\nTo record it and tell them, send:\n"
+                f"/decide confirm {slug} {theme_id} {text}"
+            )
         result = await asyncio.to_thread(
             decide, self.db, slug, theme_id, text, actor=_actor(user_id)
         )

@@ -507,20 +507,21 @@ class ConversationService:
         if risk.risk:
             resident = self._resident(ctx)
             assert resident.id is not None
+            local = ""
+            if script is not None and script.help_lines is not None:
+                local = script.help_lines.get(ctx.language, script.default_language)
+            help_shown = service_text("get_help", ctx.language, local=local).strip()
             ctx.session.add(
                 SafeguardingFlag(
                     resident_id=resident.id,
                     consultation_id=consultation.id if consultation else None,
                     categories=",".join(risk.categories),
                     excerpt=given.text[:2000],
+                    channel=ctx.who.channel,
+                    help_shown=help_shown,
                 )
             )
-            local = ""
-            if script is not None and script.help_lines is not None:
-                local = script.help_lines.get(ctx.language, script.default_language)
-            ctx.messages.append(
-                Message(service_text("get_help", ctx.language, local=local).strip())
-            )
+            ctx.messages.append(Message(help_shown))
             return "safeguarding"
         if moderation.assess_abuse(given.text).flagged:
             ctx.flag = "abuse"
@@ -623,9 +624,11 @@ class ConversationService:
         if ctx.resident is None or ctx.resident.id is None:
             ctx.say("nothing_held")
             return
-        store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
+        kept = store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
         ctx.resident = None
         ctx.say("forgotten")
+        if kept:
+            ctx.say("forgotten_flag_kept")
 
 
 def _channels(session: Session, resident_id: int) -> list[str]:

@@ -550,6 +550,14 @@ STAFF_PATHS = [
     ("POST", "/staff/c/example/themes/{n}/rename"),
     ("POST", "/staff/c/example/themes/{n}/merge"),
     ("POST", "/staff/c/example/themes/{n}/split"),
+    ("POST", "/staff/c/example/themes/{n}/accept"),
+    ("GET", "/staff/c/example/themes/{n}/answers"),
+    ("GET", "/staff/c/example/themes/unthemed/answers?page={n}"),
+    ("POST", "/staff/c/example/answers/{n}/code"),
+    ("GET", "/staff/safeguarding/{n}"),
+    ("POST", "/staff/safeguarding/{n}/acknowledge"),
+    ("POST", "/staff/safeguarding/{n}/note"),
+    ("POST", "/staff/safeguarding/{n}/outcome"),
 ]
 STAFF_FORMS = [
     ("/staff/c/example/themes/1/merge", "into"),
@@ -561,6 +569,8 @@ STAFF_FORMS = [
 def test_staff_urls_and_forms_survive_any_numbers(db: Engine) -> None:
     """Huge and non-ASCII digits in every staff URL and form: 4xx, never a 500."""
     config = web_config()
+    # One member with every role, so that each check reaches the number.
+    config = replace(config, staff=replace(config.staff, safeguarding=(ADMIN,)))
     runner = asyncio.Runner()
     resources = AsyncExitStack()
     try:

@@ -5,6 +5,7 @@ buttons get a 404, a 400 or a usage message; never a 500. A webhook body nested
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,8 @@ def test_one_parser_takes_ascii_digits_within_a_column_only() -> None:
 @pytest.mark.parametrize("odd", ["²", "٣", HUGE])
 async def test_staff_pages_answer_404_or_400_never_500(db: Engine, odd: str) -> None:
     config = web_config()
+    # One member with every role, so that each check reaches the number.
+    config = replace(config, staff=replace(config.staff, safeguarding=(ADMIN,)))
     async with web_client(db, config) as client:
         seed_answers(db)
         csrf = await sign_in(client, db, config, ADMIN)
@@ -42,6 +45,8 @@ async def test_staff_pages_answer_404_or_400_never_500(db: Engine, odd: str) -> 
             f"/staff/broadcasts/{odd}",
             f"/staff/digests/{odd}",
             f"/staff/digests/{odd}.csv",
+            f"/staff/safeguarding/{odd}",
+            f"/staff/c/example/themes/{odd}/answers",
         ):
             response = await client.get(path, allow_redirects=False)
             assert response.status in (400, 404), (path, response.status)
@@ -51,6 +56,11 @@ async def test_staff_pages_answer_404_or_400_never_500(db: Engine, odd: str) -> 
             (f"/staff/c/example/themes/{odd}/rename", {"label": "Buses"}),
             (f"/staff/c/example/themes/{odd}/merge", {"into": "1"}),
             (f"/staff/c/example/themes/{odd}/split", {}),
+            (f"/staff/c/example/themes/{odd}/accept", {}),
+            (f"/staff/c/example/answers/{odd}/code", {"theme": "1"}),
+            ("/staff/c/example/answers/1/code", {"theme": odd}),
+            (f"/staff/safeguarding/{odd}/acknowledge", {}),
+            (f"/staff/safeguarding/{odd}/note", {"note": "Called back"}),
             ("/staff/c/example/themes/1/merge", {"into": odd}),
             ("/staff/c/example/themes/analyse", {"themes": odd}),
             ("/staff/c/example/broadcasts", {"message": "Hello", "window": odd}),

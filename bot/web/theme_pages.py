@@ -24,19 +24,15 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.analysis_runs import (
-    AnalysisError,
-    analyse_consultation,
-    shown_quotes,
-    split_stored_theme,
-)
+from bot.analysis_runs import AnalysisError, shown_quotes, split_stored_theme
+from bot.theme_runs import analyse_consultation
 from bot.web.auth import Staff, acting, signed_in
 from bot.web.charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.dashboard import page
 from bot.web.keys import ANALYSIS_KEY, CONVERSATIONS_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
-from conversations import store, themes
+from conversations import codebook, store, themes
 from conversations.coverage import NOT_SAID
 from conversations.models import AnalysisRun, Consultation, RunTheme, ThemeEdit
 from conversations.numbers import record_id, whole_number
@@ -73,6 +69,7 @@ class ThemeCard:
     quotes: list[str]
     raised_by: list[tuple[str, list[Group]]]  # dimension label -> its groups, largest first
     trend: Trend | None
+    reviewed: bool  # in the codebook (officers reviewed it); else proposed, may change
 
     @property
     def change(self) -> int | None:
@@ -113,6 +110,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/staff/themes", themes_index)
     app.router.add_get("/staff/c/{slug}/themes", themes_page)
     app.router.add_post("/staff/c/{slug}/themes/analyse", run_analysis)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/accept", accept_theme)
     app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/rename", rename_theme)
     app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/merge", merge_theme)
     app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/split", split_theme)
@@ -154,6 +152,7 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
             history = themes.theme_sizes_over_runs(session=session, consultation_id=consultation.id)
             _, merges = themes.officer_edits(session=session, consultation_id=consultation.id)
             found = themes.themes_of_run(session=session, run_id=run.id)
+            book = set(codebook.reviewed(session=session, consultation_id=consultation.id))
             labels = {t.theme_id: t.label for t in found}
             for theme in found:
                 if not themes.is_current(theme):
@@ -167,7 +166,7 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
                     earlier.append(EarlierTheme(theme.theme_id, theme.label, theme.status,
                                                 labels.get(into) if into else None, parts))  # fmt: skip
                     continue
-                cards.append(_card(session, script, run.id, theme, history))
+                cards.append(_card(session, script, run.id, theme, history, book))
         edits = session.exec(
             select(ThemeEdit)
             .where(ThemeEdit.consultation_id == consultation.id)
@@ -189,7 +188,7 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
 
 
 def _card(session: Session, script: Script, run_id: int, theme: RunTheme,
-          history: list[tuple[AnalysisRun, dict[int, int]]]) -> ThemeCard:  # fmt: skip
+          history: list[tuple[AnalysisRun, dict[int, int]]], book: set[int]) -> ThemeCard:  # fmt: skip
     return ThemeCard(
         theme_id=theme.theme_id,
         label=theme.label,
@@ -203,6 +202,7 @@ def _card(session: Session, script: Script, run_id: int, theme: RunTheme,
             script, themes.theme_profile(session=session, run_id=run_id, theme_id=theme.theme_id)
         ),
         trend=trend_line([sizes.get(theme.theme_id, 0) for _, sizes in history]),
+        reviewed=theme.theme_id in book,
     )
 
 
@@ -213,11 +213,12 @@ async def themes_page(request: web.Request) -> web.Response:
 
 
 DONE = {
-    "renamed": "The theme has its new name. Later runs keep it.",
-    "merged": "The themes are merged. Later runs keep them together.",
+    "accepted": "The theme is in the codebook: every later run codes answers to it, under this name.",
+    "renamed": "The theme has its new name and is in the codebook. Later runs keep it.",
+    "merged": "The themes are merged. Later runs code both themes' answers to the one left.",
     "split": (
-        "The theme is split in two, each part named from its own answers. Later runs keep "
-        "them apart; rename them if the names do not fit."
+        "The theme is split in two, each part named from its own answers; both parts are in "
+        "the codebook. Rename them if the names do not fit."
     ),
     "splitting": (
         "The split is still being worked out (an analysis may be running first). Reload this "
@@ -301,6 +302,19 @@ async def themes_index(request: web.Request) -> web.Response:
 
 
 # --- editing ------------------------------------------------------------------------------
+
+
+async def accept_theme(request: web.Request) -> web.Response:
+    """Accept a proposed theme into the codebook as it is (officers and facilitators; audited)."""
+    staff, _ = await acting(request, *EDITORS)
+    slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
+    db = request.app[ENGINE_KEY]
+
+    def edit() -> None:
+        with Session(db) as session, session.begin():
+            themes.confirm(session=session, slug=slug, theme_id=theme_id, actor=staff.actor)
+
+    return await _edited(request, staff, slug, edit, f"accepted#theme-{theme_id}")
 
 
 async def rename_theme(request: web.Request) -> web.Response:
