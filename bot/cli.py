@@ -16,14 +16,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from telegram.error import TelegramError
 
 from analysis.scrub import scrub
 from bot import theme_commands
+from bot.cli_arguments import (
+    moment,
+    out_file,
+    record_id_argument,
+    telegram_id_argument,
+    whole_number_argument,
+)
 from bot.config import Config, ConfigError, load_config
 from bot.consultations import load_consultation
+from bot.database_setup import describe, open_database
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
-from conversations.db import make_engine, migrate
 from conversations.export import export_columns, export_records, write_export
 from conversations.rounds import ROUND_KINDS, Rounds, partner_links
 from conversations.script import ScriptError
@@ -67,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="configuration file (default ./config.toml, else built-in defaults)",
     )
+    common.add_argument(
+        "--create",
+        action="store_true",
+        default=False,
+        help="make a new, empty SQLite database if there is none (`run` always may)",
+    )
     parser = argparse.ArgumentParser(
         prog="needsfirst", description="Needs First: a needs-first consultation chatbot.",
         parents=[common],
@@ -105,8 +119,8 @@ def _parser() -> argparse.ArgumentParser:
         "schedule", parents=[common], help="set when the next round opens and closes"
     )
     schedule.add_argument("slug")
-    schedule.add_argument("--opens", type=_moment, help="e.g. 2026-12-01T09:00 (local time)")
-    schedule.add_argument("--closes", type=_moment, help="e.g. 2026-12-15T17:00 (local time)")
+    schedule.add_argument("--opens", type=moment, help="e.g. 2026-12-01T09:00 (local time)")
+    schedule.add_argument("--closes", type=moment, help="e.g. 2026-12-15T17:00 (local time)")
     schedule.add_argument("--kind", choices=ROUND_KINDS,
                           help="what the round is (prioritise: the latest themes as it opens)")  # fmt: skip
     schedule.set_defaults(handler=_round_schedule)
@@ -124,10 +138,14 @@ def _parser() -> argparse.ArgumentParser:
     broadcast.add_argument(
         "slug", help="a consultation's slug, or 'status' followed by a broadcast id"
     )
-    broadcast.add_argument("broadcast_id", nargs="?", type=int, help=argparse.SUPPRESS)
+    broadcast.add_argument(
+        "broadcast_id", nargs="?", type=record_id_argument, help=argparse.SUPPRESS
+    )
     broadcast.add_argument("--message", help="the invitation's text")
     broadcast.add_argument("--group", help="only residents in DIMENSION=VALUE, e.g. area=south")
-    broadcast.add_argument("--window", type=int, default=0, help="spread sending over MINUTES")
+    broadcast.add_argument(
+        "--window", type=whole_number_argument, default=0, help="spread sending over MINUTES"
+    )
     broadcast.add_argument("--yes", action="store_true", help="send without asking")
     broadcast.set_defaults(handler=_broadcast)
 
@@ -154,10 +172,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyse.add_argument("--text-column", default="text", help="the CSV column holding the answers")
     analyse.add_argument(
-        "--themes", type=int, default=None, metavar="N", help="fix the number of themes"
+        "--themes",
+        type=whole_number_argument,
+        default=None,
+        metavar="N",
+        help="fix the number of themes",
     )
     analyse.add_argument(
-        "--out", type=Path, default=None, help="JSON file to write (default: standard output)"
+        "--out", type=out_file, default=None, help="JSON file to write (default: standard output)"
     )
     analyse.add_argument(
         "--lexical",
@@ -177,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
         help="remove personal details (emails, phones, names...) from answers",
     )
     export.add_argument(
-        "--out", type=Path, default=None, help="file to write (default: standard output)"
+        "--out", type=out_file, default=None, help="file to write (default: standard output)"
     )
     export.set_defaults(handler=_export)
 
@@ -185,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
         "digest", parents=[common], help="build the officers' digest of the last 7 days now"
     )
     digest.add_argument("slug")
-    digest.add_argument("--out", type=Path, default=None, help="write the report to FILE.html")
+    digest.add_argument("--out", type=out_file, default=None, help="write the report to FILE.html")
     digest.add_argument("--send", action="store_true", help="send it to the configured officers")
     digest.set_defaults(handler=_digest)
 
@@ -193,7 +215,7 @@ def _parser() -> argparse.ArgumentParser:
         "decide", parents=[common], help="record a decision on a theme and tell who raised it"
     )
     decide.add_argument("slug")
-    decide.add_argument("theme_id", type=int)
+    decide.add_argument("theme_id", type=record_id_argument)
     decide.add_argument("--text", required=True, help="what was decided, in plain words")
     decide.add_argument(
         "--yes", action="store_true", help="send without asking (after the preview)"
@@ -203,16 +225,20 @@ def _parser() -> argparse.ArgumentParser:
     login = commands.add_parser(
         "login", parents=[common], help="print a one-time sign-in link to the web dashboard"
     )
-    login.add_argument("user_id", type=int, help="a staff member's Telegram user id, from [staff]")
+    login.add_argument(
+        "user_id", type=telegram_id_argument, help="a staff member's Telegram user id, from [staff]"
+    )
     login.set_defaults(handler=_login)
     return parser
 
 
 @contextmanager
-def _database(config: Config) -> Iterator[Engine]:
-    db = make_engine(config.database.url)
+def _database(config: Config, args: argparse.Namespace) -> Iterator[Engine]:
+    if config.source == "built-in defaults":
+        # No config.toml here: perhaps not the service's folder. Say what is used.
+        print(f"no config.toml here: using {describe(config.database.url)}", file=sys.stderr)
+    db = open_database(config, create=args.create)
     try:
-        migrate(db)
         yield db
     finally:
         db.dispose()
@@ -235,14 +261,14 @@ def _run(config: Config, args: argparse.Namespace) -> int:
 
 
 def _consultation_load(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         script, _ = load_consultation(db, args.script, actor=_actor())
     print(script.slug)
     return 0
 
 
 def _consultation_list(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session:
+    with _database(config, args) as db, Session(db) as session:
         for consultation in store.all_consultations(session=session):
             assert consultation.id is not None
             latest = store.current_round(session=session, consultation_id=consultation.id)
@@ -252,7 +278,7 @@ def _consultation_list(config: Config, args: argparse.Namespace) -> int:
 
 
 def _round(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         rounds = Rounds(db)
         if args.action == "open":
             from bot.priorities import open_round
@@ -268,7 +294,7 @@ def _round(config: Config, args: argparse.Namespace) -> int:
 def _priorities(config: Config, args: argparse.Namespace) -> int:
     from bot.priorities import format_priorities, priorities_report
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         report = priorities_report(db, args.slug)
     print(
         json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
@@ -276,17 +302,6 @@ def _priorities(config: Config, args: argparse.Namespace) -> int:
         else format_priorities(report)
     )
     return 0
-
-
-def _moment(text: str) -> datetime:
-    """An ISO date and time; without a zone it is the service's local time."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            f"not a date and time like 2026-12-01T09:00: {text!r}"
-        ) from error
-    return moment
 
 
 def _round_schedule(config: Config, args: argparse.Namespace) -> int:
@@ -297,7 +312,7 @@ def _round_schedule(config: Config, args: argparse.Namespace) -> int:
             return None
         return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         round_ = Rounds(db).schedule(
             args.slug,
             actor=_actor(),
@@ -319,7 +334,7 @@ def _round_schedule(config: Config, args: argparse.Namespace) -> int:
 
 
 def _links(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session:
+    with _database(config, args) as db, Session(db) as session:
         store.require_consultation(session=session, slug=args.slug)
     public = config.web.public_url or f"http://{config.web.host}:{config.web.port}"
     links = partner_links(
@@ -339,7 +354,7 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
     if args.slug == "status":
         if args.broadcast_id is None:
             raise CommandError("usage: needsfirst broadcast status ID")
-        with _database(config) as db, Session(db) as session:
+        with _database(config, args) as db, Session(db) as session:
             print(
                 broadcasts.format_progress(
                     broadcasts.progress(session=session, broadcast_id=args.broadcast_id)
@@ -349,7 +364,7 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
     if not args.message:
         raise CommandError("give the invitation's text with --message")
     group = broadcasts.parse_group(args.group)
-    with _database(config) as db:
+    with _database(config, args) as db:
         with Session(db, expire_on_commit=False) as session, session.begin():
             draft, count = broadcasts.draft(
                 session=session, slug=args.slug, message=args.message, created_by=_actor(),
@@ -372,7 +387,7 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
 
 
 def _status(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         report = Rounds(db).status(args.slug)
     print(
         json.dumps(report.to_dict(), indent=2) if args.format == "json" else format_status(report)
@@ -398,7 +413,7 @@ def _analyse(config: Config, args: argparse.Namespace) -> int:
                 encoder=None if args.lexical else "auto",
             )
         else:
-            with _database(config) as db:
+            with _database(config, args) as db:
                 run = analyse_consultation(
                     db,
                     args.consultation,
@@ -419,7 +434,7 @@ def _analyse(config: Config, args: argparse.Namespace) -> int:
 
 
 def _theme(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         if args.action == "split":
             from bot.analysis_runs import split_stored_theme
 
@@ -430,7 +445,7 @@ def _theme(config: Config, args: argparse.Namespace) -> int:
 
 
 def _export(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session:
+    with _database(config, args) as db, Session(db) as session:
         consultation = store.require_consultation(session=session, slug=args.slug)
         script = ScriptCache().get(consultation)
         records = export_records(
@@ -451,9 +466,17 @@ def _export(config: Config, args: argparse.Namespace) -> int:
 def _digest(config: Config, args: argparse.Namespace) -> int:
     from bot.digests import build_now, send_to_officers
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         if args.send:
-            documents, counts = asyncio.run(send_to_officers(config, db, args.slug))
+            try:
+                documents, counts = asyncio.run(send_to_officers(config, db, args.slug))
+            except (TelegramError, OSError) as error:
+                reason = str(error).replace(config.telegram.token, "<token>")
+                raise CommandError(
+                    f"Telegram cannot be reached at {config.telegram.base_url} "
+                    f"({type(error).__name__}: {reason}), so the digest was not sent. "
+                    "Try again later, or save it with --out and without --send"
+                ) from error
             sent = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
             print(f"officers: {sent or 'none configured, so not sent'}", file=sys.stderr)
         else:
@@ -469,7 +492,7 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
 def _decide(config: Config, args: argparse.Namespace) -> int:
     from bot.decisions import DecisionError, decide, format_recorded, preview
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         try:
             shown = preview(db, args.slug, args.theme_id)
             print(shown.summary(), file=sys.stderr)
@@ -491,7 +514,7 @@ def _decide(config: Config, args: argparse.Namespace) -> int:
 def _login(config: Config, args: argparse.Namespace) -> int:
     from bot.web.auth import NotStaff, create_login_link
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         try:
             link = create_login_link(db, config, args.user_id)
         except NotStaff as error:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.cli_arguments import record_id_argument, whole_number_argument
 from conversations import codebook, store, themes
 from conversations.coded_answers import answers_page, theme_list
 
@@ -39,37 +40,43 @@ def add_parser(commands: Any, common: argparse.ArgumentParser,
         "accept", parents=[common], help="accept a proposed theme into the codebook as it is"
     )
     accept.add_argument("slug")
-    accept.add_argument("theme_id", type=int)
+    accept.add_argument("theme_id", type=record_id_argument)
     rename = actions.add_parser("rename", parents=[common], help="give a theme a name")
     rename.add_argument("slug")
-    rename.add_argument("theme_id", type=int)
+    rename.add_argument("theme_id", type=record_id_argument)
     rename.add_argument("label")
     merge = actions.add_parser("merge", parents=[common], help="fold one theme into another")
     merge.add_argument("slug")
-    merge.add_argument("theme_id", type=int)
-    merge.add_argument("into_id", type=int)
+    merge.add_argument("theme_id", type=record_id_argument)
+    merge.add_argument("into_id", type=record_id_argument)
     split = actions.add_parser(
         "split", parents=[common], help="divide a theme in two (both parts join the codebook)"
     )
     split.add_argument("slug")
-    split.add_argument("theme_id", type=int)
+    split.add_argument("theme_id", type=record_id_argument)
     answers = actions.add_parser(
         "answers", parents=[common], help="read a theme's answers (or 'none': not yet themed)"
     )
     answers.add_argument("slug")
     answers.add_argument("theme_id", help="a theme id, or 'none' for answers not yet themed")
     answers.add_argument("--search", default="", help="only answers containing these words")
-    answers.add_argument("--page", type=int, default=1)
+    answers.add_argument("--page", type=whole_number_argument, default=1)
     code = actions.add_parser(
         "code", parents=[common],
         help="code one answer by hand: move it, add or take off a theme, or not a need",
     )  # fmt: skip
     code.add_argument("slug")
-    code.add_argument("answer_id", type=int)
+    code.add_argument("answer_id", type=record_id_argument)
     how = code.add_mutually_exclusive_group(required=True)
-    how.add_argument("--to", type=int, metavar="THEME_ID", help="move it to this theme")
-    how.add_argument("--add", type=int, metavar="THEME_ID", help="add this theme too")
-    how.add_argument("--remove", type=int, metavar="THEME_ID", help="take this theme off")
+    how.add_argument(
+        "--to", type=record_id_argument, metavar="THEME_ID", help="move it to this theme"
+    )
+    how.add_argument(
+        "--add", type=record_id_argument, metavar="THEME_ID", help="add this theme too"
+    )
+    how.add_argument(
+        "--remove", type=record_id_argument, metavar="THEME_ID", help="take this theme off"
+    )
     how.add_argument("--not-a-need", action="store_true", help="it states no need")
     theme.set_defaults(handler=handler)
 

@@ -410,6 +410,14 @@ class ConversationService:
             self._start(ctx, None)
             return
         if current[1].status != "open":
+            conversation, _, consultation = current
+            assert consultation.id is not None
+            later = store.open_round_of(session=ctx.session, consultation_id=consultation.id)
+            if later is not None:
+                # Their round closed and the consultation's next one (a prioritise round,
+                # say) is open: take them there, rather than saying "closed".
+                self._join(ctx, consultation, later, conversation.source)
+                return
             ctx.say("round_closed")
             choices = store.open_consultations(session=ctx.session)
             if choices:

@@ -13,14 +13,16 @@ import tomllib
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.config import StaffConfig
+from bot.config import StaffConfig, TelegramConfig
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.telegram_channel import build_application
 from bot.telegram_updates import read_update
 from conversations import engine
 from conversations.models import Consultation, Conversation, PendingUpdate, Resident, Round
@@ -28,6 +30,7 @@ from conversations.script import Script, ScriptError, load_script, parse_script
 from conversations.service import ConversationService, Who
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_harness import bot_config, running_bot
+from tests.web_helpers import ADMIN, SECRET, sign_in, web_client, web_config
 
 EXAMPLE = load_script(EXAMPLE_SCRIPT)
 STEP_IDS = [s.id for s in EXAMPLE.steps] + ["_consent", "nope", ""]
@@ -197,6 +200,16 @@ COMMAND_NAMES = [
     "themes", "rename", "merge", "split", "decide", "broadcast", "nope", "START",
 ]  # fmt: skip
 
+# Numbers as people (and attackers) type them: beyond any database column, in other
+# scripts' digits ("٣", "１") and digit-like symbols ("²", which passes str.isdigit()
+# and fails int()), signed, spaced and empty.
+odd_numbers = st.one_of(
+    st.integers(min_value=2**31 - 2, max_value=10**40).map(str),
+    st.integers(-(10**6), 10**6).map(str),
+    st.text(alphabet=st.characters(categories=["Nd", "No"]), min_size=1, max_size=6),
+    st.sampled_from(["²", "٣", "１２", "99999999999999999999999", "1e3", "0x10", "", " 7 ", "+1"]),
+)
+
 junk = st.one_of(
     st.none(),
     st.booleans(),
@@ -221,12 +234,16 @@ command_text = st.builds(
         st.just(""),
         st.sampled_from(["@needs_first_test_bot", "@another_bot", " example", " example--x"]),
         st.text(max_size=60).map(lambda args: " " + args),
+        st.builds(lambda a, b: f" example {a} {b} words", odd_numbers, odd_numbers),
+        st.builds(lambda a: f" example window={a} Hello", odd_numbers),
     ),
 )
 callback_junk = st.one_of(
     st.text(max_size=80),
     st.sampled_from(["a:area:1:north", "a:need:1:_skip", "a:x:999:y", "j:example", "j:nope",
                      "f:yes", "f:no", "l:cy", "l:fr", "s:bc:1:go", "s:bc:99999999999:no"]),
+    st.builds(lambda n: f"s:bc:{n}:go", odd_numbers),
+    st.builds(lambda n, o: f"a:area:{n}:{o}", odd_numbers, st.sampled_from(["north", "_c²", "_c٣"])),
 )  # fmt: skip
 
 
@@ -519,3 +536,109 @@ async def test_an_unreadable_update_neither_stops_polling_nor_a_restart(
             await ann.wait_for_messages(2, timeout=30)
     with Session(db) as session:
         assert session.exec(select(PendingUpdate)).all() == []
+
+
+# --- staff URLs and forms, and deep nesting, through the web app --------------------
+
+STAFF_PATHS = [
+    ("GET", "/staff/audit?before={n}"),
+    ("GET", "/staff/broadcasts/{n}"),
+    ("GET", "/staff/digests/{n}"),
+    ("GET", "/staff/digests/{n}.csv"),
+    ("POST", "/staff/broadcasts/{n}/send"),
+    ("POST", "/staff/broadcasts/{n}/cancel"),
+    ("POST", "/staff/c/example/themes/{n}/rename"),
+    ("POST", "/staff/c/example/themes/{n}/merge"),
+    ("POST", "/staff/c/example/themes/{n}/split"),
+    ("POST", "/staff/c/example/themes/{n}/accept"),
+    ("GET", "/staff/c/example/themes/{n}/answers"),
+    ("GET", "/staff/c/example/themes/unthemed/answers?page={n}"),
+    ("POST", "/staff/c/example/answers/{n}/code"),
+    ("GET", "/staff/safeguarding/{n}"),
+    ("POST", "/staff/safeguarding/{n}/acknowledge"),
+    ("POST", "/staff/safeguarding/{n}/note"),
+    ("POST", "/staff/safeguarding/{n}/outcome"),
+]
+STAFF_FORMS = [
+    ("/staff/c/example/themes/1/merge", "into"),
+    ("/staff/c/example/themes/analyse", "themes"),
+    ("/staff/c/example/broadcasts", "window"),
+]
+
+
+def test_staff_urls_and_forms_survive_any_numbers(db: Engine) -> None:
+    """Huge and non-ASCII digits in every staff URL and form: 4xx, never a 500."""
+    config = web_config()
+    # One member with every role, so that each check reaches the number.
+    config = replace(config, staff=replace(config.staff, safeguarding=(ADMIN,)))
+    runner = asyncio.Runner()
+    resources = AsyncExitStack()
+    try:
+        client = runner.run(resources.enter_async_context(web_client(db, config)))
+        csrf = runner.run(sign_in(client, db, config, ADMIN))
+
+        async def visit(number: str) -> list[tuple[str, int]]:
+            statuses = []
+            for method, template in STAFF_PATHS:
+                path = template.format(n=quote(number, safe=""))
+                data = {"csrf": csrf, "label": "x", "into": "1"} if method == "POST" else None
+                response = await client.request(method, path, data=data, allow_redirects=False)
+                statuses.append((path, response.status))
+            for path, field_name in STAFF_FORMS:
+                data = {"csrf": csrf, "message": "Hello", field_name: number}
+                response = await client.post(path, data=data, allow_redirects=False)
+                statuses.append((f"{path} {field_name}={number!r}", response.status))
+            return statuses
+
+        @settings(
+            max_examples=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        @given(odd_numbers)
+        def run(number: str) -> None:
+            failures = [(p, code) for p, code in runner.run(visit(number)) if code >= 500]
+            assert failures == []
+
+        run()
+    finally:
+        runner.run(resources.aclose())
+        runner.close()
+
+
+@st.composite
+def nested_json(draw: st.DrawFn) -> str:
+    """A JSON document nested far deeper than any parser's recursion allows."""
+    depth = draw(st.integers(900, 60_000))
+    opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}"), ('[{"b":', "}]")]))
+    inner = draw(st.sampled_from(["1", "null", '"x"', "[]"]))
+    return '{"update_id": 1, "message": ' + opener * depth + inner + closer * depth + "}"
+
+
+def test_deeply_nested_webhook_bodies_are_refused(db: Engine) -> None:
+    """Nesting 900 to 60,000 levels deep: 400 or 200 (when it parses), never a 500."""
+    telegram = TelegramConfig(token="123456:TEST", mode="webhook", secret_token=SECRET)
+    application = build_application(telegram, ConversationService(db))
+    runner = asyncio.Runner()
+    resources = AsyncExitStack()
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    try:
+        client = runner.run(resources.enter_async_context(web_client(db, telegram=application)))
+
+        @settings(
+            max_examples=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        @given(nested_json())
+        def run(body: str) -> None:
+            async def post() -> int:
+                response = await client.post("/telegram/webhook", data=body, headers=headers)
+                return response.status
+
+            assert runner.run(post()) in (200, 400)
+
+        run()
+    finally:
+        runner.run(resources.aclose())
+        runner.close()

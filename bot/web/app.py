@@ -15,6 +15,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.config import Config
+from bot.staff_roster import StaffRoster
 from bot.web import (
     auth,
     broadcast_pages,
@@ -32,6 +33,7 @@ from bot.web.keys import (
     CONFIG_KEY,
     CONVERSATIONS_KEY,
     ENGINE_KEY,
+    ROSTER_KEY,
     STATUS_KEY,
     TELEGRAM_KEY,
     TEMPLATES_KEY,
@@ -47,11 +49,13 @@ MAX_REQUEST_BYTES = 1_000_000  # a Telegram update or a form; answers are capped
 
 def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
                   status: dict[str, Any] | None = None,
-                  conversations: ConversationService | None = None) -> web.Application:  # fmt: skip
+                  conversations: ConversationService | None = None,
+                  roster: StaffRoster | None = None) -> web.Application:  # fmt: skip
     """The aiohttp application for one worker; any number may serve the same database."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[ENGINE_KEY] = db
     app[CONFIG_KEY] = config
+    app[ROSTER_KEY] = roster or StaffRoster(config)
     app[CONVERSATIONS_KEY] = conversations or ConversationService(db)
     app[TEMPLATES_KEY] = template_environment()
     app[TELEGRAM_KEY] = telegram

@@ -143,6 +143,11 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
             conversation = session.get(Conversation, resident.current_conversation_id)
             round_ = session.get(Round, conversation.round_id) if conversation else None
             joined = round_ is not None and round_.consultation_id == consultation.id
+            if joined and round_ is not None and round_.status != "open":
+                # Their round has closed: "Take part" again when another round is open.
+                joined = (
+                    store.open_round_of(session=session, consultation_id=consultation.id) is None
+                )
             # A resident who said no is offered "Take part" again, as /start does in Telegram.
             if joined and conversation is not None:
                 joined = json.loads(conversation.state_json).get("phase") != "declined"

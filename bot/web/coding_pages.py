@@ -20,11 +20,11 @@ from bot.web.keys import ENGINE_KEY
 from bot.web.templating import see_other
 from conversations import codebook, store, themes
 from conversations.coded_answers import AnswersPage, answers_page, theme_list
+from conversations.numbers import whole_number
 
 READERS = ("officer", "facilitator")
 CODERS = ("officer", "facilitator")
 PER_PAGE = 25
-MAX_ID = 2**31 - 1  # ids are 32-bit in storage: anything longer is no answer or theme
 ACTIONS = {"move", "add", "remove", "not-a-need"}
 
 
@@ -43,13 +43,6 @@ class AnswersView:
 def add_routes(app: web.Application) -> None:
     app.router.add_get(r"/staff/c/{slug}/themes/{theme:[0-9]{1,10}|unthemed}/answers", answers)
     app.router.add_post(r"/staff/c/{slug}/answers/{answer_id:[0-9]{1,10}}/code", code)
-
-
-def _number(text: str) -> int | None:
-    """An id from a URL or a form: ASCII digits that fit an id, else None."""
-    if not text.isascii() or not text.isdigit() or int(text) > MAX_ID:
-        return None
-    return int(text)
 
 
 def _view(db: Engine, slug: str, theme_id: int | None, search: str, number: int
@@ -77,11 +70,11 @@ async def answers(request: web.Request) -> web.Response:
     if not any(staff.can(role) for role in READERS):
         raise web.HTTPForbidden(text="themes are for officers and facilitators")
     slug, theme = request.match_info["slug"], request.match_info["theme"]
-    theme_id = None if theme == "unthemed" else _number(theme)
+    theme_id = None if theme == "unthemed" else whole_number(theme)
     if theme != "unthemed" and theme_id is None:
         raise web.HTTPNotFound(text="no such theme")
     search = " ".join(request.query.get("q", "").split())[:200]
-    number = _number(request.query.get("page", "1")) or 1
+    number = whole_number(request.query.get("page", "1")) or 1
     view = await asyncio.to_thread(_view, request.app[ENGINE_KEY], slug, theme_id, search, number)
     if view is None:
         raise web.HTTPNotFound(text="no such consultation or theme")
@@ -96,9 +89,9 @@ async def code(request: web.Request) -> web.Response:
     """An officer's code of one answer (officers and facilitators; audited)."""
     staff, form = await acting(request, *CODERS)
     slug = request.match_info["slug"]
-    answer_id = _number(request.match_info["answer_id"])
+    answer_id = whole_number(request.match_info["answer_id"])
     action = form.get("action", "")
-    theme_id = _number(form.get("theme", ""))
+    theme_id = whole_number(form.get("theme", ""))
     back = form.get("back", "").replace("&done=coded", "").replace("?done=coded", "")
     if not back.startswith(f"/staff/c/{slug}/themes/") or "//" in back:
         back = f"/staff/c/{slug}/themes"

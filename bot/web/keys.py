@@ -10,10 +10,13 @@ from jinja2 import Environment
 from sqlalchemy import Engine
 
 from bot.config import Config
+from bot.staff_roster import StaffRoster
 from conversations.service import ConversationService
 
 ENGINE_KEY = web.AppKey("engine", Engine)
 CONFIG_KEY = web.AppKey("config", Config)
+# [staff] as the configuration file says it now (re-read when the file changes).
+ROSTER_KEY = web.AppKey("roster", StaffRoster)
 CONVERSATIONS_KEY = web.AppKey("conversations", ConversationService)
 TEMPLATES_KEY = web.AppKey("templates", Environment)
 # The python-telegram-bot Application, when Telegram is on (typed loosely: PTB's generics).

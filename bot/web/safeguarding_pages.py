@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from bot.web.auth import acting, allowed
 from bot.web.dashboard import page
 from bot.web.keys import ENGINE_KEY
+from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
 from conversations import safeguarding_flags as flags
 from conversations import store
@@ -43,10 +44,10 @@ DONE = {
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/staff/safeguarding", index)
-    app.router.add_get("/staff/safeguarding/{flag_id:\\d+}", flag_page)
-    app.router.add_post("/staff/safeguarding/{flag_id:\\d+}/acknowledge", acknowledge)
-    app.router.add_post("/staff/safeguarding/{flag_id:\\d+}/note", note)
-    app.router.add_post("/staff/safeguarding/{flag_id:\\d+}/outcome", outcome)
+    app.router.add_get("/staff/safeguarding/{flag_id:[0-9]+}", flag_page)
+    app.router.add_post("/staff/safeguarding/{flag_id:[0-9]+}/acknowledge", acknowledge)
+    app.router.add_post("/staff/safeguarding/{flag_id:[0-9]+}/note", note)
+    app.router.add_post("/staff/safeguarding/{flag_id:[0-9]+}/outcome", outcome)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def _detail(session: Session, flag_id: int) -> FlagDetail | None:
 async def flag_page(request: web.Request, *, error: str = "", status: int = 200) -> web.Response:
     """One flag in full; reading it is audited."""
     staff = await allowed(request, ROLE)
-    flag_id = int(request.match_info["flag_id"])
+    flag_id = id_in_path(request, "flag_id", "flag")
     db = request.app[ENGINE_KEY]
 
     def read() -> FlagDetail | None:
@@ -144,7 +145,7 @@ async def flag_page(request: web.Request, *, error: str = "", status: int = 200)
 async def acknowledge(request: web.Request) -> web.Response:
     """A lead has the flag: alerts and escalation about it stop."""
     staff, _ = await acting(request, ROLE)
-    flag_id = int(request.match_info["flag_id"])
+    flag_id = id_in_path(request, "flag_id", "flag")
     db = request.app[ENGINE_KEY]
 
     def act() -> None:
@@ -157,7 +158,7 @@ async def acknowledge(request: web.Request) -> web.Response:
 async def note(request: web.Request) -> web.Response:
     """Add a note (kept with the flag; the audit log says only that one was added)."""
     staff, form = await acting(request, ROLE)
-    flag_id = int(request.match_info["flag_id"])
+    flag_id = id_in_path(request, "flag_id", "flag")
     db = request.app[ENGINE_KEY]
 
     def act() -> None:
@@ -171,7 +172,7 @@ async def note(request: web.Request) -> web.Response:
 async def outcome(request: web.Request) -> web.Response:
     """Record what was done and close the flag."""
     staff, form = await acting(request, ROLE)
-    flag_id = int(request.match_info["flag_id"])
+    flag_id = id_in_path(request, "flag_id", "flag")
     db = request.app[ENGINE_KEY]
 
     def act() -> None:

@@ -30,10 +30,12 @@ from bot.web.auth import Staff, acting, signed_in
 from bot.web.charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.dashboard import page
 from bot.web.keys import ANALYSIS_KEY, CONVERSATIONS_KEY, ENGINE_KEY
+from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
 from conversations import codebook, store, themes
 from conversations.coverage import NOT_SAID
 from conversations.models import AnalysisRun, Consultation, RunTheme, ThemeEdit
+from conversations.numbers import record_id, whole_number
 from conversations.script import Script
 from conversations.service import ScriptCache
 
@@ -108,10 +110,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/staff/themes", themes_index)
     app.router.add_get("/staff/c/{slug}/themes", themes_page)
     app.router.add_post("/staff/c/{slug}/themes/analyse", run_analysis)
-    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]{1,10}}/accept", accept_theme)
-    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/rename", rename_theme)
-    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/merge", merge_theme)
-    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/split", split_theme)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/accept", accept_theme)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/rename", rename_theme)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/merge", merge_theme)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/split", split_theme)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -305,7 +307,7 @@ async def themes_index(request: web.Request) -> web.Response:
 async def accept_theme(request: web.Request) -> web.Response:
     """Accept a proposed theme into the codebook as it is (officers and facilitators; audited)."""
     staff, _ = await acting(request, *EDITORS)
-    slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
+    slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     db = request.app[ENGINE_KEY]
 
     def edit() -> None:
@@ -318,7 +320,7 @@ async def accept_theme(request: web.Request) -> web.Response:
 async def rename_theme(request: web.Request) -> web.Response:
     """Give a theme a new name (officers and facilitators; audited)."""
     staff, form = await acting(request, *EDITORS)
-    slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
+    slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     label = form.get("label", "")
     db = request.app[ENGINE_KEY]
 
@@ -333,16 +335,16 @@ async def rename_theme(request: web.Request) -> web.Response:
 async def merge_theme(request: web.Request) -> web.Response:
     """Fold a theme into another (officers and facilitators; audited)."""
     staff, form = await acting(request, *EDITORS)
-    slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
-    into = form.get("into", "")
-    if not into.isdigit():
+    slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
+    into = record_id(form.get("into", ""))
+    if into is None:
         return await _themes(request, staff, slug, error="Choose the theme to merge into.",
                              status=400)  # fmt: skip
     db = request.app[ENGINE_KEY]
 
     def edit() -> None:
         with Session(db) as session, session.begin():
-            themes.merge(session=session, slug=slug, theme_id=theme_id, into_id=int(into),
+            themes.merge(session=session, slug=slug, theme_id=theme_id, into_id=into,
                          actor=staff.actor)  # fmt: skip
 
     return await _edited(request, staff, slug, edit, f"merged#theme-{into}")
@@ -351,7 +353,7 @@ async def merge_theme(request: web.Request) -> web.Response:
 async def split_theme(request: web.Request) -> web.Response:
     """Divide a theme in two (officers and facilitators; audited), in the analysis thread."""
     staff, _ = await acting(request, *EDITORS)
-    slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
+    slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     split = partial(split_stored_theme, request.app[ENGINE_KEY], slug, theme_id, actor=staff.actor)
     # It may wait behind a running analysis in the same thread: wait a little, then say so.
     future = asyncio.get_running_loop().run_in_executor(request.app[ANALYSIS_KEY], split)
@@ -390,10 +392,10 @@ async def run_analysis(request: web.Request) -> web.Response:
     wanted = form.get("themes", "").strip()
     n_themes: int | None = None
     if wanted:
-        if not wanted.isdigit() or not 2 <= int(wanted) <= MAX_THEMES:
+        n_themes = whole_number(wanted, minimum=2, maximum=MAX_THEMES)
+        if n_themes is None:
             message = f"The number of themes is a whole number from 2 to {MAX_THEMES}, or empty."
             return await _themes(request, staff, slug, error=message, status=400)
-        n_themes = int(wanted)
     run = partial(
         analyse_consultation, request.app[ENGINE_KEY], slug, actor=staff.actor, n_themes=n_themes
     )
