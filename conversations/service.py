@@ -21,6 +21,8 @@ from sqlmodel import Session, col, select
 
 from conversations import callbacks, engine, moderation, priority_votes, safeguarding, store
 from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
+from conversations.cleaning import clean_text
+from conversations.db import after_erasure
 from conversations.deliberation import PairVoted, StatementVoted
 from conversations.fast_path import AnswerPath, AnswerRequest, Limits
 from conversations.join_path import JoinPath, JoinRequest
@@ -91,6 +93,7 @@ class _Context:
     resident: Resident | None
     messages: list[Message] = field(default_factory=list)
     flag: str | None = None  # recorded with the update: "abuse" or "paused"
+    erased: bool = False  # words were erased: checkpoint once committed
 
     @property
     def language(self) -> str:
@@ -248,6 +251,13 @@ class ConversationService:
 
     def _run(self, who: Who, update_key: str | None, action: Callable[[_Context], None],
              *, given: engine.Input | None = None) -> list[Message]:  # fmt: skip
+        messages, erased = self._transaction(who, update_key, action, given)
+        if erased:
+            after_erasure(self.db)  # committed: now out of the write-ahead log too
+        return messages
+
+    def _transaction(self, who: Who, update_key: str | None, action: Callable[[_Context], None],
+                     given: engine.Input | None) -> tuple[list[Message], bool]:  # fmt: skip
         with Session(self.db, expire_on_commit=False) as session, session.begin():
             if update_key is not None:
                 seen = store.inbox_entry(
@@ -261,8 +271,8 @@ class ConversationService:
                         and utcnow() - seen.handled_at < REDELIVERY_GRACE
                     )
                     if seen.delivered_at is not None or in_flight:
-                        return []
-                    return [Message.from_dict(m) for m in json.loads(seen.replies_json)]
+                        return [], False
+                    return [Message.from_dict(m) for m in json.loads(seen.replies_json)], False
             resident = store.resident_for(
                 session=session, channel=who.channel, external_id=who.external_id, lock=True
             )
@@ -288,7 +298,7 @@ class ConversationService:
                     flag=ctx.flag,
                 )
                 session.add(entry)
-            return ctx.messages
+            return ctx.messages, ctx.erased
 
     def _paused(self, ctx: _Context, given: engine.Input | None) -> bool:
         """Free text after repeated abuse waits; a disclosure of harm never does."""
@@ -617,6 +627,7 @@ class ConversationService:
             return
         store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
         ctx.resident = None
+        ctx.erased = True
         ctx.say("forgotten")
 
 
@@ -628,16 +639,18 @@ def _channels(session: Session, resident_id: int) -> list[str]:
 
 
 def storable(text: str) -> str:
-    """Text as a resident gave it, less NUL characters, which PostgreSQL cannot store.
+    """Text as a resident gave it, cleaned once here, where every channel's text enters.
 
-    Telegram never sends one, but the web chat or a proxy could, and one NUL would
-    otherwise fail the resident's whole transaction on PostgreSQL (SQLite keeps it)."""
-    return text.replace("\x00", "") if "\x00" in text else text
+    A NUL would fail the resident's whole transaction on PostgreSQL, a lone
+    surrogate fails any UTF-8 store, and control and bidi characters would reach
+    officers' screens and spreadsheets (see conversations/cleaning.py)."""
+    return clean_text(text)
 
 
 def _storable_input(given: engine.Input) -> engine.Input:
-    if isinstance(given, engine.TextInput | engine.EditedText) and "\x00" in given.text:
-        return replace(given, text=storable(given.text))
+    if isinstance(given, engine.TextInput | engine.EditedText):
+        cleaned = clean_text(given.text)
+        return replace(given, text=cleaned) if cleaned != given.text else given
     return given
 
 

@@ -29,6 +29,7 @@ from bot.web.security import new_form_key, new_token, same_token, set_cookie, va
 from bot.web.templating import render, see_other
 from bot.web.wording import LANGUAGES, NOTICES, words_for
 from conversations import callbacks, engine, store
+from conversations.cleaning import clean_text
 from conversations.messages import ButtonSpec, Message
 from conversations.models import Consultation, Conversation, Round
 from conversations.service import ConversationService, Who
@@ -230,7 +231,8 @@ async def send(request: web.Request) -> web.StreamResponse:
         erasing = isinstance(press, callbacks.ForgetPress) and press.confirmed
         call = lambda: service.press(who, button, update_key=key)  # noqa: E731
     elif isinstance(text, str):
-        text = text.replace("\r\n", "\n")
+        # Cleaned here, before the transcript or the service sees it: the one way in.
+        text = clean_text(text)
         if not text.strip():
             return see_other(f"{page}?notice=empty#reply")
         if len(text) > MAX_TEXT:
