@@ -19,7 +19,15 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from conversations import callbacks, engine, moderation, priority_votes, safeguarding, store
+from conversations import (
+    callbacks,
+    engine,
+    erasure,
+    moderation,
+    priority_votes,
+    safeguarding,
+    store,
+)
 from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
 from conversations.cleaning import clean_text
 from conversations.db import after_erasure
@@ -486,6 +494,8 @@ class ConversationService:
                         channel=ctx.who.channel,
                     )
                 )
+            if isinstance(event, engine.ConsentDeclined):
+                self._withdraw(ctx, outcome.state, resident.id, consultation.id)
             elif isinstance(event, engine.Completed):
                 conversation.completed_at = utcnow()
             elif isinstance(event, PairVoted | StatementVoted):
@@ -497,6 +507,17 @@ class ConversationService:
             resident.language = outcome.state.language
             ctx.session.add(resident)
         ctx.messages.extend(to_message(reply) for reply in outcome.replies)
+
+    def _withdraw(self, ctx: _Context, state: engine.ConversationState, resident_id: int,
+                  consultation_id: int) -> None:  # fmt: skip
+        """Declined (a changed consent text, or at first): the decline message says
+        nothing they sent is stored, so nothing is; and they are invited no more."""
+        erased = erasure.withdraw_words(
+            session=ctx.session, resident_id=resident_id, consultation_id=consultation_id
+        )
+        state.step, state.loops, state.values, state.refs = None, {}, {}, {}
+        state.selected, state.returning_to = [], None
+        ctx.erased = ctx.erased or erased > 0
 
     def _screen(self, ctx: _Context, script: Script | None, consultation: Consultation | None,
                 given: engine.Input) -> str | None:  # fmt: skip

@@ -1,0 +1,86 @@
+"""Declining a changed consent text (issue 17, item 21): the resident is told nothing
+they sent is stored, so their words go and they are invited no more, on both paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations.coverage import opted_in_residents
+from conversations.models import (
+    Answer,
+    ConsentRecord,
+    Consultation,
+    Conversation,
+    SafeguardingFlag,
+)
+from conversations.service import ConversationService
+from tests.test_service import Resident_
+
+
+@pytest.fixture
+def service(db: Engine) -> ConversationService:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    return ConversationService(db)
+
+
+def change_consent(db: Engine, tmp_path: Path) -> None:
+    changed = tmp_path / "example.toml"
+    changed.write_text(
+        EXAMPLE_SCRIPT.read_text(encoding="utf-8").replace(
+            'version = "2026-11-01"', 'version = "2027-01-15"'
+        ),
+        encoding="utf-8",
+    )
+    load_consultation(db, changed, actor="test")
+
+
+def opted_in(db: Engine) -> list[int]:
+    with Session(db) as session:
+        consultation = session.exec(select(Consultation)).one()
+        assert consultation.id is not None
+        return opted_in_residents(session=session, consultation_id=consultation.id)
+
+
+@pytest.mark.parametrize("how", ["button", "typed"])
+def test_declining_a_changed_consent_erases_their_words_and_invitations(
+    service: ConversationService, db: Engine, tmp_path: Path, how: str
+) -> None:
+    ann = Resident_(service, "5101")
+    bob = Resident_(service, "5102")
+    for resident in (ann, bob):
+        resident.start()
+        resident.press("happy to take part")
+        resident.press("North")
+        resident.press("35 to 64")
+        resident.say("I'm scared he will hurt me again, the Quillfeather buses")
+    assert len(opted_in(db)) == 2
+    change_consent(db, tmp_path)
+    ann.press("My family")  # on the old question: consent comes first now
+    assert "Are you happy to take part?" in ann.last
+    if how == "button":
+        ann.press("No thanks")  # handled wherever the fast path would take it
+    else:
+        ann.say("no")
+    assert "Nothing you have sent is stored" in ann.last
+    with Session(db) as session:
+        kept = session.exec(select(Answer.resident_id)).all()
+        assert len(set(kept)) == 1  # only Bob's answers are left
+        consents = session.exec(select(ConsentRecord.given).order_by(ConsentRecord.id)).all()
+        assert consents[-1] is False
+        states = [json.loads(c.state_json) for c in session.exec(select(Conversation)).all()]
+        assert not any("Quillfeather" in json.dumps(s) for s in states if s["phase"] == "declined")
+        flagged = session.exec(select(SafeguardingFlag.resident_id)).all()
+        bob_id = next(iter(set(kept)))
+    assert flagged == [bob_id]  # Ann's excerpt went with her answers; Bob's stays
+    assert opted_in(db) == [bob_id]  # Ann is not invited any more
+    # Agreeing again later starts afresh, from the first question, and is invited again.
+    ann.start()
+    ann.press("happy to take part")
+    assert "Which part of the borough" in " ".join(m.text for m in ann.inbox[-3:])
+    assert len(opted_in(db)) == 2
