@@ -196,6 +196,18 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     session.exec(delete(Resident).where(col(Resident.id) == resident_id))
 
 
+def move_web_device(*, session: Session, old: str, new: str) -> None:
+    """Give a web resident a new device identity, their page's transcript with it."""
+    session.exec(
+        update(ChannelIdentity)
+        .where(col(ChannelIdentity.channel) == "web", col(ChannelIdentity.external_id) == old)
+        .values(external_id=new)
+    )
+    session.exec(
+        update(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor) == old).values(visitor=new)
+    )
+
+
 # --- conversations and answers ----------------------------------------------------
 
 
