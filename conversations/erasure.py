@@ -1,4 +1,11 @@
-"""Taking a resident's words back: when they decline a changed consent text.
+"""Taking a resident's words back: from the copies made of them, and when they
+decline a changed consent text.
+
+Answers are copied in two places that outlive them: a prioritise round shows
+one quote per theme (RoundTheme, and every voter's deck and page), and a weekly
+digest is stored until officers have it. `forget_copies` takes the quotes back
+everywhere they were copied and marks undelivered digests to be rendered again
+(bot/digests.py), for /forget and for a declined consent alike.
 
 A resident who declines the consent text of a consultation they had agreed to
 is told that nothing they sent is stored, so it must be true: their answers and
@@ -10,6 +17,10 @@ a refusal, so they are no longer invited (coverage.opted_in_residents).
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from sqlalchemy.sql import Select
 from sqlmodel import Session, col, delete, select, update
 
 from conversations.models import (
@@ -17,9 +28,12 @@ from conversations.models import (
     AnswerEmbedding,
     AnswerTheme,
     ChannelIdentity,
+    Conversation,
+    Digest,
     InboxEntry,
     PairVote,
     Round,
+    RoundTheme,
     SafeguardingFlag,
     StatementVote,
     WebTranscriptEntry,
@@ -33,6 +47,7 @@ def withdraw_words(*, session: Session, resident_id: int, consultation_id: int) 
         col(Answer.resident_id) == resident_id, col(Answer.round_id).in_(rounds)
     )
     gone = len(session.exec(answers).all())
+    forget_copies(session=session, answers=answers)
     session.exec(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(answers)))
     session.exec(delete(AnswerEmbedding).where(col(AnswerEmbedding.answer_id).in_(answers)))
     session.exec(
@@ -62,3 +77,53 @@ def withdraw_words(*, session: Session, resident_id: int, consultation_id: int) 
     )
     session.exec(delete(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor).in_(devices)))
     return gone
+
+
+def forget_copies(*, session: Session, answers: Select[Any]) -> None:
+    """Take back the copies of `answers` (a select of answer ids), before they go."""
+    for row in session.exec(
+        select(RoundTheme).where(col(RoundTheme.quote_answer_id).in_(answers))
+    ).all():
+        if row.quote:
+            _redact_round(session, row.round_id, row.quote)
+        row.quote, row.quote_answer_id = "", None
+        session.add(row)
+    themed = select(Round.consultation_id).join(Answer, col(Answer.round_id) == col(Round.id))
+    session.exec(
+        update(Digest)
+        .where(
+            col(Digest.cleared_at).is_(None),
+            col(Digest.consultation_id).in_(themed.where(col(Answer.id).in_(answers))),
+        )
+        .values(stale=True)
+    )
+
+
+def _redact_round(session: Session, round_id: int, quote: str) -> None:
+    """A quote out of the round's decks, the replies kept for redelivery and web pages."""
+    escaped = json.dumps(quote, ensure_ascii=True)[1:-1]
+    for conversation in session.exec(
+        select(Conversation).where(
+            Conversation.round_id == round_id, col(Conversation.state_json).contains(escaped)
+        )
+    ).all():
+        state = json.loads(conversation.state_json)
+        for entry in state.get("deck", {}).get("themes", {}).values():
+            if len(entry) > 1 and entry[1] == quote:
+                entry[1] = ""
+        conversation.state_json = json.dumps(state)
+        session.add(conversation)
+    for inbox in session.exec(
+        select(InboxEntry).where(col(InboxEntry.replies_json).contains(escaped))
+    ).all():
+        replies = json.loads(inbox.replies_json)
+        for reply in replies:
+            if isinstance(reply.get("text"), str):
+                reply["text"] = reply["text"].replace(quote, "")
+        inbox.replies_json = json.dumps(replies)
+        session.add(inbox)
+    for line in session.exec(
+        select(WebTranscriptEntry).where(col(WebTranscriptEntry.text).contains(quote))
+    ).all():
+        line.text = line.text.replace(quote, "")
+        session.add(line)
