@@ -7,12 +7,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from pathlib import Path
 
+import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.config import ConfigError, load_config
 from bot.web.app import build_web_app
 from bot.web.chat import COOKIE
 from conversations.models import ChannelIdentity, Resident, ServerSecret
@@ -122,3 +125,19 @@ async def test_new_residents_from_one_address_are_limited(db: Engine) -> None:
         assert response.status == 200
     with Session(db) as session:
         assert len(session.exec(select(Resident)).all()) == 3
+
+
+@pytest.mark.parametrize(
+    ("setting", "key"),
+    [
+        ('secret = "short"', "web.secret"),
+        ("new_residents_per_address = -1", "web.new_residents_per_address"),
+        ("new_residents_window_minutes = 0", "web.new_residents_window_minutes"),
+        ("new_residents_window_minutes = 5000", "web.new_residents_window_minutes"),
+    ],
+)
+def test_web_limits_and_secret_are_checked_at_load(tmp_path: Path, setting: str, key: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"[web]\n{setting}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(path, environ={})
