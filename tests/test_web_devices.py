@@ -141,3 +141,24 @@ def test_web_limits_and_secret_are_checked_at_load(tmp_path: Path, setting: str,
     path.write_text(f"[web]\n{setting}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_config(path, environ={})
+
+
+async def test_a_resident_with_an_older_unsigned_cookie_keeps_their_conversation(
+    db: Engine,
+) -> None:
+    legacy = secrets.token_urlsafe(32)
+    async with web_client(db) as client:
+        ann = WebResident(client)
+        await complete_example(ann, need="Streetlights out on Tanner Row")
+        with Session(db) as session, session.begin():  # as the older version stored it
+            identity = session.exec(select(ChannelIdentity)).one()
+            identity.external_id = hashlib.sha256(legacy.encode()).hexdigest()
+            session.add(identity)
+        client.session.cookie_jar.clear()
+        response = await client.get("/c/example/my-data", headers={"Cookie": f"{COOKIE}={legacy}"})
+        assert "Tanner Row" in await response.text()
+        renewed = issued(response)
+        assert renewed is not None and "." in renewed  # moved to a signed device
+        with Session(db) as session:
+            identity = session.exec(select(ChannelIdentity)).one()
+        assert identity.external_id == hashlib.sha256(renewed.encode()).hexdigest()

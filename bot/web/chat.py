@@ -51,7 +51,11 @@ _SOURCE = re.compile(r"^[a-z0-9_-]{1,40}$")
 async def device_of(request: web.Request) -> Device:
     """The device this browser's cookie names, or a new one if it names none we issued."""
     secret = await request.app[DEVICE_KEY].get()
-    return devices.recognised(secret, request.cookies.get(COOKIE, "")) or devices.issue(secret)
+    cookie = request.cookies.get(COOKIE, "")
+    device = devices.recognised(secret, cookie)
+    if device is None and cookie:
+        device = await asyncio.to_thread(devices.upgraded, request.app[ENGINE_KEY], secret, cookie)
+    return device or devices.issue(secret)
 
 
 def remember(request: web.Request, response: web.StreamResponse, device: Device) -> None:

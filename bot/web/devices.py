@@ -19,6 +19,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,9 +30,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from bot.config import Config, WebConfig
-from conversations.models import ServerSecret, WebNewcomer, utcnow
+from conversations import store
+from conversations.models import ChannelIdentity, ServerSecret, WebNewcomer, utcnow
 
 SECRET_NAME = "web-device-key"
+_LEGACY = re.compile(r"^[A-Za-z0-9_-]{40,64}$")  # an unsigned cookie of an older version
 _SEPARATOR = "."
 
 
@@ -71,6 +74,25 @@ def recognised(secret: bytes, cookie: str) -> Device | None:
     if not hmac.compare_digest(mac, _mac(secret, random, b"needsfirst-device:")):
         return None
     return Device(cookie, False, secret)
+
+
+def upgraded(db: Engine, secret: bytes, cookie: str) -> Device | None:
+    """A cookie from before devices were signed, if it belongs to a web resident:
+    they move to a new, signed device (a value nobody ever used stays unknown)."""
+    if not _LEGACY.match(cookie):
+        return None
+    old = hashlib.sha256(cookie.encode("utf-8")).hexdigest()
+    with Session(db) as session, session.begin():
+        known = session.exec(
+            select(ChannelIdentity.id).where(
+                ChannelIdentity.channel == "web", ChannelIdentity.external_id == old
+            )
+        ).first()
+        if known is None:
+            return None
+        device = issue(secret)
+        store.move_web_device(session=session, old=old, new=device.visitor)
+        return device
 
 
 def server_secret(db: Engine, config: Config) -> bytes:
