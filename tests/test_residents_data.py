@@ -167,3 +167,18 @@ async def test_a_nul_byte_in_a_web_answer_is_cleaned_not_a_500(
         need = session.exec(select(Answer).where(Answer.step_id == "need")).one()
     assert need.value == cleaned
     assert "red" not in caplog.text or "Bus" not in caplog.text
+
+
+async def test_delete_my_data_on_the_web_leaves_nothing_on_disk(sqlite_db: Engine) -> None:
+    from tests.web_helpers import WebResident, web_client
+    from tests.web_helpers import complete_example as complete_on_the_web
+
+    async with web_client(sqlite_db) as client:
+        ann = WebResident(client)
+        await complete_on_the_web(ann, need="Gribblewick towpath floods every winter")
+        await ann.press("Delete my data")
+        await ann.press("Yes, delete everything")
+        main = Path(str(sqlite_db.url.database))
+        for file in (main, Path(f"{main}-wal")):
+            if file.exists():
+                assert b"Gribblewick" not in file.read_bytes(), file
