@@ -182,3 +182,20 @@ async def test_delete_my_data_on_the_web_leaves_nothing_on_disk(sqlite_db: Engin
         for file in (main, Path(f"{main}-wal")):
             if file.exists():
                 assert b"Gribblewick" not in file.read_bytes(), file
+
+
+def test_the_command_line_never_prints_control_or_bidi_characters(
+    config: Path, db_url: str
+) -> None:
+    from tests.prioritise_helpers import seed_run
+
+    assert needsfirst(config, "consultation", "load", str(EXAMPLE_SCRIPT)).returncode == 0
+    db = make_engine(db_url)
+    try:
+        seed_run(db, ["Buses\x1b[2J\x07 stop \u202eearly\r"])
+    finally:
+        db.dispose()
+    listed = needsfirst(config, "theme", "list", "example")
+    assert listed.returncode == 0, listed.stderr
+    assert "Buses[2J stop early" in listed.stdout  # the ESC is gone, so is its effect
+    assert not any(ch in listed.stdout for ch in "\x1b\x07\u202e\r")
