@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,16 +22,13 @@ from sqlmodel import Session
 from analysis.embed import NamedEmbedder, SemanticExtraMissing
 from analysis.scrub import scrub
 from bot.embeddings import EncoderChoice, answer_vectors, resolve
-from conversations import store, themes
+from conversations import themes
 from conversations.models import AnalysisRun, RunTheme
-from conversations.service import ScriptCache
 
 # The theme model's modules (scikit-learn, scipy, nltk) take seconds to import, so they are
 # imported where a run or a split needs them, not by every command that imports this module.
 if TYPE_CHECKING:
     from analysis.describe import Theme
-    from analysis.model import ThemeModel
-    from analysis.tracking import CurrentTheme, ThemeSplit, TrackedTheme, Tracking
 
 log = logging.getLogger(__name__)
 MIN_ANSWERS = 2
@@ -85,152 +81,6 @@ class RunResult:
     report: dict[str, Any]
 
 
-def analyse_consultation(
-    db: Engine,
-    slug: str,
-    *,
-    actor: str,
-    n_themes: int | None = None,
-    encoder: EncoderChoice = "auto",
-) -> RunResult:
-    """Theme a consultation's answers, matching last run's themes, and store the run.
-
-    With an encoder (by default the semantic extra's, when installed) the model
-    also uses the answers' sentence embeddings: stored ones, and the few still
-    missing embedded now and stored (bot.embeddings). Without, it is lexical."""
-    from analysis.model import ThemeModel
-
-    started = time.perf_counter()
-    chosen = resolve(encoder)
-    with Session(db) as session:
-        consultation = store.require_consultation(session=session, slug=slug)
-        assert consultation.id is not None
-        consultation_id = consultation.id
-        questions = ScriptCache().get(consultation).theme_steps()
-        rows = list(
-            themes.answers_to_analyse(
-                session=session, consultation_id=consultation_id, questions=questions
-            )
-        )
-    if len(rows) < MIN_ANSWERS:
-        raise AnalysisError(
-            f"'{slug}' has {len(rows)} answers to analyse; themes need at least {MIN_ANSWERS}"
-        )
-    answer_ids = [answer_id for answer_id, _ in rows]
-    texts = [text for _, text in rows]
-    del rows
-    embeddings = _embeddings(db, chosen, answer_ids, texts)
-    model = ThemeModel(
-        n_themes=n_themes, signature_features=SIGNATURE_FEATURES, random_state=0
-    ).fit(texts, embeddings=embeddings)
-    vectors_of = _vectors_of(texts, embeddings)
-    # Officers may rename, merge or split themes while the model fits. Their edits
-    # are read after it, and read again as the run is saved: if one came in between,
-    # matching and describing (seconds, not the fit) run again with it.
-    for attempt in range(EDIT_RACE_ATTEMPTS):
-        with Session(db) as session:
-            known = _officer_state(session, consultation_id)
-        matched = _match(model, texts, answer_ids, vectors_of, known)
-        with Session(db, expire_on_commit=False) as session, session.begin():
-            last = attempt == EDIT_RACE_ATTEMPTS - 1
-            if not last and _officer_state(session, consultation_id) != known:
-                continue  # an edit came in: match again with it (rolls back nothing)
-            run = themes.save_run(
-                session=session,
-                consultation_id=consultation_id,
-                created_by=actor,
-                questions=questions,
-                answers=len(texts),
-                unthemed=int((model.labels_ < 0).sum()),
-                seconds=time.perf_counter() - started,
-                themes=matched.found,
-                assignments=_assignments(model, matched.tracking, matched.labels, answer_ids),
-            )
-            break
-    matched.report["run"] = run.id
-    return RunResult(run, matched.report)
-
-
-# How many times a run matches its themes again when officers keep editing meanwhile;
-# the last attempt saves with the edits it read (the next run then has the newer ones).
-EDIT_RACE_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class _OfficerState:
-    """What a run's matching depends on besides the model: compared to spot a race."""
-
-    previous: list[themes.PreviousTheme]
-    renames: dict[int, str]
-    merges: dict[int, int]
-    splits: list[themes.StoredSplit]
-    first_free: int  # the lowest theme id no run or edit has used
-
-
-def _officer_state(session: Session, consultation_id: int) -> _OfficerState:
-    renames, merges = themes.officer_edits(session=session, consultation_id=consultation_id)
-    return _OfficerState(
-        previous=themes.previous_themes(session=session, consultation_id=consultation_id),
-        renames=renames,
-        merges=merges,
-        splits=themes.officer_splits(session=session, consultation_id=consultation_id),
-        first_free=themes.next_free_theme_id(session=session, consultation_id=consultation_id),
-    )
-
-
-@dataclass(frozen=True)
-class _Matched:
-    tracking: Tracking
-    labels: np.ndarray
-    found: list[themes.FoundTheme]
-    report: dict[str, Any]
-
-
-def _match(model: ThemeModel, texts: Sequence[str], answer_ids: Sequence[int],
-           vectors_of: Callable[[np.ndarray], np.ndarray], known: _OfficerState) -> _Matched:  # fmt: skip
-    """The fitted themes under stable ids, with the officers' edits applied, described."""
-    from analysis.report import themes_json
-    from analysis.tracking import OfficerEdits, StoredTheme, apply_splits, current_themes, track
-
-    sizes = np.bincount(model.labels_[model.labels_ >= 0], minlength=len(model.themes_))
-    current = current_themes([t.label for t in model.themes_], model.centroids_, sizes.tolist())
-    stored = [StoredTheme(p.theme_id, p.label, p.centroid, p.size) for p in known.previous]
-    edits = OfficerEdits(
-        renames=known.renames, merges=known.merges, splits=[_replayed(s) for s in known.splits]
-    )
-    labels = model.labels_
-    if edits.splits:
-        current, labels = apply_splits(
-            current, model.labels_, vectors_of, edits.splits, shared=SIGNATURE_FEATURES
-        )
-    tracking = track(stored, current, edits, shared=SIGNATURE_FEATURES, first_free=known.first_free)
-    report = themes_json(model, texts, tracking, labels=labels)
-    divided = _describe_divided(current, labels, texts, vectors_of)
-    found = _found_themes(model, tracking, texts, answer_ids, labels, divided)
-    _describe_report(report, model, tracking, divided)
-    return _Matched(tracking, labels, found, report)
-
-
-def _assignments(model: ThemeModel, tracking: Tracking, labels: np.ndarray,
-                 answer_ids: Sequence[int]) -> Iterator[tuple[int, int, int]]:  # fmt: skip
-    """(answer id, theme id, rank): each answer's primary theme and up to two others.
-
-    After a merge two of an answer's themes can have become one: it is given once."""
-    ids = tracking.id_of_index()
-    for row, label in enumerate(labels):
-        if label < 0:
-            continue
-        given = [ids[int(label)]]
-        for extra in model.secondary_labels_[row]:
-            theme_id = ids.get(int(extra)) if extra >= 0 else None
-            if theme_id is not None and theme_id not in given:
-                given.append(theme_id)
-                if len(given) > 2:
-                    break
-        for rank, theme_id in enumerate(given):
-            yield answer_ids[row], theme_id, rank
-
-
 @dataclass(frozen=True)
 class SplitResult:
     """A theme split in two: its old id and label, and each part's new id, label and size."""
@@ -274,7 +124,7 @@ def split_stored_theme(
     embeddings = None
     chosen = resolve(encoder) if len(centroid) > SIGNATURE_FEATURES else None
     if chosen is not None:
-        embeddings = _embeddings(db, chosen, [m.answer_id for m in members], texts)
+        embeddings = answer_embeddings(db, chosen, [m.answer_id for m in members], texts)
         if embeddings is not None and embeddings.shape[1] != len(centroid) - SIGNATURE_FEATURES:
             embeddings = None  # another model than the run's: split on the signature part
     vectors_of = _vectors_of(texts, embeddings)
@@ -322,7 +172,7 @@ def split_stored_theme(
             keywords=described[j].keywords,
             domains=described[j].domains,
             quote_answer_ids=[
-                members[r].answer_id for r in _rows_quoted(described[j].quotes, rows_of[j], texts)
+                members[r].answer_id for r in rows_quoted(described[j].quotes, rows_of[j], texts)
             ],
             centroid=[float(x) for x in centroids[j]],
             size=sizes[j],
@@ -354,7 +204,7 @@ def _distinct_labels(described: Sequence[Theme]) -> list[str]:
     return distinct
 
 
-def _embeddings(db: Engine, encoder: NamedEmbedder | None, answer_ids: Sequence[int],
+def answer_embeddings(db: Engine, encoder: NamedEmbedder | None, answer_ids: Sequence[int],
                 texts: Sequence[str]) -> np.ndarray | None:  # fmt: skip
     """The answers' vectors from `encoder` (stored, or embedded now), or None to go lexical."""
     if encoder is None or not answer_ids:
@@ -364,13 +214,6 @@ def _embeddings(db: Engine, encoder: NamedEmbedder | None, answer_ids: Sequence[
     except SemanticExtraMissing:
         log.warning("the semantic extra cannot load: this analysis is lexical", exc_info=True)
         return None
-
-
-def _replayed(split: themes.StoredSplit) -> ThemeSplit:
-    from analysis.tracking import StoredTheme, ThemeSplit
-
-    first, second = (StoredTheme(p.theme_id, p.label, p.centroid, p.size) for p in split.parts)
-    return ThemeSplit(split.theme_id, split.centroid, (first, second))
 
 
 def _vectors_of(
@@ -387,87 +230,7 @@ def _vectors_of(
     return vectors
 
 
-def _describe_divided(
-    current: Sequence[CurrentTheme],
-    labels: np.ndarray,
-    texts: Sequence[str],
-    vectors_of: Callable[[np.ndarray], np.ndarray],
-) -> dict[int, Theme]:
-    """Keywords, quotes and domains of the parts of divided themes, by divided index.
-
-    The parts of one model theme are described together, so their keywords tell
-    them apart; each part keeps the label its split gave it (through tracking)."""
-    from analysis.model import describe_groups
-
-    by_parent: dict[int, list[CurrentTheme]] = {}
-    for theme in current:
-        if theme.parent is not None:
-            by_parent.setdefault(theme.parent, []).append(theme)
-    rng = np.random.default_rng(0)
-    described: dict[int, Theme] = {}
-    for parts in by_parent.values():
-        groups, similarities = [], []
-        for part in parts:
-            rows = np.flatnonzero(labels == part.index)
-            if len(rows) > 500:
-                rows = np.sort(rng.choice(rows, 500, replace=False))
-            groups.append([texts[int(i)] for i in rows])
-            centroid = np.asarray(part.centroid, dtype=np.float32)
-            similarities.append(vectors_of(rows) @ centroid)
-        for part, description in zip(parts, describe_groups(groups, similarities), strict=True):
-            description.id, description.size = part.index, part.size
-            described[part.index] = description
-    return described
-
-
-def _description(tracked: TrackedTheme, by_index: dict[int, Theme]) -> tuple[Theme, list[str]]:
-    """The fitted (or divided) theme that describes a tracked one, and its quotes."""
-    lead = max((by_index[i] for i in tracked.indices), key=lambda t: t.size)
-    return lead, [q for i in tracked.indices for q in by_index[i].quotes][:3]
-
-
-def _describe_report(
-    report: dict[str, Any], model: ThemeModel, tracking: Tracking, divided: dict[int, Theme]
-) -> None:
-    """In the report too, the parts of a divided theme are described by their own answers."""
-    by_index = {t.id: t for t in model.themes_} | divided
-    own = {t.id: t for t in tracking.themes if any(i in divided for i in t.indices)}
-    for entry in report["themes"]:
-        tracked = own.get(entry["id"])
-        if tracked is not None:
-            lead, quotes = _description(tracked, by_index)
-            entry.update(keywords=lead.keywords, domains=lead.domains, quotes=quotes)
-
-
-def _found_themes(model: ThemeModel, tracking: Tracking, texts: Sequence[str],
-                  answer_ids: Sequence[int], labels: np.ndarray,
-                  divided: dict[int, Theme]) -> list[themes.FoundTheme]:  # fmt: skip
-    by_index = {t.id: t for t in model.themes_} | divided
-    found = []
-    for tracked in tracking.themes:
-        lead, quotes = _description(tracked, by_index)
-        members = np.flatnonzero(np.isin(labels, tracked.indices))
-        found.append(
-            themes.FoundTheme(
-                theme_id=tracked.id,
-                label=tracked.label,
-                keywords=lead.keywords,
-                domains=lead.domains,
-                quote_answer_ids=[answer_ids[r] for r in _rows_quoted(quotes, members, texts)],
-                centroid=tracked.centroid,
-                size=tracked.size,
-                previous_size=tracked.previous_size,
-                status=tracked.status,
-            )
-        )
-    found += [
-        themes.FoundTheme(g.id, g.label, [], [], [], g.centroid, 0, g.previous_size, "gone")
-        for g in tracking.gone
-    ]
-    return found
-
-
-def _rows_quoted(quotes: Sequence[str], members: np.ndarray, texts: Sequence[str]) -> list[int]:
+def rows_quoted(quotes: Sequence[str], members: np.ndarray, texts: Sequence[str]) -> list[int]:
     """The rows the model quoted. Quotes are stored as answers, not text, so that an
     erased answer's quote goes with it; scrubbing keeps the text before the first
     detail, which narrows the search to a prefix check."""

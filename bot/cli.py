@@ -403,7 +403,8 @@ def _status(config: Config, args: argparse.Namespace) -> int:
 
 def _analyse(config: Config, args: argparse.Namespace) -> int:
     from analysis.csv_input import AnalysisInputError
-    from bot.analysis_runs import AnalysisError, analyse_consultation, analyse_csv
+    from bot.analysis_runs import AnalysisError, analyse_csv
+    from bot.theme_runs import analyse_consultation
 
     if args.themes is not None and not 1 <= args.themes <= 500:
         raise CommandError("--themes must be between 1 and 500")

@@ -27,10 +27,11 @@ from telegram import Bot
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from analysis.digest import render_csv, render_html, render_summary
-from bot.analysis_runs import MIN_ANSWERS, AnalysisError, analyse_consultation
+from bot.analysis_runs import MIN_ANSWERS, AnalysisError
 from bot.config import DAYS, Config, DigestConfig
 from bot.digest_gather import gather
 from bot.pacing import SendBudget, seconds_of
+from bot.theme_runs import analyse_consultation
 from conversations import store, themes
 from conversations.models import (
     AnalysisRun,

@@ -24,13 +24,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.analysis_runs import AnalysisError, analyse_consultation, split_stored_theme
+from bot.analysis_runs import AnalysisError, split_stored_theme
 from bot.config import Config, staff_roles
 from bot.decisions import DecisionError, decide, format_recorded
 from bot.digests import build_now, send_documents
 from bot.pacing import SendBudget
 from bot.priorities import format_priorities, open_round, priorities_report
 from bot.telegram_updates import STAFF_PREFIX
+from bot.theme_runs import analyse_consultation
 from bot.web.auth import create_login_link
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status

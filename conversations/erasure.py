@@ -25,9 +25,11 @@ from sqlmodel import Session, col, delete, select, update
 
 from conversations.models import (
     Answer,
+    AnswerCode,
     AnswerEmbedding,
     AnswerTheme,
     ChannelIdentity,
+    CodebookExample,
     Conversation,
     Digest,
     InboxEntry,
@@ -47,14 +49,7 @@ def withdraw_words(*, session: Session, resident_id: int, consultation_id: int) 
         col(Answer.resident_id) == resident_id, col(Answer.round_id).in_(rounds)
     )
     gone = len(session.exec(answers).all())
-    forget_copies(session=session, answers=answers)
-    session.exec(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(answers)))
-    session.exec(delete(AnswerEmbedding).where(col(AnswerEmbedding.answer_id).in_(answers)))
-    session.exec(
-        delete(Answer).where(
-            col(Answer.resident_id) == resident_id, col(Answer.round_id).in_(rounds)
-        )
-    )
+    delete_answers(session=session, answers=answers)
     for vote in (PairVote, StatementVote):
         session.exec(
             delete(vote).where(col(vote.resident_id) == resident_id, col(vote.round_id).in_(rounds))
@@ -77,6 +72,15 @@ def withdraw_words(*, session: Session, resident_id: int, consultation_id: int) 
     )
     session.exec(delete(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor).in_(devices)))
     return gone
+
+
+def delete_answers(*, session: Session, answers: Select[Any]) -> None:
+    """Delete answers (a select of their ids) with everything derived from them: the
+    one list of what refers to an answer, for /forget and a declined consent alike."""
+    forget_copies(session=session, answers=answers)
+    for derived in (AnswerTheme, AnswerCode, CodebookExample, AnswerEmbedding):
+        session.exec(delete(derived).where(col(derived.answer_id).in_(answers)))
+    session.exec(delete(Answer).where(col(Answer.id).in_(answers)))
 
 
 def forget_copies(*, session: Session, answers: Select[Any]) -> None:

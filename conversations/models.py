@@ -451,3 +451,46 @@ class WebNewcomer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     address: str = Field(max_length=64, index=True)
     arrived_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class CodebookTheme(SQLModel, table=True):
+    """A theme officers reviewed: in the consultation's codebook, coded against on every run.
+
+    No run renames, renumbers, dissolves or merges it; only officers do (a merge or
+    a split retires it, naming where its answers went)."""
+
+    __table_args__ = (UniqueConstraint("consultation_id", "theme_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    theme_id: int  # the theme's stable id (never reused)
+    name: str = Field(max_length=200)
+    state: str = Field(default="reviewed", max_length=10)  # reviewed | merged | split
+    merged_into: int | None = None
+    reviewed_by: str = Field(max_length=80)
+    reviewed_at: datetime = Field(default_factory=utcnow)
+
+
+class CodebookExample(SQLModel, table=True):
+    """An answer a reviewed theme held when an officer reviewed it: what the coder learns from."""
+
+    __table_args__ = (UniqueConstraint("consultation_id", "theme_id", "answer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    theme_id: int
+    answer_id: int = Field(foreign_key="answer.id", index=True)
+
+
+class AnswerCode(SQLModel, table=True):
+    """An officer's coding of one answer, which wins over the coder on every run.
+
+    Rank 0 is the primary theme, 1-2 further themes; a rank-0 row with no theme
+    says the answer is not a need."""
+
+    answer_id: int = Field(foreign_key="answer.id", primary_key=True)
+    rank: int = Field(default=0, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    theme_id: int | None = None
+    actor: str = Field(max_length=80)
+    coded_at: datetime = Field(default_factory=utcnow)

@@ -14,8 +14,6 @@ from sqlmodel import Session, col, delete, select, update
 from conversations import erasure
 from conversations.models import (
     Answer,
-    AnswerEmbedding,
-    AnswerTheme,
     AuditEntry,
     BroadcastRecipient,
     ChannelIdentity,
@@ -176,10 +174,7 @@ def create_resident(*, session: Session, channel: str, external_id: str, chat_id
 def erase_resident(*, session: Session, resident_id: int) -> None:
     """Delete everything held about a resident, identity included."""
     their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
-    erasure.forget_copies(session=session, answers=their_answers)
-    session.exec(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(their_answers)))
-    session.exec(delete(AnswerEmbedding).where(col(AnswerEmbedding.answer_id).in_(their_answers)))
-    session.exec(delete(Answer).where(col(Answer.resident_id) == resident_id))
+    erasure.delete_answers(session=session, answers=their_answers)
     session.exec(delete(PairVote).where(col(PairVote.resident_id) == resident_id))
     session.exec(delete(StatementVote).where(col(StatementVote.resident_id) == resident_id))
     session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select, update
 
-from conversations import store
+from conversations import codebook, store
 from conversations.models import (
     AnalysisRun,
     Answer,
@@ -401,17 +401,32 @@ def theme_members(*, session: Session, run_id: int, theme_id: int) -> list[Theme
     return [ThemeMember(answer_id, rank, text) for answer_id, rank, text in rows]
 
 
+def confirm(*, session: Session, slug: str, theme_id: int, actor: str) -> None:
+    """Accept a proposed theme as it is: it joins the codebook under its present name."""
+    consultation = store.require_consultation(session=session, slug=slug)
+    assert consultation.id is not None
+    run, theme = _live_theme(session, consultation, theme_id)
+    if theme_id in codebook.reviewed(session=session, consultation_id=consultation.id):
+        raise ThemeEditError(f"theme {theme_id} is already in the codebook")
+    codebook.review(session=session, consultation_id=consultation.id, theme_id=theme_id,
+                    name=theme.label, actor=actor, run_id=run.id)  # fmt: skip
+    store.audit(session=session, actor=actor, action="theme.confirm",
+                target=f"{slug} theme {theme_id}", detail=repr(theme.label))  # fmt: skip
+
+
 def rename(*, session: Session, slug: str, theme_id: int, label: str, actor: str) -> None:
-    """Give a theme a name; it keeps it on every later run."""
+    """Give a theme a name: it joins the codebook and keeps the name on every later run."""
     consultation = store.require_consultation(session=session, slug=slug)
     label = " ".join(label.split())
     if not 2 <= len(label) <= 200:
         raise ThemeEditError("a theme's name is 2 to 200 characters")
-    _, theme = _live_theme(session, consultation, theme_id)
+    run, theme = _live_theme(session, consultation, theme_id)
     before = theme.label
     theme.label = label
     session.add(theme)
     assert consultation.id is not None
+    codebook.review(session=session, consultation_id=consultation.id, theme_id=theme_id,
+                    name=label, actor=actor, run_id=run.id)  # fmt: skip
     session.add(
         ThemeEdit(
             consultation_id=consultation.id,
@@ -426,13 +441,23 @@ def rename(*, session: Session, slug: str, theme_id: int, label: str, actor: str
 
 
 def merge(*, session: Session, slug: str, theme_id: int, into_id: int, actor: str) -> None:
-    """Fold one theme into another; later runs keep them together."""
+    """Fold one theme into another; later runs code both themes' answers to the one left."""
     if theme_id == into_id:
         raise ThemeEditError("a theme cannot be merged into itself")
     consultation = store.require_consultation(session=session, slug=slug)
     run, absorbed = _live_theme(session, consultation, theme_id)
     _, survivor = _live_theme(session, consultation, into_id)
     assert run.id is not None and consultation.id is not None
+    # The theme merged into joins the codebook, and learns from the other's answers.
+    codebook.review(session=session, consultation_id=consultation.id, theme_id=into_id,
+                    name=survivor.label, actor=actor, run_id=run.id)  # fmt: skip
+    absorbed_answers = codebook.members(session=session, run_id=run.id, theme_id=theme_id)
+    codebook.retire(session=session, consultation_id=consultation.id, theme_id=theme_id,
+                    state="merged", merged_into=into_id)  # fmt: skip
+    codebook.add_examples(session=session, consultation_id=consultation.id, theme_id=into_id,
+                          answer_ids=absorbed_answers)  # fmt: skip
+    codebook.repoint_codes(session=session, consultation_id=consultation.id, theme_id=theme_id,
+                           to=into_id)  # fmt: skip
     # Answers in both keep one primary theme; drop the duplicate secondary rows.
     session.exec(
         update(AnswerTheme)
@@ -526,6 +551,16 @@ def split(*, session: Session, slug: str, theme_id: int, run_id: int, centroid: 
         )
         for position, (part_id, part) in enumerate(zip(ids, parts, strict=True))
     )
+    # The parts join the codebook with their answers as examples; the split theme leaves it.
+    part_of: dict[int, int] = {}
+    for part_id, part in zip(ids, parts, strict=True):
+        codebook.review(session=session, consultation_id=consultation.id, theme_id=part_id,
+                        name=part.label[:200], actor=actor, run_id=run_id)  # fmt: skip
+        part_of.update(dict.fromkeys(part.answers, part_id))
+    codebook.retire(session=session, consultation_id=consultation.id, theme_id=theme_id,
+                    state="split")  # fmt: skip
+    codebook.repoint_codes(session=session, consultation_id=consultation.id, theme_id=theme_id,
+                           to=part_of)  # fmt: skip
     described = " and ".join(
         f"theme {part_id} ({part.label!r}, {part.size} answers)"
         for part_id, part in zip(ids, parts, strict=True)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
 from analysis.embed import semantic_extra_installed
-from bot import analysis_runs
-from bot.analysis_runs import AnalysisError, analyse_consultation, shown_quotes
+from bot import analysis_runs, theme_runs
+from bot.analysis_runs import AnalysisError, shown_quotes
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.theme_runs import analyse_consultation
 from conversations import themes
 from conversations.models import AnswerTheme, RunTheme
 from conversations.service import ConversationService
@@ -157,11 +157,11 @@ def test_an_edit_made_while_a_run_is_matching_is_kept(
     seed(service, "a")
     first = analyse_consultation(db, "example", actor="staff:1", n_themes=3)
     theme_id = min(live(db, first.run.id or 0))
-    real_match = analysis_runs._match
+    real_describe = theme_runs._describe
     calls: list[str] = []
 
     def match_then_edit(*args: object, **kwargs: object) -> object:
-        result = real_match(*args, **kwargs)  # type: ignore[arg-type]
+        result = real_describe(*args, **kwargs)  # type: ignore[arg-type]
         if not calls:
             with Session(db) as session, session.begin():
                 themes.rename(session=session, slug="example", theme_id=theme_id,
@@ -169,7 +169,7 @@ def test_an_edit_made_while_a_run_is_matching_is_kept(
         calls.append("matched")
         return result
 
-    monkeypatch.setattr(analysis_runs, "_match", match_then_edit)
+    monkeypatch.setattr(theme_runs, "_describe", match_then_edit)
     second = analyse_consultation(db, "example", actor="staff:1", n_themes=3)
     assert calls == ["matched", "matched"]
     assert live(db, second.run.id or 0)[theme_id].label == "Renamed meanwhile"
@@ -193,25 +193,6 @@ def test_a_theme_that_went_never_lends_its_id_to_a_new_one(
                 ever.add(theme.theme_id)
 
 
-def test_an_answer_gets_each_theme_once_even_after_a_merge() -> None:
-    """Themes 1 and 2 of this run were merged into one id: an answer whose secondary
-    themes were both of them is given that theme once, at rank 1."""
-
-    class Model:  # what _assignments reads of a fitted ThemeModel
-        secondary_labels_ = np.array([[1, 2], [2, -1], [-1, -1], [0, 1]])
-
-    class Tracking:
-        @staticmethod
-        def id_of_index() -> dict[int, int]:
-            return {0: 10, 1: 20, 2: 20}  # 1 and 2 merged into id 20
-
-    labels = np.array([0, 1, -1, 2])
-    rows = list(analysis_runs._assignments(Model(), Tracking(), labels, [101, 102, 103, 104]))  # type: ignore[arg-type]
-    assert rows == [
-        (101, 10, 0), (101, 20, 1),  # not (101, 20, 2) as well
-        (102, 20, 0),  # its secondary is its primary now
-        (104, 20, 0), (104, 10, 1),
-    ]  # fmt: skip
 
 
 def test_forget_after_analysis_removes_the_quote_too(

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.analysis_runs import analyse_consultation
 from bot.app import Service
 from bot.config import StaffConfig
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.decisions import DecisionError, decide
 from bot.digests import build
+from bot.theme_runs import analyse_consultation
 from conversations import themes
 from conversations.db import make_engine
 from conversations.models import (

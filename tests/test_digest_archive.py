@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from bot.analysis_runs import analyse_consultation
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.digests import archived, build, store_digest
+from bot.theme_runs import analyse_consultation
 from conversations.models import utcnow
 from conversations.service import ConversationService
 from tests.test_analysis_runs import seed

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.analysis_runs import analyse_consultation, split_stored_theme
+from bot.analysis_runs import split_stored_theme
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.theme_runs import analyse_consultation
 from conversations import themes
 from conversations.models import (
     Answer,

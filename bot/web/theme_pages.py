@@ -24,12 +24,8 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.analysis_runs import (
-    AnalysisError,
-    analyse_consultation,
-    shown_quotes,
-    split_stored_theme,
-)
+from bot.analysis_runs import AnalysisError, shown_quotes, split_stored_theme
+from bot.theme_runs import analyse_consultation
 from bot.web.auth import Staff, acting, signed_in
 from bot.web.charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.dashboard import page
