@@ -14,6 +14,8 @@ from bot.consultations import EXAMPLE_SCRIPT, load_consultation
 from conversations.coverage import opted_in_residents
 from conversations.models import (
     Answer,
+    AnswerCode,
+    ChannelIdentity,
     ConsentRecord,
     Consultation,
     Conversation,
@@ -60,6 +62,17 @@ def test_declining_a_changed_consent_erases_their_words_and_invitations(
         resident.press("35 to 64")
         resident.say("I'm scared he will hurt me again, the Quillfeather buses")
     assert len(opted_in(db)) == 2
+    with Session(db) as session, session.begin():  # an officer coded Ann's answer meanwhile
+        consultation = session.exec(select(Consultation)).one()
+        ann_id = session.exec(
+            select(ChannelIdentity.resident_id).where(ChannelIdentity.external_id == "5101")
+        ).one()
+        need = session.exec(
+            select(Answer).where(Answer.resident_id == ann_id, Answer.step_id == "need")
+        ).one()
+        assert consultation.id is not None and need.id is not None
+        session.add(AnswerCode(answer_id=need.id, consultation_id=consultation.id,
+                               theme_id=1, actor="staff:1"))  # fmt: skip
     change_consent(db, tmp_path)
     ann.press("My family")  # on the old question: consent comes first now
     assert "Are you happy to take part?" in ann.last
