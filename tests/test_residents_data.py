@@ -104,6 +104,12 @@ def test_exports_defuse_formulas_and_keep_controls_off_the_terminal(
         == 0
     )
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    digest = tmp_path / "digest.html"
+    digest.write_text("an older copy, readable by all", encoding="utf-8")
+    digest.chmod(0o644)
+    made = needsfirst(config, "digest", "example", "--out", str(digest))
+    assert made.returncode == 0, made.stderr
+    assert stat.S_IMODE(digest.stat().st_mode) == 0o600 and "older copy" not in digest.read_text()
 
 
 def test_a_new_sqlite_database_is_owner_only_with_secure_delete(tmp_path: Path) -> None:
