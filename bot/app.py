@@ -24,6 +24,7 @@ from bot.digests import Digests
 from bot.durable_updates import DurableInbox
 from bot.jobs import Jobs, registry
 from bot.other_senders import OtherSenders
+from bot.safeguarding_alerts import report_at_start_up
 from bot.scheduler import JobContext, start_scheduler, stop_scheduler
 from bot.staff_commands import StaffCommands
 from bot.telegram_channel import build_application
@@ -96,6 +97,9 @@ class Service:
                 others = OtherSenders(self.db, budget, self.conversations.boot_id)
                 self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget, others=others)
                 self.broadcaster.start()
+        await asyncio.to_thread(
+            report_at_start_up, self.config, self.db, telegram=self.telegram is not None
+        )
         if self.config.scheduler.enabled:
             bot = self.telegram.bot if self.telegram else None
             jobs = Jobs(self.config, self.db, bot)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from analysis.scrub import scrub
+from bot import theme_commands
 from bot.config import Config, ConfigError, load_config
 from bot.consultations import load_consultation
 from bot.terminal import SafeOutput, private_file
@@ -168,29 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyse.set_defaults(handler=_analyse)
 
-    theme = commands.add_parser(
-        "theme",
-        aliases=["themes"],
-        parents=[common],
-        help="list, rename, merge or split a consultation's themes",
-    )
-    theme_commands = theme.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = theme_commands.add_parser("list", parents=[common], help="the latest run's themes")
-    listing.add_argument("slug")
-    rename = theme_commands.add_parser("rename", parents=[common], help="give a theme a name")
-    rename.add_argument("slug")
-    rename.add_argument("theme_id", type=int)
-    rename.add_argument("label")
-    merge = theme_commands.add_parser("merge", parents=[common], help="fold one theme into another")
-    merge.add_argument("slug")
-    merge.add_argument("theme_id", type=int)
-    merge.add_argument("into_id", type=int)
-    split = theme_commands.add_parser(
-        "split", parents=[common], help="divide a theme in two (later runs keep them apart)"
-    )
-    split.add_argument("slug")
-    split.add_argument("theme_id", type=int)
-    theme.set_defaults(handler=_theme)
+    theme_commands.add_parser(commands, common, _theme)
 
     export = commands.add_parser("export", parents=[common], help="write every stored answer")
     export.add_argument("slug")
@@ -219,6 +198,9 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("slug")
     decide.add_argument("theme_id", type=int)
     decide.add_argument("--text", required=True, help="what was decided, in plain words")
+    decide.add_argument(
+        "--yes", action="store_true", help="send without asking (after the preview)"
+    )
     decide.set_defaults(handler=_decide)
 
     login = commands.add_parser(
@@ -446,40 +428,9 @@ def _theme(config: Config, args: argparse.Namespace) -> int:
             from bot.analysis_runs import split_stored_theme
 
             split = split_stored_theme(db, args.slug, args.theme_id, actor=_actor())
-            print(split.summary() + " Later runs keep them apart.", file=sys.stderr)
-        _theme_edit(db, args)
+            print(split.summary() + " Both parts are in the codebook now.", file=sys.stderr)
+        theme_commands.run(db, args, _actor())
     return 0
-
-
-def _theme_edit(db: Engine, args: argparse.Namespace) -> None:
-    """Rename or merge (when asked), then list the latest run's current themes."""
-    with Session(db) as session, session.begin():
-        if args.action == "rename":
-            themes.rename(
-                session=session,
-                slug=args.slug,
-                theme_id=args.theme_id,
-                label=args.label,
-                actor=_actor(),
-            )
-        elif args.action == "merge":
-            themes.merge(
-                session=session,
-                slug=args.slug,
-                theme_id=args.theme_id,
-                into_id=args.into_id,
-                actor=_actor(),
-            )
-        consultation = store.require_consultation(session=session, slug=args.slug)
-        assert consultation.id is not None
-        run = themes.latest_run(session=session, consultation_id=consultation.id)
-        if run is None or run.id is None:
-            raise CommandError(
-                f"'{args.slug}' has not been analysed yet (needsfirst analyse --consultation {args.slug})"
-            )
-        for found in themes.themes_of_run(session=session, run_id=run.id):
-            if themes.is_current(found):
-                print(f"{found.theme_id:>4}  {found.size:>6}  {found.status:<9}  {found.label}")
 
 
 def _export(config: Config, args: argparse.Namespace) -> int:
@@ -521,10 +472,18 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
 
 
 def _decide(config: Config, args: argparse.Namespace) -> int:
-    from bot.decisions import DecisionError, decide, format_recorded
+    from bot.decisions import DecisionError, decide, format_recorded, preview
 
     with _database(config) as db:
         try:
+            shown = preview(db, args.slug, args.theme_id)
+            print(shown.summary(), file=sys.stderr)
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    raise CommandError("not recorded: confirm with --yes (no terminal to ask on)")
+                if input("Record it and tell them? [y/N] ").strip().lower() not in ("y", "yes"):
+                    print("Not recorded.")
+                    return 1
             result = decide(db, args.slug, args.theme_id, args.text, actor=_actor())
         except DecisionError as error:
             raise CommandError(str(error)) from error

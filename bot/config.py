@@ -8,6 +8,7 @@ Environment variables named NEEDSFIRST_<SECTION>_<KEY> win over the file.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -100,6 +101,21 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class SafeguardingConfig:
+    # Leads on Telegram are [staff] safeguarding; these get alerts by email instead.
+    emails: tuple[str, ...] = ()
+    # A flag no lead has acknowledged this long after it was raised goes to every
+    # lead again; after twice this long, to the fallback too.
+    escalate_after_minutes: int = 60
+    fallback_telegram: tuple[int, ...] = ()
+    fallback_emails: tuple[str, ...] = ()
+    # GOV.UK Notify, for the email alerts: an API key and an email template.
+    notify_api_key: str = ""
+    notify_template_id: str = ""
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
@@ -110,12 +126,19 @@ class Config:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    safeguarding: SafeguardingConfig = field(default_factory=SafeguardingConfig)
     source: str = "built-in defaults"
 
 
 SECRETS = {
-    ("telegram", "token"), ("telegram", "secret_token"), ("database", "url"), ("web", "secret"),
-}  # fmt: skip
+    ("telegram", "token"),
+    ("telegram", "secret_token"),
+    ("database", "url"),
+    ("safeguarding", "notify_api_key"),
+    ("web", "secret"),
+}
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -246,6 +269,7 @@ def _check(config: Config) -> None:
         raise ConfigError(source, "retention.identities_days", "must be from 0 to 3650 days")
     if not 1 <= config.reminders.after_hours <= 24 * 30:
         raise ConfigError(source, "reminders.after_hours", "must be from 1 to 720 hours")
+    _check_safeguarding(source, config.safeguarding)
     if config.digest.day not in DAYS:
         raise ConfigError(source, "digest.day", f"must be one of {', '.join(DAYS)}")
     hour, _, minute = config.digest.time.partition(":")
@@ -255,6 +279,50 @@ def _check(config: Config) -> None:
         ZoneInfo(config.digest.timezone)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ConfigError(source, "digest.timezone", "is not a known time zone") from error
+
+
+def _check_safeguarding(source: str, safeguarding: SafeguardingConfig) -> None:
+    if not 5 <= safeguarding.escalate_after_minutes <= 24 * 60:
+        raise ConfigError(
+            source, "safeguarding.escalate_after_minutes", "must be from 5 to 1440 minutes"
+        )
+    for key in ("emails", "fallback_emails"):
+        for address in getattr(safeguarding, key):
+            if not EMAIL.match(address):
+                raise ConfigError(
+                    source, f"safeguarding.{key}", f"{address!r} is not an email address"
+                )
+    if not (safeguarding.emails or safeguarding.fallback_emails):
+        return
+    key = safeguarding.notify_api_key
+    if not key:
+        raise ConfigError(
+            source,
+            "safeguarding.notify_api_key",
+            "email alerts need a GOV.UK Notify API key (or NEEDSFIRST_SAFEGUARDING_NOTIFY_API_KEY)",
+        )
+    if (
+        len(key) < 75
+        or key[-74] != "-"
+        or not UUID.match(key[-73:-37])
+        or key[-37] != "-"
+        or not (UUID.match(key[-36:]))
+    ):
+        raise ConfigError(
+            source,
+            "safeguarding.notify_api_key",
+            "does not look like a GOV.UK Notify API key (name-service id-secret)",
+        )
+    if not UUID.match(safeguarding.notify_template_id):
+        raise ConfigError(
+            source,
+            "safeguarding.notify_template_id",
+            "must be the id of a Notify email template (a UUID such as "
+            "f33517ff-2a88-4f6e-b855-c550268ce08a)",
+        )
+    base = safeguarding.notify_base_url
+    if not (base.startswith("https://") or base.startswith("http://127.")):
+        raise ConfigError(source, "safeguarding.notify_base_url", "must be an https:// URL")
 
 
 def staff_roles(config: Config, user_id: int) -> set[str]:

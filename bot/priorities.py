@@ -22,7 +22,7 @@ from analysis.digest import Priorities, Priority
 from analysis.priorities import Comparison, Reaction, ThemePriority, score
 from analysis.scrub import find_personal_details
 from bot.analysis_runs import shown_quotes
-from conversations import priority_votes, store, themes
+from conversations import codebook, priority_votes, store, themes
 from conversations.deliberation import DeckTheme
 from conversations.models import Answer, Consultation, Round, RunTheme
 from conversations.rounds import Rounds
@@ -36,15 +36,17 @@ NOT_A_GROUP = frozenset({"prefer-not", "not-said"})
 
 
 def themes_to_prioritise(session: Session, consultation: Consultation) -> list[DeckTheme]:
-    """The latest run's live themes, largest first, each with one safe quote."""
+    """The codebook's themes (reviewed by officers), largest first, each with one safe
+    quote: residents never weigh a proposed theme that the next run may change."""
     assert consultation.id is not None
     run = themes.latest_run(session=session, consultation_id=consultation.id)
     if run is None or run.id is None:
         return []
+    book = codebook.reviewed(session=session, consultation_id=consultation.id)
     live = [
         t
         for t in themes.themes_of_run(session=session, run_id=run.id)
-        if themes.is_current(t) and t.size > 0
+        if themes.is_current(t) and t.size > 0 and t.theme_id in book
     ][:MAX_ROUND_THEMES]
     # Only a quote with no personal detail left at all (as the digest does).
     chosen = [

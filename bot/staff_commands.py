@@ -26,7 +26,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.analysis_runs import AnalysisError, split_stored_theme
 from bot.config import Config, staff_roles
-from bot.decisions import DecisionError, decide, format_recorded
+from bot.decisions import DecisionError, decide, format_recorded, preview
 from bot.digests import build_now, send_documents
 from bot.pacing import SendBudget
 from bot.priorities import format_priorities, open_round, priorities_report
@@ -394,9 +394,18 @@ class StaffCommands:
         return "That was the digest of the last 7 days, built now."
 
     async def do_decide(self, args: list[str], user_id: int) -> str:
+        """A preview of who will hear it; `/decide confirm ...` records and sends."""
+        confirmed = bool(args) and args[0].lower() == "confirm"
+        args = args[1:] if confirmed else args
         if len(args) < 3 or not args[1].isdigit():
             raise UsageError("")
         slug, theme_id, text = args[0], int(args[1]), " ".join(args[2:])
+        if not confirmed:
+            shown = await asyncio.to_thread(preview, self.db, slug, theme_id)
+            return (
+                f"{shown.summary()}\n\nTo record it and tell them, send:\n"
+                f"/decide confirm {slug} {theme_id} {text}"
+            )
         result = await asyncio.to_thread(
             decide, self.db, slug, theme_id, text, actor=_actor(user_id)
         )

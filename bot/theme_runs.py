@@ -134,6 +134,21 @@ def analyse_consultation(db: Engine, slug: str, *, actor: str, n_themes: int | N
     return RunResult(run, report)
 
 
+def code_new_answers(db: Engine, slug: str, *, actor: str = "system:coding") -> None:
+    """Code answers given since the latest run against the codebook (no discovery), so
+    that who is in a theme is who is in it now. Nothing to do before a first run."""
+    with Session(db) as session:
+        consultation = store.require_consultation(session=session, slug=slug)
+        assert consultation.id is not None
+        run = themes.latest_run(session=session, consultation_id=consultation.id)
+        questions = ScriptCache().get(consultation).theme_steps()
+        count = themes.themable_count(
+            session=session, consultation_id=consultation.id, questions=questions
+        )
+    if run is not None and run.answers != count and count >= MIN_ANSWERS:
+        analyse_consultation(db, slug, actor=actor, discover=False)
+
+
 def _read_inputs(session: Session, consultation_id: int, discover: bool) -> _Inputs:
     book = {
         t.theme_id: t.name
@@ -297,8 +312,8 @@ def _describe(coding: Coding, texts: list[str], answer_ids: list[int], inputs: _
             for g in tracking.gone
         ]
     row_of = {answer_ids[r]: r for r in range(len(answer_ids))} if found else {}
-    quoted = {a: texts[row_of[a]] for f in found for a in f.quote_answer_ids if a in row_of}
-    return found, _report(found, coding, inputs, quoted)
+    quote_texts = {a: texts[row_of[a]] for f in found for a in f.quote_answer_ids if a in row_of}
+    return found, _report(found, coding, inputs, quote_texts)
 
 
 def _assign_candidates(coding: Coding, model: ThemeModel, tracking: Tracking,

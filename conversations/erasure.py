@@ -10,7 +10,7 @@ everywhere they were copied and marks undelivered digests to be rendered again
 A resident who declines the consent text of a consultation they had agreed to
 is told that nothing they sent is stored, so it must be true: their answers and
 votes in that consultation go, with what was derived from them (theme links,
-vectors, safeguarding excerpts), the read-backs of their words kept for
+vectors, codes, quotes; safeguarding flags as on /forget), the read-backs of their words kept for
 redelivery, and the web chat's transcript. Their latest consent record is then
 a refusal, so they are no longer invited (coverage.opted_in_residents).
 """
@@ -36,14 +36,18 @@ from conversations.models import (
     PairVote,
     Round,
     RoundTheme,
+    SafeguardingDelivery,
     SafeguardingFlag,
+    SafeguardingNote,
     StatementVote,
     WebTranscriptEntry,
 )
 
 
-def withdraw_words(*, session: Session, resident_id: int, consultation_id: int) -> int:
-    """Erase what a resident sent to one consultation; how many answers went."""
+def withdraw_words(*, session: Session, resident_id: int, consultation_id: int
+                   ) -> tuple[int, int]:  # fmt: skip
+    """Erase what a resident sent to one consultation; how many answers went, and how
+    many safeguarding flags stay until a lead closes them."""
     rounds = select(Round.id).where(Round.consultation_id == consultation_id)
     answers = select(Answer.id).where(
         col(Answer.resident_id) == resident_id, col(Answer.round_id).in_(rounds)
@@ -54,12 +58,17 @@ def withdraw_words(*, session: Session, resident_id: int, consultation_id: int) 
         session.exec(
             delete(vote).where(col(vote.resident_id) == resident_id, col(vote.round_id).in_(rounds))
         )
-    session.exec(
-        delete(SafeguardingFlag).where(
-            col(SafeguardingFlag.resident_id) == resident_id,
-            col(SafeguardingFlag.consultation_id) == consultation_id,
-        )
+    # As on /forget: a disclosure no lead has closed still reaches a person (vital
+    # interests) and the resident is told so; closed flags go now.
+    theirs = (
+        col(SafeguardingFlag.resident_id) == resident_id,
+        col(SafeguardingFlag.consultation_id) == consultation_id,
     )
+    closed = select(SafeguardingFlag.id).where(*theirs, col(SafeguardingFlag.status) == "closed")
+    session.exec(delete(SafeguardingDelivery).where(col(SafeguardingDelivery.flag_id).in_(closed)))
+    session.exec(delete(SafeguardingNote).where(col(SafeguardingNote.flag_id).in_(closed)))
+    session.exec(delete(SafeguardingFlag).where(*theirs, col(SafeguardingFlag.status) == "closed"))
+    kept = len(session.exec(select(SafeguardingFlag.id).where(*theirs)).all())
     # Replies kept for redelivery read their words back; the flags on them stay
     # (an abuse pause must not end by declining).
     session.exec(
@@ -71,7 +80,7 @@ def withdraw_words(*, session: Session, resident_id: int, consultation_id: int) 
         ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == "web"
     )
     session.exec(delete(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor).in_(devices)))
-    return gone
+    return gone, kept
 
 
 def delete_answers(*, session: Session, answers: Select[Any]) -> None:

@@ -483,6 +483,7 @@ class ConversationService:
                 message_ref=answer.ref,
                 withheld=withheld if answer.kind == "text" and not answer.skipped else None,
             )
+        flags_kept = 0
         for event in outcome.events:
             if isinstance(event, engine.ConsentGiven | engine.ConsentDeclined):
                 ctx.session.add(
@@ -495,7 +496,7 @@ class ConversationService:
                     )
                 )
             if isinstance(event, engine.ConsentDeclined):
-                self._withdraw(ctx, outcome.state, resident.id, consultation.id)
+                flags_kept = self._withdraw(ctx, outcome.state, resident.id, consultation.id)
             elif isinstance(event, engine.Completed):
                 conversation.completed_at = utcnow()
             elif isinstance(event, PairVoted | StatementVoted):
@@ -507,17 +508,21 @@ class ConversationService:
             resident.language = outcome.state.language
             ctx.session.add(resident)
         ctx.messages.extend(to_message(reply) for reply in outcome.replies)
+        if flags_kept:
+            ctx.say("forgotten_flag_kept")  # the decline message must not be the whole truth
 
     def _withdraw(self, ctx: _Context, state: engine.ConversationState, resident_id: int,
-                  consultation_id: int) -> None:  # fmt: skip
+                  consultation_id: int) -> int:  # fmt: skip
         """Declined (a changed consent text, or at first): the decline message says
-        nothing they sent is stored, so nothing is; and they are invited no more."""
-        erased = erasure.withdraw_words(
+        nothing they sent is stored, so nothing is (but an open safeguarding flag, as
+        on /forget); and they are invited no more. Returns how many flags are kept."""
+        erased, kept = erasure.withdraw_words(
             session=ctx.session, resident_id=resident_id, consultation_id=consultation_id
         )
         state.step, state.loops, state.values, state.refs = None, {}, {}, {}
         state.selected, state.returning_to = [], None
         ctx.erased = ctx.erased or erased > 0
+        return kept
 
     def _screen(self, ctx: _Context, script: Script | None, consultation: Consultation | None,
                 given: engine.Input) -> str | None:  # fmt: skip
@@ -530,20 +535,21 @@ class ConversationService:
         if risk.risk:
             resident = self._resident(ctx)
             assert resident.id is not None
+            local = ""
+            if script is not None and script.help_lines is not None:
+                local = script.help_lines.get(ctx.language, script.default_language)
+            help_shown = service_text("get_help", ctx.language, local=local).strip()
             ctx.session.add(
                 SafeguardingFlag(
                     resident_id=resident.id,
                     consultation_id=consultation.id if consultation else None,
                     categories=",".join(risk.categories),
                     excerpt=given.text[:2000],
+                    channel=ctx.who.channel,
+                    help_shown=help_shown,
                 )
             )
-            local = ""
-            if script is not None and script.help_lines is not None:
-                local = script.help_lines.get(ctx.language, script.default_language)
-            ctx.messages.append(
-                Message(service_text("get_help", ctx.language, local=local).strip())
-            )
+            ctx.messages.append(Message(help_shown))
             return "safeguarding"
         if moderation.assess_abuse(given.text).flagged:
             ctx.flag = "abuse"
@@ -646,10 +652,12 @@ class ConversationService:
         if ctx.resident is None or ctx.resident.id is None:
             ctx.say("nothing_held")
             return
-        store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
+        kept = store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
         ctx.resident = None
         ctx.erased = True
         ctx.say("forgotten")
+        if kept:
+            ctx.say("forgotten_flag_kept")
 
 
 def _channels(session: Session, resident_id: int) -> list[str]:

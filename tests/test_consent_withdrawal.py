@@ -80,7 +80,10 @@ def test_declining_a_changed_consent_erases_their_words_and_invitations(
         ann.press("No thanks")  # handled wherever the fast path would take it
     else:
         ann.say("no")
-    assert "Nothing you have sent is stored" in ann.last
+    texts = [m.text for m in ann.inbox[-2:]]
+    assert "Nothing you have sent is stored" in texts[0]
+    # Her disclosure stays until a lead closes it, and she is told so (as on /forget).
+    assert "what you told us that made us worried about your safety" in texts[1]
     with Session(db) as session:
         kept = session.exec(select(Answer.resident_id)).all()
         assert len(set(kept)) == 1  # only Bob's answers are left
@@ -88,12 +91,34 @@ def test_declining_a_changed_consent_erases_their_words_and_invitations(
         assert consents[-1] is False
         states = [json.loads(c.state_json) for c in session.exec(select(Conversation)).all()]
         assert not any("Quillfeather" in json.dumps(s) for s in states if s["phase"] == "declined")
-        flagged = session.exec(select(SafeguardingFlag.resident_id)).all()
+        flagged = sorted(session.exec(select(SafeguardingFlag.resident_id)).all())
         bob_id = next(iter(set(kept)))
-    assert flagged == [bob_id]  # Ann's excerpt went with her answers; Bob's stays
+    assert flagged == sorted([bob_id, ann_id])  # open flags stay for the leads
     assert opted_in(db) == [bob_id]  # Ann is not invited any more
     # Agreeing again later starts afresh, from the first question, and is invited again.
     ann.start()
     ann.press("happy to take part")
     assert "Which part of the borough" in " ".join(m.text for m in ann.inbox[-3:])
     assert len(opted_in(db)) == 2
+
+
+def test_a_closed_safeguarding_flag_goes_with_a_declined_consent(
+    service: ConversationService, db: Engine, tmp_path: Path
+) -> None:
+    ann = Resident_(service, "5201")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("North")
+    ann.press("35 to 64")
+    ann.say("I'm scared he will hurt me again")
+    with Session(db) as session, session.begin():
+        flag = session.exec(select(SafeguardingFlag)).one()
+        flag.status = "closed"  # a lead recorded an outcome
+        session.add(flag)
+    change_consent(db, tmp_path)
+    ann.press("My family")
+    ann.press("No thanks")
+    assert "Nothing you have sent is stored" in ann.last
+    with Session(db) as session:
+        assert session.exec(select(SafeguardingFlag)).all() == []
+        assert session.exec(select(Answer)).all() == []

@@ -19,10 +19,12 @@ from bot.web import (
     auth,
     broadcast_pages,
     chat,
+    coding_pages,
     dashboard,
     devices,
     digest_pages,
     priority_pages,
+    safeguarding_pages,
     theme_pages,
 )
 from bot.web.health import healthz
@@ -68,9 +70,11 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     auth.add_routes(app)
     dashboard.add_routes(app)
     theme_pages.add_routes(app)
+    coding_pages.add_routes(app)
     priority_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
+    safeguarding_pages.add_routes(app)
     return app
 
 

@@ -27,7 +27,7 @@ from bot.web.auth import Staff, acting, allowed, signed_in
 from bot.web.charts import ShareBar, share_bar
 from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
 from bot.web.templating import render, see_other
-from conversations import store
+from conversations import safeguarding_flags, store
 from conversations.coverage import GroupCoverage, RoundStatus, round_status
 from conversations.export import export_columns, export_records, write_export
 from conversations.models import Answer, AuditEntry, Consultation, Round
@@ -53,6 +53,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Themes", "/staff/themes", roles=("officer", "facilitator")),
     NavItem("Broadcasts", "/staff/broadcasts", roles=("facilitator",)),
     NavItem("Digests", "/staff/digests", roles=("officer", "facilitator")),
+    NavItem("Safeguarding", "/staff/safeguarding", roles=("safeguarding",)),
     NavItem("Audit log", "/staff/audit", roles=("admin",)),
 ]
 
@@ -122,7 +123,14 @@ async def home(request: web.Request) -> web.Response:
     overviews = await asyncio.to_thread(
         _overviews, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY].scripts
     )
-    return page(request, staff, "staff/home.html", overviews=overviews)
+    waiting = await asyncio.to_thread(_waiting, request.app[ENGINE_KEY])
+    return page(request, staff, "staff/home.html", overviews=overviews, waiting=waiting)
+
+
+def _waiting(db: Engine) -> safeguarding_flags.Waiting:
+    """Open safeguarding flags: every member of staff sees that they wait, not what they say."""
+    with Session(db) as session:
+        return safeguarding_flags.waiting(session=session)
 
 
 @dataclass(frozen=True)
