@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from bot.cli_arguments import (
 from bot.config import Config, ConfigError, load_config
 from bot.consultations import load_consultation
 from bot.database_setup import describe, open_database
+from bot.terminal import SafeOutput, private_file
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
 from conversations.export import export_columns, export_records, write_export
@@ -57,7 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
-        return int(args.handler(config, args) or 0)
+        # Residents' words are printed: never a control or bidi character with them.
+        with redirect_stdout(SafeOutput(sys.stdout)):
+            return int(args.handler(config, args) or 0)
     except (
         ConfigError, ScriptError, CommandError, store.StoreError, broadcasts.BroadcastError,
         themes.ThemeEditError,
@@ -428,7 +431,8 @@ def _analyse(config: Config, args: argparse.Namespace) -> int:
     if args.out is None:
         print(document)
     else:
-        args.out.write_text(document + "\n", encoding="utf-8")
+        with private_file(args.out) as handle:  # it quotes residents
+            handle.write(document + "\n")
         print(f"{len(report['themes'])} themes written to {args.out}", file=sys.stderr)
     return 0
 
@@ -458,7 +462,7 @@ def _export(config: Config, args: argparse.Namespace) -> int:
         if args.out is None:
             write_export(sys.stdout, args.format, columns, records)
         else:
-            with args.out.open("w", encoding="utf-8", newline="") as handle:
+            with private_file(args.out) as handle:
                 write_export(handle, args.format, columns, records)
     return 0
 
@@ -484,7 +488,8 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
     if args.out is None:
         print(documents.summary)
     else:
-        args.out.write_text(documents.html, encoding="utf-8")
+        with private_file(args.out) as handle:
+            handle.write(documents.html)
         print(f"digest written to {args.out}", file=sys.stderr)
     return 0
 

@@ -49,6 +49,13 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = ""
+    # Signs web chat devices and forms; generated and kept in the database when empty.
+    secret: str = ""
+    # Behind a reverse proxy: the header with the client's address (e.g. "X-Forwarded-For").
+    client_address_header: str = ""
+    # New web residents one address may bring in the window (0: no limit).
+    new_residents_per_address: int = 30
+    new_residents_window_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,7 @@ SECRETS = {
     ("telegram", "secret_token"),
     ("database", "url"),
     ("safeguarding", "notify_api_key"),
+    ("web", "secret"),
 }
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -304,6 +312,14 @@ def _check(config: Config) -> None:
         )
     if not 0 < config.web.port < 65536:
         raise ConfigError(source, "web.port", "must be between 1 and 65535")
+    if config.web.secret and len(config.web.secret) < 32:
+        raise ConfigError(source, "web.secret", "must be 32 characters or more (or empty)")
+    if not 0 <= config.web.new_residents_per_address <= 100_000:
+        raise ConfigError(source, "web.new_residents_per_address", "must be from 0 to 100000")
+    if not 1 <= config.web.new_residents_window_minutes <= 24 * 60:
+        raise ConfigError(
+            source, "web.new_residents_window_minutes", "must be from 1 to 1440 minutes"
+        )
     if not 0 <= config.retention.identities_days <= 3650:
         raise ConfigError(source, "retention.identities_days", "must be from 0 to 3650 days")
     if not 1 <= config.reminders.after_hours <= 24 * 30:

@@ -316,10 +316,12 @@ async def send_documents(bot: Bot, budget: SendBudget, chat_id: int, documents: 
 class DigestSender:
     """Sends stored digests to their officers, each part at most once."""
 
-    def __init__(self, db: Engine, bot: Bot, budget: SendBudget | None = None) -> None:
+    def __init__(self, db: Engine, bot: Bot, budget: SendBudget | None = None,
+                 zone: ZoneInfo | None = None) -> None:  # fmt: skip
         self.db = db
         self.bot = bot
         self.budget = budget or SendBudget()
+        self.zone = zone or ZoneInfo("Europe/London")
 
     async def deliver(self, digest_id: int) -> dict[str, int]:
         """Send what is left of one digest; returns each delivery state's count."""
@@ -358,6 +360,7 @@ class DigestSender:
     # -- database (worker threads)
 
     def _documents(self, digest_id: int) -> Documents | None:
+        self._rebuild_if_stale(digest_id)
         with Session(self.db) as session:
             digest = session.get(Digest, digest_id)
             if digest is None or digest.cleared_at is not None:
@@ -373,6 +376,22 @@ class DigestSender:
                 digest.csv,
                 nothing_new=not digest.html,
             )
+
+    def _rebuild_if_stale(self, digest_id: int) -> None:
+        """Render a digest again if a resident it may quote was forgotten since it was built."""
+        with Session(self.db) as session:
+            digest = session.get(Digest, digest_id)
+            if digest is None or not digest.stale or digest.cleared_at is not None:
+                return
+        documents = archived(self.db, digest_id, self.zone)
+        with Session(self.db) as session, session.begin():
+            digest = session.get(Digest, digest_id, with_for_update=True)
+            if digest is not None and digest.stale and digest.cleared_at is None:
+                digest.summary = documents.summary
+                digest.html = "" if documents.nothing_new else documents.html
+                digest.csv = "" if documents.nothing_new else documents.csv
+                digest.stale = False
+                session.add(digest)
 
     def _open_deliveries(self, digest_id: int) -> list[int]:
         with Session(self.db) as session:
@@ -506,7 +525,7 @@ class Digests:
     async def send_outstanding(self) -> None:
         if self.bot is None:
             return  # Telegram is off: the deliveries wait until it is on
-        sender = DigestSender(self.db, self.bot, self.budget)
+        sender = DigestSender(self.db, self.bot, self.budget, self.zone)
         for digest_id in await asyncio.to_thread(self._outstanding):
             counts = await sender.deliver(digest_id)
             log.info("digest %d: %s", digest_id, counts)
@@ -558,7 +577,9 @@ class Digests:
                 officers=officers,
             )
         )
-        return documents, await DigestSender(self.db, self.bot, self.budget).deliver(digest_id)
+        return documents, await DigestSender(self.db, self.bot, self.budget, self.zone).deliver(
+            digest_id
+        )
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

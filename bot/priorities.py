@@ -10,12 +10,13 @@ dashboard all call `priorities_report` (or `digest_priorities`) from here.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from math import isfinite
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from analysis.digest import Priorities, Priority
 from analysis.priorities import Comparison, Reaction, ThemePriority, score
@@ -23,7 +24,7 @@ from analysis.scrub import find_personal_details
 from bot.analysis_runs import shown_quotes
 from conversations import codebook, priority_votes, store, themes
 from conversations.deliberation import DeckTheme
-from conversations.models import Consultation, Round
+from conversations.models import Answer, Consultation, Round, RunTheme
 from conversations.rounds import Rounds
 from conversations.script import Script
 from conversations.service import ScriptCache
@@ -48,11 +49,26 @@ def themes_to_prioritise(session: Session, consultation: Consultation) -> list[D
         if themes.is_current(t) and t.size > 0 and t.theme_id in book
     ][:MAX_ROUND_THEMES]
     # Only a quote with no personal detail left at all (as the digest does).
-    quotes = {
-        t.theme_id: next((q for q in shown_quotes(session, t) if not find_personal_details(q)), "")
+    chosen = [
+        next(
+            ((q, a) for q, a in zip(shown_quotes(session, t), _quoted(session, t), strict=False)
+             if not find_personal_details(q)),
+            ("", None),
+        )
         for t in live
-    }
-    return [DeckTheme(t.theme_id, t.label, quotes[t.theme_id]) for t in live]
+    ]  # fmt: skip
+    return [DeckTheme(t.theme_id, t.label, q, a) for t, (q, a) in zip(live, chosen, strict=True)]
+
+
+def _quoted(session: Session, theme: RunTheme) -> list[int]:
+    """The ids of the answers `shown_quotes` shows, in the same order."""
+    ids = json.loads(theme.quote_answers_json)
+    shown = set(
+        session.exec(
+            select(Answer.id).where(col(Answer.id).in_(ids), col(Answer.withheld).is_(None))
+        ).all()
+    )
+    return [i for i in ids if i in shown]
 
 
 def open_round(db: Engine, slug: str, *, kind: str, actor: str) -> Round:

@@ -15,6 +15,7 @@ from typing import IO, Any
 from sqlmodel import Session
 
 from conversations import priority_votes, store
+from conversations.cleaning import plain_value, spreadsheet_cell
 from conversations.coded_answers import coded_answers
 from conversations.models import Consultation
 from conversations.script import Script
@@ -70,15 +71,20 @@ def export_records(*, session: Session, consultation: Consultation, script: Scri
 
 def write_export(handle: IO[str], fmt: str, columns: list[str],
                  records: Iterator[dict[str, Any]]) -> None:  # fmt: skip
-    """CSV with a header, or a JSON array written as it streams."""
+    """CSV with a header, or a JSON array written as it streams.
+
+    Every CSV cell goes through `spreadsheet_cell` (no formula runs when it is
+    opened) and every JSON value through `plain_value`: no control or bidi
+    character reaches a spreadsheet, a file or the terminal it is printed on."""
     if fmt == "csv":
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for record in records:
-            writer.writerow(record)
+            writer.writerow({name: spreadsheet_cell(value) for name, value in record.items()})
         return
     handle.write("[")
     for number, record in enumerate(records):
         handle.write(",\n" if number else "\n")
-        handle.write(json.dumps(record, ensure_ascii=False))
+        cleaned = {name: plain_value(value) for name, value in record.items()}
+        handle.write(json.dumps(cleaned, ensure_ascii=False))
     handle.write("\n]\n")

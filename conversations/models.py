@@ -379,6 +379,8 @@ class Digest(SQLModel, table=True):
     html: str = Field(default="", sa_column=Column(Text, nullable=False))
     csv: str = Field(default="", sa_column=Column(Text, nullable=False))
     cleared_at: datetime | None = None  # documents dropped once delivered
+    # A resident it may quote was forgotten before delivery: rendered again first.
+    stale: bool = False
 
 
 class DigestDelivery(SQLModel, table=True):
@@ -436,6 +438,8 @@ class RoundTheme(SQLModel, table=True):
     theme_id: int  # the stable theme id of the analysis run it came from
     label: str = Field(max_length=200)
     quote: str = Field(default="", sa_column=Column(Text, nullable=False))  # scrubbed
+    # The answer the quote came from: when its resident is forgotten, the quote goes.
+    quote_answer_id: int | None = None
     position: int = 0
 
 
@@ -471,6 +475,24 @@ class StatementVote(SQLModel, table=True):
     theme_id: int
     stance: str = Field(max_length=10)  # agree | disagree | pass
     voted_at: datetime = Field(default_factory=utcnow)
+
+
+class ServerSecret(SQLModel, table=True):
+    """A secret the service generated for itself, shared by every worker (e.g. the
+    key that signs web chat devices when `[web] secret` is not configured)."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebNewcomer(SQLModel, table=True):
+    """A new resident arriving in the web chat, by a keyed hash of their address,
+    so that one client cannot pose as many residents (kept for a day)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=64, index=True)
+    arrived_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class CodebookTheme(SQLModel, table=True):

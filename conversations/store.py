@@ -11,15 +11,12 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select, update
 
+from conversations import erasure
 from conversations.models import (
     Answer,
-    AnswerCode,
-    AnswerEmbedding,
-    AnswerTheme,
     AuditEntry,
     BroadcastRecipient,
     ChannelIdentity,
-    CodebookExample,
     ConsentRecord,
     Consultation,
     Conversation,
@@ -180,11 +177,7 @@ def erase_resident(*, session: Session, resident_id: int) -> int:
     """Delete everything held about a resident, identity included, except the flags
     no safeguarding lead has closed (see keep_open_flags); returns how many are kept."""
     their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
-    session.exec(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(their_answers)))
-    session.exec(delete(AnswerCode).where(col(AnswerCode.answer_id).in_(their_answers)))
-    session.exec(delete(CodebookExample).where(col(CodebookExample.answer_id).in_(their_answers)))
-    session.exec(delete(AnswerEmbedding).where(col(AnswerEmbedding.answer_id).in_(their_answers)))
-    session.exec(delete(Answer).where(col(Answer.resident_id) == resident_id))
+    erasure.delete_answers(session=session, answers=their_answers)
     session.exec(delete(PairVote).where(col(PairVote.resident_id) == resident_id))
     session.exec(delete(StatementVote).where(col(StatementVote.resident_id) == resident_id))
     session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
@@ -225,6 +218,18 @@ def keep_open_flags(*, session: Session, resident_id: int) -> int:
         .values(resident_id=None, resident_forgotten=True)
     )
     return int(kept.rowcount or 0)
+
+
+def move_web_device(*, session: Session, old: str, new: str) -> None:
+    """Give a web resident a new device identity, their page's transcript with it."""
+    session.exec(
+        update(ChannelIdentity)
+        .where(col(ChannelIdentity.channel) == "web", col(ChannelIdentity.external_id) == old)
+        .values(external_id=new)
+    )
+    session.exec(
+        update(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor) == old).values(visitor=new)
+    )
 
 
 # --- conversations and answers ----------------------------------------------------

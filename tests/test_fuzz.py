@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import csv
+import io
 import itertools
 import json
 import logging
@@ -176,6 +178,87 @@ def test_service_survives_junk(db: Engine) -> None:
     run()
 
 
+# --- hostile characters (issue 17): stored clean, exported defused, on both databases --
+
+UNSAFE_CHARACTERS = (
+    [chr(c) for c in range(0x20) if c not in (0x09, 0x0A)] + ["\x7f", "\x85", "\x9b"]
+    + ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+    + ["\ud800", "\udfff"]
+)  # fmt: skip
+hostile_text = st.text(
+    alphabet=st.sampled_from(UNSAFE_CHARACTERS) | st.sampled_from(list("=+-@ ab\t\n")),
+    min_size=1, max_size=40,
+) | st.sampled_from(["=HYPERLINK(\"http://x\",\"y\")", "\x00", "a\x00b", "\x1b[31mred"])  # fmt: skip
+
+
+def _unsafe(text: str) -> bool:
+    return any(ch in text for ch in UNSAFE_CHARACTERS)
+
+
+def test_hostile_characters_are_stored_clean_and_exported_defused(db: Engine) -> None:
+    from conversations.export import export_columns, export_records, write_export
+    from conversations.models import Answer, InboxEntry
+
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    service = ConversationService(db)
+    keys = itertools.count()
+
+    @settings(
+        max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(st.lists(hostile_text, min_size=1, max_size=6), st.integers(1, 4))
+    def run(said: list[str], user: int) -> None:
+        who = Who("web", f"hostile-{user}", "web", "en")
+        service.start(who, "example", update_key=f"h{next(keys)}")
+        service.press(who, "a:_consent:1:_agree", update_key=f"h{next(keys)}")
+        for text in said:  # with update keys: the fast path takes the plain answers
+            service.receive(who, engine.TextInput(text), update_key=f"h{next(keys)}")
+            service.receive(who, engine.TextInput(text))
+
+    run()
+    with Session(db) as session:
+        stored = [a.value for a in session.exec(select(Answer)).all()]
+        stored += [a.display for a in session.exec(select(Answer)).all()]
+        stored += [e.replies_json for e in session.exec(select(InboxEntry)).all()]
+        assert not any(_unsafe(value) for value in stored)
+        consultation = session.exec(select(Consultation)).one()
+        handle = io.StringIO()
+        records = export_records(session=session, consultation=consultation, script=EXAMPLE)
+        write_export(handle, "csv", export_columns(EXAMPLE), records)
+    for row in csv.reader(io.StringIO(handle.getvalue())):
+        for cell in row:
+            assert not _unsafe(cell) and cell[:1] not in ("=", "+", "-", "@", "\t", "\r")
+
+
+async def test_the_web_chat_takes_hostile_characters_on_both_databases(db: Engine) -> None:
+    from conversations.models import WebTranscriptEntry
+    from tests.web_helpers import WebResident, web_client
+
+    samples = ["a\x00b", "\x07\x1b[2J\u202eevil", "=1+1\x00", "\t\r=cmd", "x" + "".join(
+        c for c in UNSAFE_CHARACTERS if c not in ("\ud800", "\udfff"))]  # fmt: skip
+    async with web_client(db) as client:
+        ann = WebResident(client)
+        await ann.open()
+        await ann.press("Take part")
+        await ann.press("happy to take part")
+        for text in samples:
+            status = await ann.submit(
+                ann.page.text_form() if _has_text(ann) else _any(ann), {"text": text}
+            )
+            assert status == 200, text
+    with Session(db) as session:
+        lines = [t.text for t in session.exec(select(WebTranscriptEntry)).all()]
+    assert lines and not any(_unsafe(line) for line in lines)
+
+
+def _has_text(resident: Any) -> bool:
+    return any(form.has_text for form in resident.page.forms)
+
+
+def _any(resident: Any) -> Any:
+    return next(form for form in resident.page.forms if "csrf" in form.fields)
+
+
 # --- raw Telegram updates to the real bot --------------------------------------------
 
 FUZZ_USERS = list(range(7001, 7007))  # the fake knows their chats, so replies can arrive
@@ -221,7 +304,25 @@ junk = st.one_of(
 )
 odd_text = st.one_of(
     texts,
-    st.sampled_from(["", "\u200b", "👍🏽", "/", "//start", "@", "\x00", "a\nb", "<b>x</b>"]),
+    st.sampled_from(
+        [
+            "",
+            "\u200b",
+            "👍🏽",
+            "/",
+            "//start",
+            "@",
+            "\x00",
+            "a\nb",
+            "<b>x</b>",
+            "a\x00b",
+            "\x07\x1b[2J",
+            "\u202eevil",
+            "=1+1",
+            "\t=cmd",
+            "\r\n",
+        ]
+    ),
     # Longer than Telegram allows, as a resident's text could never be; echoes must fit.
     st.builds(
         lambda piece, n: (piece * n)[:5000], st.text(min_size=1, max_size=4), st.integers(900, 2500)

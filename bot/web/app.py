@@ -22,6 +22,7 @@ from bot.web import (
     chat,
     coding_pages,
     dashboard,
+    devices,
     digest_pages,
     priority_pages,
     safeguarding_pages,
@@ -32,6 +33,7 @@ from bot.web.keys import (
     ANALYSIS_KEY,
     CONFIG_KEY,
     CONVERSATIONS_KEY,
+    DEVICE_KEY,
     ENGINE_KEY,
     ROSTER_KEY,
     STATUS_KEY,
@@ -60,6 +62,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app[TEMPLATES_KEY] = template_environment()
     app[TELEGRAM_KEY] = telegram
     app[STATUS_KEY] = status if status is not None else {}
+    app[DEVICE_KEY] = devices.DeviceKey(db, config)
     # One analysis at a time per worker: each is CPU-bound, and a second click waits.
     app[ANALYSIS_KEY] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
     app.on_cleanup.append(stop_analysis)
