@@ -15,6 +15,7 @@ from telegram import Bot
 
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.digests import DigestSender, build, store_digest
+from bot.theme_runs import analyse_consultation
 from conversations import callbacks
 from conversations.models import (
     Answer,
@@ -83,6 +84,7 @@ async def test_forget_before_delivery_keeps_the_quote_out_of_the_digest(db: Engi
     load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
     service = ConversationService(db)
     seed(service, "a", copies=1)
+    analyse_consultation(db, "example", actor="staff:1")  # the digest never discovers themes
     end = utcnow() + timedelta(days=1)
     zone = ZoneInfo("Europe/London")
     documents, run_id = build(db, "example", start=end - timedelta(days=8), end=end, zone=zone)

@@ -78,7 +78,9 @@ def config(tmp_path: Path, db_url: str) -> Path:
 def test_exports_defuse_formulas_and_keep_controls_off_the_terminal(
     config: Path, db_url: str, tmp_path: Path
 ) -> None:
-    assert needsfirst(config, "consultation", "load", str(EXAMPLE_SCRIPT)).returncode == 0
+    assert (
+        needsfirst(config, "consultation", "load", str(EXAMPLE_SCRIPT), "--create").returncode == 0
+    )
     assert needsfirst(config, "round", "open", "example").returncode == 0
     db = make_engine(db_url)
     try:
@@ -195,7 +197,9 @@ def test_the_command_line_never_prints_control_or_bidi_characters(
 ) -> None:
     from tests.prioritise_helpers import seed_run
 
-    assert needsfirst(config, "consultation", "load", str(EXAMPLE_SCRIPT)).returncode == 0
+    assert (
+        needsfirst(config, "consultation", "load", str(EXAMPLE_SCRIPT), "--create").returncode == 0
+    )
     db = make_engine(db_url)
     try:
         seed_run(db, ["Buses\x1b[2J\x07 stop \u202eearly\r"])
