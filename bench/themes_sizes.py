@@ -15,6 +15,7 @@ cached under bench/results/.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -24,8 +25,9 @@ from sklearn.metrics import normalized_mutual_info_score
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.model import ThemeModel
-from bench.themes_quality import SETS, embeddings, load
+from bench.themes_quality import RESULTS, SETS, embeddings, load
 
+WHOLE_SET_LIMIT = 4000  # sets up to this size are embedded whole, once
 TUNED_ON = ("stackoverflow20", "banking77-test", "nhs-9", "nhs-44")
 
 
@@ -33,6 +35,18 @@ def sample(n_rows: int, size: int, seed: int) -> np.ndarray:
     """Row numbers of a seeded random sample of `size` rows, in file order."""
     rng = np.random.default_rng(1000 + seed)
     return np.sort(rng.choice(n_rows, min(size, n_rows), replace=False))
+
+
+def sample_vectors(
+    name: str, texts: list[str], rows: np.ndarray, size: int, seed: int
+) -> np.ndarray:
+    """Embeddings of the sampled rows: sliced from the whole set's when it is cached or
+    small (embedding is per text, so a slice equals embedding the sample), else embedded."""
+    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
+    if len(texts) <= WHOLE_SET_LIMIT or (RESULTS / f"minilm-{name}-{digest}.npy").exists():
+        return embeddings(name, texts)[rows]
+    picked = [texts[int(i)] for i in rows]
+    return embeddings(f"{name.split('-')[0]}-{size}-{seed}", picked)
 
 
 def run(data: Path, sizes: list[int], seeds: list[int], paths: list[str], sets: list[str]) -> None:
@@ -46,11 +60,9 @@ def run(data: Path, sizes: list[int], seeds: list[int], paths: list[str], sets: 
                 for seed in seeds:
                     rows = sample(len(texts), size, seed)
                     picked = [texts[int(i)] for i in rows]
-                    vectors = (
-                        embeddings(f"{name.split('-')[0]}-{size}-{seed}", picked)
-                        if path == "semantic"
-                        else None
-                    )
+                    vectors = None
+                    if path == "semantic":
+                        vectors = sample_vectors(name, texts, rows, size, seed)
                     model = ThemeModel(random_state=seed).fit(picked, embeddings=vectors)
                     chosen.append(model.n_themes_)
                     present.append(len(np.unique(truth[rows])))
