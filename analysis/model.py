@@ -33,6 +33,7 @@ from analysis.describe import (
 )
 from analysis.domains import theme_domains
 from analysis.embed import Embedder
+from analysis.naming import theme_name
 from analysis.nonanswers import is_non_answer
 from analysis.normalise import Normaliser, words
 from analysis.reduce import LsaReducer, join_spaces
@@ -216,6 +217,7 @@ class ThemeModel:
         smooth = self.smooth_neighbours
         if smooth is None:
             smooth = 10 if self.uses_embeddings_ else 0
+        smooth = smoothing_neighbours(smooth, len(vectors), self.n_themes_)
         clusterer = SphericalClusterer(
             self.n_themes_, self.n_init, smooth, random_state=self.random_state
         ).fit(vectors)
@@ -457,7 +459,10 @@ def describe_groups(
         described.append(
             Theme(
                 id=theme_id,
-                label=scrub(key_phrase(weights[theme_id], member_texts)),
+                label=scrub(
+                    theme_name(weights[theme_id], member_texts, np.asarray(similarity))
+                    or key_phrase(weights[theme_id], member_texts)
+                ),
                 keywords=top_keywords(weights[theme_id], member_texts),
                 size=0,
                 quotes=representative_quotes(member_texts, np.asarray(similarity), scrub),
@@ -465,6 +470,16 @@ def describe_groups(
             )
         )
     return described
+
+
+def smoothing_neighbours(wanted: int, n_answers: int, n_themes: int) -> int:
+    """Neighbours for label smoothing, at most half a theme's average size, or 0.
+
+    Ten neighbours out-vote every theme of 22 answers about six subjects and leave
+    one theme; fewer than 3 neighbours are noise, so small samples go unsmoothed.
+    """
+    neighbours = min(wanted, n_answers // max(1, n_themes) // 2)
+    return neighbours if neighbours >= 3 else 0
 
 
 def _spelled(text: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 
+from analysis.embed import semantic_extra_installed
 from conversations.db import make_engine, migrate
 from conversations.script import Script, load_script
 from tests.browser.chromium import missing_browser
@@ -39,12 +40,17 @@ POSTGRES_MISSING = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """CI requires the PostgreSQL and browser tests: without them the run stops at once
+    """CI requires the PostgreSQL, browser and sentence-embedding tests: without them the run stops at once
     (here rather than at collection, which pytest-xdist's controller does not do)."""
     if os.environ.get("NEEDSFIRST_REQUIRE_POSTGRES") and not POSTGRES_URL:
         raise pytest.UsageError("NEEDSFIRST_REQUIRE_POSTGRES is set but " + POSTGRES_MISSING)
     if os.environ.get("NEEDSFIRST_REQUIRE_BROWSER") == "1" and (problem := missing_browser()):
         raise pytest.UsageError(f"NEEDSFIRST_REQUIRE_BROWSER=1 but {problem}")
+    if os.environ.get("NEEDSFIRST_REQUIRE_SEMANTIC") == "1" and not semantic_extra_installed():
+        raise pytest.UsageError(
+            "NEEDSFIRST_REQUIRE_SEMANTIC=1 but the semantic extra is not installed: "
+            "pip install -e '.[semantic,dev]'"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

