@@ -47,11 +47,20 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Assessment:
-    """Result of :func:`assess`: ``risk`` is true when any category matched."""
+    """Result of :func:`assess`: ``risk`` is true when any category matched.
+
+    ``severity`` grades the response: "crisis" (danger now: crisis help at once), "concern"
+    (worrying signs: gentle signposting) or None (no risk seen)."""
 
     risk: bool
     categories: tuple[str, ...]
     evidence: tuple[Evidence, ...]
+
+    @property
+    def severity(self) -> str | None:
+        if not self.risk:
+            return None
+        return "crisis" if "immediate_danger" in self.categories else "concern"
 
 
 @dataclass(frozen=True)
