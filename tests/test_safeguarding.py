@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from conversations import safeguarding
 from conversations.safeguarding import CATEGORIES, assess
+from conversations.safeguarding_cues import classifier_applies
 
 DATA = Path(__file__).parent / "data" / "safeguarding_labelled.jsonl"
 
@@ -127,13 +128,63 @@ def test_classifier_catches_what_no_pattern_names(text: str) -> None:
 
 
 def test_classifier_is_not_asked_about_service_talk_or_cue_less_feedback() -> None:
-    assert not safeguarding._classifier_applies("More money for domestic violence refuges please")
-    assert not safeguarding._classifier_applies("Cannot think of anything to improve")
-    assert safeguarding._classifier_applies("my partner is violent, I need a refuge")
+    assert not classifier_applies("More money for domestic violence refuges please")
+    assert not classifier_applies("Cannot think of anything to improve")
+    assert classifier_applies("my partner is violent, I need a refuge")
 
 
 def test_urgency_escalates_to_immediate_danger() -> None:
     assert "immediate_danger" in assess("He says he'll kill me tonight").categories
+
+
+# Issue 16, item 4: the graded response. Danger now is a crisis; ongoing harm and passive
+# thoughts are a concern (gentle signposting); hardship that is a need is no risk at all.
+CRISIS = [
+    "he's kicking the door in right now and I've locked myself in the loo",
+    "I've got nowhere to sleep tonight, the shelter turned me away",
+    "dw i'n cysgu ar y stryd heno, does gen i unman",
+    "I've saved all my tablets and tonight is the night",
+]
+CONCERN = [
+    "my husband checks my phone and won't let me see my sister",
+    "sometimes I think everyone would be better off without me",
+    "my mum's carer keeps taking money out of her purse",
+    "I scratch my arms when the stress gets too much",
+]
+NEEDS = [
+    "We live in a damp flat and my kids keep getting ill",
+    "Since my husband died I'm so lonely, nobody visits for weeks",
+    "We're behind on the rent and the gas is on the emergency credit",
+    "The mould in the bedroom is making my asthma worse",
+    "Dw i'n unig iawn ers i fy ngwraig farw",
+]
+
+
+@pytest.mark.parametrize("text", CRISIS)
+def test_danger_now_is_a_crisis(text: str) -> None:
+    result = assess(text)
+    assert result.risk and result.severity == "crisis"
+
+
+@pytest.mark.parametrize("text", CONCERN)
+def test_worrying_signs_are_a_concern_not_a_crisis(text: str) -> None:
+    result = assess(text)
+    assert result.risk and result.severity == "concern"
+
+
+@pytest.mark.parametrize("text", NEEDS)
+def test_hardship_that_is_a_need_is_no_risk(text: str) -> None:
+    result = assess(text)
+    assert not result.risk and result.severity is None
+
+
+def test_a_consultations_own_words_are_never_risk_words() -> None:
+    words = safeguarding.own_words(["South (Marsh End, Brookvale)", "Killay", "Prefer not to say"])
+    assert {"South", "Marsh End", "Brookvale", "Killay"} <= set(words)
+    for text in ("I live in Marsh End", "Killay", "we're in Marsh End, near Brookvale"):
+        assert not assess(text, own_words=words).risk
+    # Naming a place never hides what else is said.
+    assert assess("I live in Marsh End and my partner hits me", own_words=words).risk
 
 
 def _rows() -> list[dict[str, object]]:
@@ -143,8 +194,10 @@ def _rows() -> list[dict[str, object]]:
 # Measured (risk yes/no), patterns and classifier together: test R=100% P=100%; fresh R=100%
 # P=90.3% (patterns alone: test R=97.7% P=100%; fresh R=100% P=94.9%: the classifier costs a few
 # false alarms here for far better recall on phrasings nobody wrote patterns for). Floors sit
-# just under, so one more miss or false alarm fails.
-FLOORS = {"test": (0.99, 0.99), "fresh": (0.99, 0.90)}
+# just under, so one more miss or false alarm fails. Issue 16 (training on the independent set,
+# asking the classifier about every longer answer) took independent-dev recall from 74% to 95%
+# and cost test precision: now R=100% P=89.6% (5 false alarms in 48 flagged).
+FLOORS = {"test": (0.99, 0.89), "fresh": (0.99, 0.90)}
 
 
 @pytest.mark.parametrize("split", sorted(FLOORS))
