@@ -188,6 +188,8 @@ _PAST = re.compile(
     r"|(i'm|i am) (ok|okay|fine|better|well|safe) now)\b"
 )
 _CLAUSE_BREAK = re.compile(r"[.!?;,]|\b(but|and|because|so)\b")
+# Any harm said to be happening now or tonight is a crisis, whatever its category.
+_NOW = re.compile(r"\b(right now|tonight|heno|rŵan|this minute|as we speak)\b")
 _URGENT = re.compile(r"\b(right now|tonight|now|just taken|heno|rŵan|nawr)\b")
 # Laughter, "if I have to ... one more" and "<everyday nuisance> makes me want to": exaggeration.
 _HYPERBOLE = re.compile(
@@ -334,7 +336,9 @@ def assess(text: str, language: str = "en", own_words: Iterable[str] = ()) -> As
     categories = tuple(c for c in CATEGORIES if any(e.category == c for e in evidence))
     # Danger now, or a plan with a time, gets crisis help at once; the rest gentle signposting.
     crisis = (
-        bool(_CRISES & set(categories)) or probabilities["crisis"] >= model.thresholds["crisis"]
+        bool(_CRISES & set(categories))
+        or probabilities["crisis"] >= model.thresholds["crisis"]
+        or _NOW.search(normalise(text)) is not None
     )
     severity = ("crisis" if crisis else "concern") if categories else None
     return Assessment(bool(categories), categories, tuple(evidence), severity)
