@@ -31,7 +31,9 @@ _BIRTH_CUE = (
     r" fy ngeni|dyd\w{3,5} geni|(?:ces i )?fy ngeni(?: ar)?|ganwyd(?: fi)?(?: ar)?"
     r"|fy mhen-?blwydd(?: yw)?)"
 )
-_BIRTH_DATE = re.compile(rf"\b{_BIRTH_CUE}\s*(?:is|was|yw|:|-)?\s*(?P<date>{_DATE})(?!\w)", re.I)
+_BIRTH_DATE = re.compile(
+    rf"\b{_BIRTH_CUE}\s*(?:is|was|yw|:|-)?\s*(?:the |on the |on )?(?P<date>{_DATE})(?!\w)", re.I
+)
 
 _PLATE_CURRENT = re.compile(r"(?<![\w@])[A-Za-z]{2}\d{2} ?[A-Za-z]{3}(?![\w@])")
 _PLATE_PREFIX = re.compile(r"(?<![\w@])[A-HJ-NP-Y]\d{1,3} ?[A-Z]{3}(?![\w@])")
@@ -109,7 +111,7 @@ _HANDLE_CUE = re.compile(
     rf"(?i:\b{_PLATFORMS}\s*:|\b(?:on|ar|my|fy)\s+{_PLATFORMS}"
     r"(?:\s+(?:is|yw|name|handle|username|tag))?\s*:?"
     r"|\bgamertag(?:\s+is)?\s*:?|\b(?:i'?m|dw i'?n)(?=\s+\S+\s+(?:on there|arno fe|arno)\b))"
-    r"\s+(?P<h>@?[A-Za-z][\w.]*\w)"
+    r"\s+(?P<h>@?[A-Za-z][\w.]*\w(?: [A-Z][a-z]+(?:-[A-Z][a-z]+)?)?)"
 )
 _NOT_HANDLE = frozenset(["a", "an", "the", "me", "my", "it", "is", "and", "or", "at", "if", "i"])
 

@@ -35,11 +35,12 @@ _RELATIONS = (
 _STRONG_CUE = re.compile(
     r"(?i:\bmy name(?:'s| is|s)|\bfy enw i yw|\bfy enw yw|\bcall me|\bregards,?|\bthanks,"
     r"|\bthank you,|\bcheers,?|\bdiolch,|\bcofion,?|\bput it under|\bask for|\bspeak to"
+    r"|\bta,|\blove,|\bsigned,?|\bbest wishes,?|\bmany thanks,?|\bsincerely,?|\byours,"
     r"|\bname:|\benw:)\s+"
 )
 _WEAK_CUE = re.compile(r"(?i:\bi'?m|\bi am|\bthis is)\s+")
 # Where a sign-off may stand: a known given name only ("- Mark Baker" is, "Hope the..." is not).
-_SIGN_OFF = re.compile(r"(?i:\bfrom|\bdiolch|\bthanks|(?:^|\s)[-–]|^)\s*")
+_SIGN_OFF = re.compile(r"(?i:\bfrom|\bgan|\bdiolch|\bthanks|(?:^|\s)[-–]|^)\s*")
 _RELATION_CUE = re.compile(rf"(?i:\bmy (?:{_RELATIONS}),?)\s+")
 _HERE = re.compile(r"\s+here\b")
 _PLACE_AFTER = re.compile(

@@ -98,6 +98,18 @@ def _numbers(text: str) -> Iterator[Detail]:
             yield Detail(m.start(), m.end(), "card_number")
 
 
+_PHONE_NO_ZERO = re.compile(
+    r"(?i:\b(?:number|mobile|mob|phone|tel|ring|call|text|whatsapp|ffôn|ffonio|rhif)\b)"
+    r"[^\d\n]{0,12}(?P<n>(?<![\d+])[1-9]\d{2,4}[ -]?\d{3}[ -]?\d{3,4})(?![\d])"
+)
+
+
+_OTHER_NUMBER = re.compile(
+    r"(?i:\b(nhs|gig|card|cerdyn|reference|ref|case|account|ni|insurance|yswiriant|policy|order"
+    r"|tracking|claim|invoice|crime|planning|application|customer|tenancy|council tax)\b)"
+)
+
+
 def _phones(text: str) -> Iterator[Detail]:
     matcher = phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE)
     for match in matcher:
@@ -106,6 +118,12 @@ def _phones(text: str) -> Iterator[Detail]:
         # POSSIBLE also matches years and sums; a dialable number starts with 0, ( or +.
         if raw[0] in "+(0" and len(digits) >= 10:
             yield Detail(match.start, match.end, "phone")
+    # Without its leading 0 ("my number's 7700 900123") a number is a phone only after a cue.
+    for m in _PHONE_NO_ZERO.finditer(text):
+        if 9 <= len(re.sub(r"\D", "", m.group("n"))) <= 10 and not _OTHER_NUMBER.search(
+            text[max(0, m.start() - 30) : m.start("n")]
+        ):
+            yield Detail(m.start("n"), m.end("n"), "phone")
 
 
 def _postcodes(text: str) -> Iterator[Detail]:

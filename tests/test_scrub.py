@@ -50,6 +50,9 @@ EXAMPLES = [
     ("cheers, haf morgan-jones", "name", "haf morgan-jones"),
     ("Nerys O'Connor here, the lift is broken", "name", "Nerys O'Connor"),
     ("please ask mr o'brien", "name", "mr o'brien"),
+    ("ta, bryn", "name", "bryn"),
+    ("text me, my number's 7700 900456", "phone", "7700 900456"),
+    ("my date of birth is the 4th of May 1949", "date_of_birth", "4th of May 1949"),
 ]
 
 ORDINARY = [
