@@ -195,9 +195,10 @@ def _rows() -> list[dict[str, object]]:
 # P=90.3% (patterns alone: test R=97.7% P=100%; fresh R=100% P=94.9%: the classifier costs a few
 # false alarms here for far better recall on phrasings nobody wrote patterns for). Floors sit
 # just under, so one more miss or false alarm fails. Issue 16 (training on the independent set,
-# asking the classifier about every longer answer) took independent-dev recall from 74% to 95%
-# and cost test precision: now R=100% P=89.6% (5 false alarms in 48 flagged).
-FLOORS = {"test": (0.99, 0.89), "fresh": (0.99, 0.90)}
+# asking the classifier about every longer answer, a threshold that keeps 85% precision on
+# out-of-fold scores) took independent-dev recall from 74% to 97% and cost precision here:
+# now test R=100% P=89.6% (5 false alarms in 48 flagged), fresh R=100% P=88.9% (7 in 63).
+FLOORS = {"test": (0.99, 0.89), "fresh": (0.99, 0.88)}
 
 
 @pytest.mark.parametrize("split", sorted(FLOORS))

@@ -14,8 +14,9 @@ safeguarding matter, not abuse by them, and "I'll kill you" is abuse, not a disc
 
 Every step is deterministic (fixed folds and seeds, liblinear), so the same texts always give
 byte-identical model files. Thresholds are chosen on out-of-fold probabilities: the lowest that
-keeps the precision of patterns and classifier together at or above ``--precision``
-(0.9) on those folds; a label's own threshold (which category to name) keeps its own.
+keeps the precision of patterns and classifier together at or above ``--precision`` on those
+folds (for safeguarding 0.85, issue 16's floor: a missed disclosure costs more than a false
+alarm; for abuse 0.9); a label's own threshold (which category to name) keeps 0.9.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ _CRISES = frozenset({"immediate_danger", "homeless_tonight"})
 # training never saw) 0.9 kept precision near 97% at 88% recall; the folds' own choice (0.66)
 # gave 90% precision. So the abuse flag's threshold is at least 0.9.
 _FLOORS: dict[str, dict[str, float]] = {"abuse": {"any": 0.9}}
+# The precision the flag keeps on out-of-fold scores, patterns and classifier together.
+_PRECISION = {"safeguarding": 0.85, "abuse": 0.9}
 
 DETECTORS = {
     # name: (own texts, other detector's texts used as negatives, label field names)
@@ -262,7 +265,7 @@ def _report(name: str, rows: Sequence[tuple[str, frozenset[str]]], oof: np.ndarr
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cv", action="store_true", help="cross-validate only; write nothing")
-    parser.add_argument("--precision", type=float, default=0.9)
+    parser.add_argument("--precision", type=float, help="override the detectors' own")
     parser.add_argument("--c", type=float, default=10.0, help="inverse regularisation strength")
     parser.add_argument("--only", choices=sorted(DETECTORS))
     args = parser.parse_args(argv)
@@ -291,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         for j, label in enumerate(labels):
             gold = np.array([label in ls for _, ls in rows])
             already = flagged_by_patterns if label == "any" else None
-            chosen = threshold_for(oof[:, j], gold, args.precision, already)
+            target = args.precision or (_PRECISION[name] if label == "any" else 0.9)
+            chosen = threshold_for(oof[:, j], gold, target, already)
             thresholds[label] = round(max(chosen, _FLOORS.get(name, {}).get(label, 0.0)), 3)
         print(f"{name}: {len(rows)} texts, thresholds {thresholds}")
         _report(name, rows, oof, labels, thresholds, patterns[name])
