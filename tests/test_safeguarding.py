@@ -55,6 +55,14 @@ POSITIVE = [
     ("nobody would notice if I died tomorrow", "suicide_self_harm"),
     ("the man upstairs keeps giving the girls from the school vodka", "child_at_risk"),
     ("My self-harm has got worse since we were moved to the hotel", "suicide_self_harm"),
+    # issue 16: method research and leaving, with none of the words of suicide
+    ("i googled how many co-codamol is too many", "suicide_self_harm"),
+    ("been searching painless ways, nobody would know", "suicide_self_harm"),
+    ("don't bother with the form, I won't be around to fill it in", "suicide_self_harm"),
+    # issue 16: a lodger, a carer, a gang; Welsh control; homeless tonight
+    ("my nan's lodger has her bank card and she's not eating", "abuse"),
+    ("mae fy ngŵr yn rheoli'r arian i gyd a dydw i ddim yn cael gadael y tŷ", "domestic_violence"),
+    ("I'm sleeping in my car tonight with the kids", "homeless_tonight"),
 ]
 
 # No pattern matches these: only the classifier sees them.
@@ -102,6 +110,10 @@ NEGATIVE = [
     "Faultless",
     "I want to end my garden waste subscription",
     "my kids are killing me with their noise lol",
+    "I read about overdose figures in the paper",
+    "years ago I was homeless but I'm settled now",
+    "the hospice in Killay needs more volunteers",
+    "this weather will be the death of me",
 ]
 
 
