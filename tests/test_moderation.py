@@ -55,6 +55,9 @@ DATA = Path(__file__).parent / "data" / "abuse_labelled.jsonl"
         ("your daughter walks home past the chip shop, doesn't she", "threatening"),
         ("keep fobbing me off and nobody in that office will sleep easy", "threatening"),
         ("dw i'n gwybod lle ti'n byw", "threatening"),
+        ("be a pity if the depot's windows got smashed", "threatening"),
+        ("wait till I catch him in the car park", "threatening"),
+        ("she's got lovely legs, that one on the front desk", "abusive"),
     ],
 )
 def test_flags_abuse(text: str, kind: str) -> None:
@@ -74,6 +77,8 @@ def test_flags_abuse(text: str, kind: str) -> None:
         "ffs the lift is broken again and the landlord is a crook about deposits",
         "we'll be outside the civic centre on Saturday with our petition",
         "they call my lad a m0ng at school, please help",
+        "it would be a shame if the library closed",
+        "wait till I see the state of the park after the fair",
         "The rats are taking over the bins",
         "I'd kill for a decent bus service",
         "I'm going to complain to my MP",
