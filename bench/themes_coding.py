@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
+from analysis.codebook_run import Example, code_answers
 from analysis.coding import NOT_CODED, ThemeCoder
 from analysis.model import ThemeModel, stable_vectors
 from bench.themes_quality import SETS, embeddings, load
@@ -143,24 +144,23 @@ def quality(data: Path, paths: list[str], seeds: list[int], sets: list[str]) -> 
 
 
 def speed(data: Path, answers: int, n_themes: int, repeats: int) -> None:
-    """Coding `answers` answers against an `n_themes` codebook with stored embeddings."""
+    """A whole coding pass (analysis.codebook_run.code_answers: vectors, codes and clause
+    codes) over `answers` answers against an `n_themes` codebook with stored embeddings."""
     texts, _ = load(data / SETS["stackoverflow20"][0])
     texts = [texts[i % len(texts)] for i in range(answers)]
     rng = np.random.default_rng(0)
     semantic = rng.standard_normal((answers, 384)).astype(np.float32)
-    examples = rng.choice(answers, 100 * n_themes, replace=False)
-    example_vectors = stable_vectors([texts[i] for i in examples], semantic[examples])
-    coder = ThemeCoder().fit(example_vectors, np.repeat(np.arange(n_themes), 100))
+    rows = rng.choice(answers, 100 * n_themes, replace=False)
+    examples = [Example(int(r), int(i % n_themes), False) for i, r in enumerate(rows)]
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        for lo in range(0, answers, 10_000):
-            chunk = slice(lo, lo + 10_000)
-            coder.predict(stable_vectors(texts[chunk], semantic[chunk]))
+        coding = code_answers(texts, semantic, examples, {})
         times.append(time.perf_counter() - start)
+    coded = sum(1 for t in coding.themes if t)
     print(
-        f"coded {answers} answers against {n_themes} themes: median {np.median(times):.2f} s "
-        f"over {repeats} runs ({', '.join(f'{t:.2f}' for t in times)})"
+        f"coded {answers} answers against {n_themes} themes ({coded} coded): median "
+        f"{np.median(times):.2f} s over {repeats} runs ({', '.join(f'{t:.2f}' for t in times)})"
     )
 
 

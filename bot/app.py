@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
@@ -19,16 +20,20 @@ from telegram.ext import Application
 from bot.broadcaster import Broadcaster
 from bot.config import Config
 from bot.consultations import load_consultation, script_path
+from bot.database_setup import open_database
 from bot.database_thread import DatabaseThread
 from bot.digests import Digests
 from bot.durable_updates import DurableInbox
 from bot.jobs import Jobs, registry
 from bot.other_senders import OtherSenders
+from bot.safeguarding_alerts import report_at_start_up
 from bot.scheduler import JobContext, start_scheduler, stop_scheduler
 from bot.staff_commands import StaffCommands
+from bot.staff_roster import StaffRoster
 from bot.telegram_channel import build_application
+from bot.telegram_start import RETRY_DELAYS, TelegramStarter, stop_application
 from bot.web.app import build_web_app
-from conversations.db import make_engine, migrate, redact_url
+from conversations.db import redact_url
 from conversations.service import ConversationService
 
 log = logging.getLogger(__name__)
@@ -36,8 +41,7 @@ log = logging.getLogger(__name__)
 
 def prepare_database(config: Config) -> Engine:
     """The engine, with the schema migrated and configured scripts loaded."""
-    db = make_engine(config.database.url)
-    migrate(db)
+    db = open_database(config, create=True)
     for name in config.consultations.load:
         load_consultation(
             db,
@@ -51,8 +55,10 @@ def prepare_database(config: Config) -> Engine:
 class Service:
     """Everything one process runs: web server, Telegram bot (when configured)."""
 
-    def __init__(self, config: Config, db: Engine, *, urgent: Executor | None = None) -> None:
+    def __init__(self, config: Config, db: Engine, *, urgent: Executor | None = None,
+                 telegram_retry: Sequence[float] = RETRY_DELAYS) -> None:  # fmt: skip
         self.config = config
+        self.telegram_retry = telegram_retry  # pauses between tries to reach Telegram
         self.db = db
         self.urgent = urgent  # database work that must not queue (None: the default's)
         self.conversations = ConversationService(db)
@@ -62,40 +68,24 @@ class Service:
         self.broadcaster: Broadcaster | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.digests: Digests | None = None
+        self.starter: TelegramStarter | None = None
+        self.roster = StaffRoster(config)  # [staff], re-read when the file changes
 
     async def start(self) -> None:
         telegram = self.config.telegram
         if telegram.token:
             durable = DurableInbox(self.db, self.urgent)
-            self.telegram = build_application(
-                telegram, self.conversations, StaffCommands(self.config, self.db), durable
-            )
-            await self.telegram.initialize()
-            # PTB calls post_init/post_stop only from its own run_polling/run_webhook.
-            if self.telegram.post_init is not None:
-                await self.telegram.post_init(self.telegram)
-            await self.telegram.start()
-            await durable.replay(self.telegram)
-            if telegram.mode == "webhook":
-                await self.telegram.bot.set_webhook(
-                    telegram.webhook_url,
-                    secret_token=telegram.secret_token,
-                    allowed_updates=["message", "edited_message", "callback_query"],
-                )
-            else:
-                assert self.telegram.updater is not None
-                await self.telegram.updater.start_polling(
-                    poll_interval=0.0,
-                    allowed_updates=["message", "edited_message", "callback_query"],
-                )
-            self.status["telegram"] = "ok"
-            if self.config.scheduler.enabled:
-                # One sender for the whole deployment: the process that runs the
-                # scheduler (webhook workers would each pace themselves alone).
-                budget = self.telegram.bot_data["send_budget"]
-                others = OtherSenders(self.db, budget, self.conversations.boot_id)
-                self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget, others=others)
-                self.broadcaster.start()
+            staff = StaffCommands(self.config, self.db, self.roster)
+            self.telegram = build_application(telegram, self.conversations, staff, durable)
+            self.starter = TelegramStarter(
+                self.telegram, telegram, durable, self.status, self._telegram_started,
+                delays=self.telegram_retry,
+            )  # fmt: skip
+            # Telegram out of reach must not keep the web chat and dashboard down.
+            await self.starter.start()
+        await asyncio.to_thread(
+            report_at_start_up, self.config, self.db, telegram=self.telegram is not None
+        )
         if self.config.scheduler.enabled:
             bot = self.telegram.bot if self.telegram else None
             jobs = Jobs(self.config, self.db, bot)
@@ -112,11 +102,24 @@ class Service:
             telegram=self.telegram,
             status=self.status,
             conversations=self.conversations,
+            roster=self.roster,
         )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.config.web.host, self.config.web.port)
         await site.start()
+
+    def _telegram_started(self) -> None:
+        """Once Telegram answers: the one sender for the whole deployment starts.
+
+        That is the process that runs the scheduler (webhook workers would each pace
+        themselves alone)."""
+        if self.telegram is None or not self.config.scheduler.enabled:
+            return
+        budget = self.telegram.bot_data["send_budget"]
+        others = OtherSenders(self.db, budget, self.conversations.boot_id)
+        self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget, others=others)
+        self.broadcaster.start()
 
     async def stop(self) -> None:
         if self.broadcaster is not None:
@@ -128,14 +131,10 @@ class Service:
         if self.digests is not None:
             self.digests.close()
             self.digests = None
+        if self.starter is not None:
+            await self.starter.stop()
         if self.telegram is not None:
-            if self.telegram.updater is not None and self.telegram.updater.running:
-                await self.telegram.updater.stop()
-            if self.telegram.running:
-                await self.telegram.stop()
-                if self.telegram.post_stop is not None:  # flushes handled/delivered marks
-                    await self.telegram.post_stop(self.telegram)
-            await self.telegram.shutdown()
+            await stop_application(self.telegram)
         if self.runner is not None:
             await self.runner.cleanup()
 
@@ -182,6 +181,13 @@ async def run(config: Config) -> None:
     settle_memory()
     web_url = f"http://{config.web.host}:{config.web.port}/"
     print(f"Needs First is running. Web: {web_url}  (health check: {web_url}healthz)", flush=True)
+    if service.status.get("telegram") == "unreachable":
+        print(
+            f"Telegram cannot be reached at {config.telegram.base_url} "
+            f"({service.status.get('telegram_error')}).\nThe web chat and dashboard are up; "
+            "the bot keeps trying and starts by itself once Telegram answers.",
+            flush=True,
+        )
     if not config.telegram.token:
         print(
             "Telegram is off. To turn it on, get a token from @BotFather and put it in\n"

@@ -9,20 +9,30 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from telegram.error import TelegramError
 
 from analysis.scrub import scrub
+from bot import theme_commands
+from bot.cli_arguments import (
+    moment,
+    out_file,
+    record_id_argument,
+    telegram_id_argument,
+    whole_number_argument,
+)
 from bot.config import Config, ConfigError, load_config
 from bot.consultations import load_consultation
+from bot.database_setup import describe, open_database
+from bot.terminal import SafeOutput, private_file
 from conversations import broadcasts, store, themes
 from conversations.coverage import format_status
-from conversations.db import make_engine, migrate
 from conversations.export import export_columns, export_records, write_export
 from conversations.rounds import ROUND_KINDS, Rounds, partner_links
 from conversations.script import ScriptError
@@ -48,7 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
-        return int(args.handler(config, args) or 0)
+        # Residents' words are printed: never a control or bidi character with them.
+        with redirect_stdout(SafeOutput(sys.stdout)):
+            return int(args.handler(config, args) or 0)
     except (
         ConfigError, ScriptError, CommandError, store.StoreError, broadcasts.BroadcastError,
         themes.ThemeEditError,
@@ -65,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
         "--config",
         default=None,
         help="configuration file (default ./config.toml, else built-in defaults)",
+    )
+    common.add_argument(
+        "--create",
+        action="store_true",
+        default=False,
+        help="make a new, empty SQLite database if there is none (`run` always may)",
     )
     parser = argparse.ArgumentParser(
         prog="needsfirst", description="Needs First: a needs-first consultation chatbot.",
@@ -104,8 +122,8 @@ def _parser() -> argparse.ArgumentParser:
         "schedule", parents=[common], help="set when the next round opens and closes"
     )
     schedule.add_argument("slug")
-    schedule.add_argument("--opens", type=_moment, help="e.g. 2026-12-01T09:00 (local time)")
-    schedule.add_argument("--closes", type=_moment, help="e.g. 2026-12-15T17:00 (local time)")
+    schedule.add_argument("--opens", type=moment, help="e.g. 2026-12-01T09:00 (local time)")
+    schedule.add_argument("--closes", type=moment, help="e.g. 2026-12-15T17:00 (local time)")
     schedule.add_argument("--kind", choices=ROUND_KINDS,
                           help="what the round is (prioritise: the latest themes as it opens)")  # fmt: skip
     schedule.set_defaults(handler=_round_schedule)
@@ -123,10 +141,14 @@ def _parser() -> argparse.ArgumentParser:
     broadcast.add_argument(
         "slug", help="a consultation's slug, or 'status' followed by a broadcast id"
     )
-    broadcast.add_argument("broadcast_id", nargs="?", type=int, help=argparse.SUPPRESS)
+    broadcast.add_argument(
+        "broadcast_id", nargs="?", type=record_id_argument, help=argparse.SUPPRESS
+    )
     broadcast.add_argument("--message", help="the invitation's text")
     broadcast.add_argument("--group", help="only residents in DIMENSION=VALUE, e.g. area=south")
-    broadcast.add_argument("--window", type=int, default=0, help="spread sending over MINUTES")
+    broadcast.add_argument(
+        "--window", type=whole_number_argument, default=0, help="spread sending over MINUTES"
+    )
     broadcast.add_argument("--yes", action="store_true", help="send without asking")
     broadcast.set_defaults(handler=_broadcast)
 
@@ -153,10 +175,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyse.add_argument("--text-column", default="text", help="the CSV column holding the answers")
     analyse.add_argument(
-        "--themes", type=int, default=None, metavar="N", help="fix the number of themes"
+        "--themes",
+        type=whole_number_argument,
+        default=None,
+        metavar="N",
+        help="fix the number of themes",
     )
     analyse.add_argument(
-        "--out", type=Path, default=None, help="JSON file to write (default: standard output)"
+        "--out", type=out_file, default=None, help="JSON file to write (default: standard output)"
     )
     analyse.add_argument(
         "--lexical",
@@ -165,29 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyse.set_defaults(handler=_analyse)
 
-    theme = commands.add_parser(
-        "theme",
-        aliases=["themes"],
-        parents=[common],
-        help="list, rename, merge or split a consultation's themes",
-    )
-    theme_commands = theme.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = theme_commands.add_parser("list", parents=[common], help="the latest run's themes")
-    listing.add_argument("slug")
-    rename = theme_commands.add_parser("rename", parents=[common], help="give a theme a name")
-    rename.add_argument("slug")
-    rename.add_argument("theme_id", type=int)
-    rename.add_argument("label")
-    merge = theme_commands.add_parser("merge", parents=[common], help="fold one theme into another")
-    merge.add_argument("slug")
-    merge.add_argument("theme_id", type=int)
-    merge.add_argument("into_id", type=int)
-    split = theme_commands.add_parser(
-        "split", parents=[common], help="divide a theme in two (later runs keep them apart)"
-    )
-    split.add_argument("slug")
-    split.add_argument("theme_id", type=int)
-    theme.set_defaults(handler=_theme)
+    theme_commands.add_parser(commands, common, _theme)
 
     export = commands.add_parser("export", parents=[common], help="write every stored answer")
     export.add_argument("slug")
@@ -198,7 +202,7 @@ def _parser() -> argparse.ArgumentParser:
         help="remove personal details (emails, phones, names...) from answers",
     )
     export.add_argument(
-        "--out", type=Path, default=None, help="file to write (default: standard output)"
+        "--out", type=out_file, default=None, help="file to write (default: standard output)"
     )
     export.set_defaults(handler=_export)
 
@@ -206,7 +210,7 @@ def _parser() -> argparse.ArgumentParser:
         "digest", parents=[common], help="build the officers' digest of the last 7 days now"
     )
     digest.add_argument("slug")
-    digest.add_argument("--out", type=Path, default=None, help="write the report to FILE.html")
+    digest.add_argument("--out", type=out_file, default=None, help="write the report to FILE.html")
     digest.add_argument("--send", action="store_true", help="send it to the configured officers")
     digest.set_defaults(handler=_digest)
 
@@ -214,23 +218,30 @@ def _parser() -> argparse.ArgumentParser:
         "decide", parents=[common], help="record a decision on a theme and tell who raised it"
     )
     decide.add_argument("slug")
-    decide.add_argument("theme_id", type=int)
+    decide.add_argument("theme_id", type=record_id_argument)
     decide.add_argument("--text", required=True, help="what was decided, in plain words")
+    decide.add_argument(
+        "--yes", action="store_true", help="send without asking (after the preview)"
+    )
     decide.set_defaults(handler=_decide)
 
     login = commands.add_parser(
         "login", parents=[common], help="print a one-time sign-in link to the web dashboard"
     )
-    login.add_argument("user_id", type=int, help="a staff member's Telegram user id, from [staff]")
+    login.add_argument(
+        "user_id", type=telegram_id_argument, help="a staff member's Telegram user id, from [staff]"
+    )
     login.set_defaults(handler=_login)
     return parser
 
 
 @contextmanager
-def _database(config: Config) -> Iterator[Engine]:
-    db = make_engine(config.database.url)
+def _database(config: Config, args: argparse.Namespace) -> Iterator[Engine]:
+    if config.source == "built-in defaults":
+        # No config.toml here: perhaps not the service's folder. Say what is used.
+        print(f"no config.toml here: using {describe(config.database.url)}", file=sys.stderr)
+    db = open_database(config, create=args.create)
     try:
-        migrate(db)
         yield db
     finally:
         db.dispose()
@@ -253,14 +264,14 @@ def _run(config: Config, args: argparse.Namespace) -> int:
 
 
 def _consultation_load(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         script, _ = load_consultation(db, args.script, actor=_actor())
     print(script.slug)
     return 0
 
 
 def _consultation_list(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session:
+    with _database(config, args) as db, Session(db) as session:
         for consultation in store.all_consultations(session=session):
             assert consultation.id is not None
             latest = store.current_round(session=session, consultation_id=consultation.id)
@@ -270,7 +281,7 @@ def _consultation_list(config: Config, args: argparse.Namespace) -> int:
 
 
 def _round(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         rounds = Rounds(db)
         if args.action == "open":
             from bot.priorities import open_round
@@ -286,7 +297,7 @@ def _round(config: Config, args: argparse.Namespace) -> int:
 def _priorities(config: Config, args: argparse.Namespace) -> int:
     from bot.priorities import format_priorities, priorities_report
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         report = priorities_report(db, args.slug)
     print(
         json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
@@ -294,17 +305,6 @@ def _priorities(config: Config, args: argparse.Namespace) -> int:
         else format_priorities(report)
     )
     return 0
-
-
-def _moment(text: str) -> datetime:
-    """An ISO date and time; without a zone it is the service's local time."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            f"not a date and time like 2026-12-01T09:00: {text!r}"
-        ) from error
-    return moment
 
 
 def _round_schedule(config: Config, args: argparse.Namespace) -> int:
@@ -315,7 +315,7 @@ def _round_schedule(config: Config, args: argparse.Namespace) -> int:
             return None
         return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         round_ = Rounds(db).schedule(
             args.slug,
             actor=_actor(),
@@ -337,7 +337,7 @@ def _round_schedule(config: Config, args: argparse.Namespace) -> int:
 
 
 def _links(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session:
+    with _database(config, args) as db, Session(db) as session:
         store.require_consultation(session=session, slug=args.slug)
     public = config.web.public_url or f"http://{config.web.host}:{config.web.port}"
     links = partner_links(
@@ -357,7 +357,7 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
     if args.slug == "status":
         if args.broadcast_id is None:
             raise CommandError("usage: needsfirst broadcast status ID")
-        with _database(config) as db, Session(db) as session:
+        with _database(config, args) as db, Session(db) as session:
             print(
                 broadcasts.format_progress(
                     broadcasts.progress(session=session, broadcast_id=args.broadcast_id)
@@ -367,7 +367,7 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
     if not args.message:
         raise CommandError("give the invitation's text with --message")
     group = broadcasts.parse_group(args.group)
-    with _database(config) as db:
+    with _database(config, args) as db:
         with Session(db, expire_on_commit=False) as session, session.begin():
             draft, count = broadcasts.draft(
                 session=session, slug=args.slug, message=args.message, created_by=_actor(),
@@ -390,7 +390,7 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
 
 
 def _status(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         report = Rounds(db).status(args.slug)
     print(
         json.dumps(report.to_dict(), indent=2) if args.format == "json" else format_status(report)
@@ -416,7 +416,7 @@ def _analyse(config: Config, args: argparse.Namespace) -> int:
                 encoder=None if args.lexical else "auto",
             )
         else:
-            with _database(config) as db:
+            with _database(config, args) as db:
                 run = analyse_consultation(
                     db,
                     args.consultation,
@@ -431,55 +431,25 @@ def _analyse(config: Config, args: argparse.Namespace) -> int:
     if args.out is None:
         print(document)
     else:
-        args.out.write_text(document + "\n", encoding="utf-8")
+        with private_file(args.out) as handle:  # it quotes residents
+            handle.write(document + "\n")
         print(f"{len(report['themes'])} themes written to {args.out}", file=sys.stderr)
     return 0
 
 
 def _theme(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db:
+    with _database(config, args) as db:
         if args.action == "split":
             from bot.analysis_runs import split_stored_theme
 
             split = split_stored_theme(db, args.slug, args.theme_id, actor=_actor())
-            print(split.summary() + " Later runs keep them apart.", file=sys.stderr)
-        _theme_edit(db, args)
+            print(split.summary() + " Both parts are in the codebook now.", file=sys.stderr)
+        theme_commands.run(db, args, _actor())
     return 0
 
 
-def _theme_edit(db: Engine, args: argparse.Namespace) -> None:
-    """Rename or merge (when asked), then list the latest run's current themes."""
-    with Session(db) as session, session.begin():
-        if args.action == "rename":
-            themes.rename(
-                session=session,
-                slug=args.slug,
-                theme_id=args.theme_id,
-                label=args.label,
-                actor=_actor(),
-            )
-        elif args.action == "merge":
-            themes.merge(
-                session=session,
-                slug=args.slug,
-                theme_id=args.theme_id,
-                into_id=args.into_id,
-                actor=_actor(),
-            )
-        consultation = store.require_consultation(session=session, slug=args.slug)
-        assert consultation.id is not None
-        run = themes.latest_run(session=session, consultation_id=consultation.id)
-        if run is None or run.id is None:
-            raise CommandError(
-                f"'{args.slug}' has not been analysed yet (needsfirst analyse --consultation {args.slug})"
-            )
-        for found in themes.themes_of_run(session=session, run_id=run.id):
-            if themes.is_current(found):
-                print(f"{found.theme_id:>4}  {found.size:>6}  {found.status:<9}  {found.label}")
-
-
 def _export(config: Config, args: argparse.Namespace) -> int:
-    with _database(config) as db, Session(db) as session:
+    with _database(config, args) as db, Session(db) as session:
         consultation = store.require_consultation(session=session, slug=args.slug)
         script = ScriptCache().get(consultation)
         records = export_records(
@@ -492,7 +462,7 @@ def _export(config: Config, args: argparse.Namespace) -> int:
         if args.out is None:
             write_export(sys.stdout, args.format, columns, records)
         else:
-            with args.out.open("w", encoding="utf-8", newline="") as handle:
+            with private_file(args.out) as handle:
                 write_export(handle, args.format, columns, records)
     return 0
 
@@ -500,9 +470,17 @@ def _export(config: Config, args: argparse.Namespace) -> int:
 def _digest(config: Config, args: argparse.Namespace) -> int:
     from bot.digests import build_now, send_to_officers
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         if args.send:
-            documents, counts = asyncio.run(send_to_officers(config, db, args.slug))
+            try:
+                documents, counts = asyncio.run(send_to_officers(config, db, args.slug))
+            except (TelegramError, OSError) as error:
+                reason = str(error).replace(config.telegram.token, "<token>")
+                raise CommandError(
+                    f"Telegram cannot be reached at {config.telegram.base_url} "
+                    f"({type(error).__name__}: {reason}), so the digest was not sent. "
+                    "Try again later, or save it with --out and without --send"
+                ) from error
             sent = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
             print(f"officers: {sent or 'none configured, so not sent'}", file=sys.stderr)
         else:
@@ -510,16 +488,25 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
     if args.out is None:
         print(documents.summary)
     else:
-        args.out.write_text(documents.html, encoding="utf-8")
+        with private_file(args.out) as handle:
+            handle.write(documents.html)
         print(f"digest written to {args.out}", file=sys.stderr)
     return 0
 
 
 def _decide(config: Config, args: argparse.Namespace) -> int:
-    from bot.decisions import DecisionError, decide, format_recorded
+    from bot.decisions import DecisionError, decide, format_recorded, preview
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         try:
+            shown = preview(db, args.slug, args.theme_id)
+            print(shown.summary(), file=sys.stderr)
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    raise CommandError("not recorded: confirm with --yes (no terminal to ask on)")
+                if input("Record it and tell them? [y/N] ").strip().lower() not in ("y", "yes"):
+                    print("Not recorded.")
+                    return 1
             result = decide(db, args.slug, args.theme_id, args.text, actor=_actor())
         except DecisionError as error:
             raise CommandError(str(error)) from error
@@ -532,7 +519,7 @@ def _decide(config: Config, args: argparse.Namespace) -> int:
 def _login(config: Config, args: argparse.Namespace) -> int:
     from bot.web.auth import NotStaff, create_login_link
 
-    with _database(config) as db:
+    with _database(config, args) as db:
         try:
             link = create_login_link(db, config, args.user_id)
         except NotStaff as error:

@@ -2,12 +2,14 @@
 
 The defaults here are the ones documented in config.example.toml (a test keeps the
 two equal). A bad file fails at start-up with the file, the key and the problem.
-Environment variables named NEEDSFIRST_<SECTION>_<KEY> win over the file.
+Environment variables named NEEDSFIRST_<SECTION>_<KEY> win over the file, and are
+checked as strictly (a typo in a name or a boolean is an error, never a silent default).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -47,6 +49,13 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = ""
+    # Signs web chat devices and forms; generated and kept in the database when empty.
+    secret: str = ""
+    # Behind a reverse proxy: the header with the client's address (e.g. "X-Forwarded-For").
+    client_address_header: str = ""
+    # New web residents one address may bring in the window (0: no limit).
+    new_residents_per_address: int = 30
+    new_residents_window_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,21 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class SafeguardingConfig:
+    # Leads on Telegram are [staff] safeguarding; these get alerts by email instead.
+    emails: tuple[str, ...] = ()
+    # A flag no lead has acknowledged this long after it was raised goes to every
+    # lead again; after twice this long, to the fallback too.
+    escalate_after_minutes: int = 60
+    fallback_telegram: tuple[int, ...] = ()
+    fallback_emails: tuple[str, ...] = ()
+    # GOV.UK Notify, for the email alerts: an API key and an email template.
+    notify_api_key: str = ""
+    notify_template_id: str = ""
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
@@ -103,10 +127,25 @@ class Config:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    safeguarding: SafeguardingConfig = field(default_factory=SafeguardingConfig)
     source: str = "built-in defaults"
+    # Keys ("section.key") whose values came from NEEDSFIRST_* variables, for errors.
+    from_environment: frozenset[str] = frozenset()
 
 
-SECRETS = {("telegram", "token"), ("telegram", "secret_token"), ("database", "url")}
+SECRETS = {
+    ("telegram", "token"),
+    ("telegram", "secret_token"),
+    ("database", "url"),
+    ("safeguarding", "notify_api_key"),
+    ("web", "secret"),
+}
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# NEEDSFIRST_* variables that are not configuration: the test suite's and benchmarks'.
+NOT_CONFIGURATION = ("NEEDSFIRST_TEST_", "NEEDSFIRST_REQUIRE_", "NEEDSFIRST_BENCH_",
+                     "NEEDSFIRST_CRASH_")  # fmt: skip
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -127,7 +166,7 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(source, "file", f"is not valid TOML: {error}") from error
     config = Config(source=source)
-    sections = {f.name: f for f in fields(Config) if f.name != "source"}
+    sections = {f.name: f for f in fields(Config) if f.name not in ("source", "from_environment")}
     for name, table in document.items():
         if name not in sections:
             raise ConfigError(source, name, f"unknown section (expected {', '.join(sections)})")
@@ -171,9 +210,31 @@ def _coerce(source: str, key: str, declared: Any, value: Any) -> Any:
     return value
 
 
+def environment_variables() -> dict[str, tuple[str, str]]:
+    """Every NEEDSFIRST_<SECTION>_<KEY> variable, with the (section, key) it sets."""
+    return {
+        f"NEEDSFIRST_{section.name}_{item.name}".upper(): (section.name, item.name)
+        for section in fields(Config)
+        if section.name not in ("source", "from_environment")
+        for item in fields(getattr(Config(), section.name))
+    }
+
+
 def _apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
+    known = environment_variables()
+    unknown = sorted(
+        name for name in environ
+        if name.startswith("NEEDSFIRST_") and name not in known
+        and not name.startswith(NOT_CONFIGURATION)
+    )  # fmt: skip
+    if unknown:
+        raise ConfigError(
+            "environment", ", ".join(unknown),
+            f"unknown variable (the known ones are {', '.join(sorted(known))})",
+        )  # fmt: skip
+    overridden: set[str] = set()
     for section_field in fields(Config):
-        if section_field.name == "source":
+        if section_field.name in ("source", "from_environment"):
             continue
         section = getattr(config, section_field.name)
         changes: dict[str, Any] = {}
@@ -183,26 +244,52 @@ def _apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
                 continue
             raw = environ[variable]
             declared = item.type
+            key = f"{section_field.name}.{item.name}"
+            overridden.add(key)
             try:
                 if declared == "int":
-                    changes[item.name] = int(raw)
+                    changes[item.name] = _whole(raw)
                 elif declared == "bool":
-                    changes[item.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+                    changes[item.name] = _boolean(raw)
                 elif isinstance(declared, str) and declared.startswith("tuple[int"):
-                    changes[item.name] = tuple(int(x) for x in raw.replace(",", " ").split())
+                    changes[item.name] = tuple(_whole(x) for x in raw.replace(",", " ").split())
                 elif isinstance(declared, str) and declared.startswith("tuple["):
                     changes[item.name] = tuple(x for x in raw.replace(",", " ").split())
                 else:
                     changes[item.name] = raw
             except ValueError as error:
-                raise ConfigError(f"environment {variable}", item.name, str(error)) from error
+                raise ConfigError(f"environment {variable}", key, str(error)) from error
         if changes:
             config = replace(config, **{section_field.name: replace(section, **changes)})
-    return config
+    return replace(config, from_environment=frozenset(overridden))
+
+
+def _whole(raw: str) -> int:
+    """A whole number in ASCII digits, as the TOML file allows (int() also takes "٣")."""
+    text = raw.strip()
+    if not re.fullmatch(r"-?[0-9]{1,18}", text, re.ASCII):
+        raise ValueError(f"must be a whole number, not {raw!r}")
+    return int(text)
+
+
+def _boolean(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word not in TRUE + FALSE:
+        raise ValueError(f"must be true or false (or 1/0, yes/no, on/off), not {raw!r}")
+    return word in TRUE
+
+
+def origin_of(config: Config, key: str) -> str:
+    """Where a key's value came from, for an error: the variable, or the file."""
+    if key in config.from_environment:
+        section, _, name = key.partition(".")
+        return f"environment NEEDSFIRST_{section.upper()}_{name.upper()}"
+    return config.source
 
 
 def _check(config: Config) -> None:
     source = config.source
+    check_database_url(origin_of(config, "database.url"), config.database.url)
     telegram = config.telegram
     if telegram.mode not in ("polling", "webhook"):
         raise ConfigError(source, "telegram.mode", 'must be "polling" or "webhook"')
@@ -225,14 +312,22 @@ def _check(config: Config) -> None:
         )
     if not 0 < config.web.port < 65536:
         raise ConfigError(source, "web.port", "must be between 1 and 65535")
+    if config.web.secret and len(config.web.secret) < 32:
+        raise ConfigError(source, "web.secret", "must be 32 characters or more (or empty)")
+    if not 0 <= config.web.new_residents_per_address <= 100_000:
+        raise ConfigError(source, "web.new_residents_per_address", "must be from 0 to 100000")
+    if not 1 <= config.web.new_residents_window_minutes <= 24 * 60:
+        raise ConfigError(
+            source, "web.new_residents_window_minutes", "must be from 1 to 1440 minutes"
+        )
     if not 0 <= config.retention.identities_days <= 3650:
         raise ConfigError(source, "retention.identities_days", "must be from 0 to 3650 days")
     if not 1 <= config.reminders.after_hours <= 24 * 30:
         raise ConfigError(source, "reminders.after_hours", "must be from 1 to 720 hours")
+    _check_safeguarding(source, config.safeguarding)
     if config.digest.day not in DAYS:
         raise ConfigError(source, "digest.day", f"must be one of {', '.join(DAYS)}")
-    hour, _, minute = config.digest.time.partition(":")
-    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", config.digest.time, re.ASCII):
         raise ConfigError(source, "digest.time", 'must be a time such as "09:00"')
     try:
         ZoneInfo(config.digest.timezone)
@@ -240,9 +335,82 @@ def _check(config: Config) -> None:
         raise ConfigError(source, "digest.timezone", "is not a known time zone") from error
 
 
+def check_database_url(source: str, url: str) -> None:
+    """A URL SQLAlchemy can parse, for a dialect and driver that are installed."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as error:
+        raise ConfigError(
+            source, "database.url",
+            "is not a database URL (e.g. sqlite:///needsfirst.db or postgresql+psycopg://...)",
+        ) from error  # fmt: skip
+    try:
+        parsed.get_dialect().import_dbapi()
+    except NoSuchModuleError as error:
+        raise ConfigError(
+            source, "database.url",
+            f"unknown database kind {parsed.drivername!r} (use sqlite or postgresql+psycopg)",
+        ) from error  # fmt: skip
+    except ImportError as error:
+        raise ConfigError(
+            source, "database.url", f"the driver for {parsed.drivername!r} is not installed"
+        ) from error
+
+
+def _check_safeguarding(source: str, safeguarding: SafeguardingConfig) -> None:
+    if not 5 <= safeguarding.escalate_after_minutes <= 24 * 60:
+        raise ConfigError(
+            source, "safeguarding.escalate_after_minutes", "must be from 5 to 1440 minutes"
+        )
+    for key in ("emails", "fallback_emails"):
+        for address in getattr(safeguarding, key):
+            if not EMAIL.match(address):
+                raise ConfigError(
+                    source, f"safeguarding.{key}", f"{address!r} is not an email address"
+                )
+    if not (safeguarding.emails or safeguarding.fallback_emails):
+        return
+    key = safeguarding.notify_api_key
+    if not key:
+        raise ConfigError(
+            source,
+            "safeguarding.notify_api_key",
+            "email alerts need a GOV.UK Notify API key (or NEEDSFIRST_SAFEGUARDING_NOTIFY_API_KEY)",
+        )
+    if (
+        len(key) < 75
+        or key[-74] != "-"
+        or not UUID.match(key[-73:-37])
+        or key[-37] != "-"
+        or not (UUID.match(key[-36:]))
+    ):
+        raise ConfigError(
+            source,
+            "safeguarding.notify_api_key",
+            "does not look like a GOV.UK Notify API key (name-service id-secret)",
+        )
+    if not UUID.match(safeguarding.notify_template_id):
+        raise ConfigError(
+            source,
+            "safeguarding.notify_template_id",
+            "must be the id of a Notify email template (a UUID such as "
+            "f33517ff-2a88-4f6e-b855-c550268ce08a)",
+        )
+    base = safeguarding.notify_base_url
+    if not (base.startswith("https://") or base.startswith("http://127.")):
+        raise ConfigError(source, "safeguarding.notify_base_url", "must be an https:// URL")
+
+
 def staff_roles(config: Config, user_id: int) -> set[str]:
     """The roles a Telegram user id has (admins have every role)."""
-    staff = config.staff
+    return roles_in(config.staff, user_id)
+
+
+def roles_in(staff: StaffConfig, user_id: int) -> set[str]:
+    """The roles [staff] gives a Telegram user id (admins have every role)."""
     roles = {
         role
         for role, ids in (

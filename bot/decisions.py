@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from conversations import broadcasts, store, themes
+from bot.theme_runs import code_new_answers
+from conversations import broadcasts, codebook, store, themes
 from conversations.models import Broadcast, BroadcastRecipient, Decision, RunTheme
 from conversations.service import ScriptCache
 
@@ -62,6 +63,7 @@ def record_decision(
     ).first()
     if theme is None or not themes.is_current(theme):
         raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
+    _require_reviewed(session, consultation.id, theme_id)
     raised = set(themes.residents_in_theme(session=session, run_id=run.id, theme_id=theme_id))
     # Opted in, not stopped, not blocked, and on Telegram: the broadcast audience.
     reachable = [
@@ -112,8 +114,62 @@ def record_decision(
     return RecordedDecision(decision.id, theme_id, theme.label, len(reachable), broadcast_id)
 
 
+def _require_reviewed(session: Session, consultation_id: int, theme_id: int) -> None:
+    if theme_id not in codebook.reviewed(session=session, consultation_id=consultation_id):
+        raise DecisionError(
+            f"theme {theme_id} is proposed, not reviewed: accept or rename it first, so that "
+            "residents hear about a theme officers agreed (and whose answers will not move)"
+        )
+
+
+@dataclass(frozen=True)
+class DecisionPreview:
+    """Who a decision on a theme would reach now, for staff to confirm."""
+
+    theme_id: int
+    theme_label: str
+    raised: int  # residents with an answer coded to the theme
+    reachable: int  # of them, those who can be sent it
+    samples: tuple[str, ...]  # up to three of the theme's answers, scrubbed
+
+    def summary(self) -> str:
+        shown = "".join(f"\n  “{s}”" for s in self.samples)
+        return (
+            f"Theme {self.theme_id} ({self.theme_label}): {self.raised} resident"
+            f"{'s' if self.raised != 1 else ''} raised it; {self.reachable} can be sent the "
+            f"decision. Some of their answers:{shown or ' (none to show)'}"
+        )
+
+
+def preview(db: Engine, slug: str, theme_id: int) -> DecisionPreview:
+    """Who would hear a decision on the theme now (new answers are coded first)."""
+    from analysis.scrub import scrub
+
+    code_new_answers(db, slug)
+    with Session(db) as session:
+        consultation = store.require_consultation(session=session, slug=slug)
+        assert consultation.id is not None
+        run = themes.latest_run(session=session, consultation_id=consultation.id)
+        if run is None or run.id is None:
+            raise DecisionError(f"'{slug}' has not been analysed yet, so it has no themes")
+        theme = session.exec(
+            select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
+        ).first()
+        if theme is None or not themes.is_current(theme):
+            raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
+        _require_reviewed(session, consultation.id, theme_id)
+        raised = set(themes.residents_in_theme(session=session, run_id=run.id, theme_id=theme_id))
+        audience = broadcasts.audience(session=session, consultation=consultation, group=None)
+        reachable = sum(1 for r in audience if r in raised)
+        members = themes.theme_members(session=session, run_id=run.id, theme_id=theme_id)
+        samples = tuple(scrub(" ".join(m.text.split()))[:200] for m in members if m.rank == 0)[:3]
+    return DecisionPreview(theme_id, theme.label, len(raised), reachable, samples)
+
+
 def decide(db: Engine, slug: str, theme_id: int, text: str, *, actor: str) -> RecordedDecision:
-    """Record a decision in its own transaction (the command line and /decide)."""
+    """Record a decision in its own transaction (the command line and /decide), to the
+    residents coded to the theme now (new answers are coded first)."""
+    code_new_answers(db, slug)
     with Session(db) as session, session.begin():
         return record_decision(
             session=session, slug=slug, theme_id=theme_id, text=text, actor=actor

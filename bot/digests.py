@@ -81,44 +81,40 @@ def period_ending(now: datetime, schedule: DigestConfig) -> datetime:
 # --- building -------------------------------------------------------------------------
 
 
-def _themable(session: Session, consultation_id: int, questions: list[str]) -> int:
-    query = (
-        select(func.count())
-        .select_from(Answer)
-        .join(Round, col(Round.id) == col(Answer.round_id))
-        .where(
-            Round.consultation_id == consultation_id,
-            col(Answer.step_id).in_(questions),
-            col(Answer.skipped).is_(False),
-            col(Answer.withheld).is_(None),
-        )
-    )
-    return int(session.exec(query).one())
-
-
 def analysis_for(db: Engine, slug: str, end: datetime) -> tuple[AnalysisRun | None, str]:
     """The run whose themes the digest shows, and a note when themes are missing or old.
 
-    A fresh run is made when the latest is older than the week's end and the
-    answers have changed since; otherwise the latest run stands."""
+    The digest never discovers themes on its own: when answers have changed since
+    the latest run, it codes them against the codebook (a coding-only run, which
+    leaves proposed themes as they were) and says how many wait for an analysis."""
     with Session(db, expire_on_commit=False) as session:
         consultation = store.require_consultation(session=session, slug=slug)
         assert consultation.id is not None
         questions = ScriptCache().get(consultation).theme_steps()
         run = themes.latest_run(session=session, consultation_id=consultation.id)
-        count = _themable(session, consultation.id, questions)
-    if run is not None and (run.created_at >= end or run.answers == count):
-        return run, ""
-    if count < MIN_ANSWERS:
-        return None, (
-            f"Themes are missing: there {'is' if count == 1 else 'are'} {count} "
-            f"answer{'' if count == 1 else 's'} to analyse, and themes need at least {MIN_ANSWERS}."
+        count = themes.themable_count(
+            session=session, consultation_id=consultation.id, questions=questions
         )
-    try:
-        return analyse_consultation(db, slug, actor=ACTOR).run, ""
-    except AnalysisError as error:
-        note = f"Themes could not be refreshed ({error})."
-        return run, note + (" These are the last themes found." if run else "")
+    if run is None:
+        return None, (
+            "Themes are missing: nobody has run the analysis yet (the dashboard's Themes "
+            f"tab, or needsfirst analyse --consultation {slug})."
+        )
+    if run.created_at < end and run.answers != count and count >= MIN_ANSWERS:
+        try:
+            run = analyse_consultation(db, slug, actor=ACTOR, discover=False).run
+        except AnalysisError as error:
+            return (
+                run,
+                f"New answers could not be coded ({error}). These are the last themes found.",
+            )
+    if run.unthemed:
+        return run, (
+            f"{run.unthemed} answer{'' if run.unthemed == 1 else 's'} "
+            f"{'is' if run.unthemed == 1 else 'are'} not yet themed: a new analysis would "
+            "propose themes for them, for officers to review."
+        )
+    return run, ""
 
 
 def build(
@@ -320,10 +316,12 @@ async def send_documents(bot: Bot, budget: SendBudget, chat_id: int, documents: 
 class DigestSender:
     """Sends stored digests to their officers, each part at most once."""
 
-    def __init__(self, db: Engine, bot: Bot, budget: SendBudget | None = None) -> None:
+    def __init__(self, db: Engine, bot: Bot, budget: SendBudget | None = None,
+                 zone: ZoneInfo | None = None) -> None:  # fmt: skip
         self.db = db
         self.bot = bot
         self.budget = budget or SendBudget()
+        self.zone = zone or ZoneInfo("Europe/London")
 
     async def deliver(self, digest_id: int) -> dict[str, int]:
         """Send what is left of one digest; returns each delivery state's count."""
@@ -362,6 +360,7 @@ class DigestSender:
     # -- database (worker threads)
 
     def _documents(self, digest_id: int) -> Documents | None:
+        self._rebuild_if_stale(digest_id)
         with Session(self.db) as session:
             digest = session.get(Digest, digest_id)
             if digest is None or digest.cleared_at is not None:
@@ -377,6 +376,22 @@ class DigestSender:
                 digest.csv,
                 nothing_new=not digest.html,
             )
+
+    def _rebuild_if_stale(self, digest_id: int) -> None:
+        """Render a digest again if a resident it may quote was forgotten since it was built."""
+        with Session(self.db) as session:
+            digest = session.get(Digest, digest_id)
+            if digest is None or not digest.stale or digest.cleared_at is not None:
+                return
+        documents = archived(self.db, digest_id, self.zone)
+        with Session(self.db) as session, session.begin():
+            digest = session.get(Digest, digest_id, with_for_update=True)
+            if digest is not None and digest.stale and digest.cleared_at is None:
+                digest.summary = documents.summary
+                digest.html = "" if documents.nothing_new else documents.html
+                digest.csv = "" if documents.nothing_new else documents.csv
+                digest.stale = False
+                session.add(digest)
 
     def _open_deliveries(self, digest_id: int) -> list[int]:
         with Session(self.db) as session:
@@ -510,7 +525,7 @@ class Digests:
     async def send_outstanding(self) -> None:
         if self.bot is None:
             return  # Telegram is off: the deliveries wait until it is on
-        sender = DigestSender(self.db, self.bot, self.budget)
+        sender = DigestSender(self.db, self.bot, self.budget, self.zone)
         for digest_id in await asyncio.to_thread(self._outstanding):
             counts = await sender.deliver(digest_id)
             log.info("digest %d: %s", digest_id, counts)
@@ -562,7 +577,9 @@ class Digests:
                 officers=officers,
             )
         )
-        return documents, await DigestSender(self.db, self.bot, self.budget).deliver(digest_id)
+        return documents, await DigestSender(self.db, self.bot, self.budget, self.zone).deliver(
+            digest_id
+        )
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -15,8 +15,9 @@ from telegram.error import Forbidden, TelegramError
 from bot.config import Config
 from bot.embeddings import AnswerEmbedder, EncoderChoice, resolve
 from bot.priorities import themes_to_prioritise
+from bot.safeguarding_alerts import SafeguardingAlerts
 from conversations import callbacks, reminders, retention, store
-from conversations.models import ChannelIdentity, Consultation, Resident, SafeguardingFlag, utcnow
+from conversations.models import ChannelIdentity, Resident, utcnow
 from conversations.rounds import Rounds
 from conversations.texts import service_text
 
@@ -35,6 +36,7 @@ class Jobs:
         self.bot = bot
         self.rounds = Rounds(db, themes_for=themes_to_prioritise)
         self.embedder = AnswerEmbedder(db, resolve(encoder))
+        self.alerts = SafeguardingAlerts(config, db, bot)
 
     async def rounds_due(self) -> None:
         """Open and close rounds at their scheduled times."""
@@ -124,53 +126,8 @@ class Jobs:
             )
 
     async def safeguarding_alerts(self) -> None:
-        """Tell the safeguarding leads about new flags, at most once each."""
-        leads = self.config.staff.safeguarding
-        if self.bot is None:
-            return
-
-        def claim() -> list[tuple[SafeguardingFlag, str]]:
-            with Session(self.db, expire_on_commit=False) as session, session.begin():
-                rows = session.exec(
-                    select(SafeguardingFlag, Consultation.slug)
-                    .outerjoin(
-                        Consultation, col(Consultation.id) == col(SafeguardingFlag.consultation_id)
-                    )
-                    .where(col(SafeguardingFlag.notified_at).is_(None))
-                    .order_by(col(SafeguardingFlag.id))
-                    .limit(50)
-                    .with_for_update(of=SafeguardingFlag, skip_locked=True)
-                ).all()
-                for flag, _ in rows:
-                    flag.notified_at = utcnow()
-                    session.add(flag)
-                return [(flag, slug or "(before joining)") for flag, slug in rows]
-
-        flags = await asyncio.to_thread(claim)
-        if flags and not leads:
-            log.warning(
-                "%d safeguarding flag(s) and no [staff] safeguarding leads configured", len(flags)
-            )
-            return
-        for flag, slug in flags:
-            text = (
-                f"⚠️ Safeguarding flag #{flag.id} in {slug}\n"
-                f"Raised: {flag.raised_at:%Y-%m-%d %H:%M} UTC\n"
-                f"Concern: {flag.categories.replace('_', ' ').replace(',', ', ')}\n\n"
-                f"What they wrote:\n{flag.excerpt[:3000]}\n\n"
-                "They were shown 999, Samaritans and the local lines at once. "
-                "The dashboard has this flag and the rest of their answers."
-            )
-            for lead in leads:
-                try:
-                    await self.bot.send_message(lead, text)
-                except TelegramError:
-                    log.error(
-                        "could not tell safeguarding lead %s about flag #%s",
-                        lead,
-                        flag.id,
-                        exc_info=True,
-                    )
+        """Alert the safeguarding leads about open flags, retrying until each arrives."""
+        await self.alerts.run()
 
 
 def registry(jobs: Jobs) -> dict[str, Callable[[], Awaitable[None]]]:

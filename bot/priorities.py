@@ -10,20 +10,21 @@ dashboard all call `priorities_report` (or `digest_priorities`) from here.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from math import isfinite
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from analysis.digest import Priorities, Priority
 from analysis.priorities import Comparison, Reaction, ThemePriority, score
 from analysis.scrub import find_personal_details
 from bot.analysis_runs import shown_quotes
-from conversations import priority_votes, store, themes
+from conversations import codebook, priority_votes, store, themes
 from conversations.deliberation import DeckTheme
-from conversations.models import Consultation, Round
+from conversations.models import Answer, Consultation, Round, RunTheme
 from conversations.rounds import Rounds
 from conversations.script import Script
 from conversations.service import ScriptCache
@@ -35,22 +36,39 @@ NOT_A_GROUP = frozenset({"prefer-not", "not-said"})
 
 
 def themes_to_prioritise(session: Session, consultation: Consultation) -> list[DeckTheme]:
-    """The latest run's live themes, largest first, each with one safe quote."""
+    """The codebook's themes (reviewed by officers), largest first, each with one safe
+    quote: residents never weigh a proposed theme that the next run may change."""
     assert consultation.id is not None
     run = themes.latest_run(session=session, consultation_id=consultation.id)
     if run is None or run.id is None:
         return []
+    book = codebook.reviewed(session=session, consultation_id=consultation.id)
     live = [
         t
         for t in themes.themes_of_run(session=session, run_id=run.id)
-        if themes.is_current(t) and t.size > 0
+        if themes.is_current(t) and t.size > 0 and t.theme_id in book
     ][:MAX_ROUND_THEMES]
     # Only a quote with no personal detail left at all (as the digest does).
-    quotes = {
-        t.theme_id: next((q for q in shown_quotes(session, t) if not find_personal_details(q)), "")
+    chosen = [
+        next(
+            ((q, a) for q, a in zip(shown_quotes(session, t), _quoted(session, t), strict=False)
+             if not find_personal_details(q)),
+            ("", None),
+        )
         for t in live
-    }
-    return [DeckTheme(t.theme_id, t.label, quotes[t.theme_id]) for t in live]
+    ]  # fmt: skip
+    return [DeckTheme(t.theme_id, t.label, q, a) for t, (q, a) in zip(live, chosen, strict=True)]
+
+
+def _quoted(session: Session, theme: RunTheme) -> list[int]:
+    """The ids of the answers `shown_quotes` shows, in the same order."""
+    ids = json.loads(theme.quote_answers_json)
+    shown = set(
+        session.exec(
+            select(Answer.id).where(col(Answer.id).in_(ids), col(Answer.withheld).is_(None))
+        ).all()
+    )
+    return [i for i in ids if i in shown]
 
 
 def open_round(db: Engine, slug: str, *, kind: str, actor: str) -> Round:

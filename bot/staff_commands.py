@@ -25,21 +25,24 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.analysis_runs import AnalysisError, split_stored_theme
-from bot.config import Config, staff_roles
-from bot.decisions import DecisionError, decide, format_recorded
+from bot.config import Config
+from bot.decisions import DecisionError, decide, format_recorded, preview
 from bot.digests import build_now, send_documents
 from bot.pacing import SendBudget
 from bot.priorities import format_priorities, open_round, priorities_report
+from bot.staff_roster import StaffRoster
 from bot.telegram_updates import STAFF_PREFIX
 from bot.theme_runs import analyse_consultation
 from bot.web.auth import create_login_link
-from conversations import broadcasts, store, themes
+from conversations import broadcasts, codebook, store, themes
+from conversations.broadcasts import MAX_WINDOW_MINUTES
 from conversations.coverage import format_status
+from conversations.numbers import record_id, whole_number
 from conversations.rounds import ROUND_KINDS, ConsultationSummary, Rounds, partner_links
 from conversations.texts import service_text
 
 log = logging.getLogger(__name__)
-STAFF_DATA = re.compile(r"^s:bc:(\d{1,12}):(go|no)$")
+STAFF_DATA = re.compile(r"^s:bc:([0-9]{1,10}):(go|no)$")
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,13 @@ COMMANDS = {
         ),
         StaffCommand("themes", READERS, "/themes SLUG", "the latest themes with their ids"),
         StaffCommand(
-            "rename", EDITORS, "/rename SLUG THEME_ID NEW NAME", "rename a theme (kept on re-runs)"
+            "accept", EDITORS, "/accept SLUG THEME_ID", "accept a proposed theme into the codebook"
+        ),
+        StaffCommand(
+            "rename",
+            EDITORS,
+            "/rename SLUG THEME_ID NEW NAME",
+            "rename a theme (into the codebook)",
         ),
         StaffCommand(
             "merge", EDITORS, "/merge SLUG THEME_ID INTO_ID", "fold one theme into another"
@@ -119,8 +128,9 @@ class UsageError(ValueError):
 class StaffCommands:
     """Handlers for staff commands; thin adapters over the audited actions."""
 
-    def __init__(self, config: Config, db: Engine) -> None:
+    def __init__(self, config: Config, db: Engine, roster: StaffRoster | None = None) -> None:
         self.config = config
+        self.roster = roster or StaffRoster(config)  # [staff] re-read when the file changes
         self.db = db
         self.rounds = Rounds(db)
         self.analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
@@ -153,7 +163,7 @@ class StaffCommands:
             user, chat = update.effective_user, update.effective_chat
             if user is None or chat is None:
                 return
-            if not staff_roles(self.config, user.id) & command.roles:
+            if not self.roster.roles(user.id) & command.roles:
                 language = "cy" if (user.language_code or "").startswith("cy") else "en"
                 await chat.send_message(service_text("staff_only", language))
                 return
@@ -180,13 +190,15 @@ class StaffCommands:
     # --- commands -------------------------------------------------------------------
 
     async def do_staff(self, args: list[str], user_id: int) -> str:
-        roles = staff_roles(self.config, user_id)
+        roles = self.roster.roles(user_id)
         lines = [f"Your roles: {', '.join(sorted(roles))}", ""]
         lines += [f"{c.usage}\n   {c.summary}" for c in COMMANDS.values() if roles & c.roles]
         return "\n".join(lines)
 
     async def do_login(self, args: list[str], user_id: int) -> str:
-        link = await asyncio.to_thread(create_login_link, self.db, self.config, user_id)
+        link = await asyncio.to_thread(
+            partial(create_login_link, self.db, self.config, user_id, roster=self.roster)
+        )
         return f"Your sign-in link (works once, for 15 minutes; don't share it):\n{link}"
 
     async def do_consultations(self, args: list[str], user_id: int) -> str:
@@ -271,9 +283,10 @@ class StaffCommands:
         while rest and "=" in rest[0]:
             key, _, value = rest.pop(0).partition("=")
             if key == "window":
-                if not value.isdigit():
-                    raise UsageError("window is a number of minutes")
-                window = int(value)
+                minutes = whole_number(value, maximum=MAX_WINDOW_MINUTES)
+                if minutes is None:
+                    raise UsageError("window is a number of minutes, at most a week")
+                window = minutes
             else:
                 group = broadcasts.parse_group(f"{key}={value}")
         message = " ".join(rest)
@@ -313,9 +326,9 @@ class StaffCommands:
         return f"Preview of broadcast {broadcast_id} to {who}{spread}:\n\n{message}", keyboard
 
     async def do_analyse(self, args: list[str], user_id: int) -> str:
-        if len(args) not in (1, 2) or (len(args) == 2 and not args[1].isdigit()):
+        n_themes = whole_number(args[1], minimum=1, maximum=500) if len(args) == 2 else None
+        if len(args) not in (1, 2) or (len(args) == 2 and n_themes is None):
             raise UsageError("")
-        n_themes = int(args[1]) if len(args) == 2 else None
         try:
             # Not asyncio.to_thread: with SQLite that is the one database thread,
             # and residents must not wait behind a minutes-long analysis.
@@ -344,34 +357,57 @@ class StaffCommands:
                     return f"'{slug}' has not been analysed yet: /analyse {slug}"
                 rows = [t for t in themes.themes_of_run(session=session, run_id=run.id)
                         if themes.is_current(t)]  # fmt: skip
+                book = codebook.reviewed(session=session, consultation_id=consultation.id)
                 lines = [
-                    f"Themes of {slug} (run {run.id}, {run.created_at:%d %b %Y}): id, size, change, name"
+                    f"Themes of {slug} (run {run.id}, {run.created_at:%d %b %Y}): id, size, change, "
+                    "name. ✓ reviewed (in the codebook); the others are proposed and may change: "
+                    "/accept, /rename or /merge them."
                 ]
-                lines += [f"{t.theme_id}. {t.size} ({t.status}) {t.label}" for t in rows]
+                lines += [
+                    f"{t.theme_id}. {'✓ ' if t.theme_id in book else ''}{t.size} ({t.status}) {t.label}"
+                    for t in rows
+                ]
+                if run.unthemed:
+                    lines.append(f"Not yet themed: {run.unthemed} answers.")
                 return "\n".join(lines)
 
         return await asyncio.to_thread(listing)
 
-    async def do_rename(self, args: list[str], user_id: int) -> str:
-        if len(args) < 3 or not args[1].isdigit():
+    async def do_accept(self, args: list[str], user_id: int) -> str:
+        theme_id = record_id(args[1]) if len(args) == 2 else None
+        if theme_id is None:
             raise UsageError("")
-        slug, theme_id, label = args[0], int(args[1]), " ".join(args[2:])
+        slug = args[0]
+        await asyncio.to_thread(self._edit, lambda session: themes.confirm(
+            session=session, slug=slug, theme_id=theme_id, actor=_actor(user_id)))  # fmt: skip
+        return f"Theme {theme_id} is in the codebook: every re-run codes answers to it, under its name."
+
+    async def do_rename(self, args: list[str], user_id: int) -> str:
+        theme_id = record_id(args[1]) if len(args) >= 3 else None
+        if theme_id is None:
+            raise UsageError("")
+        slug, label = args[0], " ".join(args[2:])
         await asyncio.to_thread(self._edit, lambda session: themes.rename(
             session=session, slug=slug, theme_id=theme_id, label=label, actor=_actor(user_id)))  # fmt: skip
         return f"Theme {theme_id} is now called “{label}”, and keeps the name on every re-run."
 
     async def do_merge(self, args: list[str], user_id: int) -> str:
-        if len(args) != 3 or not (args[1].isdigit() and args[2].isdigit()):
+        theme_id, into_id = (record_id(a) for a in args[1:3]) if len(args) == 3 else (None, None)
+        if theme_id is None or into_id is None:
             raise UsageError("")
-        slug, theme_id, into_id = args[0], int(args[1]), int(args[2])
+        slug = args[0]
         await asyncio.to_thread(self._edit, lambda session: themes.merge(
             session=session, slug=slug, theme_id=theme_id, into_id=into_id, actor=_actor(user_id)))  # fmt: skip
-        return f"Theme {theme_id} is merged into theme {into_id}, and stays merged on every re-run."
+        return (
+            f"Theme {theme_id} is merged into theme {into_id}: re-runs code both themes' "
+            f"answers to theme {into_id}."
+        )
 
     async def do_split(self, args: list[str], user_id: int) -> str:
-        if len(args) != 2 or not args[1].isdigit():
+        theme_id = record_id(args[1]) if len(args) == 2 else None
+        if theme_id is None:
             raise UsageError("")
-        slug, theme_id = args[0], int(args[1])
+        slug = args[0]
         # Vectorising and clustering the theme's answers: the analysis thread, as /analyse.
         split = await asyncio.get_running_loop().run_in_executor(
             self.analysis_pool,
@@ -394,9 +430,19 @@ class StaffCommands:
         return "That was the digest of the last 7 days, built now."
 
     async def do_decide(self, args: list[str], user_id: int) -> str:
-        if len(args) < 3 or not args[1].isdigit():
+        """A preview of who will hear it; `/decide confirm ...` records and sends."""
+        confirmed = bool(args) and args[0].lower() == "confirm"
+        args = args[1:] if confirmed else args
+        theme_id = record_id(args[1]) if len(args) >= 3 else None
+        if theme_id is None:
             raise UsageError("")
-        slug, theme_id, text = args[0], int(args[1]), " ".join(args[2:])
+        slug, text = args[0], " ".join(args[2:])
+        if not confirmed:
+            shown = await asyncio.to_thread(preview, self.db, slug, theme_id)
+            return (
+                f"{shown.summary()}\n\nTo record it and tell them, send:\n"
+                f"/decide confirm {slug} {theme_id} {text}"
+            )
         result = await asyncio.to_thread(
             decide, self.db, slug, theme_id, text, actor=_actor(user_id)
         )
@@ -412,14 +458,16 @@ class StaffCommands:
         if query is None or query.from_user is None:
             return
         match = STAFF_DATA.match(query.data or "")
-        allowed = staff_roles(self.config, query.from_user.id) & FACILITATORS
+        allowed = self.roster.roles(query.from_user.id) & FACILITATORS
         try:
             await query.answer(None if match and allowed else "Not available")
         except TelegramError:
             log.debug("could not answer a staff callback", exc_info=True)
         if not match or not allowed or query.message is None:
             return
-        broadcast_id, choice = int(match[1]), match[2]
+        broadcast_id, choice = record_id(match[1]), match[2]
+        if broadcast_id is None:
+            return
         actor = _actor(query.from_user.id)
         chat_id, message_id = query.message.chat.id, query.message.message_id
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -114,6 +114,10 @@ def analyse_consultation(db: Engine, slug: str, *, actor: str, n_themes: int | N
             last = attempt == EDIT_RACE_ATTEMPTS - 1
             if not last and _fingerprint(session, consultation_id) != inputs.fingerprint:
                 continue  # an officer changed the codebook meanwhile: code again with it
+            found = _named_now(session, consultation_id, found)
+            labels = {f.theme_id: f.label for f in found}
+            for entry in report["themes"]:
+                entry["label"] = labels.get(entry["id"], entry["label"])
             run = themes.save_run(
                 session=session,
                 consultation_id=consultation_id,
@@ -132,6 +136,21 @@ def analyse_consultation(db: Engine, slug: str, *, actor: str, n_themes: int | N
             break
     report["run"] = run.id
     return RunResult(run, report)
+
+
+def code_new_answers(db: Engine, slug: str, *, actor: str = "system:coding") -> None:
+    """Code answers given since the latest run against the codebook (no discovery), so
+    that who is in a theme is who is in it now. Nothing to do before a first run."""
+    with Session(db) as session:
+        consultation = store.require_consultation(session=session, slug=slug)
+        assert consultation.id is not None
+        run = themes.latest_run(session=session, consultation_id=consultation.id)
+        questions = ScriptCache().get(consultation).theme_steps()
+        count = themes.themable_count(
+            session=session, consultation_id=consultation.id, questions=questions
+        )
+    if run is not None and run.answers != count and count >= MIN_ANSWERS:
+        analyse_consultation(db, slug, actor=actor, discover=False)
 
 
 def _read_inputs(session: Session, consultation_id: int, discover: bool) -> _Inputs:
@@ -168,6 +187,17 @@ def _read_inputs(session: Session, consultation_id: int, discover: bool) -> _Inp
         first_free=themes.next_free_theme_id(session=session, consultation_id=consultation_id),
         fingerprint=_fingerprint(session, consultation_id),
     )
+
+
+def _named_now(
+    session: Session, consultation_id: int, found: list[themes.FoundTheme]
+) -> list[themes.FoundTheme]:
+    """Reviewed themes under their names as the run saves (a rename meanwhile wins)."""
+    names = {
+        t.theme_id: t.name
+        for t in codebook.reviewed(session=session, consultation_id=consultation_id).values()
+    }
+    return [replace(f, label=names.get(f.theme_id, f.label)) for f in found]
 
 
 def _fingerprint(session: Session, consultation_id: int) -> tuple[int, ...]:
@@ -297,8 +327,8 @@ def _describe(coding: Coding, texts: list[str], answer_ids: list[int], inputs: _
             for g in tracking.gone
         ]
     row_of = {answer_ids[r]: r for r in range(len(answer_ids))} if found else {}
-    quoted = {a: texts[row_of[a]] for f in found for a in f.quote_answer_ids if a in row_of}
-    return found, _report(found, coding, inputs, quoted)
+    quote_texts = {a: texts[row_of[a]] for f in found for a in f.quote_answer_ids if a in row_of}
+    return found, _report(found, coding, inputs, quote_texts)
 
 
 def _assign_candidates(coding: Coding, model: ThemeModel, tracking: Tracking,

@@ -30,6 +30,7 @@ from conversations.models import (
 )
 
 MAX_MESSAGE = 4000
+MAX_WINDOW_MINUTES = 7 * 24 * 60  # a week
 OUTCOMES = ("sent", "failed", "blocked", "stopped")
 
 
@@ -114,7 +115,7 @@ def draft(*, session: Session, slug: str, message: str, created_by: str,
         raise BroadcastError("the message is empty")
     if len(text) > MAX_MESSAGE:
         raise BroadcastError(f"the message is {len(text)} characters; the most is {MAX_MESSAGE}")
-    if not 0 <= window_minutes <= 7 * 24 * 60:
+    if not 0 <= window_minutes <= MAX_WINDOW_MINUTES:
         raise BroadcastError("the window must be between 0 minutes and a week")
     count = len(audience(session=session, consultation=consultation, group=group))
     if count == 0:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from conversations.models import Answer, ConsentRecord, Conversation, Resident, Round
@@ -141,13 +142,26 @@ def _groups(counts: Counter[str], labels: dict[str, str],
 
 
 def opted_in_residents(*, session: Session, consultation_id: int) -> list[int]:
-    """Residents who agreed to take part in a consultation and have not said /stop."""
+    """Residents whose latest answer to a consultation's consent was yes, and who have
+    not said /stop (declining a changed consent text withdraws the earlier yes)."""
+    later = aliased(ConsentRecord)
+    declined_since = (
+        select(later.id)
+        .where(
+            later.resident_id == ConsentRecord.resident_id,
+            later.consultation_id == ConsentRecord.consultation_id,
+            col(later.id) > col(ConsentRecord.id),
+            col(later.given).is_(False),
+        )
+        .exists()
+    )
     ids = session.exec(
         select(Resident.id)
         .join(ConsentRecord, col(ConsentRecord.resident_id) == col(Resident.id))
         .where(
             ConsentRecord.consultation_id == consultation_id,
             col(ConsentRecord.given).is_(True),
+            ~declined_since,
             col(Resident.invitations).is_(True),
             col(Resident.unreachable).is_(False),
         )

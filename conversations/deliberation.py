@@ -35,6 +35,7 @@ class DeckTheme:
     theme_id: int
     label: str
     quote: str = ""
+    quote_answer: int | None = None  # the answer quoted, so that /forget can take it back
 
 
 @dataclass(frozen=True)

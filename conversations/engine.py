@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from conversations import deliberation
 from conversations.deliberation import PairVoted, StatementVoted
+from conversations.numbers import whole_number
 from conversations.phrases import phrase
 from conversations.script import Option, Script, Step
 
@@ -603,4 +604,5 @@ def _normalise(text: str) -> str:
 
 
 def _is_change(option_id: str, count: int) -> bool:
-    return option_id.startswith("_c") and option_id[2:].isdigit() and int(option_id[2:]) < count
+    index = whole_number(option_id[2:], maximum=count - 1) if option_id.startswith("_c") else None
+    return index is not None

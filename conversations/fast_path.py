@@ -67,7 +67,8 @@ INBOX_COLUMNS = (
 )  # fmt: skip
 CONSENT_COLUMNS = ("resident_id", "consultation_id", "version", "given", "channel", "recorded_at")
 FAST_INPUTS = (engine.TextInput, engine.EditedText, engine.ChoiceInput, engine.Unsupported)
-_EVENTS = (engine.Completed, engine.ConsentGiven, engine.ConsentDeclined)
+# A declined consent is not among them: it erases what the resident sent (conversations/erasure.py).
+_EVENTS = (engine.Completed, engine.ConsentGiven)
 
 
 @dataclass(frozen=True)

@@ -111,15 +111,57 @@ class ConsentRecord(SQLModel, table=True):
 
 
 class SafeguardingFlag(SQLModel, table=True):
-    """A resident's words that suggest a risk of harm, for the safeguarding leads."""
+    """A resident's words that suggest a risk of harm, open until a lead acknowledges it.
+
+    status: open (no lead has acknowledged it) | acknowledged | closed (an outcome
+    is recorded). After /forget an unclosed flag stays, without its resident, so that
+    the disclosure still reaches a person (docs/safeguarding.md)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    resident_id: int = Field(foreign_key="resident.id", index=True)
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
     consultation_id: int | None = Field(default=None, foreign_key="consultation.id", index=True)
     categories: str = Field(max_length=200)
     excerpt: str = Field(sa_column=Column(Text, nullable=False))
+    channel: str | None = Field(default=None, max_length=20)
+    help_shown: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     raised_at: datetime = Field(default_factory=utcnow)
-    notified_at: datetime | None = Field(default=None, index=True)
+    notified_at: datetime | None = Field(default=None, index=True)  # first alert delivered
+    status: str = Field(default="open", max_length=12, index=True)
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = Field(default=None, max_length=80)
+    escalated_at: datetime | None = None  # unacknowledged in time: every lead again
+    fallback_at: datetime | None = None  # still unacknowledged: the configured fallback
+    outcome: str | None = Field(default=None, max_length=20)
+    closed_at: datetime | None = None
+    closed_by: str | None = Field(default=None, max_length=80)
+    resident_forgotten: bool = False
+
+
+class SafeguardingDelivery(SQLModel, table=True):
+    """One alert about a flag to one recipient ("telegram:<id>" or "email:<address>").
+
+    Retried with backoff until sent; a recipient added later gets a row then."""
+
+    __table_args__ = (UniqueConstraint("flag_id", "recipient", "purpose"),)
+    id: int | None = Field(default=None, primary_key=True)
+    flag_id: int = Field(foreign_key="safeguardingflag.id", index=True)
+    recipient: str = Field(max_length=200)
+    purpose: str = Field(max_length=12)  # alert | escalation | fallback
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    sent_at: datetime | None = None
+    last_error: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SafeguardingNote(SQLModel, table=True):
+    """A lead's note on a flag (what was done, who was called)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    flag_id: int = Field(foreign_key="safeguardingflag.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    author: str = Field(max_length=80)
+    text: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class InboxEntry(SQLModel, table=True):
@@ -337,6 +379,8 @@ class Digest(SQLModel, table=True):
     html: str = Field(default="", sa_column=Column(Text, nullable=False))
     csv: str = Field(default="", sa_column=Column(Text, nullable=False))
     cleared_at: datetime | None = None  # documents dropped once delivered
+    # A resident it may quote was forgotten before delivery: rendered again first.
+    stale: bool = False
 
 
 class DigestDelivery(SQLModel, table=True):
@@ -394,6 +438,8 @@ class RoundTheme(SQLModel, table=True):
     theme_id: int  # the stable theme id of the analysis run it came from
     label: str = Field(max_length=200)
     quote: str = Field(default="", sa_column=Column(Text, nullable=False))  # scrubbed
+    # The answer the quote came from: when its resident is forgotten, the quote goes.
+    quote_answer_id: int | None = None
     position: int = 0
 
 
@@ -429,6 +475,24 @@ class StatementVote(SQLModel, table=True):
     theme_id: int
     stance: str = Field(max_length=10)  # agree | disagree | pass
     voted_at: datetime = Field(default_factory=utcnow)
+
+
+class ServerSecret(SQLModel, table=True):
+    """A secret the service generated for itself, shared by every worker (e.g. the
+    key that signs web chat devices when `[web] secret` is not configured)."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebNewcomer(SQLModel, table=True):
+    """A new resident arriving in the web chat, by a keyed hash of their address,
+    so that one client cannot pose as many residents (kept for a day)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=64, index=True)
+    arrived_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class CodebookTheme(SQLModel, table=True):

@@ -37,6 +37,7 @@ def save_round_themes(*, session: Session, round_id: int, themes: Sequence[DeckT
             theme_id=t.theme_id,
             label=t.label[:200],
             quote=t.quote,
+            quote_answer_id=t.quote_answer if t.quote else None,
             position=number,
         )
         for number, t in enumerate(themes)

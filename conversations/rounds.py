@@ -129,7 +129,8 @@ class Rounds:
         if themes is not None and len(themes) < MIN_PRIORITISE_THEMES:
             return (
                 f"'{consultation.slug}' needs at least {MIN_PRIORITISE_THEMES} themes to "
-                f"prioritise and the latest analysis has {len(themes)}: run the analysis first"
+                f"prioritise and its codebook has {len(themes)} reviewed themes with answers: "
+                "review the themes first (accept, rename or merge them)"
             )
         return ""
 

@@ -233,8 +233,14 @@ class _Validator:
             if key not in known:
                 raise self.fail(key, f"unknown key (expected one of {', '.join(sorted(known))})")
         slug = self.string(doc, "slug", "top level")
-        if not SLUG_PATTERN.match(slug):
+        if not SLUG_PATTERN.fullmatch(slug):
             raise self.fail("slug", "must be 2-40 lower-case letters, digits or hyphens")
+        if "--" in slug or slug.endswith("-"):
+            # A deep link is SLUG--SOURCE: the first "--" ends the slug.
+            raise self.fail(
+                "slug",
+                f"{slug!r} cannot contain '--' or end in '-': links split SLUG--SOURCE there",
+            )
         languages = doc.get("languages", ["en"])
         if (
             not isinstance(languages, list)

@@ -19,8 +19,18 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from conversations import callbacks, engine, moderation, priority_votes, safeguarding, store
+from conversations import (
+    callbacks,
+    engine,
+    erasure,
+    moderation,
+    priority_votes,
+    safeguarding,
+    store,
+)
 from conversations.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
+from conversations.cleaning import clean_text
+from conversations.db import after_erasure
 from conversations.deliberation import PairVoted, StatementVoted
 from conversations.fast_path import AnswerPath, AnswerRequest, Limits
 from conversations.join_path import JoinPath, JoinRequest
@@ -91,6 +101,7 @@ class _Context:
     resident: Resident | None
     messages: list[Message] = field(default_factory=list)
     flag: str | None = None  # recorded with the update: "abuse" or "paused"
+    erased: bool = False  # words were erased: checkpoint once committed
 
     @property
     def language(self) -> str:
@@ -248,6 +259,13 @@ class ConversationService:
 
     def _run(self, who: Who, update_key: str | None, action: Callable[[_Context], None],
              *, given: engine.Input | None = None) -> list[Message]:  # fmt: skip
+        messages, erased = self._transaction(who, update_key, action, given)
+        if erased:
+            after_erasure(self.db)  # committed: now out of the write-ahead log too
+        return messages
+
+    def _transaction(self, who: Who, update_key: str | None, action: Callable[[_Context], None],
+                     given: engine.Input | None) -> tuple[list[Message], bool]:  # fmt: skip
         with Session(self.db, expire_on_commit=False) as session, session.begin():
             if update_key is not None:
                 seen = store.inbox_entry(
@@ -261,8 +279,8 @@ class ConversationService:
                         and utcnow() - seen.handled_at < REDELIVERY_GRACE
                     )
                     if seen.delivered_at is not None or in_flight:
-                        return []
-                    return [Message.from_dict(m) for m in json.loads(seen.replies_json)]
+                        return [], False
+                    return [Message.from_dict(m) for m in json.loads(seen.replies_json)], False
             resident = store.resident_for(
                 session=session, channel=who.channel, external_id=who.external_id, lock=True
             )
@@ -288,7 +306,7 @@ class ConversationService:
                     flag=ctx.flag,
                 )
                 session.add(entry)
-            return ctx.messages
+            return ctx.messages, ctx.erased
 
     def _paused(self, ctx: _Context, given: engine.Input | None) -> bool:
         """Free text after repeated abuse waits; a disclosure of harm never does."""
@@ -410,6 +428,14 @@ class ConversationService:
             self._start(ctx, None)
             return
         if current[1].status != "open":
+            conversation, _, consultation = current
+            assert consultation.id is not None
+            later = store.open_round_of(session=ctx.session, consultation_id=consultation.id)
+            if later is not None:
+                # Their round closed and the consultation's next one (a prioritise round,
+                # say) is open: take them there, rather than saying "closed".
+                self._join(ctx, consultation, later, conversation.source)
+                return
             ctx.say("round_closed")
             choices = store.open_consultations(session=ctx.session)
             if choices:
@@ -465,6 +491,7 @@ class ConversationService:
                 message_ref=answer.ref,
                 withheld=withheld if answer.kind == "text" and not answer.skipped else None,
             )
+        flags_kept = 0
         for event in outcome.events:
             if isinstance(event, engine.ConsentGiven | engine.ConsentDeclined):
                 ctx.session.add(
@@ -476,6 +503,8 @@ class ConversationService:
                         channel=ctx.who.channel,
                     )
                 )
+            if isinstance(event, engine.ConsentDeclined):
+                flags_kept = self._withdraw(ctx, outcome.state, resident.id, consultation.id)
             elif isinstance(event, engine.Completed):
                 conversation.completed_at = utcnow()
             elif isinstance(event, PairVoted | StatementVoted):
@@ -487,6 +516,21 @@ class ConversationService:
             resident.language = outcome.state.language
             ctx.session.add(resident)
         ctx.messages.extend(to_message(reply) for reply in outcome.replies)
+        if flags_kept:
+            ctx.say("forgotten_flag_kept")  # the decline message must not be the whole truth
+
+    def _withdraw(self, ctx: _Context, state: engine.ConversationState, resident_id: int,
+                  consultation_id: int) -> int:  # fmt: skip
+        """Declined (a changed consent text, or at first): the decline message says
+        nothing they sent is stored, so nothing is (but an open safeguarding flag, as
+        on /forget); and they are invited no more. Returns how many flags are kept."""
+        erased, kept = erasure.withdraw_words(
+            session=ctx.session, resident_id=resident_id, consultation_id=consultation_id
+        )
+        state.step, state.loops, state.values, state.refs = None, {}, {}, {}
+        state.selected, state.returning_to = [], None
+        ctx.erased = ctx.erased or erased > 0
+        return kept
 
     def _screen(self, ctx: _Context, script: Script | None, consultation: Consultation | None,
                 given: engine.Input) -> str | None:  # fmt: skip
@@ -499,20 +543,23 @@ class ConversationService:
         if risk.risk:
             resident = self._resident(ctx)
             assert resident.id is not None
+            local = ""
+            if script is not None and script.help_lines is not None:
+                local = script.help_lines.get(ctx.language, script.default_language)
+            # Danger now gets crisis help at once; worrying signs, gentle signposting.
+            key = "get_help" if risk.severity == "crisis" else "get_support"
+            help_shown = service_text(key, ctx.language, local=local).strip()
             ctx.session.add(
                 SafeguardingFlag(
                     resident_id=resident.id,
                     consultation_id=consultation.id if consultation else None,
                     categories=",".join(risk.categories),
                     excerpt=given.text[:2000],
+                    channel=ctx.who.channel,
+                    help_shown=help_shown,
                 )
             )
-            local = ""
-            if script is not None and script.help_lines is not None:
-                local = script.help_lines.get(ctx.language, script.default_language)
-            # Danger now gets crisis help at once; worrying signs, gentle signposting.
-            key = "get_help" if risk.severity == "crisis" else "get_support"
-            ctx.messages.append(Message(service_text(key, ctx.language, local=local).strip()))
+            ctx.messages.append(Message(help_shown))
             return "safeguarding"
         if moderation.assess_abuse(given.text).flagged:
             ctx.flag = "abuse"
@@ -615,9 +662,12 @@ class ConversationService:
         if ctx.resident is None or ctx.resident.id is None:
             ctx.say("nothing_held")
             return
-        store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
+        kept = store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
         ctx.resident = None
+        ctx.erased = True
         ctx.say("forgotten")
+        if kept:
+            ctx.say("forgotten_flag_kept")
 
 
 def _channels(session: Session, resident_id: int) -> list[str]:
@@ -628,16 +678,18 @@ def _channels(session: Session, resident_id: int) -> list[str]:
 
 
 def storable(text: str) -> str:
-    """Text as a resident gave it, less NUL characters, which PostgreSQL cannot store.
+    """Text as a resident gave it, cleaned once here, where every channel's text enters.
 
-    Telegram never sends one, but the web chat or a proxy could, and one NUL would
-    otherwise fail the resident's whole transaction on PostgreSQL (SQLite keeps it)."""
-    return text.replace("\x00", "") if "\x00" in text else text
+    A NUL would fail the resident's whole transaction on PostgreSQL, a lone
+    surrogate fails any UTF-8 store, and control and bidi characters would reach
+    officers' screens and spreadsheets (see conversations/cleaning.py)."""
+    return clean_text(text)
 
 
 def _storable_input(given: engine.Input) -> engine.Input:
-    if isinstance(given, engine.TextInput | engine.EditedText) and "\x00" in given.text:
-        return replace(given, text=storable(given.text))
+    if isinstance(given, engine.TextInput | engine.EditedText):
+        cleaned = clean_text(given.text)
+        return replace(given, text=cleaned) if cleaned != given.text else given
     return given
 
 

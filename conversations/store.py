@@ -11,15 +11,12 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select, update
 
+from conversations import erasure
 from conversations.models import (
     Answer,
-    AnswerCode,
-    AnswerEmbedding,
-    AnswerTheme,
     AuditEntry,
     BroadcastRecipient,
     ChannelIdentity,
-    CodebookExample,
     ConsentRecord,
     Consultation,
     Conversation,
@@ -27,7 +24,9 @@ from conversations.models import (
     PairVote,
     Resident,
     Round,
+    SafeguardingDelivery,
     SafeguardingFlag,
+    SafeguardingNote,
     StatementVote,
     WebTranscriptEntry,
     utcnow,
@@ -174,18 +173,15 @@ def create_resident(*, session: Session, channel: str, external_id: str, chat_id
     return resident
 
 
-def erase_resident(*, session: Session, resident_id: int) -> None:
-    """Delete everything held about a resident, identity included."""
+def erase_resident(*, session: Session, resident_id: int) -> int:
+    """Delete everything held about a resident, identity included, except the flags
+    no safeguarding lead has closed (see keep_open_flags); returns how many are kept."""
     their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
-    session.exec(delete(AnswerTheme).where(col(AnswerTheme.answer_id).in_(their_answers)))
-    session.exec(delete(AnswerCode).where(col(AnswerCode.answer_id).in_(their_answers)))
-    session.exec(delete(CodebookExample).where(col(CodebookExample.answer_id).in_(their_answers)))
-    session.exec(delete(AnswerEmbedding).where(col(AnswerEmbedding.answer_id).in_(their_answers)))
-    session.exec(delete(Answer).where(col(Answer.resident_id) == resident_id))
+    erasure.delete_answers(session=session, answers=their_answers)
     session.exec(delete(PairVote).where(col(PairVote.resident_id) == resident_id))
     session.exec(delete(StatementVote).where(col(StatementVote.resident_id) == resident_id))
     session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
-    session.exec(delete(SafeguardingFlag).where(col(SafeguardingFlag.resident_id) == resident_id))
+    kept = keep_open_flags(session=session, resident_id=resident_id)
     session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
     session.exec(
         delete(BroadcastRecipient).where(col(BroadcastRecipient.resident_id) == resident_id)
@@ -198,6 +194,42 @@ def erase_resident(*, session: Session, resident_id: int) -> None:
     session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id) == resident_id))
     session.exec(delete(Conversation).where(col(Conversation.resident_id) == resident_id))
     session.exec(delete(Resident).where(col(Resident.id) == resident_id))
+    return kept
+
+
+def keep_open_flags(*, session: Session, resident_id: int) -> int:
+    """On /forget, a disclosure no lead has closed must still reach a person (vital
+    interests): its flag stays without the resident, keeping only what they wrote
+    there, until a lead records an outcome. Closed flags go with everything else."""
+    closed = select(SafeguardingFlag.id).where(
+        col(SafeguardingFlag.resident_id) == resident_id, col(SafeguardingFlag.status) == "closed"
+    )
+    session.exec(delete(SafeguardingDelivery).where(col(SafeguardingDelivery.flag_id).in_(closed)))
+    session.exec(delete(SafeguardingNote).where(col(SafeguardingNote.flag_id).in_(closed)))
+    session.exec(
+        delete(SafeguardingFlag).where(
+            col(SafeguardingFlag.resident_id) == resident_id,
+            col(SafeguardingFlag.status) == "closed",
+        )
+    )
+    kept = session.exec(
+        update(SafeguardingFlag)
+        .where(col(SafeguardingFlag.resident_id) == resident_id)
+        .values(resident_id=None, resident_forgotten=True)
+    )
+    return int(kept.rowcount or 0)
+
+
+def move_web_device(*, session: Session, old: str, new: str) -> None:
+    """Give a web resident a new device identity, their page's transcript with it."""
+    session.exec(
+        update(ChannelIdentity)
+        .where(col(ChannelIdentity.channel) == "web", col(ChannelIdentity.external_id) == old)
+        .values(external_id=new)
+    )
+    session.exec(
+        update(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor) == old).values(visitor=new)
+    )
 
 
 # --- conversations and answers ----------------------------------------------------
@@ -271,6 +303,8 @@ class ExportRow:
     confirmed: bool
     answered_at: datetime
     source: str | None
+    answer_id: int | None = None  # None for rows that are not stored answers (votes)
+    withheld: str | None = None  # safeguarding | abuse: the text is never exported
 
 
 def export_rows(*, session: Session, consultation_id: int, batch: int = 2000
@@ -299,6 +333,8 @@ def export_rows(*, session: Session, consultation_id: int, batch: int = 2000
             confirmed=answer.confirmed,
             answered_at=answer.answered_at,
             source=source,
+            answer_id=answer.id,
+            withheld=answer.withheld,
         )
 
 

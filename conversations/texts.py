@@ -78,6 +78,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "Done. Everything we held about you has been deleted. "
             "If you send /start again, we'll treat you as someone new."
         ),
+        "forgotten_flag_kept": (
+            "One thing is kept for now: what you told us that made us worried about your "
+            "safety. A safeguarding lead will read it, so that someone can help, and then it "
+            "is deleted too."
+        ),
         "mydata_intro": "Here is what we hold about you ({count} answers):",
         "mydata_outro": (
             "The attached file has all of it, including your consent. Send /forget to delete it."
@@ -159,6 +164,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "forget_cancelled": "Iawn, does dim wedi'i ddileu.",
         "forgotten": "Wedi'i wneud. Mae popeth oedd gennym amdanoch wedi'i ddileu. Os anfonwch "
         "/start eto, byddwn ni'n eich trin fel rhywun newydd.",
+        "forgotten_flag_kept": "Mae un peth yn cael ei gadw am y tro: yr hyn a ddywedoch chi "
+        "wrthym a wnaeth i ni boeni am eich diogelwch. Bydd arweinydd diogelu yn ei ddarllen, "
+        "er mwyn i rywun allu helpu, ac yna caiff ei ddileu hefyd.",
         "mydata_intro": "Dyma beth sydd gennym amdanoch ({count} ateb):",
         "mydata_outro": "Mae'r ffeil sydd ynghlwm yn cynnwys y cyfan, gan gynnwys eich "
         "caniatâd. Anfonwch /forget i'w ddileu.",

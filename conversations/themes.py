@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select, update
@@ -107,18 +108,35 @@ def answers_to_analyse(*, session: Session, consultation_id: int, questions: Seq
     query = (
         select(Answer.id, Answer.value)
         .join(Round, col(Round.id) == col(Answer.round_id))
-        .where(
-            Round.consultation_id == consultation_id,
-            col(Answer.step_id).in_(questions),
-            col(Answer.skipped).is_(False),
-            col(Answer.withheld).is_(None),
-        )
+        .where(*_themable(consultation_id, questions))
         .order_by(col(Answer.id))
         .execution_options(yield_per=batch)
     )
     for answer_id, value in session.exec(query):
         if answer_id is not None:
             yield answer_id, value
+
+
+def themable_count(*, session: Session, consultation_id: int, questions: Sequence[str]) -> int:
+    """How many answers `answers_to_analyse` would give."""
+    query = (
+        select(func.count())
+        .select_from(Answer)
+        .join(Round, col(Round.id) == col(Answer.round_id))
+        .where(*_themable(consultation_id, questions))
+    )
+    return int(session.exec(query).one())
+
+
+def _themable(consultation_id: int, questions: Sequence[str]) -> tuple[Any, ...]:
+    """The one rule for an answer the themes count: a theme question's answer, given
+    (not skipped) and not withheld (safeguarding disclosures, abuse)."""
+    return (
+        Round.consultation_id == consultation_id,
+        col(Answer.step_id).in_(questions),
+        col(Answer.skipped).is_(False),
+        col(Answer.withheld).is_(None),
+    )
 
 
 def latest_run(*, session: Session, consultation_id: int) -> AnalysisRun | None:

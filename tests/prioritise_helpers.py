@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.priorities import open_round
-from conversations import callbacks, engine, store, themes
+from conversations import callbacks, codebook, engine, store, themes
 from conversations.messages import Message
 from conversations.models import Conversation, Round
 from conversations.service import ConversationService, Who
@@ -21,8 +21,10 @@ _keys = itertools.count(1_000_000)
 
 
 def seed_run(db: Engine, labels: Sequence[str], *, slug: str = "example",
-             quote_answer_ids: Mapping[int, Sequence[int]] | None = None) -> list[int]:  # fmt: skip
-    """Store an analysis run whose themes are `labels`, with ids 1, 2, ...; returns the ids."""
+             quote_answer_ids: Mapping[int, Sequence[int]] | None = None,
+             reviewed: bool = True) -> list[int]:  # fmt: skip
+    """Store an analysis run whose themes are `labels`, with ids 1, 2, ..., reviewed by
+    officers (in the codebook) unless `reviewed` is False; returns the ids."""
     quotes = quote_answer_ids or {}
     with Session(db) as session, session.begin():
         consultation = store.require_consultation(session=session, slug=slug)
@@ -46,6 +48,11 @@ def seed_run(db: Engine, labels: Sequence[str], *, slug: str = "example",
             questions=["need"], answers=len(labels), unthemed=0, seconds=0.0,
             themes=found, assignments=[],
         )  # fmt: skip
+        if reviewed:
+            for theme in found:
+                codebook.review(session=session, consultation_id=consultation.id,
+                                theme_id=theme.theme_id, name=theme.label, actor="test",
+                                run_id=None)  # fmt: skip
     return list(range(1, len(labels) + 1))
 
 

@@ -193,8 +193,6 @@ def test_a_theme_that_went_never_lends_its_id_to_a_new_one(
                 ever.add(theme.theme_id)
 
 
-
-
 def test_forget_after_analysis_removes_the_quote_too(
     service: ConversationService, db: Engine
 ) -> None:

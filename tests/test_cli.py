@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.consultations import EXAMPLE_SCRIPT
 from conversations.db import make_engine
@@ -28,7 +29,8 @@ def needsfirst(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def config(tmp_path: Path, db_url: str) -> Path:
+def config(tmp_path: Path, db_url: str, db: Engine) -> Path:
+    """The service's configuration, its database made (as `needsfirst run` would)."""
     path = tmp_path / "config.toml"
     path.write_text(f'[database]\nurl = "{db_url}"\n[consultations]\nload = []\n', encoding="utf-8")
     return path

@@ -55,6 +55,22 @@ def test_environment_wins_over_the_file(tmp_path: Path) -> None:
     assert config.staff.officers == (7, 8)
 
 
+NOTIFY_KEY = "needsfirst-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
+TEMPLATE = "f33517ff-2a88-4f6e-b855-c550268ce08a"
+
+
+def test_email_leads_with_notify_configured() -> None:
+    config = load_config(
+        None,
+        environ={
+            "NEEDSFIRST_SAFEGUARDING_EMAILS": "lead@council.example, duty@council.example",
+            "NEEDSFIRST_SAFEGUARDING_NOTIFY_API_KEY": NOTIFY_KEY,
+            "NEEDSFIRST_SAFEGUARDING_NOTIFY_TEMPLATE_ID": TEMPLATE,
+        },
+    )
+    assert config.safeguarding.emails == ("lead@council.example", "duty@council.example")
+
+
 @pytest.mark.parametrize(
     ("content", "key", "problem"),
     [
@@ -75,6 +91,35 @@ def test_environment_wins_over_the_file(tmp_path: Path) -> None:
         ("[digest]\ntime = '25:00'\n", "digest.time", "time such as"),
         ("[telegram]\nbroadcast_headroom = 30\n", "telegram.broadcast_headroom", "0 to 10"),
         ("[telegram]\nbroadcast_headroom = -1\n", "telegram.broadcast_headroom", "0 to 10"),
+        (
+            "[safeguarding]\nescalate_after_minutes = 0\n",
+            "safeguarding.escalate_after_minutes",
+            "5 to 1440",
+        ),
+        ("[safeguarding]\nemails = ['lead']\n", "safeguarding.emails", "not an email address"),
+        ("[safeguarding]\nfallback_telegram = ['x']\n", "safeguarding.fallback_telegram", "ints"),
+        (
+            "[safeguarding]\nemails = ['lead@council.example']\n",
+            "safeguarding.notify_api_key",
+            "need a GOV.UK Notify API key",
+        ),
+        (
+            "[safeguarding]\nfallback_emails = ['duty@council.example']\nnotify_api_key = 'abc'\n",
+            "safeguarding.notify_api_key",
+            "does not look like",
+        ),
+        (
+            f"[safeguarding]\nemails = ['a@b.example']\nnotify_api_key = '{NOTIFY_KEY}'\n"
+            "notify_template_id = 'welcome'\n",
+            "safeguarding.notify_template_id",
+            "UUID",
+        ),
+        (
+            f"[safeguarding]\nemails = ['a@b.example']\nnotify_api_key = '{NOTIFY_KEY}'\n"
+            f"notify_template_id = '{TEMPLATE}'\nnotify_base_url = 'http://notify.example'\n",
+            "safeguarding.notify_base_url",
+            "https://",
+        ),
     ],
 )
 def test_a_bad_config_names_file_key_and_problem(

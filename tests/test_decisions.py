@@ -63,6 +63,10 @@ def test_only_the_residents_in_the_theme_hear_and_it_is_audited(db: Engine) -> N
             assert resident is not None
             setattr(resident, field, field == "unreachable")
             session.add(resident)
+    with pytest.raises(DecisionError, match="not reviewed"):
+        decide(db, "example", theme_id, "The 7pm bus will run until 11pm.", actor="staff:222")
+    with Session(db) as session, session.begin():
+        themes.confirm(session=session, slug="example", theme_id=theme_id, actor="staff:222")
     with pytest.raises(DecisionError, match="10 to 1500"):
         decide(db, "example", theme_id, "ok", actor="staff:222")
     with pytest.raises(DecisionError, match="no current theme 99"):
@@ -116,9 +120,22 @@ def test_the_command_line_records_a_decision(tmp_path, db_url: str, db: Engine) 
     config.write_text(
         f'[database]\nurl = "{db_url}"\n[consultations]\nload = []\n', encoding="utf-8"
     )
-    done = needsfirst(
-        config, "decide", "example", str(theme_id), "--text", "Damp repairs within 28 days."
+    decide_args = ("decide", "example", str(theme_id), "--text", "Damp repairs within 28 days.")
+    proposed = needsfirst(config, *decide_args, "--yes")
+    assert proposed.returncode == 2 and "not reviewed" in proposed.stderr
+    accepted = needsfirst(config, "theme", "accept", "example", str(theme_id))
+    assert accepted.returncode == 0, accepted.stderr
+    unconfirmed = needsfirst(config, *decide_args)  # no terminal to ask on: nothing sent
+    assert unconfirmed.returncode == 2 and "confirm with --yes" in unconfirmed.stderr
+    assert (
+        f"Theme {theme_id} (" in unconfirmed.stderr and "residents raised it" in unconfirmed.stderr
     )
+    with Session(db) as session:
+        assert (
+            session.exec(select(AuditEntry).where(AuditEntry.action == "decision.record")).all()
+            == []
+        )
+    done = needsfirst(config, *decide_args, "--yes")
     assert done.returncode == 0, done.stderr
     with Session(db) as session:
         run = themes.latest_run(session=session, consultation_id=1)
@@ -126,7 +143,9 @@ def test_the_command_line_records_a_decision(tmp_path, db_url: str, db: Engine) 
         raised = themes.residents_in_theme(session=session, run_id=run.id, theme_id=theme_id)
     assert f"on theme {theme_id}" in done.stdout
     assert f"is being sent to the {len(raised)} residents" in done.stdout
-    missing = needsfirst(config, "decide", "example", "99", "--text", "Something decided here.")
+    missing = needsfirst(
+        config, "decide", "example", "99", "--text", "Something decided here.", "--yes"
+    )
     assert missing.returncode == 2 and "no current theme 99" in missing.stderr
     report = tmp_path / "digest.html"
     written = needsfirst(config, "digest", "example", "--out", str(report))
@@ -189,6 +208,16 @@ async def test_officers_decide_and_read_the_digest_in_telegram(
         db.dispose()
     assert chats and chats < set(needs)  # the theme's residents, not everyone
     await officer.send_command("/decide", f"example {theme_id} The last bus will run at 11pm.")
+    await expect(officer, "Not done: theme")  # proposed, not reviewed
+    await officer.send_command("/accept", f"example {theme_id}")
+    await expect(officer, "is in the codebook")
+    await officer.send_command("/decide", f"example {theme_id} The last bus will run at 11pm.")
+    shown = await expect(officer, f"{len(chats)} can be sent the decision")
+    assert f"/decide confirm example {theme_id} The last bus will run at 11pm." in shown
+    assert not any("You said, we did" in t for u in needs for t in fake.user(u).texts)
+    await officer.send_command(
+        "/decide", f"confirm example {theme_id} The last bus will run at 11pm."
+    )
     await expect(officer, f"is being sent to the {len(chats)} resident")
     for user_id in chats:
         await expect(fake.user(user_id), "You said, we did", timeout=15)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import csv
+import io
 import itertools
 import json
 import logging
@@ -13,14 +15,16 @@ import tomllib
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.config import StaffConfig
+from bot.config import StaffConfig, TelegramConfig
 from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.telegram_channel import build_application
 from bot.telegram_updates import read_update
 from conversations import engine
 from conversations.models import Consultation, Conversation, PendingUpdate, Resident, Round
@@ -28,6 +32,7 @@ from conversations.script import Script, ScriptError, load_script, parse_script
 from conversations.service import ConversationService, Who
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_harness import bot_config, running_bot
+from tests.web_helpers import ADMIN, SECRET, sign_in, web_client, web_config
 
 EXAMPLE = load_script(EXAMPLE_SCRIPT)
 STEP_IDS = [s.id for s in EXAMPLE.steps] + ["_consent", "nope", ""]
@@ -173,6 +178,87 @@ def test_service_survives_junk(db: Engine) -> None:
     run()
 
 
+# --- hostile characters (issue 17): stored clean, exported defused, on both databases --
+
+UNSAFE_CHARACTERS = (
+    [chr(c) for c in range(0x20) if c not in (0x09, 0x0A)] + ["\x7f", "\x85", "\x9b"]
+    + ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+    + ["\ud800", "\udfff"]
+)  # fmt: skip
+hostile_text = st.text(
+    alphabet=st.sampled_from(UNSAFE_CHARACTERS) | st.sampled_from(list("=+-@ ab\t\n")),
+    min_size=1, max_size=40,
+) | st.sampled_from(["=HYPERLINK(\"http://x\",\"y\")", "\x00", "a\x00b", "\x1b[31mred"])  # fmt: skip
+
+
+def _unsafe(text: str) -> bool:
+    return any(ch in text for ch in UNSAFE_CHARACTERS)
+
+
+def test_hostile_characters_are_stored_clean_and_exported_defused(db: Engine) -> None:
+    from conversations.export import export_columns, export_records, write_export
+    from conversations.models import Answer, InboxEntry
+
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    service = ConversationService(db)
+    keys = itertools.count()
+
+    @settings(
+        max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(st.lists(hostile_text, min_size=1, max_size=6), st.integers(1, 4))
+    def run(said: list[str], user: int) -> None:
+        who = Who("web", f"hostile-{user}", "web", "en")
+        service.start(who, "example", update_key=f"h{next(keys)}")
+        service.press(who, "a:_consent:1:_agree", update_key=f"h{next(keys)}")
+        for text in said:  # with update keys: the fast path takes the plain answers
+            service.receive(who, engine.TextInput(text), update_key=f"h{next(keys)}")
+            service.receive(who, engine.TextInput(text))
+
+    run()
+    with Session(db) as session:
+        stored = [a.value for a in session.exec(select(Answer)).all()]
+        stored += [a.display for a in session.exec(select(Answer)).all()]
+        stored += [e.replies_json for e in session.exec(select(InboxEntry)).all()]
+        assert not any(_unsafe(value) for value in stored)
+        consultation = session.exec(select(Consultation)).one()
+        handle = io.StringIO()
+        records = export_records(session=session, consultation=consultation, script=EXAMPLE)
+        write_export(handle, "csv", export_columns(EXAMPLE), records)
+    for row in csv.reader(io.StringIO(handle.getvalue())):
+        for cell in row:
+            assert not _unsafe(cell) and cell[:1] not in ("=", "+", "-", "@", "\t", "\r")
+
+
+async def test_the_web_chat_takes_hostile_characters_on_both_databases(db: Engine) -> None:
+    from conversations.models import WebTranscriptEntry
+    from tests.web_helpers import WebResident, web_client
+
+    samples = ["a\x00b", "\x07\x1b[2J\u202eevil", "=1+1\x00", "\t\r=cmd", "x" + "".join(
+        c for c in UNSAFE_CHARACTERS if c not in ("\ud800", "\udfff"))]  # fmt: skip
+    async with web_client(db) as client:
+        ann = WebResident(client)
+        await ann.open()
+        await ann.press("Take part")
+        await ann.press("happy to take part")
+        for text in samples:
+            status = await ann.submit(
+                ann.page.text_form() if _has_text(ann) else _any(ann), {"text": text}
+            )
+            assert status == 200, text
+    with Session(db) as session:
+        lines = [t.text for t in session.exec(select(WebTranscriptEntry)).all()]
+    assert lines and not any(_unsafe(line) for line in lines)
+
+
+def _has_text(resident: Any) -> bool:
+    return any(form.has_text for form in resident.page.forms)
+
+
+def _any(resident: Any) -> Any:
+    return next(form for form in resident.page.forms if "csrf" in form.fields)
+
+
 # --- raw Telegram updates to the real bot --------------------------------------------
 
 FUZZ_USERS = list(range(7001, 7007))  # the fake knows their chats, so replies can arrive
@@ -197,6 +283,16 @@ COMMAND_NAMES = [
     "themes", "rename", "merge", "split", "decide", "broadcast", "nope", "START",
 ]  # fmt: skip
 
+# Numbers as people (and attackers) type them: beyond any database column, in other
+# scripts' digits ("٣", "１") and digit-like symbols ("²", which passes str.isdigit()
+# and fails int()), signed, spaced and empty.
+odd_numbers = st.one_of(
+    st.integers(min_value=2**31 - 2, max_value=10**40).map(str),
+    st.integers(-(10**6), 10**6).map(str),
+    st.text(alphabet=st.characters(categories=["Nd", "No"]), min_size=1, max_size=6),
+    st.sampled_from(["²", "٣", "１２", "99999999999999999999999", "1e3", "0x10", "", " 7 ", "+1"]),
+)
+
 junk = st.one_of(
     st.none(),
     st.booleans(),
@@ -208,7 +304,25 @@ junk = st.one_of(
 )
 odd_text = st.one_of(
     texts,
-    st.sampled_from(["", "\u200b", "👍🏽", "/", "//start", "@", "\x00", "a\nb", "<b>x</b>"]),
+    st.sampled_from(
+        [
+            "",
+            "\u200b",
+            "👍🏽",
+            "/",
+            "//start",
+            "@",
+            "\x00",
+            "a\nb",
+            "<b>x</b>",
+            "a\x00b",
+            "\x07\x1b[2J",
+            "\u202eevil",
+            "=1+1",
+            "\t=cmd",
+            "\r\n",
+        ]
+    ),
     # Longer than Telegram allows, as a resident's text could never be; echoes must fit.
     st.builds(
         lambda piece, n: (piece * n)[:5000], st.text(min_size=1, max_size=4), st.integers(900, 2500)
@@ -221,12 +335,16 @@ command_text = st.builds(
         st.just(""),
         st.sampled_from(["@needs_first_test_bot", "@another_bot", " example", " example--x"]),
         st.text(max_size=60).map(lambda args: " " + args),
+        st.builds(lambda a, b: f" example {a} {b} words", odd_numbers, odd_numbers),
+        st.builds(lambda a: f" example window={a} Hello", odd_numbers),
     ),
 )
 callback_junk = st.one_of(
     st.text(max_size=80),
     st.sampled_from(["a:area:1:north", "a:need:1:_skip", "a:x:999:y", "j:example", "j:nope",
                      "f:yes", "f:no", "l:cy", "l:fr", "s:bc:1:go", "s:bc:99999999999:no"]),
+    st.builds(lambda n: f"s:bc:{n}:go", odd_numbers),
+    st.builds(lambda n, o: f"a:area:{n}:{o}", odd_numbers, st.sampled_from(["north", "_c²", "_c٣"])),
 )  # fmt: skip
 
 
@@ -519,3 +637,109 @@ async def test_an_unreadable_update_neither_stops_polling_nor_a_restart(
             await ann.wait_for_messages(2, timeout=30)
     with Session(db) as session:
         assert session.exec(select(PendingUpdate)).all() == []
+
+
+# --- staff URLs and forms, and deep nesting, through the web app --------------------
+
+STAFF_PATHS = [
+    ("GET", "/staff/audit?before={n}"),
+    ("GET", "/staff/broadcasts/{n}"),
+    ("GET", "/staff/digests/{n}"),
+    ("GET", "/staff/digests/{n}.csv"),
+    ("POST", "/staff/broadcasts/{n}/send"),
+    ("POST", "/staff/broadcasts/{n}/cancel"),
+    ("POST", "/staff/c/example/themes/{n}/rename"),
+    ("POST", "/staff/c/example/themes/{n}/merge"),
+    ("POST", "/staff/c/example/themes/{n}/split"),
+    ("POST", "/staff/c/example/themes/{n}/accept"),
+    ("GET", "/staff/c/example/themes/{n}/answers"),
+    ("GET", "/staff/c/example/themes/unthemed/answers?page={n}"),
+    ("POST", "/staff/c/example/answers/{n}/code"),
+    ("GET", "/staff/safeguarding/{n}"),
+    ("POST", "/staff/safeguarding/{n}/acknowledge"),
+    ("POST", "/staff/safeguarding/{n}/note"),
+    ("POST", "/staff/safeguarding/{n}/outcome"),
+]
+STAFF_FORMS = [
+    ("/staff/c/example/themes/1/merge", "into"),
+    ("/staff/c/example/themes/analyse", "themes"),
+    ("/staff/c/example/broadcasts", "window"),
+]
+
+
+def test_staff_urls_and_forms_survive_any_numbers(db: Engine) -> None:
+    """Huge and non-ASCII digits in every staff URL and form: 4xx, never a 500."""
+    config = web_config()
+    # One member with every role, so that each check reaches the number.
+    config = replace(config, staff=replace(config.staff, safeguarding=(ADMIN,)))
+    runner = asyncio.Runner()
+    resources = AsyncExitStack()
+    try:
+        client = runner.run(resources.enter_async_context(web_client(db, config)))
+        csrf = runner.run(sign_in(client, db, config, ADMIN))
+
+        async def visit(number: str) -> list[tuple[str, int]]:
+            statuses = []
+            for method, template in STAFF_PATHS:
+                path = template.format(n=quote(number, safe=""))
+                data = {"csrf": csrf, "label": "x", "into": "1"} if method == "POST" else None
+                response = await client.request(method, path, data=data, allow_redirects=False)
+                statuses.append((path, response.status))
+            for path, field_name in STAFF_FORMS:
+                data = {"csrf": csrf, "message": "Hello", field_name: number}
+                response = await client.post(path, data=data, allow_redirects=False)
+                statuses.append((f"{path} {field_name}={number!r}", response.status))
+            return statuses
+
+        @settings(
+            max_examples=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        @given(odd_numbers)
+        def run(number: str) -> None:
+            failures = [(p, code) for p, code in runner.run(visit(number)) if code >= 500]
+            assert failures == []
+
+        run()
+    finally:
+        runner.run(resources.aclose())
+        runner.close()
+
+
+@st.composite
+def nested_json(draw: st.DrawFn) -> str:
+    """A JSON document nested far deeper than any parser's recursion allows."""
+    depth = draw(st.integers(900, 60_000))
+    opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}"), ('[{"b":', "}]")]))
+    inner = draw(st.sampled_from(["1", "null", '"x"', "[]"]))
+    return '{"update_id": 1, "message": ' + opener * depth + inner + closer * depth + "}"
+
+
+def test_deeply_nested_webhook_bodies_are_refused(db: Engine) -> None:
+    """Nesting 900 to 60,000 levels deep: 400 or 200 (when it parses), never a 500."""
+    telegram = TelegramConfig(token="123456:TEST", mode="webhook", secret_token=SECRET)
+    application = build_application(telegram, ConversationService(db))
+    runner = asyncio.Runner()
+    resources = AsyncExitStack()
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    try:
+        client = runner.run(resources.enter_async_context(web_client(db, telegram=application)))
+
+        @settings(
+            max_examples=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        @given(nested_json())
+        def run(body: str) -> None:
+            async def post() -> int:
+                response = await client.post("/telegram/webhook", data=body, headers=headers)
+                return response.status
+
+            assert runner.run(post()) in (200, 400)
+
+        run()
+    finally:
+        runner.run(resources.aclose())
+        runner.close()

@@ -190,7 +190,7 @@ def test_votes_are_exported_under_pseudonyms_and_forgotten_on_request(db: Engine
 
 def test_a_prioritise_round_needs_themes_and_a_prioritise_part(db: Engine) -> None:
     load_consultation(db, EXAMPLE_SCRIPT, actor="test")
-    with pytest.raises(store.StoreError, match="run the analysis first"):
+    with pytest.raises(store.StoreError, match="review the themes first"):
         open_round(db, "example", kind="prioritise", actor="test")
     seed_run(db, ["Theme 1", "Theme 2"])
     opened = open_prioritise(db)

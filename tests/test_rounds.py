@@ -112,7 +112,7 @@ def test_schedule_sets_the_kind_of_round(rounds: Rounds, db: Engine) -> None:
     assert audit_trail(db)[-1] == ("x", "round.schedule", "example#1")
     # Without themes (no analysis here) it does not open when due, and says why.
     (change,) = rounds.run_due(now=now + timedelta(days=3))
-    assert change.problem and "run the analysis first" in str(change)
+    assert change.problem and "review the themes first" in str(change)
     assert rounds.consultations()[0].status == "draft"
     rounds.open("example", actor="x")  # a needs round can still be opened by hand
     with pytest.raises(store.StoreError, match="already open as a needs round"):

@@ -213,3 +213,13 @@ def test_every_script_key_is_documented() -> None:
         assert f"`{key}`" in reference, f"{key} is not in docs/script-reference.md"
     for key in ("version", "agree", "decline", "declined", "exclusive", "label"):
         assert f"`{key}`" in reference
+
+
+@pytest.mark.parametrize("slug", ["bus--routes", "buses-", "a--", "buses\n"])
+def test_a_slug_that_would_break_partner_links_is_refused_at_load(slug: str) -> None:
+    # A deep link is SLUG--SOURCE: "bus--routes" would join consultation "bus".
+    source = MINIMAL.replace('slug = "mini"', f"slug = {slug!r}".replace("'", '"'))
+    with pytest.raises(ScriptError) as caught:
+        parse_script(source, "council/bus.toml")
+    assert str(caught.value).startswith("council/bus.toml: slug: "), caught.value
+    assert parse_script(MINIMAL.replace('"mini"', '"bus-routes"'), "ok.toml").slug == "bus-routes"

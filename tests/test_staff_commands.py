@@ -63,7 +63,7 @@ async def test_a_stranger_trying_every_staff_command_changes_nothing(
         ("/close", "example"), ("/schedule", "example 2099-01-01T09:00"), ("/links", "example mosque"),
         ("/broadcast", "example Hello everyone"), ("/login", ""), ("/analyse", "example"),
         ("/themes", "example"), ("/rename", "example 1 x"), ("/merge", "example 1 2"),
-        ("/split", "example 1"),
+        ("/split", "example 1"), ("/accept", "example 1"),
     ]  # fmt: skip
     for command, args in commands:
         await stranger.send_command(command, args)
@@ -183,7 +183,19 @@ async def test_analyse_and_edit_themes_from_telegram(
     await officer.send_command("/analyse", "example")
     await expect(officer, "only for the consultation team")  # officers read; facilitators run
     await officer.send_command("/themes", "example")
-    await expect(officer, "Getting home after late shifts")
+    listing = await expect(officer, "Getting home after late shifts")
+    assert f"{first_id}. ✓ " in listing  # renamed: reviewed, in the codebook
+    other = next(
+        int(line.split(".")[0])
+        for line in listing.split("\n")[1:]
+        if line[:1].isdigit() and "✓" not in line
+    )
+    await officer.send_command("/accept", f"example {other}")
+    await expect(officer, f"Theme {other} is in the codebook")
+    await officer.send_command("/accept", f"example {other}")
+    await expect(officer, "already in the codebook")
+    await stranger.send_command("/accept", f"example {other}")
+    await expect(stranger, "only for the consultation team")
 
 
 async def test_an_officer_splits_a_theme_from_telegram(

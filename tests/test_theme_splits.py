@@ -198,11 +198,11 @@ def test_split_on_the_command_line(config: Path, service: ConversationService, d
     before = set(run_themes(db, run.id))
     done = needsfirst(config, "themes", "split", "example", str(mixed))
     assert done.returncode == 0, done.stderr
-    assert f"Theme {mixed} (" in done.stderr and "Later runs keep them apart" in done.stderr
+    assert f"Theme {mixed} (" in done.stderr and "Both parts are in the codebook" in done.stderr
     listed = {int(line.split()[0]): line for line in done.stdout.splitlines()}
     parts = set(run_themes(db, run.id)) - before
     assert len(parts) == 2 and set(listed) == (before - {mixed}) | parts
-    assert all(" new " in listed[t] for t in parts)
+    assert all(" reviewed " in listed[t] for t in parts)  # both parts joined the codebook
     with Session(db) as session:
         audit = session.exec(select(AuditEntry).where(AuditEntry.action == "theme.split")).one()
         assert audit.actor.startswith("cli")

@@ -122,3 +122,40 @@ async def test_staff_cookie_is_strict_and_http_only(db: Engine) -> None:
         cookie = response.cookies["nf_staff"]
         assert cookie["httponly"] and cookie["samesite"] == "Strict"
         assert cookie["max-age"] == str(8 * 3600)
+
+
+async def test_signing_in_refuses_another_sites_origin(db: Engine) -> None:
+    """Login CSRF: another site must not sign a browser in to an account it chose."""
+    config = web_config()
+    async with web_client(db, config) as client:
+        path = create_login_link(db, config, 11).removeprefix("http://127.0.0.1:8080")
+        for headers in (
+            {"Origin": "https://attacker.example"},
+            {"Origin": "null"},  # a sandboxed frame, or a page with no-referrer
+            {"Origin": "http://127.0.0.1:8080.attacker.example"},
+            {"Origin": "http://["},
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Sec-Fetch-Site": "same-site"},
+        ):
+            refused = await client.post(path, headers=headers, allow_redirects=False)
+            assert refused.status == 403, headers
+            assert "nf_staff" not in refused.cookies
+        page = await client.get(path)
+        # The page's own button sends its Origin (no-referrer would send "null").
+        assert page.headers["Referrer-Policy"] == "same-origin"
+        own = str(client.make_url("")).rstrip("/")
+        signed = await client.post(
+            path, headers={"Origin": own, "Sec-Fetch-Site": "same-origin"}, allow_redirects=False
+        )
+        assert signed.status == 303 and "nf_staff" in signed.cookies
+
+
+async def test_the_server_header_names_no_version(db: Engine) -> None:
+    async with web_client(db) as client:
+        for response in (
+            await client.get("/"),
+            await client.get("/nowhere"),
+            await client.get("/static/style.css"),
+            await client.get("/healthz"),
+        ):
+            assert response.headers["Server"] == "Needs First"

@@ -126,13 +126,15 @@ async def test_round_actions_need_the_role_and_the_csrf_token(db: Engine) -> Non
         assert await change_round(client, "close", officer_csrf) == 403
         assert await post(client, "/staff/logout", {"csrf": "wrong"}) == 403
         assert round_status(db) == [(1, "open")]
-        closed = await client.post("/staff/c/example/round", data={"action": "close", "csrf": csrf})
+        asked = await client.post("/staff/c/example/round", data={"action": "close", "csrf": csrf})
+        assert asked.status == 200 and "Yes, close round 1" in await asked.text()
+        assert round_status(db) == [(1, "open")]  # closing asks first
+        sure = {"action": "close", "csrf": csrf, "confirm": "yes"}
+        closed = await client.post("/staff/c/example/round", data=sure)
         assert closed.status == 200 and "The round is closed" in await closed.text()
         assert round_status(db) == [(1, "closed")]
         # Closing twice is refused with the reason, and changes nothing.
-        refused = await client.post(
-            "/staff/c/example/round", data={"action": "close", "csrf": csrf}
-        )
+        refused = await client.post("/staff/c/example/round", data=sure)
         assert refused.status == 409 and "no open round" in await refused.text()
         assert await change_round(client, "open", csrf) == 303
         assert round_status(db) == [(1, "closed"), (2, "open")]
@@ -209,7 +211,7 @@ def test_login_links_only_for_configured_staff(db: Engine) -> None:
     assert public_base_url(web_config(host="0.0.0.0", port=9000)) == "http://localhost:9000"  # type: ignore[arg-type]
 
 
-def test_needsfirst_login_prints_a_link(tmp_path: Path, db_url: str) -> None:
+def test_needsfirst_login_prints_a_link(tmp_path: Path, db_url: str, db: Engine) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[database]\nurl = "{db_url}"\n[consultations]\nload = []\n'

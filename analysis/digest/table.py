@@ -7,6 +7,7 @@ import io
 import json
 
 from analysis.digest.data import DigestData
+from conversations.cleaning import spreadsheet_cell
 
 COLUMNS = ["theme_id", "label", "answers", "answers_last_week", "change", "services",
            "raised_by", "quote_1", "quote_2", "quote_3"]  # fmt: skip
@@ -19,16 +20,13 @@ def render_csv(data: DigestData) -> str:
     writer.writerow(COLUMNS)
     for t in data.themes:
         quotes = [*t.quotes, "", "", ""][:3]
-        writer.writerow([
-            t.theme_id, _safe(t.label), t.size,
+        row = [
+            t.theme_id, t.label, t.size,
             "" if t.previous_size is None else t.previous_size, t.change,
             "; ".join(t.domains),
             json.dumps({d: dict(g) for d, g in t.raised_by.items()}, ensure_ascii=False),
-            *(_safe(q) for q in quotes),
-        ])  # fmt: skip
+            *quotes,
+        ]  # fmt: skip
+        # Every cell, not only the quotes: a formula in a label runs just the same.
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
     return buffer.getvalue()
-
-
-def _safe(text: str) -> str:
-    # A cell starting with = + - @ runs as a formula in a spreadsheet: quote it.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -15,13 +15,17 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.config import Config
+from bot.staff_roster import StaffRoster
 from bot.web import (
     auth,
     broadcast_pages,
     chat,
+    coding_pages,
     dashboard,
+    devices,
     digest_pages,
     priority_pages,
+    safeguarding_pages,
     theme_pages,
 )
 from bot.web.health import healthz
@@ -29,7 +33,9 @@ from bot.web.keys import (
     ANALYSIS_KEY,
     CONFIG_KEY,
     CONVERSATIONS_KEY,
+    DEVICE_KEY,
     ENGINE_KEY,
+    ROSTER_KEY,
     STATUS_KEY,
     TELEGRAM_KEY,
     TEMPLATES_KEY,
@@ -45,15 +51,18 @@ MAX_REQUEST_BYTES = 1_000_000  # a Telegram update or a form; answers are capped
 
 def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
                   status: dict[str, Any] | None = None,
-                  conversations: ConversationService | None = None) -> web.Application:  # fmt: skip
+                  conversations: ConversationService | None = None,
+                  roster: StaffRoster | None = None) -> web.Application:  # fmt: skip
     """The aiohttp application for one worker; any number may serve the same database."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[ENGINE_KEY] = db
     app[CONFIG_KEY] = config
+    app[ROSTER_KEY] = roster or StaffRoster(config)
     app[CONVERSATIONS_KEY] = conversations or ConversationService(db)
     app[TEMPLATES_KEY] = template_environment()
     app[TELEGRAM_KEY] = telegram
     app[STATUS_KEY] = status if status is not None else {}
+    app[DEVICE_KEY] = devices.DeviceKey(db, config)
     # One analysis at a time per worker: each is CPU-bound, and a second click waits.
     app[ANALYSIS_KEY] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
     app.on_cleanup.append(stop_analysis)
@@ -65,9 +74,11 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     auth.add_routes(app)
     dashboard.add_routes(app)
     theme_pages.add_routes(app)
+    coding_pages.add_routes(app)
     priority_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
+    safeguarding_pages.add_routes(app)
     return app
 
 

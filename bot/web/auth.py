@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, delete
 
 from bot.config import Config, staff_roles
-from bot.web.keys import CONFIG_KEY, ENGINE_KEY
+from bot.staff_roster import StaffRoster
+from bot.web.keys import CONFIG_KEY, ENGINE_KEY, ROSTER_KEY
 from bot.web.security import digest, new_token, same_token, set_cookie
 from bot.web.templating import render, see_other
 from conversations.models import StaffLogin, StaffSession, utcnow
@@ -59,9 +61,13 @@ def public_base_url(config: Config) -> str:
     return f"http://{host}:{config.web.port}"
 
 
-def create_login_link(db: Engine, config: Config, staff_id: int) -> str:
-    """A one-time sign-in link for a configured staff member (15 minutes, works once)."""
-    if not staff_roles(config, staff_id):
+def create_login_link(db: Engine, config: Config, staff_id: int, *,
+                      roster: StaffRoster | None = None) -> str:  # fmt: skip
+    """A one-time sign-in link for a configured staff member (15 minutes, works once).
+
+    The running service passes its roster, which follows [staff] in the file as it is now."""
+    roles = roster.roles(staff_id) if roster is not None else staff_roles(config, staff_id)
+    if not roles:
         raise NotStaff(f"{staff_id} is not in [staff] (facilitators, officers or admins)")
     token = new_token()
     now = utcnow()
@@ -75,6 +81,15 @@ def create_login_link(db: Engine, config: Config, staff_id: int) -> str:
             )
         )
     return f"{public_base_url(config)}/staff/login/{token}"
+
+
+def link_holder(db: Engine, token: str) -> int | None:
+    """Whose unused, unexpired sign-in link this is (without using it), or None."""
+    with Session(db) as session:
+        found = session.get(StaffLogin, digest(token))
+        if found is None or found.used_at is not None or found.expires_at <= utcnow():
+            return None
+        return found.staff_id
 
 
 def redeem_login(db: Engine, token: str) -> tuple[str, str] | None:
@@ -132,7 +147,7 @@ async def signed_in(request: web.Request) -> Staff:
     """The signed-in staff member; 401 for anyone else (with how to get a link)."""
     cookie = request.cookies.get(COOKIE, "")
     found = await asyncio.to_thread(session_of, request.app[ENGINE_KEY], cookie)
-    roles = staff_roles(request.app[CONFIG_KEY], found.staff_id) if found else set()
+    roles = request.app[ROSTER_KEY].roles(found.staff_id) if found else set()
     if found is None or not roles:
         raise web.HTTPUnauthorized(
             text=render(request, "staff/signed_out.html", lang="en", signed_out=False).text,
@@ -172,13 +187,41 @@ def add_routes(app: web.Application) -> None:
 
 async def login_page(request: web.Request) -> web.Response:
     """A one-time link's landing page: a button, so that previewers do not use it up."""
-    return render(request, "staff/login.html", lang="en")
+    response = render(request, "staff/login.html", lang="en")
+    # The button's POST must carry this site's Origin (no-referrer would send "null").
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def foreign_origin(request: web.Request) -> bool:
+    """A browser says this POST came from another site (Origin, or Sec-Fetch-Site)."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False  # not a browser, or one too old to say; the token is still needed
+    # Host (and port) only: behind a TLS-terminating proxy the scheme seen here differs.
+    ours = {request.host, urlsplit(public_base_url(request.app[CONFIG_KEY])).netloc}
+    try:
+        return urlsplit(origin).netloc not in ours  # "null" has none
+    except ValueError:  # not a URL at all ("http://[")
+        return True
 
 
 async def login(request: web.Request) -> web.Response:
-    """Use the link and start a session, or say that the link has expired."""
+    """Use the link and start a session, or say why not (and keep the link when it is good)."""
+    if foreign_origin(request):
+        # Login CSRF: another site must not sign a browser in to an account of its choosing.
+        raise web.HTTPForbidden(text="sign in from the link itself, not from another site")
     token = request.match_info["token"]
-    opened = await asyncio.to_thread(redeem_login, request.app[ENGINE_KEY], token)
+    db = request.app[ENGINE_KEY]
+    waiting = await asyncio.to_thread(link_holder, db, token)
+    roster = request.app[ROSTER_KEY]
+    if waiting is not None and not roster.roles(waiting):
+        # The link stays unused: once [staff] has this id, the same button works.
+        return render(request, "staff/not_staff.html", status=403, lang="en",
+                      staff_id=waiting, source=roster.source)  # fmt: skip
+    opened = await asyncio.to_thread(redeem_login, db, token)
     if opened is None:
         return render(request, "staff/link_expired.html", status=403, lang="en")
     cookie, _ = opened

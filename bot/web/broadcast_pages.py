@@ -21,11 +21,14 @@ from sqlmodel import Session, col, select
 from bot.web.auth import Staff, acting, allowed
 from bot.web.dashboard import page
 from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
+from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
 from conversations import broadcasts, store
+from conversations.broadcasts import MAX_WINDOW_MINUTES as MAX_WINDOW
 from conversations.broadcasts import BroadcastError, Progress
 from conversations.coverage import round_status
 from conversations.models import Broadcast, BroadcastRecipient, Consultation, utcnow
+from conversations.numbers import whole_number
 from conversations.script import Script
 from conversations.service import ScriptCache
 
@@ -118,9 +121,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/staff/broadcasts", broadcasts_index)
     app.router.add_get("/staff/c/{slug}/broadcasts", compose_page)
     app.router.add_post("/staff/c/{slug}/broadcasts", draft_broadcast)
-    app.router.add_get(r"/staff/broadcasts/{broadcast_id:\d+}", broadcast_page)
-    app.router.add_post(r"/staff/broadcasts/{broadcast_id:\d+}/send", send_broadcast)
-    app.router.add_post(r"/staff/broadcasts/{broadcast_id:\d+}/cancel", cancel_broadcast)
+    app.router.add_get(r"/staff/broadcasts/{broadcast_id:[0-9]+}", broadcast_page)
+    app.router.add_post(r"/staff/broadcasts/{broadcast_id:[0-9]+}/send", send_broadcast)
+    app.router.add_post(r"/staff/broadcasts/{broadcast_id:[0-9]+}/cancel", cancel_broadcast)
 
 
 # --- every broadcast ------------------------------------------------------------------------
@@ -236,14 +239,16 @@ async def draft_broadcast(request: web.Request) -> web.Response:
     choice = form.get("group", "")
     if choice == "other":
         choice = form.get("other_group", "")
-    window = form.get("window", "").strip() or "0"
+    window = whole_number(form.get("window", "").strip() or "0", maximum=MAX_WINDOW)
     typed = {"message": message, "group": choice, "window": form.get("window", "")}
 
     async def refused(error: str, status: int = 400) -> web.Response:
         return await _compose_page(request, staff, slug, status=status, error=error, **typed)
 
-    if not window.isdigit():
-        return await refused("The window is a whole number of minutes (0 to send at once).")
+    if window is None:
+        return await refused(
+            f"The window is a whole number of minutes, from 0 (send at once) to {MAX_WINDOW}."
+        )
     try:
         group = broadcasts.parse_group(choice)
     except BroadcastError as error:
@@ -258,7 +263,7 @@ async def draft_broadcast(request: web.Request) -> web.Response:
                 raise BroadcastError("choose a group from the list")
             broadcast, count = broadcasts.draft(
                 session=session, slug=slug, message=message, created_by=staff.actor,
-                group=group, window_minutes=int(window),
+                group=group, window_minutes=window,
             )  # fmt: skip
             assert broadcast.id is not None
             store.audit(session=session, actor=staff.actor, action="broadcast.draft",
@@ -332,7 +337,7 @@ DONE = {
 async def broadcast_page(request: web.Request) -> web.Response:
     """A draft's preview with Send and Cancel, or a broadcast's progress."""
     staff = await allowed(request, ROLE)
-    return await _broadcast_page(request, staff, int(request.match_info["broadcast_id"]))
+    return await _broadcast_page(request, staff, id_in_path(request, "broadcast_id", "broadcast"))
 
 
 async def _broadcast_page(request: web.Request, staff: Staff, broadcast_id: int, *,
@@ -353,7 +358,7 @@ async def _broadcast_page(request: web.Request, staff: Staff, broadcast_id: int,
 async def send_broadcast(request: web.Request) -> web.Response:
     """Confirm a draft: its recipients are written down and the sender takes it (audited)."""
     staff, _ = await acting(request, ROLE)
-    broadcast_id = int(request.match_info["broadcast_id"])
+    broadcast_id = id_in_path(request, "broadcast_id", "broadcast")
     db = request.app[ENGINE_KEY]
 
     def confirm() -> bool:
@@ -369,7 +374,7 @@ async def send_broadcast(request: web.Request) -> web.Response:
 async def cancel_broadcast(request: web.Request) -> web.Response:
     """Cancel a draft, or stop a broadcast being sent (audited)."""
     staff, _ = await acting(request, ROLE)
-    broadcast_id = int(request.match_info["broadcast_id"])
+    broadcast_id = id_in_path(request, "broadcast_id", "broadcast")
     db = request.app[ENGINE_KEY]
 
     def cancel() -> bool:

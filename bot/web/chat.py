@@ -1,9 +1,10 @@
 """The resident's web chat: the same conversation as Telegram, as server-rendered forms.
 
-A device is known by a long random cookie; only its SHA-256 is stored (as the
-web ChannelIdentity's external_id). Every form carries an idempotency key, used
-as the service's update key so a double submit is handled once, and a CSRF
-token derived from the cookie (a page on another site can read neither).
+A device is known by a cookie the server issued and signed (bot/web/devices.py);
+only its SHA-256 is stored (as the web ChannelIdentity's external_id), and it is
+replaced when the device becomes a resident, on "start afresh" and on erasure.
+Every form carries an idempotency key, used as the service's update key so a
+double submit is handled once, and a CSRF token keyed by the server's secret.
 Each POST redirects back to the page (POST-redirect-GET), so the page works
 without JavaScript; static/chat.js only keeps focus and scroll where they help.
 """
@@ -11,8 +12,6 @@ without JavaScript; static/chat.js only keeps focus and scroll where they help.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import re
 from collections.abc import Callable
@@ -23,12 +22,20 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.web import transcript
-from bot.web.keys import CONFIG_KEY, CONVERSATIONS_KEY, ENGINE_KEY, STATUS_KEY
-from bot.web.security import new_form_key, new_token, same_token, set_cookie, valid_form_key
+from bot.web import devices, transcript
+from bot.web.devices import Device
+from bot.web.keys import (
+    CONFIG_KEY,
+    CONVERSATIONS_KEY,
+    DEVICE_KEY,
+    ENGINE_KEY,
+    STATUS_KEY,
+)
+from bot.web.security import new_form_key, same_token, set_cookie, valid_form_key
 from bot.web.templating import render, see_other
 from bot.web.wording import LANGUAGES, NOTICES, words_for
 from conversations import callbacks, engine, store
+from conversations.cleaning import clean_text
 from conversations.messages import ButtonSpec, Message
 from conversations.models import Consultation, Conversation, Round
 from conversations.service import ConversationService, Who
@@ -39,30 +46,16 @@ COOKIE_AGE = 365 * 24 * 3600
 MAX_TEXT = 4096
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 _SOURCE = re.compile(r"^[a-z0-9_-]{1,40}$")
-_COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{40,64}$")
 
 
-@dataclass(frozen=True)
-class Device:
-    """This browser: its cookie, and the hash of it that the database knows."""
-
-    token: str
-    is_new: bool
-
-    @property
-    def visitor(self) -> str:
-        return hashlib.sha256(self.token.encode("utf-8")).hexdigest()
-
-    @property
-    def csrf(self) -> str:
-        return hmac.new(self.token.encode("utf-8"), b"needsfirst-csrf", "sha256").hexdigest()
-
-
-def device_of(request: web.Request) -> Device:
-    token = request.cookies.get(COOKIE, "")
-    if _COOKIE_VALUE.match(token):
-        return Device(token, is_new=False)
-    return Device(new_token(), is_new=True)
+async def device_of(request: web.Request) -> Device:
+    """The device this browser's cookie names, or a new one if it names none we issued."""
+    secret = await request.app[DEVICE_KEY].get()
+    cookie = request.cookies.get(COOKIE, "")
+    device = devices.recognised(secret, cookie)
+    if device is None and cookie:
+        device = await asyncio.to_thread(devices.upgraded, request.app[ENGINE_KEY], secret, cookie)
+    return device or devices.issue(secret)
 
 
 def remember(request: web.Request, response: web.StreamResponse, device: Device) -> None:
@@ -143,6 +136,11 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
             conversation = session.get(Conversation, resident.current_conversation_id)
             round_ = session.get(Round, conversation.round_id) if conversation else None
             joined = round_ is not None and round_.consultation_id == consultation.id
+            if joined and round_ is not None and round_.status != "open":
+                # Their round has closed: "Take part" again when another round is open.
+                joined = (
+                    store.open_round_of(session=session, consultation_id=consultation.id) is None
+                )
             # A resident who said no is offered "Take part" again, as /start does in Telegram.
             if joined and conversation is not None:
                 joined = json.loads(conversation.state_json).get("phase") != "declined"
@@ -173,7 +171,7 @@ async def chat_page(request: web.Request) -> web.Response:
     source = request.match_info.get("source")
     if not _SLUG.match(slug) or (source is not None and not _SOURCE.match(source)):
         return _not_found(request)
-    device = device_of(request)
+    device = await device_of(request)
     view = await asyncio.to_thread(
         _chat_view, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY], slug,
         device.visitor, preferred_language(request),
@@ -213,7 +211,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     if not _SLUG.match(slug):
         raise web.HTTPNotFound()
     form = await request.post()
-    device = _checked_device(request, form.get("csrf"))
+    device = await _checked_device(request, form.get("csrf"))
     key = form.get("key")
     if not valid_form_key(key):
         raise web.HTTPBadRequest(text="this form has no valid key; reload the page")
@@ -225,12 +223,15 @@ async def send(request: web.Request) -> web.StreamResponse:
     erasing = False
     call: Callable[[], list[Message]]
     action, button, text = form.get("action"), form.get("button"), form.get("text")
+    may_join = action == "start" or isinstance(text, str)  # what can make a new resident
     if isinstance(button, str) and button:
         press = callbacks.parse(button)
         erasing = isinstance(press, callbacks.ForgetPress) and press.confirmed
+        may_join = not isinstance(press, callbacks.ForgetPress)
         call = lambda: service.press(who, button, update_key=key)  # noqa: E731
     elif isinstance(text, str):
-        text = text.replace("\r\n", "\n")
+        # Cleaned here, before the transcript or the service sees it: the one way in.
+        text = clean_text(text)
         if not text.strip():
             return see_other(f"{page}?notice=empty#reply")
         if len(text) > MAX_TEXT:
@@ -252,13 +253,26 @@ async def send(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="nothing to send")
     db = request.app[ENGINE_KEY]
     label = _label_of(button) if isinstance(button, str) else None
-    await asyncio.to_thread(_handle, db, service, device.visitor, key, call, said, label, erasing)
+    arrival = (
+        devices.arrival(request, device.secret, request.app[CONFIG_KEY].web) if may_join else None
+    )
+    handled = await asyncio.to_thread(
+        _handle, db, service, device.visitor, key, call, said, label, erasing, arrival
+    )  # fmt: skip
+    if handled is _BUSY:
+        return see_other(f"{page}?notice=busy#reply")
     if erasing:
         # Everything about this device is gone; give it a new identity too.
         response = see_other(f"{page}?notice=forgotten")
-        remember(request, response, Device(new_token(), is_new=True))
+        remember(request, response, devices.issue(device.secret))
         return response
-    return see_other(f"{page}#latest")
+    response = see_other(f"{page}#latest")
+    if isinstance(handled, Device):
+        remember(request, response, handled)  # a new resident: a new device, as at sign-in
+    return response
+
+
+_BUSY = object()  # too many new residents from this address: nothing was handled
 
 
 def _label_of(data: str) -> Callable[[list[transcript.Line]], str | None]:
@@ -278,11 +292,21 @@ def _label_of(data: str) -> Callable[[list[transcript.Line]], str | None]:
 def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
             call: Callable[[], list[Message]], said: str | None,
             label: Callable[[list[transcript.Line]], str | None] | None,
-            erasing: bool) -> None:  # fmt: skip
-    """Run the service call, then record it on the page and mark it delivered."""
-    if label is not None:
-        with Session(db) as session:
+            erasing: bool, arrival: devices.Arrival | None) -> object:  # fmt: skip
+    """Run the service call, then record it on the page and mark it delivered.
+
+    Returns the device's new identity if it became a resident, or _BUSY if its
+    address brought too many new residents lately (and nothing was done)."""
+    with Session(db) as session:
+        known = store.resident_for(session=session, channel=CHANNEL, external_id=visitor)
+        if label is not None:
             said = label(transcript.lines(session=session, visitor=visitor))
+        if known is None and arrival is not None and devices.too_many_newcomers(
+            session, key=arrival.address_key, limit=arrival.limit,
+            window_minutes=arrival.window_minutes,
+        ):  # fmt: skip
+            return _BUSY
+    renewed: Device | None = None
     messages = call()
     with Session(db) as session, session.begin():
         resident = store.resident_for(session=session, channel=CHANNEL, external_id=visitor)
@@ -296,15 +320,23 @@ def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
         if erasing and resident is None:
             # Erased: nothing about this device may stay behind, not even "deleted".
             transcript.clear(session=session, visitor=visitor)
+        if known is None and resident is not None and arrival is not None:
+            # Just became a resident: count them, and move them to a device issued
+            # now, so that a cookie planted on this browser earlier leads nowhere.
+            devices.record_newcomer(session, key=arrival.address_key)
+            renewed = devices.issue(arrival.secret)
+            store.move_web_device(session=session, old=visitor, new=renewed.visitor)
     service.mark_delivered(CHANNEL, key)
+    return renewed
 
 
-def _checked_device(request: web.Request, given: Any) -> Device:
-    """The device that sent a form; 403 unless it carries the device's CSRF token."""
-    token = request.cookies.get(COOKIE, "")
-    if not _COOKIE_VALUE.match(token):
+async def _checked_device(request: web.Request, given: Any) -> Device:
+    """The device that sent a form; 403 unless the server issued it and the form
+    carries its CSRF token."""
+    secret = await request.app[DEVICE_KEY].get()
+    device = devices.recognised(secret, request.cookies.get(COOKIE, ""))
+    if device is None:
         raise web.HTTPForbidden(text="your session has expired: reload the page and try again")
-    device = Device(token, is_new=False)
     if not same_token(given, device.csrf):
         raise web.HTTPForbidden(text="this form has expired: reload the page and try again")
     return device
@@ -316,7 +348,7 @@ async def afresh(request: web.Request) -> web.StreamResponse:
     if not _SLUG.match(slug):
         raise web.HTTPNotFound()
     form = await request.post()
-    device = _checked_device(request, form.get("csrf"))
+    device = await _checked_device(request, form.get("csrf"))
     db = request.app[ENGINE_KEY]
 
     def clear() -> None:
@@ -325,7 +357,7 @@ async def afresh(request: web.Request) -> web.StreamResponse:
 
     await asyncio.to_thread(clear)
     response = see_other(f"/c/{slug}?notice=afresh")
-    remember(request, response, Device(new_token(), is_new=True))
+    remember(request, response, devices.issue(device.secret))
     return response
 
 
@@ -333,7 +365,7 @@ async def afresh(request: web.Request) -> web.StreamResponse:
 
 
 async def _my_data(request: web.Request) -> tuple[Device, Message]:
-    device = device_of(request)
+    device = await device_of(request)
     who = Who(CHANNEL, device.visitor, CHANNEL, preferred_language(request))
     service = request.app[CONVERSATIONS_KEY]
     (message,) = await asyncio.to_thread(service.my_data, who)

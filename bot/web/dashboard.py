@@ -25,12 +25,13 @@ from sqlmodel import Session, col, select
 from analysis.scrub import scrub
 from bot.web.auth import Staff, acting, allowed, signed_in
 from bot.web.charts import ShareBar, share_bar
-from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
+from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY, STATUS_KEY
 from bot.web.templating import render, see_other
-from conversations import store
+from conversations import safeguarding_flags, store
 from conversations.coverage import GroupCoverage, RoundStatus, round_status
 from conversations.export import export_columns, export_records, write_export
 from conversations.models import Answer, AuditEntry, Consultation, Round
+from conversations.numbers import record_id
 from conversations.service import ScriptCache
 
 RECENT_ANSWERS = 20
@@ -53,6 +54,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Themes", "/staff/themes", roles=("officer", "facilitator")),
     NavItem("Broadcasts", "/staff/broadcasts", roles=("facilitator",)),
     NavItem("Digests", "/staff/digests", roles=("officer", "facilitator")),
+    NavItem("Safeguarding", "/staff/safeguarding", roles=("safeguarding",)),
     NavItem("Audit log", "/staff/audit", roles=("admin",)),
 ]
 
@@ -76,9 +78,11 @@ def page(request: web.Request, staff: Staff, template: str, *, status: int = 200
          **context: Any) -> web.Response:  # fmt: skip
     """A dashboard page, with the navigation this member may use."""
     navigation = [item for item in NAVIGATION if item.shown_to(staff)]
+    service = request.app[STATUS_KEY]
     return render(
         request, template, status=status, lang="en", staff=staff, navigation=navigation,
-        current=request.path, **context,
+        current=request.path, telegram_down=service.get("telegram") == "unreachable",
+        service=service, **context,
     )  # fmt: skip
 
 
@@ -122,7 +126,14 @@ async def home(request: web.Request) -> web.Response:
     overviews = await asyncio.to_thread(
         _overviews, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY].scripts
     )
-    return page(request, staff, "staff/home.html", overviews=overviews)
+    waiting = await asyncio.to_thread(_waiting, request.app[ENGINE_KEY])
+    return page(request, staff, "staff/home.html", overviews=overviews, waiting=waiting)
+
+
+def _waiting(db: Engine) -> safeguarding_flags.Waiting:
+    """Open safeguarding flags: every member of staff sees that they wait, not what they say."""
+    with Session(db) as session:
+        return safeguarding_flags.waiting(session=session)
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,8 @@ class Detail:
     consultation: Consultation
     title: str
     rounds: Sequence[Round]
-    current: Round | None
+    current: Round | None  # the open round, else the latest
+    upcoming: Round | None  # a scheduled next round (a draft), shown beside the open one
     status: RoundStatus | None
     bars: dict[tuple[str, str], ShareBar]
     recent: list[RecentAnswer]
@@ -154,7 +166,10 @@ def _detail(db: Engine, scripts: ScriptCache, slug: str, with_answers: bool) -> 
             .where(Round.consultation_id == consultation.id)
             .order_by(col(Round.number).desc())
         ).all()
-        current = rounds[0] if rounds else None
+        # A scheduled next round is a draft with a higher number: it must not hide the
+        # open round, whose figures and Close button matter until it closes.
+        current = next((r for r in rounds if r.status == "open"), rounds[0] if rounds else None)
+        upcoming = rounds[0] if rounds and rounds[0] is not current else None
         status = _status(session, scripts, consultation, current)
         bars = {
             (dimension, group.group): share_bar(group)
@@ -183,6 +198,7 @@ def _detail(db: Engine, scripts: ScriptCache, slug: str, with_answers: bool) -> 
             title=script.title.get("en", script.default_language),
             rounds=rounds,
             current=current,
+            upcoming=upcoming if upcoming is not None and upcoming.status == "draft" else None,
             status=status,
             bars=bars,
             recent=recent,
@@ -202,7 +218,7 @@ async def consultation_page(request: web.Request) -> web.Response:
 
 
 async def _consultation(request: web.Request, staff: Staff, slug: str, *, error: str = "",
-                        status: int = 200) -> web.Response:  # fmt: skip
+                        status: int = 200, confirm_close: bool = False) -> web.Response:  # fmt: skip
     reads_answers = staff.can("officer") or staff.can("facilitator")
     detail = await asyncio.to_thread(
         _detail, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY].scripts, slug,
@@ -213,7 +229,7 @@ async def _consultation(request: web.Request, staff: Staff, slug: str, *, error:
     return page(
         request, staff, "staff/consultation.html", status=status, detail=detail, error=error,
         done=DONE.get(request.query.get("done", ""), ""), reads_answers=reads_answers,
-        tab="overview",
+        tab="overview", confirm_close=confirm_close,
     )  # fmt: skip
 
 
@@ -224,6 +240,9 @@ async def change_round(request: web.Request) -> web.Response:
     action = form.get("action")
     if action not in ("open", "close"):
         raise web.HTTPBadRequest(text="action must be open or close")
+    if action == "close" and form.get("confirm") != "yes":
+        # Closing cannot be undone for the residents part-way through: ask first.
+        return await _consultation(request, staff, slug, confirm_close=True)
     db = request.app[ENGINE_KEY]
 
     def change() -> None:
@@ -299,14 +318,16 @@ async def export(request: web.Request) -> web.StreamResponse:
 async def audit_log(request: web.Request) -> web.Response:
     """Who did what and when, newest first (admins)."""
     staff = await allowed(request, "admin")
-    before = request.query.get("before", "")
+    before = record_id(request.query.get("before", "")) if "before" in request.query else 0
+    if before is None:
+        raise web.HTTPBadRequest(text="before must be an audit entry's number")
     db = request.app[ENGINE_KEY]
 
     def load() -> list[AuditEntry]:
         with Session(db) as session:
             query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(AUDIT_PAGE)
-            if before.isdigit():
-                query = query.where(col(AuditEntry.id) < int(before))
+            if before:
+                query = query.where(col(AuditEntry.id) < before)
             return list(session.exec(query).all())
 
     entries = await asyncio.to_thread(load)

@@ -20,6 +20,7 @@ from bot.digests import Documents, archived
 from bot.web.auth import Staff, signed_in
 from bot.web.dashboard import page
 from bot.web.keys import CONFIG_KEY, ENGINE_KEY
+from bot.web.numbers import id_in_path
 from conversations import store
 from conversations.models import Consultation, Digest
 
@@ -50,8 +51,8 @@ class StoredDigest:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/staff/digests", digests_index)
-    app.router.add_get(r"/staff/digests/{digest_id:\d+}", digest_report)
-    app.router.add_get(r"/staff/digests/{digest_id:\d+}.csv", digest_table)
+    app.router.add_get(r"/staff/digests/{digest_id:[0-9]+}", digest_report)
+    app.router.add_get(r"/staff/digests/{digest_id:[0-9]+}.csv", digest_table)
 
 
 async def _reader(request: web.Request) -> Staff:
@@ -88,7 +89,7 @@ async def digests_index(request: web.Request) -> web.Response:
 async def _documents(request: web.Request) -> Documents:
     await _reader(request)
     zone = ZoneInfo(request.app[CONFIG_KEY].digest.timezone)
-    digest_id = int(request.match_info["digest_id"])
+    digest_id = id_in_path(request, "digest_id", "digest")
     try:
         return await asyncio.to_thread(archived, request.app[ENGINE_KEY], digest_id, zone)
     except store.StoreError:

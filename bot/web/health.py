@@ -1,4 +1,8 @@
-"""The health check for load balancers: 200 when the database answers, 503 otherwise."""
+"""The health check for load balancers: 200 when the database answers, 503 otherwise.
+
+A part that is down but being retried (Telegram out of reach at start-up) makes the
+status "degraded" with 200: the web chat and dashboard still serve, so a load
+balancer must not take this worker away; monitors read the status and the details."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from sqlalchemy import text
 from bot.web.keys import ENGINE_KEY, STATUS_KEY
 
 log = logging.getLogger(__name__)
+# Parts that may be down and being retried while the rest serves (bot/telegram_start.py).
+RETRYING = {"telegram": ("starting", "unreachable")}
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -31,7 +37,9 @@ async def healthz(request: web.Request) -> web.Response:
         checks["database"] = "unreachable"
     for name, value in request.app[STATUS_KEY].items():
         checks[name] = value
-    healthy = all(value in ("ok", "off") for value in checks.values())
-    return web.json_response(
-        {"status": "ok" if healthy else "unhealthy", **checks}, status=200 if healthy else 503
-    )
+    parts = {name: value for name, value in checks.items() if "_" not in name}  # not details
+    failing = {name for name, value in parts.items() if value not in ("ok", "off")}
+    if all(parts[name] in RETRYING.get(name, ()) for name in failing):
+        state = "degraded" if failing else "ok"
+        return web.json_response({"status": state, **checks})
+    return web.json_response({"status": "unhealthy", **checks}, status=503)

@@ -10,15 +10,21 @@ from jinja2 import Environment
 from sqlalchemy import Engine
 
 from bot.config import Config
+from bot.staff_roster import StaffRoster
+from bot.web.devices import DeviceKey
 from conversations.service import ConversationService
 
 ENGINE_KEY = web.AppKey("engine", Engine)
 CONFIG_KEY = web.AppKey("config", Config)
+# [staff] as the configuration file says it now (re-read when the file changes).
+ROSTER_KEY = web.AppKey("roster", StaffRoster)
 CONVERSATIONS_KEY = web.AppKey("conversations", ConversationService)
 TEMPLATES_KEY = web.AppKey("templates", Environment)
 # The python-telegram-bot Application, when Telegram is on (typed loosely: PTB's generics).
 TELEGRAM_KEY = web.AppKey("telegram", object)
 STATUS_KEY = web.AppKey("status", dict[str, Any])
+# The key that signs web chat devices and their forms (bot/web/devices.py).
+DEVICE_KEY = web.AppKey("device_key", DeviceKey)
 # Threads for theme analysis: minutes of CPU that must not hold up the default
 # executor, which with SQLite is the one thread every database call goes through.
 ANALYSIS_KEY = web.AppKey("analysis", ThreadPoolExecutor)

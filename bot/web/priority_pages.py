@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
+from sqlmodel import Session
 
 from bot.priorities import PriorityReport, priorities_report
 from bot.web.auth import signed_in
@@ -25,15 +26,18 @@ async def priorities_page(request: web.Request) -> web.Response:
     if not any(staff.can(role) for role in READERS):
         raise web.HTTPForbidden(text="priorities are for officers and facilitators")
     slug = request.match_info["slug"]
-    report: PriorityReport | None = None
-    missing = ""
-    try:
-        report = await asyncio.to_thread(priorities_report, request.app[ENGINE_KEY], slug)
-    except store.StoreError as error:
-        if "no consultation" in str(error):
-            raise web.HTTPNotFound(text="no such consultation") from error
-        missing = str(error)
-    return page(
-        request, staff, "staff/priorities.html", slug=slug, report=report, missing=missing,
-        tab="priorities",
-    )  # fmt: skip
+    db = request.app[ENGINE_KEY]
+
+    def load() -> PriorityReport | None:
+        with Session(db) as session:
+            if store.consultation_by_slug(session=session, slug=slug) is None:
+                raise web.HTTPNotFound(text="no such consultation")
+        try:
+            return priorities_report(db, slug)
+        except store.StoreError:
+            # No prioritise round yet. The error is worded for the command line; the
+            # page says it in its own words, for the dashboard.
+            return None
+
+    report = await asyncio.to_thread(load)
+    return page(request, staff, "staff/priorities.html", slug=slug, report=report, tab="priorities")

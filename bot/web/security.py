@@ -43,6 +43,8 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     """on_response_prepare: the same headers on every response, errors and files included."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    # aiohttp would name itself and its version: no help to anyone but an attacker.
+    response.headers["Server"] = "Needs First"
     if is_https(request):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if not request.path.startswith("/static/"):

@@ -30,10 +30,12 @@ from bot.web.auth import Staff, acting, signed_in
 from bot.web.charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.dashboard import page
 from bot.web.keys import ANALYSIS_KEY, CONVERSATIONS_KEY, ENGINE_KEY
+from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
-from conversations import store, themes
+from conversations import codebook, store, themes
 from conversations.coverage import NOT_SAID
 from conversations.models import AnalysisRun, Consultation, RunTheme, ThemeEdit
+from conversations.numbers import record_id, whole_number
 from conversations.script import Script
 from conversations.service import ScriptCache
 
@@ -67,6 +69,7 @@ class ThemeCard:
     quotes: list[str]
     raised_by: list[tuple[str, list[Group]]]  # dimension label -> its groups, largest first
     trend: Trend | None
+    reviewed: bool  # in the codebook (officers reviewed it); else proposed, may change
 
     @property
     def change(self) -> int | None:
@@ -107,9 +110,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/staff/themes", themes_index)
     app.router.add_get("/staff/c/{slug}/themes", themes_page)
     app.router.add_post("/staff/c/{slug}/themes/analyse", run_analysis)
-    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/rename", rename_theme)
-    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/merge", merge_theme)
-    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:\d+}/split", split_theme)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/accept", accept_theme)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/rename", rename_theme)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/merge", merge_theme)
+    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/split", split_theme)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -148,6 +152,7 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
             history = themes.theme_sizes_over_runs(session=session, consultation_id=consultation.id)
             _, merges = themes.officer_edits(session=session, consultation_id=consultation.id)
             found = themes.themes_of_run(session=session, run_id=run.id)
+            book = set(codebook.reviewed(session=session, consultation_id=consultation.id))
             labels = {t.theme_id: t.label for t in found}
             for theme in found:
                 if not themes.is_current(theme):
@@ -161,7 +166,7 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
                     earlier.append(EarlierTheme(theme.theme_id, theme.label, theme.status,
                                                 labels.get(into) if into else None, parts))  # fmt: skip
                     continue
-                cards.append(_card(session, script, run.id, theme, history))
+                cards.append(_card(session, script, run.id, theme, history, book))
         edits = session.exec(
             select(ThemeEdit)
             .where(ThemeEdit.consultation_id == consultation.id)
@@ -183,7 +188,7 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
 
 
 def _card(session: Session, script: Script, run_id: int, theme: RunTheme,
-          history: list[tuple[AnalysisRun, dict[int, int]]]) -> ThemeCard:  # fmt: skip
+          history: list[tuple[AnalysisRun, dict[int, int]]], book: set[int]) -> ThemeCard:  # fmt: skip
     return ThemeCard(
         theme_id=theme.theme_id,
         label=theme.label,
@@ -197,6 +202,7 @@ def _card(session: Session, script: Script, run_id: int, theme: RunTheme,
             script, themes.theme_profile(session=session, run_id=run_id, theme_id=theme.theme_id)
         ),
         trend=trend_line([sizes.get(theme.theme_id, 0) for _, sizes in history]),
+        reviewed=theme.theme_id in book,
     )
 
 
@@ -207,11 +213,12 @@ async def themes_page(request: web.Request) -> web.Response:
 
 
 DONE = {
-    "renamed": "The theme has its new name. Later runs keep it.",
-    "merged": "The themes are merged. Later runs keep them together.",
+    "accepted": "The theme is in the codebook: every later run codes answers to it, under this name.",
+    "renamed": "The theme has its new name and is in the codebook. Later runs keep it.",
+    "merged": "The themes are merged. Later runs code both themes' answers to the one left.",
     "split": (
-        "The theme is split in two, each part named from its own answers. Later runs keep "
-        "them apart; rename them if the names do not fit."
+        "The theme is split in two, each part named from its own answers; both parts are in "
+        "the codebook. Rename them if the names do not fit."
     ),
     "splitting": (
         "The split is still being worked out (an analysis may be running first). Reload this "
@@ -297,10 +304,23 @@ async def themes_index(request: web.Request) -> web.Response:
 # --- editing ------------------------------------------------------------------------------
 
 
+async def accept_theme(request: web.Request) -> web.Response:
+    """Accept a proposed theme into the codebook as it is (officers and facilitators; audited)."""
+    staff, _ = await acting(request, *EDITORS)
+    slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
+    db = request.app[ENGINE_KEY]
+
+    def edit() -> None:
+        with Session(db) as session, session.begin():
+            themes.confirm(session=session, slug=slug, theme_id=theme_id, actor=staff.actor)
+
+    return await _edited(request, staff, slug, edit, f"accepted#theme-{theme_id}")
+
+
 async def rename_theme(request: web.Request) -> web.Response:
     """Give a theme a new name (officers and facilitators; audited)."""
     staff, form = await acting(request, *EDITORS)
-    slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
+    slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     label = form.get("label", "")
     db = request.app[ENGINE_KEY]
 
@@ -315,16 +335,16 @@ async def rename_theme(request: web.Request) -> web.Response:
 async def merge_theme(request: web.Request) -> web.Response:
     """Fold a theme into another (officers and facilitators; audited)."""
     staff, form = await acting(request, *EDITORS)
-    slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
-    into = form.get("into", "")
-    if not into.isdigit():
+    slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
+    into = record_id(form.get("into", ""))
+    if into is None:
         return await _themes(request, staff, slug, error="Choose the theme to merge into.",
                              status=400)  # fmt: skip
     db = request.app[ENGINE_KEY]
 
     def edit() -> None:
         with Session(db) as session, session.begin():
-            themes.merge(session=session, slug=slug, theme_id=theme_id, into_id=int(into),
+            themes.merge(session=session, slug=slug, theme_id=theme_id, into_id=into,
                          actor=staff.actor)  # fmt: skip
 
     return await _edited(request, staff, slug, edit, f"merged#theme-{into}")
@@ -333,7 +353,7 @@ async def merge_theme(request: web.Request) -> web.Response:
 async def split_theme(request: web.Request) -> web.Response:
     """Divide a theme in two (officers and facilitators; audited), in the analysis thread."""
     staff, _ = await acting(request, *EDITORS)
-    slug, theme_id = request.match_info["slug"], int(request.match_info["theme_id"])
+    slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     split = partial(split_stored_theme, request.app[ENGINE_KEY], slug, theme_id, actor=staff.actor)
     # It may wait behind a running analysis in the same thread: wait a little, then say so.
     future = asyncio.get_running_loop().run_in_executor(request.app[ANALYSIS_KEY], split)
@@ -372,10 +392,10 @@ async def run_analysis(request: web.Request) -> web.Response:
     wanted = form.get("themes", "").strip()
     n_themes: int | None = None
     if wanted:
-        if not wanted.isdigit() or not 2 <= int(wanted) <= MAX_THEMES:
+        n_themes = whole_number(wanted, minimum=2, maximum=MAX_THEMES)
+        if n_themes is None:
             message = f"The number of themes is a whole number from 2 to {MAX_THEMES}, or empty."
             return await _themes(request, staff, slug, error=message, status=400)
-        n_themes = int(wanted)
     run = partial(
         analyse_consultation, request.app[ENGINE_KEY], slug, actor=staff.actor, n_themes=n_themes
     )

@@ -39,7 +39,10 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         update = read_any(data, application.bot)
         if update is None:
             raise TypeError("not an update the bot can read")
-    except (json.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as error:
+    # RecursionError: a body nested thousands of levels deep, which json cannot read.
+    except (
+        json.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError, RecursionError
+    ) as error:  # fmt: skip
         log.warning("refused a malformed webhook update: %s", type(error).__name__)
         raise web.HTTPBadRequest(text="malformed update") from error
     durable = application.bot_data.get("durable")

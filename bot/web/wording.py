@@ -46,6 +46,10 @@ WORDS: dict[str, dict[str, str]] = {
         "notice_afresh": "This device has a fresh start.",
         "notice_too_long": "That answer was too long. Please keep it under 4,096 characters.",
         "notice_empty": "Please type an answer before pressing Send.",
+        "notice_busy": (
+            "Many people have joined from this internet connection in the last hour, so "
+            "we can't add another just now. Please try again later, or use Telegram."
+        ),
         "mydata_title": "Your data",
         "mydata_download": "Download all of it as a file (JSON)",
         "mydata_answers": "Your answers",
@@ -108,6 +112,11 @@ WORDS: dict[str, dict[str, str]] = {
         "notice_afresh": "Mae gan y ddyfais hon ddechrau newydd.",
         "notice_too_long": "Roedd yr ateb yna'n rhy hir. Cadwch o dan 4,096 nod, os gwelwch yn dda.",
         "notice_empty": "Teipiwch ateb cyn pwyso Anfon, os gwelwch yn dda.",
+        "notice_busy": (
+            "Mae llawer o bobl wedi ymuno o'r cysylltiad rhyngrwyd hwn yn yr awr ddiwethaf, "
+            "felly allwn ni ddim ychwanegu un arall ar hyn o bryd. Rhowch gynnig arall arni "
+            "yn nes ymlaen, neu defnyddiwch Telegram."
+        ),
         "mydata_title": "Eich data",
         "mydata_download": "Lawrlwytho'r cyfan fel ffeil (JSON)",
         "mydata_answers": "Eich atebion",
@@ -133,7 +142,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-NOTICES = ("forgotten", "afresh", "too_long", "empty")
+NOTICES = ("forgotten", "afresh", "too_long", "empty", "busy")
 
 
 def words_for(language: str) -> dict[str, str]:

@@ -132,6 +132,7 @@ async def test_a_facilitator_signs_in_with_a_link_and_opens_a_round(
     await check(page, "staff-home")
     await page.get_by_role("link", name="What would make life better in Riverside?").click()
     await press(page, "Close round 1")
+    await press(page, "Yes, close round 1")  # closing asks first
     await page.get_by_text("The round is closed").wait_for()
     await press(page, "Open round 2")
     await page.get_by_text("The round is open").wait_for()

@@ -140,3 +140,37 @@ async def test_an_officer_reads_the_priorities(server: LiveServer, browser: Any)
     await page.get_by_role("heading", name="What residents prioritised").wait_for()
     await check(page, "staff-priorities")
     await page.context.close()
+
+
+async def test_an_officer_reads_a_themes_answers_and_codes_one(
+    server: LiveServer, browser: Any
+) -> None:
+    run = seed_themes(server.db)
+    with Session(server.db) as session:
+        largest, second, _ = [
+            t.theme_id for t in themes.themes_of_run(session=session, run_id=run.run.id or 0)
+        ]
+    page = await signed_in(server, browser, OFFICER, DESKTOP)
+    await page.goto(f"{server.url}/staff/c/example/themes")
+    await (
+        page.locator(f"#theme-{second}")
+        .get_by_role("button", name=f"Accept theme {second}")
+        .click()
+    )
+    await page.get_by_text("The theme is in the codebook").wait_for()
+    await (
+        page.locator(f"#theme-{largest}")
+        .get_by_role("link", name="Read and code its answers")
+        .click()
+    )
+    await page.get_by_role("heading", name=re.compile(f"^Theme {largest}:")).wait_for()
+    await check(page, "staff-theme-answers")
+    first = page.locator("ol.answers > li").first
+    await first.locator("summary").click()
+    await first.get_by_label("Theme", exact=True).select_option(str(second))
+    await first.get_by_role("button", name="Code it").click()
+    await page.get_by_text("The answer is coded").wait_for()
+    await check(page, "staff-theme-answers-coded")
+    await page.set_viewport_size(PHONE)
+    await check(page, "staff-theme-answers-phone")
+    await page.context.close()
