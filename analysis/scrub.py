@@ -13,10 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 import phonenumbers
+
+from analysis.addresses import addresses
+from analysis.identifiers import birth_dates, handles, plates
+from analysis.names import names
 
 __all__ = ["KINDS", "PLACEHOLDERS", "Detail", "find_personal_details", "scrub"]
 
@@ -27,7 +29,10 @@ PLACEHOLDERS: dict[str, str] = {
     "nhs_number": "[nhs number]",
     "ni_number": "[ni number]",
     "phone": "[phone]",
+    "date_of_birth": "[date of birth]",
     "postcode": "[postcode]",
+    "vehicle_reg": "[vehicle registration]",
+    "social_handle": "[social media handle]",
     "address": "[address]",
     "name": "[name]",
 }
@@ -64,144 +69,6 @@ _OUTWARD_CUED = re.compile(
     rf"\b(?:post ?code(?: is|:)?|in the|in|from|around)\s+(?P<a>{_OUTWARD})\b(?!\s+(?:bus|traffic|motorway|road))"
     rf"|\b(?P<b>{_OUTWARD})\s+(?:post ?code|area|district)\b",
 )
-_STREET_SUFFIX = (
-    r"(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Grove|Way|Court|Ct|Terrace|Crescent|"
-    r"Place|Square|Gardens|Gdns|View|Walk|Row|Hill|Mews|Parade|Rise|Green|Park|Estate)"
-)
-_WELSH_STREET = r"(?:Heol|Ffordd|Stryd|Lôn|Rhodfa|Maes|Cae|Bryn|Teras)"
-_CAP_WORD = r"(?:St|The|[A-Z][\w'’-]+)"
-_FLAT = r"(?:(?:Flat|Apartment|Apt|Unit)\s+\d+[A-Za-z]?,?\s+)"
-_ADDRESS = re.compile(
-    rf"(?:{_FLAT}?\d{{1,4}}[A-Za-z]?,?\s+(?:{_CAP_WORD}\s+){{1,3}}{_STREET_SUFFIX}\b(?:\s+(?:East|West|North|South)\b)?"
-    rf"|{_FLAT}(?:{_CAP_WORD}\s+){{1,3}}{_STREET_SUFFIX}\b"
-    rf"|\d{{1,4}}[A-Za-z]?\s+{_WELSH_STREET}(?:\s+(?:(?:y|yr)\s+)?[A-Z][\w'’-]+){{1,3}})"
-)
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "at",
-        "bus",
-        "buses",
-        "by",
-        "for",
-        "from",
-        "in",
-        "minutes",
-        "mins",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "with",
-        "years",
-        "weeks",
-    ]
-)
-_LOWER_ADDRESS = re.compile(
-    r"\b(?:(?:flat|apartment) \d+[a-z]?,? )?\d{1,4}[a-z]? ((?:[a-z']+ ){1,2})"
-    r"(?:road|street|avenue|lane|close|drive|grove|way|court|terrace|crescent|view|walk)\b"
-)
-_TITLE = r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Cllr|Councillor|Sir|Dame)\.?"
-_NAME_WORD = r"[A-Z][a-z]*(?:['’-][A-Z]?[a-z]+)*"
-_TITLED = re.compile(rf"\b{_TITLE}\s+(?:{_NAME_WORD}\s+){{0,2}}{_NAME_WORD}\b")
-_RELATIONS = (
-    r"neighbour|neighbor|son|sons|daughter|carer|husband|wife|partner|brother|sister|mum|mom|dad|"
-    r"nan|nana|gran|grandson|granddaughter|grandad|friend|mate|boyfriend|girlfriend|advocate|"
-    r"solicitor|social worker|support worker|caretaker|brother-in-law|sister-in-law|nephew|niece|"
-    r"uncle|aunt|auntie|cousin|landlord|landlady|child|baby|GP"
-)
-_NAME_AFTER = r"\s+(?P<name>[A-Za-z][\w-]*(?:['’][a-rt-z]\w*)?(?:\s+[A-Z][\w-]*(?:['’][A-Z]\w*)?)?)"
-# Strong cues accept any word; weak cues ("I'm ...") need a known given name ("I'm fed up").
-_STRONG_CUE = re.compile(
-    r"(?i:\bmy name(?:'s| is|s)|\bfy enw i yw|\bcall me|\bregards,?|\bthanks,|\bthank you,"
-    r"|\bcheers,)" + _NAME_AFTER
-)
-_WEAK_CUE = re.compile(r"(?i:\bi'?m|\bi am|\bthis is|\bspeak to|\bask for)" + _NAME_AFTER)
-_RELATION_CUE = re.compile(rf"(?i:\bmy (?:{_RELATIONS}),?)" + _NAME_AFTER)
-_SIGN_OFF_NAME = re.compile(r"^\s*(?P<name>[A-Z][a-z]+)\s+here\b")
-_CAPITALISED = re.compile(rf"\b{_NAME_WORD}(?:\s+{_NAME_WORD})?\b")
-_NOT_NAMES = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "not",
-        "so",
-        "just",
-        "very",
-        "really",
-        "really",
-        "also",
-        "still",
-        "only",
-        "from",
-        "in",
-        "at",
-        "on",
-        "of",
-        "here",
-        "there",
-        "is",
-        "was",
-        "has",
-        "had",
-        "have",
-        "be",
-        "been",
-        "being",
-        "going",
-        "gonna",
-        "trying",
-        "writing",
-        "living",
-        "staying",
-        "struggling",
-        "disabled",
-        "unemployed",
-        "homeless",
-        "welsh",
-        "english",
-        "scottish",
-        "irish",
-        "british",
-        "a",
-        "happy",
-        "sorry",
-        "fed",
-        "tired",
-        "worried",
-        "sick",
-        "angry",
-        "glad",
-        "afraid",
-        "scared",
-        "100",
-        "on",
-        "off",
-        "over",
-        "under",
-        "retired",
-        "pregnant",
-        "single",
-        "disgusted",
-        "sure",
-        "aware",
-        "told",
-        "please",
-        "thanks",
-    ]
-)
-
-
-@cache
-def _name_list(filename: str) -> frozenset[str]:
-    text = resources.files("analysis").joinpath("resources", filename).read_text("utf-8")
-    return frozenset(
-        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
-    )
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -231,6 +98,18 @@ def _numbers(text: str) -> Iterator[Detail]:
             yield Detail(m.start(), m.end(), "card_number")
 
 
+_PHONE_NO_ZERO = re.compile(
+    r"(?i:\b(?:number|mobile|mob|phone|tel|ring|call|text|whatsapp|ffôn|ffonio|rhif)\b)"
+    r"[^\d\n]{0,12}(?P<n>(?<![\d+])[1-9]\d{2,4}[ -]?\d{3}[ -]?\d{3,4})(?![\d])"
+)
+
+
+_OTHER_NUMBER = re.compile(
+    r"(?i:\b(nhs|gig|card|cerdyn|reference|ref|case|account|ni|insurance|yswiriant|policy|order"
+    r"|tracking|claim|invoice|crime|planning|application|customer|tenancy|council tax)\b)"
+)
+
+
 def _phones(text: str) -> Iterator[Detail]:
     matcher = phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE)
     for match in matcher:
@@ -239,6 +118,12 @@ def _phones(text: str) -> Iterator[Detail]:
         # POSSIBLE also matches years and sums; a dialable number starts with 0, ( or +.
         if raw[0] in "+(0" and len(digits) >= 10:
             yield Detail(match.start, match.end, "phone")
+    # Without its leading 0 ("my number's 7700 900123") a number is a phone only after a cue.
+    for m in _PHONE_NO_ZERO.finditer(text):
+        if 9 <= len(re.sub(r"\D", "", m.group("n"))) <= 10 and not _OTHER_NUMBER.search(
+            text[max(0, m.start() - 30) : m.start("n")]
+        ):
+            yield Detail(m.start("n"), m.end("n"), "phone")
 
 
 def _postcodes(text: str) -> Iterator[Detail]:
@@ -254,54 +139,6 @@ def _postcodes(text: str) -> Iterator[Detail]:
             yield Detail(m.start(group), m.end(group), "postcode")
 
 
-def _addresses(text: str) -> Iterator[Detail]:
-    for m in _ADDRESS.finditer(text):
-        yield Detail(m.start(), m.end(), "address")
-    for m in _LOWER_ADDRESS.finditer(text):
-        if not set(m.group(1).split()) & _FUNCTION_WORDS:
-            yield Detail(m.start(), m.end(), "address")
-
-
-def _is_given_name(word: str, *, allow_ambiguous: bool) -> bool:
-    low = word.lower()
-    return low in _name_list("given_names.txt") or (
-        allow_ambiguous and low in _name_list("ambiguous_names.txt")
-    )
-
-
-def _names(text: str) -> Iterator[Detail]:
-    for m in _TITLED.finditer(text):
-        yield Detail(m.start(), m.end(), "name")
-    for cue in (_STRONG_CUE, _WEAK_CUE, _RELATION_CUE):
-        for m in cue.finditer(text):
-            words = m.group("name").split()
-            first = words[0]
-            if first.lower() in _NOT_NAMES:
-                continue
-            known = _is_given_name(first, allow_ambiguous=True)
-            if (cue is _WEAK_CUE and not known) or (
-                cue is _RELATION_CUE and not known and first[0].islower()
-            ):
-                continue
-            with_surname = len(words) > 1 and words[1].lower() not in _NOT_NAMES
-            if with_surname and cue is not _RELATION_CUE and re.fullmatch(_STREET_SUFFIX, words[1]):
-                continue  # "I'm Victoria Road's ..." is a place, not a person
-            end = m.end("name") if with_surname else m.start("name") + len(first)
-            yield Detail(m.start("name"), end, "name")
-    for m in _CAPITALISED.finditer(text):
-        words = m.group().split()
-        if not _is_given_name(words[0], allow_ambiguous=False):
-            continue
-        after = text[m.end() : m.end() + 30]
-        if re.match(rf"\s+{_STREET_SUFFIX}\b", after) or (
-            len(words) > 1 and re.fullmatch(_STREET_SUFFIX, words[1])
-        ):
-            continue  # "Iolo Morganwg Street", "Victoria Road"
-        yield Detail(m.start(), m.end(), "name")
-    if sign_off := _SIGN_OFF_NAME.match(text):
-        yield Detail(sign_off.start("name"), sign_off.end("name"), "name")
-
-
 def _candidates(text: str) -> Iterator[Detail]:
     for m in _EMAIL.finditer(text):
         yield Detail(m.start(), m.end(), "email")
@@ -315,9 +152,18 @@ def _candidates(text: str) -> Iterator[Detail]:
         if m.group(1).upper() not in _NI_UNUSED_PREFIXES:
             yield Detail(m.start(), m.end(), "ni_number")
     yield from _phones(text)
+    for kind, spans in (
+        ("date_of_birth", birth_dates(text)),
+        ("vehicle_reg", plates(text)),
+        ("social_handle", handles(text)),
+    ):
+        for start, end in spans:
+            yield Detail(start, end, kind)
     yield from _postcodes(text)
-    yield from _addresses(text)
-    yield from _names(text)
+    for start, end in addresses(text):
+        yield Detail(start, end, "address")
+    for start, end in names(text):
+        yield Detail(start, end, "name")
 
 
 def find_personal_details(text: str) -> list[Detail]:

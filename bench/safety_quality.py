@@ -3,8 +3,11 @@
 Run: ``python -m bench.safety_quality`` (or ``python bench/safety_quality.py``) from the repo root.
 Splits: patterns are tuned on "dev" only. "test" is held out, but was written by the same author
 as the patterns; "fresh" was written later by the same authors. "blind" was written by someone
-who never saw the detectors: it is the honest measure of how they generalise. Never tune on
-"test", "fresh" or "blind"; while tuning, leave "blind" out with ``--splits dev,test,fresh``.
+who never saw the detectors. The "independent-*" splits (:mod:`bench.safety_independent`) were
+written for issue 16 by writers who never saw the detectors either, with their own categories,
+and are reported apart: "independent-train" (trained on), "independent-dev" (tuned on) and
+"independent-blind" (the held-out test). Never tune on "test", "fresh", "blind" or
+"independent-blind"; while tuning, leave them out with ``--splits dev,independent-dev``.
 The classifiers' own training texts (``training/*.jsonl``) are scored with ``--splits train2``.
 
 Scrubber: a labelled detail counts as found when a replaced span covers it entirely (whatever
@@ -26,11 +29,12 @@ if str(ROOT) not in sys.path:  # allow "python bench/safety_quality.py"
     sys.path.insert(0, str(ROOT))
 
 from analysis.scrub import find_personal_details  # noqa: E402
+from bench import safety_independent  # noqa: E402
 from conversations.moderation import assess_abuse  # noqa: E402
 from conversations.safeguarding import assess  # noqa: E402
 
 Row = dict[str, Any]
-SPLITS = ("dev", "test", "fresh", "blind")
+SPLITS = ("dev", "test", "fresh", "blind", *safety_independent.SPLITS)
 TRAINING = ROOT / "training"
 
 
@@ -147,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         _with_training(load("abuse_labelled.jsonl"), "abuse_train.jsonl"),
     )
     for split in splits:
+        if split in safety_independent.SPLITS:
+            safety_independent.report(split)
+            continue
         print(f"== {split} split ==")
         if any(r["split"] == split for r in pii):
             report("scrubber", pii_counts(r for r in pii if r["split"] == split))
@@ -156,10 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         report("abuse", label_counts((r for r in ab if r["split"] == split), abuse_labels))
     errors_in = _option(args, "--errors-in") or ("dev" if "--errors" in args else None)
-    if errors_in == "blind":
+    if errors_in in ("blind", "independent-blind"):
         print("the blind split's misses are not listed", file=sys.stderr)
         return 2
-    if errors_in:
+    if errors_in in safety_independent.SPLITS:
+        safety_independent.errors(errors_in)
+    elif errors_in:
         _print_errors(errors_in, pii, sg, ab)
     return 0
 

@@ -23,7 +23,7 @@ from importlib import resources
 
 from conversations import textmodel
 
-__all__ = ["AbuseAssessment", "assess_abuse", "normalise"]
+__all__ = ["AbuseAssessment", "assess_abuse", "normalise", "unmask"]
 
 _KINDS = ("insult", "target", "attack", "slur", "group", "dehumanise", "threat")
 _SENTENCE = re.compile(r"[^.!?\n]+")
@@ -95,9 +95,31 @@ def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
 
+# Masked spelling: "d1ckhead", "tw@t", "p4ki" (digits or symbols between letters) and
+# "c u n t" or "c.u.n.t" (letters spaced out). Abusers write so to dodge word lists.
+_LEET = str.maketrans("134057@$!", "ieaostasi")
+_LEET_WORD = re.compile(r"(?<![\w@.])[a-z]+[134057@$!]+[a-z][a-z134057@$!]*(?![\w@])")
+_SPACED = re.compile(r"(?<![\w.])(?:[a-z][ .]){3,}[a-z](?![\w.])")
+
+
+def unmask(text: str) -> str:
+    """``text`` in lower case with masked spelling undone ("d1ckhead" -> "dickhead")."""
+    low = text.lower()
+    low = _LEET_WORD.sub(lambda m: m.group().translate(_LEET), low)
+    return _SPACED.sub(_join_spaced, low)
+
+
+def _join_spaced(m: re.Match[str]) -> str:
+    letters = re.split(r"[ .]", m.group())
+    if letters[0] in ("a", "i") and len(letters) > 4:  # "is a c u n t"
+        return letters[0] + " " + "".join(letters[1:])
+    return "".join(letters)
+
+
 def normalise(text: str) -> str:
-    """Lower-case, straighten quotes, fix texting forms, and blank quoted and reported words."""
-    norm = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    """Lower-case, straighten quotes, undo masked spelling, fix texting forms, and blank quoted
+    and reported words."""
+    norm = unmask(text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"'))
     norm = re.sub(r"[a-z']+", lambda m: _SPELLINGS.get(m.group(), m.group()), norm)
     for m in reversed(list(_QUOTED.finditer(norm))):
         norm = _blank(norm, m.start(), m.end())
@@ -114,12 +136,12 @@ def assess_abuse(text: str) -> AbuseAssessment:
     """Assess one answer: abusive (at people), hateful (about groups) or threatening."""
     found = _pattern_assessment(text)
     model = textmodel.load("abuse_model")
-    probabilities = model.probabilities(text)
+    probabilities = model.probabilities(unmask(text))
     if found.flagged or probabilities["any"] < model.thresholds["any"]:
         return found
     kinds = [k for k in _MODEL_KINDS if probabilities[k] >= model.thresholds[k]]
     kinds = kinds or [max(_MODEL_KINDS, key=probabilities.__getitem__)]
-    words = tuple(w for k in kinds for w in model.reasons(text, k))
+    words = tuple(w for k in kinds for w in model.reasons(unmask(text), k))
     return AbuseAssessment(
         "abusive" in kinds, "hateful" in kinds, "threatening" in kinds, tuple(dict.fromkeys(words))
     )

@@ -20,13 +20,23 @@ Neglect cues are read against the child's stated age: a 16-year-old home alone i
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 from conversations import textmodel
+from conversations.safeguarding_cues import classifier_applies
 
-__all__ = ["CATEGORIES", "Assessment", "Evidence", "assess", "normalise"]
+__all__ = [
+    "CATEGORIES",
+    "Assessment",
+    "Evidence",
+    "assess",
+    "normalise",
+    "own_words",
+    "without_own_words",
+]
 
 CATEGORIES: tuple[str, ...] = (
     "suicide_self_harm",
@@ -34,7 +44,10 @@ CATEGORIES: tuple[str, ...] = (
     "domestic_violence",
     "immediate_danger",
     "child_at_risk",
+    "homeless_tonight",
 )
+# Categories that need help at once, whatever else is said.
+_CRISES = frozenset({"immediate_danger", "homeless_tonight"})
 
 
 @dataclass(frozen=True)
@@ -47,11 +60,15 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Assessment:
-    """Result of :func:`assess`: ``risk`` is true when any category matched."""
+    """Result of :func:`assess`: ``risk`` is true when any category matched.
+
+    ``severity`` grades the response: "crisis" (danger now: crisis help at once), "concern"
+    (worrying signs: gentle signposting) or None (no risk seen)."""
 
     risk: bool
     categories: tuple[str, ...]
     evidence: tuple[Evidence, ...]
+    severity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,7 +188,9 @@ _PAST = re.compile(
     r"|(i'm|i am) (ok|okay|fine|better|well|safe) now)\b"
 )
 _CLAUSE_BREAK = re.compile(r"[.!?;,]|\b(but|and|because|so)\b")
-_URGENT = re.compile(r"\b(right now|tonight|now|just taken|please help|help me|at the moment)\b")
+# Any harm said to be happening now or tonight is a crisis, whatever its category.
+_NOW = re.compile(r"\b(right now|tonight|heno|rŵan|this minute|as we speak)\b")
+_URGENT = re.compile(r"\b(right now|tonight|now|just taken|heno|rŵan|nawr)\b")
 # Laughter, "if I have to ... one more" and "<everyday nuisance> makes me want to": exaggeration.
 _HYPERBOLE = re.compile(
     r"\b(lol+|lmf?ao+|rofl|ha(ha)+h?|he(he)+|jk|only joking|just joking|kidding)\b"
@@ -224,62 +243,6 @@ _CHILD_SPEAKER = re.compile(
     r"\b(i'm|i am) (1[0-7]|[5-9])\b|\b(he's|she's) (only )?([1-9]|1[0-5])\b"
     r"|\b(\d|1[0-7]) year old\b|\b(my|his|her) little (brother|sister)\b"
 )
-
-
-# The classifier is asked only about answers with at least one of these words: some word of
-# harm, fear, help, the body, a method, a family member, a child, money or carers. Service
-# feedback without any ("can't think of anything", "I'd like facetime appointments") is never
-# a disclosure, and short answers like it are where a word-count model is least sure.
-_CLASSIFIER_CUES = re.compile(
-    r"\b(suicid\w*|kill\w*|die|dies|died|dying|dead|death|end|ends|ending|life|lives|living|alive"
-    r"|exist\w*|wake|hurt\w*|harm\w*|cut\w*|burn\w*|scratch\w*|overdos\w*|pills?|tablets?"
-    r"|paracetamol|meds|rope|noose|hang\w*|jump\w*|bridge|cliffs?|railway|drown\w*|disappear\w*"
-    r"|gone|goodbye|note|burden|hopeless|worthless|give up|giving up|cope|coping|face|point"
-    r"|reason|future|better off|over|finished|done|anymore|any more|forever|for good|sleep\w*"
-    r"|stupid|silly|hits?|hitting|beat\w*|batter\w*|punch\w*|kick\w*|slap\w*|push\w*|shov\w*"
-    r"|strangl\w*|chok\w*|throttl\w*|throat|neck|bruis\w*|black eye|violen\w*|abus\w*|rap(e|ed)"
-    r"|assault\w*|sex\w*|touch\w*|grop\w*|nudes?|naked|scared|afraid|frighten\w*|terrifi\w*"
-    r"|fear\w*|threat\w*|knife|knives|guns?|weapon|blade|hammer|bat|danger\w*|safe|unsafe|help"
-    r"|police|ambulance|999|fire|smoke|gas|flood\w*|bleed\w*|blood|collaps\w*|breath\w*"
-    r"|unconscious|fitting|seizure|stroke|break\w* in|broke in|attack\w*|stab\w*|shoot\w*|shot"
-    r"|follow\w*|stalk\w*|track\w*|control\w*|money|cash|pension|benefits|wages|bank|passport"
-    r"|documents|lock\w*|trap\w*|hid|hide|hiding|escap\w*|flee\w*|fled|refuge|leave|ex"
-    r"|partner|husband|wife|boyfriend|girlfriend|fella|man|men|lads?|child|children|kids?|bab(y|ies)"
-    r"|toddlers?|son|daughter|boy|girl|niece|nephew|grand\w*|brother|sister|dad|mum|mother|father"
-    r"|step\w*|uncle|year old|i am \d+|neglect\w*|hungry|starv\w*|food|fed|alone|own|drunk|drugs?"
-    r"|groom\w*|photos?|pictures?|pics|messag\w*|snapchat|online|missing|screaming|crying|carers?"
-    r"|care home|staff|landlord|exploit\w*|traffick\w*|made to|make me|makes me|forc\w*|blackmail\w*"
-    r"|steal\w*|stole|stolen|taking|takes|took|rough|marks|sores|soiled|kicked out|stairwell|outside"
-    r"|door|window|right now|tonight|please|marw|lladd|brifo|niweid\w*|hunan\w*|taro|nharo|curo"
-    r"|myself|himself|herself|themselves|do it|edge|wall|into the|engine|antidepressants|things away"
-    r"|need them|to live|live for|will to live|be around|be here|here by|last the|top(ping)?"
-    r"|away from|nowhere|believe me|eggshells|smash\w*|broke|broken|headbutt\w*|my phone|goes off"
-    r"|every penny|someone|somebody|in my (house|home|flat)|floor|responding|petrol|letterbox"
-    r"|calling|ofn|perygl|d?diogel|heddlu|(g|ch|c)yllell|plant|cam-drin|ngham-drin|dwyn|gofal\w*"
-    r"|byw|l?ladd|niwed|n?dd?aro|mwrw|bwrw|m?frifo|mrifo|rheoli|nilyn|dilyn|cymryd|trais|yma"
-    r"|deffro|[fm]arw|torri|hun|hebdd\w*|bydden)\b"
-)
-
-
-# Talk about services with nobody in it ("more money for domestic violence refuges") is left
-# to the patterns: the classifier knows the words of a disclosure, not who they happen to.
-_SERVICE_WORDS = re.compile(
-    r"\b(more money|fund\w*|services?|refuges?|prevention|awareness|training|charit\w+|council"
-    r"|campaigns?|reports?|statistics|figures|rates|policy|helplines?|schools? should|should be"
-    r"|we need|need(s)? more|support for|victims|survivors|people who|young people|teenagers"
-    r"|residents|tenants|response times?|inspections?|paramedics|officers)\b"
-)
-_SOMEONE = re.compile(
-    r"\b(i|im|ive|id|ill|me|my|mine|myself|he|hes|she|shes|him|his|her|hers|himself|herself)\b"
-)
-
-
-def _classifier_applies(text: str) -> bool:
-    """Whether the classifier is asked about ``text`` at all (see ``_CLASSIFIER_CUES``)."""
-    norm = textmodel.normalise(text)
-    if _SERVICE_WORDS.search(norm) and not _SOMEONE.search(norm):
-        return False
-    return _CLASSIFIER_CUES.search(norm) is not None
 
 
 def normalise(text: str) -> str:
@@ -340,16 +303,19 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[left + 1 : min(rights) if rights else len(text)]
 
 
-def assess(text: str, language: str = "en") -> Assessment:
+def assess(text: str, language: str = "en", own_words: Iterable[str] = ()) -> Assessment:
     """Assess one answer for safeguarding risk: the curated patterns, backed by the classifier.
 
     Every curated language (English, Welsh) is checked whatever ``language`` says, because
     answers in Wales often mix the two; ``language`` is kept for callers and future rule sets.
+    ``own_words`` are the consultation's own words (its area names and options, from its
+    script): "I live in Marsh End" names a place the script offered, not a wish to die.
     """
     del language
+    text = without_own_words(text, own_words)
     found = _pattern_assessment(text)
     model = textmodel.load("safeguarding_model")
-    if not found.risk and not _classifier_applies(text):
+    if not found.risk and not classifier_applies(text):
         return found
     probabilities = model.probabilities(text)
     if probabilities["any"] < model.thresholds["any"] and not found.risk:
@@ -368,7 +334,31 @@ def assess(text: str, language: str = "en") -> Assessment:
     if not found.risk and (urgent := _URGENT.search(normalise(text))):
         evidence.append(Evidence("immediate_danger", urgent.group()))
     categories = tuple(c for c in CATEGORIES if any(e.category == c for e in evidence))
-    return Assessment(bool(categories), categories, tuple(evidence))
+    # Danger now, or a plan with a time, gets crisis help at once; the rest gentle signposting.
+    crisis = (
+        bool(_CRISES & set(categories))
+        or probabilities["crisis"] >= model.thresholds["crisis"]
+        or _NOW.search(normalise(text)) is not None
+    )
+    severity = ("crisis" if crisis else "concern") if categories else None
+    return Assessment(bool(categories), categories, tuple(evidence), severity)
+
+
+def own_words(labels: Iterable[str]) -> tuple[str, ...]:
+    """A script's own words from its labels: each label ("South (Marsh End, Brookvale)") and
+    the names listed inside it ("South", "Marsh End", "Brookvale")."""
+    words: list[str] = []
+    for label in labels:
+        words.append(label)
+        words += re.split(r"\s*[(),;/]\s*", label)
+    return tuple(dict.fromkeys(w.strip() for w in words if len(w.strip()) >= 3))
+
+
+def without_own_words(text: str, own_words: Iterable[str]) -> str:
+    """``text`` with the consultation's own words blanked (whole words, any case)."""
+    for phrase in sorted({w.strip() for w in own_words if len(w.strip()) >= 3}, key=len)[::-1]:
+        text = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", text, flags=re.IGNORECASE)
+    return text
 
 
 def _pattern_risk(text: str) -> bool:

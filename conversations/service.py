@@ -539,14 +539,16 @@ class ConversationService:
         Returns why answers from this text must never be quoted, if they must not."""
         if not isinstance(given, engine.TextInput | engine.EditedText):
             return None
-        risk = safeguarding.assess(given.text, ctx.language)
+        risk = safeguarding.assess(given.text, ctx.language, _own_words(script))
         if risk.risk:
             resident = self._resident(ctx)
             assert resident.id is not None
             local = ""
             if script is not None and script.help_lines is not None:
                 local = script.help_lines.get(ctx.language, script.default_language)
-            help_shown = service_text("get_help", ctx.language, local=local).strip()
+            # Danger now gets crisis help at once; worrying signs, gentle signposting.
+            key = "get_help" if risk.severity == "crisis" else "get_support"
+            help_shown = service_text(key, ctx.language, local=local).strip()
             ctx.session.add(
                 SafeguardingFlag(
                     resident_id=resident.id,
@@ -708,3 +710,16 @@ def _parse_start(argument: str | None) -> tuple[str | None, str | None]:
     slug, _, raw_source = text.partition("--")
     source = "".join(ch for ch in raw_source if ch.isalnum() or ch in "-_")[:40] or None
     return (slug or None), source
+
+
+def _own_words(script: Script | None) -> tuple[str, ...]:
+    """The script's own words (its area and every option's label, in every language): a
+    resident naming them ("I live in Marsh End") is answering, not disclosing."""
+    if script is None:
+        return ()
+    steps = (*script.steps, *script.prioritise)
+    labels = [script.area]
+    for step in steps:
+        for option in step.options:
+            labels += option.label.by_language.values()
+    return safeguarding.own_words(labels)

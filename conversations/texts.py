@@ -19,15 +19,28 @@ TEXTS: dict[str, dict[str, str]] = {
             "(This is the only reminder we'll send. Send /stop for no more messages.)"
         ),
         "reminder_button": "Carry on",
+        # A crisis (danger now, a plan, nowhere to sleep tonight): help at once, 999 first.
         "get_help": (
-            "Thank you for telling us. It sounds like things are really hard, and you "
-            "don't have to deal with this alone.\n\n"
-            "• If you or someone else is in danger right now, call 999.\n"
-            "• Samaritans listen any time, day or night, free: call 116 123.\n"
+            "Thank you for telling us. If you or someone else is in danger right now, "
+            "please call 999 now.\n\n"
+            "• Samaritans will listen now, day or night, free: call 116 123.\n"
             "• National Domestic Abuse Helpline, free, 24 hours: 0808 2000 247.\n"
+            "• Nowhere safe to sleep tonight: Shelter's free helpline 0808 800 4444 "
+            "(in Wales, Shelter Cymru 08000 495 495), or your council's out-of-hours "
+            "housing line.\n"
             "{local}\n\n"
             "This chat is not watched all the time, but someone from the team who looks "
             "after people's safety will read what you wrote."
+        ),
+        # Worrying signs: gentle signposting, no alarm.
+        "get_support": (
+            "Thank you for telling us. It sounds like things are really hard, and you "
+            "don't have to deal with this alone. If you would like to talk to someone:\n\n"
+            "• Samaritans listen any time, day or night, free: call 116 123.\n"
+            "• National Domestic Abuse Helpline, free, 24 hours: 0808 2000 247.\n"
+            "{local}\n\n"
+            "Someone from the team who looks after people's safety will read what you wrote. "
+            "If anyone is in danger right now, call 999."
         ),
         "help": (
             "Needs First asks people what makes life harder where they live, so that the "
@@ -97,15 +110,26 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "reminder_button": "Parhau",
         "get_help": (
+            "Diolch am ddweud wrthym. Os ydych chi neu rywun arall mewn perygl nawr, "
+            "ffoniwch 999 nawr.\n\n"
+            "• Bydd y Samariaid yn gwrando nawr, ddydd a nos, am ddim: 116 123, neu yn "
+            "Gymraeg 0808 164 0123.\n"
+            "• Llinell Gymorth Byw Heb Ofn, am ddim, 24 awr: 0808 80 10 800.\n"
+            "• Dim unman diogel i gysgu heno: Shelter Cymru, am ddim, 08000 495 495, neu "
+            "linell tai y tu allan i oriau eich cyngor.\n"
+            "{local}\n\n"
+            "Dydy'r sgwrs hon ddim yn cael ei gwylio drwy'r amser, ond bydd rhywun o'r tîm "
+            "sy'n gofalu am ddiogelwch pobl yn darllen yr hyn a ysgrifennoch chi."
+        ),
+        "get_support": (
             "Diolch am ddweud wrthym. Mae'n swnio fel bod pethau'n anodd iawn, a does dim "
-            "rhaid i chi ddelio â hyn ar eich pen eich hun.\n\n"
-            "• Os ydych chi neu rywun arall mewn perygl nawr, ffoniwch 999.\n"
+            "rhaid i chi ddelio â hyn ar eich pen eich hun. Os hoffech chi siarad â rhywun:\n\n"
             "• Mae'r Samariaid yn gwrando unrhyw bryd, am ddim: 116 123, neu yn Gymraeg "
             "0808 164 0123.\n"
             "• Llinell Gymorth Byw Heb Ofn, am ddim, 24 awr: 0808 80 10 800.\n"
             "{local}\n\n"
-            "Dydy'r sgwrs hon ddim yn cael ei gwylio drwy'r amser, ond bydd rhywun o'r tîm "
-            "sy'n gofalu am ddiogelwch pobl yn darllen yr hyn a ysgrifennoch chi."
+            "Bydd rhywun o'r tîm sy'n gofalu am ddiogelwch pobl yn darllen yr hyn a "
+            "ysgrifennoch chi. Os oes unrhyw un mewn perygl nawr, ffoniwch 999."
         ),
         "help": (
             "Mae Needs First yn gofyn i bobl beth sy'n gwneud bywyd yn anoddach lle maen nhw'n "

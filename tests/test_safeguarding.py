@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from conversations import safeguarding
 from conversations.safeguarding import CATEGORIES, assess
+from conversations.safeguarding_cues import classifier_applies
 
 DATA = Path(__file__).parent / "data" / "safeguarding_labelled.jsonl"
 
@@ -54,6 +55,14 @@ POSITIVE = [
     ("nobody would notice if I died tomorrow", "suicide_self_harm"),
     ("the man upstairs keeps giving the girls from the school vodka", "child_at_risk"),
     ("My self-harm has got worse since we were moved to the hotel", "suicide_self_harm"),
+    # issue 16: method research and leaving, with none of the words of suicide
+    ("i googled how many co-codamol is too many", "suicide_self_harm"),
+    ("been searching painless ways, nobody would know", "suicide_self_harm"),
+    ("don't bother with the form, I won't be around to fill it in", "suicide_self_harm"),
+    # issue 16: a lodger, a carer, a gang; Welsh control; homeless tonight
+    ("my nan's lodger has her bank card and she's not eating", "abuse"),
+    ("mae fy ngŵr yn rheoli'r arian i gyd a dydw i ddim yn cael gadael y tŷ", "domestic_violence"),
+    ("I'm sleeping in my car tonight with the kids", "homeless_tonight"),
 ]
 
 # No pattern matches these: only the classifier sees them.
@@ -101,6 +110,10 @@ NEGATIVE = [
     "Faultless",
     "I want to end my garden waste subscription",
     "my kids are killing me with their noise lol",
+    "I read about overdose figures in the paper",
+    "years ago I was homeless but I'm settled now",
+    "the hospice in Killay needs more volunteers",
+    "this weather will be the death of me",
 ]
 
 
@@ -127,13 +140,63 @@ def test_classifier_catches_what_no_pattern_names(text: str) -> None:
 
 
 def test_classifier_is_not_asked_about_service_talk_or_cue_less_feedback() -> None:
-    assert not safeguarding._classifier_applies("More money for domestic violence refuges please")
-    assert not safeguarding._classifier_applies("Cannot think of anything to improve")
-    assert safeguarding._classifier_applies("my partner is violent, I need a refuge")
+    assert not classifier_applies("More money for domestic violence refuges please")
+    assert not classifier_applies("Cannot think of anything to improve")
+    assert classifier_applies("my partner is violent, I need a refuge")
 
 
 def test_urgency_escalates_to_immediate_danger() -> None:
     assert "immediate_danger" in assess("He says he'll kill me tonight").categories
+
+
+# Issue 16, item 4: the graded response. Danger now is a crisis; ongoing harm and passive
+# thoughts are a concern (gentle signposting); hardship that is a need is no risk at all.
+CRISIS = [
+    "he's kicking the door in right now and I've locked myself in the loo",
+    "I've got nowhere to sleep tonight, the shelter turned me away",
+    "dw i'n cysgu ar y stryd heno, does gen i unman",
+    "I've saved all my tablets and tonight is the night",
+]
+CONCERN = [
+    "my husband checks my phone and won't let me see my sister",
+    "sometimes I think everyone would be better off without me",
+    "my mum's carer keeps taking money out of her purse",
+    "I scratch my arms when the stress gets too much",
+]
+NEEDS = [
+    "We live in a damp flat and my kids keep getting ill",
+    "Since my husband died I'm so lonely, nobody visits for weeks",
+    "We're behind on the rent and the gas is on the emergency credit",
+    "The mould in the bedroom is making my asthma worse",
+    "Dw i'n unig iawn ers i fy ngwraig farw",
+]
+
+
+@pytest.mark.parametrize("text", CRISIS)
+def test_danger_now_is_a_crisis(text: str) -> None:
+    result = assess(text)
+    assert result.risk and result.severity == "crisis"
+
+
+@pytest.mark.parametrize("text", CONCERN)
+def test_worrying_signs_are_a_concern_not_a_crisis(text: str) -> None:
+    result = assess(text)
+    assert result.risk and result.severity == "concern"
+
+
+@pytest.mark.parametrize("text", NEEDS)
+def test_hardship_that_is_a_need_is_no_risk(text: str) -> None:
+    result = assess(text)
+    assert not result.risk and result.severity is None
+
+
+def test_a_consultations_own_words_are_never_risk_words() -> None:
+    words = safeguarding.own_words(["South (Marsh End, Brookvale)", "Killay", "Prefer not to say"])
+    assert {"South", "Marsh End", "Brookvale", "Killay"} <= set(words)
+    for text in ("I live in Marsh End", "Killay", "we're in Marsh End, near Brookvale"):
+        assert not assess(text, own_words=words).risk
+    # Naming a place never hides what else is said.
+    assert assess("I live in Marsh End and my partner hits me", own_words=words).risk
 
 
 def _rows() -> list[dict[str, object]]:
@@ -143,8 +206,11 @@ def _rows() -> list[dict[str, object]]:
 # Measured (risk yes/no), patterns and classifier together: test R=100% P=100%; fresh R=100%
 # P=90.3% (patterns alone: test R=97.7% P=100%; fresh R=100% P=94.9%: the classifier costs a few
 # false alarms here for far better recall on phrasings nobody wrote patterns for). Floors sit
-# just under, so one more miss or false alarm fails.
-FLOORS = {"test": (0.99, 0.99), "fresh": (0.99, 0.90)}
+# just under, so one more miss or false alarm fails. Issue 16 (training on the independent set,
+# asking the classifier about every longer answer, a threshold that keeps 85% precision on
+# out-of-fold scores) took independent-dev recall from 74% to 97% and cost precision here:
+# now test R=100% P=89.6% (5 false alarms in 48 flagged), fresh R=100% P=88.9% (7 in 63).
+FLOORS = {"test": (0.99, 0.89), "fresh": (0.99, 0.88)}
 
 
 @pytest.mark.parametrize("split", sorted(FLOORS))

@@ -34,6 +34,25 @@ EXAMPLES = [
     ("Dr Patel is lovely", "name", "Dr Patel"),
     ("my neighbour Dave dumps rubbish", "name", "Dave"),
     ("I'm Gareth from Pontypridd", "name", "Gareth"),
+    # Issue 16: dates of birth, plates, handles, Welsh streets and names without cues.
+    ("dob: 03/11/1958 and the GP never calls back", "date_of_birth", "03/11/1958"),
+    ("I was born on 2nd March 1961, I need a carer", "date_of_birth", "2nd March 1961"),
+    ("ganwyd 9 Gorffennaf 1948, dw i angen help", "date_of_birth", "9 Gorffennaf 1948"),
+    ("the white van KL19 WRT parks on the pavement", "vehicle_reg", "KL19 WRT"),
+    ("my car is y482 hdn and the bay is always taken", "vehicle_reg", "y482 hdn"),
+    ("DM me @huw_the_bus if you need more", "social_handle", "@huw_the_bus"),
+    ("add me on snapchat ceri.lou02 thanks", "social_handle", "ceri.lou02"),
+    ("Mam lives at 14 Heol y Felin, Tonypandy now", "address", "14 Heol y Felin, Tonypandy"),
+    ("we moved to 3 maes y coed last year", "address", "3 maes y coed"),
+    ("send it to Bryn Haul, Lôn Goch please", "address", "Bryn Haul, Lôn Goch"),
+    ("put it under Will Bishop", "name", "Will Bishop"),
+    ("the bins are never emptied. Gwenllian ap Rhys", "name", "Gwenllian ap Rhys"),
+    ("cheers, haf morgan-jones", "name", "haf morgan-jones"),
+    ("Nerys O'Connor here, the lift is broken", "name", "Nerys O'Connor"),
+    ("please ask mr o'brien", "name", "mr o'brien"),
+    ("ta, bryn", "name", "bryn"),
+    ("text me, my number's 7700 900456", "phone", "7700 900456"),
+    ("my date of birth is the 4th of May 1949", "date_of_birth", "4th of May 1949"),
 ]
 
 ORDINARY = [
@@ -51,6 +70,12 @@ ORDINARY = [
     "Victoria Park and Charles Street need more bins.",
     "Council tax went up 4.99%, i.e. far too much.",
     "My son's school has no crossing patrol.",
+    "Rose Hill estate has no play area and the 23 bus stops at 6.",
+    "Hope the council reads this, the A470 is a car park at 5pm.",
+    "The fair is on 12/08/2026 and tickets are £2.50 each way.",
+    "Meet @ the library on Heol y Felin, it's grand.",
+    "We need more buses on the B4436 and the M4 junction 33.",
+    "the kids love the Dawn Field play area",
 ]
 
 

@@ -361,6 +361,54 @@ def test_a_disclosure_gets_help_at_once_and_is_never_quotable(
         assert need.withheld == "safeguarding"
 
 
+def test_danger_now_gets_crisis_help_and_worrying_signs_gentle_signposting(
+    service: ConversationService, db: Engine
+) -> None:
+    from conversations.models import SafeguardingFlag
+
+    ann = Resident_(service, "3011")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("North")
+    ann.press("18 to 34")
+    crisis = ann.say("he's kicking the door in right now and I've locked myself in the loo")
+    assert "please call 999 now" in crisis[0].text
+    assert "Riverside Council's safeguarding team" in crisis[0].text
+    bea = Resident_(service, "3012")
+    bea.start()
+    bea.press("happy to take part")
+    bea.press("North")
+    bea.press("18 to 34")
+    concern = bea.say("my husband checks my phone and won't let me see my sister")
+    assert "If you would like to talk to someone" in concern[0].text
+    assert "please call 999 now" not in concern[0].text and "116 123" in concern[0].text
+    with Session(db) as session:
+        assert len(session.exec(select(SafeguardingFlag)).all()) == 2  # both reach a lead
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["I live in Marsh End", "We live in a damp flat and my kids keep getting ill"],
+)
+def test_a_need_or_the_scripts_own_place_gets_no_crisis_message(
+    service: ConversationService, db: Engine, words: str
+) -> None:
+    from conversations.models import SafeguardingFlag
+
+    ann = Resident_(service, "3013")
+    ann.start()
+    ann.press("happy to take part")
+    ann.press("South")
+    ann.press("18 to 34")
+    replies = ann.say(words)
+    assert not any("116 123" in m.text or "999" in m.text for m in replies)
+    assert replies[0].text.startswith("Who else does this affect?")
+    with Session(db) as session:
+        assert session.exec(select(SafeguardingFlag)).all() == []
+        need = session.exec(select(Answer).where(Answer.step_id == "need")).one()
+        assert need.withheld is None
+
+
 def test_a_disclosure_before_joining_still_gets_help(service: ConversationService) -> None:
     replies = service.receive(
         Who("telegram", "3002", "3002", "en"), engine.TextInput("I want to kill myself")

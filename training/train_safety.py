@@ -6,14 +6,17 @@
 Training texts: ``training/safeguarding_train.jsonl`` and ``training/abuse_train.jsonl``
 (split "train2", written for this: varied phrasings of every category and hard negatives such as
 idioms, service talk, past and resolved events, abuse that was received and is being reported),
-plus the "dev" split of ``tests/data``. The "test", "fresh" and "blind" splits are never read.
+the "dev" split of ``tests/data``, and ``training/*_train_independent.jsonl`` (written for issue
+16 by someone who never saw the detectors, in their own categories, mapped by ``_INDEPENDENT``).
+The "test", "fresh", "blind", independent dev and independent blind splits are never read.
 Each detector's texts also serve as negatives for the other: a threat made *to* a resident is a
 safeguarding matter, not abuse by them, and "I'll kill you" is abuse, not a disclosure.
 
 Every step is deterministic (fixed folds and seeds, liblinear), so the same texts always give
 byte-identical model files. Thresholds are chosen on out-of-fold probabilities: the lowest that
-keeps the precision of patterns and classifier together at or above ``--precision``
-(0.9) on those folds; a label's own threshold (which category to name) keeps its own.
+keeps the precision of patterns and classifier together at or above ``--precision`` on those
+folds (for safeguarding 0.85, issue 16's floor: a missed disclosure costs more than a false
+alarm; for abuse 0.9); a label's own threshold (which category to name) keeps 0.9.
 """
 
 from __future__ import annotations
@@ -58,6 +61,37 @@ _CONTEXT = (
     "The park needs better lighting.",
 )
 
+# The independent writers' categories, as the detectors name them. The independent sets also
+# grade each disclosure ("crisis" or "concern"), which trains the "crisis" label; in the
+# project's own sets, immediate danger and nowhere to sleep tonight are the crises.
+_INDEPENDENT: dict[str, dict[str, str]] = {
+    "safeguarding": {
+        "immediate_danger": "immediate_danger",
+        "suicide_self_harm": "suicide_self_harm",
+        "domestic_abuse": "domestic_violence",
+        "coercive_control": "domestic_violence",
+        "child_safeguarding": "child_at_risk",
+        "exploitation": "abuse",
+        "elder_abuse": "abuse",
+        "homeless_tonight": "homeless_tonight",
+    },
+    "abuse": {
+        "insult": "abusive",
+        "harassment": "abusive",
+        "slur": "hateful",
+        "threat": "threatening",
+    },
+}
+_CRISES = frozenset({"immediate_danger", "homeless_tonight"})
+
+# Out-of-fold scores overstate the abuse model's confidence: the independent texts are built
+# from templates, and folds share them. On the independent dev split (texts from cores the
+# training never saw) 0.9 kept precision near 97% at 88% recall; the folds' own choice (0.66)
+# gave 90% precision. So the abuse flag's threshold is at least 0.9.
+_FLOORS: dict[str, dict[str, float]] = {"abuse": {"any": 0.9}}
+# The precision the flag keeps on out-of-fold scores, patterns and classifier together.
+_PRECISION = {"safeguarding": 0.85, "abuse": 0.9}
+
 DETECTORS = {
     # name: (own texts, other detector's texts used as negatives, label field names)
     "safeguarding": ("safeguarding_train.jsonl", "safeguarding_labelled.jsonl", "abuse"),
@@ -71,6 +105,8 @@ LABELS = {
         "domestic_violence",
         "immediate_danger",
         "child_at_risk",
+        "homeless_tonight",
+        "crisis",
     ),
     "abuse": ("any", "abusive", "hateful", "threatening"),
 }
@@ -81,20 +117,45 @@ def _read(path: Path) -> list[Row]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def independent_rows(name: str) -> list[tuple[str, frozenset[str]]]:
+    """(text, labels) of ``name``'s independent training texts, in the detector's labels."""
+    mapping = _INDEPENDENT[name]
+    rows = []
+    for row in _read(HERE / f"{name}_train_independent.jsonl"):
+        gold = row["categories"] if name == "safeguarding" else [row["kind"]] * row["abusive"]
+        labels = {mapping[c] for c in gold}
+        if row.get("severity") == "crisis":
+            labels.add("crisis")
+        rows.append((row["text"], frozenset(labels | {"any"} if labels else labels)))
+    return rows
+
+
 def training_rows(name: str) -> list[tuple[str, frozenset[str]]]:
-    """(text, labels) for one detector: its own train2 and dev texts, the other's as negatives."""
+    """(text, labels) for one detector: its own train2, dev and independent training texts,
+    the other's as negatives."""
     own_train, own_labelled, other = DETECTORS[name]
     other_train, other_labelled, _ = DETECTORS[other]
     rows: list[tuple[str, frozenset[str]]] = []
     own = _read(HERE / own_train) + [r for r in _read(DATA / own_labelled) if r["split"] == "dev"]
     for row in own:
         cats = frozenset(row["categories"])
+        if name == "safeguarding" and cats & _CRISES:
+            cats |= {"crisis"}
         rows.append((row["text"], cats | {"any"} if cats else cats))
+    rows += independent_rows(name)
     texts = {text for text, _ in rows}
     others = _read(HERE / other_train) + [
         r for r in _read(DATA / other_labelled) if r["split"] == "dev"
     ]
+    others_independent: list[tuple[str, frozenset[str]]] = [
+        (t, frozenset()) for t, ls in independent_rows(other) if ls
+    ]
     rows += [(r["text"], frozenset()) for r in others if r["text"] not in texts]
+    rows += [(t, ls) for t, ls in others_independent if t not in texts]
+    if name == "abuse":  # scored unmasked ("d1ckhead" as "dickhead"), so trained so too
+        from conversations.moderation import unmask
+
+        rows = [(unmask(t), ls) for t, ls in rows]
     return rows
 
 
@@ -204,16 +265,16 @@ def _report(name: str, rows: Sequence[tuple[str, frozenset[str]]], oof: np.ndarr
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cv", action="store_true", help="cross-validate only; write nothing")
-    parser.add_argument("--precision", type=float, default=0.9)
+    parser.add_argument("--precision", type=float, help="override the detectors' own")
     parser.add_argument("--c", type=float, default=10.0, help="inverse regularisation strength")
     parser.add_argument("--only", choices=sorted(DETECTORS))
     args = parser.parse_args(argv)
     from conversations.moderation import _pattern_flags as abuse_patterns
-    from conversations.safeguarding import _classifier_applies
     from conversations.safeguarding import _pattern_risk as safeguarding_patterns
+    from conversations.safeguarding_cues import classifier_applies
 
     gates: dict[str, Callable[[str], bool]] = {
-        "safeguarding": _classifier_applies,
+        "safeguarding": classifier_applies,
         "abuse": lambda text: True,
     }
 
@@ -233,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
         for j, label in enumerate(labels):
             gold = np.array([label in ls for _, ls in rows])
             already = flagged_by_patterns if label == "any" else None
-            thresholds[label] = round(threshold_for(oof[:, j], gold, args.precision, already), 3)
+            target = args.precision or (_PRECISION[name] if label == "any" else 0.9)
+            chosen = threshold_for(oof[:, j], gold, target, already)
+            thresholds[label] = round(max(chosen, _FLOORS.get(name, {}).get(label, 0.0)), 3)
         print(f"{name}: {len(rows)} texts, thresholds {thresholds}")
         _report(name, rows, oof, labels, thresholds, patterns[name])
         if args.cv:
