@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine
@@ -31,37 +31,20 @@ from bot.analysis_runs import (
     AnalysisError,
     RunResult,
     answer_embeddings,
-    rows_quoted,
 )
 from bot.embeddings import EncoderChoice, resolve
+from bot.theme_describing import RunInputs, describe_run
 from conversations import codebook, store, themes
 from conversations.models import AnswerCode, AnswerTheme, CodebookExample, CodebookTheme, RunTheme
 from conversations.service import ScriptCache
 
 if TYPE_CHECKING:
     from analysis.model import ThemeModel
-    from analysis.tracking import TrackedTheme, Tracking
+    from analysis.tracking import Tracking
 
 # A run matches its work again when officers change the codebook meanwhile; the
 # last attempt saves with what it read (the next run then has the newer edits).
 EDIT_RACE_ATTEMPTS = 3
-# Counts: a reviewed theme grows or shrinks when its answers change by more than this.
-TOLERANCE = 0.1
-DESCRIBE_SAMPLE = 500
-
-
-@dataclass(frozen=True)
-class _Inputs:
-    """What a run reads before its work, compared again at the end to spot a race."""
-
-    book: dict[int, str]  # reviewed theme id -> name
-    examples: list[codebook.Example]
-    officer: dict[int, list[int | None]]
-    previous: dict[int, RunTheme]  # the last run's themes by id
-    candidates: dict[int, list[float]]  # last run's candidate centroids
-    carried: dict[int, tuple[int, ...]]  # answer -> its candidate themes in the last run
-    first_free: int
-    fingerprint: tuple[int, ...]
 
 
 def analyse_consultation(db: Engine, slug: str, *, actor: str, n_themes: int | None = None,
@@ -109,7 +92,7 @@ def analyse_consultation(db: Engine, slug: str, *, actor: str, n_themes: int | N
             model, tracking = _discover(model, texts, embeddings, pool, inputs, n_themes)
         elif not discover:
             _carry_candidates(coding, inputs, row_of)
-        found, report = _describe(coding, texts, answer_ids, inputs, model, tracking, pool)
+        found, report = describe_run(coding, texts, answer_ids, inputs, model, tracking, pool)
         with Session(db, expire_on_commit=False) as session, session.begin():
             last = attempt == EDIT_RACE_ATTEMPTS - 1
             if not last and _fingerprint(session, consultation_id) != inputs.fingerprint:
@@ -153,7 +136,7 @@ def code_new_answers(db: Engine, slug: str, *, actor: str = "system:coding") -> 
         analyse_consultation(db, slug, actor=actor, discover=False)
 
 
-def _read_inputs(session: Session, consultation_id: int, discover: bool) -> _Inputs:
+def _read_inputs(session: Session, consultation_id: int, discover: bool) -> RunInputs:
     book = {
         t.theme_id: t.name
         for t in codebook.reviewed(session=session, consultation_id=consultation_id).values()
@@ -177,7 +160,7 @@ def _read_inputs(session: Session, consultation_id: int, discover: bool) -> _Inp
                 .order_by(col(AnswerTheme.answer_id), col(AnswerTheme.rank))
             ):
                 carried[answer_id] = (*carried.get(answer_id, ()), theme_id)
-    return _Inputs(
+    return RunInputs(
         book=book,
         examples=codebook.examples(session=session, consultation_id=consultation_id),
         officer=codebook.officer_codes(session=session, consultation_id=consultation_id),
@@ -228,7 +211,7 @@ def _fingerprint(session: Session, consultation_id: int) -> tuple[int, ...]:
 
 
 def _discover(model: ThemeModel | None, texts: list[str], embeddings: np.ndarray | None,
-              pool: np.ndarray, inputs: _Inputs, n_themes: int | None
+              pool: np.ndarray, inputs: RunInputs, n_themes: int | None
               ) -> tuple[ThemeModel, Tracking]:  # fmt: skip
     """Candidate themes among the answers no reviewed theme took, under stable ids."""
     from analysis.model import ThemeModel
@@ -255,173 +238,9 @@ def _discover(model: ThemeModel | None, texts: list[str], embeddings: np.ndarray
     return model, tracking
 
 
-def _carry_candidates(coding: Coding, inputs: _Inputs, row_of: dict[int, int]) -> None:
+def _carry_candidates(coding: Coding, inputs: RunInputs, row_of: dict[int, int]) -> None:
     """A coding-only run leaves candidates as they were: their answers keep them."""
     for answer_id, given in inputs.carried.items():
         row = row_of.get(answer_id)
         if row is not None and not coding.themes[row] and not coding.not_a_need[row]:
             coding.themes[row] = given
-
-
-def _describe(coding: Coding, texts: list[str], answer_ids: list[int], inputs: _Inputs,
-              model: ThemeModel | None, tracking: Tracking | None, pool: np.ndarray
-              ) -> tuple[list[themes.FoundTheme], dict[str, Any]]:  # fmt: skip
-    """Every theme of the run for storing (reviewed, then candidates), and the report.
-
-    Reviewed themes are described from the answers coded to them (nearest first);
-    discovered candidates as discovery described them; candidates a coding-only run
-    carried keep last run's description."""
-    if tracking is not None and model is not None:
-        _assign_candidates(coding, model, tracking, pool)
-    primary = coding.primary()
-    sizes = {
-        int(t): int(n)
-        for t, n in zip(*np.unique(primary[primary >= 0], return_counts=True), strict=True)
-    }
-    described = _describe_reviewed(coding, texts, answer_ids, inputs, primary, sizes)
-    tracked = {t.id: t for t in tracking.themes} if tracking is not None else {}
-    by_index = {t.id: t for t in model.themes_} if model is not None else {}
-    found: list[themes.FoundTheme] = []
-    for theme_id in sorted(set(sizes) | set(inputs.book), key=lambda t: (-sizes.get(t, 0), t)):
-        size = sizes.get(theme_id, 0)
-        before = inputs.previous.get(theme_id)
-        keywords: list[str] = []
-        domains: list[str] = []
-        quotes: list[int] = []
-        if theme_id in described:
-            keywords, domains, quotes = described[theme_id]
-        if theme_id in inputs.book:
-            label = inputs.book[theme_id]
-            status = _count_status(size, before)
-        elif theme_id in tracked:
-            theme = tracked[theme_id]
-            label, status = theme.label, theme.status
-            lead = max((by_index[i] for i in theme.indices), key=lambda t: t.size)
-            keywords, domains = lead.keywords, lead.domains
-            members = np.flatnonzero(primary == theme_id)
-            quoted = [q for i in theme.indices for q in by_index[i].quotes][:3]
-            quotes = [answer_ids[r] for r in rows_quoted(quoted, members, texts)]
-        elif before is not None:  # a candidate a coding-only run carried
-            label, status = before.label, _count_status(size, before)
-            keywords, domains = json.loads(before.keywords_json), json.loads(before.domains_json)
-            quotes = json.loads(before.quote_answers_json)
-        else:
-            continue
-        previous_size = None if status == "new" or before is None else before.size
-        found.append(
-            themes.FoundTheme(
-                theme_id,
-                label,
-                keywords,
-                domains,
-                quotes,
-                _centroid(theme_id, coding, tracked, inputs),
-                size,
-                previous_size,
-                status,
-            )
-        )
-    if tracking is not None:
-        found += [
-            themes.FoundTheme(g.id, g.label, [], [], [], g.centroid, 0, g.previous_size, "gone")
-            for g in tracking.gone
-        ]
-    row_of = {answer_ids[r]: r for r in range(len(answer_ids))} if found else {}
-    quote_texts = {a: texts[row_of[a]] for f in found for a in f.quote_answer_ids if a in row_of}
-    return found, _report(found, coding, inputs, quote_texts)
-
-
-def _assign_candidates(coding: Coding, model: ThemeModel, tracking: Tracking,
-                       pool: np.ndarray) -> None:  # fmt: skip
-    """The pool's answers take their candidate themes (each theme once per answer)."""
-    ids = tracking.id_of_index()
-    for position, row in enumerate(pool.tolist()):
-        index = int(model.labels_[position])
-        if index < 0:
-            continue
-        given = [ids[index]]
-        for extra in model.secondary_labels_[position].tolist():
-            if extra >= 0 and ids[extra] not in given and len(given) < 3:
-                given.append(ids[extra])
-        coding.themes[row] = tuple(given)
-
-
-def _describe_reviewed(coding: Coding, texts: list[str], answer_ids: list[int],
-                       inputs: _Inputs, primary: np.ndarray, sizes: dict[int, int]
-                       ) -> dict[int, tuple[list[str], list[str], list[int]]]:  # fmt: skip
-    """Keywords, services and quoted answers of the reviewed themes, described together
-    so that their keywords tell them apart."""
-    from analysis.model import describe_groups
-
-    present = [t for t in inputs.book if sizes.get(t)]
-    rng = np.random.default_rng(0)
-    members = {}
-    for theme_id in present:
-        rows = np.flatnonzero(primary == theme_id)
-        if len(rows) > DESCRIBE_SAMPLE:
-            rows = np.sort(rng.choice(rows, DESCRIBE_SAMPLE, replace=False))
-        members[theme_id] = rows
-    described = describe_groups(
-        [[texts[int(i)] for i in members[t]] for t in present],
-        [coding.score[members[t]] for t in present],
-    )
-    return {
-        theme_id: (
-            theme.keywords,
-            theme.domains,
-            [answer_ids[r] for r in rows_quoted(theme.quotes, members[theme_id], texts)],
-        )
-        for theme_id, theme in zip(present, described, strict=True)
-    }
-
-
-def _report(found: list[themes.FoundTheme], coding: Coding, inputs: _Inputs,
-            quoted: dict[int, str]) -> dict[str, Any]:  # fmt: skip
-    """What `needsfirst analyse --consultation` prints (quotes scrubbed)."""
-    from analysis.scrub import scrub
-
-    return {
-        "themes": [
-            {
-                "id": f.theme_id,
-                "label": f.label,
-                "keywords": list(f.keywords),
-                "size": f.size,
-                "status": f.status,
-                "reviewed": f.theme_id in inputs.book,
-                "quotes": [
-                    scrub(" ".join(quoted[a].split()))[:280]
-                    for a in f.quote_answer_ids
-                    if a in quoted
-                ],
-            }
-            for f in found
-            if f.status != "gone"
-        ],
-        "assignments": [t[0] if t else None for t in coding.themes],
-        "secondary": [list(t[1:]) for t in coding.themes],
-        "unthemed": int(sum(1 for t in coding.themes if not t)),
-    }
-
-
-def _centroid(theme_id: int, coding: Coding, tracked: dict[int, TrackedTheme],
-              inputs: _Inputs) -> list[float]:  # fmt: skip
-    """A theme's centroid in the run-independent space (splits and matching use it)."""
-    if theme_id in tracked:
-        return list(tracked[theme_id].centroid)
-    found = coding.centroids.get(theme_id)
-    if found is not None:
-        return [float(x) for x in found]
-    return inputs.candidates.get(theme_id, [])
-
-
-def _count_status(size: int, before: RunTheme | None) -> str:
-    """A theme's change by its count of answers (not its share, which other themes move)."""
-    if before is None or before.status in themes.RETIRED:
-        return "new"
-    old = before.size
-    if size > old * (1 + TOLERANCE):
-        return "growing"
-    if size < old * (1 - TOLERANCE):
-        return "shrinking"
-    return "steady"

@@ -157,7 +157,7 @@ def test_an_edit_made_while_a_run_is_matching_is_kept(
     seed(service, "a")
     first = analyse_consultation(db, "example", actor="staff:1", n_themes=3)
     theme_id = min(live(db, first.run.id or 0))
-    real_describe = theme_runs._describe
+    real_describe = theme_runs.describe_run
     calls: list[str] = []
 
     def match_then_edit(*args: object, **kwargs: object) -> object:
@@ -169,7 +169,7 @@ def test_an_edit_made_while_a_run_is_matching_is_kept(
         calls.append("matched")
         return result
 
-    monkeypatch.setattr(theme_runs, "_describe", match_then_edit)
+    monkeypatch.setattr(theme_runs, "describe_run", match_then_edit)
     second = analyse_consultation(db, "example", actor="staff:1", n_themes=3)
     assert calls == ["matched", "matched"]
     assert live(db, second.run.id or 0)[theme_id].label == "Renamed meanwhile"
