@@ -159,38 +159,6 @@ def runs(*, session: Session, consultation_id: int, limit: int = 12) -> list[Ana
     )
 
 
-def previous_themes(*, session: Session, consultation_id: int) -> list[PreviousTheme]:
-    """The latest run's live themes, for the next run to match against.
-
-    Themes an officer merged away are included with their own last centroid, so
-    that the part of next week's answers that resembles them is found and folded
-    into the theme they were merged into, week after week."""
-    run = latest_run(session=session, consultation_id=consultation_id)
-    if run is None:
-        return []
-    assert run.id is not None
-    result = [
-        PreviousTheme(t.theme_id, t.label, json.loads(t.centroid_json), t.size)
-        for t in themes_of_run(session=session, run_id=run.id)
-        if is_current(t)
-    ]
-    _, merges = officer_edits(session=session, consultation_id=consultation_id)
-    for absorbed in merges:
-        last = session.exec(
-            select(RunTheme)
-            .join(AnalysisRun, col(AnalysisRun.id) == col(RunTheme.run_id))
-            .where(
-                AnalysisRun.consultation_id == consultation_id,
-                RunTheme.theme_id == absorbed,
-                RunTheme.status != "gone",
-            )
-            .order_by(col(RunTheme.run_id).desc())
-        ).first()
-        if last is not None:
-            result.append(PreviousTheme(absorbed, last.label, json.loads(last.centroid_json), 0))
-    return result
-
-
 def officer_edits(
     *, session: Session, consultation_id: int
 ) -> tuple[dict[int, str], dict[int, int]]:
