@@ -62,12 +62,14 @@ def match(typed: str, choices: Sequence[tuple[T, Sequence[str]]]) -> T | None:
     Tried in turn, each needing exactly one choice: the whole name (or the part
     before brackets, or a place inside them); a bare yes or no for the choice
     whose name starts with one; then words that all appear in one choice's name."""
-    given = words(typed)
-    kept = tuple(w for w in given if w not in FILLER)
-    given = kept or given
-    if not given:
-        return None
+    said = words(typed)
+    given = tuple(w for w in said if w not in FILLER)
     named = [(value, _names(label)) for value, labels in choices for label in labels]
+    if not given:
+        # Only politeness ("ok", "thanks"): an answer only where it means yes.
+        given = said
+        if not given or not all(w in YES for w in given):
+            return None
     exact = _unique(value for value, names in named if given in names)
     if exact is not None:
         return exact
