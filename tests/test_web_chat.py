@@ -6,10 +6,12 @@ import hashlib
 import html
 import json
 import re
+from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
+from bot.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.web.wording import words_for
 from conversations.models import (
     Answer,
@@ -371,3 +373,20 @@ async def test_the_web_chat_promises_only_what_it_can_do(db: Engine) -> None:
         assert "can't send you messages" in ann.last
         page = await (await client.get("/c/example/my-data")).text()
         assert "<dt>Invitations</dt><dd>Off</dd>" in page
+
+
+async def test_the_web_page_shows_the_scripts_web_wording(db: Engine, tmp_path: Path) -> None:
+    source = EXAMPLE_SCRIPT.read_text(encoding="utf-8").replace(
+        'slug = "example"', 'slug = "words"'
+    )
+    source = source.replace(
+        "[description]\n",
+        '[description]\nweb.en = "Told on the web page."\nweb.cy = "Ar y dudalen we."\n',
+    )
+    script = tmp_path / "words.toml"
+    script.write_text(source, encoding="utf-8")
+    load_consultation(db, script, actor="test", open_first_round=True)
+    async with web_client(db) as client:
+        page = await (await client.get("/c/words")).text()
+        assert "Told on the web page." in page
+        assert "Riverside Council and its partners want to hear" not in page

@@ -147,8 +147,8 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
                 joined = json.loads(conversation.state_json).get("phase") != "declined"
         return ChatView(
             slug=slug,
-            title=script.title.get(language, script.default_language),
-            description=script.description.get(language, script.default_language)
+            title=script.title.get(language, script.default_language, CHANNEL),
+            description=script.description.get(language, script.default_language, CHANNEL)
             if script.description
             else "",
             is_open=store.open_round_of(session=session, consultation_id=consultation.id)
