@@ -16,7 +16,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "change": "Change: {label}",
         "changing": "OK, let's change that.",
         "skipped": "(skipped)",
-        "use_buttons": "Please choose one of the buttons below.",
+        "use_buttons": "Please choose one of the buttons below, or type one of the answers.",
         "choose_one": "Please choose at least one option, then press Done.",
         "exclusive_alone": "“{label}” can't go with other answers, so I've unticked the others.",
         "exclusive_unticked": "I've unticked “{label}”, as it can't go with other answers.",
@@ -55,7 +55,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "change": "Newid: {label}",
         "changing": "Iawn, gadewch i ni newid hynny.",
         "skipped": "(wedi'i hepgor)",
-        "use_buttons": "Dewiswch un o'r botymau isod, os gwelwch yn dda.",
+        "use_buttons": "Dewiswch un o'r botymau isod, neu teipiwch un o'r atebion, os gwelwch "
+        "yn dda.",
         "choose_one": "Dewiswch o leiaf un opsiwn, yna pwyswch Wedi gorffen.",
         "exclusive_alone": "Does dim modd dewis “{label}” gydag atebion eraill, felly rydw i "
         "wedi dad-dicio'r lleill.",
