@@ -77,6 +77,11 @@ def parse_group(text: str | None) -> tuple[str, str] | None:
     return dimension.strip(), value.strip()
 
 
+# The channels a broadcast (an invitation, a decision) can reach today; the web chat
+# cannot send anyone a message, so its residents hear nothing until another channel can.
+REACHABLE_CHANNELS = ("telegram",)
+
+
 def audience(*, session: Session, consultation: Consultation,
              group: tuple[str, str] | None) -> list[int]:  # fmt: skip
     """Opted-in residents of a consultation reachable on Telegram, or one group of them."""
@@ -84,7 +89,9 @@ def audience(*, session: Session, consultation: Consultation,
     residents = set(opted_in_residents(session=session, consultation_id=consultation.id))
     on_telegram = set(
         session.exec(
-            select(ChannelIdentity.resident_id).where(ChannelIdentity.channel == "telegram")
+            select(ChannelIdentity.resident_id).where(
+                col(ChannelIdentity.channel).in_(REACHABLE_CHANNELS)
+            )
         ).all()
     )
     residents &= on_telegram

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from conversations import deliberation
+from conversations import deliberation, matching
 from conversations.deliberation import PairVoted, StatementVoted
 from conversations.numbers import whole_number
 from conversations.phrases import phrase
@@ -210,7 +210,7 @@ class _Turn:
         return text.format(**values) if values else text
 
     def text_of(self, text: Any) -> str:
-        return str(text.get(self.state.language, self.script.default_language))
+        return str(text.get(self.state.language, self.script.default_language, self.channel))
 
     # dispatch -------------------------------------------------------------------
 
@@ -258,15 +258,14 @@ class _Turn:
                 return
             agreed = given.option_id == "_agree"
         else:
-            words = _normalise(given.text)
-            if words in {_normalise(self.text_of(consent.agree)), "yes", "i agree", "agree"}:
-                agreed = True
-            elif words in {_normalise(self.text_of(consent.decline)), "no"}:
-                agreed = False
-            else:
+            names = [(True, [*self.everywhere(consent.agree), "yes", "i agree"]),
+                     (False, [*self.everywhere(consent.decline), "no"])]  # fmt: skip
+            said = matching.match(given.text, names)
+            if said is None:
                 self.say("use_buttons")
                 self.prompt()
                 return
+            agreed = said
         if agreed:
             self.state.consent_version = consent.version
             self.state.phase = "steps"
@@ -441,21 +440,64 @@ class _Turn:
                 self.say("empty_text")
                 self.prompt()
                 return
+            skips = [phrase("skip", language) for language in self.script.languages]
+            if current.optional and matching.words(given.text) in map(matching.words, skips):
+                self.choice(ChoiceInput(current.id, self.iteration(current.id), "_skip"))
+                return
             self.record(current, given.text, given.text, ref=given.ref)
             self.advance(current)
             return
-        # Typed text at a button question: accept it when it names a button, which
-        # also helps people using screen readers or typing on the web chat.
-        wanted = _normalise(given.text)
-        for row in self.question(current).buttons:
-            for candidate in row:
-                if _normalise(candidate.label.lstrip("✅▫️ ")) == wanted:
-                    self.choice(
-                        ChoiceInput(candidate.step_id, candidate.iteration, candidate.option_id)
-                    )
-                    return
-        self.say("use_buttons")
-        self.prompt()
+        # Typed text at a button question: accept it when it names a button in any of
+        # the script's languages, which helps people typing on the web chat or using
+        # screen readers. At a multiple choice, the typed options are the whole answer.
+        choices = self.button_names(current)
+        pressed = matching.match(given.text, choices)
+        if pressed is None and current.kind == "choice" and current.multi:
+            several = [matching.match(part, choices) for part in matching.parts(given.text)]
+            if several and None not in several:
+                self.typed_choices(current, [p for p in several if p is not None])
+                return
+        if pressed is None:
+            self.say("use_buttons")
+            self.prompt()
+        elif current.kind == "choice" and current.multi and not pressed.startswith("_"):
+            self.typed_choices(current, [pressed])
+        else:
+            self.choice(ChoiceInput(current.id, self.iteration(current.id), pressed))
+
+    def everywhere(self, text: Any) -> list[str]:
+        """A script text in each of the script's languages."""
+        return [text.get(language, self.script.default_language)
+                for language in self.script.languages]  # fmt: skip
+
+    def button_names(self, current: Step) -> list[tuple[str, list[str]]]:
+        """Each button of the question (by option id) with its label in every language."""
+        names: dict[str, list[str]] = {}
+        spoken = self.state.language
+        try:
+            for language in (spoken, *self.script.languages):
+                self.state.language = language
+                for row in self.question(current).buttons:
+                    for button in row:
+                        label = button.label.removeprefix("✅ ").removeprefix("▫️ ")
+                        names.setdefault(button.option_id, []).append(label)
+        finally:
+            self.state.language = spoken
+        if current.kind == "choice":
+            for option in current.options:
+                names[option.id].append(option.id.replace("-", " "))
+        return list(names.items())
+
+    def typed_choices(self, current: Step, chosen_ids: list[str]) -> None:
+        """Options typed at a multiple choice: recorded as if ticked, then Done."""
+        chosen = [o for o in current.options if o.id in chosen_ids]
+        if len(chosen) > 1 and any(o.exclusive for o in chosen):
+            alone = next(o for o in chosen if o.exclusive)
+            self.say("exclusive_typed", label=self.text_of(alone.label))
+            self.prompt()
+            return
+        self.state.selected = [o.id for o in chosen]
+        self.choose(current, "_done")
 
     def choice(self, given: ChoiceInput) -> None:
         current = self.script.step(self.state.step) if self.state.step else None
@@ -517,7 +559,15 @@ class _Turn:
             self.prompt()
             return
         if current.multi:
-            self.toggle(current, option)
+            unticked = self.toggle(current, option)
+            if unticked:
+                # Never untick silently: say which answer cannot go with the others.
+                if option.exclusive:
+                    self.say("exclusive_alone", label=self.text_of(option.label))
+                else:
+                    dropped = current.option(unticked[0])
+                    label = self.text_of(dropped.label) if dropped else ""
+                    self.say("exclusive_unticked", label=label)
             self.replies.append(self.question(current, updates_prompt=True))
             return
         self.record(current, option.id, self.text_of(option.label))
@@ -535,15 +585,19 @@ class _Turn:
         else:
             self.advance(current)
 
-    def toggle(self, current: Step, option: Option) -> None:
+    def toggle(self, current: Step, option: Option) -> list[str]:
+        """Tick or untick `option`; returns the ids it unticked besides (exclusivity)."""
         selected = self.state.selected
         if option.id in selected:
             selected.remove(option.id)
-        elif option.exclusive:
-            self.state.selected = [option.id]
+            return []
+        if option.exclusive:
+            kept: list[str] = []
         else:
             exclusive = {o.id for o in current.options if o.exclusive}
-            self.state.selected = [s for s in selected if s not in exclusive] + [option.id]
+            kept = [s for s in selected if s not in exclusive]
+        self.state.selected = [*kept, option.id]
+        return [s for s in selected if s not in kept]
 
     def confirm(self, current: Step) -> None:
         for item in current.items:
@@ -597,10 +651,6 @@ def json_copy(data: dict[str, Any]) -> dict[str, Any]:
     """A deep copy of JSON-safe data, so that no two states share a nested dict."""
     copied: dict[str, Any] = json.loads(json.dumps(data))
     return copied
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.casefold().replace("’", "'").split()).strip(" .!")
 
 
 def _is_change(option_id: str, count: int) -> bool:

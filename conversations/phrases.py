@@ -16,8 +16,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "change": "Change: {label}",
         "changing": "OK, let's change that.",
         "skipped": "(skipped)",
-        "use_buttons": "Please choose one of the buttons below.",
+        "use_buttons": "Please choose one of the buttons below, or type one of the answers.",
         "choose_one": "Please choose at least one option, then press Done.",
+        "exclusive_alone": "“{label}” can't go with other answers, so I've unticked the others.",
+        "exclusive_unticked": "I've unticked “{label}”, as it can't go with other answers.",
+        "exclusive_typed": "“{label}” can't go with other answers. Please choose again.",
         "empty_text": "I didn't catch any words there. Could you type your answer?",
         "stale_button": "That button belongs to an earlier question. Here is where we are:",
         "welcome_back": "Welcome back. Here is where we got to:",
@@ -52,8 +55,15 @@ PHRASES: dict[str, dict[str, str]] = {
         "change": "Newid: {label}",
         "changing": "Iawn, gadewch i ni newid hynny.",
         "skipped": "(wedi'i hepgor)",
-        "use_buttons": "Dewiswch un o'r botymau isod, os gwelwch yn dda.",
+        "use_buttons": "Dewiswch un o'r botymau isod, neu teipiwch un o'r atebion, os gwelwch "
+        "yn dda.",
         "choose_one": "Dewiswch o leiaf un opsiwn, yna pwyswch Wedi gorffen.",
+        "exclusive_alone": "Does dim modd dewis “{label}” gydag atebion eraill, felly rydw i "
+        "wedi dad-dicio'r lleill.",
+        "exclusive_unticked": "Rydw i wedi dad-dicio “{label}”, gan nad oes modd ei ddewis "
+        "gydag atebion eraill.",
+        "exclusive_typed": "Does dim modd dewis “{label}” gydag atebion eraill. Dewiswch eto, "
+        "os gwelwch yn dda.",
         "empty_text": "Welais i ddim geiriau yno. Allwch chi deipio eich ateb?",
         "stale_button": "Mae'r botwm hwnnw'n perthyn i gwestiwn cynharach. Dyma ble rydyn ni:",
         "welcome_back": "Croeso'n ôl. Dyma ble roedden ni:",

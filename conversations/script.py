@@ -46,6 +46,9 @@ STEP_KEYS = frozenset(
     {"id", "kind", "text", "next", "options", "multi", "optional", "profile", "themes", "items",
      "back_to", "max", "limit_text", "count", "same", "unsure", "agree", "disagree", "pass"}
 )  # fmt: skip
+# The channels a script may word a text for (each shows its own way to see data,
+# delete it and stop invitations): Telegram's commands, the web chat's buttons.
+CHANNELS = ("telegram", "web")
 MAX_TEXT = 3500  # leaves room under Telegram's 4,096 characters for lists and buttons
 MAX_OPTIONS = 20
 MAX_LOOP = 10
@@ -63,11 +66,16 @@ class ScriptError(ValueError):
 
 @dataclass(frozen=True)
 class Text:
-    """A text in one or more languages."""
+    """A text in one or more languages, and optionally a channel's own wording of it."""
 
     by_language: Mapping[str, str]
+    # channel -> language -> text, used on that channel instead (e.g. web: no /commands)
+    by_channel: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
-    def get(self, language: str, fallback: str) -> str:
+    def get(self, language: str, fallback: str, channel: str | None = None) -> str:
+        own = self.by_channel.get(channel or "")
+        if own is not None:
+            return own.get(language) or own[fallback]
         return self.by_language.get(language) or self.by_language[fallback]
 
 
@@ -248,6 +256,8 @@ class _Validator:
             or not all(isinstance(x, str) and LANGUAGE_PATTERN.match(x) for x in languages)
         ):
             raise self.fail("languages", 'must be a list of language codes such as ["en", "cy"]')
+        if set(languages) & set(CHANNELS):
+            raise self.fail("languages", f"{', '.join(CHANNELS)} name channels, not languages")
         if len(set(languages)) != len(languages):
             raise self.fail("languages", "lists a language twice")
         self.languages = tuple(languages)
@@ -291,9 +301,26 @@ class _Validator:
             value = {self.languages[0]: value}
         if not isinstance(value, dict):
             raise self.fail(where, f"'{key}' must be a string or a table of languages")
+        languages = {k: v for k, v in value.items() if k not in CHANNELS}
+        channels = {k: v for k, v in value.items() if k in CHANNELS}
+        by_channel = {}
+        for channel, wording in channels.items():
+            name = f"{key}.{channel}"
+            if isinstance(wording, str):
+                wording = {self.languages[0]: wording}
+            if not isinstance(wording, dict):
+                raise self.fail(where, f"'{name}' must be a string or a table of languages")
+            by_channel[channel] = self.languages_of(wording, name, where)
+        return Text(self.languages_of(languages, key, where), by_channel)
+
+    def languages_of(self, value: dict[str, Any], key: str, where: str) -> dict[str, str]:
+        """One text's words in every language of the script, checked."""
         for language, words in value.items():
             if language not in self.languages:
-                raise self.fail(where, f"'{key}' has language '{language}' not in languages")
+                known = ", ".join((*self.languages, *CHANNELS))
+                raise self.fail(
+                    where, f"'{key}' has key '{language}': not a language or channel ({known})"
+                )
             if not isinstance(words, str) or not words.strip():
                 raise self.fail(where, f"'{key}.{language}' must be a non-empty string")
             if len(words) > MAX_TEXT:
@@ -301,7 +328,7 @@ class _Validator:
         missing = [lang for lang in self.languages if lang not in value]
         if missing:
             raise self.fail(where, f"'{key}' has no text in {', '.join(missing)}")
-        return Text(dict(value))
+        return dict(value)
 
     def consent(self, table: Any) -> Consent:
         if not isinstance(table, dict):

@@ -376,7 +376,7 @@ class ConversationService:
         rows = []
         for consultation, _ in choices:
             script = self.scripts.get(consultation)
-            title = script.title.get(ctx.language, script.default_language)
+            title = script.title.get(ctx.language, script.default_language, ctx.who.channel)
             rows.append((ButtonSpec(title[:60], callbacks.join_data(consultation.slug)),))
         text = service_text(intro, ctx.language, channel=ctx.who.channel)
         ctx.messages.append(Message(text, tuple(rows)))
@@ -545,7 +545,9 @@ class ConversationService:
             assert resident.id is not None
             local = ""
             if script is not None and script.help_lines is not None:
-                local = script.help_lines.get(ctx.language, script.default_language)
+                local = script.help_lines.get(
+                    ctx.language, script.default_language, ctx.who.channel
+                )
             # Danger now gets crisis help at once; worrying signs, gentle signposting.
             key = "get_help" if risk.severity == "crisis" else "get_support"
             help_shown = service_text(key, ctx.language, local=local).strip()

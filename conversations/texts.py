@@ -192,8 +192,9 @@ CHANNEL_TEXTS: dict[str, dict[str, dict[str, str]]] = {
                 "box below to carry on."
             ),
             "stopped": (
-                "OK, we won't send you any more invitations. Your answers stay unless you "
-                "choose “Delete my data” below."
+                "OK, we won't send you any invitations. (This web chat can't send you "
+                "messages in any case.) Your answers stay unless you choose “Delete my data” "
+                "below."
             ),
             "forgotten": (
                 "Done. Everything we held about you has been deleted. "
@@ -209,8 +210,9 @@ CHANNEL_TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "ymlaen, os gwelwch yn dda.",
             "unknown_button": "Mae'n ddrwg gen i, wnes i ddim adnabod y botwm hwnnw. Defnyddiwch "
             "y botymau neu'r blwch ateb isod i barhau, os gwelwch yn dda.",
-            "stopped": "Iawn, wnawn ni ddim anfon rhagor o wahoddiadau atoch chi. Bydd eich "
-            "atebion yn aros oni bai eich bod yn dewis “Dileu fy nata” isod.",
+            "stopped": "Iawn, wnawn ni ddim anfon gwahoddiadau atoch chi. (Does dim modd i'r "
+            "sgwrs we hon anfon negeseuon atoch chi beth bynnag.) Bydd eich atebion yn aros oni "
+            "bai eich bod yn dewis “Dileu fy nata” isod.",
             "forgotten": "Wedi'i wneud. Mae popeth oedd gennym amdanoch wedi'i ddileu. Os "
             "byddwch chi'n cymryd rhan eto, byddwn ni'n eich trin fel rhywun newydd.",
             "mydata_outro": "Mae'r ffeil yn cynnwys y cyfan, gan gynnwys eich caniatâd. "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from conversations.callbacks import MAX_BYTES
-from conversations.script import ScriptError, load_script, parse_script
+from conversations.script import Script, ScriptError, Text, load_script, parse_script
 
 MINIMAL = """
 slug = "mini"
@@ -171,6 +172,46 @@ BAD = [
         "step 'a'",
         "unknown key 'colour'",
     ),
+    (
+        "per-channel text for an unknown channel",
+        with_steps('[[steps]]\nid = "a"\nkind = "text"\ntext.en = "x"\ntext.sms = "y"\n'),
+        "step 'a'",
+        "'text' has key 'sms': not a language or channel (en, telegram, web)",
+    ),
+    (
+        "per-channel text in a language the script lacks",
+        with_steps('[[steps]]\nid = "a"\nkind = "text"\ntext.en = "x"\ntext.web.fr = "y"\n'),
+        "step 'a'",
+        "'text.web' has key 'fr'",
+    ),
+    (
+        "per-channel text missing a language",
+        'languages = ["en", "cy"]\nslug = "mini"\narea = "T"\ntitle = { en = "T", cy = "T" }\n'
+        '[consent]\nversion = "1"\ntext = { en = "OK?", cy = "Iawn?" }\n'
+        'agree = { en = "Yes", cy = "Ydw" }\ndecline = { en = "No", cy = "Na" }\n'
+        'declined = { en = "Bye", cy = "Hwyl" }\n'
+        '[[steps]]\nid = "a"\nkind = "text"\ntext = { en = "x", cy = "y", web.en = "z" }\n',
+        "step 'a'",
+        "'text.web' has no text in cy",
+    ),
+    (
+        "per-channel text that is not text",
+        with_steps('[[steps]]\nid = "a"\nkind = "text"\ntext.en = "x"\ntext.web = 3\n'),
+        "step 'a'",
+        "'text.web' must be a string or a table of languages",
+    ),
+    (
+        "per-channel consent text that is empty",
+        MINIMAL.replace('declined = "Bye"', 'declined = { en = "Bye", web = " " }'),
+        "consent",
+        "'declined.web.en' must be a non-empty string",
+    ),
+    (
+        "a channel named as a language",
+        'languages = ["en", "web"]\n' + MINIMAL,
+        "languages",
+        "name channels, not languages",
+    ),
 ]
 
 
@@ -199,7 +240,44 @@ def test_example_is_valid_toml_with_welsh_everywhere() -> None:
     path = Path(__file__).resolve().parent.parent / "conversations" / "scripts" / "example.toml"
     document = tomllib.loads(path.read_text(encoding="utf-8"))
     for step in document["steps"]:
-        assert set(step["text"]) == {"en", "cy"}, step["id"]
+        assert set(step["text"]) - {"web", "telegram"} == {"en", "cy"}, step["id"]
+        for channel in {"web", "telegram"} & set(step["text"]):
+            assert set(step["text"][channel]) == {"en", "cy"}, (step["id"], channel)
+
+
+COMMAND = re.compile(r"(?<![\w/])/(start|stop|mydata|forget|help|language)\b")
+
+
+def _texts(script: Script) -> list[tuple[str, Text]]:
+    consent = script.consent
+    found = [("consent", consent.text), ("declined", consent.declined)]
+    for step in (*script.steps, *script.prioritise):
+        found.append((step.id, step.text))
+        found += [(f"{step.id}/{o.id}", o.label) for o in step.options]
+    return found
+
+
+def test_the_example_words_each_channel_its_own_way(example_script) -> None:  # type: ignore[no-untyped-def]
+    """The web chat has no commands and cannot send messages later: its texts say neither."""
+    for where, text in _texts(example_script):
+        for language in example_script.languages:
+            web = text.get(language, "en", "web")
+            assert not COMMAND.search(web), (where, language, web)
+            assert "tell you here" not in web and "dweud wrthych yma" not in web, where
+    thanks = example_script.step("thanks").text
+    assert "/mydata" in thanks.get("en", "en", "telegram") == thanks.get("en", "en")
+    assert "“See my data”" in thanks.get("en", "en", "web")
+    assert "“Gweld fy nata”" in thanks.get("cy", "en", "web")
+
+
+def test_a_text_without_a_channel_wording_is_the_same_everywhere() -> None:
+    script = parse_script(
+        with_steps('[[steps]]\nid = "a"\nkind = "text"\ntext.en = "x"\ntext.web = "on the web"\n'),
+        "mini.toml",
+    )
+    text = script.step("a").text
+    assert text.get("en", "en") == text.get("en", "en", "telegram") == "x"
+    assert text.get("en", "en", "web") == "on the web"
 
 
 def test_every_script_key_is_documented() -> None:

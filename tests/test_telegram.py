@@ -194,3 +194,39 @@ async def test_help_language_and_stop(fake: FakeBotAPI, bot: Service) -> None:
     await expect(ann, "Are you happy to take part?")
     await ann.send_command("/stop")
     await expect(ann, "won't send you any more invitations")
+
+
+async def test_typed_options_are_understood_in_any_language(
+    fake: FakeBotAPI, bot: Service, db_url: str
+) -> None:
+    """Typing an option instead of pressing it: the engine matches it, so Telegram gains too."""
+    ann = fake.user(2101)
+    await ann.send_command("/start")
+    await expect(ann, "Are you happy to take part?")
+    await ann.send_text("ydw")  # Welsh "yes", typed in an English conversation
+    await expect(ann, "Which part of the borough")
+    await ann.send_text("Marsh End")  # a place inside the option's brackets
+    await expect(ann, "How old are you?")
+    await ann.send_text("over 65")
+    await expect(ann, "In your own words")
+    await ann.send_text("The buses stop at 7pm.")
+    await expect(ann, "Who else does this affect?")
+    await ann.press("▫️ My family or household")
+    await ann.wait_until(lambda: "✅ My family or household" in ann.last_keyboard_labels())
+    await ann.press("▫️ Mainly me")
+    said = await expect(ann, "can't go with other answers")
+    assert "Mainly me" in said  # the untick is said, not silent
+    await ann.send_text("family and older people")
+    await expect(ann, "what difference would it make")
+    db = make_engine(db_url)
+    try:
+        with Session(db) as session:
+            answers = {a.step_id: a.value for a in session.exec(select(Answer)).all()}
+    finally:
+        db.dispose()
+    assert answers == {
+        "area": "south",
+        "age": "65-plus",
+        "need": "The buses stop at 7pm.",
+        "affects": "family,older",
+    }

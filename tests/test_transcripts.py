@@ -44,18 +44,22 @@ def parse_input(line: str) -> engine.Input:
     raise ValueError(f"unknown transcript input {line!r}")
 
 
-def run(script: Script, language: str, inputs: list[str]) -> list[dict[str, Any]]:
-    return replay(script, engine.new_state(script, language), inputs)
+def run(script: Script, language: str, inputs: list[str],
+        channel: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    return replay(script, engine.new_state(script, language), inputs, channel=channel)
 
 
 def replay(script: Script, state: engine.ConversationState, inputs: list[str],
-           *, full_events: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+           *, full_events: bool = False, channel: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Each input's turn, with the state stored as JSON and read back before every input."""
     stored = json.dumps(state.to_dict())
     turns = []
     for line in inputs:
         outcome = engine.step(
-            script, engine.ConversationState.from_dict(json.loads(stored)), parse_input(line)
+            script,
+            engine.ConversationState.from_dict(json.loads(stored)),
+            parse_input(line),
+            channel=channel,
         )
         stored = json.dumps(outcome.state.to_dict())
         turns.append(describe(line, outcome, full_events=full_events))
@@ -94,7 +98,9 @@ def describe(line: str, outcome: engine.Outcome, *, full_events: bool = False) -
 def test_transcript(path: Path, request: pytest.FixtureRequest) -> None:
     document = json.loads(path.read_text(encoding="utf-8"))
     script = load_script(SCRIPTS / document["script"])
-    turns = run(script, document["language"], [t["input"] for t in document["turns"]])
+    inputs = [t["input"] for t in document["turns"]]
+    # A transcript may be worded for one channel ("web", "telegram"); none means the script's own.
+    turns = run(script, document["language"], inputs, document.get("channel"))
     if request.config.getoption("--update-transcripts"):
         document["turns"] = turns
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

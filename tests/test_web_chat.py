@@ -6,10 +6,12 @@ import hashlib
 import html
 import json
 import re
+from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
+from bot.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.web.wording import words_for
 from conversations.models import (
     Answer,
@@ -285,3 +287,106 @@ async def test_the_web_chat_says_its_own_buttons(db: Engine) -> None:
         await ben.press("Cymraeg")
         await ben.say("Un peth arall")
         assert "“Gweld fy nata”" in ben.last and not COMMAND.search(ben.last)
+
+
+# --- typed options, ticks and what the page promises ----------------------------------
+
+
+async def test_typed_options_are_understood_on_the_web(db: Engine) -> None:
+    async with web_client(db) as client:
+        ann = WebResident(client)
+        await ann.open()
+        await ann.press("Take part")
+        await ann.say("yes ok")
+        assert "Which part of the borough" in ann.last
+        await ann.say("south")
+        assert "How old are you?" in ann.last
+        await ann.say("35 to 64")
+        await ann.say("The buses stop at 7pm.")
+        await ann.say("Mainly me")
+        assert "what difference would it make" in ann.last
+        assert ("resident", "Mainly me") in ann.page.messages  # shown as typed
+        cy = WebResident(client)
+        client.session.cookie_jar.clear()  # another device, in Welsh
+        await cy.open()
+        await cy.press("Take part")
+        await cy.press("Cymraeg")
+        await cy.say("ydw")
+        await cy.say("Marsh End")
+        assert "Faint yw eich oed?" in cy.last
+    assert stored(db)[:4] == [
+        ("area", "south"),
+        ("age", "35-64"),
+        ("need", "The buses stop at 7pm."),
+        ("affects", "just-me"),
+    ]
+    assert stored(db)[-1] == ("area", "south")
+
+
+async def test_ticks_say_why_and_the_page_says_what_was_chosen(db: Engine) -> None:
+    async with web_client(db) as client:
+        ann = WebResident(client)
+        await ann.open()
+        await ann.press("Take part")
+        await ann.press("happy to take part")
+        await ann.press("North")
+        await ann.press("35 to 64")
+        await ann.say("The buses stop at 7pm.")
+        await ann.press("Done")  # nothing ticked yet: say why the question comes again
+        assert "Please choose at least one option" in ann.page.bot_texts[-2]
+        assert "Who else does this affect?" in ann.last
+        await ann.press("My family")
+        await ann.press("Older people")
+        await ann.press("Mainly me")
+        # "Mainly me" unticks the others, and says so; its buttons stay on the page.
+        assert any("“Mainly me” can't go with other answers" in t for t in ann.page.bot_texts)
+        ticked = [b[2] for f in ann.page.forms for b in f.buttons if b[2].startswith("✅")]
+        assert ticked == ["✅ Mainly me"]
+        await ann.press("My family")
+        assert any("I've unticked “Mainly me”" in t for t in ann.page.bot_texts)
+        await ann.press("Neighbours")
+        await ann.press("Done")
+        # The page echoes what was chosen, not the word "Done".
+        said = [text for sender, text in ann.page.messages if sender == "resident"]
+        assert said[-1] == "My family or household, Neighbours or my street"
+        assert said.count("Done") == 1  # only the press with nothing ticked
+    assert ("affects", "family,neighbours") in stored(db)
+
+
+async def test_the_web_chat_promises_only_what_it_can_do(db: Engine) -> None:
+    async with web_client(db) as client:
+        ann = WebResident(client)
+        await complete_example(ann)
+        consent = next(t for t in ann.page.bot_texts if "happy to take part?" in t)
+        assert "“See my data”" in consent and not COMMAND.search(consent)
+        closing = ann.last
+        assert "Thank you for taking part" in closing
+        assert "tell you here" not in closing and not COMMAND.search(closing)
+        assert "can't send you messages" in closing
+        page = await (await client.get("/c/example/my-data")).text()
+        invitations = re.search(r"<dt>Invitations</dt><dd>([^<]*)</dd>", page)
+        assert invitations is not None
+        assert html.unescape(invitations[1]) == words_for("en")["invitations_unreachable"]
+        assert invitations[1] != "On"
+        await ann.open()
+        await ann.press("Stop invitations")
+        assert "can't send you messages" in ann.last
+        page = await (await client.get("/c/example/my-data")).text()
+        assert "<dt>Invitations</dt><dd>Off</dd>" in page
+
+
+async def test_the_web_page_shows_the_scripts_web_wording(db: Engine, tmp_path: Path) -> None:
+    source = EXAMPLE_SCRIPT.read_text(encoding="utf-8").replace(
+        'slug = "example"', 'slug = "words"'
+    )
+    source = source.replace(
+        "[description]\n",
+        '[description]\nweb.en = "Told on the web page."\nweb.cy = "Ar y dudalen we."\n',
+    )
+    script = tmp_path / "words.toml"
+    script.write_text(source, encoding="utf-8")
+    load_consultation(db, script, actor="test", open_first_round=True)
+    async with web_client(db) as client:
+        page = await (await client.get("/c/words")).text()
+        assert "Told on the web page." in page
+        assert "Riverside Council and its partners want to hear" not in page

@@ -35,6 +35,7 @@ from bot.web.security import new_form_key, same_token, set_cookie, valid_form_ke
 from bot.web.templating import render, see_other
 from bot.web.wording import LANGUAGES, NOTICES, words_for
 from conversations import callbacks, engine, store
+from conversations.broadcasts import REACHABLE_CHANNELS
 from conversations.cleaning import clean_text
 from conversations.messages import ButtonSpec, Message
 from conversations.models import Consultation, Conversation, Round
@@ -146,8 +147,8 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
                 joined = json.loads(conversation.state_json).get("phase") != "declined"
         return ChatView(
             slug=slug,
-            title=script.title.get(language, script.default_language),
-            description=script.description.get(language, script.default_language)
+            title=script.title.get(language, script.default_language, CHANNEL),
+            description=script.description.get(language, script.default_language, CHANNEL)
             if script.description
             else "",
             is_open=store.open_round_of(session=session, consultation_id=consultation.id)
@@ -252,7 +253,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     else:
         raise web.HTTPBadRequest(text="nothing to send")
     db = request.app[ENGINE_KEY]
-    label = _label_of(button) if isinstance(button, str) else None
+    label = transcript.pressed_label(button) if isinstance(button, str) else None
     arrival = (
         devices.arrival(request, device.secret, request.app[CONFIG_KEY].web) if may_join else None
     )
@@ -273,20 +274,6 @@ async def send(request: web.Request) -> web.StreamResponse:
 
 
 _BUSY = object()  # too many new residents from this address: nothing was handled
-
-
-def _label_of(data: str) -> Callable[[list[transcript.Line]], str | None]:
-    """The label the resident saw on the button they pressed (None if it was not offered)."""
-
-    def find(lines: list[transcript.Line]) -> str | None:
-        for line in reversed(lines):
-            for row in line.buttons:
-                for button in row:
-                    if button.data == data:
-                        return button.label
-        return None
-
-    return find
 
 
 def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
@@ -384,9 +371,14 @@ async def my_data_page(request: web.Request) -> web.Response:
     language = record["language"] if record and record["language"] in LANGUAGES else "en"
     if record is None:
         language = preferred_language(request)
+    # Invitations and decisions reach only some channels: never say "On" to someone
+    # whom nothing can reach.
+    reachable = record is not None and any(
+        channel in REACHABLE_CHANNELS for channel in record.get("channels", [])
+    )
     response = render(
         request, "my_data.html", lang=language, words=words_for(language), slug=slug,
-        record=record,
+        record=record, reachable=reachable,
     )  # fmt: skip
     remember(request, response, device)
     return response

@@ -7,12 +7,13 @@ handed back again after a crash before delivery, are recorded once.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from conversations import callbacks
 from conversations.messages import ButtonSpec, Message
 from conversations.models import WebTranscriptEntry
 
@@ -47,8 +48,11 @@ def record(*, session: Session, visitor: str, update_key: str, said: str | None,
     rows: list[WebTranscriptEntry] = []
     if said is not None:
         rows.append(_row(visitor, update_key, 0, "resident", said, (), language))
+    # A redrawn prompt alone edits the prompt in place; with a note beside it, it is
+    # shown again below the note, so that its buttons stay the latest on the page.
+    in_place = all(m.updates_prompt for m in messages)
     for position, message in enumerate(messages, start=1):
-        if message.updates_prompt and _redraw(session, visitor, message):
+        if message.updates_prompt and in_place and _redraw(session, visitor, message):
             continue
         rows.append(_row(visitor, update_key, position, "bot", message.text, message.buttons,
                          language))  # fmt: skip
@@ -122,3 +126,27 @@ def _row(visitor: str, update_key: str, position: int, sender: str, text: str,
 def _buttons_json(buttons: tuple[tuple[ButtonSpec, ...], ...]) -> str:
     return json.dumps([[{"label": b.label, "data": b.data} for b in row] for row in buttons],
                       ensure_ascii=False)  # fmt: skip
+
+
+TICKS = ("✅ ", "▫️ ")  # a multiple choice's ticked and unticked marks (conversations.engine)
+
+
+def pressed_label(data: str) -> Callable[[list[Line]], str | None]:
+    """What the resident chose with the button they pressed, as they saw it (None if it
+    was not offered): its label, or for a multiple choice's Done the options ticked."""
+    press = callbacks.parse(data)
+    done = isinstance(press, callbacks.AnswerPress) and press.option_id == "_done"
+
+    def find(lines: list[Line]) -> str | None:
+        for line in reversed(lines):
+            for row in line.buttons:
+                for button in row:
+                    if button.data == data:
+                        ticked = [b.label.removeprefix(TICKS[0]) for r in line.buttons
+                                  for b in r if b.label.startswith(TICKS[0])]  # fmt: skip
+                        if done and ticked:
+                            return ", ".join(ticked)
+                        return button.label.removeprefix(TICKS[0]).removeprefix(TICKS[1])
+        return None
+
+    return find

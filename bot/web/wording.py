@@ -68,6 +68,10 @@ WORDS: dict[str, dict[str, str]] = {
         "invitations": "Invitations",
         "invitations_on": "On",
         "invitations_off": "Off",
+        "invitations_unreachable": (
+            "None: this web chat can't send you messages, so we can't invite you back or "
+            "tell you about decisions here"
+        ),
         "back": "Back to the conversation",
         "nothing_held": "We don't hold any information about you.",
         "not_found": "We couldn't find that consultation.",
@@ -135,6 +139,10 @@ WORDS: dict[str, dict[str, str]] = {
         "invitations": "Gwahoddiadau",
         "invitations_on": "Ymlaen",
         "invitations_off": "I ffwrdd",
+        "invitations_unreachable": (
+            "Dim: does dim modd i'r sgwrs we hon anfon negeseuon atoch chi, felly allwn ni "
+            "ddim eich gwahodd yn ôl na dweud wrthych am benderfyniadau yma"
+        ),
         "back": "Yn ôl i'r sgwrs",
         "nothing_held": "Does gennym ni ddim gwybodaeth amdanoch chi.",
         "not_found": "Doedden ni ddim yn gallu dod o hyd i'r ymgynghoriad yna.",
