@@ -61,7 +61,7 @@ def test_the_example_has_a_prioritise_part_in_english_and_welsh(example_script: 
             BASE + PAIRS.replace('unsure = { en = "Unsure", cy = "Ansicr" }', ""),
             "'unsure' is missing",
         ),
-        (BASE + PAIRS.replace('cy = "Yr un"', 'fr = "Pareil"'), "language 'fr'"),
+        (BASE + PAIRS.replace('cy = "Yr un"', 'fr = "Pareil"'), "key 'fr': not a language"),
         (BASE + PAIRS.replace('id = "pairs"', 'id = "need"'), "used by a step of the needs round"),
         (BASE + PAIRS + PAIRS.replace('id = "pairs"', 'id = "more"'), "more than one pairwise"),
         (BASE + PAIRS.replace("count = 4", 'agree = "x"'), "'agree' does not apply"),
