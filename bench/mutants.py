@@ -90,6 +90,23 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_staff_commands.py::test_broadcast_preview_confirm_and_cancel",),
     ),
     Mutant(
+        "the webhook takes updates without the secret token",
+        "bot/web/webhook.py",
+        "if not secret or not hmac.compare_digest(",
+        "if False and not hmac.compare_digest(",
+        ("tests/test_web_security.py::test_the_webhook_needs_the_secret",),
+    ),
+    Mutant(
+        "staff commands' role check removed",
+        "bot/staff_commands.py",
+        "            if not self.roster.roles(user.id) & command.roles:\n",
+        "            if False:\n",
+        (
+            "tests/test_staff_commands.py::"
+            "test_a_stranger_trying_every_staff_command_changes_nothing",
+        ),
+    ),
+    Mutant(
         "reminders paced no more (the fake's flood limit then refuses some)",
         "bot/paced_send.py",
         "            async with budget.sending(chat_id):\n",
