@@ -238,7 +238,7 @@ def start_bot(fake: FakeBotAPI, db_url: str, folder: Path) -> subprocess.Popen[b
 
 async def progress_message(fake: FakeBotAPI) -> int:
     """The facilitator's progress message, sent as the staff command would send it."""
-    fake.user(FACILITATOR)
+    fake.user(FACILITATOR, started=True)
     async with (
         aiohttp.ClientSession() as session,
         session.post(
@@ -271,7 +271,7 @@ async def run_on(db_url: str, args: argparse.Namespace, folder: Path, *,
         delay=args.delay, jitter=args.jitter, rate_limit=30, per_chat_limit=1, talking_limit=3
     ) as fake:
         for chat in chats:
-            fake.user(chat)
+            fake.user(chat, started=True)
         broadcast_id = await asyncio.to_thread(
             queue_broadcast, db_url, await progress_message(fake)
         )

@@ -88,8 +88,8 @@ class Service:
         )
         if self.config.scheduler.enabled:
             bot = self.telegram.bot if self.telegram else None
-            jobs = Jobs(self.config, self.db, bot)
             budget = self.telegram.bot_data["send_budget"] if self.telegram else None
+            jobs = Jobs(self.config, self.db, bot, budget=budget)
             self.digests = Digests(self.config, self.db, bot, budget)
             scheduled = registry(jobs) | self.digests.registry()
             self.scheduler = start_scheduler(

@@ -14,6 +14,8 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.config import Config
 from bot.embeddings import AnswerEmbedder, EncoderChoice, resolve
+from bot.paced_send import send_paced
+from bot.pacing import SendBudget
 from bot.priorities import themes_to_prioritise
 from bot.safeguarding_alerts import SafeguardingAlerts
 from conversations import callbacks, reminders, retention, store
@@ -29,14 +31,22 @@ class Jobs:
     """The scheduler's jobs for one process; each reads what to do from the database."""
 
     def __init__(
-        self, config: Config, db: Engine, bot: Bot | None, *, encoder: EncoderChoice = "auto"
+        self,
+        config: Config,
+        db: Engine,
+        bot: Bot | None,
+        *,
+        encoder: EncoderChoice = "auto",
+        budget: SendBudget | None = None,
     ) -> None:
         self.config = config
         self.db = db
         self.bot = bot
+        # Messages nobody is waiting for go at the broadcasts' pace (see bot/pacing.py).
+        self.budget = budget or SendBudget()
         self.rounds = Rounds(db, themes_for=themes_to_prioritise)
         self.embedder = AnswerEmbedder(db, resolve(encoder))
-        self.alerts = SafeguardingAlerts(config, db, bot)
+        self.alerts = SafeguardingAlerts(config, db, bot, budget=self.budget)
 
     async def rounds_due(self) -> None:
         """Open and close rounds at their scheduled times."""
@@ -57,7 +67,7 @@ class Jobs:
             return
         for chat_id in dict.fromkeys(staff.facilitators + staff.admins):
             try:
-                await self.bot.send_message(chat_id, text)
+                await self._send(chat_id, text)
             except TelegramError:
                 log.warning("could not tell facilitator %s: %s", chat_id, text, exc_info=True)
 
@@ -106,15 +116,21 @@ class Jobs:
                 callback_data=callbacks.join_data(reminder.slug),
             )
             try:
-                await self.bot.send_message(
+                await self._send(
                     int(reminder.chat_id),
                     service_text("reminder", reminder.language),
-                    reply_markup=InlineKeyboardMarkup([[button]]),
+                    InlineKeyboardMarkup([[button]]),
                 )
             except Forbidden:
                 await asyncio.to_thread(self._unreachable, reminder.chat_id)
             except TelegramError:
                 log.warning("a reminder could not be sent; it is not retried", exc_info=True)
+
+    async def _send(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        assert self.bot is not None
+        await send_paced(self.bot, self.budget, chat_id, text, markup)
 
     def _unreachable(self, chat_id: str) -> None:
         with Session(self.db) as session, session.begin():

@@ -20,6 +20,8 @@ from telegram.error import TelegramError
 
 from bot.config import Config
 from bot.notify import EmailFailed, NotifyEmail
+from bot.paced_send import send_paced
+from bot.pacing import SendBudget
 from bot.web.auth import public_base_url
 from conversations import safeguarding_flags as flags
 from conversations.models import utcnow
@@ -42,8 +44,10 @@ class SafeguardingAlerts:
 
     def __init__(self, config: Config, db: Engine, bot: Bot | None, *,
                  email: NotifyEmail | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:  # fmt: skip
+                 clock: Callable[[], datetime] = utcnow,
+                 budget: SendBudget | None = None) -> None:  # fmt: skip
         self.config = config
+        self.budget = budget or SendBudget()  # a lead with two flags gets two messages
         self.db = db
         self.bot = bot
         self.email = email if email is not None else notify_email(config)
@@ -86,7 +90,7 @@ class SafeguardingAlerts:
         channel, _, address = due.recipient.partition(":")
         try:
             if channel == "telegram" and self.bot is not None:
-                await self.bot.send_message(int(address), self._telegram_text(due))
+                await send_paced(self.bot, self.budget, int(address), self._telegram_text(due))
             elif channel == "email" and self.email is not None:
                 await self.email.send(
                     address, self._personalisation(due), f"flag-{due.flag_id}-{due.purpose}"

@@ -473,6 +473,9 @@ class FakeUser:
         self.username = username
         self.language_code = language_code
         self.chat_instance = str(8_000_000_000_000_000 + user_id)
+        #: Whether this user has ever written to the bot (pressed Start, sent anything):
+        #: Telegram refuses a bot's first message to anyone who has not (403).
+        self.started = False
         #: Every bot message sent to this chat, in order, reflecting later edits and
         #: including deleted ones (see :attr:`deleted_message_ids`).
         self.messages: list[JSON] = []
@@ -822,6 +825,11 @@ class FakeBotAPI:
       lets a bot answer a user it is talking with in a short burst (two messages at
       once), which it does not allow in a chat the bot writes to unprompted.
     * ``blocked``: chat ids that answer 403 "bot was blocked by the user".
+    * Strict by default, as Telegram is: messages to a user who never wrote to the bot
+      answer 403 "bot can't initiate conversation with a user" (a test says a user has
+      written before with ``user(..., started=True)``), and the flood limits are on
+      (30 a second overall, 1 a second per chat, a burst of ``talking_limit`` while the
+      user is talking).  :meth:`relax` turns either off for a test that must.
     * :meth:`inject_fault`: errors, floods or hangs for the next N calls of a method.
     * ``clock``: the time source for flood windows and call timestamps (inject a fixed
       one for deterministic tests); long-poll and webhook timing always use real time.
@@ -835,9 +843,9 @@ class FakeBotAPI:
         bot_first_name: str = "Needs First",
         delay: float = 0.0,
         jitter: float = 0.0,
-        rate_limit: int | None = None,
-        per_chat_limit: int | None = None,
-        talking_limit: int | None = None,
+        rate_limit: int | None = 30,
+        per_chat_limit: int | None = 1,
+        talking_limit: int | None = 10,
         talking_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         host: str = "127.0.0.1",
@@ -867,6 +875,8 @@ class FakeBotAPI:
         self.webhook_timeout = webhook_timeout
 
         self.blocked: set[int] = set()
+        #: Deliver to users who never wrote to the bot (Telegram does not); see `relax`.
+        self.deliver_unstarted = False
         self.calls: list[Call] = []
         self.too_many_requests: list[float] = []
         #: answerCallbackQuery calls: callback_query_id, user_id, data, text, show_alert,
@@ -1007,14 +1017,27 @@ class FakeBotAPI:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = "en",
+        started: bool = False,
     ) -> FakeUser:
-        """The simulated user with this id, created on first use (later args are ignored)."""
+        """The simulated user with this id, created on first use (later args are ignored).
+
+        ``started=True``: the user wrote to the bot before the test began (staff who
+        pressed Start once), so the bot may message them first."""
         existing = self._users.get(user_id)
         if existing is not None:
+            existing.started = existing.started or started
             return existing
         created = FakeUser(self, user_id, first_name, last_name, username, language_code)
+        created.started = started
         self._users[user_id] = created
         return created
+
+    def relax(self, *, limits: bool = False, unstarted: bool = False) -> None:
+        """Make the fake kinder than Telegram, for a test that is about something else."""
+        if limits:
+            self.rate_limit = self.per_chat_limit = self.talking_limit = None
+        if unstarted:
+            self.deliver_unstarted = True
 
     @property
     def users(self) -> dict[int, FakeUser]:
@@ -1190,6 +1213,7 @@ class FakeBotAPI:
     def _push(self, user: FakeUser, kind: str, payload: JSON) -> JSON:
         update: JSON = {"update_id": next(self._update_ids), kind: payload}
         user.last_update = update
+        user.started = True
         self._spoke_at[user.id] = self.clock()
         self._enqueue(_Pending(update["update_id"], update, user.id, kind))
         return update
@@ -1452,6 +1476,8 @@ class FakeBotAPI:
             raise _bad_request("chat not found")
         if user.id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if not (user.started or self.deliver_unstarted):
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         return user
 
     def _text(

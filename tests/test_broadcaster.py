@@ -77,7 +77,7 @@ async def residents(fake: FakeBotAPI, bot: Service, ids: range, area: str = "Nor
 
     await asyncio.to_thread(make)
     for user_id in ids:
-        fake.user(user_id)
+        fake.user(user_id, started=True)  # they joined, so the bot may write to them
 
 
 async def queue(bot: Service, message: str, *, group: str | None = None,
@@ -111,7 +111,7 @@ async def queue(bot: Service, message: str, *, group: str | None = None,
 
 async def progress_message(fake: FakeBotAPI, bot: Service) -> int:
     """The message the facilitator watches, as the staff command would send it."""
-    fake.user(FACILITATOR)
+    fake.user(FACILITATOR, started=True)
     assert bot.telegram is not None
     sent = await bot.telegram.bot.send_message(FACILITATOR, "Broadcast queued.")
     return sent.message_id
@@ -381,7 +381,7 @@ async def test_a_broadcast_leaves_room_for_a_webhook_workers_replies(
     await residents(fake, bot, range(8001, 8121))
     worker_chats = list(range(8901, 8911))
     for chat in worker_chats:
-        fake.user(chat)
+        fake.user(chat, started=True)
     db = make_engine(db_url)
     sending = True
 

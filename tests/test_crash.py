@@ -43,10 +43,17 @@ def answers(db_url: str) -> list[tuple[str, str]]:
     db = make_engine(db_url)
     with Session(db) as session:
         rows = session.exec(select(Answer.step_id, Answer.value).order_by(Answer.id)).all()  # type: ignore[arg-type]
-        pending = session.exec(select(PendingUpdate)).all()
     db.dispose()
-    assert pending == [] or rows, "pending updates are removed once handled"
     return [(step, value) for step, value in rows]
+
+
+def pending_updates(db_url: str) -> int:
+    """Updates written down but not yet handled."""
+    db = make_engine(db_url)
+    with Session(db) as session:
+        count = len(session.exec(select(PendingUpdate)).all())
+    db.dispose()
+    return count
 
 
 async def test_killed_mid_update_before_and_after_storing(tmp_path: Path) -> None:
@@ -67,6 +74,8 @@ async def test_killed_mid_update_before_and_after_storing(tmp_path: Path) -> Non
             await kill(process)
         fake.clear_faults()
         assert fake.pending_update_count == 0  # Telegram has forgotten it: only we remember
+        assert answers(db_url) == []  # killed before storing anything
+        assert pending_updates(db_url) == 1  # but the press is written down
 
         process = start_service(config)
         try:
@@ -83,6 +92,9 @@ async def test_killed_mid_update_before_and_after_storing(tmp_path: Path) -> Non
         finally:
             await kill(process)
         fake.clear_faults()
+        assert fake.pending_update_count == 0  # confirmed to Telegram again
+        assert answers(db_url)[-1] == ("need", "The bus stops running at 7pm")  # stored
+        assert pending_updates(db_url) == 1  # and its reply still owed
 
         process = start_service(config)
         try:
@@ -92,6 +104,7 @@ async def test_killed_mid_update_before_and_after_storing(tmp_path: Path) -> Non
         finally:
             process.send_signal(signal.SIGTERM)
             await asyncio.to_thread(process.wait, 20)
+    assert pending_updates(db_url) == 0, "pending updates are removed once handled"
     assert answers(db_url) == [
         ("area", "north"),
         ("age", "18-34"),

@@ -53,7 +53,7 @@ class CrashingBot:
 async def fake() -> AsyncIterator[FakeBotAPI]:
     async with FakeBotAPI() as server:
         for officer in OFFICERS:
-            server.user(officer)
+            server.user(officer, started=True)  # each pressed Start once
         yield server
 
 

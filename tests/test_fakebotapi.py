@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from telegram import (
+    Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     ReplyKeyboardMarkup,
@@ -144,6 +145,8 @@ def build_app(fake: FakeBotAPI) -> App:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeBotAPI]:
     async with FakeBotAPI() as server:
+        # The fake's mechanics; its Telegram-like strictness: test_strict_by_default.
+        server.relax(limits=True, unstarted=True)
         yield server
 
 
@@ -587,3 +590,37 @@ async def test_webhook_delivery(
     await app.bot.delete_webhook()
     await ann.send_text("polled")
     assert [u.message.text for u in await app.bot.get_updates() if u.message] == ["polled"]
+
+
+async def test_strict_by_default(timedelta_retry_after: None) -> None:
+    """As Telegram: no first message to someone who never wrote, and the flood limits on."""
+    async with FakeBotAPI() as strict, Bot(TOKEN, base_url=strict.base_url) as bot:
+        now = 100.0
+        strict.clock = lambda: now
+        assert (strict.rate_limit, strict.per_chat_limit) == (30, 1)
+        ann, bob = strict.user(ANN), strict.user(BOB, started=True)
+        assert (ann.started, bob.started) == (False, True)
+        with pytest.raises(Forbidden, match="bot can't initiate conversation with a user"):
+            await bot.send_message(ANN, "hello, stranger")
+        assert ann.messages == []
+        await bot.send_message(BOB, "Bob pressed Start once, before the test")
+        assert bob.texts == ["Bob pressed Start once, before the test"]
+        with pytest.raises(RetryAfter):
+            await bot.send_message(BOB, "a second unprompted message within the second")
+        now = 102.0
+        await ann.send_text("hi")  # now Ann has written to the bot
+        await bot.send_message(ANN, "hello, Ann")
+        assert ann.texts == ["hello, Ann"]
+        for n in range(35):  # 30 a second overall, to everyone
+            strict.user(5000 + n, started=True)
+        now = 110.0
+        with pytest.raises(RetryAfter):
+            for n in range(35):
+                await bot.send_message(5000 + n, "bulk")
+        assert sum(len(strict.user(5000 + n).messages) for n in range(35)) == 30
+
+        strict.relax(unstarted=True)  # what a test must say to be kinder than Telegram
+        carl = strict.user(3003)
+        now = 120.0
+        await bot.send_message(3003, "delivered unprompted")
+        assert carl.texts == ["delivered unprompted"]

@@ -104,7 +104,7 @@ async def test_forget_before_delivery_keeps_the_quote_out_of_the_digest(db: Engi
         digest = session.get(Digest, digest_id)
         assert digest is not None and digest.stale
     async with FakeBotAPI() as fake:
-        fake.user(201)
+        fake.user(201, started=True)
         async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as bot:
             await DigestSender(db, bot, zone=zone).deliver(digest_id)
         sent = [d.data.decode("utf-8") for d in fake.user(201).documents]

@@ -21,7 +21,7 @@ from bot.scheduler import JobContext, start_scheduler, stop_scheduler
 from conversations import engine, store
 from conversations.models import Conversation, Round
 from conversations.service import ConversationService
-from tests.fakebotapi import FakeBotAPI
+from tests.fakebotapi import FakeBotAPI, Fault
 from tests.telegram_harness import TOKEN
 from tests.test_service import Resident_, complete_example
 
@@ -42,6 +42,15 @@ async def bot(fake: FakeBotAPI) -> AsyncIterator[Bot]:
 def service(db: Engine) -> ConversationService:
     load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
     return ConversationService(db)
+
+
+def delivered(fake: FakeBotAPI) -> list[tuple[int, str]]:
+    """(chat, text) of every sendMessage Telegram accepted: a call alone proves nothing."""
+    return [
+        (int(c.params["chat_id"]), c.params["text"])
+        for c in fake.calls_to("sendMessage")
+        if c.status == 200
+    ]
 
 
 def idle(db: Engine, hours: int) -> None:
@@ -66,6 +75,8 @@ async def test_one_gentle_reminder_only_for_those_part_way(
     stopped.start()
     stopped.press("happy to take part")
     service.stop(stopped.who)
+    for chat in (501, 502, 503, 504, 505):
+        fake.user(chat, started=True)  # they wrote to the bot, so it may write back
     jobs = Jobs(Config(), db, bot)
 
     await jobs.reminders()
@@ -73,9 +84,12 @@ async def test_one_gentle_reminder_only_for_those_part_way(
     idle(db, 25)
     await jobs.reminders()
     await jobs.reminders()  # never more than one
-    sent = fake.calls_to("sendMessage")
-    assert [c.params["chat_id"] for c in sent] == [501]
-    assert "only reminder" in sent[0].params["text"]
+    assert [chat for chat, _ in delivered(fake)] == [501]
+    assert len(fake.calls_to("sendMessage")) == 1
+    reminder = fake.user(501).messages[-1]
+    assert "only reminder" in reminder["text"]
+    # Its button takes the resident back to the consultation.
+    assert fake.user(501).last_keyboard_labels() != []
 
     # After the round closes, nobody is reminded.
     late = Resident_(service, "505")
@@ -89,6 +103,55 @@ async def test_one_gentle_reminder_only_for_those_part_way(
         )
     await jobs.reminders()
     assert len(fake.calls_to("sendMessage")) == 1
+    assert fake.user(505).messages == []
+
+
+async def test_reminders_are_paced_and_wait_out_telegrams_flood_limit(
+    db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot
+) -> None:
+    """More reminders than Telegram takes in a second: every one arrives, none is lost."""
+    chats = list(range(7001, 7046))
+    for chat in chats:
+        resident = Resident_(service, str(chat))
+        resident.start()
+        resident.press("happy to take part")
+        fake.user(chat, started=True)
+    idle(db, 25)
+    fake.inject_fault("sendMessage", Fault.flood(retry_after=1))  # and one 429 besides
+    await Jobs(Config(), db, bot).reminders()
+    assert sorted(chat for chat, _ in delivered(fake)) == chats
+    assert all("only reminder" in fake.user(chat).texts[-1] for chat in chats)
+
+
+async def test_no_reminder_reaches_a_resident_the_bot_cannot_reach(
+    db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot
+) -> None:
+    """A 403 marks the resident unreachable, and nothing is sent to them again."""
+    from conversations.models import Resident
+
+    for chat in ("801", "802"):
+        resident = Resident_(service, chat)
+        resident.start()
+        resident.press("happy to take part")
+    fake.user(801, started=True)
+    fake.user(802, started=True)
+    fake.blocked.add(802)
+    idle(db, 25)
+    await Jobs(Config(), db, bot).reminders()
+    assert [chat for chat, _ in delivered(fake)] == [801]
+    with Session(db) as session:
+        unreachable = session.exec(select(Resident).where(Resident.unreachable)).all()
+    assert len(unreachable) == 1
+    # Marked unreachable: a later reminder round (even if one were due) skips them.
+    with Session(db) as session, session.begin():
+        for conversation in session.exec(select(Conversation)):
+            conversation.reminded_at = None
+            session.add(conversation)
+    idle(db, 25)
+    fake.blocked.clear()
+    await Jobs(Config(), db, bot).reminders()
+    assert [chat for chat, _ in delivered(fake)] == [801, 801]
+    assert fake.user(802).messages == []
 
 
 async def test_safeguarding_leads_are_told_once_without_what_was_said(
@@ -109,13 +172,14 @@ async def test_safeguarding_leads_are_told_once_without_what_was_said(
     service.receive(
         engine_who("602"), engine.TextInput("my dad hits me and my little sister every night")
     )
-    fake.user(9001), fake.user(9002)
+    fake.user(9001, started=True), fake.user(9002, started=True)
     jobs = Jobs(replace(Config(), staff=StaffConfig(safeguarding=(9001, 9002))), db, bot)
     await jobs.safeguarding_alerts()
     await jobs.safeguarding_alerts()
-    alerts = fake.calls_to("sendMessage")
-    assert sorted(c.params["chat_id"] for c in alerts) == [9001, 9001, 9002, 9002]  # 2 flags
-    assert not any("dad hits me" in c.params["text"] for c in alerts)
+    alerts = delivered(fake)
+    assert sorted(chat for chat, _ in alerts) == [9001, 9001, 9002, 9002]  # 2 flags
+    assert len(fake.user(9001).messages) == len(fake.user(9002).messages) == 2
+    assert not any("dad hits me" in text for _, text in alerts)
 
 
 def engine_who(uid: str):  # type: ignore[no-untyped-def]
@@ -238,6 +302,8 @@ async def test_a_scheduled_prioritise_round_without_themes_waits_and_facilitator
         round_.opens_at = utcnow() - timedelta(minutes=1)
         session.add(round_)
     staff = StaffConfig(facilitators=(5001, 5002), admins=(5002, 5003))
+    for chat in (5001, 5002, 5003):
+        fake.user(chat, started=True)
     jobs = Jobs(replace(Config(), staff=staff), db, bot)
     await jobs.rounds_due()
     await jobs.rounds_due()  # not tried again, and nobody told twice
@@ -248,10 +314,12 @@ async def test_a_scheduled_prioritise_round_without_themes_waits_and_facilitator
         ).all()
     assert (round_.status, round_.opens_at) == ("draft", None)
     assert len(audit) == 1 and "review the themes first" in audit[0].detail
-    told = fake.calls_to("sendMessage")
-    assert sorted(c.params["chat_id"] for c in told) == [5001, 5002, 5003]
-    assert "Round 1 of example was due to open now and did not" in told[0].params["text"]
-    assert "/open example prioritise" in told[0].params["text"]
+    told = delivered(fake)
+    assert sorted(chat for chat, _ in told) == [5001, 5002, 5003]
+    for chat in (5001, 5002, 5003):
+        (text,) = fake.user(chat).texts
+        assert "Round 1 of example was due to open now and did not" in text
+        assert "/open example prioritise" in text
 
 
 async def test_identities_are_dropped_after_retention_and_answers_stay(

@@ -95,7 +95,7 @@ async def test_a_flag_with_no_lead_waits_and_reaches_a_lead_added_later(
         flag = session.exec(select(SafeguardingFlag)).one()
         assert (flag.status, flag.notified_at) == ("open", None)
 
-    fake.user(9001)  # the lead added later has opened a chat with the bot
+    fake.user(9001, started=True)  # the lead added later has opened a chat with the bot
     await Jobs(config((9001,)), db, bot).safeguarding_alerts()
     (alert,) = texts_to(fake, 9001)
     assert f"/staff/safeguarding/{flag.id}" in alert
@@ -112,14 +112,15 @@ async def test_a_failed_send_is_retried_with_backoff_and_succeeds(
     disclose(service, "602")
     clock = Clock()
     alerts = SafeguardingAlerts(config((9002,)), db, bot, clock=clock)
-    await alerts.run()  # the lead never opened a chat with the bot: "chat not found"
+    fake.user(9002)
+    await alerts.run()  # the lead never opened a chat with the bot: Telegram refuses (403)
     (delivery,) = deliveries(db)
     assert delivery.sent_at is None and delivery.attempts == 1
-    assert "not found" in delivery.last_error.lower()
+    assert "can't initiate conversation" in delivery.last_error.lower()
     with Session(db) as session:
         assert safeguarding_flags.waiting(session=session).undelivered == 1
 
-    fake.user(9002)  # now they have
+    fake.user(9002, started=True)  # now they have
     await alerts.run()
     assert deliveries(db)[0].attempts == 1  # not before its time
     clock.advance(seconds=31)
@@ -142,7 +143,7 @@ async def test_an_unacknowledged_flag_escalates_to_every_lead_then_the_fallback(
     db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot
 ) -> None:
     for chat in (9001, 9002, 9100):
-        fake.user(chat)
+        fake.user(chat, started=True)
     disclose(service, "603")
     disclose(service, "604", "he said he will kill me if I leave, I am scared")
     clock = Clock()

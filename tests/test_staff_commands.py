@@ -143,8 +143,15 @@ async def test_broadcast_preview_confirm_and_cancel(
     await staff.send_command("/broadcast", "example area=north window=30 Round two is open")
     preview = await expect(staff, "Preview of broadcast")
     assert "to 2 residents of example in area=north, spread over 30 minutes" in preview
-    stranger = fake.user(STRANGER)
-    await stranger.press_data("s:bc:1:go")  # a forged press by someone else does nothing
+    # Forged presses by people who are not facilitators: refused, and nothing queued.
+    for presser in (fake.user(STRANGER), fake.user(OFFICER)):
+        answered = len(fake.calls_to("answerCallbackQuery"))
+        await presser.press_data("s:bc:1:go", message_id=999)
+        await fake.wait_for_call("answerCallbackQuery", answered + 1)
+        assert fake.answered_callbacks[-1]["user_id"] == presser.id
+        assert fake.answered_callbacks[-1]["text"] == "Not available"
+    with Session(db) as session:
+        assert session.exec(select(Broadcast)).one().status == "draft"
     await staff.press("Send to 2")
     # The preview becomes the progress report, which the sender edits as it goes.
     await staff.wait_until(

@@ -131,7 +131,16 @@ async def test_over_long_text_is_stored_whole(fake: FakeBotAPI, bot: Service, db
     await ann.send_text(essay)
     await expect(ann, "Who else does this affect?")
     assert stored_needs(db_url) == [essay]
-    assert all(len(t) <= 4096 for t in ann.texts)
+    await ann.press("▫️ Mainly me")
+    await ann.wait_until(lambda: "✅ Mainly me" in ann.last_keyboard_labels())
+    await ann.press("Done")
+    await expect(ann, "what difference would it make")
+    await ann.send_text(essay)
+    await expect(ann, "Here is what I heard")  # the play-back quotes the essay: shortened
+    # The fake refuses an over-long message (400), so look at what Telegram refused,
+    # not at what arrived: a message the bot tried and failed to send is lost.
+    refused = [c for c in fake.calls if c.status != 200 and c.method != "getUpdates"]
+    assert refused == []
 
 
 async def test_old_and_forged_buttons_do_not_corrupt_state(
