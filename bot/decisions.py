@@ -17,7 +17,14 @@ from sqlmodel import Session, select
 
 from bot.theme_runs import code_new_answers
 from conversations import broadcasts, codebook, store, themes
-from conversations.models import Broadcast, BroadcastRecipient, Decision, RunTheme
+from conversations.models import (
+    AnalysisRun,
+    Broadcast,
+    BroadcastRecipient,
+    Consultation,
+    Decision,
+    RunTheme,
+)
 from conversations.service import ScriptCache
 
 MIN_TEXT, MAX_TEXT = 10, 1500
@@ -53,24 +60,9 @@ def record_decision(
     text = text.strip()
     if not MIN_TEXT <= len(text) <= MAX_TEXT:
         raise DecisionError(f"say what was decided in {MIN_TEXT} to {MAX_TEXT} characters")
-    consultation = store.require_consultation(session=session, slug=slug)
-    assert consultation.id is not None
-    run = themes.latest_run(session=session, consultation_id=consultation.id)
-    if run is None or run.id is None:
-        raise DecisionError(f"'{slug}' has not been analysed yet, so it has no themes")
-    theme = session.exec(
-        select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
-    ).first()
-    if theme is None or not themes.is_current(theme):
-        raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
-    _require_reviewed(session, consultation.id, theme_id)
-    raised = set(themes.residents_in_theme(session=session, run_id=run.id, theme_id=theme_id))
-    # Opted in, not stopped, not blocked, and on Telegram: the broadcast audience.
-    reachable = [
-        r
-        for r in broadcasts.audience(session=session, consultation=consultation, group=None)
-        if r in raised
-    ]
+    consultation, run, theme = _reviewed_theme(session, slug, theme_id)
+    assert consultation.id is not None and run.id is not None
+    raised, reachable = _audience(session, consultation, run.id, theme_id)
     script = ScriptCache().get(consultation)
     title = script.title.get(script.default_language, script.default_language)
     broadcast_id = None
@@ -114,12 +106,36 @@ def record_decision(
     return RecordedDecision(decision.id, theme_id, theme.label, len(reachable), broadcast_id)
 
 
-def _require_reviewed(session: Session, consultation_id: int, theme_id: int) -> None:
-    if theme_id not in codebook.reviewed(session=session, consultation_id=consultation_id):
+def _reviewed_theme(
+    session: Session, slug: str, theme_id: int
+) -> tuple[Consultation, AnalysisRun, RunTheme]:
+    """A reviewed theme of the latest run, or a DecisionError saying why not."""
+    consultation = store.require_consultation(session=session, slug=slug)
+    assert consultation.id is not None
+    run = themes.latest_run(session=session, consultation_id=consultation.id)
+    if run is None or run.id is None:
+        raise DecisionError(f"'{slug}' has not been analysed yet, so it has no themes")
+    theme = session.exec(
+        select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
+    ).first()
+    if theme is None or not themes.is_current(theme):
+        raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
+    if theme_id not in codebook.reviewed(session=session, consultation_id=consultation.id):
         raise DecisionError(
             f"theme {theme_id} is proposed, not reviewed: accept or rename it first, so that "
             "residents hear about a theme officers agreed (and whose answers will not move)"
         )
+    return consultation, run, theme
+
+
+def _audience(
+    session: Session, consultation: Consultation, run_id: int, theme_id: int
+) -> tuple[set[int], list[int]]:
+    """The residents coded to the theme, and those of them a decision can reach (opted
+    in, not stopped, not blocked, on a channel that can be sent to)."""
+    raised = set(themes.residents_in_theme(session=session, run_id=run_id, theme_id=theme_id))
+    audience = broadcasts.audience(session=session, consultation=consultation, group=None)
+    return raised, [r for r in audience if r in raised]
 
 
 @dataclass(frozen=True)
@@ -147,23 +163,12 @@ def preview(db: Engine, slug: str, theme_id: int) -> DecisionPreview:
 
     code_new_answers(db, slug)
     with Session(db) as session:
-        consultation = store.require_consultation(session=session, slug=slug)
-        assert consultation.id is not None
-        run = themes.latest_run(session=session, consultation_id=consultation.id)
-        if run is None or run.id is None:
-            raise DecisionError(f"'{slug}' has not been analysed yet, so it has no themes")
-        theme = session.exec(
-            select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
-        ).first()
-        if theme is None or not themes.is_current(theme):
-            raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
-        _require_reviewed(session, consultation.id, theme_id)
-        raised = set(themes.residents_in_theme(session=session, run_id=run.id, theme_id=theme_id))
-        audience = broadcasts.audience(session=session, consultation=consultation, group=None)
-        reachable = sum(1 for r in audience if r in raised)
+        consultation, run, theme = _reviewed_theme(session, slug, theme_id)
+        assert run.id is not None
+        raised, reachable = _audience(session, consultation, run.id, theme_id)
         members = themes.theme_members(session=session, run_id=run.id, theme_id=theme_id)
         samples = tuple(scrub(" ".join(m.text.split()))[:200] for m in members if m.rank == 0)[:3]
-    return DecisionPreview(theme_id, theme.label, len(raised), reachable, samples)
+    return DecisionPreview(theme_id, theme.label, len(raised), len(reachable), samples)
 
 
 def decide(db: Engine, slug: str, theme_id: int, text: str, *, actor: str) -> RecordedDecision:
