@@ -415,7 +415,7 @@ class StaffCommands:
         )
         first, second = split.parts
         return (
-            f"{split.summary()}\nLater runs keep them apart. Rename them if the names do not "
+            f"{split.summary()}\nBoth parts are in the codebook. Rename them if the names do not "
             f"fit: /rename {slug} {first[0]} NEW NAME, /rename {slug} {second[0]} NEW NAME"
         )
 

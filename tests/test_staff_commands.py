@@ -222,7 +222,7 @@ async def test_an_officer_splits_a_theme_from_telegram(
     await expect(stranger, "only for the consultation team")
     await officer.send_command("/split", f"example {largest}")
     done = await expect(officer, f"Theme {largest} (", timeout=60)
-    assert "is split into theme" in done and "Later runs keep them apart" in done
+    assert "is split into theme" in done and "Both parts are in the codebook" in done
     found = re.search(r"into theme (\d+) “.*” \(\d+ answers\) and theme (\d+) “", done)
     assert found is not None, done
     first, second = int(found[1]), int(found[2])
