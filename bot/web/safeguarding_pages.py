@@ -144,43 +144,38 @@ async def flag_page(request: web.Request, *, error: str = "", status: int = 200)
 
 async def acknowledge(request: web.Request) -> web.Response:
     """A lead has the flag: alerts and escalation about it stop."""
-    staff, _ = await acting(request, ROLE)
-    flag_id = id_in_path(request, "flag_id", "flag")
-    db = request.app[ENGINE_KEY]
-
-    def act() -> None:
-        with Session(db) as session, session.begin():
-            flags.acknowledge(session=session, flag_id=flag_id, actor=staff.actor)
-
-    return await _after(request, act, flag_id, "acknowledged")
+    return await _flag_action(request, "acknowledged", lambda session, flag_id, actor, _:
+                              flags.acknowledge(session=session, flag_id=flag_id, actor=actor))  # fmt: skip
 
 
 async def note(request: web.Request) -> web.Response:
     """Add a note (kept with the flag; the audit log says only that one was added)."""
-    staff, form = await acting(request, ROLE)
-    flag_id = id_in_path(request, "flag_id", "flag")
-    db = request.app[ENGINE_KEY]
-
-    def act() -> None:
-        with Session(db) as session, session.begin():
-            flags.add_note(session=session, flag_id=flag_id, actor=staff.actor,
-                           text=form.get("note", ""))  # fmt: skip
-
-    return await _after(request, act, flag_id, "noted")
+    return await _flag_action(request, "noted", lambda session, flag_id, actor, form:
+                              flags.add_note(session=session, flag_id=flag_id, actor=actor,
+                                             text=form.get("note", "")))  # fmt: skip
 
 
 async def outcome(request: web.Request) -> web.Response:
     """Record what was done and close the flag."""
+    return await _flag_action(request, "closed", lambda session, flag_id, actor, form:
+                              flags.close(session=session, flag_id=flag_id, actor=actor,
+                                          outcome=form.get("outcome", "")))  # fmt: skip
+
+
+FlagChange = Callable[[Session, int, str, dict[str, str]], object]
+
+
+async def _flag_action(request: web.Request, done: str, change: FlagChange) -> web.Response:
+    """A lead's form post on one flag: role and CSRF checked, the change in one transaction."""
     staff, form = await acting(request, ROLE)
     flag_id = id_in_path(request, "flag_id", "flag")
     db = request.app[ENGINE_KEY]
 
     def act() -> None:
         with Session(db) as session, session.begin():
-            flags.close(session=session, flag_id=flag_id, actor=staff.actor,
-                        outcome=form.get("outcome", ""))  # fmt: skip
+            change(session, flag_id, staff.actor, form)
 
-    return await _after(request, act, flag_id, "closed")
+    return await _after(request, act, flag_id, done)
 
 
 async def _after(request: web.Request, act: Callable[[], None], flag_id: int, done: str
