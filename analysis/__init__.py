@@ -1,0 +1,1 @@
+"""Analysis: themes from residents' answers, personal details scrubbed, digests rendered, priorities scored."""

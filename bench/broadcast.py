@@ -55,9 +55,9 @@ from sqlmodel import Session, col, select
 from bench.databases import drop_database, fresh_database
 from bot.app import prepare_database
 from bot.config import Config, ConsultationsConfig, DatabaseConfig
-from conversations import broadcasts
-from conversations.db import make_engine
-from conversations.models import (
+from conversations.staff import broadcasts
+from conversations.storage.db import make_engine
+from conversations.storage.models import (
     Broadcast,
     BroadcastRecipient,
     ChannelIdentity,

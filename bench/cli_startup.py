@@ -85,7 +85,7 @@ def main() -> None:
         bad_csv = directory / "bad.csv"
         bad_csv.write_text("answer\nthe buses\n", encoding="utf-8")
         common = ["--config", str(config)]
-        script = str(ROOT / "conversations" / "scripts" / "example.toml")
+        script = str(ROOT / "conversations" / "flow" / "scripts" / "example.toml")
         subprocess.run(
             [sys.executable, "-m", "bot.cli", "consultation", "load", script, *common],
             cwd=tree, check=True, capture_output=True,

@@ -41,8 +41,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bench.databases import drop_database, fresh_database
-from conversations.db import make_engine
-from conversations.models import Answer, Resident
+from conversations.storage.db import make_engine
+from conversations.storage.models import Answer, Resident
 from tests.fakebotapi import FakeBotAPI, FakeUser
 
 ECHO_BOT = """

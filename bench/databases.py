@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from conversations.db import make_engine
+from conversations.storage.db import make_engine
 
 POSTGRES_URL = os.environ.get(
     "NEEDSFIRST_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

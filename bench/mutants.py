@@ -39,14 +39,14 @@ class Mutant:
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "10-digit phone numbers no longer scrubbed",
-        "analysis/scrub.py",
+        "analysis/personal_details/scrub.py",
         'if raw[0] in "+(0" and len(digits) >= 10:',
         'if raw[0] in "+(0" and len(digits) >= 11:',
         ("tests/test_guarding_rules.py::test_ten_digit_phone_numbers_are_scrubbed",),
     ),
     Mutant(
         "consent not asked again on the fast path after the consent text changes",
-        "conversations/fast_path.py",
+        "conversations/residents/answer_batch.py",
         'state.phase == "steps" and state.consent_version != script.consent.version',
         'state.phase == "steps" and False',
         (
@@ -56,21 +56,21 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a theme merge leaves duplicate assignments",
-        "conversations/themes.py",
+        "conversations/staff/themes.py",
         "    _drop_duplicate_assignments(session, run.id, into_id)\n",
         "    pass\n",
         ("tests/test_guarding_rules.py::test_a_merge_leaves_each_answer_in_the_theme_once",),
     ),
     Mutant(
         "retention drops residents whose round is still open",
-        "conversations/retention.py",
+        "conversations/storage/retention.py",
         '.where((col(Round.status) != "closed") | (col(Round.closed_at) >= closed_before))',
         ".where(col(Round.closed_at) >= closed_before)",
         ("tests/test_guarding_rules.py::test_retention_keeps_residents_whose_round_is_still_open",),
     ),
     Mutant(
         "reminders sent to unreachable residents",
-        "conversations/reminders.py",
+        "conversations/staff/reminders.py",
         "            col(Resident.unreachable).is_(False),\n",
         "",
         ("tests/test_jobs.py::test_no_reminder_reaches_a_resident_the_bot_cannot_reach",),
@@ -84,7 +84,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "the staff button handler's facilitator role check removed",
-        "bot/staff_commands.py",
+        "bot/telegram/staff.py",
         "allowed = self.roster.roles(query.from_user.id) & FACILITATORS",
         "allowed = self.roster.roles(query.from_user.id)",
         ("tests/test_staff_commands.py::test_broadcast_preview_confirm_and_cancel",),
@@ -98,7 +98,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "staff commands' role check removed",
-        "bot/staff_commands.py",
+        "bot/telegram/staff.py",
         "            if not self.roster.roles(user.id) & command.roles:\n",
         "            if False:\n",
         (
@@ -108,7 +108,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "reminders paced no more (the fake's flood limit then refuses some)",
-        "bot/paced_send.py",
+        "bot/telegram/paced_send.py",
         "            async with budget.sending(chat_id):\n",
         "            if True:\n",
         ("tests/test_jobs.py::test_reminders_are_paced_and_wait_out_telegrams_flood_limit",),

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from analysis.scrub import find_personal_details
-from conversations.moderation import assess_abuse
-from conversations.safeguarding import assess
+from analysis.personal_details.scrub import find_personal_details
+from conversations.screening.moderation import assess_abuse
+from conversations.screening.safeguarding import assess
 
 Row = dict[str, Any]
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,10 +28,10 @@ DATA = ROOT / "tests" / "data"
 if str(ROOT) not in sys.path:  # allow "python bench/safety_quality.py"
     sys.path.insert(0, str(ROOT))
 
-from analysis.scrub import find_personal_details  # noqa: E402
+from analysis.personal_details.scrub import find_personal_details  # noqa: E402
 from bench import safety_independent  # noqa: E402
-from conversations.moderation import assess_abuse  # noqa: E402
-from conversations.safeguarding import assess  # noqa: E402
+from conversations.screening.moderation import assess_abuse  # noqa: E402
+from conversations.screening.safeguarding import assess  # noqa: E402
 
 Row = dict[str, Any]
 SPLITS = ("dev", "test", "fresh", "blind", *safety_independent.SPLITS)

@@ -4,11 +4,11 @@
 
 Each set is sampled (2,000 answers per seed), themed by the lexical ThemeModel
 with k = the labels present, and every theme is named twice: by
-analysis.describe.key_phrase (before) and analysis.naming.theme_name (after),
+analysis.themes.describe.key_phrase (before) and analysis.themes.naming.theme_name (after),
 both scrubbed. A name is judged by:
 
 * clause: it is 2-9 words and one whole clause of one of the theme's answers
-  (analysis.naming.is_whole_clause), so it reads as a phrase, not a fragment;
+  (analysis.themes.naming.is_whole_clause), so it reads as a phrase, not a fragment;
 * cover: the share of the theme's answers that share a content word with it;
 * reference (with the semantic extra): the share of themes whose name is
   nearest (all-MiniLM-L6-v2 cosine) to the reference label that most of the
@@ -29,12 +29,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.describe import key_phrase, keyword_weights
-from analysis.embed import semantic_extra_installed
-from analysis.model import ThemeModel
-from analysis.naming import is_whole_clause, theme_name
-from analysis.normalise import Normaliser
-from analysis.scrub import scrub
+from analysis.personal_details.scrub import scrub
+from analysis.themes.describe import key_phrase, keyword_weights
+from analysis.themes.embed import semantic_extra_installed
+from analysis.themes.model import ThemeModel
+from analysis.themes.naming import is_whole_clause, theme_name
+from analysis.themes.normalise import Normaliser
 from bench.themes_quality import SETS
 from bench.themes_sizes import sample
 
@@ -62,7 +62,7 @@ def judge(name: str, texts: list[str], normaliser: Normaliser) -> tuple[bool, fl
 def run(data: Path, size: int, seeds: list[int], sets: list[str]) -> None:
     embedder = None
     if semantic_extra_installed():
-        from analysis.embed import SentenceEmbedder
+        from analysis.themes.embed import SentenceEmbedder
 
         embedder = SentenceEmbedder()
     normaliser = Normaliser()

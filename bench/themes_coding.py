@@ -8,7 +8,7 @@ automatically, as a new user gets it) runs on the first 20%. A simulated officer
 reviews each proposed theme by naming it after its majority label, merging those
 that share one; the reviewed themes and the answers they held are the codebook.
 The other 80% arrive in four weekly batches; after each, every answer so far is
-coded (analysis.coding.ThemeCoder). Reported on the 80%: accuracy and macro-F1 of
+coded (analysis.themes.coding.ThemeCoder). Reported on the 80%: accuracy and macro-F1 of
 the codes against the labels, where an answer whose label is not in the codebook
 should be left uncoded (it is discovery's job, next); and how many answers coded in
 one run changed theme in the next without an officer's edit (target: none).
@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
-from analysis.codebook_run import Example, code_answers
-from analysis.coding import NOT_CODED, ThemeCoder
-from analysis.model import ThemeModel, stable_vectors
+from analysis.themes.codebook_run import Example, code_answers
+from analysis.themes.coding import NOT_CODED, ThemeCoder
+from analysis.themes.model import ThemeModel, stable_vectors
 from bench.themes_quality import SETS, embeddings, load
 
 BATCHES = 4
@@ -144,7 +144,7 @@ def quality(data: Path, paths: list[str], seeds: list[int], sets: list[str]) -> 
 
 
 def speed(data: Path, answers: int, n_themes: int, repeats: int) -> None:
-    """A whole coding pass (analysis.codebook_run.code_answers: vectors, codes and clause
+    """A whole coding pass (analysis.themes.codebook_run.code_answers: vectors, codes and clause
     codes) over `answers` answers against an `n_themes` codebook with stored embeddings."""
     texts, _ = load(data / SETS["stackoverflow20"][0])
     texts = [texts[i % len(texts)] for i in range(answers)]

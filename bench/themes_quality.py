@@ -28,7 +28,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.model import ThemeModel
+from analysis.themes.model import ThemeModel
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETS = {  # name: (relative path, published NMI/ARI/ACC as quoted in the README)
@@ -80,7 +80,7 @@ def embeddings(name: str, texts: list[str]) -> np.ndarray:
     cache = RESULTS / f"minilm-{name}-{digest}.npy"
     if cache.exists():
         return np.load(cache)
-    from analysis.embed import SentenceEmbedder
+    from analysis.themes.embed import SentenceEmbedder
 
     start = time.perf_counter()
     vectors = SentenceEmbedder().embed(texts)

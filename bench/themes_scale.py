@@ -86,14 +86,14 @@ def pool_vectors(texts: list[str], kind: str) -> np.ndarray:
         cache = RESULTS / f"minilm-pool-{digest}.npy"
         if cache.exists():
             return np.load(cache)
-        from analysis.embed import SentenceEmbedder
+        from analysis.themes.embed import SentenceEmbedder
 
         vectors = SentenceEmbedder().embed(texts)
         RESULTS.mkdir(exist_ok=True)
         np.save(cache, vectors)
         return vectors
-    from analysis.normalise import Normaliser
-    from analysis.vectorise import SignatureVectoriser
+    from analysis.themes.normalise import Normaliser
+    from analysis.themes.vectorise import SignatureVectoriser
 
     normaliser = Normaliser()
     hashed = SignatureVectoriser(4096).transform([normaliser.tokens(t) for t in texts])
@@ -121,7 +121,7 @@ def stored_vectors(texts: list[str], size: int, kind: str) -> np.ndarray:
 
 
 def child(size: int, themes: int | None, data: Path, embeddings: str | None) -> None:
-    from analysis.model import ThemeModel
+    from analysis.themes.model import ThemeModel
 
     texts = pool(data)
     vectors = None if embeddings is None else stored_vectors(texts, size, embeddings)

@@ -24,7 +24,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.model import ThemeModel
+from analysis.themes.model import ThemeModel
 from bench.themes_quality import RESULTS, SETS, embeddings, load
 
 WHOLE_SET_LIMIT = 4000  # sets up to this size are embedded whole, once

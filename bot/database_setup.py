@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.config import Config, ConfigError, check_database_url, origin_of
-from conversations.db import make_engine, migrate, redact_url
+from conversations.storage.db import make_engine, migrate, redact_url
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 
-from analysis.embed import semantic_extra_installed
-from conversations.db import make_engine, migrate
-from conversations.script import Script, load_script
+from analysis.themes.embed import semantic_extra_installed
+from conversations.flow.script import Script, load_script
+from conversations.storage.db import make_engine, migrate
 from tests.browser.chromium import missing_browser
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "conversations" / "scripts" / "example.toml"
+EXAMPLE = ROOT / "conversations" / "flow" / "scripts" / "example.toml"
 POSTGRES_URL = os.environ.get("NEEDSFIRST_TEST_POSTGRES_URL", "")
 # python-telegram-bot warns while building a 429's RetryAfter unless this is set.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -66,9 +66,9 @@ def lexical_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Analyses in this process are lexical whether or not the semantic extra is
     installed here, so that a test's themes and quotes are the same on every machine.
     Tests of the semantic path pass their encoder (or embedder) explicitly."""
-    import bot.embeddings
+    import bot.actions.answer_vectors
 
-    monkeypatch.setattr(bot.embeddings, "installed_encoder", lambda: None)
+    monkeypatch.setattr(bot.actions.answer_vectors, "installed_encoder", lambda: None)
 
 
 @pytest.fixture(scope="session")

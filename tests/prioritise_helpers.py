@@ -10,12 +10,14 @@ from collections.abc import Callable, Mapping, Sequence
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.priorities import open_round
-from conversations import callbacks, codebook, engine, store, themes
-from conversations.messages import Message
-from conversations.models import Conversation, Round
-from conversations.service import ConversationService, Who
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.priorities import open_round
+from conversations.flow import callbacks, engine
+from conversations.flow.messages import Message
+from conversations.residents.service import ConversationService, Who
+from conversations.staff import codebook, themes
+from conversations.storage import store
+from conversations.storage.models import Conversation, Round
 
 _keys = itertools.count(1_000_000)
 

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
-from analysis.embed import semantic_extra_installed
-from bot import analysis_runs, theme_runs
-from bot.analysis_runs import AnalysisError, shown_quotes
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.theme_runs import analyse_consultation
-from conversations import themes
-from conversations.models import AnswerTheme, RunTheme
-from conversations.service import ConversationService
+from analysis.themes.embed import semantic_extra_installed
+from bot.actions import analysis_runs, theme_runs
+from bot.actions.analysis_runs import AnalysisError, shown_quotes
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.theme_runs import analyse_consultation
+from conversations.residents.service import ConversationService
+from conversations.staff import themes
+from conversations.storage.models import AnswerTheme, RunTheme
 from tests.test_cli import needsfirst
 from tests.test_service import Resident_, complete_example
 

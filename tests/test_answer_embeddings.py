@@ -15,16 +15,24 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, col, select
 
-from analysis.embed import semantic_extra_installed
-from bot.analysis_runs import SIGNATURE_FEATURES, split_stored_theme
+from analysis.themes.embed import semantic_extra_installed
+from bot.actions.analysis_runs import SIGNATURE_FEATURES, split_stored_theme
+from bot.actions.answer_vectors import resolve
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.theme_runs import analyse_consultation
 from bot.config import Config
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.embeddings import resolve
-from bot.jobs import Jobs
-from bot.theme_runs import analyse_consultation
-from conversations import embeddings, themes
-from conversations.models import Answer, AnswerEmbedding, Resident, RunTheme, ThemeSplitPart, utcnow
-from conversations.service import ConversationService
+from bot.scheduling.jobs import Jobs
+from conversations.residents.service import ConversationService
+from conversations.staff import themes
+from conversations.storage import answer_vectors as embeddings
+from conversations.storage.models import (
+    Answer,
+    AnswerEmbedding,
+    Resident,
+    RunTheme,
+    ThemeSplitPart,
+    utcnow,
+)
 from tests.test_analysis_runs import TOPICS, seed
 from tests.test_service import Resident_, complete_example
 from tests.test_theme_splits import mixed_theme, topics_by_theme

@@ -23,15 +23,16 @@ from sqlmodel import Session, select
 from telegram.error import RetryAfter
 
 from bot.app import Service
-from bot.broadcaster import BUTTON, SenderSettings
-from bot.other_senders import OtherSenders
-from bot.pacing import BudgetLimiter, SendBudget, Slot, Spread
-from conversations import broadcasts, callbacks
-from conversations.broadcasts import BroadcastError
-from conversations.db import make_engine
-from conversations.messages import Message
-from conversations.models import Broadcast, BroadcastRecipient, ChannelIdentity, Resident
-from conversations.service import ConversationService, Who
+from bot.telegram.broadcaster import BUTTON, SenderSettings
+from bot.telegram.other_senders import OtherSenders
+from bot.telegram.pacing import BudgetLimiter, SendBudget, Slot, Spread
+from conversations.flow import callbacks
+from conversations.flow.messages import Message
+from conversations.residents.service import ConversationService, Who
+from conversations.staff import broadcasts
+from conversations.staff.broadcasts import BroadcastError
+from conversations.storage.db import make_engine
+from conversations.storage.models import Broadcast, BroadcastRecipient, ChannelIdentity, Resident
 from tests.fakebotapi import FakeBotAPI, Fault
 from tests.telegram_harness import bot_config, expect, running_bot
 
@@ -349,7 +350,7 @@ async def test_the_configured_headroom_reaches_the_sender(fake: FakeBotAPI, db_u
 def test_other_processes_updates_hold_places_for_their_replies(db: Engine) -> None:
     from datetime import timedelta
 
-    from conversations.models import InboxEntry, utcnow
+    from conversations.storage.models import InboxEntry, utcnow
 
     budget = SendBudget()
     others = OtherSenders(db, budget, "me", window=2.0)
@@ -376,7 +377,7 @@ async def test_a_broadcast_leaves_room_for_a_webhook_workers_replies(
     fake: FakeBotAPI, bot: Service, db_url: str
 ) -> None:
     """Another process answers residents with the same token while the broadcast goes."""
-    from conversations.models import InboxEntry, utcnow
+    from conversations.storage.models import InboxEntry, utcnow
 
     await residents(fake, bot, range(8001, 8121))
     worker_chats = list(range(8901, 8911))
@@ -421,7 +422,7 @@ async def test_a_broadcast_leaves_room_for_a_webhook_workers_replies(
 
 
 def test_no_recipients_is_a_clear_error(db: Engine) -> None:
-    from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+    from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 
     load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
     with (

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.consultations import EXAMPLE_SCRIPT
-from conversations.db import make_engine
-from conversations.service import ConversationService
+from bot.actions.consultations import EXAMPLE_SCRIPT
+from conversations.residents.service import ConversationService
+from conversations.storage.db import make_engine
 from tests.test_service import Resident_, complete_example
 
 

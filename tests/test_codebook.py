@@ -14,15 +14,17 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from analysis.coding import NOT_A_NEED, NOT_CODED, ThemeCoder
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.decisions import DecisionError, decide, preview
-from bot.digests import analysis_for
-from bot.priorities import themes_to_prioritise
-from bot.theme_runs import analyse_consultation
-from conversations import codebook, store, themes
-from conversations.coded_answers import answers_page, coded_answers, theme_list
-from conversations.models import (
+from analysis.themes.coding import NOT_A_NEED, NOT_CODED, ThemeCoder
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.decisions import DecisionError, decide, preview
+from bot.actions.digests import analysis_for
+from bot.actions.priorities import themes_to_prioritise
+from bot.actions.theme_runs import analyse_consultation
+from conversations.residents.service import ConversationService
+from conversations.staff import codebook, themes
+from conversations.staff.coded_answers import answers_page, coded_answers, theme_list
+from conversations.storage import store
+from conversations.storage.models import (
     Answer,
     AnswerTheme,
     AuditEntry,
@@ -30,7 +32,6 @@ from conversations.models import (
     Resident,
     utcnow,
 )
-from conversations.service import ConversationService
 from tests.test_cli import needsfirst
 from tests.test_service import Resident_, complete_example
 

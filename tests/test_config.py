@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, ConfigError, load_config, staff_roles
-from conversations.db import redact_url
+from conversations.storage.db import redact_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = (

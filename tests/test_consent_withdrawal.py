@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from conversations.coverage import opted_in_residents
-from conversations.models import (
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations.residents.service import ConversationService
+from conversations.staff.coverage import opted_in_residents
+from conversations.storage.models import (
     Answer,
     AnswerCode,
     ChannelIdentity,
@@ -21,7 +22,6 @@ from conversations.models import (
     Conversation,
     SafeguardingFlag,
 )
-from conversations.service import ConversationService
 from tests.test_service import Resident_
 
 

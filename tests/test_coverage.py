@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from conversations import store
-from conversations.coverage import format_status, opted_in_residents, round_status
-from conversations.service import ConversationService, ScriptCache
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations.residents.service import ConversationService, ScriptCache
+from conversations.staff.coverage import format_status, opted_in_residents, round_status
+from conversations.storage import store
 from tests.test_cli import needsfirst
 from tests.test_service import Resident_
 

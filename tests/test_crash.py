@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from conversations.db import make_engine
-from conversations.models import Answer, PendingUpdate
+from conversations.storage.db import make_engine
+from conversations.storage.models import Answer, PendingUpdate
 from tests.fakebotapi import FakeBotAPI, Fault
 from tests.telegram_harness import TOKEN, expect
 from tests.test_restart import free_port, start_service

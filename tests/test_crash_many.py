@@ -36,8 +36,8 @@ import aiohttp
 import pytest
 from sqlmodel import Session, col, select
 
-from conversations.db import make_engine
-from conversations.models import Answer, ChannelIdentity, Conversation, PendingUpdate
+from conversations.storage.db import make_engine
+from conversations.storage.models import Answer, ChannelIdentity, Conversation, PendingUpdate
 from tests.fakebotapi import FakeBotAPI, FakeUser
 from tests.test_crash import write_config
 
@@ -52,7 +52,7 @@ SEED = int(os.environ.get("NEEDSFIRST_CRASH_SEED", "20261125"))
 FORK_SERVER = """
 import os, signal, sys, traceback
 import bot.app, bot.cli  # the slow imports, once
-from conversations import moderation, safeguarding
+from conversations.screening import moderation, safeguarding
 
 # The safety models (and the nltk stemmer they score with) that the service loads as it
 # starts: loaded once here, as the imports are.
@@ -433,7 +433,7 @@ async def test_residents_finish_and_answers_are_stored_once_across_20_kills(
     rng = random.Random(SEED)
     log = tmp_path / "bot.log"
     async with FakeBotAPI() as fake:
-        # Many residents at once, their replies unpaced by design (bot/pacing.py): this
+        # Many residents at once, their replies unpaced by design (bot/telegram/pacing.py): this
         # test is about crashes, so the fake does not count replies against 30 a second.
         fake.relax(limits=True)
         config = write_config(tmp_path / "config.toml", fake, db_url)

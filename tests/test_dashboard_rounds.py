@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.consultations import EXAMPLE_SCRIPT
-from conversations.models import utcnow
-from conversations.rounds import Rounds
+from bot.actions.consultations import EXAMPLE_SCRIPT
+from conversations.staff.rounds import Rounds
+from conversations.storage.models import utcnow
 from tests.prioritise_helpers import open_prioritise, seed_run
 from tests.test_cli import needsfirst
 from tests.web_helpers import (

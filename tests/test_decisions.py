@@ -11,15 +11,16 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.decisions import DecisionError, decide
+from bot.actions.digests import build
+from bot.actions.theme_runs import analyse_consultation
 from bot.app import Service
 from bot.config import StaffConfig
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.decisions import DecisionError, decide
-from bot.digests import build
-from bot.theme_runs import analyse_consultation
-from conversations import themes
-from conversations.db import make_engine
-from conversations.models import (
+from conversations.residents.service import ConversationService
+from conversations.staff import themes
+from conversations.storage.db import make_engine
+from conversations.storage.models import (
     Answer,
     AuditEntry,
     Broadcast,
@@ -29,7 +30,6 @@ from conversations.models import (
     Resident,
     utcnow,
 )
-from conversations.service import ConversationService
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
 from tests.test_analysis_runs import TOPICS, seed

@@ -9,9 +9,9 @@ from itertools import combinations
 
 import pytest
 
-from conversations import engine
-from conversations.deliberation import DeckTheme, new_deck, plan_pairs, plan_statements
-from conversations.script import Script, ScriptError, parse_script
+from conversations.flow import engine
+from conversations.flow.deliberation import DeckTheme, new_deck, plan_pairs, plan_statements
+from conversations.flow.script import Script, ScriptError, parse_script
 
 BASE = """
 slug = "weigh"

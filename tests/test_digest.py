@@ -9,14 +9,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from analysis.scrub import find_personal_details
+from analysis.personal_details.scrub import find_personal_details
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.digest_figures import gather
+from bot.actions.digests import analysis_for, build, period_ending
+from bot.actions.theme_runs import analyse_consultation
 from bot.config import DigestConfig
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.digest_gather import gather
-from bot.digests import analysis_for, build, period_ending
-from bot.theme_runs import analyse_consultation
-from conversations import themes
-from conversations.models import (
+from conversations.residents.service import ConversationService, ScriptCache
+from conversations.staff import themes
+from conversations.storage.models import (
     Answer,
     AnswerTheme,
     ConsentRecord,
@@ -24,7 +25,6 @@ from conversations.models import (
     Conversation,
     utcnow,
 )
-from conversations.service import ConversationService, ScriptCache
 from tests.test_analysis_runs import seed
 from tests.test_service import Resident_, complete_example
 

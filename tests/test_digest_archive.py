@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.digests import archived, build, store_digest
-from bot.theme_runs import analyse_consultation
-from conversations.models import utcnow
-from conversations.service import ConversationService
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.digests import archived, build, store_digest
+from bot.actions.theme_runs import analyse_consultation
+from conversations.residents.service import ConversationService
+from conversations.storage.models import utcnow
 from tests.test_analysis_runs import seed
 from tests.test_service import Resident_, complete_example
 

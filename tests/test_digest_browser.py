@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.digests import build
-from conversations.models import utcnow
-from conversations.service import ConversationService
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.digests import build
+from conversations.residents.service import ConversationService
+from conversations.storage.models import utcnow
 from tests.browser.axe import audit, described
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, missing_browser
 from tests.browser.live import SCREENSHOTS

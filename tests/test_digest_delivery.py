@@ -12,12 +12,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from telegram import Bot
 
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.digests import Digests
 from bot.config import Config, DatabaseConfig, StaffConfig
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.digests import Digests
-from bot.pacing import SendBudget
-from conversations.models import AuditEntry, Consultation, Digest, DigestDelivery, utcnow
-from conversations.service import ConversationService
+from bot.telegram.pacing import SendBudget
+from conversations.residents.service import ConversationService
+from conversations.storage.models import AuditEntry, Consultation, Digest, DigestDelivery, utcnow
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_harness import TOKEN
 from tests.test_analysis_runs import seed
@@ -137,7 +137,7 @@ async def test_no_officers_is_a_warning(
     fake: FakeBotAPI, bot: Bot, seeded: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     job = digests(seeded, bot, officers=())
-    with caplog.at_level(logging.WARNING, logger="bot.digests"):
+    with caplog.at_level(logging.WARNING, logger="bot.actions.digests"):
         await job.catch_up(now=utcnow() + LATER)
     assert "no officers are configured" in caplog.text
     assert all(received(fake, o) == [] for o in OFFICERS)

@@ -13,11 +13,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from telegram import Bot
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.digests import DigestSender, build, store_digest
-from bot.theme_runs import analyse_consultation
-from conversations import callbacks
-from conversations.models import (
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.digests import DigestSender, build, store_digest
+from bot.actions.theme_runs import analyse_consultation
+from conversations.flow import callbacks
+from conversations.residents.service import ConversationService, Who
+from conversations.storage.models import (
     Answer,
     ChannelIdentity,
     Conversation,
@@ -26,7 +27,6 @@ from conversations.models import (
     RoundTheme,
     utcnow,
 )
-from conversations.service import ConversationService, Who
 from tests.fakebotapi import FakeBotAPI
 from tests.prioritise_helpers import Voter, open_prioritise, seed_run
 from tests.telegram_harness import TOKEN

@@ -22,14 +22,14 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.config import StaffConfig, TelegramConfig
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.telegram_channel import build_application
-from bot.telegram_updates import read_update
-from conversations import engine
-from conversations.models import Consultation, Conversation, PendingUpdate, Resident, Round
-from conversations.script import Script, ScriptError, load_script, parse_script
-from conversations.service import ConversationService, Who
+from bot.telegram.residents import build_application
+from bot.telegram.updates import read_update
+from conversations.flow import engine
+from conversations.flow.script import Script, ScriptError, load_script, parse_script
+from conversations.residents.service import ConversationService, Who
+from conversations.storage.models import Consultation, Conversation, PendingUpdate, Resident, Round
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_harness import bot_config, running_bot
 from tests.web_helpers import ADMIN, SECRET, sign_in, web_client, web_config
@@ -196,8 +196,8 @@ def _unsafe(text: str) -> bool:
 
 
 def test_hostile_characters_are_stored_clean_and_exported_defused(db: Engine) -> None:
-    from conversations.export import export_columns, export_records, write_export
-    from conversations.models import Answer, InboxEntry
+    from conversations.staff.export import export_columns, export_records, write_export
+    from conversations.storage.models import Answer, InboxEntry
 
     load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
     service = ConversationService(db)
@@ -231,7 +231,7 @@ def test_hostile_characters_are_stored_clean_and_exported_defused(db: Engine) ->
 
 
 async def test_the_web_chat_takes_hostile_characters_on_both_databases(db: Engine) -> None:
-    from conversations.models import WebTranscriptEntry
+    from conversations.storage.models import WebTranscriptEntry
     from tests.web_helpers import WebResident, web_client
 
     samples = ["a\x00b", "\x07\x1b[2J\u202eevil", "=1+1\x00", "\t\r=cmd", "x" + "".join(
@@ -504,12 +504,12 @@ class Problems(logging.Handler):
         self.records.append(record)
 
     def crashes(self) -> list[str]:
-        """All but the expected: a malformed update, skipped (bot/telegram_updates.py)."""
+        """All but the expected: a malformed update, skipped (bot/telegram/updates.py)."""
         return [
             f"{r.name}: {r.getMessage()}"
             + (f" ({r.exc_info[1]!r})" if r.exc_info and r.exc_info[1] else "")
             for r in self.records
-            if r.name != "bot.telegram_updates"
+            if r.name != "bot.telegram.updates"
         ]
 
 

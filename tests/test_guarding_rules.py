@@ -15,10 +15,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from analysis.scrub import scrub
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from conversations import retention, store, themes
-from conversations.models import (
+from analysis.personal_details.scrub import scrub
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations.residents.service import ConversationService
+from conversations.staff import themes
+from conversations.storage import retention, store
+from conversations.storage.models import (
     AnalysisRun,
     Answer,
     AnswerTheme,
@@ -26,7 +28,6 @@ from conversations.models import (
     Round,
     utcnow,
 )
-from conversations.service import ConversationService
 from tests.prioritise_helpers import seed_run
 from tests.test_service import Resident_
 from tests.test_service import complete_example as complete_over_telegram
@@ -49,7 +50,7 @@ def service(db: Engine) -> ConversationService:
     ],
 )
 def test_ten_digit_phone_numbers_are_scrubbed(text: str) -> None:
-    """Mutant: analysis/scrub.py asks for 11 digits (the labelled set had no 10-digit number)."""
+    """Mutant: analysis/personal_details/scrub.py asks for 11 digits (the labelled set had no 10-digit number)."""
     scrubbed = scrub(text)
     assert "[phone]" in scrubbed
     assert not any(char.isdigit() for char in scrubbed)

@@ -14,13 +14,14 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 from telegram import Bot
 
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.config import Config, StaffConfig
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.jobs import Jobs, registry
-from bot.scheduler import JobContext, start_scheduler, stop_scheduler
-from conversations import engine, store
-from conversations.models import Conversation, Round
-from conversations.service import ConversationService
+from bot.scheduling.jobs import Jobs, registry
+from bot.scheduling.scheduler import JobContext, start_scheduler, stop_scheduler
+from conversations.flow import engine
+from conversations.residents.service import ConversationService
+from conversations.storage import store
+from conversations.storage.models import Conversation, Round
 from tests.fakebotapi import FakeBotAPI, Fault
 from tests.telegram_harness import TOKEN
 from tests.test_service import Resident_, complete_example
@@ -127,7 +128,7 @@ async def test_no_reminder_reaches_a_resident_the_bot_cannot_reach(
     db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot
 ) -> None:
     """A 403 marks the resident unreachable, and nothing is sent to them again."""
-    from conversations.models import Resident
+    from conversations.storage.models import Resident
 
     for chat in ("801", "802"):
         resident = Resident_(service, chat)
@@ -183,7 +184,7 @@ async def test_safeguarding_leads_are_told_once_without_what_was_said(
 
 
 def engine_who(uid: str):  # type: ignore[no-untyped-def]
-    from conversations.service import Who
+    from conversations.residents.service import Who
 
     return Who("telegram", uid, uid, "en")
 
@@ -231,8 +232,8 @@ async def test_a_due_job_runs_on_the_event_loop(db: Engine) -> None:
 
 
 async def test_rounds_job_opens_a_due_round(db: Engine, bot: Bot) -> None:
-    from conversations.models import utcnow
-    from conversations.rounds import Rounds
+    from conversations.staff.rounds import Rounds
+    from conversations.storage.models import utcnow
 
     load_consultation(db, EXAMPLE_SCRIPT, actor="test")
     Rounds(db).schedule(
@@ -251,8 +252,8 @@ async def test_rounds_job_opens_a_due_round(db: Engine, bot: Bot) -> None:
 async def test_a_scheduled_prioritise_round_opens_with_the_themes_of_that_moment(
     db: Engine, fake: FakeBotAPI, bot: Bot
 ) -> None:
-    from conversations.models import RoundTheme, utcnow
-    from conversations.rounds import Rounds
+    from conversations.staff.rounds import Rounds
+    from conversations.storage.models import RoundTheme, utcnow
     from tests.prioritise_helpers import seed_run
 
     load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
@@ -289,8 +290,8 @@ async def test_a_scheduled_prioritise_round_opens_with_the_themes_of_that_moment
 async def test_a_scheduled_prioritise_round_without_themes_waits_and_facilitators_are_told(
     db: Engine, fake: FakeBotAPI, bot: Bot
 ) -> None:
-    from conversations.models import AuditEntry, utcnow
-    from conversations.rounds import Rounds
+    from conversations.staff.rounds import Rounds
+    from conversations.storage.models import AuditEntry, utcnow
 
     load_consultation(db, EXAMPLE_SCRIPT, actor="test")
     Rounds(db).schedule(
@@ -325,7 +326,7 @@ async def test_a_scheduled_prioritise_round_without_themes_waits_and_facilitator
 async def test_identities_are_dropped_after_retention_and_answers_stay(
     db: Engine, service: ConversationService, bot: Bot
 ) -> None:
-    from conversations.models import Answer, ChannelIdentity, Resident, utcnow
+    from conversations.storage.models import Answer, ChannelIdentity, Resident, utcnow
 
     complete_example(Resident_(service, "701"))
     with Session(db) as session, session.begin():

@@ -1,4 +1,4 @@
-"""Newcomers joining by a deep link in a batch (conversations/join_path.py), on SQLite
+"""Newcomers joining by a deep link in a batch (conversations/residents/join_batch.py), on SQLite
 and PostgreSQL: the same rows as the full path, and everything else left to it."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from conversations import store
-from conversations.models import ChannelIdentity, Conversation, InboxEntry, Resident
-from conversations.service import ConversationService, Joining, Who
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations.residents.service import ConversationService, Joining, Who
+from conversations.storage import store
+from conversations.storage.models import ChannelIdentity, Conversation, InboxEntry, Resident
 from tests.test_service import Resident_, _rows
 
 

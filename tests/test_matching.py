@@ -1,10 +1,10 @@
-"""Typed words matched to buttons (conversations/matching.py): one button or none."""
+"""Typed words matched to buttons (conversations/flow/matching.py): one button or none."""
 
 from __future__ import annotations
 
 import pytest
 
-from conversations.matching import match, parts
+from conversations.flow.matching import match, parts
 
 AREA = [
     ("north", ["North (Hillside, Oakfield)", "Gogledd (Hillside, Oakfield)", "north"]),

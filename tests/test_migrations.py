@@ -11,8 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
-import conversations.models  # noqa: F401  (registers the tables)
-from conversations.db import alembic_config, make_engine, migrate
+import conversations.storage.models  # noqa: F401  (registers the tables)
+from conversations.storage.db import alembic_config, make_engine, migrate
 from tests.conftest import MigratedDatabases, postgres_schema
 
 

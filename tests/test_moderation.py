@@ -1,4 +1,4 @@
-"""Tests for conversations.moderation: abuse at people, hate, threats, and quotable swearing."""
+"""Tests for conversations.screening.moderation: abuse at people, hate, threats, and quotable swearing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations.moderation import assess_abuse
+from conversations.screening.moderation import assess_abuse
 
 DATA = Path(__file__).parent / "data" / "abuse_labelled.jsonl"
 

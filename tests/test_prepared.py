@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from conversations.fast_path import INBOX_COLUMNS
-from conversations.models import InboxEntry
-from conversations.prepared import Prepared, transaction
+from conversations.residents.answer_batch import INBOX_COLUMNS
+from conversations.storage.models import InboxEntry
+from conversations.storage.prepared import Prepared, transaction
 
 _inbox = InboxEntry.__table__  # type: ignore[attr-defined]
 

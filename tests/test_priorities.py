@@ -9,7 +9,7 @@ import numpy as np
 from scipy.stats import kendalltau
 
 from analysis.priorities import Comparison, Reaction, bradley_terry, score
-from conversations.deliberation import plan_pairs
+from conversations.flow.deliberation import plan_pairs
 
 
 def simulated(truth: dict[int, float], residents: int, pairs: int, seed: int) -> list[Comparison]:

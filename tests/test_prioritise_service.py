@@ -14,13 +14,19 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.digest_gather import gather
-from bot.priorities import digest_priorities, format_priorities, open_round, priorities_report
-from conversations import store, themes
-from conversations.export import export_columns, export_records, write_export
-from conversations.models import Answer, PairVote, Round, StatementVote
-from conversations.service import ScriptCache
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.digest_figures import gather
+from bot.actions.priorities import (
+    digest_priorities,
+    format_priorities,
+    open_round,
+    priorities_report,
+)
+from conversations.residents.service import ScriptCache
+from conversations.staff import themes
+from conversations.staff.export import export_columns, export_records, write_export
+from conversations.storage import store
+from conversations.storage.models import Answer, PairVote, Round, StatementVote
 from tests.prioritise_helpers import (
     Voter,
     add_profile,

@@ -19,8 +19,8 @@ from sqlmodel import Session, select
 
 from bot.app import Service
 from bot.config import StaffConfig
-from conversations.db import make_engine
-from conversations.models import Answer, PairVote, Round
+from conversations.storage.db import make_engine
+from conversations.storage.models import Answer, PairVote, Round
 from tests.fakebotapi import FakeBotAPI, FakeUser
 from tests.prioritise_helpers import seed_run
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
@@ -122,7 +122,7 @@ async def test_two_hundred_residents_rank_ten_themes_through_the_bot(tmp_path: P
 
     from scipy.stats import kendalltau
 
-    from bot.priorities import priorities_report
+    from bot.actions.priorities import priorities_report
     from tests.prioritise_helpers import bradley_terry_voter, open_prioritise
 
     labels = [f"Theme {n}" for n in range(1, 11)]

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from conversations import engine
-from conversations.deliberation import DeckTheme, new_deck
-from conversations.script import load_script
+from conversations.flow import engine
+from conversations.flow.deliberation import DeckTheme, new_deck
+from conversations.flow.script import load_script
 from tests.test_transcripts import SCRIPTS, replay
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "prioritise"

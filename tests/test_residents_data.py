@@ -19,11 +19,11 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import Session, select
 
 from analysis.digest.table import render_csv
-from bot.consultations import EXAMPLE_SCRIPT
-from conversations.cleaning import clean_text, spreadsheet_cell
-from conversations.db import make_engine, migrate
-from conversations.models import Answer
-from conversations.service import ConversationService
+from bot.actions.consultations import EXAMPLE_SCRIPT
+from conversations.residents.cleaning import clean_text, spreadsheet_cell
+from conversations.residents.service import ConversationService
+from conversations.storage.db import make_engine, migrate
+from conversations.storage.models import Answer
 from tests.digest_sample import sample_digest
 from tests.test_service import Resident_, complete_example
 
@@ -128,7 +128,7 @@ def test_a_new_sqlite_database_is_owner_only_with_secure_delete(tmp_path: Path) 
 
 
 def test_forget_leaves_nothing_in_the_write_ahead_log(sqlite_db: Engine, tmp_path: Path) -> None:
-    from bot.consultations import load_consultation
+    from bot.actions.consultations import load_consultation
 
     load_consultation(sqlite_db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
     service = ConversationService(sqlite_db)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from conversations.db import make_engine
-from conversations.models import Answer
+from conversations.storage.db import make_engine
+from conversations.storage.models import Answer
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_harness import TOKEN, expect
 

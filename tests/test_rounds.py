@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from conversations import store
-from conversations.models import AuditEntry, Broadcast, BroadcastRecipient, utcnow
-from conversations.rounds import Rounds, partner_links
-from conversations.service import ConversationService
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations.residents.service import ConversationService
+from conversations.staff.rounds import Rounds, partner_links
+from conversations.storage import store
+from conversations.storage.models import AuditEntry, Broadcast, BroadcastRecipient, utcnow
 from tests.test_cli import needsfirst
 from tests.test_service import Resident_, complete_example
 

@@ -1,4 +1,4 @@
-"""Tests for conversations.safeguarding: categories, negation, hyperbole, Welsh, quality floors."""
+"""Tests for conversations.screening.safeguarding: categories, negation, hyperbole, Welsh, quality floors."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations import safeguarding
-from conversations.safeguarding import CATEGORIES, assess
-from conversations.safeguarding_cues import classifier_applies
+from conversations.screening import safeguarding
+from conversations.screening.safeguarding import CATEGORIES, assess
+from conversations.screening.safeguarding_cues import classifier_applies
 
 DATA = Path(__file__).parent / "data" / "safeguarding_labelled.jsonl"
 

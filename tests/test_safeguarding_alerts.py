@@ -12,14 +12,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from telegram import Bot
 
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.config import Config, SafeguardingConfig, StaffConfig
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.jobs import Jobs
-from bot.notify import NotifyEmail
-from bot.safeguarding_alerts import SafeguardingAlerts, report_at_start_up
-from conversations import callbacks, engine, safeguarding_flags
-from conversations.models import SafeguardingDelivery, SafeguardingFlag, utcnow
-from conversations.service import ConversationService, Who
+from bot.notify.email import NotifyEmail
+from bot.scheduling.jobs import Jobs
+from bot.scheduling.safeguarding_alerts import SafeguardingAlerts, report_at_start_up
+from conversations.flow import callbacks, engine
+from conversations.residents.service import ConversationService, Who
+from conversations.staff import safeguarding_flags
+from conversations.storage.models import SafeguardingDelivery, SafeguardingFlag, utcnow
 from tests.fakebotapi import FakeBotAPI
 from tests.fakenotify import FakeNotify
 from tests.telegram_harness import TOKEN

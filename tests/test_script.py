@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conversations.callbacks import MAX_BYTES
-from conversations.script import Script, ScriptError, Text, load_script, parse_script
+from conversations.flow.callbacks import MAX_BYTES
+from conversations.flow.script import Script, ScriptError, Text, load_script, parse_script
 
 MINIMAL = """
 slug = "mini"
@@ -237,7 +237,13 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
 
 
 def test_example_is_valid_toml_with_welsh_everywhere() -> None:
-    path = Path(__file__).resolve().parent.parent / "conversations" / "scripts" / "example.toml"
+    path = (
+        Path(__file__).resolve().parent.parent
+        / "conversations"
+        / "flow"
+        / "scripts"
+        / "example.toml"
+    )
     document = tomllib.loads(path.read_text(encoding="utf-8"))
     for step in document["steps"]:
         assert set(step["text"]) - {"web", "telegram"} == {"en", "cy"}, step["id"]
@@ -282,7 +288,7 @@ def test_a_text_without_a_channel_wording_is_the_same_everywhere() -> None:
 
 def test_every_script_key_is_documented() -> None:
     """The reference stays true: each key the validator accepts is in it."""
-    from conversations.script import STEP_KEYS, TOP_KEYS
+    from conversations.flow.script import STEP_KEYS, TOP_KEYS
 
     reference = (Path(__file__).resolve().parent.parent / "docs" / "script-reference.md").read_text(
         encoding="utf-8"

@@ -1,4 +1,4 @@
-"""Tests for analysis.scrub: each kind, ordinary answers, readability, recall floor, properties."""
+"""Tests for analysis.personal_details.scrub: each kind, ordinary answers, readability, recall floor, properties."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.scrub import Detail, find_personal_details, scrub
+from analysis.personal_details.scrub import Detail, find_personal_details, scrub
 
 DATA = Path(__file__).parent / "data" / "pii_labelled.jsonl"
 

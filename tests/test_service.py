@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from conversations import engine, store
-from conversations.messages import Message
-from conversations.models import (
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations.flow import engine
+from conversations.flow.messages import Message
+from conversations.residents.service import ConversationService, Incoming, Who
+from conversations.storage import store
+from conversations.storage.models import (
     Answer,
     ConsentRecord,
     Conversation,
@@ -21,7 +23,6 @@ from conversations.models import (
     Resident,
     SafeguardingFlag,
 )
-from conversations.service import ConversationService, Incoming, Who
 
 _keys = itertools.count(1)
 
@@ -343,7 +344,7 @@ def test_export_rows_carry_profiles_and_sources(
 def test_a_disclosure_gets_help_at_once_and_is_never_quotable(
     service: ConversationService, db: Engine
 ) -> None:
-    from conversations.models import SafeguardingFlag
+    from conversations.storage.models import SafeguardingFlag
 
     ann = Resident_(service, "3001")
     ann.start()
@@ -364,7 +365,7 @@ def test_a_disclosure_gets_help_at_once_and_is_never_quotable(
 def test_danger_now_gets_crisis_help_and_worrying_signs_gentle_signposting(
     service: ConversationService, db: Engine
 ) -> None:
-    from conversations.models import SafeguardingFlag
+    from conversations.storage.models import SafeguardingFlag
 
     ann = Resident_(service, "3011")
     ann.start()
@@ -393,7 +394,7 @@ def test_danger_now_gets_crisis_help_and_worrying_signs_gentle_signposting(
 def test_a_need_or_the_scripts_own_place_gets_no_crisis_message(
     service: ConversationService, db: Engine, words: str
 ) -> None:
-    from conversations.models import SafeguardingFlag
+    from conversations.storage.models import SafeguardingFlag
 
     ann = Resident_(service, "3013")
     ann.start()
@@ -417,7 +418,7 @@ def test_a_disclosure_before_joining_still_gets_help(service: ConversationServic
 
 
 def test_a_flood_gets_one_gentle_slow_down(service: ConversationService, db: Engine) -> None:
-    from conversations.service import FLOOD_LIMIT
+    from conversations.residents.service import FLOOD_LIMIT
 
     ann = Resident_(service, "4001")
     ann.start()
@@ -500,7 +501,7 @@ def _rows(db: Engine, resident_external_id: str) -> dict[str, object]:
 def test_the_fast_path_stores_what_the_full_path_stores(
     service: ConversationService, db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Most answers skip the ORM (conversations/fast_path.py); the rows must not differ."""
+    """Most answers skip the ORM (conversations/residents/answer_batch.py); the rows must not differ."""
     handled: list[bool] = []
     fast_handle = service.answers.handle
 
@@ -609,7 +610,7 @@ def test_the_fast_path_leaves_disclosures_to_the_full_path(
 def test_repeated_abuse_pauses_free_text_calmly_but_never_a_disclosure(
     service: ConversationService, db: Engine
 ) -> None:
-    from conversations.service import ABUSE_LIMIT
+    from conversations.residents.service import ABUSE_LIMIT
 
     ann = Resident_(service, "4101")
     ann.start()
@@ -633,7 +634,7 @@ def test_repeated_abuse_pauses_free_text_calmly_but_never_a_disclosure(
 def test_the_pause_lifts_when_the_window_moves_on(
     service: ConversationService, db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conversations import service as service_module
+    from conversations.residents import service as service_module
 
     ann = Resident_(service, "4102")
     ann.start()

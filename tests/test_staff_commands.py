@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from bot.app import Service
 from bot.config import StaffConfig
-from conversations.db import make_engine
-from conversations.models import AuditEntry, Broadcast, Round
+from conversations.storage.db import make_engine
+from conversations.storage.models import AuditEntry, Broadcast, Round
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
 
@@ -169,7 +169,7 @@ async def test_broadcast_preview_confirm_and_cancel(
 async def test_analyse_and_edit_themes_from_telegram(
     fake: FakeBotAPI, bot: Service, db: Engine
 ) -> None:
-    from conversations.service import ConversationService
+    from conversations.residents.service import ConversationService
     from tests.test_analysis_runs import seed
 
     seed(ConversationService(db), "t", copies=1)
@@ -208,7 +208,7 @@ async def test_analyse_and_edit_themes_from_telegram(
 async def test_an_officer_splits_a_theme_from_telegram(
     fake: FakeBotAPI, bot: Service, db: Engine
 ) -> None:
-    from conversations.service import ConversationService
+    from conversations.residents.service import ConversationService
     from tests.test_analysis_runs import seed
 
     seed(ConversationService(db), "t", copies=2)

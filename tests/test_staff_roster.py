@@ -11,11 +11,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.actions.staff_roster import StaffRoster
 from bot.config import load_config
-from bot.staff_commands import StaffCommands
-from bot.staff_roster import StaffRoster
+from bot.telegram.staff import StaffCommands
 from bot.web.auth import create_login_link
-from conversations.models import StaffLogin
+from conversations.storage.models import StaffLogin
 from tests.web_helpers import staff_cookie, web_client
 
 NEWCOMER = 4242

@@ -16,8 +16,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import Service
-from conversations.db import make_engine
-from conversations.models import Answer
+from conversations.storage.db import make_engine
+from conversations.storage.models import Answer
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
 from tests.test_cli import needsfirst

@@ -15,8 +15,8 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import Engine
 
+from bot.actions.consultations import EXAMPLE_SCRIPT
 from bot.app import Service, prepare_database
-from bot.consultations import EXAMPLE_SCRIPT
 from tests.fakebotapi import FakeBotAPI
 from tests.telegram_harness import TOKEN, bot_config, expect
 from tests.test_cli import needsfirst

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.telegram_updates import ResidentUpdate, read_any, read_resident_update
+from bot.telegram.updates import ResidentUpdate, read_any, read_resident_update
 
 ANN = {"id": 42, "is_bot": False, "first_name": "Ann", "language_code": "cy"}
 PRIVATE = {"id": 42, "type": "private"}

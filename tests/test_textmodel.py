@@ -1,11 +1,11 @@
-"""Tests for conversations.textmodel: the shipped scorer, its features, and its training data."""
+"""Tests for conversations.screening.textmodel: the shipped scorer, its features, and its training data."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from conversations import textmodel
+from conversations.screening import textmodel
 from training import train_safety
 
 ROOT = Path(__file__).resolve().parent.parent

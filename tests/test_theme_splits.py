@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.analysis_runs import split_stored_theme
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.theme_runs import analyse_consultation
-from conversations import themes
-from conversations.models import (
+from bot.actions.analysis_runs import split_stored_theme
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.theme_runs import analyse_consultation
+from conversations.residents.service import ConversationService
+from conversations.staff import themes
+from conversations.storage.models import (
     Answer,
     AnswerTheme,
     AuditEntry,
@@ -21,7 +22,6 @@ from conversations.models import (
     ThemeEdit,
     ThemeSplitPart,
 )
-from conversations.service import ConversationService
 from tests.test_analysis_runs import TOPICS, seed
 from tests.test_cli import needsfirst
 from tests.test_service import Resident_, complete_example

@@ -9,7 +9,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from analysis.embed import SemanticExtraMissing, SentenceEmbedder
+from analysis.themes.embed import SemanticExtraMissing, SentenceEmbedder
 
 HAS_EXTRA = all(
     importlib.util.find_spec(name) is not None
@@ -42,7 +42,7 @@ def test_embeds_texts_as_unit_vectors(embedder: SentenceEmbedder) -> None:
 
 @needs_extra
 def test_an_embedder_feeds_the_model(embedder: SentenceEmbedder) -> None:
-    from analysis.model import ThemeModel
+    from analysis.themes.model import ThemeModel
     from tests.test_themes_data import synthetic_answers
 
     texts, _ = synthetic_answers(per_theme=8, seed=4)

@@ -10,15 +10,15 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 
-from analysis.cluster import (
+from analysis.themes.cluster import (
     OWN_SEEDING_MIN_VECTORS,
     SphericalClusterer,
     kmeans_plusplus_seeds,
     nearest_neighbours,
 )
-from analysis.model import ThemeModel, _spelled
-from analysis.normalise import Normaliser
-from analysis.vectorise import CharVectoriser, LexicalVectoriser
+from analysis.themes.model import ThemeModel, _spelled
+from analysis.themes.normalise import Normaliser
+from analysis.themes.vectorise import CharVectoriser, LexicalVectoriser
 from tests.test_themes_data import synthetic_answers
 
 

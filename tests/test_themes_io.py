@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from analysis.csv_input import AnalysisInputError, read_texts
-from analysis.model import ThemeModel
-from analysis.report import themes_json
-from analysis.tracking import (
+from analysis.themes.csv_input import AnalysisInputError, read_texts
+from analysis.themes.model import ThemeModel
+from analysis.themes.report import themes_json
+from analysis.themes.tracking import (
     OfficerEdits,
     apply_splits,
     current_themes,

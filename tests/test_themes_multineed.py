@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.model import UNTHEMED, ThemeModel
+from analysis.themes.model import UNTHEMED, ThemeModel
 from tests.test_themes_data import synthetic_answers
 
 ONE_NEED: list[tuple[str, set[str]]] = [

@@ -7,8 +7,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from analysis.cluster import max_n_themes
-from analysis.model import ThemeModel, smoothing_neighbours
+from analysis.themes.cluster import max_n_themes
+from analysis.themes.model import ThemeModel, smoothing_neighbours
 from tests.test_themes_data import six_subject_answers, synthetic_answers
 from tests.test_themes_embed import embedder, needs_extra  # noqa: F401  (a fixture)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.model import ThemeModel, stable_vectors
-from analysis.tracking import (
+from analysis.themes.model import ThemeModel, stable_vectors
+from analysis.themes.tracking import (
     CurrentTheme,
     OfficerEdits,
     StoredTheme,

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from conversations import engine
-from conversations.script import Script, load_script
+from conversations.flow import engine
+from conversations.flow.script import Script, load_script
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
-SCRIPTS = Path(__file__).resolve().parent.parent / "conversations" / "scripts"
+SCRIPTS = Path(__file__).resolve().parent.parent / "conversations" / "flow" / "scripts"
 
 
 def parse_input(line: str) -> engine.Input:

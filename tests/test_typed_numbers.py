@@ -1,6 +1,6 @@
 """Numbers people type: huge and non-ASCII digits in staff URLs, forms, commands and
 buttons get a 404, a 400 or a usage message; never a 500. A webhook body nested
-50,000 levels deep is a 400. Every parser is conversations.numbers."""
+50,000 levels deep is a 400. Every parser is conversations.flow.numbers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from conversations.numbers import MAX_ID, record_id, whole_number
+from conversations.flow.numbers import MAX_ID, record_id, whole_number
 from tests.test_cli import needsfirst
 from tests.test_web_security import UPDATE, telegram_application
 from tests.web_helpers import ADMIN, SECRET, sign_in, web_client, web_config

@@ -8,8 +8,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from conversations import broadcasts
-from conversations.models import AuditEntry, Broadcast, BroadcastRecipient
+from conversations.staff import broadcasts
+from conversations.storage.models import AuditEntry, Broadcast, BroadcastRecipient
 from tests.web_helpers import FACILITATOR, OFFICER, sign_in, web_client, web_config
 from tests.web_seed import seed_answers
 
@@ -101,7 +101,7 @@ async def test_a_facilitator_previews_confirms_and_watches_a_broadcast(db: Engin
         assert 'data-active="true"' in page and "0 of 2 handled" in page
         assert "Stop sending" in page and 'href="/staff/broadcasts/' in page  # works without JS
 
-        # The sender's work, as bot/broadcaster.py records it, shows on the next look.
+        # The sender's work, as bot/telegram/broadcaster.py records it, shows on the next look.
         with Session(db) as session, session.begin():
             claimed = broadcasts.claim(session=session, broadcast_id=broadcast_id, limit=10)
         with Session(db) as session, session.begin():

@@ -11,17 +11,17 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.web.wording import words_for
-from conversations.models import (
+from conversations.flow.phrases import CHANNEL_PHRASES, phrase
+from conversations.residents.texts import CHANNEL_TEXTS, service_text
+from conversations.storage.models import (
     Answer,
     ChannelIdentity,
     Conversation,
     Resident,
     WebTranscriptEntry,
 )
-from conversations.phrases import CHANNEL_PHRASES, phrase
-from conversations.texts import CHANNEL_TEXTS, service_text
 from tests.web_helpers import WebResident, complete_example, web_client
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.theme_runs import analyse_consultation
-from conversations import codebook, themes
-from conversations.coded_answers import coded_answers
-from conversations.models import AnswerCode, AuditEntry
+from bot.actions.theme_runs import analyse_consultation
+from conversations.staff import codebook, themes
+from conversations.staff.coded_answers import coded_answers
+from conversations.storage.models import AnswerCode, AuditEntry
 from tests.web_helpers import OFFICER, SAFEGUARDING, sign_in, web_client, web_config
 from tests.web_seed import seed_themes
 

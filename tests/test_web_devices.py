@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from bot.config import ConfigError, load_config
 from bot.web.app import build_web_app
 from bot.web.chat import COOKIE
-from conversations.models import ChannelIdentity, Resident, ServerSecret
+from conversations.storage.models import ChannelIdentity, Resident, ServerSecret
 from tests.web_helpers import WebResident, complete_example, parse, web_client, web_config
 
 

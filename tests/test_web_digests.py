@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from bot.digests import build, store_digest
-from conversations.models import utcnow
+from bot.actions.digests import build, store_digest
+from conversations.storage.models import utcnow
 from tests.web_helpers import OFFICER, SAFEGUARDING, sign_in, web_client, web_config
 from tests.web_seed import seed_themes
 

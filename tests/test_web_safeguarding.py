@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from conversations.models import AuditEntry, SafeguardingFlag
+from conversations.storage.models import AuditEntry, SafeguardingFlag
 from tests.test_cli import needsfirst
 from tests.web_helpers import (
     ADMIN,
@@ -181,11 +181,11 @@ def test_the_officers_digest_never_carries_a_disclosure(db: Engine) -> None:
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from bot.consultations import EXAMPLE_SCRIPT, load_consultation
-    from bot.digests import build
-    from bot.theme_runs import analyse_consultation
-    from conversations.models import utcnow
-    from conversations.service import ConversationService
+    from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+    from bot.actions.digests import build
+    from bot.actions.theme_runs import analyse_consultation
+    from conversations.residents.service import ConversationService
+    from conversations.storage.models import utcnow
     from tests.test_analysis_runs import seed
     from tests.test_service import Resident_, complete_example
 

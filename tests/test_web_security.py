@@ -6,11 +6,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Engine
 
 from bot.config import TelegramConfig
-from bot.telegram_channel import build_application
+from bot.telegram.residents import build_application
 from bot.web.app import build_web_app
 from bot.web.auth import create_login_link
-from conversations.db import make_engine
-from conversations.service import ConversationService
+from conversations.residents.service import ConversationService
+from conversations.storage.db import make_engine
 from tests.web_helpers import SECRET, sign_in, web_client, web_config
 
 UPDATE = {

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.web.auth import NotStaff, create_login_link, public_base_url
-from conversations.models import AuditEntry, Round, StaffLogin, StaffSession, utcnow
+from conversations.storage.models import AuditEntry, Round, StaffLogin, StaffSession, utcnow
 from tests.test_cli import needsfirst
 from tests.web_helpers import (
     ADMIN,

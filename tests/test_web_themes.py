@@ -13,11 +13,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.analysis_runs import RunResult
-from bot.theme_runs import analyse_consultation
+from bot.actions.analysis_runs import RunResult
+from bot.actions.theme_runs import analyse_consultation
 from bot.web import theme_pages
-from conversations import themes
-from conversations.models import AnalysisRun, Answer, AuditEntry, RunTheme, ThemeEdit
+from conversations.staff import themes
+from conversations.storage.models import AnalysisRun, Answer, AuditEntry, RunTheme, ThemeEdit
 from tests.web_helpers import (
     FACILITATOR,
     OFFICER,

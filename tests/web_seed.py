@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from bot.analysis_runs import RunResult
-from bot.theme_runs import analyse_consultation
-from conversations.service import ConversationService
+from bot.actions.analysis_runs import RunResult
+from bot.actions.theme_runs import analyse_consultation
+from conversations.residents.service import ConversationService
 from tests.test_analysis_runs import TOPICS
 from tests.test_service import Resident_
 

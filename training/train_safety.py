@@ -1,6 +1,6 @@
 """Train the safeguarding and abuse classifiers that back up the curated patterns.
 
-    python -m training.train_safety            # train both, write conversations/resources/*.json.gz
+    python -m training.train_safety            # train both, write conversations/screening/resources/*.json.gz
     python -m training.train_safety --cv       # 5-fold cross-validation figures only, no writing
 
 Training texts: ``training/safeguarding_train.jsonl`` and ``training/abuse_train.jsonl``
@@ -39,11 +39,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from conversations.textmodel import features, from_json  # noqa: E402
+from conversations.screening.textmodel import features, from_json  # noqa: E402
 
 HERE = ROOT / "training"
 DATA = ROOT / "tests" / "data"
-RESOURCES = ROOT / "conversations" / "resources"
+RESOURCES = ROOT / "conversations" / "screening" / "resources"
 Row = dict[str, Any]
 
 # Ordinary answers put before or after a training text, so that a disclosure (or abuse) inside
@@ -153,7 +153,7 @@ def training_rows(name: str) -> list[tuple[str, frozenset[str]]]:
     rows += [(r["text"], frozenset()) for r in others if r["text"] not in texts]
     rows += [(t, ls) for t, ls in others_independent if t not in texts]
     if name == "abuse":  # scored unmasked ("d1ckhead" as "dickhead"), so trained so too
-        from conversations.moderation import unmask
+        from conversations.screening.moderation import unmask
 
         rows = [(unmask(t), ls) for t, ls in rows]
     return rows
@@ -224,7 +224,7 @@ def export(
     labels: Sequence[str],
     thresholds: dict[str, float],
 ) -> dict[str, Any]:
-    """The JSON document :func:`conversations.textmodel.from_json` reads."""
+    """The JSON document :func:`conversations.screening.textmodel.from_json` reads."""
     coef = np.vstack([m.coef_[0] for m in models])
     weights = {
         feature: [round(float(vectoriser.idf_[i]), 4)] + [round(float(w), 4) for w in coef[:, i]]
@@ -269,9 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--c", type=float, default=10.0, help="inverse regularisation strength")
     parser.add_argument("--only", choices=sorted(DETECTORS))
     args = parser.parse_args(argv)
-    from conversations.moderation import _pattern_flags as abuse_patterns
-    from conversations.safeguarding import _pattern_risk as safeguarding_patterns
-    from conversations.safeguarding_cues import classifier_applies
+    from conversations.screening.moderation import _pattern_flags as abuse_patterns
+    from conversations.screening.safeguarding import _pattern_risk as safeguarding_patterns
+    from conversations.screening.safeguarding_cues import classifier_applies
 
     gates: dict[str, Callable[[str], bool]] = {
         "safeguarding": classifier_applies,

@@ -7,7 +7,7 @@ import io
 import json
 
 from analysis.digest.data import DigestData
-from conversations.cleaning import spreadsheet_cell
+from conversations.residents.cleaning import spreadsheet_cell
 
 COLUMNS = ["theme_id", "label", "answers", "answers_last_week", "change", "services",
            "raised_by", "quote_1", "quote_2", "quote_3"]  # fmt: skip

@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Engine
 
+from bot.actions.staff_roster import StaffRoster
 from bot.config import Config
-from bot.staff_roster import StaffRoster
 from bot.web import (
     auth,
     broadcast_pages,
@@ -43,7 +43,7 @@ from bot.web.keys import (
 from bot.web.security import add_security_headers
 from bot.web.templating import template_environment
 from bot.web.webhook import telegram_webhook
-from conversations.service import ConversationService
+from conversations.residents.service import ConversationService
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BYTES = 1_000_000  # a Telegram update or a form; answers are capped far below

@@ -17,12 +17,12 @@ from aiohttp import web
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, delete
 
+from bot.actions.staff_roster import StaffRoster
 from bot.config import Config, staff_roles
-from bot.staff_roster import StaffRoster
 from bot.web.keys import CONFIG_KEY, ENGINE_KEY, ROSTER_KEY
 from bot.web.security import digest, new_token, same_token, set_cookie
 from bot.web.templating import render, see_other
-from conversations.models import StaffLogin, StaffSession, utcnow
+from conversations.storage.models import StaffLogin, StaffSession, utcnow
 
 LOGIN_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=8)

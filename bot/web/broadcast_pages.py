@@ -1,6 +1,6 @@
 """Broadcast pages: facilitators write an invitation, preview it, confirm it and watch it go.
 
-A broadcast goes through conversations.broadcasts as from the command line and
+A broadcast goes through conversations.staff.broadcasts as from the command line and
 Telegram: drafted with a count of recipients, queued on confirmation (which
 writes the recipients down and is audited), or cancelled; the running service
 sends it. The progress page updates itself with static/progress.js and has a
@@ -23,14 +23,15 @@ from bot.web.dashboard import page
 from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
-from conversations import broadcasts, store
-from conversations.broadcasts import MAX_WINDOW_MINUTES as MAX_WINDOW
-from conversations.broadcasts import BroadcastError, Progress
-from conversations.coverage import round_status
-from conversations.models import Broadcast, BroadcastRecipient, Consultation, utcnow
-from conversations.numbers import whole_number
-from conversations.script import Script
-from conversations.service import ScriptCache
+from conversations.flow.numbers import whole_number
+from conversations.flow.script import Script
+from conversations.residents.service import ScriptCache
+from conversations.staff import broadcasts
+from conversations.staff.broadcasts import MAX_WINDOW_MINUTES as MAX_WINDOW
+from conversations.staff.broadcasts import BroadcastError, Progress
+from conversations.staff.coverage import round_status
+from conversations.storage import store
+from conversations.storage.models import Broadcast, BroadcastRecipient, Consultation, utcnow
 
 ROLE = "facilitator"
 LISTED = 50

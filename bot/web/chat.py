@@ -34,12 +34,13 @@ from bot.web.keys import (
 from bot.web.security import new_form_key, same_token, set_cookie, valid_form_key
 from bot.web.templating import render, see_other
 from bot.web.wording import LANGUAGES, NOTICES, words_for
-from conversations import callbacks, engine, store
-from conversations.broadcasts import REACHABLE_CHANNELS
-from conversations.cleaning import clean_text
-from conversations.messages import ButtonSpec, Message
-from conversations.models import Consultation, Conversation, Round
-from conversations.service import ConversationService, Who
+from conversations.flow import callbacks, engine
+from conversations.flow.messages import ButtonSpec, Message
+from conversations.residents.cleaning import clean_text
+from conversations.residents.service import ConversationService, Who
+from conversations.staff.broadcasts import REACHABLE_CHANNELS
+from conversations.storage import store
+from conversations.storage.models import Consultation, Conversation, Round
 
 CHANNEL = "web"
 COOKIE = "nf_device"

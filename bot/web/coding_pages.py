@@ -1,7 +1,7 @@
 """Reading and coding answers: every answer of a theme, or those not yet themed, page by
 page and searchable, with an officer's code for each (move, add, take off, not a need).
 
-The codes go through conversations.codebook, which keeps them for every later run,
+The codes go through conversations.staff.codebook, which keeps them for every later run,
 applies them to the latest run at once and audits them."""
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from analysis.scrub import scrub
+from analysis.personal_details.scrub import scrub
 from bot.web.auth import acting, signed_in
 from bot.web.dashboard import page
 from bot.web.keys import ENGINE_KEY
 from bot.web.templating import see_other
-from conversations import codebook, store, themes
-from conversations.coded_answers import AnswersPage, answers_page, theme_list
-from conversations.numbers import whole_number
+from conversations.flow.numbers import whole_number
+from conversations.staff import codebook, themes
+from conversations.staff.coded_answers import AnswersPage, answers_page, theme_list
+from conversations.storage import store
 
 READERS = ("officer", "facilitator")
 CODERS = ("officer", "facilitator")

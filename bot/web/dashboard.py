@@ -22,17 +22,18 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from analysis.scrub import scrub
+from analysis.personal_details.scrub import scrub
 from bot.web.auth import Staff, acting, allowed, signed_in
-from bot.web.charts import ShareBar, share_bar
 from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY, STATUS_KEY
+from bot.web.svg_charts import ShareBar, share_bar
 from bot.web.templating import render, see_other
-from conversations import safeguarding_flags, store
-from conversations.coverage import GroupCoverage, RoundStatus, round_status
-from conversations.export import export_columns, export_records, write_export
-from conversations.models import Answer, AuditEntry, Consultation, Round
-from conversations.numbers import record_id
-from conversations.service import ScriptCache
+from conversations.flow.numbers import record_id
+from conversations.residents.service import ScriptCache
+from conversations.staff import safeguarding_flags
+from conversations.staff.coverage import GroupCoverage, RoundStatus, round_status
+from conversations.staff.export import export_columns, export_records, write_export
+from conversations.storage import store
+from conversations.storage.models import Answer, AuditEntry, Consultation, Round
 
 RECENT_ANSWERS = 20
 SPOOL_IN_MEMORY = 4 * 1024 * 1024

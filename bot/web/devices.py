@@ -30,8 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from bot.config import Config, WebConfig
-from conversations import store
-from conversations.models import ChannelIdentity, ServerSecret, WebNewcomer, utcnow
+from conversations.storage import store
+from conversations.storage.models import ChannelIdentity, ServerSecret, WebNewcomer, utcnow
 
 SECRET_NAME = "web-device-key"
 _LEGACY = re.compile(r"^[A-Za-z0-9_-]{40,64}$")  # an unsigned cookie of an older version

@@ -1,7 +1,7 @@
 """The digest archive: every stored weekly digest, read again as it stands today.
 
 Sent documents are not kept (they quote residents, who may ask to be forgotten),
-so a past digest is re-rendered by bot.digests.archived from what is stored now.
+so a past digest is re-rendered by bot.actions.digests.archived from what is stored now.
 The report is a document of its own, with its own inline styles: it is served
 with a policy that allows those styles and nothing else (no scripts at all).
 """
@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlmodel import Session, col, select
 
-from bot.digests import Documents, archived
+from bot.actions.digests import Documents, archived
 from bot.web.auth import Staff, signed_in
 from bot.web.dashboard import page
 from bot.web.keys import CONFIG_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
-from conversations import store
-from conversations.models import Consultation, Digest
+from conversations.storage import store
+from conversations.storage.models import Consultation, Digest
 
 READERS = ("officer", "facilitator")
 LISTED = 100

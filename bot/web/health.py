@@ -16,7 +16,7 @@ from sqlalchemy import text
 from bot.web.keys import ENGINE_KEY, STATUS_KEY
 
 log = logging.getLogger(__name__)
-# Parts that may be down and being retried while the rest serves (bot/telegram_start.py).
+# Parts that may be down and being retried while the rest serves (bot/telegram/start.py).
 RETRYING = {"telegram": ("starting", "unreachable")}
 
 

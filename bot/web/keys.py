@@ -9,10 +9,10 @@ from aiohttp import web
 from jinja2 import Environment
 from sqlalchemy import Engine
 
+from bot.actions.staff_roster import StaffRoster
 from bot.config import Config
-from bot.staff_roster import StaffRoster
 from bot.web.devices import DeviceKey
-from conversations.service import ConversationService
+from conversations.residents.service import ConversationService
 
 ENGINE_KEY = web.AppKey("engine", Engine)
 CONFIG_KEY = web.AppKey("config", Config)

@@ -1,4 +1,4 @@
-"""Numbers in staff URLs and forms, through the one parser (conversations.numbers).
+"""Numbers in staff URLs and forms, through the one parser (conversations.flow.numbers).
 
 A URL whose id cannot name a record is a page that does not exist (404); a form
 field that is not a usable number is a bad request (400). Never a 500.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from conversations.numbers import record_id
+from conversations.flow.numbers import record_id
 
 
 def id_in_path(request: web.Request, name: str, what: str) -> int:

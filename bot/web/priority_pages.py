@@ -7,11 +7,11 @@ import asyncio
 from aiohttp import web
 from sqlmodel import Session
 
-from bot.priorities import PriorityReport, priorities_report
+from bot.actions.priorities import PriorityReport, priorities_report
 from bot.web.auth import signed_in
 from bot.web.dashboard import page
 from bot.web.keys import ENGINE_KEY
-from conversations import store
+from conversations.storage import store
 
 READERS = ("officer", "facilitator")
 

@@ -22,9 +22,9 @@ from bot.web.dashboard import page
 from bot.web.keys import ENGINE_KEY
 from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
-from conversations import safeguarding_flags as flags
-from conversations import store
-from conversations.models import (
+from conversations.staff import safeguarding_flags as flags
+from conversations.storage import store
+from conversations.storage.models import (
     Answer,
     Consultation,
     Resident,

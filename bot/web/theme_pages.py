@@ -1,7 +1,7 @@
 """Themes pages: the latest analysis run's themes, officers' edits, and a new run.
 
 Officers and facilitators read the themes, rename them, merge one into another
-and split one in two (through conversations.themes, which audits each edit);
+and split one in two (through conversations.staff.themes, which audits each edit);
 facilitators run the analysis now. The analysis is minutes of CPU on a large
 consultation, and a split vectorises and clusters a theme's answers, so both run
 in the application's own analysis threads, never in the default executor that
@@ -24,20 +24,21 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.analysis_runs import AnalysisError, shown_quotes, split_stored_theme
-from bot.theme_runs import analyse_consultation
+from bot.actions.analysis_runs import AnalysisError, shown_quotes, split_stored_theme
+from bot.actions.theme_runs import analyse_consultation
 from bot.web.auth import Staff, acting, signed_in
-from bot.web.charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.dashboard import page
 from bot.web.keys import ANALYSIS_KEY, CONVERSATIONS_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
+from bot.web.svg_charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.templating import see_other
-from conversations import codebook, store, themes
-from conversations.coverage import NOT_SAID
-from conversations.models import AnalysisRun, Consultation, RunTheme, ThemeEdit
-from conversations.numbers import record_id, whole_number
-from conversations.script import Script
-from conversations.service import ScriptCache
+from conversations.flow.numbers import record_id, whole_number
+from conversations.flow.script import Script
+from conversations.residents.service import ScriptCache
+from conversations.staff import codebook, themes
+from conversations.staff.coverage import NOT_SAID
+from conversations.storage import store
+from conversations.storage.models import AnalysisRun, Consultation, RunTheme, ThemeEdit
 
 log = logging.getLogger(__name__)
 READERS = ("officer", "facilitator")

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from conversations import callbacks
-from conversations.messages import ButtonSpec, Message
-from conversations.models import WebTranscriptEntry
+from conversations.flow import callbacks
+from conversations.flow.messages import ButtonSpec, Message
+from conversations.storage.models import WebTranscriptEntry
 
 KEPT = 300  # the most a page shows; older lines stay until erased
 
@@ -128,7 +128,7 @@ def _buttons_json(buttons: tuple[tuple[ButtonSpec, ...], ...]) -> str:
                       ensure_ascii=False)  # fmt: skip
 
 
-TICKS = ("✅ ", "▫️ ")  # a multiple choice's ticked and unticked marks (conversations.engine)
+TICKS = ("✅ ", "▫️ ")  # a multiple choice's ticked and unticked marks (conversations.flow.engine)
 
 
 def pressed_label(data: str) -> Callable[[list[Line]], str | None]:

@@ -14,8 +14,8 @@ import logging
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.durable_updates import DurableInbox
-from bot.telegram_updates import read_any
+from bot.telegram.durable_updates import DurableInbox
+from bot.telegram.updates import read_any
 from bot.web.keys import CONFIG_KEY, TELEGRAM_KEY
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The web chat's own words (page furniture), in English and Welsh.
 
-What the conversation says comes from the script and conversations.texts; this
+What the conversation says comes from the script and conversations.residents.texts; this
 is only what a web page needs around it: labels, headings and notices.
 """
 

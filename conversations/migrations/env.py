@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
-import conversations.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import conversations.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 target_metadata = SQLModel.metadata
 
@@ -14,7 +14,7 @@ target_metadata = SQLModel.metadata
 def run_migrations() -> None:
     engine: Engine | None = context.config.attributes.get("engine")
     if engine is None:
-        raise RuntimeError("run migrations through conversations.db.migrate(engine)")
+        raise RuntimeError("run migrations through conversations.storage.db.migrate(engine)")
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from bot.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, missing_browser
 from tests.browser.live import LiveServer
 from tests.web_helpers import web_config

@@ -12,8 +12,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.web.auth import create_login_link
-from conversations import broadcasts, themes
-from conversations.models import AnalysisRun, Broadcast, ThemeEdit
+from conversations.staff import broadcasts, themes
+from conversations.storage.models import AnalysisRun, Broadcast, ThemeEdit
 from tests.browser.live import LiveServer
 from tests.browser.test_browser import DESKTOP, PHONE, check, press
 from tests.web_helpers import FACILITATOR, OFFICER

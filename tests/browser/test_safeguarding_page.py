@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from conversations import engine
-from conversations.models import SafeguardingFlag
-from conversations.service import ConversationService, Who
+from conversations.flow import engine
+from conversations.residents.service import ConversationService, Who
+from conversations.storage.models import SafeguardingFlag
 from tests.browser.live import LiveServer
 from tests.browser.test_browser import DESKTOP, PHONE, check, press
 from tests.browser.test_dashboard_pages import signed_in

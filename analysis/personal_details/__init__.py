@@ -1,0 +1,1 @@
+"""Personal details in free text: found and scrubbed before words leave the service."""

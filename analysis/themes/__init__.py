@@ -1,0 +1,1 @@
+"""Themes from residents' answers (scikit-learn conventions)."""

@@ -1,0 +1,1 @@
+"""What staff, the command line and the scheduler can do. No transport here: no Telegram, no aiohttp."""

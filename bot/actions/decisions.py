@@ -1,0 +1,193 @@
+"""Decisions back to residents: "you said, we did".
+
+An officer records what was decided on a theme. The decision is audited, kept
+for the weekly digest, and sent to the residents whose answers are in that theme
+(in the latest analysis run) and who still accept messages. Sending goes through
+the broadcast sender: a queued Broadcast whose recipients are written down at
+once, so it is paced within Telegram's limits and, after a restart, carries on
+without telling anyone twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.actions.theme_runs import code_new_answers
+from conversations.residents.service import ScriptCache
+from conversations.staff import broadcasts, codebook, themes
+from conversations.storage import store
+from conversations.storage.models import (
+    AnalysisRun,
+    Broadcast,
+    BroadcastRecipient,
+    Consultation,
+    Decision,
+    RunTheme,
+)
+
+MIN_TEXT, MAX_TEXT = 10, 1500
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be recorded; the message says why."""
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    decision_id: int
+    theme_id: int
+    theme_label: str
+    residents: int  # residents it is being sent to
+    broadcast_id: int | None
+
+
+def decision_message(title: str, theme_label: str, text: str) -> str:
+    """What a resident who raised the theme receives."""
+    return (
+        f"You said, we did: {title}\n\n"
+        f"You told us about: {theme_label}.\n\n"
+        f"What was decided: {text}\n\n"
+        "Thank you for taking part. Send /stop if you would rather not hear from us again."
+    )
+
+
+def record_decision(
+    *, session: Session, slug: str, theme_id: int, text: str, actor: str
+) -> RecordedDecision:
+    """Record a decision on a live theme and queue it for the residents who raised it."""
+    text = text.strip()
+    if not MIN_TEXT <= len(text) <= MAX_TEXT:
+        raise DecisionError(f"say what was decided in {MIN_TEXT} to {MAX_TEXT} characters")
+    consultation, run, theme = _reviewed_theme(session, slug, theme_id)
+    assert consultation.id is not None and run.id is not None
+    raised, reachable = _audience(session, consultation, run.id, theme_id)
+    script = ScriptCache().get(consultation)
+    title = script.title.get(script.default_language, script.default_language)
+    broadcast_id = None
+    if reachable:
+        broadcast = Broadcast(
+            consultation_id=consultation.id,
+            created_by=actor,
+            message=decision_message(title, theme.label, text),
+            status="queued",
+        )
+        session.add(broadcast)
+        session.flush()
+        broadcast_id = broadcast.id
+        assert broadcast_id is not None
+        session.add_all(
+            BroadcastRecipient(broadcast_id=broadcast_id, resident_id=r) for r in reachable
+        )
+    decision = Decision(
+        consultation_id=consultation.id,
+        theme_id=theme_id,
+        theme_label=theme.label,
+        run_id=run.id,
+        text=text,
+        actor=actor,
+        broadcast_id=broadcast_id,
+        residents_told=len(reachable),
+    )
+    session.add(decision)
+    session.flush()
+    assert decision.id is not None
+    store.audit(
+        session=session,
+        actor=actor,
+        action="decision.record",
+        target=f"{slug} theme {theme_id}",
+        detail=f"decision {decision.id}, {len(reachable)} of {len(raised)} residents who raised it "
+        f"to be told"
+        + (f" (broadcast {broadcast_id})" if broadcast_id else "")
+        + f": {text[:300]}",
+    )
+    return RecordedDecision(decision.id, theme_id, theme.label, len(reachable), broadcast_id)
+
+
+def _reviewed_theme(
+    session: Session, slug: str, theme_id: int
+) -> tuple[Consultation, AnalysisRun, RunTheme]:
+    """A reviewed theme of the latest run, or a DecisionError saying why not."""
+    consultation = store.require_consultation(session=session, slug=slug)
+    assert consultation.id is not None
+    run = themes.latest_run(session=session, consultation_id=consultation.id)
+    if run is None or run.id is None:
+        raise DecisionError(f"'{slug}' has not been analysed yet, so it has no themes")
+    theme = session.exec(
+        select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
+    ).first()
+    if theme is None or not themes.is_current(theme):
+        raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
+    if theme_id not in codebook.reviewed(session=session, consultation_id=consultation.id):
+        raise DecisionError(
+            f"theme {theme_id} is proposed, not reviewed: accept or rename it first, so that "
+            "residents hear about a theme officers agreed (and whose answers will not move)"
+        )
+    return consultation, run, theme
+
+
+def _audience(
+    session: Session, consultation: Consultation, run_id: int, theme_id: int
+) -> tuple[set[int], list[int]]:
+    """The residents coded to the theme, and those of them a decision can reach (opted
+    in, not stopped, not blocked, on a channel that can be sent to)."""
+    raised = set(themes.residents_in_theme(session=session, run_id=run_id, theme_id=theme_id))
+    audience = broadcasts.audience(session=session, consultation=consultation, group=None)
+    return raised, [r for r in audience if r in raised]
+
+
+@dataclass(frozen=True)
+class DecisionPreview:
+    """Who a decision on a theme would reach now, for staff to confirm."""
+
+    theme_id: int
+    theme_label: str
+    raised: int  # residents with an answer coded to the theme
+    reachable: int  # of them, those who can be sent it
+    samples: tuple[str, ...]  # up to three of the theme's answers, scrubbed
+
+    def summary(self) -> str:
+        shown = "".join(f"\n  “{s}”" for s in self.samples)
+        return (
+            f"Theme {self.theme_id} ({self.theme_label}): {self.raised} resident"
+            f"{'s' if self.raised != 1 else ''} raised it; {self.reachable} can be sent the "
+            f"decision. Some of their answers:{shown or ' (none to show)'}"
+        )
+
+
+def preview(db: Engine, slug: str, theme_id: int) -> DecisionPreview:
+    """Who would hear a decision on the theme now (new answers are coded first)."""
+    from analysis.personal_details.scrub import scrub
+
+    code_new_answers(db, slug)
+    with Session(db) as session:
+        consultation, run, theme = _reviewed_theme(session, slug, theme_id)
+        assert run.id is not None
+        raised, reachable = _audience(session, consultation, run.id, theme_id)
+        members = themes.theme_members(session=session, run_id=run.id, theme_id=theme_id)
+        samples = tuple(scrub(" ".join(m.text.split()))[:200] for m in members if m.rank == 0)[:3]
+    return DecisionPreview(theme_id, theme.label, len(raised), len(reachable), samples)
+
+
+def decide(db: Engine, slug: str, theme_id: int, text: str, *, actor: str) -> RecordedDecision:
+    """Record a decision in its own transaction (the command line and /decide), to the
+    residents coded to the theme now (new answers are coded first)."""
+    code_new_answers(db, slug)
+    with Session(db) as session, session.begin():
+        return record_decision(
+            session=session, slug=slug, theme_id=theme_id, text=text, actor=actor
+        )
+
+
+def format_recorded(result: RecordedDecision) -> str:
+    told = (
+        f"It is being sent to the {result.residents} resident{'s' if result.residents != 1 else ''} "
+        "who raised it and still accept messages."
+        if result.residents
+        else "None of the residents who raised it can be messaged (they stopped messages, "
+        "blocked the bot, or took part on the web), so nobody is sent it."
+    )
+    return f"Decision {result.decision_id} on theme {result.theme_id} ({result.theme_label}) is recorded. {told}"

@@ -1,0 +1,1 @@
+"""GOV.UK Notify: email (and, to come, text messages)."""

@@ -1,0 +1,1 @@
+"""Screening residents' words: disclosures of harm (safeguarding) and abuse, from shipped models."""

@@ -1,0 +1,1 @@
+"""Staff rules: rounds, broadcasts, themes and their coding, coverage, exports, safeguarding flags."""

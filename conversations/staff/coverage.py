@@ -1,0 +1,196 @@
+"""Who has and has not been heard: a round's progress and coverage against population.
+
+Coverage compares the residents who took part, by each profile dimension (area, age
+band, ...) and by partner source, with the population shares the consultation's
+script declares. A group is under-heard when its share of respondents is below
+half its share of the population (UNDER_HEARD_RATIO), which is the signal a
+facilitator acts on by inviting that group again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from conversations.flow.script import Script
+from conversations.storage.models import Answer, ConsentRecord, Conversation, Resident, Round
+
+UNDER_HEARD_RATIO = 0.5
+NOT_SAID = "not-said"
+
+
+@dataclass(frozen=True)
+class GroupCoverage:
+    group: str
+    label: str
+    respondents: int
+    share: float  # of respondents who said which group they are in
+    population_share: float | None
+    under_heard: bool
+
+
+@dataclass(frozen=True)
+class RoundStatus:
+    consultation: str
+    round: int
+    status: str
+    residents: int  # opened the conversation in this round
+    started: int  # agreed to take part
+    completed: int
+    answers: int
+    coverage: dict[str, list[GroupCoverage]] = field(default_factory=dict)
+
+    @property
+    def completion_rate(self) -> float:
+        return self.completed / self.started if self.started else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["completion_rate"] = round(self.completion_rate, 4)
+        return data
+
+    def under_heard(self) -> list[tuple[str, GroupCoverage]]:
+        return [(d, g) for d, groups in self.coverage.items() for g in groups if g.under_heard]
+
+
+def round_status(*, session: Session, script: Script, round_: Round,
+                 consultation_slug: str) -> RoundStatus:  # fmt: skip
+    """Progress and coverage of one round, counted in the database."""
+    assert round_.id is not None
+    conversations = session.exec(
+        select(Conversation.resident_id, Conversation.source, Conversation.completed_at).where(
+            Conversation.round_id == round_.id
+        )
+    ).all()
+    consented = set(
+        session.exec(
+            select(ConsentRecord.resident_id)
+            .join(Conversation, col(Conversation.resident_id) == col(ConsentRecord.resident_id))
+            .where(Conversation.round_id == round_.id, col(ConsentRecord.given).is_(True))
+        ).all()
+    )
+    answers = session.exec(
+        select(func.count()).select_from(Answer).where(Answer.round_id == round_.id)
+    ).one()
+    started = {resident for resident, _, _ in conversations if resident in consented}
+    profiles: dict[int, dict[str, str]] = {}
+    for resident_id, dimension, value in session.exec(
+        select(Answer.resident_id, Answer.profile, Answer.value)
+        .where(Answer.round_id == round_.id, col(Answer.profile).is_not(None))
+        .order_by(col(Answer.answered_at))
+    ).all():
+        if dimension:
+            profiles.setdefault(resident_id, {})[dimension] = value
+    coverage: dict[str, list[GroupCoverage]] = {}
+    for dimension, step in script.profile_dimensions().items():
+        counts = Counter(profiles.get(r, {}).get(dimension) or NOT_SAID for r in started)
+        labels = {
+            o.id: o.label.get(script.default_language, script.default_language)
+            for o in step.options
+        }
+        population = script.population.get(dimension, {})
+        coverage[dimension] = _groups(counts, labels, population)
+    sources = Counter(
+        source or "direct" for resident, source, _ in conversations if resident in started
+    )
+    coverage["source"] = _groups(sources, {}, {})
+    return RoundStatus(
+        consultation=consultation_slug,
+        round=round_.number,
+        status=round_.status,
+        residents=len({r for r, _, _ in conversations}),
+        started=len(started),
+        completed=sum(1 for r, _, done in conversations if done is not None and r in started),
+        answers=int(answers),
+        coverage=coverage,
+    )
+
+
+def _groups(counts: Counter[str], labels: dict[str, str],
+            population: Mapping[str, float]) -> list[GroupCoverage]:  # fmt: skip
+    # Shares are of respondents whose group is one the population counts, so that
+    # "prefer not to say" and "outside the area" do not dilute the comparison.
+    counted = sum(n for group, n in counts.items() if not population or group in population)
+    groups = list(population) + sorted(g for g in counts if g not in population)
+    result = []
+    for group in groups:
+        respondents = counts.get(group, 0)
+        in_population = group in population
+        share = respondents / counted if counted and (in_population or not population) else 0.0
+        expected = population.get(group)
+        result.append(
+            GroupCoverage(
+                group=group,
+                label=labels.get(group, "Not said" if group == NOT_SAID else group),
+                respondents=respondents,
+                share=round(share, 4),
+                population_share=expected,
+                # With nobody in any counted group, nothing is known yet: flagging every
+                # group would only say "invite everyone" in a misleading way.
+                under_heard=(
+                    expected is not None and counted > 0 and share < UNDER_HEARD_RATIO * expected
+                ),
+            )
+        )
+    return result
+
+
+def opted_in_residents(*, session: Session, consultation_id: int) -> list[int]:
+    """Residents whose latest answer to a consultation's consent was yes, and who have
+    not said /stop (declining a changed consent text withdraws the earlier yes)."""
+    later = aliased(ConsentRecord)
+    declined_since = (
+        select(later.id)
+        .where(
+            later.resident_id == ConsentRecord.resident_id,
+            later.consultation_id == ConsentRecord.consultation_id,
+            col(later.id) > col(ConsentRecord.id),
+            col(later.given).is_(False),
+        )
+        .exists()
+    )
+    ids = session.exec(
+        select(Resident.id)
+        .join(ConsentRecord, col(ConsentRecord.resident_id) == col(Resident.id))
+        .where(
+            ConsentRecord.consultation_id == consultation_id,
+            col(ConsentRecord.given).is_(True),
+            ~declined_since,
+            col(Resident.invitations).is_(True),
+            col(Resident.unreachable).is_(False),
+        )
+        .distinct()
+    ).all()
+    return [i for i in ids if i is not None]
+
+
+def format_status(report: RoundStatus) -> str:
+    """A plain-text status report, for the command line and Telegram."""
+    lines = [
+        f"{report.consultation}, round {report.round} ({report.status})",
+        f"Residents: {report.residents}  started: {report.started}  "
+        f"completed: {report.completed} ({report.completion_rate:.0%})  answers: {report.answers}",
+    ]
+    for dimension, groups in report.coverage.items():
+        lines.append("")
+        lines.append(f"By {dimension.replace('_', ' ')}:")
+        if not any(group.respondents for group in groups):
+            lines.append("  nobody has said yet")
+            continue
+        for group in groups:
+            expected = (
+                f"  population {group.population_share:.0%}"
+                if group.population_share is not None
+                else ""
+            )
+            flag = "  UNDER-HEARD" if group.under_heard else ""
+            lines.append(
+                f"  {group.label:<32} {group.respondents:>6}  {group.share:>5.0%}{expected}{flag}"
+            )
+    return "\n".join(lines)

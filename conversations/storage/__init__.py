@@ -1,0 +1,1 @@
+"""Storage: tables, the database set-up, and the queries every part shares."""
