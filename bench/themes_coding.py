@@ -30,7 +30,8 @@ from sklearn.metrics import f1_score
 
 from analysis.themes.codebook_run import Example, code_answers
 from analysis.themes.coding import NOT_CODED, ThemeCoder
-from analysis.themes.model import ThemeModel, stable_vectors
+from analysis.themes.model import ThemeModel
+from analysis.themes.stable_space import stable_vectors
 from bench.themes_quality import SETS, embeddings, load
 
 BATCHES = 4

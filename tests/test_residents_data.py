@@ -20,8 +20,8 @@ from sqlmodel import Session, select
 
 from analysis.digest.table import render_csv
 from bot.actions.consultations import EXAMPLE_SCRIPT
-from conversations.residents.cleaning import clean_text, spreadsheet_cell
 from conversations.residents.service import ConversationService
+from conversations.screening.cleaning import clean_text, spreadsheet_cell
 from conversations.storage.db import make_engine, migrate
 from conversations.storage.models import Answer
 from tests.digest_sample import sample_digest
@@ -64,7 +64,7 @@ def test_the_digest_table_neutralises_tab_and_carriage_return_too() -> None:
     base = sample_digest()
     hostile = replace(base.themes[0], label="\t=cmd|' /C calc'!A0", quotes=("\r=1+1", "@x", "ok"))
     data = sample_digest(themes=(hostile, *base.themes[1:]))
-    rows = list(csv.reader(io.StringIO(render_csv(data))))
+    rows = list(csv.reader(io.StringIO(render_csv(data, cell=spreadsheet_cell))))
     assert rows[1][1].startswith("'") and rows[1][7].startswith("'") and rows[1][8] == "'@x"
 
 

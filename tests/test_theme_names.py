@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.themes.describe import keyword_weights
-from analysis.themes.model import ThemeModel, describe_groups
+from analysis.themes.describe import describe_groups, keyword_weights
+from analysis.themes.model import ThemeModel
 from analysis.themes.naming import clause_pieces, is_whole_clause, theme_name
 from analysis.themes.normalise import Normaliser
 from tests.test_themes_data import SIX_SUBJECTS, six_subject_answers

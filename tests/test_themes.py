@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import normalize
 
-from analysis.themes.cluster import choose_n_themes, max_n_themes
+from analysis.themes.theme_count import choose_n_themes, max_n_themes
 from analysis.themes.describe import key_phrase, keyword_weights
 from analysis.themes.model import UNTHEMED, ThemeModel
 from analysis.themes.nonanswers import is_non_answer
@@ -196,15 +196,3 @@ def test_precomputed_embeddings_are_used(answers: tuple[list[str], list[str]]) -
 def test_too_few_answers_is_an_error() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         ThemeModel().fit(["nothing", "late buses"])
-
-
-def test_analysis_imports_nothing_from_bot_or_conversations() -> None:
-    from pathlib import Path
-
-    import analysis
-
-    for module in Path(analysis.__file__).parent.glob("*.py"):
-        source = module.read_text(encoding="utf-8")
-        assert "from bot" not in source and "import bot" not in source, module.name
-        assert "from conversations" not in source, module.name
-        assert "import conversations" not in source, module.name

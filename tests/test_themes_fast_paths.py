@@ -16,9 +16,9 @@ from analysis.themes.cluster import (
     kmeans_plusplus_seeds,
     nearest_neighbours,
 )
-from analysis.themes.model import ThemeModel, _spelled
+from analysis.themes.model import ThemeModel
 from analysis.themes.normalise import Normaliser
-from analysis.themes.vectorise import CharVectoriser, LexicalVectoriser
+from analysis.themes.vectorise import CharVectoriser, LexicalVectoriser, spelled
 from tests.test_themes_data import synthetic_answers
 
 
@@ -37,9 +37,9 @@ def test_char_and_word_rows_equal_scikit_learns() -> None:
     texts, _ = synthetic_answers(per_theme=40, seed=3)
     odd = ["", "a", "ab", "abc abc abc", "c++ c# don't", "tipping tipping tip", "late  buses"]
     normaliser = Normaliser()
-    chars = CharVectoriser().fit([_spelled(t) for t in texts])
-    spelled = [_spelled(t) for t in texts[:50] + odd]
-    _same_matrix(chars.transform(spelled), chars.tfidf_.transform(spelled))
+    chars = CharVectoriser().fit([spelled(t) for t in texts])
+    odd_spelled = [spelled(t) for t in texts[:50] + odd]
+    _same_matrix(chars.transform(odd_spelled), chars.tfidf_.transform(odd_spelled))
     lexical = LexicalVectoriser().fit([normaliser.tokens(t) for t in texts])
     tokens = [normaliser.tokens(t) for t in texts[:50] + odd]
     _same_matrix(lexical.transform(tokens), lexical.tfidf_.transform(tokens))

@@ -11,11 +11,7 @@ from analysis.themes.csv_input import AnalysisInputError, read_texts
 from analysis.themes.model import ThemeModel
 from analysis.themes.report import themes_json
 from analysis.themes.tracking import (
-    OfficerEdits,
-    apply_splits,
     current_themes,
-    next_theme_id,
-    split_theme,
     track,
 )
 from tests.test_themes_data import synthetic_answers
@@ -89,25 +85,3 @@ def test_report_with_tracking_uses_persistent_ids() -> None:
     report = themes_json(model, texts, tracking)
     assert {t["status"] for t in report["themes"]} == {"new"}
     assert set(report["assignments"]) == {t.id for t in tracking.themes}
-
-
-def test_report_with_a_split_theme_uses_the_divided_labels() -> None:
-    texts, _ = synthetic_answers(per_theme=50, seed=1)
-    model = ThemeModel(n_themes=3, random_state=1).fit(texts)
-    current = current_themes(
-        [t.label for t in model.themes_], model.centroids_, [t.size for t in model.themes_]
-    )
-    stored = [t.stored() for t in track([], current).themes]
-    vectors = model.stable_vectors(texts)
-    largest = max(stored, key=lambda t: t.size)
-    rows = model.labels_ == track([], current).themes[0].indices[0]
-    split = split_theme(largest, vectors[rows], (next_theme_id(stored), next_theme_id(stored) + 1))
-    edits = OfficerEdits(splits=[split])
-    themes, labels = apply_splits(current, model.labels_, vectors, edits.splits)
-    tracking = track(stored, themes, edits)
-    report = themes_json(model, texts, tracking, labels=labels)
-    json.dumps(report)
-    ids = {t["id"] for t in report["themes"]}
-    assert {p.id for p in split.parts} <= ids and largest.id not in ids
-    assert set(report["assignments"]) == ids
-    assert sum(t["size"] for t in report["themes"]) == len(texts)

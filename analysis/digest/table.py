@@ -5,16 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
+from typing import Any
 
 from analysis.digest.data import DigestData
-from conversations.residents.cleaning import spreadsheet_cell
 
 COLUMNS = ["theme_id", "label", "answers", "answers_last_week", "change", "services",
            "raised_by", "quote_1", "quote_2", "quote_3"]  # fmt: skip
 
 
-def render_csv(data: DigestData) -> str:
-    """One row per theme; who raised it as JSON (dimension -> group -> residents)."""
+def render_csv(data: DigestData, *, cell: Callable[[Any], Any]) -> str:
+    """One row per theme; who raised it as JSON (dimension -> group -> residents).
+
+    `cell` makes each value safe in a spreadsheet; the caller passes the service's one
+    rule (conversations.screening.cleaning.spreadsheet_cell), as analysis imports
+    nothing from conversations."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
@@ -28,5 +33,5 @@ def render_csv(data: DigestData) -> str:
             *quotes,
         ]  # fmt: skip
         # Every cell, not only the quotes: a formula in a label runs just the same.
-        writer.writerow([spreadsheet_cell(cell) for cell in row])
+        writer.writerow([cell(value) for value in row])
     return buffer.getvalue()

@@ -14,7 +14,7 @@ import numpy as np
 
 from analysis.themes.clauses import clauses
 from analysis.themes.coding import NOT_A_NEED, NOT_CODED, ThemeCoder
-from analysis.themes.model import stable_vectors
+from analysis.themes.stable_space import stable_vectors
 
 BATCH = 10_000
 # A clause's words alone (no embedding) must be at least this close to another

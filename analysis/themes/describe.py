@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis.themes.normalise import cased_words, stem, stop_words
+from analysis.themes.domains import theme_domains
+from analysis.themes.naming import theme_name
+from analysis.themes.normalise import Normaliser, cased_words, stem, stop_words
 
 
 @dataclass
@@ -131,3 +133,35 @@ def representative_quotes(
         if len(quotes) == n:
             break
     return quotes
+
+
+def describe_groups(
+    groups: Sequence[Sequence[str]], similarities: Sequence[np.ndarray]
+) -> list[Theme]:
+    """Label, keywords, scrubbed quotes and domains for each group of answers.
+
+    Keywords weigh each group against the others (class-based TF-IDF), so groups
+    described together get labels that tell them apart. `similarities[i][j]` is
+    how central answer j is to group i (quotes are the most central answers).
+    Theme ids are the groups' positions; sizes are left at 0 for the caller to count.
+    """
+    from analysis.personal_details.scrub import scrub
+
+    normaliser = Normaliser()
+    weights = keyword_weights([[normaliser.content_stems(t) for t in g] for g in groups])
+    described = []
+    for theme_id, (member_texts, similarity) in enumerate(zip(groups, similarities, strict=True)):
+        described.append(
+            Theme(
+                id=theme_id,
+                label=scrub(
+                    theme_name(weights[theme_id], member_texts, np.asarray(similarity))
+                    or key_phrase(weights[theme_id], member_texts)
+                ),
+                keywords=top_keywords(weights[theme_id], member_texts),
+                size=0,
+                quotes=representative_quotes(member_texts, np.asarray(similarity), scrub),
+                domains=theme_domains(member_texts),
+            )
+        )
+    return described

@@ -16,32 +16,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 
 import numpy as np
 from scipy import sparse
-from sklearn.preprocessing import normalize
 
 from analysis.themes.clauses import clauses
-from analysis.themes.cluster import SphericalClusterer, centroids_of, choose_n_themes
-from analysis.themes.describe import (
-    Theme,
-    key_phrase,
-    keyword_weights,
-    representative_quotes,
-    top_keywords,
-)
-from analysis.themes.domains import theme_domains
+from analysis.themes.cluster import SphericalClusterer, centroids_of, smoothing_neighbours
+from analysis.themes.describe import describe_groups
 from analysis.themes.embed import Embedder
-from analysis.themes.naming import theme_name
 from analysis.themes.nonanswers import is_non_answer
-from analysis.themes.normalise import Normaliser, words
+from analysis.themes.normalise import Normaliser
 from analysis.themes.reduce import LsaReducer, join_spaces
+from analysis.themes.stable_space import stable_centroids, stable_vectors, sum_rows_by_label
+from analysis.themes.streaming import answer_batches, chain_head
+from analysis.themes.theme_count import choose_n_themes
 from analysis.themes.vectorise import (
     CharVectoriser,
     LexicalVectoriser,
     SignatureVectoriser,
     join_lexical,
+    spelled,
 )
 
 UNTHEMED = -1
@@ -63,7 +57,7 @@ class ThemeModel:
 
     Parameters
     ----------
-    n_themes: number of themes; None chooses it (analysis.themes.cluster.choose_n_themes).
+    n_themes: number of themes; None chooses it (analysis.themes.theme_count.choose_n_themes).
     n_themes_criterion: how it is chosen: "stability" or "silhouette"; None means
         silhouette with embeddings, stability without.
     lexical_weight: share of the lexical (LSA) space when embeddings are given.
@@ -142,8 +136,12 @@ class ThemeModel:
             self._sample_rows = picked
             self._resampled = True
             self._head_vectors = None
-            return sample, vectors, self._batches(texts, embeddings)
-        stream = self._batches(texts, embeddings)
+            return (
+                sample,
+                vectors,
+                answer_batches(texts, embeddings, self.batch_size, self.embedder),
+            )
+        stream = answer_batches(texts, embeddings, self.batch_size, self.embedder)
         sample_parts: list[list[str]] = []
         vector_parts: list[np.ndarray] = []
         count = 0
@@ -162,27 +160,6 @@ class ThemeModel:
         # The sample's own rows come first in the assignment pass.
         return sample, stacked, stream
 
-    def _batches(
-        self, texts: Iterable[str], embeddings: np.ndarray | Iterable[np.ndarray] | None
-    ) -> Iterator[tuple[list[str], np.ndarray | None]]:
-        text_iter = iter(texts)
-        matrix = embeddings if isinstance(embeddings, np.ndarray) else None
-        vector_iter = None if embeddings is None or matrix is not None else iter(embeddings)
-        offset = 0
-        while True:
-            batch = [str(t) if t is not None else "" for t in islice(text_iter, self.batch_size)]
-            if not batch:
-                return
-            vectors = None
-            if matrix is not None:  # slices of a stored matrix, not row by row
-                vectors = np.asarray(matrix[offset : offset + len(batch)], dtype=np.float32)
-                offset += len(batch)
-            elif vector_iter is not None:
-                vectors = np.vstack(list(islice(vector_iter, len(batch)))).astype(np.float32)
-            elif self.embedder is not None:
-                vectors = self.embedder.embed(batch)
-            yield batch, vectors
-
     def _fit_sample(self, texts: list[str], embeddings: np.ndarray | None) -> None:
         tokens = [self.normaliser_.tokens(t) for t in texts]
         themable = np.array(
@@ -194,9 +171,7 @@ class ThemeModel:
         kept_texts = [t for t, keep in zip(texts, themable, strict=True) if keep]
         self.vectoriser_ = LexicalVectoriser().fit(kept_tokens)
         self.char_vectoriser_ = (
-            CharVectoriser().fit([_spelled(t) for t in kept_texts])
-            if self.char_weight > 0
-            else None
+            CharVectoriser().fit([spelled(t) for t in kept_texts]) if self.char_weight > 0 else None
         )
         matrix = self._lexical_matrix(kept_tokens, kept_texts)
         self.reducer_ = LsaReducer(self.n_components, self.random_state).fit(matrix)
@@ -260,7 +235,7 @@ class ThemeModel:
             batches: Iterable[tuple[list[str], np.ndarray | None]] = rest
         else:
             # Iterator input: the sample is the stream's head, its labels are known.
-            batches = _chain_head(sample, self._head_vectors, rest)
+            batches = chain_head(sample, self._head_vectors, rest)
         known = None if resampled else self._sample_labels
         offset = 0
         for batch_texts, batch_vectors in batches:
@@ -274,9 +249,9 @@ class ThemeModel:
             labels.append(primary)
             secondary.append(self._secondary(batch_texts, primary))
             themed = primary[batch.themable]
-            signature_sums += _sum_rows_by_label(batch.signature, themed, k)
+            signature_sums += sum_rows_by_label(batch.signature, themed, k)
             if batch.semantic is not None:
-                part = _sum_rows_by_label(batch.semantic, themed, k)
+                part = sum_rows_by_label(batch.semantic, themed, k)
                 semantic_sums = part if semantic_sums is None else semantic_sums + part
             offset += len(batch_texts)
         self.labels_ = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)
@@ -287,7 +262,7 @@ class ThemeModel:
         sizes = np.bincount(self.labels_[self.labels_ >= 0], minlength=k)
         for theme in self.themes_:
             theme.size = int(sizes[theme.id])
-        self.centroids_ = _stable_centroids(signature_sums, semantic_sums)
+        self.centroids_ = stable_centroids(signature_sums, semantic_sums)
         # Working state of the fit, not learned attributes.
         del self._sample_labels, self._sample_rows, self._head_vectors, self._resampled
 
@@ -330,7 +305,7 @@ class ThemeModel:
         matrix = self.vectoriser_.transform(tokens)
         if self.char_vectoriser_ is None:
             return matrix
-        chars = self.char_vectoriser_.transform([_spelled(t) for t in texts])
+        chars = self.char_vectoriser_.transform([spelled(t) for t in texts])
         return join_lexical(matrix, chars, self.char_weight)
 
     def _primary(self, batch: _Batch) -> np.ndarray:
@@ -383,7 +358,7 @@ class ThemeModel:
     ) -> np.ndarray:
         """Answers in the run-independent space of `centroids_` (zeros when unthemed).
 
-        These are what analysis.themes.tracking.split_theme and apply_splits compare.
+        These are what analysis.themes.tracking.split_theme divides.
         """
         texts = list(texts)
         if not self.uses_embeddings_:
@@ -406,125 +381,8 @@ class ThemeModel:
         return self._secondary(texts, self.predict(texts, embeddings))
 
 
-def stable_vectors(
-    texts: Sequence[str], embeddings: np.ndarray | None = None, *, signature_features: int = 1024
-) -> np.ndarray:
-    """Answers in the run-independent space of ThemeModel.centroids_, with no fit needed.
-
-    The signature space is stateless, so the host can compute these vectors at any
-    time, for instance when an officer splits a theme long after its run. Rows of
-    answers that state no need are zeros. With `embeddings` (one row per text),
-    a row is the unit signature and the unit embedding side by side, scaled by
-    1/sqrt(2), as the centroids of a model fitted with embeddings are.
-    """
-    texts = list(texts)
-    normaliser = Normaliser()
-    tokens = [normaliser.tokens(t) for t in texts]
-    themable = np.array(
-        [bool(tok) and not is_non_answer(t) for t, tok in zip(texts, tokens, strict=True)],
-        dtype=bool,
-    )
-    kept = [tok for tok, keep in zip(tokens, themable, strict=True) if keep]
-    signature = SignatureVectoriser(signature_features).transform(kept)
-    part = np.asarray(signature.todense(), dtype=np.float32)
-    width = signature_features
-    if embeddings is not None:
-        semantic = np.asarray(embeddings, dtype=np.float32)
-        if len(semantic) != len(texts):
-            raise ValueError(f"{len(semantic)} embeddings for {len(texts)} texts")
-        width += semantic.shape[1]
-        unit = np.asarray(normalize(semantic[themable]), dtype=np.float32)
-        part = np.hstack([part, unit]) / np.float32(np.sqrt(2.0))
-    rows = np.zeros((len(texts), width), dtype=np.float32)
-    rows[themable] = part
-    return rows
-
-
-def describe_groups(
-    groups: Sequence[Sequence[str]], similarities: Sequence[np.ndarray]
-) -> list[Theme]:
-    """Label, keywords, scrubbed quotes and domains for each group of answers.
-
-    Keywords weigh each group against the others (class-based TF-IDF), so groups
-    described together get labels that tell them apart. `similarities[i][j]` is
-    how central answer j is to group i (quotes are the most central answers).
-    Theme ids are the groups' positions; sizes are left at 0 for the caller to count.
-    """
-    from analysis.personal_details.scrub import scrub
-
-    normaliser = Normaliser()
-    weights = keyword_weights([[normaliser.content_stems(t) for t in g] for g in groups])
-    described = []
-    for theme_id, (member_texts, similarity) in enumerate(zip(groups, similarities, strict=True)):
-        described.append(
-            Theme(
-                id=theme_id,
-                label=scrub(
-                    theme_name(weights[theme_id], member_texts, np.asarray(similarity))
-                    or key_phrase(weights[theme_id], member_texts)
-                ),
-                keywords=top_keywords(weights[theme_id], member_texts),
-                size=0,
-                quotes=representative_quotes(member_texts, np.asarray(similarity), scrub),
-                domains=theme_domains(member_texts),
-            )
-        )
-    return described
-
-
-def smoothing_neighbours(wanted: int, n_answers: int, n_themes: int) -> int:
-    """Neighbours for label smoothing, at most half a theme's average size, or 0.
-
-    Ten neighbours out-vote every theme of 22 answers about six subjects and leave
-    one theme; fewer than 3 neighbours are noise, so small samples go unsmoothed.
-    """
-    neighbours = min(wanted, n_answers // max(1, n_themes) // 2)
-    return neighbours if neighbours >= 3 else 0
-
-
-def _spelled(text: str) -> str:
-    """A text as its normalised words, for the character n-grams."""
-    return " ".join(words(text))
-
-
 def _at_most(rows: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
     """`rows` itself, or a sorted random subset of `limit` of them."""
     if len(rows) <= limit:
         return rows
     return np.sort(rng.choice(rows, limit, replace=False))
-
-
-def _chain_head(
-    head: list[str],
-    head_vectors: np.ndarray | None,
-    rest: Iterator[tuple[list[str], np.ndarray | None]],
-) -> Iterator[tuple[list[str], np.ndarray | None]]:
-    yield head, head_vectors
-    yield from rest
-
-
-def _sum_rows_by_label(
-    matrix: sparse.csr_matrix | np.ndarray, labels: np.ndarray, k: int
-) -> np.ndarray:
-    """Per-label sums of rows (sparse or dense), as a dense float64 (k, n_features) array."""
-    if matrix.shape[0] == 0:
-        return np.zeros((k, matrix.shape[1]))
-    indicator = sparse.csr_matrix(
-        (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
-    )
-    if sparse.issparse(matrix):
-        return np.asarray((indicator @ matrix).todense(), dtype=np.float64)
-    return np.asarray(indicator @ np.asarray(matrix, dtype=np.float64))
-
-
-def _stable_centroids(signature_sums: np.ndarray, semantic_sums: np.ndarray | None) -> np.ndarray:
-    """Unit centroids in the run-independent space: signature, then embeddings if any."""
-
-    def unit(rows: np.ndarray) -> np.ndarray:
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        return rows / np.where(norms == 0, 1.0, norms)
-
-    if semantic_sums is None:
-        return np.asarray(unit(signature_sums), dtype=np.float32)
-    halves = np.hstack([unit(signature_sums), unit(semantic_sums)]) / np.sqrt(2.0)
-    return np.asarray(halves, dtype=np.float32)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from analysis.themes.model import ThemeModel
 from analysis.themes.tracking import Tracking
 
@@ -15,36 +13,29 @@ def themes_json(
     model: ThemeModel,
     texts: Sequence[str],
     tracking: Tracking | None = None,
-    *,
-    labels: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """`{"themes": [...], "assignments": [...], "secondary": [...], "unthemed": n}`.
 
     `model` must have been fitted on `texts` (same rows, same order). Theme ids
-    are the model's labels, or persistent ids when `tracking` is given (merged
-    themes then appear once). `assignments[i]` is row i's theme id, None when
-    unthemed; `secondary[i]` lists up to two further theme ids. With officers'
-    splits, pass the divided labels from analysis.themes.tracking.apply_splits as
-    `labels`; a divided theme's parts are described by the model theme they
-    came from.
+    are the model's labels, or persistent ids when `tracking` is given.
+    `assignments[i]` is row i's theme id, None when unthemed; `secondary[i]` lists
+    up to two further theme ids.
     """
-    labels = model.labels_ if labels is None else np.asarray(labels)
-    if len(model.labels_) != len(texts) or len(labels) != len(texts):
+    labels = model.labels_
+    if len(labels) != len(texts):
         raise ValueError(
             f"the model was fitted on {len(model.labels_)} texts, not these {len(texts)}"
         )
     mapping = {t.id: t.id for t in model.themes_}
-    parents: dict[int, int] = {}
     if tracking is not None:
         mapping = tracking.id_of_index()
-        parents = tracking.parents
     themes: list[dict[str, Any]] = []
     if tracking is None:
         for theme in sorted(model.themes_, key=lambda t: (-t.size, t.id)):
             themes.append(_theme_entry(theme.id, theme.label, theme.size, [theme.id], model))
     else:
         for tracked in tracking.themes:
-            indices = sorted({parents.get(i, i) for i in tracked.indices})
+            indices = sorted(tracked.indices)
             entry = _theme_entry(tracked.id, tracked.label, tracked.size, indices, model)
             entry["status"] = tracked.status
             themes.append(entry)

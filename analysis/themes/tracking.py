@@ -2,45 +2,34 @@
 
 Pure logic, no storage. The host stores, after each run, every tracked theme's
 `id`, `label`, `centroid` (list of floats in the model's run-independent space,
-see ThemeModel.centroids_) and `size`, plus officers' edits: renames (id ->
-label), merges (absorbed id -> surviving id) and splits (`ThemeSplit`, made
-by `split_theme`). On the next run, `apply_splits` first divides any current
-theme that is an officer-split theme between the split's parts (by each
-answer's nearest part centroid), then `track`:
+see ThemeModel.centroids_) and `size`. On the next run `track`:
 
 1. matches current themes to previous ones one-to-one by centroid cosine
    similarity (Hungarian assignment, scipy's linear_sum_assignment), keeping
    only pairs at or above `threshold`; matched themes keep the previous id and
    label, unmatched current themes get fresh ids (above every id seen);
-2. applies merges: ids are followed through the merge map (transitively), so
-   themes that match absorbed ids join their surviving theme;
-3. applies renames to the final ids;
-4. marks each theme new / growing / shrinking / steady by its share of themed
+2. marks each theme new / growing / shrinking / steady by its share of themed
    answers against the previous share (relative change beyond `tolerance`),
    and lists previous themes nothing matched as gone.
 
-Splits: an officer splits theme T; `split_theme` runs spherical 2-means on the
-run-independent vectors of T's answers (ThemeModel.stable_vectors) and returns a
-`ThemeSplit` holding T's centroid and two new themes with fresh ids (from
-`next_theme_id`). The host stores it with the other edits. On every run,
-`apply_splits` finds the current theme that still looks like T (cosine to T's
-centroid at least `threshold`, and closer to T than to either part; a fit that
-already separates the two parts needs no division) and divides its answers
-between the parts; `track` then never matches T itself (it is retired, not
-gone) and matches the divided themes to the parts' ids like any other theme.
+Officers' decisions (renames, merges, splits, codes) are not replayed here: they
+live in the consultation's codebook, which every run codes answers against
+before discovery (analysis.themes.coding). `split_theme` is the one step of
+an officer's split that needs the vectors: spherical 2-means over the theme's
+answers, giving two parts for the codebook.
 
 Spaces: centroids compare only within one space. A model fitted with embeddings
 has centroids in the signature space followed by the embedding space; one
 fitted without has the signature part alone. When a deployment turns embeddings
-on or off, `track` and `apply_splits` given `shared` (the signature width)
-compare centroids of different widths on that leading shared part, renormalised,
-so themes keep their ids across the change; without `shared` they refuse.
+on or off, `track` given `shared` (the signature width) compares centroids of
+different widths on that leading shared part, renormalised, so themes keep their
+ids across the change; without `shared` it refuses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -61,40 +50,26 @@ class StoredTheme:
 
 @dataclass(frozen=True)
 class CurrentTheme:
-    """A theme of the current fit; `index` is its label in the model's `labels_`.
-
-    After `apply_splits`, a divided theme's parts have new indices (past the
-    model's themes) and `parent` is the model theme they came from.
-    """
+    """A theme of the current fit; `index` is its label in the model's `labels_`."""
 
     index: int
     label: str
     centroid: list[float]
     size: int
-    parent: int | None = None
 
 
 @dataclass(frozen=True)
 class ThemeSplit:
-    """An officer's split of theme `source` into two new themes, replayed on every run."""
+    """An officer's split of theme `source` into two new themes (for the codebook)."""
 
     source: int
     centroid: list[float]  # the source theme's centroid when it was split
     parts: tuple[StoredTheme, StoredTheme]
 
 
-@dataclass(frozen=True)
-class OfficerEdits:
-    """Edits officers made, replayed on every run."""
-
-    renames: Mapping[int, str] = field(default_factory=dict)
-    merges: Mapping[int, int] = field(default_factory=dict)  # absorbed id -> surviving id
-    splits: Sequence[ThemeSplit] = ()
-
-
 @dataclass
 class TrackedTheme:
-    """A theme with its persistent id, after matching, merges and renames."""
+    """A theme with its persistent id, after matching."""
 
     id: int
     label: str
@@ -116,20 +91,10 @@ class Tracking:
 
     themes: list[TrackedTheme]
     gone: list[TrackedTheme]
-    parents: dict[int, int] = field(default_factory=dict)  # divided index -> model theme
 
     def id_of_index(self) -> dict[int, int]:
-        """Current-fit label -> persistent id.
-
-        A model theme that `apply_splits` divided maps to its largest part's id;
-        per-answer ids come from the divided labels (`persistent_labels`).
-        """
-        mapping = {index: theme.id for theme in self.themes for index in theme.indices}
-        for theme in sorted(self.themes, key=lambda t: t.size):
-            for index in theme.indices:
-                if index in self.parents:
-                    mapping[self.parents[index]] = theme.id
-        return mapping
+        """Current-fit label -> persistent id."""
+        return {index: theme.id for theme in self.themes for index in theme.indices}
 
     def persistent_labels(self, labels: np.ndarray) -> np.ndarray:
         """Map per-answer current labels (-1 kept) to persistent ids."""
@@ -145,21 +110,6 @@ def current_themes(
         CurrentTheme(i, labels[i], [float(x) for x in centroids[i]], int(sizes[i]))
         for i in range(len(labels))
     ]
-
-
-def resolve_merges(merges: Mapping[int, int]) -> dict[int, int]:
-    """Each absorbed id -> its final surviving id, following chains; cycles are an error."""
-    final: dict[int, int] = {}
-    for start in merges:
-        seen = {start}
-        target = merges[start]
-        while target in merges:
-            if target in seen:
-                raise ValueError(f"merge cycle through theme ids {sorted(seen)}")
-            seen.add(target)
-            target = merges[target]
-        final[start] = target
-    return final
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -204,7 +154,6 @@ def _status(share: float, previous_share: float, tolerance: float) -> Status:
 def track(
     previous: Sequence[StoredTheme],
     current: Sequence[CurrentTheme],
-    edits: OfficerEdits | None = None,
     *,
     threshold: float = 0.5,
     tolerance: float = 0.1,
@@ -215,12 +164,9 @@ def track(
 
     `shared`: the width of the space every centroid starts with (the signature
     space); centroids of different widths are then compared on it. `first_free`:
-    the lowest id that no earlier run or edit used (the host knows the whole
+    the lowest id that no earlier run or officer used (the host knows the whole
     history; `previous` is only the last run), so a new theme never takes the id of
     one that went earlier."""
-    edits = edits or OfficerEdits()
-    merged_into = resolve_merges(edits.merges)
-    previous = _with_split_parts(previous, edits.splits)
     by_id = {theme.id: theme for theme in previous}
     matched: dict[int, tuple[int, float]] = {}  # current index -> (previous id, similarity)
     if previous and current:
@@ -232,26 +178,22 @@ def track(
             if similarity[r, c] >= threshold:
                 matched[current[r].index] = (previous[c].id, float(similarity[r, c]))
 
-    next_id = max(first_free, next_theme_id(previous, edits))
+    next_id = max(first_free, next_theme_id(previous))
     groups: dict[int, list[CurrentTheme]] = {}
     best_similarity: dict[int, float] = {}
     for theme in current:
         if theme.index in matched:
-            previous_id, sim = matched[theme.index]
-            theme_id = merged_into.get(previous_id, previous_id)
+            theme_id, sim = matched[theme.index]
             best_similarity[theme_id] = max(sim, best_similarity.get(theme_id, -1.0))
         else:
             theme_id, next_id = next_id, next_id + 1
         groups.setdefault(theme_id, []).append(theme)
 
-    # Previous sizes and centroids seen through the merges, for statuses and "gone".
-    previous_size: dict[int, int] = {}
-    previous_centroid: dict[int, np.ndarray] = {}
-    for stored in previous:
-        final = merged_into.get(stored.id, stored.id)
-        previous_size[final] = previous_size.get(final, 0) + stored.size
-        vector = np.asarray(stored.centroid, dtype=np.float64) * stored.size
-        previous_centroid[final] = previous_centroid.get(final, 0) + vector
+    # Previous sizes and centroids, for statuses and "gone".
+    previous_size = {stored.id: stored.size for stored in previous}
+    previous_centroid = {
+        stored.id: np.asarray(stored.centroid, dtype=np.float64) for stored in previous
+    }
     old_total = max(1, sum(t.size for t in previous))
     new_total = max(1, sum(t.size for t in current))
 
@@ -259,11 +201,8 @@ def track(
     for theme_id, members in groups.items():
         size = sum(m.size for m in members)
         centroid = _weighted_centroid([(m.centroid, m.size) for m in members])
-        label = edits.renames.get(theme_id)
-        if label is None:
-            before = by_id.get(theme_id)
-            largest = max(members, key=lambda m: m.size)
-            label = before.label if before is not None else largest.label
+        before = by_id.get(theme_id)
+        label = before.label if before is not None else max(members, key=lambda m: m.size).label
         old_size = previous_size.get(theme_id) if theme_id in best_similarity else None
         status: Status = (
             "new"
@@ -283,12 +222,11 @@ def track(
             )
         )
     tracked.sort(key=lambda t: (-t.size, t.id))
-    parents = {t.index: t.parent for t in current if t.parent is not None}
 
     gone = [
         TrackedTheme(
             id=theme_id,
-            label=edits.renames.get(theme_id, by_id[theme_id].label if theme_id in by_id else ""),
+            label=by_id[theme_id].label,
             status="gone",
             size=0,
             previous_size=size,
@@ -299,7 +237,7 @@ def track(
         if theme_id not in groups
     ]
     gone.sort(key=lambda t: t.id)
-    return Tracking(themes=tracked, gone=gone, parents=parents)
+    return Tracking(themes=tracked, gone=gone)
 
 
 def _weighted_centroid(parts: list[tuple[list[float], int]]) -> list[float]:
@@ -309,13 +247,9 @@ def _weighted_centroid(parts: list[tuple[list[float], int]]) -> list[float]:
     return [float(x) for x in _unit(total[None, :])[0]]
 
 
-def next_theme_id(previous: Sequence[StoredTheme], edits: OfficerEdits | None = None) -> int:
-    """An id above every id the previous run or the officers' edits ever used."""
-    edits = edits or OfficerEdits()
-    used = [t.id for t in previous] + list(edits.merges) + list(edits.merges.values())
-    for split in edits.splits:
-        used += [split.source, *(part.id for part in split.parts)]
-    return 1 + max(used, default=0)
+def next_theme_id(previous: Sequence[StoredTheme]) -> int:
+    """An id above every id of the previous run (the host adds what else it has used)."""
+    return 1 + max((t.id for t in previous), default=0)
 
 
 def split_theme(
@@ -355,85 +289,3 @@ def split_theme(
         for rank, part in enumerate(order)
     )
     return ThemeSplit(theme.id, [float(x) for x in theme.centroid], (parts[0], parts[1]))
-
-
-def apply_splits(
-    current: Sequence[CurrentTheme],
-    labels: np.ndarray,
-    vectors: np.ndarray | Callable[[np.ndarray], np.ndarray],
-    splits: Sequence[ThemeSplit],
-    *,
-    threshold: float = 0.5,
-    shared: int | None = None,
-    batch_size: int = 10_000,
-) -> tuple[list[CurrentTheme], np.ndarray]:
-    """Divide current themes that officers split; returns the themes and per-answer labels.
-
-    `labels` are the model's labels per answer and `vectors` the answers'
-    run-independent vectors (ThemeModel.stable_vectors), row for row, or a
-    function that returns the vectors of the rows it is given (so that only the
-    divided themes' answers are vectorised, `batch_size` rows at a time). A
-    current theme is divided by a split when its centroid has cosine at least
-    `threshold` with the split theme's centroid and is closer to it than to
-    either part (the best such theme, if several); each of its answers goes to
-    the nearest part centroid. Parts get new indices past the existing ones.
-    `shared` is as in `track`.
-    """
-    themes = list(current)
-    divided = np.asarray(labels, dtype=np.int64).copy()
-    vectors_of: Callable[[np.ndarray], np.ndarray] = (
-        vectors if callable(vectors) else lambda rows: np.asarray(vectors)[rows]
-    )
-    next_index = 1 + max((t.index for t in themes), default=-1)
-    for split in splits:
-        if not themes:
-            break
-        centroids = [t.centroid for t in themes]
-        to_source = _similarity(centroids, [split.centroid], shared)[:, 0]
-        to_parts = _similarity(centroids, [p.centroid for p in split.parts], shared)
-        looks_whole = (to_source >= threshold) & (to_source > to_parts.max(axis=1))
-        if not looks_whole.any():
-            continue
-        position = int(np.argmax(np.where(looks_whole, to_source, -np.inf)))
-        whole = themes.pop(position)
-        rows = np.flatnonzero(divided == whole.index)
-        nearest = np.zeros(len(rows), dtype=np.int64)
-        sums: np.ndarray | None = None
-        for start in range(0, len(rows), batch_size):
-            chunk = rows[start : start + batch_size]
-            found = _rows(vectors_of(chunk))
-            to_part = _similarity(found, [p.centroid for p in split.parts], shared)
-            choice = to_part.argmax(axis=1)
-            nearest[start : start + len(chunk)] = choice
-            unit = _unit(found)
-            part_sums = np.stack([unit[choice == j].sum(axis=0) for j in range(2)])
-            sums = part_sums if sums is None else sums + part_sums
-        parent = whole.index if whole.parent is None else whole.parent
-        for j, part in enumerate(split.parts):
-            members = rows[nearest == j]
-            if len(members) == 0 or sums is None:
-                continue
-            divided[members] = next_index
-            centroid = _unit(sums[j][None, :])[0]
-            themes.append(
-                CurrentTheme(
-                    next_index, part.label, [float(x) for x in centroid], len(members), parent
-                )
-            )
-            next_index += 1
-    return themes, divided
-
-
-def _with_split_parts(
-    previous: Sequence[StoredTheme], splits: Sequence[ThemeSplit]
-) -> list[StoredTheme]:
-    """Previous themes for matching: split themes retired, their parts present."""
-    retired = {split.source for split in splits}
-    themes = [t for t in previous if t.id not in retired]
-    known = {t.id for t in themes}
-    for split in splits:
-        for part in split.parts:
-            if part.id not in known and part.id not in retired:
-                themes.append(part)
-                known.add(part.id)
-    return themes

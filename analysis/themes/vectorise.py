@@ -26,6 +26,8 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from analysis.themes.normalise import words
+
 
 def _pre_tokenised(tokens: list[str]) -> list[str]:
     """Analyzer for documents that are already token lists (module-level: picklable)."""
@@ -165,3 +167,8 @@ class SignatureVectoriser:
         counts = hasher.transform(documents).tocsr()
         counts.data = np.sign(counts.data) * np.log1p(np.abs(counts.data))
         return normalize(counts, copy=False).astype(np.float32, copy=False).tocsr()
+
+
+def spelled(text: str) -> str:
+    """A text as its normalised words, for the character n-grams."""
+    return " ".join(words(text))

@@ -107,7 +107,7 @@ def split_stored_theme(
     in the theme, primary or secondary, goes to the nearer part. The parts get
     new ids, labels from their own answers (officers may rename them), keywords,
     quotes and services, and replace the theme in the latest run at once."""
-    from analysis.themes.model import describe_groups
+    from analysis.themes.describe import describe_groups
     from analysis.themes.tracking import StoredTheme, split_theme
 
     with Session(db) as session:
@@ -220,7 +220,7 @@ def _vectors_of(
     texts: Sequence[str], embeddings: np.ndarray | None
 ) -> Callable[[np.ndarray], np.ndarray]:
     """The run-independent vectors of the given rows (for splits), computed when asked."""
-    from analysis.themes.model import stable_vectors
+    from analysis.themes.stable_space import stable_vectors
 
     def vectors(rows: np.ndarray) -> np.ndarray:
         chosen = [texts[int(i)] for i in rows]

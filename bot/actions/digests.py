@@ -33,6 +33,7 @@ from bot.actions.theme_runs import analyse_consultation
 from bot.config import DAYS, Config, DigestConfig
 from bot.telegram.pacing import SendBudget, seconds_of
 from conversations.residents.service import ScriptCache
+from conversations.screening.cleaning import spreadsheet_cell
 from conversations.staff import themes
 from conversations.storage import store
 from conversations.storage.models import (
@@ -143,7 +144,7 @@ def build(
         data.period_end,
         render_summary(data),
         render_html(data),
-        render_csv(data),
+        render_csv(data, cell=spreadsheet_cell),
         data.nothing_new,
     )
     return documents, run.id if run else None
@@ -177,7 +178,7 @@ def archived(db: Engine, digest_id: int, zone: ZoneInfo) -> Documents:
         data.period_end,
         render_summary(data),
         render_html(data),
-        render_csv(data),
+        render_csv(data, cell=spreadsheet_cell),
         data.nothing_new,
     )
 

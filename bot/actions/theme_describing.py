@@ -131,7 +131,7 @@ def _describe_reviewed(coding: Coding, texts: list[str], answer_ids: list[int],
                        ) -> dict[int, tuple[list[str], list[str], list[int]]]:  # fmt: skip
     """Keywords, services and quoted answers of the reviewed themes, described together
     so that their keywords tell them apart."""
-    from analysis.themes.model import describe_groups
+    from analysis.themes.describe import describe_groups
 
     present = [t for t in inputs.book if sizes.get(t)]
     rng = np.random.default_rng(0)

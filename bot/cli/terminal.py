@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import TextIO
 
-# As conversations.residents.cleaning, with a carriage return kept only before a newline.
+# As conversations.screening.cleaning, with a carriage return kept only before a newline.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
 
 

@@ -36,8 +36,8 @@ from bot.web.templating import render, see_other
 from bot.web.wording import LANGUAGES, NOTICES, words_for
 from conversations.flow import callbacks, engine
 from conversations.flow.messages import ButtonSpec, Message
-from conversations.residents.cleaning import clean_text
 from conversations.residents.service import ConversationService, Who
+from conversations.screening.cleaning import clean_text
 from conversations.staff.broadcasts import REACHABLE_CHANNELS
 from conversations.storage import store
 from conversations.storage.models import Consultation, Conversation, Round

@@ -25,10 +25,10 @@ from conversations.flow.deliberation import PairVoted, StatementVoted
 from conversations.flow.messages import Attachment, ButtonSpec, Message, fit, to_message
 from conversations.flow.script import Script, parse_script
 from conversations.residents.answer_batch import AnswerPath, AnswerRequest, Limits
-from conversations.residents.cleaning import clean_text
 from conversations.residents.join_batch import JoinPath, JoinRequest
 from conversations.residents.texts import service_text
 from conversations.screening import moderation, safeguarding
+from conversations.screening.cleaning import clean_text
 from conversations.storage import erasure, priority_votes, store
 from conversations.storage.db import after_erasure
 from conversations.storage.models import (
@@ -678,7 +678,7 @@ def storable(text: str) -> str:
 
     A NUL would fail the resident's whole transaction on PostgreSQL, a lone
     surrogate fails any UTF-8 store, and control and bidi characters would reach
-    officers' screens and spreadsheets (see conversations/residents/cleaning.py)."""
+    officers' screens and spreadsheets (see conversations/screening/cleaning.py)."""
     return clean_text(text)
 
 

@@ -1,1 +1,1 @@
-"""Screening residents' words: disclosures of harm (safeguarding) and abuse, from shipped models."""
+"""Screening residents' words: text made safe (cleaning), disclosures of harm (safeguarding) and abuse."""

@@ -15,7 +15,7 @@ from typing import IO, Any
 from sqlmodel import Session
 
 from conversations.flow.script import Script
-from conversations.residents.cleaning import plain_value, spreadsheet_cell
+from conversations.screening.cleaning import plain_value, spreadsheet_cell
 from conversations.staff.coded_answers import coded_answers
 from conversations.storage import priority_votes, store
 from conversations.storage.models import Consultation
