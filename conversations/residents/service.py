@@ -23,7 +23,7 @@ from conversations.flow import callbacks, engine
 from conversations.flow.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
 from conversations.flow.deliberation import PairVoted, StatementVoted
 from conversations.flow.messages import Attachment, ButtonSpec, Message, fit, to_message
-from conversations.flow.script import Script, parse_script
+from conversations.flow.script import Script
 from conversations.residents.answer_batch import AnswerPath, AnswerRequest, Limits
 from conversations.residents.cleaning import clean_text
 from conversations.residents.join_batch import JoinPath, JoinRequest
@@ -42,6 +42,7 @@ from conversations.storage.models import (
     SafeguardingFlag,
     utcnow,
 )
+from conversations.storage.scripts import ScriptCache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,24 +107,6 @@ class _Context:
     def say(self, key: str, **values: str) -> None:
         text = service_text(key, self.language, channel=self.who.channel, **values)
         self.messages.append(Message(text))
-
-
-class ScriptCache:
-    """Parsed scripts by content hash: immutable, so safe to share between workers."""
-
-    def __init__(self) -> None:
-        self._scripts: dict[str, Script] = {}
-
-    def get(self, consultation: Consultation) -> Script:
-        script = self._scripts.get(consultation.script_hash)
-        if script is None:
-            script = parse_script(consultation.script_toml, f"consultation '{consultation.slug}'")
-            self._scripts[consultation.script_hash] = script
-        return script
-
-    def parsed(self, script_hash: str) -> Script | None:
-        """The script with this hash, if it has been parsed already."""
-        return self._scripts.get(script_hash)
 
 
 class ConversationService:
