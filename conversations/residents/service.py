@@ -22,11 +22,20 @@ from sqlmodel import Session, col, select
 from conversations.flow import callbacks, engine
 from conversations.flow.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
 from conversations.flow.deliberation import PairVoted, StatementVoted
-from conversations.flow.messages import Attachment, ButtonSpec, Message, fit, to_message
+from conversations.flow.messages import Attachment, ButtonSpec, Message, fit
 from conversations.flow.script import Script
-from conversations.residents.answer_batch import AnswerPath, AnswerRequest, Limits
+from conversations.residents import policy
+from conversations.residents.answer_batch import AnswerPath, AnswerRequest
 from conversations.residents.cleaning import clean_text
 from conversations.residents.join_batch import JoinPath, JoinRequest
+from conversations.residents.outcome_rows import (
+    OutcomeStatements,
+    Place,
+    Rows,
+    keep_state,
+    stored_state,
+    update_record,
+)
 from conversations.residents.texts import service_text
 from conversations.screening import moderation, safeguarding
 from conversations.storage import erasure, priority_votes, store
@@ -50,15 +59,6 @@ T = TypeVar("T")
 # update, a copy of it reaching the same running service is a duplicate whose
 # replies are still on their way. After a restart nothing is on its way.
 REDELIVERY_GRACE = timedelta(seconds=15)
-# Far beyond anyone typing answers: a script or a stuck key. Past it, one gentle
-# "slow down", then silence until the minute has passed.
-FLOOD_LIMIT = 30
-FLOOD_WINDOW = timedelta(minutes=1)
-# Abuse is stored (never quoted) and never argued with; after this many abusive
-# texts within the window, a resident's free text waits until the window has moved
-# on, with one calm word that their answers are safe.
-ABUSE_LIMIT = 3
-ABUSE_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -120,9 +120,9 @@ class ConversationService:
         # Load the safety models now, not while the first resident waits (~0.25 s).
         safeguarding.assess("", "en")
         moderation.assess_abuse("")
-        limits = Limits(FLOOD_LIMIT, FLOOD_WINDOW, ABUSE_LIMIT, ABUSE_WINDOW)
-        self.answers = AnswerPath(db, self.scripts.parsed, self.boot_id, limits)
-        self.joins = JoinPath(db, self.scripts.parsed, self.boot_id)
+        self.statements = OutcomeStatements(db.dialect)
+        self.answers = AnswerPath(db, self.scripts.parsed, self.boot_id, self.statements)
+        self.joins = JoinPath(db, self.scripts.parsed, self.boot_id, self.statements)
 
     # --- entry points -------------------------------------------------------------
 
@@ -263,40 +263,39 @@ class ConversationService:
             )
             ctx = _Context(session, who, resident)
             recent = self._recent_updates(session, resident) if update_key is not None else 0
-            if recent > FLOOD_LIMIT:
+            refused = policy.refusal(
+                recent=recent,
+                given=given,
+                abusive=lambda: self._flagged(ctx, "abuse"),
+                disclosure=lambda: _discloses(given, ctx.language),
+            )
+            if refused == "quiet":
                 pass  # the rest of a flood is ignored quietly
-            elif recent == FLOOD_LIMIT:
+            elif refused == "slow_down":
                 ctx.say("slow_down")  # once
-            elif self._paused(ctx, given):
+            elif refused == "paused":
                 if not self._flagged(ctx, "paused"):
                     ctx.say("abuse_pause")  # once a window; then quietly
                     ctx.flag = "paused"
             else:
                 action(ctx)
             if update_key is not None:
-                entry = InboxEntry(
+                row = update_record(
                     channel=who.channel,
                     update_key=update_key,
-                    handled_by=self.boot_id,
                     resident_id=ctx.resident.id if ctx.resident is not None else None,
-                    replies_json=json.dumps([m.to_dict() for m in ctx.messages]),
+                    messages=ctx.messages,
+                    boot_id=self.boot_id,
                     flag=ctx.flag,
+                    now=utcnow(),
                 )
-                session.add(entry)
+                session.add(InboxEntry(**row))
             return ctx.messages, ctx.erased
-
-    def _paused(self, ctx: _Context, given: engine.Input | None) -> bool:
-        """Free text after repeated abuse waits; a disclosure of harm never does."""
-        if not isinstance(given, engine.TextInput | engine.EditedText):
-            return False
-        if self._flagged(ctx, "abuse") < ABUSE_LIMIT:
-            return False
-        return not safeguarding.assess(given.text, ctx.language).risk
 
     def _flagged(self, ctx: _Context, flag: str) -> int:
         if ctx.resident is None or ctx.resident.id is None:
             return 0
-        since = utcnow() - ABUSE_WINDOW
+        since = utcnow() - policy.ABUSE_WINDOW
         return store.count_recent_flags(
             session=ctx.session, resident_id=ctx.resident.id, flag=flag, since=since
         )
@@ -304,7 +303,7 @@ class ConversationService:
     def _recent_updates(self, session: Session, resident: Resident | None) -> int:
         if resident is None or resident.id is None:
             return 0
-        since = utcnow() - FLOOD_WINDOW
+        since = utcnow() - policy.FLOOD_WINDOW
         return store.count_recent_updates(session=session, resident_id=resident.id, since=since)
 
     def _resident(self, ctx: _Context) -> Resident:
@@ -372,7 +371,7 @@ class ConversationService:
             conversation = Conversation(
                 resident_id=resident.id,
                 round_id=round_.id,
-                state_json=json.dumps(state.to_dict()),
+                state_json=stored_state(state),
                 source=source,
             )
             ctx.session.add(conversation)
@@ -444,68 +443,43 @@ class ConversationService:
             # The round's themes, as plain data: the engine never reads the database.
             state.deck = priority_votes.deck_for(session=ctx.session, script=script,
                 round_id=round_.id, seed=secrets.randbelow(2**31))  # fmt: skip
-        if state.step is not None and not script.has_step(state.step):
-            # The script changed under a resident: pick up at its first question.
-            state.step = script.steps[0].id
-        if state.phase == "steps" and state.consent_version != script.consent.version:
-            # The consent text changed since they agreed: ask again before going on.
-            state.phase = "consent"
+        policy.catch_up(script, state)
         outcome = engine.step(script, state, given, channel=ctx.who.channel)
         resident = self._resident(ctx)
-        assert resident.id is not None and consultation.id is not None
-        for answer in outcome.answers:
-            store.save_answer(
-                session=ctx.session,
-                conversation=conversation,
-                step_id=answer.step_id,
-                iteration=answer.iteration,
-                kind=answer.kind,
-                value=answer.value,
-                display=answer.display,
-                profile=answer.profile,
-                skipped=answer.skipped,
-                confirmed=answer.confirmed,
-                message_ref=answer.ref,
-                withheld=withheld if answer.kind == "text" and not answer.skipped else None,
-            )
+        assert (
+            resident.id is not None and consultation.id is not None and conversation.id is not None
+        )
+        declined = any(isinstance(event, engine.ConsentDeclined) for event in outcome.events)
+        if declined:
+            _forget_words(outcome.state)
+        rows = Rows()
+        place = Place(resident.id, consultation.id, conversation.id, conversation.round_id)
+        replies = rows.outcome(
+            outcome, place, channel=ctx.who.channel, withheld=withheld, now=utcnow()
+        )
+        self.statements.write_answers(ctx.session, rows)
         flags_kept = 0
         for event in outcome.events:
-            if isinstance(event, engine.ConsentGiven | engine.ConsentDeclined):
-                ctx.session.add(
-                    ConsentRecord(
-                        resident_id=resident.id,
-                        consultation_id=consultation.id,
-                        version=event.version,
-                        given=isinstance(event, engine.ConsentGiven),
-                        channel=ctx.who.channel,
-                    )
-                )
             if isinstance(event, engine.ConsentDeclined):
-                flags_kept = self._withdraw(ctx, outcome.state, resident.id, consultation.id)
-            elif isinstance(event, engine.Completed):
-                conversation.completed_at = utcnow()
+                flags_kept = self._withdraw(ctx, resident.id, consultation.id)
             elif isinstance(event, PairVoted | StatementVoted):
                 priority_votes.save_vote(session=ctx.session, conversation=conversation, vote=event)
-        conversation.state_json = json.dumps(outcome.state.to_dict())
-        conversation.updated_at = utcnow()
+        keep_state(conversation, rows.states[0])
         ctx.session.add(conversation)
         if outcome.state.language != resident.language:
             resident.language = outcome.state.language
             ctx.session.add(resident)
-        ctx.messages.extend(to_message(reply) for reply in outcome.replies)
+        ctx.messages.extend(replies)
         if flags_kept:
             ctx.say("forgotten_flag_kept")  # the decline message must not be the whole truth
 
-    def _withdraw(self, ctx: _Context, state: engine.ConversationState, resident_id: int,
-                  consultation_id: int) -> int:  # fmt: skip
+    def _withdraw(self, ctx: _Context, resident_id: int, consultation_id: int) -> int:
         """Declined (a changed consent text, or at first): the decline message says
         nothing they sent is stored, so nothing is (but an open safeguarding flag, as
         on /forget); and they are invited no more. Returns how many flags are kept."""
         erased, kept = erasure.withdraw_words(
             session=ctx.session, resident_id=resident_id, consultation_id=consultation_id
         )
-        state.step, state.loops, state.values, state.refs = None, {}, {}, {}
-        state.selected, state.returning_to = [], None
         ctx.erased = ctx.erased or erased > 0
         return kept
 
@@ -647,6 +621,17 @@ class ConversationService:
         ctx.say("forgotten")
         if kept:
             ctx.say("forgotten_flag_kept")
+
+
+def _forget_words(state: engine.ConversationState) -> None:
+    """A declined consent: the state keeps none of what the resident sent."""
+    state.step, state.loops, state.values, state.refs = None, {}, {}, {}
+    state.selected, state.returning_to = [], None
+
+
+def _discloses(given: engine.Input | None, language: str) -> bool:
+    assert isinstance(given, engine.TextInput | engine.EditedText)  # asked only for text
+    return safeguarding.assess(given.text, language).risk
 
 
 def _channels(session: Session, resident_id: int) -> list[str]:
