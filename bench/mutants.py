@@ -46,7 +46,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "consent not asked again on the fast path after the consent text changes",
-        "conversations/residents/answer_batch.py",
+        "conversations/residents/policy.py",
         'state.phase == "steps" and state.consent_version != script.consent.version',
         'state.phase == "steps" and False',
         (

@@ -10,9 +10,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
-from conversations.residents.service import ConversationService, ScriptCache
+from conversations.residents.service import ConversationService
 from conversations.staff.coverage import format_status, opted_in_residents, round_status
 from conversations.storage import store
+from conversations.storage.scripts import ScriptCache
 from tests.test_cli import needsfirst
 from tests.test_service import Resident_
 

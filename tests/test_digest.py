@@ -15,7 +15,7 @@ from bot.actions.digest_figures import gather
 from bot.actions.digests import analysis_for, build, period_ending
 from bot.actions.theme_runs import analyse_consultation
 from bot.config import DigestConfig
-from conversations.residents.service import ConversationService, ScriptCache
+from conversations.residents.service import ConversationService
 from conversations.staff import themes
 from conversations.storage.models import (
     Answer,
@@ -25,6 +25,7 @@ from conversations.storage.models import (
     Conversation,
     utcnow,
 )
+from conversations.storage.scripts import ScriptCache
 from tests.test_analysis_runs import seed
 from tests.test_service import Resident_, complete_example
 

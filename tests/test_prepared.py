@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from conversations.residents.answer_batch import INBOX_COLUMNS
+from conversations.residents.outcome_rows import INBOX_COLUMNS
 from conversations.storage.models import InboxEntry
 from conversations.storage.prepared import Prepared, transaction
 

@@ -22,11 +22,11 @@ from bot.actions.priorities import (
     open_round,
     priorities_report,
 )
-from conversations.residents.service import ScriptCache
 from conversations.staff import themes
 from conversations.staff.export import export_columns, export_records, write_export
 from conversations.storage import store
 from conversations.storage.models import Answer, PairVote, Round, StatementVote
+from conversations.storage.scripts import ScriptCache
 from tests.prioritise_helpers import (
     Voter,
     add_profile,

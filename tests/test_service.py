@@ -418,7 +418,7 @@ def test_a_disclosure_before_joining_still_gets_help(service: ConversationServic
 
 
 def test_a_flood_gets_one_gentle_slow_down(service: ConversationService, db: Engine) -> None:
-    from conversations.residents.service import FLOOD_LIMIT
+    from conversations.residents.policy import FLOOD_LIMIT
 
     ann = Resident_(service, "4001")
     ann.start()
@@ -610,7 +610,7 @@ def test_the_fast_path_leaves_disclosures_to_the_full_path(
 def test_repeated_abuse_pauses_free_text_calmly_but_never_a_disclosure(
     service: ConversationService, db: Engine
 ) -> None:
-    from conversations.residents.service import ABUSE_LIMIT
+    from conversations.residents.policy import ABUSE_LIMIT
 
     ann = Resident_(service, "4101")
     ann.start()
@@ -634,18 +634,18 @@ def test_repeated_abuse_pauses_free_text_calmly_but_never_a_disclosure(
 def test_the_pause_lifts_when_the_window_moves_on(
     service: ConversationService, db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conversations.residents import service as service_module
+    from conversations.residents import policy
 
     ann = Resident_(service, "4102")
     ann.start()
     ann.press("happy to take part")
     ann.press("North")
     ann.press("18 to 34")
-    for n in range(service_module.ABUSE_LIMIT):
+    for n in range(policy.ABUSE_LIMIT):
         ann.say(f"you useless idiots {n}")
     assert "short pause" in ann.say("morons")[0].text
     with Session(db) as session, session.begin():
         for entry in session.exec(select(InboxEntry).where(InboxEntry.flag != None)):  # noqa: E711
-            entry.handled_at -= service_module.ABUSE_WINDOW
+            entry.handled_at -= policy.ABUSE_WINDOW
             session.add(entry)
     assert ann.say("The buses stop at 7pm") != []

@@ -7,11 +7,11 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import normalize
 
-from analysis.themes.theme_count import choose_n_themes, max_n_themes
 from analysis.themes.describe import key_phrase, keyword_weights
 from analysis.themes.model import UNTHEMED, ThemeModel
 from analysis.themes.nonanswers import is_non_answer
 from analysis.themes.normalise import Normaliser, words
+from analysis.themes.theme_count import choose_n_themes, max_n_themes
 from tests.test_themes_data import synthetic_answers
 
 NON_ANSWERS = ["nothing", "No", "n/a", "None.", "nothing to add", "Don't know", "", "👍", "?!"]

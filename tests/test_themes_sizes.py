@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from analysis.themes.cluster import smoothing_neighbours
-from analysis.themes.theme_count import max_n_themes
 from analysis.themes.model import ThemeModel
+from analysis.themes.theme_count import max_n_themes
 from tests.test_themes_data import six_subject_answers, synthetic_answers
 from tests.test_themes_embed import embedder, needs_extra  # noqa: F401  (a fixture)
 

@@ -29,9 +29,9 @@ from sqlmodel import Session
 
 from analysis.themes.embed import NamedEmbedder, SemanticExtraMissing, SentenceEmbedder
 from analysis.themes.embed import semantic_extra_installed as _installed
-from conversations.residents.service import ScriptCache
 from conversations.storage import answer_vectors as embeddings
 from conversations.storage import store
+from conversations.storage.scripts import ScriptCache
 
 log = logging.getLogger(__name__)
 EncoderChoice = NamedEmbedder | None | Literal["auto"]

@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.actions.theme_runs import code_new_answers
-from conversations.residents.service import ScriptCache
 from conversations.staff import broadcasts, codebook, themes
 from conversations.storage import store
 from conversations.storage.models import (
@@ -27,6 +26,7 @@ from conversations.storage.models import (
     Decision,
     RunTheme,
 )
+from conversations.storage.scripts import ScriptCache
 
 MIN_TEXT, MAX_TEXT = 10, 1500
 

@@ -32,7 +32,6 @@ from bot.actions.digest_figures import gather
 from bot.actions.theme_runs import analyse_consultation
 from bot.config import DAYS, Config, DigestConfig
 from bot.telegram.pacing import SendBudget, seconds_of
-from conversations.residents.service import ScriptCache
 from conversations.screening.cleaning import spreadsheet_cell
 from conversations.staff import themes
 from conversations.storage import store
@@ -46,6 +45,7 @@ from conversations.storage.models import (
     Round,
     utcnow,
 )
+from conversations.storage.scripts import ScriptCache
 
 log = logging.getLogger(__name__)
 PARTS = ("summary", "report", "table")

@@ -24,11 +24,11 @@ from analysis.priorities import Comparison, Reaction, ThemePriority, score
 from bot.actions.analysis_runs import shown_quotes
 from conversations.flow.deliberation import DeckTheme
 from conversations.flow.script import Script
-from conversations.residents.service import ScriptCache
 from conversations.staff import codebook, themes
 from conversations.staff.rounds import Rounds
 from conversations.storage import priority_votes, store
 from conversations.storage.models import Answer, Consultation, Round, RunTheme
+from conversations.storage.scripts import ScriptCache
 
 MAX_ROUND_THEMES = 20  # beyond this, pairs are too thinly spread to rank
 OUTCOMES = {"low": 1.0, "high": 0.0, "same": 0.5}

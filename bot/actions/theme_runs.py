@@ -34,7 +34,6 @@ from bot.actions.analysis_runs import (
 )
 from bot.actions.answer_vectors import EncoderChoice, resolve
 from bot.actions.theme_describing import RunInputs, describe_run
-from conversations.residents.service import ScriptCache
 from conversations.staff import codebook, themes
 from conversations.storage import store
 from conversations.storage.models import (
@@ -44,6 +43,7 @@ from conversations.storage.models import (
     CodebookTheme,
     RunTheme,
 )
+from conversations.storage.scripts import ScriptCache
 
 if TYPE_CHECKING:
     from analysis.themes.model import ThemeModel

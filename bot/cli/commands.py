@@ -32,12 +32,12 @@ from bot.cli.terminal import SafeOutput, private_file
 from bot.config import Config, ConfigError, load_config
 from bot.database_setup import describe, open_database
 from conversations.flow.script import ScriptError
-from conversations.residents.service import ScriptCache
 from conversations.staff import broadcasts, themes
 from conversations.staff.coverage import format_status
 from conversations.staff.export import export_columns, export_records, write_export
 from conversations.staff.rounds import ROUND_KINDS, Rounds, partner_links
 from conversations.storage import store
+from conversations.storage.scripts import ScriptCache
 
 
 class CommandError(Exception):

@@ -25,13 +25,13 @@ from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
 from conversations.flow.numbers import whole_number
 from conversations.flow.script import Script
-from conversations.residents.service import ScriptCache
 from conversations.staff import broadcasts
 from conversations.staff.broadcasts import MAX_WINDOW_MINUTES as MAX_WINDOW
 from conversations.staff.broadcasts import BroadcastError, Progress
 from conversations.staff.coverage import round_status
 from conversations.storage import store
 from conversations.storage.models import Broadcast, BroadcastRecipient, Consultation, utcnow
+from conversations.storage.scripts import ScriptCache
 
 ROLE = "facilitator"
 LISTED = 50

@@ -28,12 +28,12 @@ from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY, STATUS_KEY
 from bot.web.svg_charts import ShareBar, share_bar
 from bot.web.templating import render, see_other
 from conversations.flow.numbers import record_id
-from conversations.residents.service import ScriptCache
 from conversations.staff import safeguarding_flags
 from conversations.staff.coverage import GroupCoverage, RoundStatus, round_status
 from conversations.staff.export import export_columns, export_records, write_export
 from conversations.storage import store
 from conversations.storage.models import Answer, AuditEntry, Consultation, Round
+from conversations.storage.scripts import ScriptCache
 
 RECENT_ANSWERS = 20
 SPOOL_IN_MEMORY = 4 * 1024 * 1024

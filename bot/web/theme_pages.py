@@ -34,11 +34,11 @@ from bot.web.svg_charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.templating import see_other
 from conversations.flow.numbers import record_id, whole_number
 from conversations.flow.script import Script
-from conversations.residents.service import ScriptCache
 from conversations.staff import codebook, themes
 from conversations.staff.coverage import NOT_SAID
 from conversations.storage import store
 from conversations.storage.models import AnalysisRun, Consultation, RunTheme, ThemeEdit
+from conversations.storage.scripts import ScriptCache
 
 log = logging.getLogger(__name__)
 READERS = ("officer", "facilitator")

@@ -16,7 +16,6 @@ yet, a redelivered update. Both paths write the same rows (tests/test_join_path.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,14 +25,21 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from conversations.flow import engine
-from conversations.flow.messages import Message, to_message
+from conversations.flow.messages import Message
 from conversations.flow.script import Script
-from conversations.residents.answer_batch import INBOX_COLUMNS, seen_statement
+from conversations.residents import policy
+from conversations.residents.outcome_rows import (
+    OutcomeStatements,
+    Rows,
+    replies,
+    seen_statement,
+    stored_state,
+    update_record,
+)
 from conversations.storage.models import (
     ChannelIdentity,
     Consultation,
     Conversation,
-    InboxEntry,
     Resident,
     Round,
     utcnow,
@@ -45,7 +51,6 @@ _resident = Resident.__table__  # type: ignore[attr-defined]
 _conversation = Conversation.__table__  # type: ignore[attr-defined]
 _round = Round.__table__  # type: ignore[attr-defined]
 _consultation = Consultation.__table__  # type: ignore[attr-defined]
-_inbox = InboxEntry.__table__  # type: ignore[attr-defined]
 
 RESIDENT_COLUMNS = ("pseudonym", "language", "created_at", "invitations", "unreachable")
 CONVERSATION_COLUMNS = (
@@ -86,11 +91,12 @@ def _known_statement(count: int) -> Any:
 class JoinPath:
     """New residents joining an open consultation, without the ORM. See the module."""
 
-    def __init__(self, db: Engine, script_of: Callable[[str], Script | None],
-                 boot_id: str) -> None:  # fmt: skip
+    def __init__(self, db: Engine, script_of: Callable[[str], Script | None], boot_id: str,
+                 statements: OutcomeStatements) -> None:  # fmt: skip
         self.db = db
         self.script_of = script_of  # by content hash; None if not parsed yet
         self.boot_id = boot_id
+        self.statements = statements
         dialect = db.dialect
         self._open = Prepared(
             select(
@@ -117,7 +123,6 @@ class JoinPath:
             .values(current_conversation_id=bindparam("conversation_id")),
             dialect,
         )
-        self._record = Prepared(insert(_inbox), dialect, INBOX_COLUMNS)
         self._sized = BySize(dialect)
 
     def handle_many(self, requests: Sequence[JoinRequest]) -> list[list[Message] | None]:
@@ -138,7 +143,7 @@ class JoinPath:
             for slug, *row in cursor.all(self._open, {}):
                 rounds.setdefault(slug, []).append(_Open(*row))
             now = utcnow()
-            records: list[dict[str, Any]] = []
+            recorded = Rows()
             links: list[dict[str, Any]] = []
             identities: list[dict[str, Any]] = []
             for channel in {channel for channel, _ in chosen}:
@@ -163,25 +168,21 @@ class JoinPath:
                         }
                     )
                     links.append({"resident_id": resident_id, "conversation_id": conversation_id})
-                    records.append(
-                        {
-                            "channel": channel,
-                            "update_key": request.update_key,
-                            "resident_id": resident_id,
-                            "replies_json": json.dumps([m.to_dict() for m in messages]),
-                            "handled_at": now,
-                            "handled_by": self.boot_id,
-                            "delivered_at": None,
-                            "flag": None,
-                        }
+                    recorded.records.append(
+                        update_record(
+                            channel=channel,
+                            update_key=request.update_key,
+                            resident_id=resident_id,
+                            messages=messages,
+                            boot_id=self.boot_id,
+                            flag=None,
+                            now=now,
+                        )
                     )
-            for statement, rows in (
-                (self._identity, identities),
-                (self._current, links),
-                (self._record, records),
-            ):
+            for statement, rows in ((self._identity, identities), (self._current, links)):
                 if rows:
                     cursor.execute_many(statement, rows)
+            self.statements.write(cursor, recorded)
         return results
 
     def _new(self, cursor: Cursor, channel: str, batch: list[int],
@@ -215,7 +216,7 @@ class JoinPath:
               now: datetime) -> tuple[int, int, list[Message]] | None:  # fmt: skip
         """Write one new resident and their conversation; None to leave it to the full path."""
         script = self.script_of(open_round.script_hash)
-        if script is None or open_round.kind == "prioritise":
+        if script is None or not policy.batch_takes_round(status="open", kind=open_round.kind):
             return None  # to be parsed, or a deck of themes to deal: the full path
         language = request.language or "en"
         state = engine.new_state(script, language)
@@ -239,10 +240,10 @@ class JoinPath:
             {
                 "resident_id": resident_id,
                 "round_id": open_round.round_id,
-                "state_json": json.dumps(outcome.state.to_dict()),
+                "state_json": stored_state(outcome.state),
                 "source": request.source,
                 "started_at": now,
                 "updated_at": now,
             },
         )[0]
-        return resident_id, conversation_id, [to_message(reply) for reply in outcome.replies]
+        return resident_id, conversation_id, replies(outcome)

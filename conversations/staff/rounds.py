@@ -17,10 +17,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from conversations.flow.deliberation import DeckTheme
-from conversations.residents.service import ScriptCache
 from conversations.staff.coverage import RoundStatus, round_status
 from conversations.storage import priority_votes, store
 from conversations.storage.models import Consultation, Round, utcnow
+from conversations.storage.scripts import ScriptCache
 
 SOURCE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 DEEP_LINK_LIMIT = 64  # Telegram's limit on a /start parameter
