@@ -11,7 +11,8 @@ import pytest
 
 from conversations.flow import engine
 from conversations.flow.deliberation import DeckTheme, new_deck, plan_pairs, plan_statements
-from conversations.flow.script import Script, ScriptError, parse_script
+from conversations.flow.script import Script, ScriptError
+from conversations.flow.script_toml import parse_script
 
 BASE = """
 slug = "weigh"

@@ -27,7 +27,8 @@ from bot.config import StaffConfig, TelegramConfig
 from bot.telegram.residents import build_application
 from bot.telegram.updates import read_update
 from conversations.flow import engine
-from conversations.flow.script import Script, ScriptError, load_script, parse_script
+from conversations.flow.script import Script, ScriptError
+from conversations.flow.script_toml import load_script, parse_script
 from conversations.residents.service import ConversationService, Who
 from conversations.storage.models import Consultation, Conversation, PendingUpdate, Resident, Round
 from tests.fakebotapi import FakeBotAPI

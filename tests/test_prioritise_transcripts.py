@@ -16,7 +16,7 @@ import pytest
 
 from conversations.flow import engine
 from conversations.flow.deliberation import DeckTheme, new_deck
-from conversations.flow.script import load_script
+from conversations.flow.script_toml import load_script
 from tests.test_transcripts import SCRIPTS, replay
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "prioritise"

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from conversations.flow import engine
-from conversations.flow.script import Script, load_script
+from conversations.flow.script import Script
+from conversations.flow.script_toml import load_script
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
 SCRIPTS = Path(__file__).resolve().parent.parent / "conversations" / "flow" / "scripts"

@@ -23,7 +23,8 @@ from conversations.flow import callbacks, engine
 from conversations.flow.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
 from conversations.flow.deliberation import PairVoted, StatementVoted
 from conversations.flow.messages import Attachment, ButtonSpec, Message, fit, to_message
-from conversations.flow.script import Script, parse_script
+from conversations.flow.script import Script
+from conversations.flow.script_toml import parse_script
 from conversations.residents.answer_batch import AnswerPath, AnswerRequest, Limits
 from conversations.residents.cleaning import clean_text
 from conversations.residents.join_batch import JoinPath, JoinRequest
