@@ -115,7 +115,8 @@ SPELLINGS: dict[str, Reading] = {
 
 
 def _column(index: int) -> dict[str, str]:
-    return {form: read[index] for form, read in SPELLINGS.items() if read[index] is not None}
+    column = ((form, read[index]) for form, read in SPELLINGS.items())
+    return {form: spelt for form, spelt in column if spelt is not None}
 
 
 CLASSIFIERS = _column(0)
