@@ -30,8 +30,11 @@ from sqlalchemy import Engine, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conversations.flow import engine
+from conversations.flow.inputs import ChoiceInput, EditedText, Input, TextInput, Unsupported
 from conversations.flow.messages import Message, to_message
+from conversations.flow.outcome import Completed, ConsentDeclined, ConsentGiven, Outcome
 from conversations.flow.script import Script
+from conversations.flow.state import ConversationState
 from conversations.screening import moderation, safeguarding
 from conversations.storage.models import (
     Answer,
@@ -67,9 +70,9 @@ INBOX_COLUMNS = (
     "delivered_at", "flag",
 )  # fmt: skip
 CONSENT_COLUMNS = ("resident_id", "consultation_id", "version", "given", "channel", "recorded_at")
-FAST_INPUTS = (engine.TextInput, engine.EditedText, engine.ChoiceInput, engine.Unsupported)
+FAST_INPUTS = (TextInput, EditedText, ChoiceInput, Unsupported)
 # A declined consent is not among them: it erases what the resident sent (conversations/storage/erasure.py).
-_EVENTS = (engine.Completed, engine.ConsentGiven)
+_EVENTS = (Completed, ConsentGiven)
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class _Plan:
     consultation_id: int
     conversation_id: int
     round_id: int
-    outcome: engine.Outcome
+    outcome: Outcome
     withheld: str | None
 
 
@@ -103,7 +106,7 @@ class AnswerRequest:
     channel: str
     external_id: str
     update_key: str
-    given: engine.Input
+    given: Input
 
 
 def _read_statement(count: int) -> Any:
@@ -216,7 +219,7 @@ class AnswerPath:
         self._sized = BySize(dialect)
 
     def handle(self, channel: str, external_id: str, update_key: str,
-               given: engine.Input) -> list[Message] | None:  # fmt: skip
+               given: Input) -> list[Message] | None:  # fmt: skip
         """Handle `given` if it is a plain answer; None if the full path must."""
         return self.handle_many([AnswerRequest(channel, external_id, update_key, given)])[0]
 
@@ -295,7 +298,7 @@ class AnswerPath:
                 continue
             results[index] = writes.add(plan, request, now, self.boot_id)
 
-    def _plan(self, row: tuple[Any, ...], channel: str, given: engine.Input,
+    def _plan(self, row: tuple[Any, ...], channel: str, given: Input,
               check: str | None) -> _Plan:  # fmt: skip
         (resident_id, language, conversation_id, state_json, round_id, status, kind,
          consultation_id, script_hash, recent, abuse) = row  # fmt: skip
@@ -305,13 +308,13 @@ class AnswerPath:
         if script is None:
             raise _Decline
         script = script.for_round(kind)
-        state = engine.ConversationState.from_dict(json.loads(state_json))
+        state = ConversationState.from_dict(json.loads(state_json))
         if (state.step is not None and not script.has_step(state.step)) or (
             state.phase == "steps" and state.consent_version != script.consent.version
         ):
             raise _Decline  # the script changed under the resident
         withheld = None
-        if isinstance(given, engine.TextInput | engine.EditedText):
+        if isinstance(given, TextInput | EditedText):
             if abuse >= self.abuse_limit:
                 raise _Decline  # paused after repeated abuse: the full path says so
             if check is _DISCLOSURE:
@@ -328,10 +331,10 @@ class AnswerPath:
 _DISCLOSURE = "disclosure"
 
 
-def _check(given: engine.Input) -> str | None:
+def _check(given: Input) -> str | None:
     """A typed answer's safety check: a disclosure of harm, "abuse" (stored, never
     quoted), or None (as for anything that is not text)."""
-    if not isinstance(given, engine.TextInput | engine.EditedText):
+    if not isinstance(given, TextInput | EditedText):
         return None
     if safeguarding.assess(given.text).risk:
         return _DISCLOSURE
@@ -374,15 +377,15 @@ class _Writes:
             )
         completed = False
         for event in outcome.events:
-            if isinstance(event, engine.Completed):
+            if isinstance(event, Completed):
                 completed = True
-            elif isinstance(event, engine.ConsentGiven | engine.ConsentDeclined):
+            elif isinstance(event, ConsentGiven | ConsentDeclined):
                 self.consents.append(
                     {
                         "resident_id": plan.resident_id,
                         "consultation_id": plan.consultation_id,
                         "version": event.version,
-                        "given": isinstance(event, engine.ConsentGiven),
+                        "given": isinstance(event, ConsentGiven),
                         "channel": request.channel,
                         "recorded_at": now,
                     }

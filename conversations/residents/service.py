@@ -20,11 +20,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from conversations.flow import callbacks, engine
-from conversations.flow.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
+from conversations.flow.callbacks import ForgetPress, JoinPress, LanguagePress
 from conversations.flow.deliberation import PairVoted, StatementVoted
+from conversations.flow.inputs import Begin, ChoiceInput, EditedText, Input, SetLanguage, TextInput
 from conversations.flow.messages import Attachment, ButtonSpec, Message, fit, to_message
+from conversations.flow.outcome import Completed, ConsentDeclined, ConsentGiven
 from conversations.flow.script import Script
 from conversations.flow.script_toml import parse_script
+from conversations.flow.state import ConversationState, new_state
 from conversations.residents.answer_batch import AnswerPath, AnswerRequest, Limits
 from conversations.residents.cleaning import clean_text
 from conversations.residents.join_batch import JoinPath, JoinRequest
@@ -67,7 +70,7 @@ class Incoming:
 
     who: Who
     update_key: str
-    given: engine.Input
+    given: Input
 
 
 @dataclass(frozen=True)
@@ -151,9 +154,7 @@ class ConversationService:
         argument = storable(argument) if argument is not None else None
         return self._run(who, update_key, lambda ctx: self._start(ctx, argument))
 
-    def receive(
-        self, who: Who, given: engine.Input, *, update_key: str | None = None
-    ) -> list[Message]:
+    def receive(self, who: Who, given: Input, *, update_key: str | None = None) -> list[Message]:
         """Text, an edit, or something we cannot read, sent by the resident."""
         given = _storable_input(given)
         if update_key is not None:
@@ -197,12 +198,10 @@ class ConversationService:
         return results
 
     @staticmethod
-    def answer_input(data: str) -> engine.Input | None:
+    def answer_input(data: str) -> Input | None:
         """A button's data as the answer it gives, if it answers a question."""
         press = callbacks.parse(data)
-        if isinstance(press, AnswerPress):
-            return engine.ChoiceInput(press.step_id, press.iteration, press.option_id)
-        return None
+        return press if isinstance(press, ChoiceInput) else None
 
     def press(self, who: Who, data: str, *, update_key: str | None = None) -> list[Message]:
         """A button press, with the button's (untrusted) data."""
@@ -253,14 +252,14 @@ class ConversationService:
     # --- the transaction ----------------------------------------------------------
 
     def _run(self, who: Who, update_key: str | None, action: Callable[[_Context], None],
-             *, given: engine.Input | None = None) -> list[Message]:  # fmt: skip
+             *, given: Input | None = None) -> list[Message]:  # fmt: skip
         messages, erased = self._transaction(who, update_key, action, given)
         if erased:
             after_erasure(self.db)  # committed: now out of the write-ahead log too
         return messages
 
     def _transaction(self, who: Who, update_key: str | None, action: Callable[[_Context], None],
-                     given: engine.Input | None) -> tuple[list[Message], bool]:  # fmt: skip
+                     given: Input | None) -> tuple[list[Message], bool]:  # fmt: skip
         with Session(self.db, expire_on_commit=False) as session, session.begin():
             if update_key is not None:
                 seen = store.inbox_entry(
@@ -303,9 +302,9 @@ class ConversationService:
                 session.add(entry)
             return ctx.messages, ctx.erased
 
-    def _paused(self, ctx: _Context, given: engine.Input | None) -> bool:
+    def _paused(self, ctx: _Context, given: Input | None) -> bool:
         """Free text after repeated abuse waits; a disclosure of harm never does."""
-        if not isinstance(given, engine.TextInput | engine.EditedText):
+        if not isinstance(given, TextInput | EditedText):
             return False
         if self._flagged(ctx, "abuse") < ABUSE_LIMIT:
             return False
@@ -345,7 +344,7 @@ class ConversationService:
         if slug is None:
             current = self._current(ctx)
             if current is not None and current[1].status == "open":
-                self._step(ctx, *current, engine.Begin())
+                self._step(ctx, *current, Begin())
                 return
             choices = store.open_consultations(session=ctx.session)
             if len(choices) == 1:
@@ -386,7 +385,7 @@ class ConversationService:
         )
         script = self.scripts.get(consultation)
         if conversation is None:
-            state = engine.new_state(script, resident.language)
+            state = new_state(script, resident.language)
             conversation = Conversation(
                 resident_id=resident.id,
                 round_id=round_.id,
@@ -397,7 +396,7 @@ class ConversationService:
             ctx.session.flush()
         resident.current_conversation_id = conversation.id
         ctx.session.add(resident)
-        self._step(ctx, conversation, round_, consultation, engine.Begin())
+        self._step(ctx, conversation, round_, consultation, Begin())
 
     def _current(self, ctx: _Context) -> tuple[Conversation, Round, Consultation] | None:
         resident = ctx.resident
@@ -414,10 +413,10 @@ class ConversationService:
 
     # --- conversation -------------------------------------------------------------
 
-    def _receive(self, ctx: _Context, given: engine.Input) -> None:
+    def _receive(self, ctx: _Context, given: Input) -> None:
         current = self._current(ctx)
         if current is None:
-            if isinstance(given, engine.EditedText):
+            if isinstance(given, EditedText):
                 return  # an edit of a message from before they joined: nothing to change
             self._screen(ctx, None, None, given)
             self._start(ctx, None)
@@ -450,14 +449,14 @@ class ConversationService:
             self._forget(ctx, press.confirmed)
         elif isinstance(press, LanguagePress):
             self._set_language(ctx, press.language)
-        elif isinstance(press, AnswerPress):
-            self._receive(ctx, engine.ChoiceInput(press.step_id, press.iteration, press.option_id))
+        elif isinstance(press, ChoiceInput):
+            self._receive(ctx, press)
 
     def _step(self, ctx: _Context, conversation: Conversation, round_: Round,
-              consultation: Consultation, given: engine.Input) -> None:  # fmt: skip
+              consultation: Consultation, given: Input) -> None:  # fmt: skip
         script = self.scripts.get(consultation).for_round(round_.kind)
         withheld = self._screen(ctx, script, consultation, given)
-        state = engine.ConversationState.from_dict(json.loads(conversation.state_json))
+        state = ConversationState.from_dict(json.loads(conversation.state_json))
         if round_.kind == "prioritise" and not state.deck and round_.id is not None:
             # The round's themes, as plain data: the engine never reads the database.
             state.deck = priority_votes.deck_for(session=ctx.session, script=script,
@@ -488,19 +487,19 @@ class ConversationService:
             )
         flags_kept = 0
         for event in outcome.events:
-            if isinstance(event, engine.ConsentGiven | engine.ConsentDeclined):
+            if isinstance(event, ConsentGiven | ConsentDeclined):
                 ctx.session.add(
                     ConsentRecord(
                         resident_id=resident.id,
                         consultation_id=consultation.id,
                         version=event.version,
-                        given=isinstance(event, engine.ConsentGiven),
+                        given=isinstance(event, ConsentGiven),
                         channel=ctx.who.channel,
                     )
                 )
-            if isinstance(event, engine.ConsentDeclined):
+            if isinstance(event, ConsentDeclined):
                 flags_kept = self._withdraw(ctx, outcome.state, resident.id, consultation.id)
-            elif isinstance(event, engine.Completed):
+            elif isinstance(event, Completed):
                 conversation.completed_at = utcnow()
             elif isinstance(event, PairVoted | StatementVoted):
                 priority_votes.save_vote(session=ctx.session, conversation=conversation, vote=event)
@@ -514,7 +513,7 @@ class ConversationService:
         if flags_kept:
             ctx.say("forgotten_flag_kept")  # the decline message must not be the whole truth
 
-    def _withdraw(self, ctx: _Context, state: engine.ConversationState, resident_id: int,
+    def _withdraw(self, ctx: _Context, state: ConversationState, resident_id: int,
                   consultation_id: int) -> int:  # fmt: skip
         """Declined (a changed consent text, or at first): the decline message says
         nothing they sent is stored, so nothing is (but an open safeguarding flag, as
@@ -528,11 +527,11 @@ class ConversationService:
         return kept
 
     def _screen(self, ctx: _Context, script: Script | None, consultation: Consultation | None,
-                given: engine.Input) -> str | None:  # fmt: skip
+                given: Input) -> str | None:  # fmt: skip
         """Check free text for a risk of harm or abuse; say where to get help at once.
 
         Returns why answers from this text must never be quoted, if they must not."""
-        if not isinstance(given, engine.TextInput | engine.EditedText):
+        if not isinstance(given, TextInput | EditedText):
             return None
         risk = safeguarding.assess(given.text, ctx.language, _own_words(script))
         if risk.risk:
@@ -578,7 +577,7 @@ class ConversationService:
         resident = self._resident(ctx)
         current = self._current(ctx)
         if current is not None:
-            self._step(ctx, *current, engine.SetLanguage(language))
+            self._step(ctx, *current, SetLanguage(language))
             return
         if language in ("en", "cy"):
             resident.language = language
@@ -683,8 +682,8 @@ def storable(text: str) -> str:
     return clean_text(text)
 
 
-def _storable_input(given: engine.Input) -> engine.Input:
-    if isinstance(given, engine.TextInput | engine.EditedText):
+def _storable_input(given: Input) -> Input:
+    if isinstance(given, TextInput | EditedText):
         cleaned = clean_text(given.text)
         return replace(given, text=cleaned) if cleaned != given.text else given
     return given
