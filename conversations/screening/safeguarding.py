@@ -8,9 +8,9 @@ varied phrasings and hard negatives written for it (``training/``); its evidence
 that weighed most. A missed disclosure costs more than a false alarm, but a false alarm shows
 help lines and alerts a lead, so its threshold keeps its precision near 90% on held-out folds.
 
-In the patterns, text is
-normalised first (lower case, common misspellings, missing apostrophes) so "im sucidal" and
-"I'm suicidal" match alike. Policy talk ("fund suicide prevention") is not a disclosure and
+For the patterns, text is normalised first (lower case, apostrophes straightened, the texting
+forms and misspellings of :mod:`conversations.screening.spellings` written out) so "im sucidal"
+and "I'm suicidal" match alike. Policy talk ("fund suicide prevention") is not a disclosure and
 does not match; negated ("I'm not suicidal") and past ("used to self-harm") clauses are skipped.
 Hyperbole ("the buses make me want to die lol") is skipped for the loose ideation phrases only,
 never for a plan, a method or an act, because a joke marker next to "I've got a rope" is no joke.
