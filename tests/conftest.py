@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 from analysis.themes.embed import semantic_extra_installed
-from conversations.flow.script import Script, load_script
+from conversations.flow.script import Script
+from conversations.flow.script_toml import load_script
 from conversations.storage.db import make_engine, migrate
 from tests.browser.chromium import missing_browser
 

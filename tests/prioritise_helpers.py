@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.priorities import open_round
-from conversations.flow import callbacks, engine
+from conversations.flow import callbacks
+from conversations.flow.inputs import ChoiceInput, TextInput
 from conversations.flow.messages import Message
 from conversations.residents.service import ConversationService, Who
 from conversations.staff import codebook, themes
@@ -81,7 +82,7 @@ def pair_on_screen(message: Message) -> tuple[int, int] | None:
     for row in message.buttons:
         for button in row:
             press = callbacks.parse(button.data)
-            if isinstance(press, callbacks.AnswerPress) and press.option_id.startswith("t"):
+            if isinstance(press, ChoiceInput) and press.option_id.startswith("t"):
                 ids.append(int(press.option_id[1:]))
     return (ids[0], ids[1]) if len(ids) == 2 else None
 
@@ -90,7 +91,7 @@ def button_data(message: Message, option_id: str) -> str:
     for row in message.buttons:
         for button in row:
             press = callbacks.parse(button.data)
-            if isinstance(press, callbacks.AnswerPress) and press.option_id == option_id:
+            if isinstance(press, ChoiceInput) and press.option_id == option_id:
                 return button.data
     raise AssertionError(f"no button {option_id!r} on {message.text[:60]!r}")
 
@@ -135,7 +136,7 @@ class Voter:
             self.press("_skip")
         else:
             key = str(next(_keys))
-            said = self.service.receive(self.who, engine.TextInput(missed), update_key=key)
+            said = self.service.receive(self.who, TextInput(missed), update_key=key)
             self._got(said, key)
 
     def statement_theme(self) -> int:

@@ -11,7 +11,10 @@ import pytest
 
 from conversations.flow import engine
 from conversations.flow.deliberation import DeckTheme, new_deck, plan_pairs, plan_statements
-from conversations.flow.script import Script, ScriptError, parse_script
+from conversations.flow.inputs import ChoiceInput
+from conversations.flow.script import Script, ScriptError
+from conversations.flow.script_toml import parse_script
+from conversations.flow.state import ConversationState, new_state
 
 BASE = """
 slug = "weigh"
@@ -98,9 +101,9 @@ def test_each_resident_sees_a_spread_and_the_round_a_balance() -> None:
 def test_the_deck_survives_a_json_round_trip_and_a_new_seed_gives_new_pairs() -> None:
     script = parse_script(BASE + PAIRS).for_round("prioritise")
     themes = [DeckTheme(n, f"Theme {n}", "") for n in range(1, 7)]
-    state = engine.new_state(script, "en")
+    state = new_state(script, "en")
     state.deck = new_deck(script.steps, themes, seed=1)
-    again = engine.ConversationState.from_dict(json.loads(json.dumps(state.to_dict())))
+    again = ConversationState.from_dict(json.loads(json.dumps(state.to_dict())))
     assert again.deck == state.deck and again.deck is not state.deck
     assert new_deck(script.steps, themes, seed=1) == state.deck
     assert new_deck(script.steps, themes, seed=2)["plans"] != state.deck["plans"]
@@ -109,6 +112,6 @@ def test_the_deck_survives_a_json_round_trip_and_a_new_seed_gives_new_pairs() ->
 
 def test_without_themes_the_deliberation_steps_are_passed_over() -> None:
     script = parse_script(BASE + PAIRS).for_round("prioritise")
-    state = engine.new_state(script, "en")
-    outcome = engine.step(script, state, engine.ChoiceInput("_consent", 1, "_agree"))
+    state = new_state(script, "en")
+    outcome = engine.step(script, state, ChoiceInput("_consent", 1, "_agree"))
     assert outcome.state.phase == "done"

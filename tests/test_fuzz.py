@@ -27,7 +27,18 @@ from bot.config import StaffConfig, TelegramConfig
 from bot.telegram.residents import build_application
 from bot.telegram.updates import read_update
 from conversations.flow import engine
-from conversations.flow.script import Script, ScriptError, load_script, parse_script
+from conversations.flow.inputs import (
+    Begin,
+    ChoiceInput,
+    EditedText,
+    Input,
+    SetLanguage,
+    TextInput,
+    Unsupported,
+)
+from conversations.flow.script import Script, ScriptError
+from conversations.flow.script_toml import load_script, parse_script
+from conversations.flow.state import ConversationState, new_state
 from conversations.residents.service import ConversationService, Who
 from conversations.storage.models import Consultation, Conversation, PendingUpdate, Resident, Round
 from tests.fakebotapi import FakeBotAPI
@@ -44,35 +55,35 @@ texts = st.text(max_size=300) | st.sampled_from(
     ["yes", "No", "  ", "Done", "65 or over", "Skip", "🙂"]
 )
 inputs = st.one_of(
-    st.builds(engine.Begin),
-    st.builds(engine.TextInput, texts, st.one_of(st.none(), st.text(max_size=5))),
-    st.builds(engine.EditedText, texts, st.text(max_size=5)),
+    st.builds(Begin),
+    st.builds(TextInput, texts, st.one_of(st.none(), st.text(max_size=5))),
+    st.builds(EditedText, texts, st.text(max_size=5)),
     st.builds(
-        engine.ChoiceInput,
+        ChoiceInput,
         st.sampled_from(STEP_IDS),
         st.integers(min_value=-1, max_value=4),
         st.sampled_from(OPTION_IDS),
     ),
-    st.builds(engine.Unsupported, st.sampled_from(["voice", "sticker", "photo", "?"])),
-    st.builds(engine.SetLanguage, st.sampled_from(["en", "cy", "fr", ""])),
+    st.builds(Unsupported, st.sampled_from(["voice", "sticker", "photo", "?"])),
+    st.builds(SetLanguage, st.sampled_from(["en", "cy", "fr", ""])),
 )
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(inputs, max_size=40))
-def test_the_engine_survives_any_inputs(script_inputs: list[engine.Input]) -> None:
-    state = engine.new_state(EXAMPLE, "en")
+def test_the_engine_survives_any_inputs(script_inputs: list[Input]) -> None:
+    state = new_state(EXAMPLE, "en")
     for given_input in script_inputs:
         outcome = engine.step(EXAMPLE, state, given_input)
         # The state is plain data that survives a round trip, and still makes sense.
-        state = engine.ConversationState.from_dict(json.loads(json.dumps(outcome.state.to_dict())))
+        state = ConversationState.from_dict(json.loads(json.dumps(outcome.state.to_dict())))
         assert state.phase in ("consent", "steps", "done", "declined")
         if state.phase == "steps":
             assert state.step is not None and EXAMPLE.has_step(state.step)
         assert all(len(reply.text) <= 4096 for reply in outcome.replies)
         for answer in outcome.answers:
             assert EXAMPLE.has_step(answer.step_id) and answer.iteration >= 1
-        assert outcome.replies or isinstance(given_input, engine.EditedText)
+        assert outcome.replies or isinstance(given_input, EditedText)
 
 
 toml_values = st.recursive(
@@ -140,7 +151,7 @@ def test_the_validator_accepts_or_explains_any_script(document: dict[str, Any]) 
         assert str(error).startswith("fuzz.toml: ") and error.problem
         return
     assert isinstance(script, Script)
-    engine.step(script, engine.new_state(script, None), engine.Begin())
+    engine.step(script, new_state(script, None), Begin())
 
 
 def test_service_survives_junk(db: Engine) -> None:
@@ -169,7 +180,7 @@ def test_service_survives_junk(db: Engine) -> None:
             elif kind == "press":
                 messages = service.press(who, value)
             else:
-                messages = service.receive(who, engine.TextInput(value))
+                messages = service.receive(who, TextInput(value))
             assert all(len(m.text) <= 4096 for m in messages)
             assert all(
                 len(b.data.encode()) <= 64 for m in messages for row in m.buttons for b in row
@@ -212,8 +223,8 @@ def test_hostile_characters_are_stored_clean_and_exported_defused(db: Engine) ->
         service.start(who, "example", update_key=f"h{next(keys)}")
         service.press(who, "a:_consent:1:_agree", update_key=f"h{next(keys)}")
         for text in said:  # with update keys: the fast path takes the plain answers
-            service.receive(who, engine.TextInput(text), update_key=f"h{next(keys)}")
-            service.receive(who, engine.TextInput(text))
+            service.receive(who, TextInput(text), update_key=f"h{next(keys)}")
+            service.receive(who, TextInput(text))
 
     run()
     with Session(db) as session:
@@ -537,7 +548,7 @@ def _check_stored_state(db: Engine) -> None:
             if consultation.script_hash not in scripts:
                 scripts[consultation.script_hash] = parse_script(consultation.script_toml, "db")
             script = scripts[consultation.script_hash].for_round(round_.kind)
-            state = engine.ConversationState.from_dict(json.loads(conversation.state_json))
+            state = ConversationState.from_dict(json.loads(conversation.state_json))
             assert state.phase in PHASES, state
             if state.phase == "steps":
                 assert state.step is not None and script.has_step(state.step), state

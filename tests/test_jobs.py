@@ -18,7 +18,7 @@ from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.config import Config, StaffConfig
 from bot.scheduling.jobs import Jobs, registry
 from bot.scheduling.scheduler import JobContext, start_scheduler, stop_scheduler
-from conversations.flow import engine
+from conversations.flow.inputs import TextInput
 from conversations.residents.service import ConversationService
 from conversations.storage import store
 from conversations.storage.models import Conversation, Round
@@ -163,16 +163,14 @@ async def test_safeguarding_leads_are_told_once_without_what_was_said(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The scheduler's job; waiting, retries and escalation: tests/test_safeguarding_alerts.py."""
-    service.receive(engine_who("601"), engine.TextInput("I can't go on, I want to end my life"))
+    service.receive(engine_who("601"), TextInput("I can't go on, I want to end my life"))
     no_leads = Jobs(Config(), db, bot)
     with caplog.at_level(logging.WARNING):
         await no_leads.safeguarding_alerts()
     assert "no safeguarding lead can be reached" in caplog.text
     assert "end my life" not in caplog.text
 
-    service.receive(
-        engine_who("602"), engine.TextInput("my dad hits me and my little sister every night")
-    )
+    service.receive(engine_who("602"), TextInput("my dad hits me and my little sister every night"))
     fake.user(9001, started=True), fake.user(9002, started=True)
     jobs = Jobs(replace(Config(), staff=StaffConfig(safeguarding=(9001, 9002))), db, bot)
     await jobs.safeguarding_alerts()

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from conversations.flow import engine
 from conversations.flow.deliberation import DeckTheme, new_deck
-from conversations.flow.script import load_script
+from conversations.flow.script_toml import load_script
+from conversations.flow.state import new_state
 from tests.test_transcripts import SCRIPTS, replay
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "prioritise"
@@ -24,7 +24,7 @@ TRANSCRIPTS = Path(__file__).parent / "transcripts" / "prioritise"
 
 def run(document: dict[str, Any]) -> list[dict[str, Any]]:
     script = load_script(SCRIPTS / document["script"]).for_round("prioritise")
-    state = engine.new_state(script, document["language"])
+    state = new_state(script, document["language"])
     shown = [DeckTheme(*theme) for theme in document["themes"]]
     state.deck = new_deck(script.steps, shown, seed=document["seed"])
     return replay(script, state, [t["input"] for t in document["turns"]], full_events=True)

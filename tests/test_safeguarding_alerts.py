@@ -17,7 +17,8 @@ from bot.config import Config, SafeguardingConfig, StaffConfig
 from bot.notify.email import NotifyEmail
 from bot.scheduling.jobs import Jobs
 from bot.scheduling.safeguarding_alerts import SafeguardingAlerts, report_at_start_up
-from conversations.flow import callbacks, engine
+from conversations.flow import callbacks
+from conversations.flow.inputs import TextInput
 from conversations.residents.service import ConversationService, Who
 from conversations.staff import safeguarding_flags
 from conversations.storage.models import SafeguardingDelivery, SafeguardingFlag, utcnow
@@ -58,7 +59,7 @@ class Clock:
 
 
 def disclose(service: ConversationService, uid: str, text: str = DISCLOSURE) -> None:
-    service.receive(Who("telegram", uid, uid, "en"), engine.TextInput(text))
+    service.receive(Who("telegram", uid, uid, "en"), TextInput(text))
 
 
 def config(leads: tuple[int, ...] = (), **safeguarding: object) -> Config:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
-from conversations.flow import engine
+from conversations.flow.inputs import EditedText, TextInput
 from conversations.flow.messages import Message
 from conversations.residents.service import ConversationService, Incoming, Who
 from conversations.storage import store
@@ -46,9 +46,7 @@ class Resident_:
 
     def say(self, words: str, ref: str | None = None) -> list[Message]:
         key = str(next(_keys))
-        return self._got(
-            self.service.receive(self.who, engine.TextInput(words, ref), update_key=key), key
-        )
+        return self._got(self.service.receive(self.who, TextInput(words, ref), update_key=key), key)
 
     def press(self, label: str) -> list[Message]:
         for message in reversed(self.inbox):
@@ -134,7 +132,7 @@ def test_a_redelivered_update_is_handled_once(service: ConversationService, db: 
     ann.press("North")
     ann.press("65 or over")
     who = ann.who
-    text = engine.TextInput("No dropped kerbs on my street")
+    text = TextInput("No dropped kerbs on my street")
     first = service.receive(who, text, update_key="u-1")
     # While its replies may still be on their way, a copy of the update does nothing...
     assert service.receive(who, text, update_key="u-1") == []
@@ -147,17 +145,13 @@ def test_a_redelivered_update_is_handled_once(service: ConversationService, db: 
     again = service.receive(who, text, update_key="u-1")
     assert again == first
     # After a restart nothing is on its way any more: the replies come again at once.
-    second = service.receive(who, engine.TextInput("A second need"), update_key="u-2")
+    second = service.receive(who, TextInput("A second need"), update_key="u-2")
     assert (
-        ConversationService(db).receive(who, engine.TextInput("A second need"), update_key="u-2")
-        == second
+        ConversationService(db).receive(who, TextInput("A second need"), update_key="u-2") == second
     )
     service.mark_delivered("telegram", "u-1")
     # ...and once delivered, a redelivery does nothing at all.
-    assert (
-        service.receive(who, engine.TextInput("No dropped kerbs on my street"), update_key="u-1")
-        == []
-    )
+    assert service.receive(who, TextInput("No dropped kerbs on my street"), update_key="u-1") == []
     assert [a for a in answers(db) if a[0] == "need"] == [
         ("need", 1, "No dropped kerbs on my street", False)
     ]
@@ -172,7 +166,7 @@ def test_an_edited_message_updates_its_answer_without_duplicating(
     ann.press("Prefer not to say")
     ann.press("Prefer not to say")
     ann.say("Bins collected too rarely", ref="77")
-    service.receive(ann.who, engine.EditedText("Bins are collected too rarely in summer", "77"))
+    service.receive(ann.who, EditedText("Bins are collected too rarely in summer", "77"))
     needs = [a for a in answers(db) if a[0] == "need"]
     assert needs == [("need", 1, "Bins are collected too rarely in summer", False)]
 
@@ -412,7 +406,7 @@ def test_a_need_or_the_scripts_own_place_gets_no_crisis_message(
 
 def test_a_disclosure_before_joining_still_gets_help(service: ConversationService) -> None:
     replies = service.receive(
-        Who("telegram", "3002", "3002", "en"), engine.TextInput("I want to kill myself")
+        Who("telegram", "3002", "3002", "en"), TextInput("I want to kill myself")
     )
     assert "116 123" in replies[0].text
 
@@ -423,7 +417,7 @@ def test_a_flood_gets_one_gentle_slow_down(service: ConversationService, db: Eng
     ann = Resident_(service, "4001")
     ann.start()
     replies = [
-        service.receive(ann.who, engine.TextInput(f"spam {n}"), update_key=f"f{n}")
+        service.receive(ann.who, TextInput(f"spam {n}"), update_key=f"f{n}")
         for n in range(FLOOD_LIMIT + 5)
     ]
     slow = [r for r in replies if r and "pause for a minute" in r[0].text]
@@ -560,14 +554,12 @@ def test_many_residents_answered_at_once_store_what_one_at_a_time_stores(
     single = {n: at_the_need(f"single-{n}") for n in words}
     seen = Resident_(service, "batch-seen")  # an update this service handled already
     seen.start("example")
-    incoming = [
-        Incoming(r.who, f"b-{n}", engine.TextInput(words[n])) for n, r in batched.items()
-    ] + [
-        Incoming(batched["1"].who, "b-twice", engine.TextInput("A second answer")),
-        Incoming(Who("telegram", "nobody", "nobody"), "b-unknown", engine.TextInput("Hi")),
-        Incoming(seen.who, "b-seen", engine.TextInput("Again")),
+    incoming = [Incoming(r.who, f"b-{n}", TextInput(words[n])) for n, r in batched.items()] + [
+        Incoming(batched["1"].who, "b-twice", TextInput("A second answer")),
+        Incoming(Who("telegram", "nobody", "nobody"), "b-unknown", TextInput("Hi")),
+        Incoming(seen.who, "b-seen", TextInput("Again")),
     ]
-    service.receive(seen.who, engine.TextInput("Again"), update_key="b-seen")
+    service.receive(seen.who, TextInput("Again"), update_key="b-seen")
 
     results = service.answer_many(incoming)
 
@@ -598,9 +590,7 @@ def test_the_fast_path_leaves_disclosures_to_the_full_path(
     ann.press("happy to take part")
     ann.press("North")
     ann.press("18 to 34")
-    assert (
-        service.answers.handle("telegram", "1099", "k-1", engine.TextInput("I want to die")) is None
-    )
+    assert service.answers.handle("telegram", "1099", "k-1", TextInput("I want to die")) is None
     messages = ann.say("I want to die")
     assert any("Samaritans" in m.text for m in messages)
     with Session(db) as session:

@@ -64,3 +64,14 @@ def test_training_texts_are_not_evaluation_texts() -> None:
             if json.loads(line)["split"] in ("test", "fresh")
         }
         assert not training & held_out
+
+
+def test_each_detector_reads_texting_forms_from_its_column_of_the_one_table() -> None:
+    """The classifiers drop apostrophes and were trained on "i am"; the safeguarding
+    patterns read "i'm" and restore a dropped g; the abuse lexicon reads "ur" as "you're"."""
+    from conversations.screening import moderation, safeguarding
+
+    typed = "Im ill, ur tryin"
+    assert textmodel.normalise(typed) == "i am i will, your tryin"
+    assert safeguarding.normalise(typed) == "i'm ill, your trying"
+    assert moderation.normalise(typed) == "im ill, you're tryin"

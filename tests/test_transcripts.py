@@ -17,39 +17,51 @@ from typing import Any
 import pytest
 
 from conversations.flow import engine
-from conversations.flow.script import Script, load_script
+from conversations.flow.inputs import (
+    Begin,
+    ChoiceInput,
+    EditedText,
+    Input,
+    SetLanguage,
+    TextInput,
+    Unsupported,
+)
+from conversations.flow.outcome import Outcome
+from conversations.flow.script import Script
+from conversations.flow.script_toml import load_script
+from conversations.flow.state import ConversationState, new_state
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
 SCRIPTS = Path(__file__).resolve().parent.parent / "conversations" / "flow" / "scripts"
 
 
-def parse_input(line: str) -> engine.Input:
+def parse_input(line: str) -> Input:
     """`begin`, `text: ...`, `press: step:iteration:option`, `edit: ref: ...`, ..."""
     verb, _, rest = line.partition(": ")
     if verb == "begin":
-        return engine.Begin()
+        return Begin()
     if verb == "text":
         ref, _, words = rest.partition("| ") if rest.startswith("#") else ("", "", rest)
-        return engine.TextInput(words, ref=ref.strip("# ") or None)
+        return TextInput(words, ref=ref.strip("# ") or None)
     if verb == "edit":
         ref, _, words = rest.partition("| ")
-        return engine.EditedText(words, ref=ref.strip("# "))
+        return EditedText(words, ref=ref.strip("# "))
     if verb == "press":
         step_id, iteration, option = rest.split(":")
-        return engine.ChoiceInput(step_id, int(iteration), option)
+        return ChoiceInput(step_id, int(iteration), option)
     if verb == "unsupported":
-        return engine.Unsupported(rest)
+        return Unsupported(rest)
     if verb == "language":
-        return engine.SetLanguage(rest)
+        return SetLanguage(rest)
     raise ValueError(f"unknown transcript input {line!r}")
 
 
 def run(script: Script, language: str, inputs: list[str],
         channel: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
-    return replay(script, engine.new_state(script, language), inputs, channel=channel)
+    return replay(script, new_state(script, language), inputs, channel=channel)
 
 
-def replay(script: Script, state: engine.ConversationState, inputs: list[str],
+def replay(script: Script, state: ConversationState, inputs: list[str],
            *, full_events: bool = False, channel: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Each input's turn, with the state stored as JSON and read back before every input."""
     stored = json.dumps(state.to_dict())
@@ -57,7 +69,7 @@ def replay(script: Script, state: engine.ConversationState, inputs: list[str],
     for line in inputs:
         outcome = engine.step(
             script,
-            engine.ConversationState.from_dict(json.loads(stored)),
+            ConversationState.from_dict(json.loads(stored)),
             parse_input(line),
             channel=channel,
         )
@@ -66,7 +78,7 @@ def replay(script: Script, state: engine.ConversationState, inputs: list[str],
     return turns
 
 
-def describe(line: str, outcome: engine.Outcome, *, full_events: bool = False) -> dict[str, Any]:
+def describe(line: str, outcome: Outcome, *, full_events: bool = False) -> dict[str, Any]:
     """One turn as the golden files hold it."""
     return {
         "input": line,

@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from conversations.screening.moderation import KINDS_OF_ABUSE  # noqa: E402
+from conversations.screening.safeguarding import CATEGORIES  # noqa: E402
 from conversations.screening.textmodel import features, from_json  # noqa: E402
 
 HERE = ROOT / "training"
@@ -98,17 +100,8 @@ DETECTORS = {
     "abuse": ("abuse_train.jsonl", "abuse_labelled.jsonl", "safeguarding"),
 }
 LABELS = {
-    "safeguarding": (
-        "any",
-        "suicide_self_harm",
-        "abuse",
-        "domestic_violence",
-        "immediate_danger",
-        "child_at_risk",
-        "homeless_tonight",
-        "crisis",
-    ),
-    "abuse": ("any", "abusive", "hateful", "threatening"),
+    "safeguarding": ("any", *CATEGORIES, "crisis"),
+    "abuse": ("any", *KINDS_OF_ABUSE),
 }
 
 

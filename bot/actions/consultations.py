@@ -8,7 +8,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 import conversations.flow
-from conversations.flow.script import Script, load_script
+from conversations.flow.script import Script
+from conversations.flow.script_toml import load_script
 from conversations.storage import store
 from conversations.storage.models import Consultation
 

@@ -39,7 +39,7 @@ from bot.telegram.pacing import BudgetLimiter, SendBudget
 from bot.telegram.request import AiohttpRequest
 from bot.telegram.staff import StaffCommands
 from bot.telegram.updates import ResidentUpdate
-from conversations.flow import engine
+from conversations.flow.inputs import EditedText, Input, TextInput, Unsupported
 from conversations.flow.messages import Message
 from conversations.residents.service import ConversationService, Incoming, Joining, Who
 from conversations.residents.texts import service_text
@@ -189,7 +189,7 @@ class TelegramResidents:
             )
             return
         if update.query_id is None:
-            typed = engine.TextInput(update.text or "", ref=str(update.message_id))
+            typed = TextInput(update.text or "", ref=str(update.message_id))
             await self._answer(
                 who, key, typed, lambda: self.service.receive(who, typed, update_key=key), context
             )
@@ -209,7 +209,7 @@ class TelegramResidents:
         finally:
             await answering
 
-    async def _answer(self, who: Who, key: str, given: engine.Input | Joining | None,
+    async def _answer(self, who: Who, key: str, given: Input | Joining | None,
                       in_full: Callable[[], list[Message]], context: ContextTypes.DEFAULT_TYPE,
                       *, edit_on: int | None = None) -> None:  # fmt: skip
         """A plain answer or a newcomer joining, in a batch with other residents'
@@ -258,7 +258,7 @@ class TelegramResidents:
         """Free text: an answer."""
         message = update.effective_message
         assert message is not None and message.text is not None
-        given = engine.TextInput(message.text, ref=str(message.message_id))
+        given = TextInput(message.text, ref=str(message.message_id))
         await self._serve(
             update, context, lambda who, key: self.service.receive(who, given, update_key=key)
         )
@@ -268,7 +268,7 @@ class TelegramResidents:
         message = update.edited_message
         if message is None or not message.text or message.text.startswith("/"):
             return
-        given = engine.EditedText(message.text, ref=str(message.message_id))
+        given = EditedText(message.text, ref=str(message.message_id))
         await self._serve(
             update, context, lambda who, key: self.service.receive(who, given, update_key=key)
         )
@@ -279,7 +279,7 @@ class TelegramResidents:
         if message is None:
             return
         kind = "voice" if (message.voice or message.audio or message.video_note) else "other"
-        given = engine.Unsupported(kind)
+        given = Unsupported(kind)
         await self._serve(
             update, context, lambda who, key: self.service.receive(who, given, update_key=key)
         )

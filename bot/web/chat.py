@@ -34,7 +34,8 @@ from bot.web.keys import (
 from bot.web.security import new_form_key, same_token, set_cookie, valid_form_key
 from bot.web.templating import render, see_other
 from bot.web.wording import LANGUAGES, NOTICES, words_for
-from conversations.flow import callbacks, engine
+from conversations.flow import callbacks
+from conversations.flow.inputs import TextInput
 from conversations.flow.messages import ButtonSpec, Message
 from conversations.residents.service import ConversationService, Who
 from conversations.screening.cleaning import clean_text
@@ -239,7 +240,7 @@ async def send(request: web.Request) -> web.StreamResponse:
         if len(text) > MAX_TEXT:
             return see_other(f"{page}?notice=too_long#reply")
         said = text
-        given = engine.TextInput(text, ref=key)
+        given = TextInput(text, ref=key)
         call = lambda: service.receive(who, given, update_key=key)  # noqa: E731
     elif action == "start":
         source = form.get("source")

@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from conversations.flow import callbacks
+from conversations.flow.inputs import ChoiceInput
 from conversations.flow.messages import ButtonSpec, Message
+from conversations.flow.questions import TICKS
 from conversations.storage.models import WebTranscriptEntry
 
 KEPT = 300  # the most a page shows; older lines stay until erased
@@ -128,14 +130,11 @@ def _buttons_json(buttons: tuple[tuple[ButtonSpec, ...], ...]) -> str:
                       ensure_ascii=False)  # fmt: skip
 
 
-TICKS = ("✅ ", "▫️ ")  # a multiple choice's ticked and unticked marks (conversations.flow.engine)
-
-
 def pressed_label(data: str) -> Callable[[list[Line]], str | None]:
     """What the resident chose with the button they pressed, as they saw it (None if it
     was not offered): its label, or for a multiple choice's Done the options ticked."""
     press = callbacks.parse(data)
-    done = isinstance(press, callbacks.AnswerPress) and press.option_id == "_done"
+    done = isinstance(press, ChoiceInput) and press.option_id == "_done"
 
     def find(lines: list[Line]) -> str | None:
         for line in reversed(lines):

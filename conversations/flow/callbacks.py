@@ -9,19 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from conversations.flow.inputs import ChoiceInput
+
 MAX_BYTES = 64  # Telegram's limit on callback_data
 
 _ANSWER = re.compile(r"^a:([a-z0-9_][a-z0-9_-]{0,23}):(\d{1,3}):([a-z0-9_][a-z0-9_-]{0,23})$")
 _JOIN = re.compile(r"^j:([a-z0-9][a-z0-9-]{1,39})$")
 _FORGET = re.compile(r"^f:(yes|no)$")
 _LANGUAGE = re.compile(r"^l:([a-z]{2,3})$")
-
-
-@dataclass(frozen=True)
-class AnswerPress:
-    step_id: str
-    iteration: int
-    option_id: str
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,8 @@ class LanguagePress:
     language: str
 
 
-Press = AnswerPress | JoinPress | ForgetPress | LanguagePress
+# An answer button's press is the engine's own input; the others are the service's.
+Press = ChoiceInput | JoinPress | ForgetPress | LanguagePress
 
 
 def answer_data(step_id: str, iteration: int, option_id: str) -> str:
@@ -63,7 +59,7 @@ def parse(data: object) -> Press | None:
     if not isinstance(data, str) or len(data.encode("utf-8")) > MAX_BYTES:
         return None
     if match := _ANSWER.match(data):
-        return AnswerPress(match[1], int(match[2]), match[3])
+        return ChoiceInput(match[1], int(match[2]), match[3])
     if match := _JOIN.match(data):
         return JoinPress(match[1])
     if match := _FORGET.match(data):

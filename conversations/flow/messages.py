@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from conversations.flow import callbacks, engine
+from conversations.flow import callbacks
+from conversations.flow.outcome import Reply
 
 MAX_MESSAGE = 4096
 
@@ -63,7 +64,7 @@ class Message:
         )
 
 
-def to_message(reply: engine.Reply) -> Message:
+def to_message(reply: Reply) -> Message:
     rows = tuple(
         tuple(
             ButtonSpec(b.label, callbacks.answer_data(b.step_id, b.iteration, b.option_id))

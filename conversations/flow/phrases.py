@@ -6,6 +6,8 @@ itself needs. A language without an entry falls back to English.
 
 from __future__ import annotations
 
+from conversations.flow.wording import worded
+
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "yes": "Yes",
@@ -110,10 +112,4 @@ CHANNEL_PHRASES: dict[str, dict[str, dict[str, str]]] = {
 
 def phrase(key: str, language: str, channel: str | None = None) -> str:
     """The engine phrase `key` in `language` as `channel` words it, falling back to English."""
-    variants = CHANNEL_PHRASES.get(channel or "", {})
-    return (
-        variants.get(language, {}).get(key)
-        or PHRASES.get(language, PHRASES["en"]).get(key)
-        or variants.get("en", {}).get(key)
-        or PHRASES["en"][key]
-    )
+    return worded(key, language, channel, PHRASES, CHANNEL_PHRASES)

@@ -30,8 +30,11 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, select
 
 from conversations.flow import engine
+from conversations.flow.inputs import ChoiceInput, EditedText, Input, TextInput, Unsupported
 from conversations.flow.messages import Message
+from conversations.flow.outcome import Outcome
 from conversations.flow.script import Script
+from conversations.flow.state import ConversationState
 from conversations.residents import policy
 from conversations.residents.outcome_rows import (
     OutcomeStatements,
@@ -61,13 +64,13 @@ _round = Round.__table__  # type: ignore[attr-defined]
 _consultation = Consultation.__table__  # type: ignore[attr-defined]
 _inbox = InboxEntry.__table__  # type: ignore[attr-defined]
 
-FAST_INPUTS = (engine.TextInput, engine.EditedText, engine.ChoiceInput, engine.Unsupported)
+FAST_INPUTS = (TextInput, EditedText, ChoiceInput, Unsupported)
 
 
 @dataclass(frozen=True)
 class _Plan:
     place: Place
-    outcome: engine.Outcome
+    outcome: Outcome
     withheld: str | None
 
 
@@ -82,7 +85,7 @@ class AnswerRequest:
     channel: str
     external_id: str
     update_key: str
-    given: engine.Input
+    given: Input
 
 
 def _read_statement(count: int) -> Any:
@@ -147,7 +150,7 @@ class AnswerPath:
         self._sized = BySize(db.dialect)
 
     def handle(self, channel: str, external_id: str, update_key: str,
-               given: engine.Input) -> list[Message] | None:  # fmt: skip
+               given: Input) -> list[Message] | None:  # fmt: skip
         """Handle `given` if it is a plain answer; None if the full path must."""
         return self.handle_many([AnswerRequest(channel, external_id, update_key, given)])[0]
 
@@ -231,7 +234,7 @@ class AnswerPath:
             )
             results[index] = messages
 
-    def _plan(self, row: tuple[Any, ...], channel: str, given: engine.Input,
+    def _plan(self, row: tuple[Any, ...], channel: str, given: Input,
               check: str | None) -> _Plan:  # fmt: skip
         (resident_id, language, conversation_id, state_json, round_id, status, kind,
          consultation_id, script_hash, recent, abuse) = row  # fmt: skip
@@ -247,7 +250,7 @@ class AnswerPath:
         if script is None:
             raise _Decline
         script = script.for_round(kind)
-        state = engine.ConversationState.from_dict(json.loads(state_json))
+        state = ConversationState.from_dict(json.loads(state_json))
         if policy.script_changed(script, state):
             raise _Decline
         if check is _DISCLOSURE:
@@ -262,10 +265,10 @@ class AnswerPath:
 _DISCLOSURE = "disclosure"
 
 
-def _check(given: engine.Input) -> str | None:
+def _check(given: Input) -> str | None:
     """A typed answer's safety check: a disclosure of harm, "abuse" (stored, never
     quoted), or None (as for anything that is not text)."""
-    if not isinstance(given, engine.TextInput | engine.EditedText):
+    if not isinstance(given, TextInput | EditedText):
         return None
     if safeguarding.assess(given.text).risk:
         return _DISCLOSURE

@@ -15,8 +15,11 @@ import secrets
 
 from conversations.flow import engine
 from conversations.flow.deliberation import PairVoted, StatementVoted
+from conversations.flow.inputs import EditedText, Input, TextInput
 from conversations.flow.messages import Message
+from conversations.flow.outcome import ConsentDeclined
 from conversations.flow.script import Script
+from conversations.flow.state import ConversationState
 from conversations.residents import policy
 from conversations.residents.outcome_rows import Place, Rows, keep_state
 from conversations.residents.texts import service_text
@@ -33,11 +36,11 @@ from conversations.storage.models import (
 
 
 def step(turn: Turn, conversation: Conversation, round_: Round, consultation: Consultation,
-         given: engine.Input) -> None:  # fmt: skip
+         given: Input) -> None:  # fmt: skip
     """Step the resident's conversation by `given` and store the outcome."""
     script = turn.scripts.get(consultation).for_round(round_.kind)
     withheld = screen(turn, script, consultation, given)
-    state = engine.ConversationState.from_dict(json.loads(conversation.state_json))
+    state = ConversationState.from_dict(json.loads(conversation.state_json))
     if round_.kind == "prioritise" and not state.deck and round_.id is not None:
         # The round's themes, as plain data: the engine never reads the database.
         state.deck = priority_votes.deck_for(session=turn.session, script=script,
@@ -46,7 +49,7 @@ def step(turn: Turn, conversation: Conversation, round_: Round, consultation: Co
     outcome = engine.step(script, state, given, channel=turn.who.channel)
     resident = turn.known_resident()
     assert resident.id is not None and consultation.id is not None and conversation.id is not None
-    declined = any(isinstance(event, engine.ConsentDeclined) for event in outcome.events)
+    declined = any(isinstance(event, ConsentDeclined) for event in outcome.events)
     if declined:
         _forget_words(outcome.state)
     rows = Rows()
@@ -57,7 +60,7 @@ def step(turn: Turn, conversation: Conversation, round_: Round, consultation: Co
     turn.statements.write_answers(turn.session, rows)
     flags_kept = 0
     for event in outcome.events:
-        if isinstance(event, engine.ConsentDeclined):
+        if isinstance(event, ConsentDeclined):
             flags_kept = _withdraw(turn, resident.id, consultation.id)
         elif isinstance(event, PairVoted | StatementVoted):
             priority_votes.save_vote(session=turn.session, conversation=conversation, vote=event)
@@ -71,7 +74,7 @@ def step(turn: Turn, conversation: Conversation, round_: Round, consultation: Co
         turn.say("forgotten_flag_kept")  # the decline message must not be the whole truth
 
 
-def _forget_words(state: engine.ConversationState) -> None:
+def _forget_words(state: ConversationState) -> None:
     """A declined consent: the state keeps none of what the resident sent."""
     state.step, state.loops, state.values, state.refs = None, {}, {}, {}
     state.selected, state.returning_to = [], None
@@ -89,11 +92,11 @@ def _withdraw(turn: Turn, resident_id: int, consultation_id: int) -> int:
 
 
 def screen(turn: Turn, script: Script | None, consultation: Consultation | None,
-           given: engine.Input) -> str | None:  # fmt: skip
+           given: Input) -> str | None:  # fmt: skip
     """Check free text for a risk of harm or abuse; say where to get help at once.
 
     Returns why answers from this text must never be quoted, if they must not."""
-    if not isinstance(given, engine.TextInput | engine.EditedText):
+    if not isinstance(given, TextInput | EditedText):
         return None
     risk = safeguarding.assess(given.text, turn.language, _own_words(script))
     if risk.risk:

@@ -25,8 +25,10 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from conversations.flow import engine
+from conversations.flow.inputs import Begin
 from conversations.flow.messages import Message
 from conversations.flow.script import Script
+from conversations.flow.state import new_state
 from conversations.residents import policy
 from conversations.residents.outcome_rows import (
     OutcomeStatements,
@@ -219,9 +221,9 @@ class JoinPath:
         if script is None or not policy.batch_takes_round(status="open", kind=open_round.kind):
             return None  # to be parsed, or a deck of themes to deal: the full path
         language = request.language or "en"
-        state = engine.new_state(script, language)
+        state = new_state(script, language)
         outcome = engine.step(
-            script.for_round(open_round.kind), state, engine.Begin(), channel=request.channel
+            script.for_round(open_round.kind), state, Begin(), channel=request.channel
         )
         if outcome.answers or outcome.events:
             return None  # a script that records something at once: the full path

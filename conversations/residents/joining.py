@@ -9,8 +9,10 @@ Newcomers with a link to an open consultation are mostly joined in batches
 
 from __future__ import annotations
 
-from conversations.flow import callbacks, engine
+from conversations.flow import callbacks
+from conversations.flow.inputs import Begin
 from conversations.flow.messages import ButtonSpec, Message
+from conversations.flow.state import new_state
 from conversations.residents.answering import step
 from conversations.residents.outcome_rows import stored_state
 from conversations.residents.texts import service_text
@@ -27,7 +29,7 @@ def start(turn: Turn, argument: str | None) -> None:
     if slug is None:
         current = turn.current()
         if current is not None and current[1].status == "open":
-            step(turn, *current, engine.Begin())
+            step(turn, *current, Begin())
             return
         choices = store.open_consultations(session=turn.session)
         if len(choices) == 1:
@@ -70,7 +72,7 @@ def join(turn: Turn, consultation: Consultation, round_: Round, source: str | No
     )
     script = turn.scripts.get(consultation)
     if conversation is None:
-        state = engine.new_state(script, resident.language)
+        state = new_state(script, resident.language)
         conversation = Conversation(
             resident_id=resident.id,
             round_id=round_.id,
@@ -81,7 +83,7 @@ def join(turn: Turn, consultation: Consultation, round_: Round, source: str | No
         turn.session.flush()
     resident.current_conversation_id = conversation.id
     turn.session.add(resident)
-    step(turn, conversation, round_, consultation, engine.Begin())
+    step(turn, conversation, round_, consultation, Begin())
 
 
 def parse_start(argument: str | None) -> tuple[str | None, str | None]:

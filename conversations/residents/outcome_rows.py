@@ -26,8 +26,9 @@ from sqlalchemy import Dialect, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from conversations.flow import engine
 from conversations.flow.messages import Message, to_message
+from conversations.flow.outcome import Completed, ConsentDeclined, ConsentGiven, Outcome
+from conversations.flow.state import ConversationState
 from conversations.storage.models import Answer, ConsentRecord, Conversation, InboxEntry
 from conversations.storage.prepared import Cursor, Prepared
 
@@ -59,12 +60,12 @@ class Place:
     round_id: int
 
 
-def replies(outcome: engine.Outcome) -> list[Message]:
+def replies(outcome: Outcome) -> list[Message]:
     """The outcome's replies, as the messages a channel delivers."""
     return [to_message(reply) for reply in outcome.replies]
 
 
-def stored_state(state: engine.ConversationState) -> str:
+def stored_state(state: ConversationState) -> str:
     """A conversation's state as its row keeps it."""
     return json.dumps(state.to_dict())
 
@@ -87,7 +88,7 @@ class Rows:
         self.states: list[dict[str, Any]] = []
         self.records: list[dict[str, Any]] = []
 
-    def outcome(self, outcome: engine.Outcome, place: Place, *, channel: str,
+    def outcome(self, outcome: Outcome, place: Place, *, channel: str,
                 withheld: str | None, now: datetime) -> list[Message]:  # fmt: skip
         """Gather one outcome's rows; its replies.
 
@@ -116,15 +117,15 @@ class Rows:
             )
         completed = False
         for event in outcome.events:
-            if isinstance(event, engine.Completed):
+            if isinstance(event, Completed):
                 completed = True
-            elif isinstance(event, engine.ConsentGiven | engine.ConsentDeclined):
+            elif isinstance(event, ConsentGiven | ConsentDeclined):
                 self.consents.append(
                     {
                         "resident_id": place.resident_id,
                         "consultation_id": place.consultation_id,
                         "version": event.version,
-                        "given": isinstance(event, engine.ConsentGiven),
+                        "given": isinstance(event, ConsentGiven),
                         "channel": channel,
                         "recorded_at": now,
                     }

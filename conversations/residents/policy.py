@@ -18,8 +18,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Literal
 
-from conversations.flow import engine
+from conversations.flow.inputs import EditedText, Input, TextInput
+from conversations.flow.outcome import Completed, ConsentGiven, Outcome
 from conversations.flow.script import Script
+from conversations.flow.state import ConversationState
 
 # Far beyond anyone typing answers: a script or a stuck key.
 FLOOD_LIMIT = 30
@@ -36,10 +38,10 @@ Refusal = Literal["slow_down", "quiet", "paused"]
 
 # What a batch writes in full (outcome_rows.Rows); a declined consent also erases
 # what the resident sent (conversations/storage/erasure.py), votes need a deck.
-_BATCH_EVENTS = (engine.Completed, engine.ConsentGiven)
+_BATCH_EVENTS = (Completed, ConsentGiven)
 
 
-def refusal(*, recent: int, given: engine.Input | None, abusive: Callable[[], int],
+def refusal(*, recent: int, given: Input | None, abusive: Callable[[], int],
             disclosure: Callable[[], bool]) -> Refusal | None:  # fmt: skip
     """Why this update is not answered as usual, if it is not.
 
@@ -50,19 +52,19 @@ def refusal(*, recent: int, given: engine.Input | None, abusive: Callable[[], in
         return "quiet"
     if recent == FLOOD_LIMIT:
         return "slow_down"
-    free_text = isinstance(given, engine.TextInput | engine.EditedText)
+    free_text = isinstance(given, TextInput | EditedText)
     if free_text and abusive() >= ABUSE_LIMIT and not disclosure():
         return "paused"  # a disclosure of harm never waits
     return None
 
 
-def script_changed(script: Script, state: engine.ConversationState) -> bool:
+def script_changed(script: Script, state: ConversationState) -> bool:
     """The script changed under a resident: their question is gone, or the consent
     text changed since they agreed. The full path catches them up (`catch_up`)."""
     return _question_gone(script, state) or _consent_changed(script, state)
 
 
-def catch_up(script: Script, state: engine.ConversationState) -> None:
+def catch_up(script: Script, state: ConversationState) -> None:
     """Pick a resident up after the script changed under them: at its first question
     if theirs is gone, and asked for consent again before going on if its text changed."""
     if _question_gone(script, state):
@@ -71,11 +73,11 @@ def catch_up(script: Script, state: engine.ConversationState) -> None:
         state.phase = "consent"
 
 
-def _question_gone(script: Script, state: engine.ConversationState) -> bool:
+def _question_gone(script: Script, state: ConversationState) -> bool:
     return state.step is not None and not script.has_step(state.step)
 
 
-def _consent_changed(script: Script, state: engine.ConversationState) -> bool:
+def _consent_changed(script: Script, state: ConversationState) -> bool:
     return state.phase == "steps" and state.consent_version != script.consent.version
 
 
@@ -85,7 +87,7 @@ def batch_takes_round(*, status: str, kind: str) -> bool:
     return status == "open" and kind != "prioritise"
 
 
-def batch_writes(outcome: engine.Outcome, language: str) -> bool:
+def batch_writes(outcome: Outcome, language: str) -> bool:
     """Whether a batch can store this outcome in full: no change of language, and no
     event but completing or consenting."""
     return outcome.state.language == language and all(

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from conversations.flow import callbacks, engine
+from conversations.flow import callbacks
+from conversations.flow.inputs import SetLanguage
 from conversations.flow.messages import Attachment, ButtonSpec, Message, fit
 from conversations.residents.answering import step
 from conversations.residents.texts import service_text
@@ -38,7 +39,7 @@ def set_language(turn: Turn, language: str) -> None:
     resident = turn.known_resident()
     current = turn.current()
     if current is not None:
-        step(turn, *current, engine.SetLanguage(language))
+        step(turn, *current, SetLanguage(language))
         return
     if language in ("en", "cy"):
         resident.language = language

@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from conversations.flow import callbacks, engine
-from conversations.flow.callbacks import AnswerPress, ForgetPress, JoinPress, LanguagePress
+from conversations.flow import callbacks
+from conversations.flow.callbacks import ForgetPress, JoinPress, LanguagePress
+from conversations.flow.inputs import ChoiceInput, EditedText, Input, TextInput
 from conversations.flow.messages import Message
 from conversations.residents import rights
 from conversations.residents.answer_batch import AnswerPath, AnswerRequest
@@ -47,7 +48,7 @@ class Incoming:
 
     who: Who
     update_key: str
-    given: engine.Input
+    given: Input
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,7 @@ class ConversationService:
         argument = storable(argument) if argument is not None else None
         return self._run(who, update_key, lambda turn: start(turn, argument))
 
-    def receive(
-        self, who: Who, given: engine.Input, *, update_key: str | None = None
-    ) -> list[Message]:
+    def receive(self, who: Who, given: Input, *, update_key: str | None = None) -> list[Message]:
         """Text, an edit, or something we cannot read, sent by the resident."""
         given = _storable_input(given)
         if update_key is not None:
@@ -140,12 +139,10 @@ class ConversationService:
         return results
 
     @staticmethod
-    def answer_input(data: str) -> engine.Input | None:
+    def answer_input(data: str) -> Input | None:
         """A button's data as the answer it gives, if it answers a question."""
         press = callbacks.parse(data)
-        if isinstance(press, AnswerPress):
-            return engine.ChoiceInput(press.step_id, press.iteration, press.option_id)
-        return None
+        return press if isinstance(press, ChoiceInput) else None
 
     def press(self, who: Who, data: str, *, update_key: str | None = None) -> list[Message]:
         """A button press, with the button's (untrusted) data."""
@@ -180,17 +177,17 @@ class ConversationService:
             store.mark_delivered(session=session, channel=channel, update_keys=update_keys)
 
     def _run(self, who: Who, update_key: str | None, action: Callable[[Turn], None],
-             *, given: engine.Input | None = None) -> list[Message]:  # fmt: skip
+             *, given: Input | None = None) -> list[Message]:  # fmt: skip
         messages, erased = take_turn(self.setting, who, update_key, action, given)
         if erased:
             after_erasure(self.db)  # committed: now out of the write-ahead log too
         return messages
 
 
-def _receive(turn: Turn, given: engine.Input) -> None:
+def _receive(turn: Turn, given: Input) -> None:
     current = turn.current()
     if current is None:
-        if isinstance(given, engine.EditedText):
+        if isinstance(given, EditedText):
             return  # an edit of a message from before they joined: nothing to change
         screen(turn, None, None, given)
         start(turn, None)
@@ -224,8 +221,8 @@ def _press(turn: Turn, data: str) -> None:
         rights.forget(turn, press.confirmed)
     elif isinstance(press, LanguagePress):
         rights.set_language(turn, press.language)
-    elif isinstance(press, AnswerPress):
-        _receive(turn, engine.ChoiceInput(press.step_id, press.iteration, press.option_id))
+    elif isinstance(press, ChoiceInput):
+        _receive(turn, press)
 
 
 def storable(text: str) -> str:
@@ -237,8 +234,8 @@ def storable(text: str) -> str:
     return clean_text(text)
 
 
-def _storable_input(given: engine.Input) -> engine.Input:
-    if isinstance(given, engine.TextInput | engine.EditedText):
+def _storable_input(given: Input) -> Input:
+    if isinstance(given, TextInput | EditedText):
         cleaned = clean_text(given.text)
         return replace(given, text=cleaned) if cleaned != given.text else given
     return given

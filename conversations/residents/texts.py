@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conversations.flow.wording import worded
+
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "language_name": "English",
@@ -224,11 +226,5 @@ CHANNEL_TEXTS: dict[str, dict[str, dict[str, str]]] = {
 
 def service_text(key: str, language: str, *, channel: str | None = None, **values: str) -> str:
     """The text `key` in `language` (English if missing) as `channel` words it, filled in."""
-    variants = CHANNEL_TEXTS.get(channel or "", {})
-    text = (
-        variants.get(language, {}).get(key)
-        or TEXTS.get(language, TEXTS["en"]).get(key)
-        or variants.get("en", {}).get(key)
-        or TEXTS["en"][key]
-    )
+    text = worded(key, language, channel, TEXTS, CHANNEL_TEXTS)
     return text.format(**values) if values else text

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from conversations.flow import engine
+from conversations.flow.inputs import EditedText, Input, TextInput
 from conversations.flow.messages import Message
 from conversations.residents import policy
 from conversations.residents.outcome_rows import OutcomeStatements, update_record
@@ -113,7 +113,7 @@ class Setting:
 
 
 def take_turn(setting: Setting, who: Who, update_key: str | None, action: Callable[[Turn], None],
-              given: engine.Input | None) -> tuple[list[Message], bool]:  # fmt: skip
+              given: Input | None) -> tuple[list[Message], bool]:  # fmt: skip
     """Handle one update in one transaction; its replies, and whether words were erased."""
     with Session(setting.db, expire_on_commit=False) as session, session.begin():
         if update_key is not None:
@@ -164,8 +164,8 @@ def _again(setting: Setting, seen: InboxEntry) -> list[Message]:
     return [Message.from_dict(m) for m in json.loads(seen.replies_json)]
 
 
-def _discloses(given: engine.Input | None, language: str) -> bool:
-    assert isinstance(given, engine.TextInput | engine.EditedText)  # asked only for text
+def _discloses(given: Input | None, language: str) -> bool:
+    assert isinstance(given, TextInput | EditedText)  # asked only for text
     return safeguarding.assess(given.text, language).risk
 
 

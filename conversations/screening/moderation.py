@@ -22,12 +22,15 @@ from functools import cache
 from importlib import resources
 
 from conversations.screening import textmodel
+from conversations.screening.spellings import ABUSE_LEXICON, spell_out
 
-__all__ = ["AbuseAssessment", "assess_abuse", "normalise", "unmask"]
+__all__ = ["KINDS_OF_ABUSE", "AbuseAssessment", "assess_abuse", "normalise", "unmask"]
 
-_KINDS = ("insult", "target", "attack", "slur", "group", "dehumanise", "threat")
+# What an answer can be flagged as (the classifier's labels besides "any").
+KINDS_OF_ABUSE = ("abusive", "hateful", "threatening")
+_LEXICON_KINDS = ("insult", "target", "attack", "slur", "group", "dehumanise", "threat")
 _SENTENCE = re.compile(r"[^.!?\n]+")
-_SPELLINGS = {"youre": "you're", "ur": "you're", "yer": "your", "ya": "you", "theyre": "they're"}
+_WORD = re.compile(r"[a-z']+")
 # Words in quotes after a space or bracket; apostrophes inside words ("i'll") stay part of them.
 _QUOTED = re.compile(
     r"(?:^|(?<=[\s(:]))(?:\"[^\"\n]{1,120}\"|'(?:[^'\n]|(?<=[a-z])'(?=[a-z])){1,120}')"
@@ -69,7 +72,7 @@ class AbuseAssessment:
 @cache
 def _lexicon() -> dict[str, tuple[re.Pattern[str], ...]]:
     source = resources.files("conversations.screening").joinpath("resources", "abuse_lexicon.tsv")
-    found: dict[str, list[re.Pattern[str]]] = {kind: [] for kind in _KINDS}
+    found: dict[str, list[re.Pattern[str]]] = {kind: [] for kind in _LEXICON_KINDS}
     for line in source.read_text("utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             kind, pattern = line.split("\t", 1)
@@ -120,7 +123,7 @@ def normalise(text: str) -> str:
     """Lower-case, straighten quotes, undo masked spelling, fix texting forms, and blank quoted
     and reported words."""
     norm = unmask(text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"'))
-    norm = re.sub(r"[a-z']+", lambda m: _SPELLINGS.get(m.group(), m.group()), norm)
+    norm = spell_out(norm, ABUSE_LEXICON, _WORD)
     for m in reversed(list(_QUOTED.finditer(norm))):
         norm = _blank(norm, m.start(), m.end())
     for m in reversed(list(_REPORTED.finditer(norm))):
@@ -139,15 +142,12 @@ def assess_abuse(text: str) -> AbuseAssessment:
     probabilities = model.probabilities(unmask(text))
     if found.flagged or probabilities["any"] < model.thresholds["any"]:
         return found
-    kinds = [k for k in _MODEL_KINDS if probabilities[k] >= model.thresholds[k]]
-    kinds = kinds or [max(_MODEL_KINDS, key=probabilities.__getitem__)]
+    kinds = [k for k in KINDS_OF_ABUSE if probabilities[k] >= model.thresholds[k]]
+    kinds = kinds or [max(KINDS_OF_ABUSE, key=probabilities.__getitem__)]
     words = tuple(w for k in kinds for w in model.reasons(unmask(text), k))
     return AbuseAssessment(
         "abusive" in kinds, "hateful" in kinds, "threatening" in kinds, tuple(dict.fromkeys(words))
     )
-
-
-_MODEL_KINDS = ("abusive", "hateful", "threatening")
 
 
 def _pattern_flags(text: str) -> bool:

@@ -8,9 +8,9 @@ varied phrasings and hard negatives written for it (``training/``); its evidence
 that weighed most. A missed disclosure costs more than a false alarm, but a false alarm shows
 help lines and alerts a lead, so its threshold keeps its precision near 90% on held-out folds.
 
-In the patterns, text is
-normalised first (lower case, common misspellings, missing apostrophes) so "im sucidal" and
-"I'm suicidal" match alike. Policy talk ("fund suicide prevention") is not a disclosure and
+For the patterns, text is normalised first (lower case, apostrophes straightened, the texting
+forms and misspellings of :mod:`conversations.screening.spellings` written out) so "im sucidal"
+and "I'm suicidal" match alike. Policy talk ("fund suicide prevention") is not a disclosure and
 does not match; negated ("I'm not suicidal") and past ("used to self-harm") clauses are skipped.
 Hyperbole ("the buses make me want to die lol") is skipped for the loose ideation phrases only,
 never for a plan, a method or an act, because a joke marker next to "I've got a rope" is no joke.
@@ -27,6 +27,7 @@ from importlib import resources
 
 from conversations.screening import textmodel
 from conversations.screening.safeguarding_cues import classifier_applies
+from conversations.screening.spellings import SAFEGUARDING_PATTERNS, spell_out
 
 __all__ = [
     "CATEGORIES",
@@ -85,100 +86,7 @@ class _Rule:
     machine: bool  # "took my money" said of a meter, a machine or the council is no abuse
 
 
-# Misspellings and texting forms seen in real answers, mapped to the spelling the patterns use.
-_SPELLINGS: dict[str, str] = {
-    "sucidal": "suicidal",
-    "suicidle": "suicidal",
-    "suisidal": "suicidal",
-    "suicidel": "suicidal",
-    "suacidal": "suicidal",
-    "suicdal": "suicidal",
-    "sucide": "suicide",
-    "suiside": "suicide",
-    "suicde": "suicide",
-    "myslef": "myself",
-    "kil": "kill",
-    "dont": "don't",
-    "cant": "can't",
-    "im": "i'm",
-    "ive": "i've",
-    "wont": "won't",
-    "isnt": "isn't",
-    "doesnt": "doesn't",
-    "wanna": "want to",
-    "gonna": "going to",
-    "didnt": "didn't",
-    "theres": "there's",
-    "hes": "he's",
-    "shes": "she's",
-    "mums": "mum's",
-    "u": "you",
-    "ur": "your",
-    "wen": "when",
-    "selfharm": "self harm",
-    "selfharming": "self harming",
-    "anymore": "any more",
-    "whats": "what's",
-    "wana": "want to",
-    "theyre": "they're",
-    "youre": "you're",
-    "havent": "haven't",
-    "hasnt": "hasn't",
-    "wasnt": "wasn't",
-    "werent": "weren't",
-    "couldnt": "couldn't",
-    "wouldnt": "wouldn't",
-    "arent": "aren't",
-    "aint": "ain't",
-    "myslf": "myself",
-    "meself": "myself",
-    "kms": "kill myself",
-    "unalive": "kill",
-    "tonite": "tonight",
-    "2nite": "tonight",
-    "rn": "right now",
-    "pls": "please",
-    "plz": "please",
-    "ppl": "people",
-    "cos": "because",
-    "coz": "because",
-    "bcos": "because",
-    "gf": "girlfriend",
-    "bf": "boyfriend",
-    "hubby": "husband",
-    # Dropped "g" in texting ("tryin", "endin"): only verbs the patterns use, so "in" stays.
-    **{
-        v + "in": v + "ing"
-        for v in (
-            "try",
-            "go",
-            "kill",
-            "end",
-            "cutt",
-            "hurt",
-            "threaten",
-            "bang",
-            "kick",
-            "hid",
-            "com",
-            "say",
-            "follow",
-            "beat",
-            "hitt",
-            "do",
-            "stabb",
-            "smash",
-            "shout",
-            "think",
-            "plann",
-            "lock",
-            "chok",
-            "strangl",
-            "touch",
-            "harm",
-        )
-    },
-}
+_WORD = re.compile(r"[a-z0-9']+")
 _NEGATION = re.compile(
     r"\b(not|never|no|n't|nothing to do with|ddim|nid|na fyddwn)\b|n't\b", re.IGNORECASE
 )
@@ -246,10 +154,10 @@ _CHILD_SPEAKER = re.compile(
 
 
 def normalise(text: str) -> str:
-    """Lower-case, straighten apostrophes and fix the misspellings in ``_SPELLINGS``."""
+    """Lower-case, straighten apostrophes and write out texting forms and misspellings."""
     low = text.lower().replace("’", "'").replace("‘", "'")
     low = re.sub(r"\bmy self\b(?![- ]?(harm|injur))", "myself", low)
-    return re.sub(r"[a-z0-9']+", lambda m: _SPELLINGS.get(m.group(), m.group()), low)
+    return spell_out(low, SAFEGUARDING_PATTERNS, _WORD)
 
 
 @cache

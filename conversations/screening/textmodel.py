@@ -22,60 +22,13 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from conversations.screening.spellings import CLASSIFIERS, spell_out
+
 if TYPE_CHECKING:
     from nltk.stem.snowball import SnowballStemmer
 
 __all__ = ["LinearTextModel", "features", "load", "normalise"]
 
-# Texting forms and common misspellings, written without apostrophes (they are dropped first).
-_SPELLINGS: dict[str, str] = {
-    "u": "you",
-    "ur": "your",
-    "r": "are",
-    "ya": "you",
-    "yer": "your",
-    "im": "i am",
-    "ive": "i have",
-    "id": "i would",
-    "ill": "i will",
-    "wanna": "want to",
-    "wana": "want to",
-    "gonna": "going to",
-    "gotta": "got to",
-    "kms": "kill myself",
-    "kys": "kill yourself",
-    "unalive": "kill",
-    "bf": "boyfriend",
-    "gf": "girlfriend",
-    "hubby": "husband",
-    "tbh": "",
-    "tho": "though",
-    "bout": "about",
-    "nite": "night",
-    "tonite": "tonight",
-    "2nite": "tonight",
-    "rn": "right now",
-    "pls": "please",
-    "plz": "please",
-    "ppl": "people",
-    "cos": "because",
-    "coz": "because",
-    "cuz": "because",
-    "wen": "when",
-    "hes": "he is",
-    "shes": "she is",
-    "theyre": "they are",
-    "youre": "you are",
-    "sucidal": "suicidal",
-    "suicidle": "suicidal",
-    "suisidal": "suicidal",
-    "sucide": "suicide",
-    "suiside": "suicide",
-    "myslef": "myself",
-    "meself": "myself",
-    "selfharm": "self harm",
-    "selfharming": "self harming",
-}
 _APOSTROPHES = re.compile(r"['’‘`]")
 _WORD = re.compile(r"[a-z0-9\u00e0-\u00ff\u0175\u0177]+")
 _NEGATION = frozenset(
@@ -126,7 +79,7 @@ def normalise(text: str) -> str:
     """Lower case without apostrophes, texting forms spelt out, runs of letters shortened."""
     low = _APOSTROPHES.sub("", text.lower())
     low = re.sub(r"([a-z])\1{2,}", r"\1\1", low)  # "pleeeease" -> "pleease"
-    return _WORD.sub(lambda m: _SPELLINGS.get(m.group(), m.group()), low)
+    return spell_out(low, CLASSIFIERS, _WORD)
 
 
 def features(text: str) -> list[str]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conversations.flow.script import Script, parse_script
+from conversations.flow.script import Script
+from conversations.flow.script_toml import parse_script
 from conversations.storage.models import Consultation
 
 

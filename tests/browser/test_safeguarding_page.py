@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from conversations.flow import engine
+from conversations.flow.inputs import TextInput
 from conversations.residents.service import ConversationService, Who
 from conversations.storage.models import SafeguardingFlag
 from tests.browser.live import LiveServer
@@ -21,7 +21,7 @@ async def test_a_lead_works_a_flag_from_open_to_closed(server: LiveServer, brows
     service = ConversationService(server.db)
     service.receive(
         Who("web", "visitor-1", "visitor-1", "en"),
-        engine.TextInput("my dad hits me and my little sister every night"),
+        TextInput("my dad hits me and my little sister every night"),
     )
     with Session(server.db) as session:
         number = session.exec(select(SafeguardingFlag.id)).one()
