@@ -18,11 +18,11 @@ from sqlalchemy.engine import make_url
 from telegram.ext import Application
 
 from bot.actions.consultations import load_consultation, script_path
-from bot.actions.digests import Digests
 from bot.actions.staff_roster import StaffRoster
 from bot.config import Config
 from bot.database_setup import open_database
 from bot.database_thread import DatabaseThread
+from bot.scheduling.digest_job import Digests
 from bot.scheduling.jobs import Jobs, registry
 from bot.scheduling.safeguarding_alerts import report_at_start_up
 from bot.scheduling.scheduler import JobContext, start_scheduler, stop_scheduler

@@ -469,7 +469,8 @@ def _export(config: Config, args: argparse.Namespace) -> int:
 
 
 def _digest(config: Config, args: argparse.Namespace) -> int:
-    from bot.actions.digests import build_now, send_to_officers
+    from bot.actions.digests import build_now
+    from bot.scheduling.digest_job import send_to_officers
 
     with _database(config, args) as db:
         if args.send:

@@ -26,11 +26,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.actions.analysis_runs import AnalysisError, split_stored_theme
 from bot.actions.decisions import DecisionError, decide, format_recorded, preview
-from bot.actions.digests import build_now, send_documents
+from bot.actions.digests import build_now
 from bot.actions.priorities import format_priorities, open_round, priorities_report
 from bot.actions.staff_roster import StaffRoster
 from bot.actions.theme_runs import analyse_consultation
 from bot.config import Config
+from bot.telegram.digest_delivery import send_documents
 from bot.telegram.pacing import SendBudget
 from bot.telegram.updates import STAFF_PREFIX
 from bot.web.auth import create_login_link
