@@ -519,7 +519,7 @@ def _decide(config: Config, args: argparse.Namespace) -> int:
 
 
 def _login(config: Config, args: argparse.Namespace) -> int:
-    from bot.web.auth import NotStaff, create_login_link
+    from bot.actions.staff_access import NotStaff, create_login_link
 
     with _database(config, args) as db:
         try:

@@ -28,13 +28,13 @@ from bot.actions.analysis_runs import AnalysisError, split_stored_theme
 from bot.actions.decisions import DecisionError, decide, format_recorded, preview
 from bot.actions.digests import build_now
 from bot.actions.priorities import format_priorities, open_round, priorities_report
+from bot.actions.staff_access import create_login_link
 from bot.actions.staff_roster import StaffRoster
 from bot.actions.theme_runs import analyse_consultation
 from bot.config import Config
 from bot.telegram.digest_delivery import send_documents
 from bot.telegram.pacing import SendBudget
 from bot.telegram.updates import STAFF_PREFIX
-from bot.web.auth import create_login_link
 from conversations.flow.numbers import record_id, whole_number
 from conversations.residents.texts import service_text
 from conversations.staff import broadcasts, codebook, themes
