@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from bot.actions.staff_access import create_login_link
 from bot.config import TelegramConfig
-from bot.telegram.residents import build_application
+from bot.telegram.application import build_application
 from bot.web.app import build_web_app
 from conversations.residents.service import ConversationService
 from conversations.storage.db import make_engine
