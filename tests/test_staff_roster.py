@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from bot.actions.staff_access import create_login_link
 from bot.actions.staff_roster import StaffRoster
-from bot.config import load_config
+from bot.config_loading import load_config
 from bot.telegram.staff import StaffCommands
 from conversations.storage.models import StaffLogin
 from tests.web_helpers import staff_cookie, web_client

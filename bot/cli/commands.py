@@ -29,7 +29,8 @@ from bot.cli.arguments import (
     whole_number_argument,
 )
 from bot.cli.terminal import SafeOutput, private_file
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError
+from bot.config_loading import load_config
 from bot.database_setup import describe, open_database
 from conversations.flow.script import ScriptError
 from conversations.residents.service import ScriptCache
