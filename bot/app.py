@@ -18,18 +18,18 @@ from sqlalchemy.engine import make_url
 from telegram.ext import Application
 
 from bot.actions.consultations import load_consultation, script_path
-from bot.actions.digests import Digests
 from bot.actions.staff_roster import StaffRoster
 from bot.config import Config
 from bot.database_setup import open_database
 from bot.database_thread import DatabaseThread
+from bot.scheduling.digest_job import Digests
 from bot.scheduling.jobs import Jobs, registry
 from bot.scheduling.safeguarding_alerts import report_at_start_up
 from bot.scheduling.scheduler import JobContext, start_scheduler, stop_scheduler
+from bot.telegram.application import build_application
 from bot.telegram.broadcaster import Broadcaster
 from bot.telegram.durable_updates import DurableInbox
 from bot.telegram.other_senders import OtherSenders
-from bot.telegram.residents import build_application
 from bot.telegram.staff import StaffCommands
 from bot.telegram.start import RETRY_DELAYS, TelegramStarter, stop_application
 from bot.web.app import build_web_app

@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.config import Config, ConfigError, check_database_url, origin_of
+from bot.config import Config, ConfigError
+from bot.config_loading import check_database_url, origin_of
 from conversations.storage.db import make_engine, migrate, redact_url
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, ConfigError, load_config, staff_roles
+from bot.config import Config, ConfigError, staff_roles
+from bot.config_loading import load_config
 from conversations.storage.db import redact_url
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from telegram import Bot
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.actions.digests import Digests
 from bot.config import Config, DatabaseConfig, StaffConfig
+from bot.scheduling.digest_job import Digests
 from bot.telegram.pacing import SendBudget
 from conversations.residents.service import ConversationService
 from conversations.storage.models import AuditEntry, Consultation, Digest, DigestDelivery, utcnow

@@ -14,8 +14,9 @@ from sqlmodel import Session, select
 from telegram import Bot
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.actions.digests import DigestSender, build, store_digest
+from bot.actions.digests import build, store_digest
 from bot.actions.theme_runs import analyse_consultation
+from bot.telegram.digest_delivery import DigestSender
 from conversations.flow import callbacks
 from conversations.residents.service import ConversationService, Who
 from conversations.storage.models import (

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.config import StaffConfig, TelegramConfig
-from bot.telegram.residents import build_application
+from bot.telegram.application import build_application
 from bot.telegram.updates import read_update
 from conversations.flow import engine
 from conversations.flow.inputs import (

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError
+from bot.config_loading import load_config
 from tests.test_cli import needsfirst
 
 BAD_URLS = [

@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.actions.staff_access import create_login_link
 from bot.actions.staff_roster import StaffRoster
-from bot.config import load_config
+from bot.config_loading import load_config
 from bot.telegram.staff import StaffCommands
-from bot.web.auth import create_login_link
 from conversations.storage.models import StaffLogin
 from tests.web_helpers import staff_cookie, web_client
 

@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError
+from bot.config_loading import load_config
 from bot.web.app import build_web_app
 from bot.web.chat import COOKIE
 from conversations.storage.models import ChannelIdentity, Resident, ServerSecret

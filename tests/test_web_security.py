@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Engine
 
+from bot.actions.staff_access import create_login_link
 from bot.config import TelegramConfig
-from bot.telegram.residents import build_application
+from bot.telegram.application import build_application
 from bot.web.app import build_web_app
-from bot.web.auth import create_login_link
 from conversations.residents.service import ConversationService
 from conversations.storage.db import make_engine
 from tests.web_helpers import SECRET, sign_in, web_client, web_config

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.web.auth import NotStaff, create_login_link, public_base_url
+from bot.actions.staff_access import NotStaff, create_login_link, public_base_url
 from conversations.storage.models import AuditEntry, Round, StaffLogin, StaffSession, utcnow
 from tests.test_cli import needsfirst
 from tests.web_helpers import (

@@ -17,10 +17,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.staff_access import create_login_link
 from bot.config import Config, StaffConfig, TelegramConfig, WebConfig
 from bot.web.app import build_web_app
 from bot.web.auth import COOKIE as STAFF_COOKIE
-from bot.web.auth import create_login_link
 from conversations.storage.models import StaffSession
 
 FACILITATOR, OFFICER, ADMIN, SAFEGUARDING = 11, 22, 33, 44

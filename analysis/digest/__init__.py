@@ -1,6 +1,7 @@
 """The weekly digest for officers: DigestData in, report, summary and CSV out.
 
-Pure: no database, no Telegram. bot/actions/digests.py gathers the data and delivers.
+Pure: no database, no Telegram. bot/actions/digests.py gathers the data;
+bot/telegram/digest_delivery.py delivers.
 """
 
 from analysis.digest.data import (

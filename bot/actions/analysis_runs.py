@@ -252,7 +252,9 @@ def _same_quote(quote: str, text: str) -> bool:
 
 def shown_quotes(session: Session, theme: RunTheme) -> list[str]:
     """A theme's quotes as officers see them: scrubbed of personal details."""
-    return [
-        scrub(" ".join(text.split()))[:280]
-        for text in themes.quote_texts(session=session, theme=theme)
-    ]
+    return [shown_quote(text) for text in themes.quote_texts(session=session, theme=theme)]
+
+
+def shown_quote(text: str) -> str:
+    """A quote as officers see it: on one line, scrubbed of personal details, cut short."""
+    return scrub(" ".join(text.split()))[:280]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.actions.theme_runs import code_new_answers
 from conversations.staff import broadcasts, codebook, themes
@@ -116,9 +116,10 @@ def _reviewed_theme(
     run = themes.latest_run(session=session, consultation_id=consultation.id)
     if run is None or run.id is None:
         raise DecisionError(f"'{slug}' has not been analysed yet, so it has no themes")
-    theme = session.exec(
-        select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
-    ).first()
+    theme = next(
+        (t for t in themes.themes_of_run(session=session, run_id=run.id) if t.theme_id == theme_id),
+        None,
+    )
     if theme is None or not themes.is_current(theme):
         raise DecisionError(f"there is no current theme {theme_id} in '{slug}'")
     if theme_id not in codebook.reviewed(session=session, consultation_id=consultation.id):

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from analysis.digest import (
     CoverageDimension,
@@ -30,19 +29,11 @@ from analysis.personal_details.scrub import find_personal_details
 from bot.actions.analysis_runs import shown_quotes
 from bot.actions.priorities import digest_priorities
 from conversations.flow.script import Script
+from conversations.staff import period_activity as activity
 from conversations.staff import themes
 from conversations.staff.coverage import round_status
 from conversations.storage import store
-from conversations.storage.models import (
-    AnalysisRun,
-    Answer,
-    ConsentRecord,
-    Consultation,
-    Conversation,
-    Decision,
-    Round,
-    RunTheme,
-)
+from conversations.storage.models import AnalysisRun, Consultation, RunTheme
 
 TREND_THEMES = 5
 TREND_WEEKS = 8
@@ -53,68 +44,33 @@ def dimension_name(dimension: str) -> str:
     return DIMENSION_NAMES.get(dimension, dimension.replace("_", " ").capitalize())
 
 
-def new_residents(session: Session, consultation_id: int, start: datetime, end: datetime) -> int:
-    """Residents who first agreed to take part in the consultation within the period."""
-    first = (
-        select(ConsentRecord.resident_id, func.min(ConsentRecord.recorded_at).label("first"))
-        .where(ConsentRecord.consultation_id == consultation_id, col(ConsentRecord.given).is_(True))
-        .group_by(col(ConsentRecord.resident_id))
-        .subquery()
-    )
-    query = (
-        select(func.count()).select_from(first).where(first.c.first >= start, first.c.first < end)
-    )
-    return int(session.exec(query).one())
-
-
-def answers_given(session: Session, consultation_id: int, start: datetime, end: datetime) -> int:
-    """Answers to the questions (not the profile questions, not skipped) within the period."""
-    query = (
-        select(func.count())
-        .select_from(Answer)
-        .join(Round, col(Round.id) == col(Answer.round_id))
-        .where(
-            Round.consultation_id == consultation_id,
-            col(Answer.profile).is_(None),
-            col(Answer.skipped).is_(False),
-            col(Answer.answered_at) >= start,
-            col(Answer.answered_at) < end,
-        )
-    )
-    return int(session.exec(query).one())
-
-
-def completion_rate(
-    session: Session, consultation_id: int, start: datetime, end: datetime
-) -> float | None:
-    """Of the residents who started within the period, the share who finished by its end."""
-    consented = select(ConsentRecord.resident_id).where(
-        ConsentRecord.consultation_id == consultation_id, col(ConsentRecord.given).is_(True)
-    )
-    rows = session.exec(
-        select(Conversation.completed_at)
-        .join(Round, col(Round.id) == col(Conversation.round_id))
-        .where(
-            Round.consultation_id == consultation_id,
-            col(Conversation.resident_id).in_(consented),
-            col(Conversation.started_at) >= start,
-            col(Conversation.started_at) < end,
-        )
-    ).all()
-    if not rows:
-        return None
-    return sum(1 for done in rows if done is not None and done < end) / len(rows)
-
-
 def headline(session: Session, consultation_id: int, start: datetime, end: datetime) -> Headline:
+    """This period's counts beside the period before it."""
     before = start - (end - start)
+    week, last_week = (start, end), (before, start)
+
+    def new(period: tuple[datetime, datetime]) -> int:
+        return activity.new_residents(
+            session=session, consultation_id=consultation_id, start=period[0], end=period[1]
+        )
+
+    def answers(period: tuple[datetime, datetime]) -> int:
+        return activity.answers_given(
+            session=session, consultation_id=consultation_id, start=period[0], end=period[1]
+        )
+
+    def completion(period: tuple[datetime, datetime]) -> float | None:
+        return activity.completion_rate(
+            session=session, consultation_id=consultation_id, start=period[0], end=period[1]
+        )
+
     return Headline(
-        new_residents=new_residents(session, consultation_id, start, end),
-        new_residents_before=new_residents(session, consultation_id, before, start),
-        answers=answers_given(session, consultation_id, start, end),
-        answers_before=answers_given(session, consultation_id, before, start),
-        completion_rate=completion_rate(session, consultation_id, start, end),
-        completion_rate_before=completion_rate(session, consultation_id, before, start),
+        new_residents=new(week),
+        new_residents_before=new(last_week),
+        answers=answers(week),
+        answers_before=answers(last_week),
+        completion_rate=completion(week),
+        completion_rate_before=completion(last_week),
     )
 
 
@@ -124,15 +80,6 @@ def _live(session: Session, run_id: int) -> list[RunTheme]:
         for t in themes.themes_of_run(session=session, run_id=run_id)
         if themes.is_current(t) and t.size > 0
     ]
-
-
-def run_before(session: Session, consultation_id: int, moment: datetime) -> AnalysisRun | None:
-    """The run that was the latest at `moment` (last week's, for change since then)."""
-    return session.exec(
-        select(AnalysisRun)
-        .where(AnalysisRun.consultation_id == consultation_id, AnalysisRun.created_at <= moment)
-        .order_by(col(AnalysisRun.id).desc())
-    ).first()
 
 
 def safe_quotes(session: Session, theme: RunTheme, limit: int = 3) -> tuple[str, ...]:
@@ -249,15 +196,9 @@ def coverage(
 def decisions(
     session: Session, consultation_id: int, start: datetime, end: datetime, zone: ZoneInfo
 ) -> tuple[DecisionNote, ...]:
-    rows = session.exec(
-        select(Decision)
-        .where(
-            Decision.consultation_id == consultation_id,
-            col(Decision.decided_at) >= start,
-            col(Decision.decided_at) < end,
-        )
-        .order_by(col(Decision.id))
-    ).all()
+    rows = activity.decisions_made(
+        session=session, consultation_id=consultation_id, start=start, end=end
+    )
     return tuple(
         DecisionNote(
             d.theme_id, d.theme_label, d.text, d.decided_at.astimezone(zone), d.residents_told
@@ -284,7 +225,10 @@ def gather(
     theme_trend = None
     if run is not None:
         summaries = theme_summaries(
-            session, script, run, run_before(session, consultation.id, start)
+            session,
+            script,
+            run,
+            activity.run_at(session=session, consultation_id=consultation.id, moment=start),
         )
         theme_trend = trend(session, consultation.id, run, summaries, zone)
         analysis_note = analysis_note or (

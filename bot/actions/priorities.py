@@ -10,24 +10,23 @@ dashboard all call `priorities_report` (or `digest_priorities`) from here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from math import isfinite
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from analysis.digest import Priorities, Priority
 from analysis.personal_details.scrub import find_personal_details
 from analysis.priorities import Comparison, Reaction, ThemePriority, score
-from bot.actions.analysis_runs import shown_quotes
+from bot.actions.analysis_runs import shown_quote
 from conversations.flow.deliberation import DeckTheme
 from conversations.flow.script import Script
 from conversations.staff import codebook, themes
 from conversations.staff.rounds import Rounds
 from conversations.storage import priority_votes, store
-from conversations.storage.models import Answer, Consultation, Round, RunTheme
+from conversations.storage.models import Consultation, Round, RunTheme
 from conversations.storage.scripts import ScriptCache
 
 MAX_ROUND_THEMES = 20  # beyond this, pairs are too thinly spread to rank
@@ -52,24 +51,19 @@ def themes_to_prioritise(session: Session, consultation: Consultation) -> list[D
     # Only a quote with no personal detail left at all (as the digest does).
     chosen = [
         next(
-            ((q, a) for q, a in zip(shown_quotes(session, t), _quoted(session, t), strict=False)
-             if not find_personal_details(q)),
+            ((q, a) for a, q in _shown(session, t) if not find_personal_details(q)),
             ("", None),
         )
         for t in live
-    ]  # fmt: skip
+    ]
     return [DeckTheme(t.theme_id, t.label, q, a) for t, (q, a) in zip(live, chosen, strict=True)]
 
 
-def _quoted(session: Session, theme: RunTheme) -> list[int]:
-    """The ids of the answers `shown_quotes` shows, in the same order."""
-    ids = json.loads(theme.quote_answers_json)
-    shown = set(
-        session.exec(
-            select(Answer.id).where(col(Answer.id).in_(ids), col(Answer.withheld).is_(None))
-        ).all()
-    )
-    return [i for i in ids if i in shown]
+def _shown(session: Session, theme: RunTheme) -> list[tuple[int, str]]:
+    """A theme's quotes as officers see them (`shown_quote`), with their answers' ids."""
+    return [
+        (a, shown_quote(text)) for a, text in themes.quoted_answers(session=session, theme=theme)
+    ]
 
 
 def open_round(db: Engine, slug: str, *, kind: str, actor: str) -> Round:

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from threading import Lock
 
-from bot.config import Config, ConfigError, StaffConfig, load_config, roles_in
+from bot.config import Config, ConfigError, StaffConfig, roles_in
+from bot.config_loading import load_config
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from analysis.themes.codebook_run import Coding, Example, code_answers
 from bot.actions.analysis_runs import (
@@ -34,15 +34,9 @@ from bot.actions.analysis_runs import (
 )
 from bot.actions.answer_vectors import EncoderChoice, resolve
 from bot.actions.theme_describing import RunInputs, describe_run
-from conversations.staff import codebook, themes
+from conversations.staff import codebook, run_inputs, themes
 from conversations.storage import store
-from conversations.storage.models import (
-    AnswerCode,
-    AnswerTheme,
-    CodebookExample,
-    CodebookTheme,
-    RunTheme,
-)
+from conversations.storage.models import RunTheme
 from conversations.storage.scripts import ScriptCache
 
 if TYPE_CHECKING:
@@ -102,7 +96,13 @@ def analyse_consultation(db: Engine, slug: str, *, actor: str, n_themes: int | N
         found, report = describe_run(coding, texts, answer_ids, inputs, model, tracking, pool)
         with Session(db, expire_on_commit=False) as session, session.begin():
             last = attempt == EDIT_RACE_ATTEMPTS - 1
-            if not last and _fingerprint(session, consultation_id) != inputs.fingerprint:
+            if (
+                not last
+                and run_inputs.codebook_fingerprint(
+                    session=session, consultation_id=consultation_id
+                )
+                != inputs.fingerprint
+            ):
                 continue  # an officer changed the codebook meanwhile: code again with it
             found = _named_now(session, consultation_id, found)
             labels = {f.theme_id: f.label for f in found}
@@ -158,15 +158,9 @@ def _read_inputs(session: Session, consultation_id: int, discover: bool) -> RunI
             if themes.is_current(theme) and theme.theme_id not in book:
                 candidates[theme.theme_id] = json.loads(theme.centroid_json)
         if not discover and candidates:
-            for answer_id, theme_id in session.exec(
-                select(AnswerTheme.answer_id, AnswerTheme.theme_id)
-                .where(
-                    AnswerTheme.run_id == run.id,
-                    col(AnswerTheme.theme_id).in_(list(candidates)),
-                )
-                .order_by(col(AnswerTheme.answer_id), col(AnswerTheme.rank))
-            ):
-                carried[answer_id] = (*carried.get(answer_id, ()), theme_id)
+            carried = run_inputs.candidate_codes(
+                session=session, run_id=run.id, theme_ids=candidates
+            )
     return RunInputs(
         book=book,
         examples=codebook.examples(session=session, consultation_id=consultation_id),
@@ -175,7 +169,9 @@ def _read_inputs(session: Session, consultation_id: int, discover: bool) -> RunI
         candidates=candidates,
         carried=carried,
         first_free=themes.next_free_theme_id(session=session, consultation_id=consultation_id),
-        fingerprint=_fingerprint(session, consultation_id),
+        fingerprint=run_inputs.codebook_fingerprint(
+            session=session, consultation_id=consultation_id
+        ),
     )
 
 
@@ -188,33 +184,6 @@ def _named_now(
         for t in codebook.reviewed(session=session, consultation_id=consultation_id).values()
     }
     return [replace(f, label=names.get(f.theme_id, f.label)) for f in found]
-
-
-def _fingerprint(session: Session, consultation_id: int) -> tuple[int, ...]:
-    """Changes whenever officers change the codebook or code an answer."""
-    counts = []
-    for table, column in (
-        (CodebookTheme, CodebookTheme.consultation_id),
-        (CodebookExample, CodebookExample.consultation_id),
-        (AnswerCode, AnswerCode.consultation_id),
-    ):
-        counts.append(
-            int(
-                session.exec(
-                    select(func.count()).select_from(table).where(column == consultation_id)
-                ).one()
-            )
-        )
-    states = session.exec(
-        select(func.count())
-        .select_from(CodebookTheme)
-        .where(CodebookTheme.consultation_id == consultation_id, CodebookTheme.state == "reviewed")
-    ).one()
-    last_code = session.exec(
-        select(func.max(AnswerCode.coded_at)).where(AnswerCode.consultation_id == consultation_id)
-    ).one()
-    stamp = int(last_code.timestamp() * 1e6) if last_code is not None else 0
-    return (*counts, int(states), stamp)
 
 
 def _discover(model: ThemeModel | None, texts: list[str], embeddings: np.ndarray | None,

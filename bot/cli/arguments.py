@@ -2,7 +2,8 @@
 
 Ids and numbers go through the one parser the web and Telegram use
 (conversations.flow.numbers), so "²", "٣" and 99999999999999999999999 are usage errors
-here too, never a traceback from the database.
+here too, never a traceback from the database. Times go through the one reading every
+staff front uses (bot/actions/round_times.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
+from bot.actions.round_times import EXAMPLE, typed_time
 from conversations.flow.numbers import record_id, whole_number
 
 
@@ -49,12 +51,8 @@ def out_file(text: str) -> Path:
 
 
 def moment(text: str) -> datetime | None:
-    """An ISO date and time (without a zone, the service's local time); "-" for unchanged."""
-    if text.strip() == "-":
-        return None
+    """A round's time as typed (bot/actions/round_times.py); "-" for unchanged."""
     try:
-        return datetime.fromisoformat(text)
+        return typed_time(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            f"not a date and time like 2026-12-01T09:00: {text!r}"
-        ) from error
+        raise argparse.ArgumentTypeError(f"not a date and time like {EXAMPLE}: {text!r}") from error

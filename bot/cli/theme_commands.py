@@ -1,9 +1,9 @@
-"""`needsfirst theme ...`: officers' review and coding of themes from the command line.
+"""`needsfirst analyse|theme ...`: finding themes, and officers' review and coding of them.
 
-list (text or JSON), accept, rename, merge, split; answers (read a theme's answers,
-paged and searchable, or the answers not yet themed); code (move an answer, add or
-take off a theme, or mark it not a need). Every change is audited, as on the
-dashboard.
+analyse (any CSV, or a consultation's stored answers); theme list (text or JSON),
+accept, rename, merge, split; answers (read a theme's answers, paged and searchable,
+or the answers not yet themed); code (move an answer, add or take off a theme, or
+mark it not a need). Every change is audited, as on the dashboard.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.cli.arguments import record_id_argument, whole_number_argument
+from bot.cli.arguments import out_file, record_id_argument, whole_number_argument
+from bot.cli.console import CommandError, actor, database
+from bot.cli.terminal import private_file
+from bot.config import Config
 from conversations.staff import codebook, themes
 from conversations.staff.coded_answers import answers_page, theme_list
 from conversations.storage import store
@@ -25,9 +27,33 @@ from conversations.storage import store
 PAGE = 20
 
 
-def add_parser(commands: Any, common: argparse.ArgumentParser,
-               handler: Callable[..., int]) -> None:  # fmt: skip
-    """The `theme` command and its actions."""
+def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `analyse` command, and the `theme` command with its actions."""
+    analyse = commands.add_parser(
+        "analyse", parents=[common], help="group answers into themes (any CSV, or a consultation's)"
+    )
+    analyse.add_argument("input", nargs="?", help="a CSV file of answers (or use --consultation)")
+    analyse.add_argument(
+        "--consultation", metavar="SLUG", help="analyse a consultation's stored answers"
+    )
+    analyse.add_argument("--text-column", default="text", help="the CSV column holding the answers")
+    analyse.add_argument(
+        "--themes",
+        type=whole_number_argument,
+        default=None,
+        metavar="N",
+        help="fix the number of themes",
+    )
+    analyse.add_argument(
+        "--out", type=out_file, default=None, help="JSON file to write (default: standard output)"
+    )
+    analyse.add_argument(
+        "--lexical",
+        action="store_true",
+        help="words only, even where the semantic extra is installed (faster, less exact)",
+    )
+    analyse.set_defaults(handler=_analyse)
+
     theme = commands.add_parser(
         "theme", aliases=["themes"], parents=[common],
         help="review and code a consultation's themes (list, accept, rename, merge, split, "
@@ -79,11 +105,61 @@ def add_parser(commands: Any, common: argparse.ArgumentParser,
         "--remove", type=record_id_argument, metavar="THEME_ID", help="take this theme off"
     )
     how.add_argument("--not-a-need", action="store_true", help="it states no need")
-    theme.set_defaults(handler=handler)
+    theme.set_defaults(handler=_theme)
 
 
-def run(db: Engine, args: argparse.Namespace, actor: str) -> None:
-    """Carry out a theme action (split is the caller's: it needs the analysis)."""
+def _analyse(config: Config, args: argparse.Namespace) -> int:
+    from analysis.themes.csv_input import AnalysisInputError
+    from bot.actions.analysis_runs import AnalysisError, analyse_csv
+    from bot.actions.theme_runs import analyse_consultation
+
+    if args.themes is not None and not 1 <= args.themes <= 500:
+        raise CommandError("--themes must be between 1 and 500")
+    if (args.input is None) == (args.consultation is None):
+        raise CommandError("give either a CSV file or --consultation SLUG")
+    try:
+        if args.input is not None:
+            report = analyse_csv(
+                args.input,
+                text_column=args.text_column,
+                n_themes=args.themes,
+                encoder=None if args.lexical else "auto",
+            )
+        else:
+            with database(config, args) as db:
+                run = analyse_consultation(
+                    db,
+                    args.consultation,
+                    actor=actor(),
+                    n_themes=args.themes,
+                    encoder=None if args.lexical else "auto",
+                )
+                report = run.report
+    except (AnalysisInputError, AnalysisError) as error:
+        raise CommandError(str(error)) from error
+    document = json.dumps(report, ensure_ascii=False, indent=2)
+    if args.out is None:
+        print(document)
+    else:
+        with private_file(args.out) as handle:  # it quotes residents
+            handle.write(document + "\n")
+        print(f"{len(report['themes'])} themes written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _theme(config: Config, args: argparse.Namespace) -> int:
+    with database(config, args) as db:
+        if args.action == "split":
+            from bot.actions.analysis_runs import split_stored_theme
+
+            split = split_stored_theme(db, args.slug, args.theme_id, actor=actor())
+            print(split.summary() + " Both parts are in the codebook now.", file=sys.stderr)
+        _edit(db, args, actor())
+    return 0
+
+
+def _edit(db: Engine, args: argparse.Namespace, operator: str) -> None:
+    """Carry out a theme action (after a split, which needs the analysis), and list them."""
     with Session(db) as session, session.begin():
         consultation = store.require_consultation(session=session, slug=args.slug)
         assert consultation.id is not None
@@ -91,15 +167,15 @@ def run(db: Engine, args: argparse.Namespace, actor: str) -> None:
             _print_answers(session, consultation.id, args)
             return
         if args.action == "code":
-            _code(session, consultation, args, actor)
+            _code(session, consultation, args, operator)
         elif args.action == "accept":
-            themes.confirm(session=session, slug=args.slug, theme_id=args.theme_id, actor=actor)
+            themes.confirm(session=session, slug=args.slug, theme_id=args.theme_id, actor=operator)
         elif args.action == "rename":
             themes.rename(session=session, slug=args.slug, theme_id=args.theme_id,
-                          label=args.label, actor=actor)  # fmt: skip
+                          label=args.label, actor=operator)  # fmt: skip
         elif args.action == "merge":
             themes.merge(session=session, slug=args.slug, theme_id=args.theme_id,
-                         into_id=args.into_id, actor=actor)  # fmt: skip
+                         into_id=args.into_id, actor=operator)  # fmt: skip
         listed = theme_list(session=session, consultation_id=consultation.id)
         if listed is None:
             raise themes.ThemeEditError(
@@ -114,7 +190,7 @@ def run(db: Engine, args: argparse.Namespace, actor: str) -> None:
         print(f"{entry['id']:>4}  {entry['size']:>6}  {mark:<8}  {entry['name']}")
 
 
-def _code(session: Session, consultation: Any, args: argparse.Namespace, actor: str) -> None:
+def _code(session: Session, consultation: Any, args: argparse.Namespace, operator: str) -> None:
     run = themes.latest_run(session=session, consultation_id=consultation.id)
     if run is None:
         raise themes.ThemeEditError(f"'{args.slug}' has not been analysed yet")
@@ -129,7 +205,7 @@ def _code(session: Session, consultation: Any, args: argparse.Namespace, actor: 
     try:
         coded = codebook.code_answer(session=session, consultation=consultation, run=run,
                                      answer_id=args.answer_id, action=action,
-                                     theme_id=theme_id, actor=actor)  # fmt: skip
+                                     theme_id=theme_id, actor=operator)  # fmt: skip
     except codebook.CodingError as error:
         raise themes.ThemeEditError(str(error)) from error
     after = ", ".join(str(t) for t in coded.after) or "not a need"

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
@@ -23,7 +23,7 @@ from conversations.residents.texts import service_text
 from conversations.staff import reminders
 from conversations.staff.rounds import Rounds
 from conversations.storage import retention, store
-from conversations.storage.models import ChannelIdentity, Resident, utcnow
+from conversations.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 INBOX_KEEP = timedelta(days=7)
@@ -136,12 +136,7 @@ class Jobs:
 
     def _unreachable(self, chat_id: str) -> None:
         with Session(self.db) as session, session.begin():
-            resident_ids = select(ChannelIdentity.resident_id).where(
-                ChannelIdentity.channel == "telegram", ChannelIdentity.chat_id == chat_id
-            )
-            session.exec(
-                update(Resident).where(col(Resident.id).in_(resident_ids)).values(unreachable=True)
-            )
+            reminders.unreachable(session=session, chat_id=chat_id)
 
     async def safeguarding_alerts(self) -> None:
         """Alert the safeguarding leads about open flags, retrying until each arrives."""

@@ -18,11 +18,11 @@ from sqlmodel import Session
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.actions.staff_access import public_base_url
 from bot.config import Config
 from bot.notify.email import EmailFailed, NotifyEmail
 from bot.telegram.paced_send import send_paced
 from bot.telegram.pacing import SendBudget
-from bot.web.auth import public_base_url
 from conversations.staff import safeguarding_flags as flags
 from conversations.storage.models import utcnow
 

@@ -22,11 +22,12 @@ import logging
 import math
 from datetime import timedelta
 
-from sqlalchemy import Engine, func, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.telegram.pacing import SendBudget
-from conversations.storage.models import InboxEntry, utcnow
+from conversations.residents import inbox
+from conversations.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 REPLIES_PER_UPDATE = 2
@@ -47,19 +48,8 @@ class OtherSenders:
         """Telegram updates handled by other processes in the last `window` seconds."""
         since = utcnow() - timedelta(seconds=self.window)
         with Session(self.db) as session:
-            return int(
-                session.exec(
-                    select(func.count())
-                    .select_from(InboxEntry)
-                    .where(
-                        InboxEntry.channel == "telegram",
-                        col(InboxEntry.handled_at) >= since,
-                        or_(
-                            col(InboxEntry.handled_by).is_(None),
-                            col(InboxEntry.handled_by) != self.own_boot_id,
-                        ),
-                    )
-                ).one()
+            return inbox.handled_elsewhere(
+                session=session, channel="telegram", since=since, boot_id=self.own_boot_id
             )
 
     def places(self, handled: int) -> int:

@@ -1,4 +1,4 @@
 """The web server: resident chat, staff dashboard, health check and Telegram webhook.
 
-`bot.web.app.build_web_app` builds it. Nothing is imported here, so that a command
-needing one part (`needsfirst login` uses `bot.web.auth`) does not load every page."""
+`bot.web.app.build_web_app` builds it. Nothing is imported here, so that importing
+one part does not load every page."""

@@ -17,20 +17,14 @@ from aiohttp import web
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, delete
 
-from bot.actions.staff_roster import StaffRoster
-from bot.config import Config, staff_roles
+from bot.actions.staff_access import LOGIN_LIFETIME, new_token, public_base_url, token_hash
 from bot.web.keys import CONFIG_KEY, ENGINE_KEY, ROSTER_KEY
-from bot.web.security import digest, new_token, same_token, set_cookie
+from bot.web.security import same_token, set_cookie
 from bot.web.templating import render, see_other
 from conversations.storage.models import StaffLogin, StaffSession, utcnow
 
-LOGIN_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=8)
 COOKIE = "nf_staff"
-
-
-class NotStaff(ValueError):
-    """The id is not configured as staff in [staff]."""
 
 
 @dataclass(frozen=True)
@@ -49,44 +43,10 @@ class Staff:
         return role in self.roles
 
 
-def public_base_url(config: Config) -> str:
-    """Where staff reach the dashboard: [web] public_url, else the host and port served."""
-    if config.web.public_url:
-        return config.web.public_url.rstrip("/")
-    host = config.web.host
-    if host in ("0.0.0.0", "::", ""):
-        host = "localhost"
-    elif ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{config.web.port}"
-
-
-def create_login_link(db: Engine, config: Config, staff_id: int, *,
-                      roster: StaffRoster | None = None) -> str:  # fmt: skip
-    """A one-time sign-in link for a configured staff member (15 minutes, works once).
-
-    The running service passes its roster, which follows [staff] in the file as it is now."""
-    roles = roster.roles(staff_id) if roster is not None else staff_roles(config, staff_id)
-    if not roles:
-        raise NotStaff(f"{staff_id} is not in [staff] (facilitators, officers or admins)")
-    token = new_token()
-    now = utcnow()
-    with Session(db) as session, session.begin():
-        session.add(
-            StaffLogin(
-                token_hash=digest(token),
-                staff_id=staff_id,
-                created_at=now,
-                expires_at=now + LOGIN_LIFETIME,
-            )
-        )
-    return f"{public_base_url(config)}/staff/login/{token}"
-
-
 def link_holder(db: Engine, token: str) -> int | None:
     """Whose unused, unexpired sign-in link this is (without using it), or None."""
     with Session(db) as session:
-        found = session.get(StaffLogin, digest(token))
+        found = session.get(StaffLogin, token_hash(token))
         if found is None or found.used_at is not None or found.expires_at <= utcnow():
             return None
         return found.staff_id
@@ -99,7 +59,7 @@ def redeem_login(db: Engine, token: str) -> tuple[str, str] | None:
         used = session.execute(
             update(StaffLogin)
             .where(
-                col(StaffLogin.token_hash) == digest(token),
+                col(StaffLogin.token_hash) == token_hash(token),
                 col(StaffLogin.used_at).is_(None),
                 col(StaffLogin.expires_at) > now,
             )
@@ -111,7 +71,7 @@ def redeem_login(db: Engine, token: str) -> tuple[str, str] | None:
         cookie, csrf = new_token(), new_token()
         session.add(
             StaffSession(
-                token_hash=digest(cookie),
+                token_hash=token_hash(cookie),
                 staff_id=used[0],
                 csrf_token=csrf,
                 created_at=now,
@@ -129,7 +89,7 @@ def session_of(db: Engine, cookie: str, now: datetime | None = None) -> StaffSes
     if not cookie:
         return None
     with Session(db) as session:
-        found = session.get(StaffSession, digest(cookie))
+        found = session.get(StaffSession, token_hash(cookie))
         if found is None or found.expires_at <= (now or utcnow()):
             return None
         return found
@@ -137,7 +97,7 @@ def session_of(db: Engine, cookie: str, now: datetime | None = None) -> StaffSes
 
 def end_session(db: Engine, cookie: str) -> None:
     with Session(db) as session, session.begin():
-        session.exec(delete(StaffSession).where(col(StaffSession.token_hash) == digest(cookie)))
+        session.exec(delete(StaffSession).where(col(StaffSession.token_hash) == token_hash(cookie)))
 
 
 # --- request checks ---------------------------------------------------------------

@@ -6,7 +6,6 @@ database or derived from a cookie, so any worker can check any request.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -55,16 +54,6 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
 def is_https(request: web.Request) -> bool:
     """Served over https: directly, or behind a proxy at an https public URL."""
     return request.secure or request.app[CONFIG_KEY].web.public_url.startswith("https://")
-
-
-def new_token() -> str:
-    """A fresh unguessable token (256 bits), safe in URLs and cookies."""
-    return secrets.token_urlsafe(32)
-
-
-def digest(token: str) -> str:
-    """What is stored in place of a token: its SHA-256, hex."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def new_form_key() -> str:

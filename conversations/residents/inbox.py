@@ -3,19 +3,21 @@
 A channel records each fetched (or webhook-delivered) update here before it is
 acknowledged, and removes it once handled. After a crash, whatever is still
 here is handled again; handling is idempotent (see InboxEntry), so at-least-once
-delivery gives exactly-once answers.
+delivery gives exactly-once answers. `handled_elsewhere` reads the handled ones:
+how busy other processes are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
-from conversations.storage.models import PendingUpdate, utcnow
+from conversations.storage.models import InboxEntry, PendingUpdate, utcnow
 
 _pending = PendingUpdate.__table__  # type: ignore[attr-defined]
 
@@ -54,4 +56,19 @@ def handled(*, connection: Connection, channel: str, keys: Sequence[str]) -> Non
         delete(PendingUpdate).where(
             col(PendingUpdate.channel) == channel, col(PendingUpdate.update_key).in_(keys)
         )
+    )
+
+
+def handled_elsewhere(*, session: Session, channel: str, since: datetime, boot_id: str) -> int:
+    """Updates of a channel handled since `since` by processes other than `boot_id`."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(InboxEntry)
+            .where(
+                InboxEntry.channel == channel,
+                col(InboxEntry.handled_at) >= since,
+                or_(col(InboxEntry.handled_by).is_(None), col(InboxEntry.handled_by) != boot_id),
+            )
+        ).one()
     )

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from conversations.storage.models import (
     ChannelIdentity,
@@ -65,3 +65,11 @@ def claim_due(*, session: Session, idle_since: datetime, channel: str = "telegra
         if json.loads(conversation.state_json).get("phase") == "steps":
             due.append(Reminder(chat_id=chat_id, slug=slug, language=language))
     return due
+
+
+def unreachable(*, session: Session, chat_id: str, channel: str = "telegram") -> None:
+    """The resident in this chat has blocked the bot: no reminder or invitation tries again."""
+    residents = select(ChannelIdentity.resident_id).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.chat_id == chat_id
+    )
+    session.exec(update(Resident).where(col(Resident.id).in_(residents)).values(unreachable=True))

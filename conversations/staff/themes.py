@@ -299,6 +299,11 @@ def theme_sizes_over_runs(*, session: Session, consultation_id: int, limit: int 
 
 def quote_texts(*, session: Session, theme: RunTheme) -> list[str]:
     """The quoted answers' texts as stored (callers scrub them before showing)."""
+    return [text for _, text in quoted_answers(session=session, theme=theme)]
+
+
+def quoted_answers(*, session: Session, theme: RunTheme) -> list[tuple[int, str]]:
+    """(answer id, text as stored) of each quote still shown, withheld ones left out."""
     ids = json.loads(theme.quote_answers_json)
     if not ids:
         return []
@@ -309,7 +314,7 @@ def quote_texts(*, session: Session, theme: RunTheme) -> list[str]:
             )
         ).all()
     )
-    return [found[i] for i in ids if i in found]
+    return [(i, found[i]) for i in ids if i in found]
 
 
 def residents_in_theme(*, session: Session, run_id: int, theme_id: int) -> list[int]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.web.auth import create_login_link
+from bot.actions.staff_access import create_login_link
 from conversations.storage.models import Answer, Conversation, Round
 from tests.browser.live import SCREENSHOTS, LiveServer
 from tests.web_helpers import ADMIN, FACILITATOR

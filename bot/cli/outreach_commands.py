@@ -1,0 +1,104 @@
+"""`needsfirst broadcast|decide`: invite residents, and tell them what was decided.
+
+Both show what will be sent and ask before sending (or take --yes)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.cli.arguments import record_id_argument, whole_number_argument
+from bot.cli.console import CommandError, actor, confirmed, database
+from bot.config import Config
+from conversations.staff import broadcasts
+
+
+def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The commands that send residents a message."""
+    broadcast = commands.add_parser(
+        "broadcast", parents=[common], help="invite opted-in residents (or one group) by message"
+    )
+    broadcast.add_argument(
+        "slug", help="a consultation's slug, or 'status' followed by a broadcast id"
+    )
+    broadcast.add_argument(
+        "broadcast_id", nargs="?", type=record_id_argument, help=argparse.SUPPRESS
+    )
+    broadcast.add_argument("--message", help="the invitation's text")
+    broadcast.add_argument("--group", help="only residents in DIMENSION=VALUE, e.g. area=south")
+    broadcast.add_argument(
+        "--window", type=whole_number_argument, default=0, help="spread sending over MINUTES"
+    )
+    broadcast.add_argument("--yes", action="store_true", help="send without asking")
+    broadcast.set_defaults(handler=_broadcast)
+
+    decide = commands.add_parser(
+        "decide", parents=[common], help="record a decision on a theme and tell who raised it"
+    )
+    decide.add_argument("slug")
+    decide.add_argument("theme_id", type=record_id_argument)
+    decide.add_argument("--text", required=True, help="what was decided, in plain words")
+    decide.add_argument(
+        "--yes", action="store_true", help="send without asking (after the preview)"
+    )
+    decide.set_defaults(handler=_decide)
+
+
+def _broadcast(config: Config, args: argparse.Namespace) -> int:
+    if args.slug == "status":
+        if args.broadcast_id is None:
+            raise CommandError("usage: needsfirst broadcast status ID")
+        with database(config, args) as db, Session(db) as session:
+            print(
+                broadcasts.format_progress(
+                    broadcasts.progress(session=session, broadcast_id=args.broadcast_id)
+                )
+            )
+        return 0
+    if not args.message:
+        raise CommandError("give the invitation's text with --message")
+    group = broadcasts.parse_group(args.group)
+    with database(config, args) as db:
+        with Session(db, expire_on_commit=False) as session, session.begin():
+            draft, count = broadcasts.draft(
+                session=session, slug=args.slug, message=args.message, created_by=actor(),
+                group=group, window_minutes=args.window,
+            )  # fmt: skip
+        assert draft.id is not None
+        print(f"Broadcast {draft.id} to {count} residents of {args.slug}"
+              + (f" in {group[0]}={group[1]}" if group else "") + ":\n")  # fmt: skip
+        print("    " + args.message.replace("\n", "\n    ") + "\n")
+        if not args.yes and not confirmed(
+            "Send it?", "not sent: confirm with --yes (no terminal to ask on)"
+        ):
+            print("Not sent.")
+            return 1
+        with Session(db) as session, session.begin():
+            broadcasts.queue(session=session, broadcast_id=draft.id, actor=actor())
+    print(draft.id)
+    return 0
+
+
+def _decide(config: Config, args: argparse.Namespace) -> int:
+    from bot.actions.decisions import DecisionError, decide, format_recorded, preview
+
+    with database(config, args) as db:
+        try:
+            shown = preview(db, args.slug, args.theme_id)
+            print(shown.summary(), file=sys.stderr)
+            if not args.yes and not confirmed(
+                "Record it and tell them?",
+                "not recorded: confirm with --yes (no terminal to ask on)",
+            ):
+                print("Not recorded.")
+                return 1
+            result = decide(db, args.slug, args.theme_id, args.text, actor=actor())
+        except DecisionError as error:
+            raise CommandError(str(error)) from error
+    print(format_recorded(result))
+    if result.residents:
+        print("The running service sends it within Telegram's limits.", file=sys.stderr)
+    return 0

@@ -1,0 +1,90 @@
+"""The python-telegram-bot Application: the bot, its send budget and every handler, in order.
+
+Staff commands are registered before the residents' handlers, so that staff
+buttons are not taken for residents' answers; the durable inbox's handler runs
+last, once an update is handled.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.config import TelegramConfig
+from bot.telegram.durable_updates import DurableInbox
+from bot.telegram.lean_bot import LeanBot
+from bot.telegram.ordering import PerChatUpdateProcessor
+from bot.telegram.pacing import BudgetLimiter, SendBudget
+from bot.telegram.request import AiohttpRequest
+from bot.telegram.residents import TelegramResidents
+from bot.telegram.staff import StaffCommands
+from conversations.residents.service import ConversationService
+
+log = logging.getLogger(__name__)
+
+
+def build_application(config: TelegramConfig, service: ConversationService,
+                      staff: StaffCommands | None = None,
+                      durable: DurableInbox | None = None) -> Application:  # type: ignore[type-arg]  # fmt: skip
+    """The python-telegram-bot Application with Needs First's handlers."""
+    # Everything this bot sends counts; broadcasts get what is left.
+    budget = SendBudget(headroom=config.broadcast_headroom)
+    bot = LeanBot(
+        config.token,
+        base_url=config.base_url,
+        base_file_url=config.base_file_url,
+        # Residents' replies run in parallel; give them connections to match.
+        request=AiohttpRequest(connection_pool_size=256),
+        get_updates_request=AiohttpRequest(connection_pool_size=2),
+        rate_limiter=BudgetLimiter(budget),
+        inbox=durable,
+    )
+    builder = (
+        ApplicationBuilder()
+        .bot(bot)
+        .concurrent_updates(PerChatUpdateProcessor(4096))
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        # Our own scheduler runs jobs; PTB's would start a second one per worker.
+        .job_queue(None)
+    )
+    if config.mode == "webhook":
+        builder = builder.updater(None)
+    application = builder.build()
+    if durable is not None:
+        durable.register(application)
+        application.bot_data["durable"] = durable
+    if staff is not None:
+        staff.register(application)  # first, so that staff buttons are not residents'
+    residents = TelegramResidents(service)
+    residents.register(application)
+    application.bot_data["residents"] = residents
+    application.bot_data["send_budget"] = budget
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    commands = [
+        BotCommand("start", "Take part, or carry on"),
+        BotCommand("help", "What I can do"),
+        BotCommand("language", "English or Welsh / Cymraeg neu Saesneg"),
+        BotCommand("mydata", "See what we hold about you"),
+        BotCommand("forget", "Delete what we hold about you"),
+        BotCommand("stop", "No more invitations"),
+    ]
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError:
+        log.warning("could not set the bot's command menu", exc_info=True)
+
+
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    residents = application.bot_data.get("residents")
+    if isinstance(residents, TelegramResidents):
+        await residents.deliveries.flush()
+    durable = application.bot_data.get("durable")
+    if isinstance(durable, DurableInbox):
+        await durable.flush()
