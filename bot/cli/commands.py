@@ -33,7 +33,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.database_setup import describe, open_database
 from conversations.flow.script import ScriptError
 from conversations.residents.service import ScriptCache
-from conversations.staff import broadcasts, themes
+from conversations.staff import broadcasts, theme_edits
 from conversations.staff.coverage import format_status
 from conversations.staff.export import export_columns, export_records, write_export
 from conversations.staff.rounds import ROUND_KINDS, Rounds, partner_links
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(config, args) or 0)
     except (
         ConfigError, ScriptError, CommandError, store.StoreError, broadcasts.BroadcastError,
-        themes.ThemeEditError,
+        theme_edits.ThemeEditError,
     ) as error:  # fmt: skip
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.cli.arguments import record_id_argument, whole_number_argument
-from conversations.staff import codebook, themes
+from conversations.staff import codebook, theme_edits, themes
 from conversations.staff.coded_answers import answers_page, theme_list
 from conversations.storage import store
 
@@ -93,16 +93,18 @@ def run(db: Engine, args: argparse.Namespace, actor: str) -> None:
         if args.action == "code":
             _code(session, consultation, args, actor)
         elif args.action == "accept":
-            themes.confirm(session=session, slug=args.slug, theme_id=args.theme_id, actor=actor)
+            theme_edits.confirm(
+                session=session, slug=args.slug, theme_id=args.theme_id, actor=actor
+            )
         elif args.action == "rename":
-            themes.rename(session=session, slug=args.slug, theme_id=args.theme_id,
+            theme_edits.rename(session=session, slug=args.slug, theme_id=args.theme_id,
                           label=args.label, actor=actor)  # fmt: skip
         elif args.action == "merge":
-            themes.merge(session=session, slug=args.slug, theme_id=args.theme_id,
+            theme_edits.merge(session=session, slug=args.slug, theme_id=args.theme_id,
                          into_id=args.into_id, actor=actor)  # fmt: skip
         listed = theme_list(session=session, consultation_id=consultation.id)
         if listed is None:
-            raise themes.ThemeEditError(
+            raise theme_edits.ThemeEditError(
                 f"'{args.slug}' has not been analysed yet "
                 f"(needsfirst analyse --consultation {args.slug})"
             )
@@ -117,7 +119,7 @@ def run(db: Engine, args: argparse.Namespace, actor: str) -> None:
 def _code(session: Session, consultation: Any, args: argparse.Namespace, actor: str) -> None:
     run = themes.latest_run(session=session, consultation_id=consultation.id)
     if run is None:
-        raise themes.ThemeEditError(f"'{args.slug}' has not been analysed yet")
+        raise theme_edits.ThemeEditError(f"'{args.slug}' has not been analysed yet")
     if args.not_a_need:
         action, theme_id = "not-a-need", None
     elif args.to is not None:
@@ -131,7 +133,7 @@ def _code(session: Session, consultation: Any, args: argparse.Namespace, actor: 
                                      answer_id=args.answer_id, action=action,
                                      theme_id=theme_id, actor=actor)  # fmt: skip
     except codebook.CodingError as error:
-        raise themes.ThemeEditError(str(error)) from error
+        raise theme_edits.ThemeEditError(str(error)) from error
     after = ", ".join(str(t) for t in coded.after) or "not a need"
     print(f"answer {coded.answer_id}: {after} (kept on every later run)", file=sys.stderr)
 

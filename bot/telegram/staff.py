@@ -36,7 +36,7 @@ from bot.telegram.updates import STAFF_PREFIX
 from bot.web.auth import create_login_link
 from conversations.flow.numbers import record_id, whole_number
 from conversations.residents.texts import service_text
-from conversations.staff import broadcasts, codebook, themes
+from conversations.staff import broadcasts, codebook, theme_edits, themes
 from conversations.staff.broadcasts import MAX_WINDOW_MINUTES
 from conversations.staff.coverage import format_status
 from conversations.staff.rounds import ROUND_KINDS, ConsultationSummary, Rounds, partner_links
@@ -177,7 +177,7 @@ class StaffCommands:
             except (
                 store.StoreError,
                 broadcasts.BroadcastError,
-                themes.ThemeEditError,
+                theme_edits.ThemeEditError,
                 DecisionError,
             ) as error:
                 answer = f"Not done: {error}"
@@ -379,7 +379,7 @@ class StaffCommands:
         if theme_id is None:
             raise UsageError("")
         slug = args[0]
-        await asyncio.to_thread(self._edit, lambda session: themes.confirm(
+        await asyncio.to_thread(self._edit, lambda session: theme_edits.confirm(
             session=session, slug=slug, theme_id=theme_id, actor=_actor(user_id)))  # fmt: skip
         return f"Theme {theme_id} is in the codebook: every re-run codes answers to it, under its name."
 
@@ -388,7 +388,7 @@ class StaffCommands:
         if theme_id is None:
             raise UsageError("")
         slug, label = args[0], " ".join(args[2:])
-        await asyncio.to_thread(self._edit, lambda session: themes.rename(
+        await asyncio.to_thread(self._edit, lambda session: theme_edits.rename(
             session=session, slug=slug, theme_id=theme_id, label=label, actor=_actor(user_id)))  # fmt: skip
         return f"Theme {theme_id} is now called “{label}”, and keeps the name on every re-run."
 
@@ -397,7 +397,7 @@ class StaffCommands:
         if theme_id is None or into_id is None:
             raise UsageError("")
         slug = args[0]
-        await asyncio.to_thread(self._edit, lambda session: themes.merge(
+        await asyncio.to_thread(self._edit, lambda session: theme_edits.merge(
             session=session, slug=slug, theme_id=theme_id, into_id=into_id, actor=_actor(user_id)))  # fmt: skip
         return (
             f"Theme {theme_id} is merged into theme {into_id}: re-runs code both themes' "
