@@ -658,7 +658,7 @@ class ConversationService:
         if ctx.resident is None or ctx.resident.id is None:
             ctx.say("nothing_held")
             return
-        kept = store.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
+        kept = erasure.erase_resident(session=ctx.session, resident_id=ctx.resident.id)
         ctx.resident = None
         ctx.erased = True
         ctx.say("forgotten")

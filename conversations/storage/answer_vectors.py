@@ -3,7 +3,7 @@
 Only answers that the theme analysis reads are embedded (conversations.storage.themable). A vector is kept
 with the version of the answer it was computed from (the answer's `updated_at`),
 so a corrected answer counts as not embedded until it is embedded again. Vectors
-are erased with their answers (conversations.storage.store.erase_resident).
+are erased with their answers (conversations.storage.erasure.erase_resident).
 """
 
 from __future__ import annotations
