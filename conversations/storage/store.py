@@ -21,7 +21,6 @@ from conversations.storage.models import (
     InboxEntry,
     Resident,
     Round,
-    WebTranscriptEntry,
     utcnow,
 )
 
@@ -163,18 +162,6 @@ def create_resident(*, session: Session, channel: str, external_id: str, chat_id
     )
     session.flush()
     return resident
-
-
-def move_web_device(*, session: Session, old: str, new: str) -> None:
-    """Give a web resident a new device identity, their page's transcript with it."""
-    session.exec(
-        update(ChannelIdentity)
-        .where(col(ChannelIdentity.channel) == "web", col(ChannelIdentity.external_id) == old)
-        .values(external_id=new)
-    )
-    session.exec(
-        update(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor) == old).values(visitor=new)
-    )
 
 
 # --- conversations and answers ----------------------------------------------------
