@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.actions.analysis_runs import AnalysisError, shown_quotes, split_stored_theme
 from bot.actions.theme_runs import analyse_consultation
@@ -168,12 +168,9 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
                                                 labels.get(into) if into else None, parts))  # fmt: skip
                     continue
                 cards.append(_card(session, script, run.id, theme, history, book))
-        edits = session.exec(
-            select(ThemeEdit)
-            .where(ThemeEdit.consultation_id == consultation.id)
-            .order_by(col(ThemeEdit.id).desc())
-            .limit(EDITS_SHOWN)
-        ).all()
+        edits = theme_edits.recent_edits(
+            session=session, consultation_id=consultation.id, limit=EDITS_SHOWN
+        )
         return ThemesView(
             consultation=consultation,
             title=script.title.get("en", script.default_language),
@@ -182,7 +179,7 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
             earlier=earlier,
             chart=size_chart([(c.label, c.size, c.status) for c in cards]),
             runs=themes.runs(session=session, consultation_id=consultation.id, limit=6),
-            edits=list(edits),
+            edits=edits,
             labels=labels,
             split_parts=split_parts,
         )

@@ -88,6 +88,15 @@ def latest_round(*, session: Session, consultation_id: int) -> Round | None:
     ).first()
 
 
+def rounds_of(*, session: Session, consultation_id: int) -> Sequence[Round]:
+    """A consultation's rounds, the highest-numbered first."""
+    return session.exec(
+        select(Round)
+        .where(Round.consultation_id == consultation_id)
+        .order_by(col(Round.number).desc())
+    ).all()
+
+
 def open_round_of(*, session: Session, consultation_id: int) -> Round | None:
     return session.exec(
         select(Round).where(Round.consultation_id == consultation_id, Round.status == "open")
@@ -223,6 +232,22 @@ def answers_for_resident(*, session: Session, resident_id: int) -> Sequence[Answ
     ).all()
 
 
+def recent_answers(*, session: Session, round_id: int, limit: int) -> Sequence[Answer]:
+    """A round's latest text answers that may be quoted to staff (given, not withheld),
+    to any question: not the themable rule (conversations.storage.themable)."""
+    return session.exec(
+        select(Answer)
+        .where(
+            Answer.round_id == round_id,
+            Answer.kind == "text",
+            col(Answer.skipped).is_(False),
+            col(Answer.withheld).is_(None),
+        )
+        .order_by(col(Answer.answered_at).desc(), col(Answer.id).desc())
+        .limit(limit)
+    ).all()
+
+
 @dataclass(frozen=True)
 class ExportRow:
     resident: str
@@ -333,3 +358,11 @@ def prune_inbox(*, session: Session, before: datetime) -> int:
 
 def audit(*, session: Session, actor: str, action: str, target: str, detail: str = "") -> None:
     session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail))
+
+
+def audit_entries(*, session: Session, limit: int, before: int = 0) -> Sequence[AuditEntry]:
+    """The audit log, newest first: `limit` entries older than entry `before` (0: the latest)."""
+    query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    if before:
+        query = query.where(col(AuditEntry.id) < before)
+    return session.exec(query).all()
