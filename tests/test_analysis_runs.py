@@ -167,7 +167,7 @@ def test_an_edit_made_while_a_run_is_matching_is_kept(
         if not calls:
             with Session(db) as session, session.begin():
                 theme_edits.rename(session=session, slug="example", theme_id=theme_id,
-                              label="Renamed meanwhile", actor="staff:9")  # fmt: skip
+                                   label="Renamed meanwhile", actor="staff:9")  # fmt: skip
         calls.append("matched")
         return result
 

@@ -148,7 +148,7 @@ def test_the_officers_themes_hold_through_reruns_and_reach_the_right_residents(
         for topic, name in names.items():
             theme_id = found[topic]
             theme_edits.rename(session=session, slug="example", theme_id=theme_id, label=name,
-                          actor="staff:1")  # fmt: skip
+                               actor="staff:1")  # fmt: skip
     reviewed = {topic: theme_of(db, topic) for topic in names}
     assert len(set(reviewed.values())) == 6
     before = topics_by_theme(db)

@@ -125,7 +125,7 @@ def test_change_since_last_week(service: ConversationService, db: Engine) -> Non
         for theme in themes.themes_of_run(session=session, run_id=run.id):
             if themes.is_current(theme):
                 theme_edits.confirm(session=session, slug="example", theme_id=theme.theme_id,
-                               actor="staff:1")  # fmt: skip
+                                    actor="staff:1")  # fmt: skip
     first = digest_data(db)
     with Session(db) as session, session.begin():
         # Last week's run: move it back so that this week's digest compares with it.

@@ -175,7 +175,7 @@ def test_splits_that_cannot_be_made_change_nothing(
     part = theme_edits.SplitPart("x y", [], [], [], [1.0], 1, [])
     with Session(db) as session, pytest.raises(theme_edits.ThemeEditError, match="analysed again"):
         theme_edits.split(session=session, slug="example", theme_id=one, run_id=run.id, centroid=[1.0],
-                     parts=(part, part), actor="staff:9")  # fmt: skip
+                          parts=(part, part), actor="staff:9")  # fmt: skip
     with Session(db) as session:
         assert session.exec(select(ThemeEdit)).all() == []
         assert (

@@ -183,8 +183,9 @@ def split_stored_theme(
         for j in range(2)
     )
     with Session(db) as session, session.begin():
-        new_ids = theme_edits.split(session=session, slug=slug, theme_id=theme_id, run_id=run_id,
-                               centroid=centroid, parts=(parts[0], parts[1]), actor=actor)  # fmt: skip
+        new_ids = theme_edits.split(session=session, slug=slug, theme_id=theme_id,
+                                    run_id=run_id, centroid=centroid,
+                                    parts=(parts[0], parts[1]), actor=actor)  # fmt: skip
     return SplitResult(
         theme_id,
         label,

@@ -98,10 +98,10 @@ def run(db: Engine, args: argparse.Namespace, actor: str) -> None:
             )
         elif args.action == "rename":
             theme_edits.rename(session=session, slug=args.slug, theme_id=args.theme_id,
-                          label=args.label, actor=actor)  # fmt: skip
+                               label=args.label, actor=actor)  # fmt: skip
         elif args.action == "merge":
             theme_edits.merge(session=session, slug=args.slug, theme_id=args.theme_id,
-                         into_id=args.into_id, actor=actor)  # fmt: skip
+                              into_id=args.into_id, actor=actor)  # fmt: skip
         listed = theme_list(session=session, consultation_id=consultation.id)
         if listed is None:
             raise theme_edits.ThemeEditError(

@@ -325,7 +325,7 @@ async def rename_theme(request: web.Request) -> web.Response:
     def edit() -> None:
         with Session(db) as session, session.begin():
             theme_edits.rename(session=session, slug=slug, theme_id=theme_id, label=label,
-                          actor=staff.actor)  # fmt: skip
+                               actor=staff.actor)  # fmt: skip
 
     return await _edited(request, staff, slug, edit, f"renamed#theme-{theme_id}")
 
@@ -343,7 +343,7 @@ async def merge_theme(request: web.Request) -> web.Response:
     def edit() -> None:
         with Session(db) as session, session.begin():
             theme_edits.merge(session=session, slug=slug, theme_id=theme_id, into_id=into,
-                         actor=staff.actor)  # fmt: skip
+                              actor=staff.actor)  # fmt: skip
 
     return await _edited(request, staff, slug, edit, f"merged#theme-{into}")
 
