@@ -1,7 +1,8 @@
 """Officers' edits of themes: confirm, rename, merge and split, each audited.
 
-Every edit also changes the codebook (conversations.staff.codebook), and is stored
-as a ThemeEdit so that later runs replay it (conversations.staff.themes reads them).
+Every edit also changes the codebook (conversations.staff.codebook); a rename, merge
+or split is kept as a ThemeEdit too, which later runs replay (conversations.staff.themes
+reads them).
 """
 
 from __future__ import annotations
