@@ -56,7 +56,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a theme merge leaves duplicate assignments",
-        "conversations/staff/themes.py",
+        "conversations/staff/theme_edits.py",
         "    _drop_duplicate_assignments(session, run.id, into_id)\n",
         "    pass\n",
         ("tests/test_guarding_rules.py::test_a_merge_leaves_each_answer_in_the_theme_once",),

@@ -15,7 +15,7 @@ from bot.actions.analysis_runs import AnalysisError, shown_quotes
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.theme_runs import analyse_consultation
 from conversations.residents.service import ConversationService
-from conversations.staff import themes
+from conversations.staff import theme_edits, themes
 from conversations.storage.models import AnswerTheme, RunTheme
 from tests.test_cli import needsfirst
 from tests.test_service import Resident_, complete_example
@@ -117,22 +117,24 @@ def test_renames_and_merges_survive_a_rerun_and_are_audited(
     found_sizes = {tid: t.size for tid, t in live(db, first.run.id or 0).items()}
     ids = sorted(found_sizes)
     with Session(db) as session, session.begin():
-        themes.rename(
+        theme_edits.rename(
             session=session,
             slug="example",
             theme_id=ids[0],
             label="Getting around after dark",
             actor="staff:9",
         )
-        themes.merge(
+        theme_edits.merge(
             session=session, slug="example", theme_id=ids[2], into_id=ids[1], actor="staff:9"
         )
     after_edit = live(db, first.run.id or 0)
     assert after_edit[ids[0]].label == "Getting around after dark"
     merged_size = found_sizes[ids[1]] + found_sizes[ids[2]]
     assert ids[2] not in after_edit and after_edit[ids[1]].size == merged_size
-    with Session(db) as session, pytest.raises(themes.ThemeEditError):
-        themes.merge(session=session, slug="example", theme_id=ids[1], into_id=ids[1], actor="x")
+    with Session(db) as session, pytest.raises(theme_edits.ThemeEditError):
+        theme_edits.merge(
+            session=session, slug="example", theme_id=ids[1], into_id=ids[1], actor="x"
+        )
 
     rerun = analyse_consultation(db, "example", actor="staff:1", n_themes=3)
     kept = live(db, rerun.run.id or 0)
@@ -164,8 +166,8 @@ def test_an_edit_made_while_a_run_is_matching_is_kept(
         result = real_describe(*args, **kwargs)  # type: ignore[arg-type]
         if not calls:
             with Session(db) as session, session.begin():
-                themes.rename(session=session, slug="example", theme_id=theme_id,
-                              label="Renamed meanwhile", actor="staff:9")  # fmt: skip
+                theme_edits.rename(session=session, slug="example", theme_id=theme_id,
+                                   label="Renamed meanwhile", actor="staff:9")  # fmt: skip
         calls.append("matched")
         return result
 

@@ -21,7 +21,7 @@ from bot.actions.digests import analysis_for
 from bot.actions.priorities import themes_to_prioritise
 from bot.actions.theme_runs import analyse_consultation
 from conversations.residents.service import ConversationService
-from conversations.staff import codebook, themes
+from conversations.staff import codebook, theme_edits, themes
 from conversations.staff.coded_answers import answers_page, coded_answers, theme_list
 from conversations.storage import store
 from conversations.storage.models import (
@@ -147,8 +147,8 @@ def test_the_officers_themes_hold_through_reruns_and_reach_the_right_residents(
     with Session(db) as session, session.begin():
         for topic, name in names.items():
             theme_id = found[topic]
-            themes.rename(session=session, slug="example", theme_id=theme_id, label=name,
-                          actor="staff:1")  # fmt: skip
+            theme_edits.rename(session=session, slug="example", theme_id=theme_id, label=name,
+                               actor="staff:1")  # fmt: skip
     reviewed = {topic: theme_of(db, topic) for topic in names}
     assert len(set(reviewed.values())) == 6
     before = topics_by_theme(db)

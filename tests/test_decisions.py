@@ -18,7 +18,7 @@ from bot.actions.theme_runs import analyse_consultation
 from bot.app import Service
 from bot.config import StaffConfig
 from conversations.residents.service import ConversationService
-from conversations.staff import themes
+from conversations.staff import theme_edits, themes
 from conversations.storage.db import make_engine
 from conversations.storage.models import (
     Answer,
@@ -66,7 +66,7 @@ def test_only_the_residents_in_the_theme_hear_and_it_is_audited(db: Engine) -> N
     with pytest.raises(DecisionError, match="not reviewed"):
         decide(db, "example", theme_id, "The 7pm bus will run until 11pm.", actor="staff:222")
     with Session(db) as session, session.begin():
-        themes.confirm(session=session, slug="example", theme_id=theme_id, actor="staff:222")
+        theme_edits.confirm(session=session, slug="example", theme_id=theme_id, actor="staff:222")
     with pytest.raises(DecisionError, match="10 to 1500"):
         decide(db, "example", theme_id, "ok", actor="staff:222")
     with pytest.raises(DecisionError, match="no current theme 99"):

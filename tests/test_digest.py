@@ -16,7 +16,7 @@ from bot.actions.digests import analysis_for, build, period_ending
 from bot.actions.theme_runs import analyse_consultation
 from bot.config import DigestConfig
 from conversations.residents.service import ConversationService
-from conversations.staff import themes
+from conversations.staff import theme_edits, themes
 from conversations.storage.models import (
     Answer,
     AnswerTheme,
@@ -125,8 +125,8 @@ def test_change_since_last_week(service: ConversationService, db: Engine) -> Non
         assert run is not None and run.id is not None
         for theme in themes.themes_of_run(session=session, run_id=run.id):
             if themes.is_current(theme):
-                themes.confirm(session=session, slug="example", theme_id=theme.theme_id,
-                               actor="staff:1")  # fmt: skip
+                theme_edits.confirm(session=session, slug="example", theme_id=theme.theme_id,
+                                    actor="staff:1")  # fmt: skip
     first = digest_data(db)
     with Session(db) as session, session.begin():
         # Last week's run: move it back so that this week's digest compares with it.

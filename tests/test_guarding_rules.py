@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from analysis.personal_details.scrub import scrub
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from conversations.residents.service import ConversationService
-from conversations.staff import themes
+from conversations.staff import theme_edits
 from conversations.storage import retention, store
 from conversations.storage.models import (
     AnalysisRun,
@@ -77,7 +77,7 @@ def test_a_merge_leaves_each_answer_in_the_theme_once(
             ]
         )
     with Session(db) as session, session.begin():
-        themes.merge(session=session, slug="example", theme_id=2, into_id=1, actor="staff:9")
+        theme_edits.merge(session=session, slug="example", theme_id=2, into_id=1, actor="staff:9")
     with Session(db) as session:
         rows = session.exec(select(AnswerTheme).where(AnswerTheme.run_id == run_id)).all()
     placed = sorted((row.answer_id, row.theme_id) for row in rows)

@@ -22,7 +22,7 @@ from bot.actions.priorities import (
     open_round,
     priorities_report,
 )
-from conversations.staff import themes
+from conversations.staff import theme_edits, themes
 from conversations.staff.export import export_columns, export_records, write_export
 from conversations.storage import store
 from conversations.storage.models import Answer, PairVote, Round, StatementVote
@@ -125,8 +125,10 @@ def test_merged_themes_keep_their_votes(db: Engine) -> None:
         )
     before = priorities_report(db, "example", bootstrap=0)
     with Session(db) as session, session.begin():
-        themes.merge(session=session, slug="example", theme_id=4, into_id=3, actor="officer")
-        themes.rename(session=session, slug="example", theme_id=3, label="Merged", actor="officer")
+        theme_edits.merge(session=session, slug="example", theme_id=4, into_id=3, actor="officer")
+        theme_edits.rename(
+            session=session, slug="example", theme_id=3, label="Merged", actor="officer"
+        )
     after = priorities_report(db, "example", bootstrap=0)
     by_id = {t.priority.theme: t for t in after.themes}
     assert sorted(by_id) == [1, 2, 3]

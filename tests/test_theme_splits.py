@@ -13,7 +13,7 @@ from bot.actions.analysis_runs import split_stored_theme
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.theme_runs import analyse_consultation
 from conversations.residents.service import ConversationService
-from conversations.staff import themes
+from conversations.staff import theme_edits, themes
 from conversations.storage.models import (
     Answer,
     AnswerTheme,
@@ -107,9 +107,13 @@ def test_a_split_shows_at_once_and_survives_a_rerun_with_new_data(
         assert audit.actor == "staff:9" and audit.target == f"example theme {mixed}"
         assert f"theme {a}" in audit.detail and f"theme {b}" in audit.detail
         # The split theme can be neither edited nor split again; its parts can.
-        with pytest.raises(themes.ThemeEditError, match="no current theme"):
-            themes.rename(session=session, slug="example", theme_id=mixed, label="x y", actor="s")
-        themes.rename(session=session, slug="example", theme_id=b, label="Second need", actor="s")
+        with pytest.raises(theme_edits.ThemeEditError, match="no current theme"):
+            theme_edits.rename(
+                session=session, slug="example", theme_id=mixed, label="x y", actor="s"
+            )
+        theme_edits.rename(
+            session=session, slug="example", theme_id=b, label="Second need", actor="s"
+        )
         session.commit()
 
     # A week later, more answers: the fit mixes the two needs again; the split divides them.
@@ -143,7 +147,7 @@ def test_merging_the_parts_back_undoes_a_split(service: ConversationService, db:
     topics = set(topics_by_theme(db, run.id)[mixed])
     (a, _, _), (b, _, _) = split_stored_theme(db, "example", mixed, actor="staff:9").parts
     with Session(db) as session, session.begin():
-        themes.merge(session=session, slug="example", theme_id=b, into_id=a, actor="staff:9")
+        theme_edits.merge(session=session, slug="example", theme_id=b, into_id=a, actor="staff:9")
     rerun = analyse_consultation(db, "example", actor="staff:1", n_themes=2).run
     assert rerun.id is not None
     by_theme = topics_by_theme(db, rerun.id)
@@ -153,7 +157,7 @@ def test_merging_the_parts_back_undoes_a_split(service: ConversationService, db:
 def test_splits_that_cannot_be_made_change_nothing(
     service: ConversationService, db: Engine
 ) -> None:
-    with pytest.raises(themes.ThemeEditError, match="not been analysed"):
+    with pytest.raises(theme_edits.ThemeEditError, match="not been analysed"):
         split_stored_theme(db, "example", 1, actor="staff:9")
     # Two needs, each said the same way by everyone: nothing to divide them by.
     for n in range(6):
@@ -162,16 +166,16 @@ def test_splits_that_cannot_be_made_change_nothing(
     run = analyse_consultation(db, "example", actor="staff:1", n_themes=2).run
     assert run.id is not None
     one = min(run_themes(db, run.id))
-    with pytest.raises(themes.ThemeEditError, match="all alike"):
+    with pytest.raises(theme_edits.ThemeEditError, match="all alike"):
         split_stored_theme(db, "example", one, actor="staff:9")
-    with pytest.raises(themes.ThemeEditError, match="no current theme 99"):
+    with pytest.raises(theme_edits.ThemeEditError, match="no current theme 99"):
         split_stored_theme(db, "example", 99, actor="staff:9")
     # A split found on a run that is no longer the latest is not stored.
     newer = analyse_consultation(db, "example", actor="staff:1", n_themes=2).run
-    part = themes.SplitPart("x y", [], [], [], [1.0], 1, [])
-    with Session(db) as session, pytest.raises(themes.ThemeEditError, match="analysed again"):
-        themes.split(session=session, slug="example", theme_id=one, run_id=run.id, centroid=[1.0],
-                     parts=(part, part), actor="staff:9")  # fmt: skip
+    part = theme_edits.SplitPart("x y", [], [], [], [1.0], 1, [])
+    with Session(db) as session, pytest.raises(theme_edits.ThemeEditError, match="analysed again"):
+        theme_edits.split(session=session, slug="example", theme_id=one, run_id=run.id, centroid=[1.0],
+                          parts=(part, part), actor="staff:9")  # fmt: skip
     with Session(db) as session:
         assert session.exec(select(ThemeEdit)).all() == []
         assert (

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from conversations.staff import broadcasts
+from conversations.staff import broadcast_recipients
 from conversations.storage.models import AuditEntry, Broadcast, BroadcastRecipient
 from tests.web_helpers import FACILITATOR, OFFICER, sign_in, web_client, web_config
 from tests.web_seed import seed_answers
@@ -103,11 +103,13 @@ async def test_a_facilitator_previews_confirms_and_watches_a_broadcast(db: Engin
 
         # The sender's work, as bot/telegram/broadcaster.py records it, shows on the next look.
         with Session(db) as session, session.begin():
-            claimed = broadcasts.claim(session=session, broadcast_id=broadcast_id, limit=10)
+            claimed = broadcast_recipients.claim(
+                session=session, broadcast_id=broadcast_id, limit=10
+            )
         with Session(db) as session, session.begin():
             outcomes = {claimed[0].recipient_id: "sent", claimed[1].recipient_id: "blocked"}
-            broadcasts.record_many(session=session, outcomes=outcomes)
-            broadcasts.finish_if_done(session=session, broadcast_id=broadcast_id)
+            broadcast_recipients.record_many(session=session, outcomes=outcomes)
+            broadcast_recipients.finish_if_done(session=session, broadcast_id=broadcast_id)
         page = await (await client.get(f"/staff/broadcasts/{broadcast_id}")).text()
         assert 'data-active="false"' in page and "2 of 2 handled" in page
         assert "<dt>Sent</dt><dd>1</dd>" in page and "<dt>Blocked the bot</dt><dd>1</dd>" in page

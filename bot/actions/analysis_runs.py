@@ -22,7 +22,7 @@ from sqlmodel import Session
 from analysis.personal_details.scrub import scrub
 from analysis.themes.embed import NamedEmbedder, SemanticExtraMissing
 from bot.actions.answer_vectors import EncoderChoice, answer_vectors, resolve
-from conversations.staff import themes
+from conversations.staff import theme_edits, themes
 from conversations.storage.models import AnalysisRun, RunTheme
 
 # The theme model's modules (scikit-learn, scipy, nltk) take seconds to import, so they are
@@ -111,7 +111,7 @@ def split_stored_theme(
     from analysis.themes.tracking import StoredTheme, split_theme
 
     with Session(db) as session:
-        run, theme = themes.current_theme(session=session, slug=slug, theme_id=theme_id)
+        run, theme = theme_edits.current_theme(session=session, slug=slug, theme_id=theme_id)
         assert run.id is not None
         run_id, label = run.id, theme.label
         centroid = [float(x) for x in json.loads(theme.centroid_json)]
@@ -119,7 +119,9 @@ def split_stored_theme(
     texts = [m.text for m in members]
     primary = np.array([m.rank == 0 for m in members], dtype=bool)
     if primary.sum() < 2:
-        raise themes.ThemeEditError(f"theme {theme_id} has too few answers to split (at least 2)")
+        raise theme_edits.ThemeEditError(
+            f"theme {theme_id} has too few answers to split (at least 2)"
+        )
     # The run's space: with embeddings when its centroids have more than the signature part.
     embeddings = None
     chosen = resolve(encoder) if len(centroid) > SIGNATURE_FEATURES else None
@@ -137,7 +139,7 @@ def split_stored_theme(
             StoredTheme(theme_id, label, centroid, int(primary.sum())), vectors_of(sample), (1, 2)
         )
     except ValueError as error:
-        raise themes.ThemeEditError(str(error)) from error
+        raise theme_edits.ThemeEditError(str(error)) from error
     part_centroids = np.array([p.centroid for p in found.parts], dtype=np.float64)
     nearest = np.zeros(len(members), dtype=np.int64)
     sums = np.zeros_like(part_centroids)
@@ -152,7 +154,7 @@ def split_stored_theme(
             sums[j] += unit[primary[rows] & (choice == j)].sum(axis=0)
     sizes = [int((primary & (nearest == j)).sum()) for j in range(2)]
     if min(sizes) == 0:
-        raise themes.ThemeEditError(
+        raise theme_edits.ThemeEditError(
             f"theme {theme_id} cannot be split: its answers do not fall into two groups"
         )
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
@@ -167,7 +169,7 @@ def split_stored_theme(
     described = describe_groups(groups, similarities)
     labels = _distinct_labels(described)
     parts = tuple(
-        themes.SplitPart(
+        theme_edits.SplitPart(
             label=labels[j],
             keywords=described[j].keywords,
             domains=described[j].domains,
@@ -181,8 +183,9 @@ def split_stored_theme(
         for j in range(2)
     )
     with Session(db) as session, session.begin():
-        new_ids = themes.split(session=session, slug=slug, theme_id=theme_id, run_id=run_id,
-                               centroid=centroid, parts=(parts[0], parts[1]), actor=actor)  # fmt: skip
+        new_ids = theme_edits.split(session=session, slug=slug, theme_id=theme_id,
+                                    run_id=run_id, centroid=centroid,
+                                    parts=(parts[0], parts[1]), actor=actor)  # fmt: skip
     return SplitResult(
         theme_id,
         label,

@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from bot.actions.staff_roster import StaffRoster
 from bot.config import Config, staff_roles
-from conversations.storage.models import StaffLogin, utcnow
+from conversations.storage import staff_sessions
+from conversations.storage.models import utcnow
 
 LOGIN_LIFETIME = timedelta(minutes=15)
 
@@ -58,12 +59,6 @@ def create_login_link(db: Engine, config: Config, staff_id: int, *,
     token = new_token()
     now = utcnow()
     with Session(db) as session, session.begin():
-        session.add(
-            StaffLogin(
-                token_hash=token_hash(token),
-                staff_id=staff_id,
-                created_at=now,
-                expires_at=now + LOGIN_LIFETIME,
-            )
-        )
+        staff_sessions.add_login(session=session, token_hash=token_hash(token), staff_id=staff_id,
+                                 created_at=now, expires_at=now + LOGIN_LIFETIME)  # fmt: skip
     return f"{public_base_url(config)}/staff/login/{token}"

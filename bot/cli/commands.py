@@ -22,7 +22,7 @@ from bot.cli.terminal import SafeOutput
 from bot.config import Config, ConfigError
 from bot.config_loading import load_config
 from conversations.flow.script import ScriptError
-from conversations.staff import broadcasts, themes
+from conversations.staff import broadcasts, theme_edits
 from conversations.storage import store
 
 
@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(config, args) or 0)
     except (
         ConfigError, ScriptError, CommandError, store.StoreError, broadcasts.BroadcastError,
-        themes.ThemeEditError,
+        theme_edits.ThemeEditError,
     ) as error:  # fmt: skip
         print(f"error: {error}", file=sys.stderr)
         return 2

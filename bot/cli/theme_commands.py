@@ -20,7 +20,7 @@ from bot.cli.arguments import out_file, record_id_argument, whole_number_argumen
 from bot.cli.console import CommandError, actor, database
 from bot.cli.terminal import private_file
 from bot.config import Config
-from conversations.staff import codebook, themes
+from conversations.staff import codebook, theme_edits, themes
 from conversations.staff.coded_answers import answers_page, theme_list
 from conversations.storage import store
 
@@ -169,16 +169,18 @@ def _edit(db: Engine, args: argparse.Namespace, operator: str) -> None:
         if args.action == "code":
             _code(session, consultation, args, operator)
         elif args.action == "accept":
-            themes.confirm(session=session, slug=args.slug, theme_id=args.theme_id, actor=operator)
+            theme_edits.confirm(
+                session=session, slug=args.slug, theme_id=args.theme_id, actor=operator
+            )
         elif args.action == "rename":
-            themes.rename(session=session, slug=args.slug, theme_id=args.theme_id,
+            theme_edits.rename(session=session, slug=args.slug, theme_id=args.theme_id,
                           label=args.label, actor=operator)  # fmt: skip
         elif args.action == "merge":
-            themes.merge(session=session, slug=args.slug, theme_id=args.theme_id,
+            theme_edits.merge(session=session, slug=args.slug, theme_id=args.theme_id,
                          into_id=args.into_id, actor=operator)  # fmt: skip
         listed = theme_list(session=session, consultation_id=consultation.id)
         if listed is None:
-            raise themes.ThemeEditError(
+            raise theme_edits.ThemeEditError(
                 f"'{args.slug}' has not been analysed yet "
                 f"(needsfirst analyse --consultation {args.slug})"
             )
@@ -193,7 +195,7 @@ def _edit(db: Engine, args: argparse.Namespace, operator: str) -> None:
 def _code(session: Session, consultation: Any, args: argparse.Namespace, operator: str) -> None:
     run = themes.latest_run(session=session, consultation_id=consultation.id)
     if run is None:
-        raise themes.ThemeEditError(f"'{args.slug}' has not been analysed yet")
+        raise theme_edits.ThemeEditError(f"'{args.slug}' has not been analysed yet")
     if args.not_a_need:
         action, theme_id = "not-a-need", None
     elif args.to is not None:
@@ -207,7 +209,7 @@ def _code(session: Session, consultation: Any, args: argparse.Namespace, operato
                                      answer_id=args.answer_id, action=action,
                                      theme_id=theme_id, actor=operator)  # fmt: skip
     except codebook.CodingError as error:
-        raise themes.ThemeEditError(str(error)) from error
+        raise theme_edits.ThemeEditError(str(error)) from error
     after = ", ".join(str(t) for t in coded.after) or "not a need"
     print(f"answer {coded.answer_id}: {after} (kept on every later run)", file=sys.stderr)
 

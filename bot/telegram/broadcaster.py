@@ -25,8 +25,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.telegram.other_senders import OtherSenders
 from bot.telegram.pacing import SendBudget, Slot, Spread, paced, seconds_of
 from conversations.flow import callbacks
-from conversations.staff import broadcasts
-from conversations.staff.broadcasts import Delivery, Progress
+from conversations.staff import broadcast_recipients, broadcasts
+from conversations.staff.broadcast_recipients import Delivery
+from conversations.staff.broadcasts import Progress
 from conversations.storage.models import Broadcast, Consultation, utcnow
 
 log = logging.getLogger(__name__)
@@ -197,8 +198,10 @@ class Broadcaster:
 
         def claim() -> list[Delivery]:
             with Session(self.db) as session, session.begin():
-                broadcasts.record_many(session=session, outcomes=outcomes)
-                return broadcasts.claim(session=session, broadcast_id=job.broadcast_id, limit=size)
+                broadcast_recipients.record_many(session=session, outcomes=outcomes)
+                return broadcast_recipients.claim(
+                    session=session, broadcast_id=job.broadcast_id, limit=size
+                )
 
         started = time.monotonic()
         try:
@@ -308,12 +311,12 @@ class Broadcaster:
 
     def _recover(self) -> int:
         with Session(self.db) as session, session.begin():
-            return broadcasts.recover(session=session)
+            return broadcast_recipients.recover(session=session)
 
     def _active(self) -> list[Job]:
         with Session(self.db) as session:
             jobs = []
-            for broadcast in broadcasts.active(session=session):
+            for broadcast in broadcast_recipients.active(session=session):
                 consultation = session.get(Consultation, broadcast.consultation_id)
                 assert broadcast.id is not None and consultation is not None
                 jobs.append(_job(broadcast, consultation.slug))
@@ -321,15 +324,17 @@ class Broadcaster:
 
     def _release(self, job: Job, recipient_ids: list[int]) -> None:
         with Session(self.db) as session, session.begin():
-            broadcasts.record_many(session=session, outcomes=job.outcomes)
+            broadcast_recipients.record_many(session=session, outcomes=job.outcomes)
             job.outcomes = {}
-            broadcasts.release(session=session, recipient_ids=recipient_ids)
+            broadcast_recipients.release(session=session, recipient_ids=recipient_ids)
 
     def _finish(self, job: Job) -> bool:
         with Session(self.db) as session, session.begin():
-            broadcasts.record_many(session=session, outcomes=job.outcomes)
+            broadcast_recipients.record_many(session=session, outcomes=job.outcomes)
             job.outcomes = {}
-            return broadcasts.finish_if_done(session=session, broadcast_id=job.broadcast_id)
+            return broadcast_recipients.finish_if_done(
+                session=session, broadcast_id=job.broadcast_id
+            )
 
     def _progress(self, job: Job) -> Progress:
         with Session(self.db) as session:

@@ -30,7 +30,7 @@ from bot.telegram.staff_themes import ThemeCommands
 from bot.telegram.updates import STAFF_PREFIX
 from conversations.flow.numbers import record_id
 from conversations.residents.texts import service_text
-from conversations.staff import broadcasts, themes
+from conversations.staff import broadcasts, theme_edits
 from conversations.storage import store
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class StaffCommands(RoundCommands, ThemeCommands, OutreachCommands):
             except (
                 store.StoreError,
                 broadcasts.BroadcastError,
-                themes.ThemeEditError,
+                theme_edits.ThemeEditError,
                 DecisionError,
             ) as error:
                 answer = f"Not done: {error}"

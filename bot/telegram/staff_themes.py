@@ -13,7 +13,7 @@ from bot.actions.analysis_runs import AnalysisError, split_stored_theme
 from bot.actions.theme_runs import analyse_consultation
 from bot.telegram.staff_desk import StaffDesk, UsageError, actor, one
 from conversations.flow.numbers import record_id, whole_number
-from conversations.staff import codebook, themes
+from conversations.staff import codebook, theme_edits, themes
 from conversations.storage import store
 
 
@@ -73,7 +73,7 @@ class ThemeCommands(StaffDesk):
         if theme_id is None:
             raise UsageError("")
         slug = args[0]
-        await asyncio.to_thread(self._edit, lambda session: themes.confirm(
+        await asyncio.to_thread(self._edit, lambda session: theme_edits.confirm(
             session=session, slug=slug, theme_id=theme_id, actor=actor(user_id)))  # fmt: skip
         return f"Theme {theme_id} is in the codebook: every re-run codes answers to it, under its name."
 
@@ -82,7 +82,7 @@ class ThemeCommands(StaffDesk):
         if theme_id is None:
             raise UsageError("")
         slug, label = args[0], " ".join(args[2:])
-        await asyncio.to_thread(self._edit, lambda session: themes.rename(
+        await asyncio.to_thread(self._edit, lambda session: theme_edits.rename(
             session=session, slug=slug, theme_id=theme_id, label=label, actor=actor(user_id)))  # fmt: skip
         return f"Theme {theme_id} is now called “{label}”, and keeps the name on every re-run."
 
@@ -91,7 +91,7 @@ class ThemeCommands(StaffDesk):
         if theme_id is None or into_id is None:
             raise UsageError("")
         slug = args[0]
-        await asyncio.to_thread(self._edit, lambda session: themes.merge(
+        await asyncio.to_thread(self._edit, lambda session: theme_edits.merge(
             session=session, slug=slug, theme_id=theme_id, into_id=into_id, actor=actor(user_id)))  # fmt: skip
         return (
             f"Theme {theme_id} is merged into theme {into_id}: re-runs code both themes' "

@@ -14,14 +14,15 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import Engine, update
-from sqlmodel import Session, col, delete
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.actions.staff_access import LOGIN_LIFETIME, new_token, public_base_url, token_hash
 from bot.web.keys import CONFIG_KEY, ENGINE_KEY, ROSTER_KEY
 from bot.web.security import same_token, set_cookie
 from bot.web.templating import render, see_other
-from conversations.storage.models import StaffLogin, StaffSession, utcnow
+from conversations.storage import staff_sessions
+from conversations.storage.models import StaffSession, utcnow
 
 SESSION_LIFETIME = timedelta(hours=8)
 COOKIE = "nf_staff"
@@ -46,41 +47,24 @@ class Staff:
 def link_holder(db: Engine, token: str) -> int | None:
     """Whose unused, unexpired sign-in link this is (without using it), or None."""
     with Session(db) as session:
-        found = session.get(StaffLogin, token_hash(token))
-        if found is None or found.used_at is not None or found.expires_at <= utcnow():
-            return None
-        return found.staff_id
+        return staff_sessions.login_holder(
+            session=session, token_hash=token_hash(token), now=utcnow()
+        )
 
 
 def redeem_login(db: Engine, token: str) -> tuple[str, str] | None:
     """Use a link up (atomically, so it works once) and open a session: (cookie, csrf)."""
     now = utcnow()
     with Session(db) as session, session.begin():
-        used = session.execute(
-            update(StaffLogin)
-            .where(
-                col(StaffLogin.token_hash) == token_hash(token),
-                col(StaffLogin.used_at).is_(None),
-                col(StaffLogin.expires_at) > now,
-            )
-            .values(used_at=now)
-            .returning(col(StaffLogin.staff_id))
-        ).first()
-        if used is None:
+        staff_id = staff_sessions.use_login(session=session, token_hash=token_hash(token), now=now)
+        if staff_id is None:
             return None
         cookie, csrf = new_token(), new_token()
-        session.add(
-            StaffSession(
-                token_hash=token_hash(cookie),
-                staff_id=used[0],
-                csrf_token=csrf,
-                created_at=now,
-                expires_at=now + SESSION_LIFETIME,
-            )
-        )
+        staff_sessions.open_session(session=session, token_hash=token_hash(cookie), staff_id=staff_id,
+                                    csrf_token=csrf, created_at=now,
+                                    expires_at=now + SESSION_LIFETIME)  # fmt: skip
         # Expired sessions and used or stale links are of no further use to anyone.
-        session.exec(delete(StaffSession).where(col(StaffSession.expires_at) <= now))
-        session.exec(delete(StaffLogin).where(col(StaffLogin.expires_at) <= now - LOGIN_LIFETIME))
+        staff_sessions.prune(session=session, now=now, links_expired_before=now - LOGIN_LIFETIME)
     return cookie, csrf
 
 
@@ -89,15 +73,13 @@ def session_of(db: Engine, cookie: str, now: datetime | None = None) -> StaffSes
     if not cookie:
         return None
     with Session(db) as session:
-        found = session.get(StaffSession, token_hash(cookie))
-        if found is None or found.expires_at <= (now or utcnow()):
-            return None
-        return found
+        return staff_sessions.live_session(session=session, token_hash=token_hash(cookie),
+                                           now=now or utcnow())  # fmt: skip
 
 
 def end_session(db: Engine, cookie: str) -> None:
     with Session(db) as session, session.begin():
-        session.exec(delete(StaffSession).where(col(StaffSession.token_hash) == token_hash(cookie)))
+        staff_sessions.end_session(session=session, token_hash=token_hash(cookie))
 
 
 # --- request checks ---------------------------------------------------------------

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.web.auth import Staff, acting, allowed
 from bot.web.dashboard import page
@@ -30,7 +30,7 @@ from conversations.staff.broadcasts import MAX_WINDOW_MINUTES as MAX_WINDOW
 from conversations.staff.broadcasts import BroadcastError, Progress
 from conversations.staff.coverage import round_status
 from conversations.storage import store
-from conversations.storage.models import Broadcast, BroadcastRecipient, Consultation, utcnow
+from conversations.storage.models import Broadcast, Consultation, utcnow
 from conversations.storage.scripts import ScriptCache
 
 ROLE = "facilitator"
@@ -92,20 +92,13 @@ def group_label(script: Script, dimension: str | None, value: str | None) -> str
 def _listed(session: Session, scripts: ScriptCache, rows: list[Broadcast]) -> list[Listed]:
     """Broadcasts with their consultation, group and counts (one query for the counts)."""
     ids = [b.id for b in rows if b.id is not None]
-    counts: dict[tuple[int, str], int] = {}
-    if ids:
-        for broadcast_id, state, count in session.exec(
-            select(BroadcastRecipient.broadcast_id, BroadcastRecipient.state, func.count())
-            .where(col(BroadcastRecipient.broadcast_id).in_(ids))
-            .group_by(col(BroadcastRecipient.broadcast_id), col(BroadcastRecipient.state))
-        ).all():
-            counts[(broadcast_id, state)] = int(count)
+    counts = broadcasts.recipient_counts(session=session, broadcast_ids=ids)
     result = []
     for broadcast in rows:
         consultation = session.get(Consultation, broadcast.consultation_id)
         assert consultation is not None and broadcast.id is not None
         script = scripts.get(consultation)
-        mine = {state: n for (b, state), n in counts.items() if b == broadcast.id}
+        mine = counts.get(broadcast.id, {})
         result.append(
             Listed(
                 broadcast=broadcast,
@@ -137,12 +130,8 @@ async def broadcasts_index(request: web.Request) -> web.Response:
 
     def load() -> tuple[list[Listed], list[Consultation]]:
         with Session(db) as session:
-            rows = session.exec(
-                select(Broadcast).order_by(col(Broadcast.id).desc()).limit(LISTED)
-            ).all()
-            return _listed(session, scripts, list(rows)), list(
-                store.all_consultations(session=session)
-            )
+            rows = broadcasts.recent(session=session, limit=LISTED)
+            return _listed(session, scripts, rows), list(store.all_consultations(session=session))
 
     listed, consultations = await asyncio.to_thread(load)
     return page(request, staff, "staff/broadcasts.html", listed=listed,
@@ -189,12 +178,7 @@ def _compose(db: Engine, scripts: ScriptCache, slug: str) -> Compose | None:
                     )  # fmt: skip
                     under_heard.append(GroupChoice(choice.value, choice.label, choice.dimension,
                                                    detail, reachable))  # fmt: skip
-        rows = session.exec(
-            select(Broadcast)
-            .where(Broadcast.consultation_id == consultation.id)
-            .order_by(col(Broadcast.id).desc())
-            .limit(LISTED)
-        ).all()
+        rows = broadcasts.recent(session=session, consultation_id=consultation.id, limit=LISTED)
         return Compose(
             consultation=consultation,
             title=script.title.get("en", script.default_language),
@@ -202,7 +186,7 @@ def _compose(db: Engine, scripts: ScriptCache, slug: str) -> Compose | None:
             under_heard=[g for g in under_heard if g.reachable],
             unreachable=[g for g in under_heard if not g.reachable],
             groups=groups,
-            listed=_listed(session, scripts, list(rows)),
+            listed=_listed(session, scripts, rows),
         )
 
 

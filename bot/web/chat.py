@@ -40,7 +40,7 @@ from conversations.flow.messages import ButtonSpec, Message
 from conversations.residents.service import ConversationService, Who
 from conversations.screening.cleaning import clean_text
 from conversations.staff.broadcasts import REACHABLE_CHANNELS
-from conversations.storage import store
+from conversations.storage import store, web_devices, web_transcript
 from conversations.storage.models import Consultation, Conversation, Round
 
 CHANNEL = "web"
@@ -112,14 +112,14 @@ class ChatView:
     language: str
     languages: tuple[str, ...]
     joined: bool
-    lines: list[transcript.Line]
+    lines: list[web_transcript.Line]
 
     @property
     def latest_key(self) -> str | None:
         return self.lines[-1].update_key if self.lines else None
 
     @property
-    def choices(self) -> list[tuple[transcript.Line, tuple[tuple[ButtonSpec, ...], ...]]]:
+    def choices(self) -> list[tuple[web_transcript.Line, tuple[tuple[ButtonSpec, ...], ...]]]:
         """The buttons still on offer: those sent with the latest reply."""
         return [(line, line.buttons) for line in self.lines
                 if line.update_key == self.latest_key and line.buttons]  # fmt: skip
@@ -158,7 +158,7 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
             language=language if language in LANGUAGES else "en",
             languages=tuple(code for code in script.languages if code in LANGUAGES),
             joined=joined,
-            lines=transcript.lines(session=session, visitor=visitor),
+            lines=web_transcript.lines(session=session, visitor=visitor),
         )
 
 
@@ -280,7 +280,7 @@ _BUSY = object()  # too many new residents from this address: nothing was handle
 
 def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
             call: Callable[[], list[Message]], said: str | None,
-            label: Callable[[list[transcript.Line]], str | None] | None,
+            label: Callable[[list[web_transcript.Line]], str | None] | None,
             erasing: bool, arrival: devices.Arrival | None) -> object:  # fmt: skip
     """Run the service call, then record it on the page and mark it delivered.
 
@@ -289,7 +289,7 @@ def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
     with Session(db) as session:
         known = store.resident_for(session=session, channel=CHANNEL, external_id=visitor)
         if label is not None:
-            said = label(transcript.lines(session=session, visitor=visitor))
+            said = label(web_transcript.lines(session=session, visitor=visitor))
         if known is None and arrival is not None and devices.too_many_newcomers(
             session, key=arrival.address_key, limit=arrival.limit,
             window_minutes=arrival.window_minutes,
@@ -302,19 +302,19 @@ def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
         language = resident.language if resident is not None else "en"
         if said is not None and messages and all(m.updates_prompt for m in messages):
             said = None  # a tick on a multiple choice: the redrawn prompt says it
-        transcript.record(
+        web_transcript.record(
             session=session, visitor=visitor, update_key=key, said=said,
             messages=messages, language=language,
         )  # fmt: skip
         if erasing and resident is None:
             # Erased: nothing about this device may stay behind, not even "deleted".
-            transcript.clear(session=session, visitor=visitor)
+            web_transcript.clear(session=session, visitor=visitor)
         if known is None and resident is not None and arrival is not None:
             # Just became a resident: count them, and move them to a device issued
             # now, so that a cookie planted on this browser earlier leads nowhere.
             devices.record_newcomer(session, key=arrival.address_key)
             renewed = devices.issue(arrival.secret)
-            store.move_web_device(session=session, old=visitor, new=renewed.visitor)
+            web_devices.move_web_device(session=session, old=visitor, new=renewed.visitor)
     service.mark_delivered(CHANNEL, key)
     return renewed
 
@@ -342,7 +342,7 @@ async def afresh(request: web.Request) -> web.StreamResponse:
 
     def clear() -> None:
         with Session(db) as session, session.begin():
-            transcript.clear(session=session, visitor=device.visitor)
+            web_transcript.clear(session=session, visitor=device.visitor)
 
     await asyncio.to_thread(clear)
     response = see_other(f"/c/{slug}?notice=afresh")

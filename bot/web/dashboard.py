@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from aiohttp import web
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from analysis.personal_details.scrub import scrub
 from bot.web.auth import Staff, acting, allowed, signed_in
@@ -32,7 +32,7 @@ from conversations.staff import safeguarding_flags
 from conversations.staff.coverage import GroupCoverage, RoundStatus, round_status
 from conversations.staff.export import export_columns, export_records, write_export
 from conversations.storage import store
-from conversations.storage.models import Answer, AuditEntry, Consultation, Round
+from conversations.storage.models import AuditEntry, Consultation, Round
 from conversations.storage.scripts import ScriptCache
 
 RECENT_ANSWERS = 20
@@ -162,11 +162,7 @@ def _detail(db: Engine, scripts: ScriptCache, slug: str, with_answers: bool) -> 
         if consultation is None or consultation.id is None:
             return None
         script = scripts.get(consultation)
-        rounds = session.exec(
-            select(Round)
-            .where(Round.consultation_id == consultation.id)
-            .order_by(col(Round.number).desc())
-        ).all()
+        rounds = store.rounds_of(session=session, consultation_id=consultation.id)
         # A scheduled next round is a draft with a higher number: it must not hide the
         # open round, whose figures and Close button matter until it closes.
         current = next((r for r in rounds if r.status == "open"), rounds[0] if rounds else None)
@@ -180,17 +176,10 @@ def _detail(db: Engine, scripts: ScriptCache, slug: str, with_answers: bool) -> 
         recent: list[RecentAnswer] = []
         if with_answers and current is not None:
             texts = {s.id: s.text.get("en", script.default_language) for s in script.steps}
-            for answer in session.exec(
-                select(Answer)
-                .where(
-                    Answer.round_id == current.id,
-                    Answer.kind == "text",
-                    col(Answer.skipped).is_(False),
-                    col(Answer.withheld).is_(None),
-                )
-                .order_by(col(Answer.answered_at).desc(), col(Answer.id).desc())
-                .limit(RECENT_ANSWERS)
-            ).all():
+            assert current.id is not None
+            for answer in store.recent_answers(
+                session=session, round_id=current.id, limit=RECENT_ANSWERS
+            ):
                 # Quotes are scrubbed of personal details before anyone reads them.
                 question = texts.get(answer.step_id, answer.step_id)
                 recent.append(RecentAnswer(question, scrub(answer.value), answer.answered_at))
@@ -326,10 +315,7 @@ async def audit_log(request: web.Request) -> web.Response:
 
     def load() -> list[AuditEntry]:
         with Session(db) as session:
-            query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(AUDIT_PAGE)
-            if before:
-                query = query.where(col(AuditEntry.id) < before)
-            return list(session.exec(query).all())
+            return list(store.audit_entries(session=session, limit=AUDIT_PAGE, before=before))
 
     entries = await asyncio.to_thread(load)
     older = entries[-1].id if len(entries) == AUDIT_PAGE else None

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from aiohttp import web
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from bot.config import Config, WebConfig
-from conversations.storage import store
-from conversations.storage.models import ChannelIdentity, ServerSecret, WebNewcomer, utcnow
+from conversations.storage import web_devices
+from conversations.storage.models import utcnow
 
 SECRET_NAME = "web-device-key"
 _LEGACY = re.compile(r"^[A-Za-z0-9_-]{40,64}$")  # an unsigned cookie of an older version
@@ -83,15 +83,10 @@ def upgraded(db: Engine, secret: bytes, cookie: str) -> Device | None:
         return None
     old = hashlib.sha256(cookie.encode("utf-8")).hexdigest()
     with Session(db) as session, session.begin():
-        known = session.exec(
-            select(ChannelIdentity.id).where(
-                ChannelIdentity.channel == "web", ChannelIdentity.external_id == old
-            )
-        ).first()
-        if known is None:
+        if not web_devices.is_residents(session=session, visitor=old):
             return None
         device = issue(secret)
-        store.move_web_device(session=session, old=old, new=device.visitor)
+        web_devices.move_web_device(session=session, old=old, new=device.visitor)
         return device
 
 
@@ -100,18 +95,19 @@ def server_secret(db: Engine, config: Config) -> bytes:
     if config.web.secret:
         return config.web.secret.encode("utf-8")
     with Session(db) as session:
-        stored = session.get(ServerSecret, SECRET_NAME)
-        if stored is not None:
-            return stored.value.encode("ascii")
+        stored = web_devices.server_secret(session=session, name=SECRET_NAME)
+    if stored is not None:
+        return stored.encode("ascii")
     try:
         with Session(db) as session, session.begin():
-            session.add(ServerSecret(name=SECRET_NAME, value=secrets.token_urlsafe(48)))
+            web_devices.add_server_secret(session=session, name=SECRET_NAME,
+                                          value=secrets.token_urlsafe(48))  # fmt: skip
     except IntegrityError:  # another worker stored one first: use theirs
         pass
     with Session(db) as session:
-        chosen = session.get(ServerSecret, SECRET_NAME)
-        assert chosen is not None
-        return chosen.value.encode("ascii")
+        chosen = web_devices.server_secret(session=session, name=SECRET_NAME)
+    assert chosen is not None
+    return chosen.encode("ascii")
 
 
 class DeviceKey:
@@ -164,20 +160,13 @@ def too_many_newcomers(session: Session, *, key: str, limit: int, window_minutes
     """Whether an address already brought `limit` new residents in the window (0: no limit)."""
     if limit <= 0:
         return False
-    recent = session.exec(
-        select(func.count())
-        .select_from(WebNewcomer)
-        .where(
-            WebNewcomer.address == key,
-            col(WebNewcomer.arrived_at) >= utcnow() - timedelta(minutes=window_minutes),
-        )
-    ).one()
-    return recent >= limit
+    since = utcnow() - timedelta(minutes=window_minutes)
+    return web_devices.newcomers_since(session=session, address=key, since=since) >= limit
 
 
 def record_newcomer(session: Session, *, key: str) -> None:
     """Count a new resident from an address; forget arrivals older than a day (the
     longest window)."""
     now = utcnow()
-    session.exec(delete(WebNewcomer).where(col(WebNewcomer.arrived_at) < now - timedelta(days=1)))
-    session.add(WebNewcomer(address=key, arrived_at=now))
+    web_devices.add_newcomer(session=session, address=key, at=now,
+                             forget_before=now - timedelta(days=1))  # fmt: skip

@@ -14,15 +14,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.actions.digests import Documents, archived
 from bot.web.auth import Staff, signed_in
 from bot.web.dashboard import page
 from bot.web.keys import CONFIG_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
+from conversations.staff import digest_archive
 from conversations.storage import store
-from conversations.storage.models import Consultation, Digest
 
 READERS = ("officer", "facilitator")
 LISTED = 100
@@ -69,12 +69,7 @@ async def digests_index(request: web.Request) -> web.Response:
 
     def load() -> list[StoredDigest]:
         with Session(db) as session:
-            rows = session.exec(
-                select(Digest, Consultation)
-                .join(Consultation, col(Consultation.id) == col(Digest.consultation_id))
-                .order_by(col(Digest.period_end).desc(), col(Digest.id).desc())
-                .limit(LISTED)
-            ).all()
+            rows = digest_archive.stored_digests(session=session, limit=LISTED)
             return [
                 StoredDigest(
                     d.id or 0, c.slug, c.title, d.kind, d.period_start, d.period_end, d.built_at

@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from aiohttp import web
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.web.auth import acting, allowed
 from bot.web.dashboard import page
@@ -25,10 +24,8 @@ from bot.web.templating import see_other
 from conversations.staff import safeguarding_flags as flags
 from conversations.storage import store
 from conversations.storage.models import (
-    Answer,
     Consultation,
     Resident,
-    Round,
     SafeguardingDelivery,
     SafeguardingFlag,
     SafeguardingNote,
@@ -51,21 +48,11 @@ def add_routes(app: web.Application) -> None:
 
 
 @dataclass(frozen=True)
-class ResidentAnswer:
-    consultation: str
-    round: int
-    question: str
-    text: str
-    answered_at: datetime
-    withheld: str | None
-
-
-@dataclass(frozen=True)
 class FlagDetail:
     flag: SafeguardingFlag
     slug: str | None
     pseudonym: str | None
-    answers: Sequence[ResidentAnswer]
+    answers: Sequence[flags.ResidentAnswer]
     notes: Sequence[SafeguardingNote]
     deliveries: Sequence[SafeguardingDelivery]
 
@@ -90,28 +77,11 @@ def _detail(session: Session, flag_id: int) -> FlagDetail | None:
         return None
     consultation = session.get(Consultation, flag.consultation_id) if flag.consultation_id else None
     pseudonym = None
-    answers: list[ResidentAnswer] = []
+    answers: list[flags.ResidentAnswer] = []
     if flag.resident_id is not None:
         resident = session.get(Resident, flag.resident_id)
         pseudonym = resident.pseudonym if resident else None
-        rows = session.exec(
-            select(Answer, Round.number, Consultation.slug)
-            .join(Round, col(Round.id) == col(Answer.round_id))
-            .join(Consultation, col(Consultation.id) == col(Round.consultation_id))
-            .where(Answer.resident_id == flag.resident_id)
-            .order_by(col(Answer.answered_at), col(Answer.id))
-        ).all()
-        answers = [
-            ResidentAnswer(
-                slug,
-                number,
-                answer.step_id,
-                answer.display if answer.kind == "choice" else answer.value,
-                answer.answered_at,
-                answer.withheld,
-            )
-            for answer, number, slug in rows
-        ]
+        answers = flags.resident_answers(session=session, resident_id=flag.resident_id)
     return FlagDetail(
         flag, consultation.slug if consultation else None, pseudonym, answers,
         flags.notes(session=session, flag_id=flag_id),

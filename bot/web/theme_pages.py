@@ -1,7 +1,7 @@
 """Themes pages: the latest analysis run's themes, officers' edits, and a new run.
 
 Officers and facilitators read the themes, rename them, merge one into another
-and split one in two (through conversations.staff.themes, which audits each edit);
+and split one in two (through conversations.staff.theme_edits, which audits each edit);
 facilitators run the analysis now. The analysis is minutes of CPU on a large
 consultation, and a split vectorises and clusters a theme's answers, so both run
 in the application's own analysis threads, never in the default executor that
@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.actions.analysis_runs import AnalysisError, shown_quotes, split_stored_theme
 from bot.actions.theme_runs import analyse_consultation
@@ -34,7 +34,7 @@ from bot.web.svg_charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.templating import see_other
 from conversations.flow.numbers import record_id, whole_number
 from conversations.flow.script import Script
-from conversations.staff import codebook, themes
+from conversations.staff import codebook, theme_edits, themes
 from conversations.staff.coverage import NOT_SAID
 from conversations.storage import store
 from conversations.storage.models import AnalysisRun, Consultation, RunTheme, ThemeEdit
@@ -168,12 +168,9 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
                                                 labels.get(into) if into else None, parts))  # fmt: skip
                     continue
                 cards.append(_card(session, script, run.id, theme, history, book))
-        edits = session.exec(
-            select(ThemeEdit)
-            .where(ThemeEdit.consultation_id == consultation.id)
-            .order_by(col(ThemeEdit.id).desc())
-            .limit(EDITS_SHOWN)
-        ).all()
+        edits = theme_edits.recent_edits(
+            session=session, consultation_id=consultation.id, limit=EDITS_SHOWN
+        )
         return ThemesView(
             consultation=consultation,
             title=script.title.get("en", script.default_language),
@@ -182,7 +179,7 @@ def _view(db: Engine, scripts: ScriptCache, slug: str) -> ThemesView | None:
             earlier=earlier,
             chart=size_chart([(c.label, c.size, c.status) for c in cards]),
             runs=themes.runs(session=session, consultation_id=consultation.id, limit=6),
-            edits=list(edits),
+            edits=edits,
             labels=labels,
             split_parts=split_parts,
         )
@@ -313,7 +310,7 @@ async def accept_theme(request: web.Request) -> web.Response:
 
     def edit() -> None:
         with Session(db) as session, session.begin():
-            themes.confirm(session=session, slug=slug, theme_id=theme_id, actor=staff.actor)
+            theme_edits.confirm(session=session, slug=slug, theme_id=theme_id, actor=staff.actor)
 
     return await _edited(request, staff, slug, edit, f"accepted#theme-{theme_id}")
 
@@ -327,8 +324,8 @@ async def rename_theme(request: web.Request) -> web.Response:
 
     def edit() -> None:
         with Session(db) as session, session.begin():
-            themes.rename(session=session, slug=slug, theme_id=theme_id, label=label,
-                          actor=staff.actor)  # fmt: skip
+            theme_edits.rename(session=session, slug=slug, theme_id=theme_id, label=label,
+                               actor=staff.actor)  # fmt: skip
 
     return await _edited(request, staff, slug, edit, f"renamed#theme-{theme_id}")
 
@@ -345,8 +342,8 @@ async def merge_theme(request: web.Request) -> web.Response:
 
     def edit() -> None:
         with Session(db) as session, session.begin():
-            themes.merge(session=session, slug=slug, theme_id=theme_id, into_id=into,
-                         actor=staff.actor)  # fmt: skip
+            theme_edits.merge(session=session, slug=slug, theme_id=theme_id, into_id=into,
+                              actor=staff.actor)  # fmt: skip
 
     return await _edited(request, staff, slug, edit, f"merged#theme-{into}")
 
@@ -365,7 +362,7 @@ async def split_theme(request: web.Request) -> web.Response:
         return see_other(f"/staff/c/{slug}/themes?done=splitting")
     except store.StoreError:
         raise web.HTTPNotFound(text="no such consultation") from None
-    except themes.ThemeEditError as error:
+    except theme_edits.ThemeEditError as error:
         return await _themes(request, staff, slug, error=f"Nothing was changed: {error}.",
                              status=409)  # fmt: skip
     return see_other(f"/staff/c/{slug}/themes?done=split#theme-{result.parts[0][0]}")
@@ -377,7 +374,7 @@ async def _edited(request: web.Request, staff: Staff, slug: str, edit: Callable[
         await asyncio.to_thread(edit)
     except store.StoreError:
         raise web.HTTPNotFound(text="no such consultation") from None
-    except themes.ThemeEditError as error:
+    except theme_edits.ThemeEditError as error:
         return await _themes(request, staff, slug, error=f"Nothing was changed: {error}.",
                              status=409)  # fmt: skip
     return see_other(f"/staff/c/{slug}/themes?done={done}")
@@ -420,6 +417,6 @@ def _log_failure(future: asyncio.Future[Any] | Future[Any]) -> None:
     if future.cancelled():
         return
     error = future.exception()
-    expected = AnalysisError | store.StoreError | themes.ThemeEditError
+    expected = AnalysisError | store.StoreError | theme_edits.ThemeEditError
     if error is not None and not isinstance(error, expected):
         log.error("theme analysis or split failed", exc_info=error)

@@ -14,7 +14,7 @@ from conversations.flow.messages import Attachment, ButtonSpec, Message, fit
 from conversations.residents.answering import step
 from conversations.residents.texts import service_text
 from conversations.residents.turn import Turn
-from conversations.storage import priority_votes, store
+from conversations.storage import erasure, priority_votes, store
 from conversations.storage.models import (
     ChannelIdentity,
     ConsentRecord,
@@ -72,7 +72,7 @@ def forget(turn: Turn, confirmed: bool) -> None:
     if turn.resident is None or turn.resident.id is None:
         turn.say("nothing_held")
         return
-    kept = store.erase_resident(session=turn.session, resident_id=turn.resident.id)
+    kept = erasure.erase_resident(session=turn.session, resident_id=turn.resident.id)
     turn.resident = None
     turn.erased = True
     turn.say("forgotten")

@@ -1,20 +1,18 @@
-"""Broadcast invitations: who gets one, and each recipient's state, in the database.
+"""Broadcast invitations: who gets one, drafting, queueing, cancelling, and progress.
 
 A broadcast is drafted (with a preview and a count), then queued: at that moment
-its recipients are written down, one row each. The sender moves each row from
-pending to sending *before* it calls Telegram and to its outcome after, so after a
-crash a row left in "sending" is never tried again: nobody gets the same
-invitation twice (at most once, by design).
+its recipients are written down, one row each, which the sender then works through
+(conversations.staff.broadcast_recipients: at most once per resident, by design).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, select
 
 from conversations.staff.coverage import opted_in_residents
 from conversations.storage import store
@@ -24,14 +22,12 @@ from conversations.storage.models import (
     BroadcastRecipient,
     ChannelIdentity,
     Consultation,
-    Resident,
     Round,
     utcnow,
 )
 
 MAX_MESSAGE = 4000
 MAX_WINDOW_MINUTES = 7 * 24 * 60  # a week
-OUTCOMES = ("sent", "failed", "blocked", "stopped")
 
 
 class BroadcastError(ValueError):
@@ -192,172 +188,6 @@ def cancel(*, session: Session, broadcast_id: int, actor: str) -> None:
     )
 
 
-def active(*, session: Session) -> list[Broadcast]:
-    """Broadcasts the sender should work on, oldest first."""
-    return list(
-        session.exec(
-            select(Broadcast)
-            .where(col(Broadcast.status).in_(("queued", "sending")))
-            .order_by(col(Broadcast.id))
-        ).all()
-    )
-
-
-@dataclass(frozen=True)
-class Delivery:
-    recipient_id: int
-    resident_id: int
-    chat_id: str | None
-    invitations: bool
-    unreachable: bool = False
-
-
-def claim(*, session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
-    """Move up to `limit` pending recipients to "sending" and return them.
-
-    Committed before anything is sent, so that a crash can never send twice. A
-    broadcast cancelled (or finished) meanwhile has nothing more to claim."""
-    broadcast = session.get(Broadcast, broadcast_id)
-    assert broadcast is not None
-    if broadcast.status not in ("queued", "sending"):
-        return []
-    if broadcast.status == "queued":
-        broadcast.status = "sending"
-        broadcast.started_at = utcnow()
-        session.add(broadcast)
-    # The next pending rows first, on their own: with a join in the same statement,
-    # PostgreSQL's planner (its statistics still those from before the broadcast's
-    # rows were written) joined every pending row before taking the first, half a
-    # second a claim at 5,000 recipients.
-    ids = session.exec(
-        select(BroadcastRecipient.id)
-        .where(
-            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.state == "pending"
-        )
-        .order_by(col(BroadcastRecipient.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    if not ids:
-        return []
-    rows = session.exec(
-        select(
-            BroadcastRecipient, ChannelIdentity.chat_id, Resident.invitations, Resident.unreachable
-        )
-        .join(Resident, col(Resident.id) == col(BroadcastRecipient.resident_id))
-        .outerjoin(
-            ChannelIdentity,
-            (col(ChannelIdentity.resident_id) == col(BroadcastRecipient.resident_id))
-            & (col(ChannelIdentity.channel) == "telegram"),
-        )
-        .where(col(BroadcastRecipient.id).in_(ids))
-        .order_by(col(BroadcastRecipient.id))
-    ).all()
-    deliveries = []
-    for recipient, chat_id, invitations, unreachable in rows:
-        assert recipient.id is not None
-        recipient.state = "sending"
-        recipient.attempts += 1
-        recipient.updated_at = utcnow()
-        session.add(recipient)
-        deliveries.append(
-            Delivery(recipient.id, recipient.resident_id, chat_id, invitations, unreachable)
-        )
-    return deliveries
-
-
-def record(*, session: Session, recipient_id: int, outcome: str) -> None:
-    """The outcome of one send; a blocked resident is not tried again by anyone."""
-    if outcome not in OUTCOMES:
-        raise ValueError(outcome)
-    recipient = session.get(BroadcastRecipient, recipient_id)
-    if recipient is None:  # the resident asked us to forget them meanwhile
-        return
-    recipient.state = outcome
-    recipient.updated_at = utcnow()
-    session.add(recipient)
-    if outcome == "blocked":
-        session.exec(
-            update(Resident)
-            .where(col(Resident.id) == recipient.resident_id)
-            .values(unreachable=True)
-        )
-
-
-def record_many(*, session: Session, outcomes: Mapping[int, str]) -> None:
-    """Several outcomes (recipient id -> outcome) in one statement per outcome."""
-    by_outcome: dict[str, list[int]] = {}
-    for recipient_id, outcome in outcomes.items():
-        if outcome not in OUTCOMES:
-            raise ValueError(outcome)
-        by_outcome.setdefault(outcome, []).append(recipient_id)
-    now = utcnow()
-    for outcome, ids in by_outcome.items():
-        # Rows of residents erased meanwhile are simply gone, and so not updated.
-        session.exec(
-            update(BroadcastRecipient)
-            .where(col(BroadcastRecipient.id).in_(ids))
-            .values(state=outcome, updated_at=now)
-        )
-    if blocked := by_outcome.get("blocked"):
-        session.exec(
-            update(Resident)
-            .where(
-                col(Resident.id).in_(
-                    select(BroadcastRecipient.resident_id).where(
-                        col(BroadcastRecipient.id).in_(blocked)
-                    )
-                )
-            )
-            .values(unreachable=True)
-        )
-
-
-def release(*, session: Session, recipient_ids: list[int]) -> None:
-    """Put back recipients claimed but certainly not sent (the sender is stopping)."""
-    session.exec(
-        update(BroadcastRecipient)
-        .where(
-            col(BroadcastRecipient.id).in_(recipient_ids),
-            col(BroadcastRecipient.state) == "sending",
-        )
-        .values(state="pending", updated_at=utcnow())
-    )
-
-
-def finish_if_done(*, session: Session, broadcast_id: int) -> bool:
-    """Mark a broadcast done once no recipient is pending or being sent."""
-    open_rows = session.exec(
-        select(func.count())
-        .select_from(BroadcastRecipient)
-        .where(
-            BroadcastRecipient.broadcast_id == broadcast_id,
-            col(BroadcastRecipient.state).in_(("pending", "sending")),
-        )
-    ).one()
-    if open_rows:
-        return False
-    broadcast = session.get(Broadcast, broadcast_id)
-    assert broadcast is not None
-    if broadcast.status != "done":
-        broadcast.status = "done"
-        broadcast.finished_at = utcnow()
-        session.add(broadcast)
-    return True
-
-
-def recover(*, session: Session) -> int:
-    """After a restart: rows left in "sending" may or may not have gone out.
-
-    They are marked failed and not retried, so that nobody gets a duplicate."""
-    rows = session.exec(
-        update(BroadcastRecipient)
-        .where(col(BroadcastRecipient.state) == "sending")
-        .values(state="failed", updated_at=utcnow())
-    )
-    return int(rows.rowcount or 0)
-
-
 def progress(*, session: Session, broadcast_id: int) -> Progress:
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
@@ -400,3 +230,25 @@ def format_progress(report: Progress, rate: float = 28.0) -> str:
             f"About {minutes:.0f} minutes left." if minutes >= 1 else "Less than a minute left."
         )
     return "\n".join(lines)
+
+
+def recent(*, session: Session, limit: int, consultation_id: int | None = None) -> list[Broadcast]:
+    """The latest broadcasts, newest first: of one consultation, or of every one."""
+    query = select(Broadcast).order_by(col(Broadcast.id).desc()).limit(limit)
+    if consultation_id is not None:
+        query = query.where(Broadcast.consultation_id == consultation_id)
+    return list(session.exec(query).all())
+
+
+def recipient_counts(*, session: Session, broadcast_ids: Sequence[int]
+                     ) -> dict[int, dict[str, int]]:  # fmt: skip
+    """Broadcast id -> recipients by state, for several broadcasts in one query."""
+    counts: dict[int, dict[str, int]] = {}
+    if broadcast_ids:
+        for broadcast_id, state, count in session.exec(
+            select(BroadcastRecipient.broadcast_id, BroadcastRecipient.state, func.count())
+            .where(col(BroadcastRecipient.broadcast_id).in_(broadcast_ids))
+            .group_by(col(BroadcastRecipient.broadcast_id), col(BroadcastRecipient.state))
+        ).all():
+            counts.setdefault(broadcast_id, {})[state] = int(count)
+    return counts

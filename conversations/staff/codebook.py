@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, delete, select, update
 
+from conversations.staff.themes import is_current
 from conversations.storage import store
 from conversations.storage.models import (
     AnalysisRun,
@@ -339,7 +340,7 @@ def _require_live(
     theme = session.exec(
         select(RunTheme).where(RunTheme.run_id == run.id, RunTheme.theme_id == theme_id)
     ).first()
-    if theme is None or theme.status in ("gone", "merged", "split"):
+    if theme is None or not is_current(theme):
         raise CodingError(f"there is no current theme {theme_id} in '{consultation.slug}'")
     if entry(session=session, consultation_id=consultation.id, theme_id=theme_id) is None:
         review(

@@ -18,9 +18,9 @@ from conversations.storage.models import (
     Answer,
     AnswerCode,
     AnswerTheme,
-    Round,
     RunTheme,
 )
+from conversations.storage.themable import where_themable
 
 
 def coded_answers(*, session: Session, consultation_id: int
@@ -81,16 +81,23 @@ def answers_page(*, session: Session, consultation_id: int, theme_id: int | None
     run = latest_run(session=session, consultation_id=consultation_id)
     if run is None or run.id is None:
         return AnswersPage([], 1, 1, 0)
-    query = select(Answer.id).where(col(Answer.withheld).is_(None))
     if theme_id is not None:
-        query = query.join(AnswerTheme, col(AnswerTheme.answer_id) == col(Answer.id)).where(
-            AnswerTheme.run_id == run.id, AnswerTheme.theme_id == theme_id
+        # Answers in a theme were themable when the run read them; one withheld since
+        # is never shown.
+        query = (
+            select(Answer.id)
+            .join(AnswerTheme, col(AnswerTheme.answer_id) == col(Answer.id))
+            .where(
+                col(Answer.withheld).is_(None),
+                AnswerTheme.run_id == run.id,
+                AnswerTheme.theme_id == theme_id,
+            )
         )
     else:
-        query = query.join(Round, col(Round.id) == col(Answer.round_id)).where(
-            Round.consultation_id == consultation_id,
-            col(Answer.step_id).in_(_questions(run)),
-            col(Answer.skipped).is_(False),
+        themable = where_themable(
+            select(Answer.id), consultation_id=consultation_id, questions=_questions(run)
+        )
+        query = themable.where(
             col(Answer.id).not_in(
                 select(AnswerTheme.answer_id).where(AnswerTheme.run_id == run.id)
             ),

@@ -17,7 +17,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from conversations.storage.models import (
+    Answer,
     Consultation,
+    Round,
     SafeguardingDelivery,
     SafeguardingFlag,
     SafeguardingNote,
@@ -270,3 +272,38 @@ def close(*, session: Session, flag_id: int, actor: str, outcome: str) -> None:
     session.add(flag)
     audit(session=session, actor=actor, action="safeguarding.outcome", target=f"flag:{flag_id}",
           detail=outcome)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ResidentAnswer:
+    """One of a flagged resident's answers, as a lead reads it (a choice by its label)."""
+
+    consultation: str
+    round: int
+    question: str
+    text: str
+    answered_at: datetime
+    withheld: str | None
+
+
+def resident_answers(*, session: Session, resident_id: int) -> list[ResidentAnswer]:
+    """Every answer of a resident, in every consultation, oldest first: for the lead
+    reading a flag (withheld ones too: a disclosure is for the people who act on it)."""
+    rows = session.exec(
+        select(Answer, Round.number, Consultation.slug)
+        .join(Round, col(Round.id) == col(Answer.round_id))
+        .join(Consultation, col(Consultation.id) == col(Round.consultation_id))
+        .where(Answer.resident_id == resident_id)
+        .order_by(col(Answer.answered_at), col(Answer.id))
+    ).all()
+    return [
+        ResidentAnswer(
+            slug,
+            number,
+            answer.step_id,
+            answer.display if answer.kind == "choice" else answer.value,
+            answer.answered_at,
+            answer.withheld,
+        )
+        for answer, number, slug in rows
+    ]

@@ -1,10 +1,9 @@
 """Stored sentence embeddings of answers (the optional semantic stage's vectors).
 
-Only answers that the theme analysis reads are embedded: answers to a
-consultation's theme questions, not skipped and not withheld. A vector is kept
+Only answers that the theme analysis reads are embedded (conversations.storage.themable). A vector is kept
 with the version of the answer it was computed from (the answer's `updated_at`),
 so a corrected answer counts as not embedded until it is embedded again. Vectors
-are erased with their answers (conversations.storage.store.erase_resident).
+are erased with their answers (conversations.storage.erasure.erase_resident).
 """
 
 from __future__ import annotations
@@ -13,10 +12,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from conversations.storage.models import Answer, AnswerEmbedding, Round
+from conversations.storage.themable import where_themable
 
 _FLOAT32 = np.dtype("<f4")
 
@@ -28,16 +28,6 @@ def to_bytes(vector: np.ndarray) -> bytes:
 
 def from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=_FLOAT32)
-
-
-def _themable(consultation_id: int, questions: Sequence[str]) -> list[ColumnElement[bool]]:
-    """The conditions on Answer (joined to Round) for answers the analysis reads."""
-    return [
-        col(Round.consultation_id) == consultation_id,
-        col(Answer.step_id).in_(questions),
-        col(Answer.skipped).is_(False),
-        col(Answer.withheld).is_(None),
-    ]
 
 
 def latest_answer_id(*, session: Session, consultation_id: int) -> int:
@@ -62,15 +52,11 @@ def not_embedded(*, session: Session, consultation_id: int, questions: Sequence[
         )
         .exists()
     )
+    themable = where_themable(
+        select(Answer.id, Answer.value), consultation_id=consultation_id, questions=questions
+    )
     rows = session.exec(
-        select(Answer.id, Answer.value)
-        .join(Round, col(Round.id) == col(Answer.round_id))
-        .where(
-            *_themable(consultation_id, questions),
-            col(Answer.id) > after_id,
-            col(Answer.id) <= up_to_id,
-            ~current,
-        )
+        themable.where(col(Answer.id) > after_id, col(Answer.id) <= up_to_id, ~current)
         .order_by(col(Answer.id))
         .limit(limit)
     ).all()

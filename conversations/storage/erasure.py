@@ -1,5 +1,8 @@
-"""Taking a resident's words back: from the copies made of them, and when they
-decline a changed consent text.
+"""Taking a resident's words back: on /forget, from the copies made of them, and
+when they decline a changed consent text.
+
+On /forget (erase_resident) everything held about a resident goes, identity
+included, except the safeguarding flags no lead has closed (keep_open_flags).
 
 Answers are copied in two places that outlive them: a prioritise round shows
 one quote per theme (RoundTheme, and every voter's deck and page), and a weekly
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, delete, select, update
 
@@ -28,12 +32,15 @@ from conversations.storage.models import (
     AnswerCode,
     AnswerEmbedding,
     AnswerTheme,
+    BroadcastRecipient,
     ChannelIdentity,
     CodebookExample,
+    ConsentRecord,
     Conversation,
     Digest,
     InboxEntry,
     PairVote,
+    Resident,
     Round,
     RoundTheme,
     SafeguardingDelivery,
@@ -42,6 +49,43 @@ from conversations.storage.models import (
     StatementVote,
     WebTranscriptEntry,
 )
+
+
+def erase_resident(*, session: Session, resident_id: int) -> int:
+    """Delete everything held about a resident, identity included, except the flags
+    no safeguarding lead has closed (see keep_open_flags); returns how many are kept."""
+    their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
+    delete_answers(session=session, answers=their_answers)
+    session.exec(delete(PairVote).where(col(PairVote.resident_id) == resident_id))
+    session.exec(delete(StatementVote).where(col(StatementVote.resident_id) == resident_id))
+    session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
+    kept = keep_open_flags(session=session, resident_id=resident_id)
+    session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
+    session.exec(
+        delete(BroadcastRecipient).where(col(BroadcastRecipient.resident_id) == resident_id)
+    )
+    # The web chat's transcript is keyed by the device's identity, so it goes first.
+    web_devices = select(ChannelIdentity.external_id).where(
+        ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == "web"
+    )
+    session.exec(delete(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor).in_(web_devices)))
+    session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id) == resident_id))
+    session.exec(delete(Conversation).where(col(Conversation.resident_id) == resident_id))
+    session.exec(delete(Resident).where(col(Resident.id) == resident_id))
+    return kept
+
+
+def keep_open_flags(*, session: Session, resident_id: int) -> int:
+    """On /forget, a disclosure no lead has closed must still reach a person (vital
+    interests): its flag stays without the resident, keeping only what they wrote
+    there, until a lead records an outcome. Closed flags go with everything else."""
+    _drop_closed_flags(session, col(SafeguardingFlag.resident_id) == resident_id)
+    kept = session.exec(
+        update(SafeguardingFlag)
+        .where(col(SafeguardingFlag.resident_id) == resident_id)
+        .values(resident_id=None, resident_forgotten=True)
+    )
+    return int(kept.rowcount or 0)
 
 
 def withdraw_words(*, session: Session, resident_id: int, consultation_id: int
@@ -64,10 +108,7 @@ def withdraw_words(*, session: Session, resident_id: int, consultation_id: int
         col(SafeguardingFlag.resident_id) == resident_id,
         col(SafeguardingFlag.consultation_id) == consultation_id,
     )
-    closed = select(SafeguardingFlag.id).where(*theirs, col(SafeguardingFlag.status) == "closed")
-    session.exec(delete(SafeguardingDelivery).where(col(SafeguardingDelivery.flag_id).in_(closed)))
-    session.exec(delete(SafeguardingNote).where(col(SafeguardingNote.flag_id).in_(closed)))
-    session.exec(delete(SafeguardingFlag).where(*theirs, col(SafeguardingFlag.status) == "closed"))
+    _drop_closed_flags(session, *theirs)
     kept = len(session.exec(select(SafeguardingFlag.id).where(*theirs)).all())
     # Replies kept for redelivery read their words back; the flags on them stay
     # (an abuse pause must not end by declining).
@@ -140,3 +181,11 @@ def _redact_round(session: Session, round_id: int, quote: str) -> None:
     ).all():
         line.text = line.text.replace(quote, "")
         session.add(line)
+
+
+def _drop_closed_flags(session: Session, *theirs: ColumnElement[bool]) -> None:
+    """The closed flags among `theirs` go, with their alerts and notes."""
+    closed = select(SafeguardingFlag.id).where(*theirs, col(SafeguardingFlag.status) == "closed")
+    session.exec(delete(SafeguardingDelivery).where(col(SafeguardingDelivery.flag_id).in_(closed)))
+    session.exec(delete(SafeguardingNote).where(col(SafeguardingNote.flag_id).in_(closed)))
+    session.exec(delete(SafeguardingFlag).where(*theirs, col(SafeguardingFlag.status) == "closed"))

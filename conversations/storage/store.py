@@ -12,24 +12,15 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select, update
 
 from conversations.flow.script import Script
-from conversations.storage import erasure
 from conversations.storage.models import (
     Answer,
     AuditEntry,
-    BroadcastRecipient,
     ChannelIdentity,
-    ConsentRecord,
     Consultation,
     Conversation,
     InboxEntry,
-    PairVote,
     Resident,
     Round,
-    SafeguardingDelivery,
-    SafeguardingFlag,
-    SafeguardingNote,
-    StatementVote,
-    WebTranscriptEntry,
     utcnow,
 )
 
@@ -95,6 +86,15 @@ def latest_round(*, session: Session, consultation_id: int) -> Round | None:
         .where(Round.consultation_id == consultation_id)
         .order_by(col(Round.number).desc())
     ).first()
+
+
+def rounds_of(*, session: Session, consultation_id: int) -> Sequence[Round]:
+    """A consultation's rounds, the highest-numbered first."""
+    return session.exec(
+        select(Round)
+        .where(Round.consultation_id == consultation_id)
+        .order_by(col(Round.number).desc())
+    ).all()
 
 
 def open_round_of(*, session: Session, consultation_id: int) -> Round | None:
@@ -173,65 +173,6 @@ def create_resident(*, session: Session, channel: str, external_id: str, chat_id
     return resident
 
 
-def erase_resident(*, session: Session, resident_id: int) -> int:
-    """Delete everything held about a resident, identity included, except the flags
-    no safeguarding lead has closed (see keep_open_flags); returns how many are kept."""
-    their_answers = select(Answer.id).where(col(Answer.resident_id) == resident_id)
-    erasure.delete_answers(session=session, answers=their_answers)
-    session.exec(delete(PairVote).where(col(PairVote.resident_id) == resident_id))
-    session.exec(delete(StatementVote).where(col(StatementVote.resident_id) == resident_id))
-    session.exec(delete(ConsentRecord).where(col(ConsentRecord.resident_id) == resident_id))
-    kept = keep_open_flags(session=session, resident_id=resident_id)
-    session.exec(delete(InboxEntry).where(col(InboxEntry.resident_id) == resident_id))
-    session.exec(
-        delete(BroadcastRecipient).where(col(BroadcastRecipient.resident_id) == resident_id)
-    )
-    # The web chat's transcript is keyed by the device's identity, so it goes first.
-    web_devices = select(ChannelIdentity.external_id).where(
-        ChannelIdentity.resident_id == resident_id, ChannelIdentity.channel == "web"
-    )
-    session.exec(delete(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor).in_(web_devices)))
-    session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id) == resident_id))
-    session.exec(delete(Conversation).where(col(Conversation.resident_id) == resident_id))
-    session.exec(delete(Resident).where(col(Resident.id) == resident_id))
-    return kept
-
-
-def keep_open_flags(*, session: Session, resident_id: int) -> int:
-    """On /forget, a disclosure no lead has closed must still reach a person (vital
-    interests): its flag stays without the resident, keeping only what they wrote
-    there, until a lead records an outcome. Closed flags go with everything else."""
-    closed = select(SafeguardingFlag.id).where(
-        col(SafeguardingFlag.resident_id) == resident_id, col(SafeguardingFlag.status) == "closed"
-    )
-    session.exec(delete(SafeguardingDelivery).where(col(SafeguardingDelivery.flag_id).in_(closed)))
-    session.exec(delete(SafeguardingNote).where(col(SafeguardingNote.flag_id).in_(closed)))
-    session.exec(
-        delete(SafeguardingFlag).where(
-            col(SafeguardingFlag.resident_id) == resident_id,
-            col(SafeguardingFlag.status) == "closed",
-        )
-    )
-    kept = session.exec(
-        update(SafeguardingFlag)
-        .where(col(SafeguardingFlag.resident_id) == resident_id)
-        .values(resident_id=None, resident_forgotten=True)
-    )
-    return int(kept.rowcount or 0)
-
-
-def move_web_device(*, session: Session, old: str, new: str) -> None:
-    """Give a web resident a new device identity, their page's transcript with it."""
-    session.exec(
-        update(ChannelIdentity)
-        .where(col(ChannelIdentity.channel) == "web", col(ChannelIdentity.external_id) == old)
-        .values(external_id=new)
-    )
-    session.exec(
-        update(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor) == old).values(visitor=new)
-    )
-
-
 # --- conversations and answers ----------------------------------------------------
 
 
@@ -288,6 +229,22 @@ def answers_for_resident(*, session: Session, resident_id: int) -> Sequence[Answ
         select(Answer)
         .where(Answer.resident_id == resident_id)
         .order_by(col(Answer.round_id), col(Answer.answered_at), col(Answer.id))
+    ).all()
+
+
+def recent_answers(*, session: Session, round_id: int, limit: int) -> Sequence[Answer]:
+    """A round's latest text answers that may be quoted to staff (given, not withheld),
+    to any question: not the themable rule (conversations.storage.themable)."""
+    return session.exec(
+        select(Answer)
+        .where(
+            Answer.round_id == round_id,
+            Answer.kind == "text",
+            col(Answer.skipped).is_(False),
+            col(Answer.withheld).is_(None),
+        )
+        .order_by(col(Answer.answered_at).desc(), col(Answer.id).desc())
+        .limit(limit)
     ).all()
 
 
@@ -401,3 +358,11 @@ def prune_inbox(*, session: Session, before: datetime) -> int:
 
 def audit(*, session: Session, actor: str, action: str, target: str, detail: str = "") -> None:
     session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail))
+
+
+def audit_entries(*, session: Session, limit: int, before: int = 0) -> Sequence[AuditEntry]:
+    """The audit log, newest first: `limit` entries older than entry `before` (0: the latest)."""
+    query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    if before:
+        query = query.where(col(AuditEntry.id) < before)
+    return session.exec(query).all()

@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.actions.staff_access import create_login_link
-from conversations.staff import broadcasts, themes
+from conversations.staff import broadcast_recipients, themes
 from conversations.storage.models import AnalysisRun, Broadcast, ThemeEdit
 from tests.browser.live import LiveServer
 from tests.browser.test_browser import DESKTOP, PHONE, check, press
@@ -99,9 +99,11 @@ async def test_a_facilitator_invites_an_under_heard_group_and_watches_it_go(
         broadcast = session.exec(select(Broadcast)).one()
         assert broadcast.id is not None and broadcast.group_value == "south"
     with Session(server.db) as session, session.begin():
-        claimed = broadcasts.claim(session=session, broadcast_id=broadcast.id, limit=10)
-        broadcasts.record_many(session=session, outcomes={d.recipient_id: "sent" for d in claimed})
-        broadcasts.finish_if_done(session=session, broadcast_id=broadcast.id)
+        claimed = broadcast_recipients.claim(session=session, broadcast_id=broadcast.id, limit=10)
+        broadcast_recipients.record_many(
+            session=session, outcomes={d.recipient_id: "sent" for d in claimed}
+        )
+        broadcast_recipients.finish_if_done(session=session, broadcast_id=broadcast.id)
     await page.get_by_text("2 of 2 handled").wait_for()
     await page.locator("#progress-announce", has_text="finished").wait_for(state="attached")
     assert await page.get_by_role("button", name="Stop sending").is_hidden()
