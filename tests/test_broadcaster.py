@@ -33,7 +33,7 @@ from conversations.staff import broadcasts
 from conversations.staff.broadcasts import BroadcastError
 from conversations.storage.db import make_engine
 from conversations.storage.models import Broadcast, BroadcastRecipient, ChannelIdentity, Resident
-from tests.fakebotapi import FakeBotAPI, Fault
+from tests.fakes.telegram_api import FakeBotAPI, Fault
 from tests.telegram_harness import bot_config, expect, running_bot
 
 FAST = SenderSettings(poll_interval=0.05, progress_interval=0.2, send_timeout=0.5)

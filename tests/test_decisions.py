@@ -30,7 +30,7 @@ from conversations.storage.models import (
     Resident,
     utcnow,
 )
-from tests.fakebotapi import FakeBotAPI
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
 from tests.test_analysis_runs import TOPICS, seed
 from tests.test_cli import needsfirst

@@ -18,7 +18,7 @@ from bot.config import Config, DatabaseConfig, StaffConfig
 from bot.telegram.pacing import SendBudget
 from conversations.residents.service import ConversationService
 from conversations.storage.models import AuditEntry, Consultation, Digest, DigestDelivery, utcnow
-from tests.fakebotapi import FakeBotAPI
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import TOKEN
 from tests.test_analysis_runs import seed
 

@@ -39,7 +39,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakebotapi import FakeBotAPI, Fault
+from tests.fakes.telegram_api import FakeBotAPI, Fault
 
 TOKEN = "123:ABC"
 REPORT = b"need,votes\nbus shelter,12\n"

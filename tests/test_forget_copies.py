@@ -27,7 +27,7 @@ from conversations.storage.models import (
     RoundTheme,
     utcnow,
 )
-from tests.fakebotapi import FakeBotAPI
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.prioritise_helpers import Voter, open_prioritise, seed_run
 from tests.telegram_harness import TOKEN
 from tests.test_analysis_runs import seed

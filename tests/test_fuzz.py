@@ -30,7 +30,7 @@ from conversations.flow import engine
 from conversations.flow.script import Script, ScriptError, load_script, parse_script
 from conversations.residents.service import ConversationService, Who
 from conversations.storage.models import Consultation, Conversation, PendingUpdate, Resident, Round
-from tests.fakebotapi import FakeBotAPI
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import bot_config, running_bot
 from tests.web_helpers import ADMIN, SECRET, sign_in, web_client, web_config
 

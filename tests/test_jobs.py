@@ -22,7 +22,7 @@ from conversations.flow import engine
 from conversations.residents.service import ConversationService
 from conversations.storage import store
 from conversations.storage.models import Conversation, Round
-from tests.fakebotapi import FakeBotAPI, Fault
+from tests.fakes.telegram_api import FakeBotAPI, Fault
 from tests.telegram_harness import TOKEN
 from tests.test_service import Resident_, complete_example
 

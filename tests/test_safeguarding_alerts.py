@@ -21,8 +21,8 @@ from conversations.flow import callbacks, engine
 from conversations.residents.service import ConversationService, Who
 from conversations.staff import safeguarding_flags
 from conversations.storage.models import SafeguardingDelivery, SafeguardingFlag, utcnow
-from tests.fakebotapi import FakeBotAPI
-from tests.fakenotify import FakeNotify
+from tests.fakes.notify import FakeNotify
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import TOKEN
 
 DISCLOSURE = "my dad hits me and my little sister every night"

@@ -14,7 +14,7 @@ from bot.app import Service
 from bot.config import StaffConfig
 from conversations.storage.db import make_engine
 from conversations.storage.models import AuditEntry, Broadcast, Round
-from tests.fakebotapi import FakeBotAPI
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
 
 FACILITATOR, OFFICER, STRANGER = 111, 222, 333

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from bot.app import Service
 from conversations.storage.db import make_engine
 from conversations.storage.models import Answer
-from tests.fakebotapi import FakeBotAPI
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
 from tests.test_cli import needsfirst
 
