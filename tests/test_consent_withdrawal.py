@@ -25,12 +25,6 @@ from conversations.storage.models import (
 from tests.test_service import Resident_
 
 
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
-
-
 def change_consent(db: Engine, tmp_path: Path) -> None:
     changed = tmp_path / "example.toml"
     changed.write_text(

@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from analysis.personal_details.scrub import scrub
-from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from conversations.residents.service import ConversationService
 from conversations.staff import themes
 from conversations.storage import retention, store
@@ -33,12 +32,6 @@ from tests.test_service import Resident_
 from tests.test_service import complete_example as complete_over_telegram
 from tests.web_helpers import OFFICER, WebResident, sign_in, web_client, web_config
 from tests.web_helpers import complete_example as complete_on_the_web
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
 
 
 @pytest.mark.parametrize(

@@ -80,12 +80,6 @@ def complete_example(resident: Resident_, need: str = "The buses stop at 7pm.") 
     resident.press("No, that's all")
 
 
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
-
-
 def answers(db: Engine) -> list[tuple[str, int, str, bool]]:
     with Session(db) as session:
         rows = session.exec(select(Answer).order_by(Answer.id)).all()  # type: ignore[arg-type]
