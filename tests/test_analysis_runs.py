@@ -16,8 +16,8 @@ from bot.actions.theme_runs import analyse_consultation
 from conversations.residents.service import ConversationService
 from conversations.staff import themes
 from conversations.storage.models import AnswerTheme, RunTheme
+from tests.example_consultation import Resident_, complete_example
 from tests.test_cli import needsfirst
-from tests.test_service import Resident_, complete_example
 
 # Three needs with words of their own, so that even a few dozen answers fall
 # cleanly into three themes (the tests are about storage, not clustering).

@@ -31,8 +31,8 @@ from conversations.storage.models import (
     Resident,
     utcnow,
 )
+from tests.example_consultation import Resident_, complete_example
 from tests.test_cli import needsfirst
-from tests.test_service import Resident_, complete_example
 
 # Six subjects a first-time user tried, four answers each.
 SUBJECTS = {

@@ -13,8 +13,8 @@ from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from conversations.residents.service import ConversationService, ScriptCache
 from conversations.staff.coverage import format_status, opted_in_residents, round_status
 from conversations.storage import store
+from tests.example_consultation import Resident_
 from tests.test_cli import needsfirst
-from tests.test_service import Resident_
 
 
 def take_part(

@@ -24,8 +24,8 @@ from conversations.storage.models import (
     Conversation,
     utcnow,
 )
+from tests.example_consultation import Resident_, complete_example
 from tests.test_analysis_runs import seed
-from tests.test_service import Resident_, complete_example
 
 LONDON = ZoneInfo("Europe/London")
 PRIVATE = [

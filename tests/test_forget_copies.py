@@ -27,10 +27,10 @@ from conversations.storage.models import (
     RoundTheme,
     utcnow,
 )
+from tests.example_consultation import Resident_, complete_example
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.prioritise_helpers import Voter, open_prioritise, seed_run
 from tests.test_analysis_runs import seed
-from tests.test_service import Resident_, complete_example
 
 QUOTE = "The footbridge by Quillfeather Mill has been shut for a year"
 

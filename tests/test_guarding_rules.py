@@ -27,9 +27,9 @@ from conversations.storage.models import (
     Round,
     utcnow,
 )
+from tests.example_consultation import Resident_, change_consent
+from tests.example_consultation import complete_example as complete_over_telegram
 from tests.prioritise_helpers import seed_run
-from tests.test_service import Resident_
-from tests.test_service import complete_example as complete_over_telegram
 from tests.web_helpers import OFFICER, WebResident, sign_in, web_client, web_config
 from tests.web_helpers import complete_example as complete_on_the_web
 
@@ -122,8 +122,6 @@ def test_the_fast_path_asks_consent_again_after_the_consent_text_changes(
     service: ConversationService, db: Engine, tmp_path: Path
 ) -> None:
     """Mutant: the fast path takes answers from a resident who consented to an older text."""
-    from tests.test_consent_withdrawal import change_consent
-
     ann = Resident_(service, "c1")
     ann.start()
     ann.press("happy to take part")

@@ -21,8 +21,8 @@ from conversations.flow import engine
 from conversations.residents.service import ConversationService
 from conversations.storage import store
 from conversations.storage.models import Conversation, Round
+from tests.example_consultation import Resident_, complete_example
 from tests.fakes.telegram_api import FakeBotAPI, Fault
-from tests.test_service import Resident_, complete_example
 
 
 def delivered(fake: FakeBotAPI) -> list[tuple[int, str]]:

@@ -21,9 +21,9 @@ from conversations.storage.models import (
     ThemeEdit,
     ThemeSplitPart,
 )
+from tests.example_consultation import Resident_, complete_example
 from tests.test_analysis_runs import TOPICS, seed
 from tests.test_cli import needsfirst
-from tests.test_service import Resident_, complete_example
 
 TOPIC_OF = {need: topic for topic, needs in TOPICS.items() for need in needs}
 
