@@ -21,7 +21,7 @@ from bot.config import Config, roles_in
 from bot.web.app import build_web_app
 from bot.web.auth import COOKIE as STAFF_COOKIE
 from bot.web.auth import create_login_link
-from bot.web.guards import SAFE_METHODS, guard_of, staff_form, staff_post
+from bot.web.guards import SAFE_METHODS, Guard, guard_of, staff_form, staff_post
 from tests.web_helpers import ADMIN, FACILITATOR, OFFICER, SAFEGUARDING, parse, sign_in, web_config
 
 STAFF = (FACILITATOR, OFFICER, ADMIN, SAFEGUARDING)
@@ -64,6 +64,14 @@ def path_of(route: AbstractRoute, db: Engine, config: Config) -> str:
 
 def unsafe_routes(app: web.Application) -> list[AbstractRoute]:
     return [route for route in app.router.routes() if route.method not in SAFE_METHODS]
+
+
+def guarded_as(app: web.Application, kind: str) -> list[tuple[AbstractRoute, Guard]]:
+    """The unsafe routes whose guard is of this kind, with their guards (one at least)."""
+    found = [(route, guard_of(route.handler)) for route in unsafe_routes(app)]
+    chosen = [(route, guard) for route, guard in found if guard is not None and guard.kind == kind]
+    assert chosen, f"no {kind} route"
+    return chosen
 
 
 async def test_a_route_that_declares_no_guard_is_refused(db: Engine) -> None:
@@ -114,10 +122,7 @@ async def test_every_staff_form_needs_a_session_a_role_and_the_csrf_token(db: En
     config = web_config()
     app = build_web_app(db, config)
     async with served(db, app) as client:
-        for route in unsafe_routes(app):
-            guard = guard_of(route.handler)
-            if guard is None or guard.kind != "staff":
-                continue
+        for route, guard in guarded_as(app, "staff"):
             path = path_of(route, db, config)
             client.session.cookie_jar.clear()
             refused = await client.request(route.method, path, data={}, allow_redirects=False)
@@ -143,10 +148,7 @@ async def test_every_staff_form_needs_a_session_a_role_and_the_csrf_token(db: En
 async def test_every_resident_form_needs_the_device_and_its_csrf_token(db: Engine) -> None:
     app = build_web_app(db, web_config())
     async with served(db, app) as client:
-        for route in unsafe_routes(app):
-            guard = guard_of(route.handler)
-            if guard is None or guard.kind != "resident":
-                continue
+        for route, _ in guarded_as(app, "resident"):
             path = path_of(route, db, web_config())
             client.session.cookie_jar.clear()
             refused = await client.request(route.method, path, data={}, allow_redirects=False)
@@ -166,10 +168,7 @@ async def test_every_sign_in_form_refuses_another_site(db: Engine) -> None:
     config = web_config()
     app = build_web_app(db, config)
     async with served(db, app) as client:
-        for route in unsafe_routes(app):
-            guard = guard_of(route.handler)
-            if guard is None or guard.kind != "sign-in":
-                continue
+        for route, _ in guarded_as(app, "sign-in"):
             path = path_of(route, db, config)
             for headers in ({"Origin": "https://attacker.example"},
                             {"Sec-Fetch-Site": "cross-site"}):  # fmt: skip
