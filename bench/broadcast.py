@@ -65,7 +65,7 @@ from conversations.storage.models import (
     Consultation,
     Resident,
 )
-from tests.fakebotapi import MESSAGE_METHODS, FakeBotAPI, FakeUser
+from tests.fakes.telegram_api import MESSAGE_METHODS, FakeBotAPI, FakeUser
 
 TOKEN = "123456:BENCH-TOKEN"
 FACILITATOR = 777

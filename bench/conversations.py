@@ -43,7 +43,7 @@ from sqlmodel import Session, select
 from bench.databases import drop_database, fresh_database
 from conversations.storage.db import make_engine
 from conversations.storage.models import Answer, Resident
-from tests.fakebotapi import FakeBotAPI, FakeUser
+from tests.fakes.telegram_api import FakeBotAPI, FakeUser
 
 ECHO_BOT = """
 import sys

@@ -1,23 +1,38 @@
-"""Shared fixtures: databases (SQLite and the real PostgreSQL server) and scripts."""
+"""Shared fixtures: databases (SQLite and the real PostgreSQL server), scripts, the
+resident service, and the fake Telegram Bot API with a bot talking to it.
+
+A test module overrides one of these by defining a fixture of the same name (which
+may ask for the shared one): `bot_staff` to name its own staff, `fake` to add users.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine, event, text
 
 from analysis.themes.embed import semantic_extra_installed
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.config import StaffConfig
 from conversations.flow.script import Script
 from conversations.flow.script_toml import load_script
+from conversations.residents.service import ConversationService
 from conversations.storage.db import make_engine, migrate
 from tests.browser.chromium import missing_browser
+
+if TYPE_CHECKING:  # imported where used: the whole service takes seconds to import
+    from telegram import Bot
+
+    from bot.app import Service
+    from tests.fakes.telegram_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "conversations" / "flow" / "scripts" / "example.toml"
@@ -169,6 +184,63 @@ def db(db_url: str, migrated_databases: MigratedDatabases) -> Iterator[Engine]:
 @pytest.fixture
 def sqlite_db(tmp_path: Path, migrated_databases: MigratedDatabases) -> Iterator[Engine]:
     engine = migrated_databases.engine(f"sqlite:///{tmp_path / 'needsfirst.db'}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def service(db: Engine) -> ConversationService:
+    """The resident service over the example consultation, its first round open."""
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    return ConversationService(db)
+
+
+# --- Telegram: the fake Bot API, and a bot talking to it ------------------------------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    """The fake Telegram Bot API, as strict as Telegram (tests/fakes/telegram_api/)."""
+    from tests.fakes.telegram_api import FakeBotAPI
+
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+async def telegram_bot(fake: FakeBotAPI) -> AsyncIterator[Bot]:
+    """A python-telegram-bot Bot on the fake, for code that sends without the whole service."""
+    from telegram import Bot
+
+    from tests.telegram_harness import TOKEN
+
+    async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as client:
+        yield client
+
+
+@pytest.fixture
+def bot_staff() -> StaffConfig:
+    """The staff of the running `bot`: nobody, unless a test module names its own."""
+    return StaffConfig()
+
+
+@pytest.fixture
+async def bot(fake: FakeBotAPI, db_url: str, bot_staff: StaffConfig) -> AsyncIterator[Service]:
+    """The whole service (the bot polling the fake, the web server) on `db_url`."""
+    from tests.telegram_harness import bot_config, running_bot
+
+    async with running_bot(replace(bot_config(fake, db_url), staff=bot_staff)) as service:
+        yield service
+
+
+@pytest.fixture
+def bot_db(db_url: str) -> Iterator[Engine]:
+    """The running bot's own database (it migrates it), for a test to read.
+
+    Not `db`, which would copy a migrated database over it."""
+    engine = make_engine(db_url)
     try:
         yield engine
     finally:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from bot.app import Service, prepare_database
 from bot.config import Config, ConsultationsConfig, DatabaseConfig, TelegramConfig, WebConfig
-from tests.fakebotapi import FakeBotAPI, FakeUser
+from tests.fakes.telegram_api import FakeBotAPI, FakeUser
 
 TOKEN = "123456:TEST-TOKEN"
 

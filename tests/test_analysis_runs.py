@@ -12,13 +12,12 @@ from sqlmodel import Session, select
 from analysis.themes.embed import semantic_extra_installed
 from bot.actions import analysis_runs, theme_runs
 from bot.actions.analysis_runs import AnalysisError, shown_quotes
-from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.theme_runs import analyse_consultation
 from conversations.residents.service import ConversationService
 from conversations.staff import theme_edits, themes
 from conversations.storage.models import AnswerTheme, RunTheme
+from tests.example_consultation import Resident_, complete_example
 from tests.test_cli import needsfirst
-from tests.test_service import Resident_, complete_example
 
 # Three needs with words of their own, so that even a few dozen answers fall
 # cleanly into three themes (the tests are about storage, not clustering).
@@ -56,12 +55,6 @@ def seed(service: ConversationService, prefix: str, copies: int = 2) -> None:
             for need in needs:
                 n += 1
                 complete_example(Resident_(service, f"{prefix}{n}"), need=f"{need}{'!' * copy}")
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
 
 
 def live(db: Engine, run_id: int) -> dict[int, RunTheme]:

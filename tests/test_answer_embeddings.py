@@ -11,14 +11,12 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
-import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, col, select
 
 from analysis.themes.embed import semantic_extra_installed
 from bot.actions.analysis_runs import SIGNATURE_FEATURES, split_stored_theme
 from bot.actions.answer_vectors import resolve
-from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.theme_runs import analyse_consultation
 from bot.config import Config
 from bot.scheduling.jobs import Jobs
@@ -33,8 +31,8 @@ from conversations.storage.models import (
     ThemeSplitPart,
     utcnow,
 )
+from tests.example_consultation import Resident_, complete_example
 from tests.test_analysis_runs import TOPICS, seed
-from tests.test_service import Resident_, complete_example
 from tests.test_theme_splits import mixed_theme, topics_by_theme
 
 STOP = frozenset(
@@ -81,12 +79,6 @@ class FakeEncoder:
                     rows[row, code % self.dimensions] += 1.0 if code & 1024 else -1.0
             rows[row, 0] += 0.01  # never all zeros
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
 
 
 def themable_answers(db: Engine) -> dict[int, str]:

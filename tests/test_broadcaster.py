@@ -12,7 +12,6 @@ import itertools
 import math
 import random
 from collections import Counter
-from collections.abc import AsyncIterator
 from contextlib import suppress
 from dataclasses import replace
 
@@ -33,7 +32,7 @@ from conversations.staff import broadcasts
 from conversations.staff.broadcasts import BroadcastError
 from conversations.storage.db import make_engine
 from conversations.storage.models import Broadcast, BroadcastRecipient, ChannelIdentity, Resident
-from tests.fakebotapi import FakeBotAPI, Fault
+from tests.fakes.telegram_api import FakeBotAPI, Fault
 from tests.telegram_harness import bot_config, expect, running_bot
 
 FAST = SenderSettings(poll_interval=0.05, progress_interval=0.2, send_timeout=0.5)
@@ -42,17 +41,11 @@ _keys = itertools.count(1)
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI(rate_limit=30, per_chat_limit=1) as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeBotAPI, db_url: str) -> AsyncIterator[Service]:
-    async with running_bot(bot_config(fake, db_url)) as service:
-        assert service.broadcaster is not None
-        service.broadcaster.settings = FAST
-        yield service
+def bot(bot: Service) -> Service:
+    """The running service (the fake at Telegram's limits: 30 a second, 1 a chat), sending fast."""
+    assert bot.broadcaster is not None
+    bot.broadcaster.settings = FAST
+    return bot
 
 
 # -- helpers

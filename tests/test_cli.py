@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from bot.actions.consultations import EXAMPLE_SCRIPT
 from conversations.residents.service import ConversationService
 from conversations.storage.db import make_engine
-from tests.test_service import Resident_, complete_example
+from tests.example_consultation import Resident_, complete_example
 
 
 def needsfirst(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from analysis.themes.coding import NOT_A_NEED, NOT_CODED, ThemeCoder
-from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.decisions import DecisionError, decide, preview
 from bot.actions.digests import analysis_for
 from bot.actions.priorities import themes_to_prioritise
@@ -32,8 +31,8 @@ from conversations.storage.models import (
     Resident,
     utcnow,
 )
+from tests.example_consultation import Resident_, complete_example
 from tests.test_cli import needsfirst
-from tests.test_service import Resident_, complete_example
 
 # Six subjects a first-time user tried, four answers each.
 SUBJECTS = {
@@ -75,12 +74,6 @@ SUBJECTS = {
     ],
 }
 TOPIC_OF = {need: topic for topic, needs in SUBJECTS.items() for need in needs}
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
 
 
 def seed(service: ConversationService, prefix: str, *, per_topic: int = 4) -> dict[str, str]:

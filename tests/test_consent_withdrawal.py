@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from conversations.residents.service import ConversationService
 from conversations.staff.coverage import opted_in_residents
 from conversations.storage.models import (
@@ -22,24 +21,7 @@ from conversations.storage.models import (
     Conversation,
     SafeguardingFlag,
 )
-from tests.test_service import Resident_
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
-
-
-def change_consent(db: Engine, tmp_path: Path) -> None:
-    changed = tmp_path / "example.toml"
-    changed.write_text(
-        EXAMPLE_SCRIPT.read_text(encoding="utf-8").replace(
-            'version = "2026-11-01"', 'version = "2027-01-15"'
-        ),
-        encoding="utf-8",
-    )
-    load_consultation(db, changed, actor="test")
+from tests.example_consultation import Resident_, change_consent
 
 
 def opted_in(db: Engine) -> list[int]:

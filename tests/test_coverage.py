@@ -14,8 +14,8 @@ from conversations.residents.service import ConversationService
 from conversations.staff.coverage import format_status, opted_in_residents, round_status
 from conversations.storage import store
 from conversations.storage.scripts import ScriptCache
+from tests.example_consultation import Resident_
 from tests.test_cli import needsfirst
-from tests.test_service import Resident_
 
 
 def take_part(

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from conversations.storage.db import make_engine
 from conversations.storage.models import Answer, PendingUpdate
-from tests.fakebotapi import FakeBotAPI, Fault
+from tests.fakes.telegram_api import FakeBotAPI, Fault
 from tests.telegram_harness import TOKEN, expect
 from tests.test_restart import free_port, start_service
 

@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 
 from conversations.storage.db import make_engine
 from conversations.storage.models import Answer, ChannelIdentity, Conversation, PendingUpdate
-from tests.fakebotapi import FakeBotAPI, FakeUser
+from tests.fakes.telegram_api import FakeBotAPI, FakeUser
 from tests.test_crash import write_config
 
 RESIDENTS = 200

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,8 +28,8 @@ from conversations.storage.models import (
     Resident,
     utcnow,
 )
-from tests.fakebotapi import FakeBotAPI
-from tests.telegram_harness import bot_config, complete_example, expect, running_bot
+from tests.fakes.telegram_api import FakeBotAPI
+from tests.telegram_harness import complete_example, expect
 from tests.test_analysis_runs import TOPICS, seed
 from tests.test_cli import needsfirst
 
@@ -156,17 +154,8 @@ def test_the_command_line_records_a_decision(tmp_path, db_url: str, db: Engine) 
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeBotAPI, db_url: str) -> AsyncIterator[Service]:
-    config = bot_config(fake, db_url)
-    config = replace(config, staff=StaffConfig(facilitators=(FACILITATOR,), officers=(OFFICER,)))
-    async with running_bot(config) as service:
-        yield service
+def bot_staff() -> StaffConfig:
+    return StaffConfig(facilitators=(FACILITATOR,), officers=(OFFICER,))
 
 
 async def test_officers_decide_and_read_the_digest_in_telegram(

@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from analysis.personal_details.scrub import find_personal_details
-from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.digest_figures import gather
 from bot.actions.digests import analysis_for, build, period_ending
 from bot.actions.theme_runs import analyse_consultation
@@ -26,8 +25,8 @@ from conversations.storage.models import (
     utcnow,
 )
 from conversations.storage.scripts import ScriptCache
+from tests.example_consultation import Resident_, complete_example
 from tests.test_analysis_runs import seed
-from tests.test_service import Resident_, complete_example
 
 LONDON = ZoneInfo("Europe/London")
 PRIVATE = [
@@ -36,12 +35,6 @@ PRIVATE = [
     "Rubbish bins overflow every week and nobody collects them",
     "Bin collection missed again, call 020 7946 0018 please",
 ]
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
 
 
 def digest_data(db: Engine, start_offset: timedelta = timedelta(days=-7)):  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +17,7 @@ from bot.scheduling.digest_job import Digests
 from bot.telegram.pacing import SendBudget
 from conversations.residents.service import ConversationService
 from conversations.storage.models import AuditEntry, Consultation, Digest, DigestDelivery, utcnow
-from tests.fakebotapi import FakeBotAPI
-from tests.telegram_harness import TOKEN
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.test_analysis_runs import seed
 
 OFFICERS = (201, 202, 203)
@@ -50,17 +48,10 @@ class CrashingBot:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        for officer in OFFICERS:
-            server.user(officer, started=True)  # each pressed Start once
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeBotAPI) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as client:
-        yield client
+def fake(fake: FakeBotAPI) -> FakeBotAPI:
+    for officer in OFFICERS:
+        fake.user(officer, started=True)  # each pressed Start once
+    return fake
 
 
 @pytest.fixture
@@ -92,10 +83,10 @@ def states(db: Engine) -> dict[int, str]:
 
 
 async def test_each_officer_gets_it_once_and_a_blocked_one_stops_nobody(
-    fake: FakeBotAPI, bot: Bot, seeded: Engine
+    fake: FakeBotAPI, telegram_bot: Bot, seeded: Engine
 ) -> None:
     fake.blocked.add(202)
-    job = digests(seeded, bot)
+    job = digests(seeded, telegram_bot)
     await job.catch_up(now=utcnow() + LATER)
     job._failed.clear()  # as the scheduled weekly run does
     await job.catch_up(now=utcnow() + LATER)
@@ -115,14 +106,14 @@ async def test_each_officer_gets_it_once_and_a_blocked_one_stops_nobody(
 
 
 async def test_a_crash_mid_send_sends_nothing_twice(
-    fake: FakeBotAPI, bot: Bot, seeded: Engine
+    fake: FakeBotAPI, telegram_bot: Bot, seeded: Engine
 ) -> None:
-    first = digests(seeded, CrashingBot(bot, after=4))  # dies after 202's summary went out
+    first = digests(seeded, CrashingBot(telegram_bot, after=4))  # dies after 202's summary went out
     with pytest.raises(Crash):
         await first.catch_up(now=utcnow() + LATER)
     first.close()
     assert states(seeded) == {201: "sent", 202: "sending", 203: "pending"}
-    restarted = digests(seeded, bot)
+    restarted = digests(seeded, telegram_bot)
     await restarted.catch_up(now=utcnow() + LATER)
     await restarted.catch_up(now=utcnow() + LATER)
     for officer in OFFICERS:
@@ -134,9 +125,9 @@ async def test_a_crash_mid_send_sends_nothing_twice(
 
 
 async def test_no_officers_is_a_warning(
-    fake: FakeBotAPI, bot: Bot, seeded: Engine, caplog: pytest.LogCaptureFixture
+    fake: FakeBotAPI, telegram_bot: Bot, seeded: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    job = digests(seeded, bot, officers=())
+    job = digests(seeded, telegram_bot, officers=())
     with caplog.at_level(logging.WARNING, logger="bot.actions.digests"):
         await job.catch_up(now=utcnow() + LATER)
     assert "no officers are configured" in caplog.text
@@ -147,9 +138,9 @@ async def test_no_officers_is_a_warning(
 
 
 async def test_a_quiet_week_sends_the_summary_alone(
-    fake: FakeBotAPI, bot: Bot, seeded: Engine
+    fake: FakeBotAPI, telegram_bot: Bot, seeded: Engine
 ) -> None:
-    job = digests(seeded, bot, officers=(201,))
+    job = digests(seeded, telegram_bot, officers=(201,))
     await job.catch_up(now=utcnow() + LATER + timedelta(days=14))  # two weeks with no answers
     assert fake.user(201).documents == []
     assert "Nothing new this week" in fake.user(201).texts[0]

@@ -39,7 +39,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakebotapi import FakeBotAPI, Fault
+from tests.fakes.telegram_api import FakeBotAPI, Fault
 
 TOKEN = "123:ABC"
 REPORT = b"need,votes\nbus shelter,12\n"
@@ -143,11 +143,10 @@ def build_app(fake: FakeBotAPI) -> App:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        # The fake's mechanics; its Telegram-like strictness: test_strict_by_default.
-        server.relax(limits=True, unstarted=True)
-        yield server
+def fake(fake: FakeBotAPI) -> FakeBotAPI:
+    # The fake's mechanics; its Telegram-like strictness: test_strict_by_default.
+    fake.relax(limits=True, unstarted=True)
+    return fake
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 
-from tests.fakenotify import FakeNotify
+from tests.fakes.notify import FakeNotify
 
 ADDRESS = "lead@council.example.gov.uk"
 

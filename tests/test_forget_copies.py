@@ -28,11 +28,10 @@ from conversations.storage.models import (
     RoundTheme,
     utcnow,
 )
-from tests.fakebotapi import FakeBotAPI
+from tests.example_consultation import Resident_, complete_example
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.prioritise_helpers import Voter, open_prioritise, seed_run
-from tests.telegram_harness import TOKEN
 from tests.test_analysis_runs import seed
-from tests.test_service import Resident_, complete_example
 
 QUOTE = "The footbridge by Quillfeather Mill has been shut for a year"
 
@@ -81,7 +80,9 @@ def test_forget_takes_a_quote_back_from_a_prioritise_round(db: Engine) -> None:
     assert all("Quillfeather" not in m.text for m in voter.inbox[-1:])
 
 
-async def test_forget_before_delivery_keeps_the_quote_out_of_the_digest(db: Engine) -> None:
+async def test_forget_before_delivery_keeps_the_quote_out_of_the_digest(
+    db: Engine, fake: FakeBotAPI, telegram_bot: Bot
+) -> None:
     load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
     service = ConversationService(db)
     seed(service, "a", copies=1)
@@ -104,11 +105,9 @@ async def test_forget_before_delivery_keeps_the_quote_out_of_the_digest(db: Engi
     with Session(db) as session:
         digest = session.get(Digest, digest_id)
         assert digest is not None and digest.stale
-    async with FakeBotAPI() as fake:
-        fake.user(201, started=True)
-        async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as bot:
-            await DigestSender(db, bot, zone=zone).deliver(digest_id)
-        sent = [d.data.decode("utf-8") for d in fake.user(201).documents]
+    fake.user(201, started=True)
+    await DigestSender(db, telegram_bot, zone=zone).deliver(digest_id)
+    sent = [d.data.decode("utf-8") for d in fake.user(201).documents]
     assert len(sent) == 2 and all(
         str(escape(words)) not in doc and words not in doc for doc in sent
     )

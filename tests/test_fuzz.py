@@ -41,7 +41,7 @@ from conversations.flow.script_toml import load_script, parse_script
 from conversations.flow.state import ConversationState, new_state
 from conversations.residents.service import ConversationService, Who
 from conversations.storage.models import Consultation, Conversation, PendingUpdate, Resident, Round
-from tests.fakebotapi import FakeBotAPI
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import bot_config, running_bot
 from tests.web_helpers import ADMIN, SECRET, sign_in, web_client, web_config
 

@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from analysis.personal_details.scrub import scrub
-from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from conversations.residents.service import ConversationService
 from conversations.staff import theme_edits
 from conversations.storage import retention, store
@@ -28,17 +27,11 @@ from conversations.storage.models import (
     Round,
     utcnow,
 )
+from tests.example_consultation import Resident_, change_consent
+from tests.example_consultation import complete_example as complete_over_telegram
 from tests.prioritise_helpers import seed_run
-from tests.test_service import Resident_
-from tests.test_service import complete_example as complete_over_telegram
 from tests.web_helpers import OFFICER, WebResident, sign_in, web_client, web_config
 from tests.web_helpers import complete_example as complete_on_the_web
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
 
 
 @pytest.mark.parametrize(
@@ -129,8 +122,6 @@ def test_the_fast_path_asks_consent_again_after_the_consent_text_changes(
     service: ConversationService, db: Engine, tmp_path: Path
 ) -> None:
     """Mutant: the fast path takes answers from a resident who consented to an older text."""
-    from tests.test_consent_withdrawal import change_consent
-
     ann = Resident_(service, "c1")
     ann.start()
     ann.press("happy to take part")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -22,27 +21,8 @@ from conversations.flow.inputs import TextInput
 from conversations.residents.service import ConversationService
 from conversations.storage import store
 from conversations.storage.models import Conversation, Round
-from tests.fakebotapi import FakeBotAPI, Fault
-from tests.telegram_harness import TOKEN
-from tests.test_service import Resident_, complete_example
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeBotAPI) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as telegram_bot:
-        yield telegram_bot
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
+from tests.example_consultation import Resident_, complete_example
+from tests.fakes.telegram_api import FakeBotAPI, Fault
 
 
 def delivered(fake: FakeBotAPI) -> list[tuple[int, str]]:
@@ -62,7 +42,7 @@ def idle(db: Engine, hours: int) -> None:
 
 
 async def test_one_gentle_reminder_only_for_those_part_way(
-    db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot
+    db: Engine, service: ConversationService, fake: FakeBotAPI, telegram_bot: Bot
 ) -> None:
     part_way = Resident_(service, "501")
     part_way.start()
@@ -78,7 +58,7 @@ async def test_one_gentle_reminder_only_for_those_part_way(
     service.stop(stopped.who)
     for chat in (501, 502, 503, 504, 505):
         fake.user(chat, started=True)  # they wrote to the bot, so it may write back
-    jobs = Jobs(Config(), db, bot)
+    jobs = Jobs(Config(), db, telegram_bot)
 
     await jobs.reminders()
     assert fake.calls_to("sendMessage") == []  # not idle long enough yet
@@ -108,7 +88,7 @@ async def test_one_gentle_reminder_only_for_those_part_way(
 
 
 async def test_reminders_are_paced_and_wait_out_telegrams_flood_limit(
-    db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot
+    db: Engine, service: ConversationService, fake: FakeBotAPI, telegram_bot: Bot
 ) -> None:
     """More reminders than Telegram takes in a second: every one arrives, none is lost."""
     chats = list(range(7001, 7046))
@@ -119,13 +99,13 @@ async def test_reminders_are_paced_and_wait_out_telegrams_flood_limit(
         fake.user(chat, started=True)
     idle(db, 25)
     fake.inject_fault("sendMessage", Fault.flood(retry_after=1))  # and one 429 besides
-    await Jobs(Config(), db, bot).reminders()
+    await Jobs(Config(), db, telegram_bot).reminders()
     assert sorted(chat for chat, _ in delivered(fake)) == chats
     assert all("only reminder" in fake.user(chat).texts[-1] for chat in chats)
 
 
 async def test_no_reminder_reaches_a_resident_the_bot_cannot_reach(
-    db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot
+    db: Engine, service: ConversationService, fake: FakeBotAPI, telegram_bot: Bot
 ) -> None:
     """A 403 marks the resident unreachable, and nothing is sent to them again."""
     from conversations.storage.models import Resident
@@ -138,7 +118,7 @@ async def test_no_reminder_reaches_a_resident_the_bot_cannot_reach(
     fake.user(802, started=True)
     fake.blocked.add(802)
     idle(db, 25)
-    await Jobs(Config(), db, bot).reminders()
+    await Jobs(Config(), db, telegram_bot).reminders()
     assert [chat for chat, _ in delivered(fake)] == [801]
     with Session(db) as session:
         unreachable = session.exec(select(Resident).where(Resident.unreachable)).all()
@@ -150,7 +130,7 @@ async def test_no_reminder_reaches_a_resident_the_bot_cannot_reach(
             session.add(conversation)
     idle(db, 25)
     fake.blocked.clear()
-    await Jobs(Config(), db, bot).reminders()
+    await Jobs(Config(), db, telegram_bot).reminders()
     assert [chat for chat, _ in delivered(fake)] == [801, 801]
     assert fake.user(802).messages == []
 
@@ -159,12 +139,12 @@ async def test_safeguarding_leads_are_told_once_without_what_was_said(
     db: Engine,
     service: ConversationService,
     fake: FakeBotAPI,
-    bot: Bot,
+    telegram_bot: Bot,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The scheduler's job; waiting, retries and escalation: tests/test_safeguarding_alerts.py."""
     service.receive(engine_who("601"), TextInput("I can't go on, I want to end my life"))
-    no_leads = Jobs(Config(), db, bot)
+    no_leads = Jobs(Config(), db, telegram_bot)
     with caplog.at_level(logging.WARNING):
         await no_leads.safeguarding_alerts()
     assert "no safeguarding lead can be reached" in caplog.text
@@ -172,7 +152,7 @@ async def test_safeguarding_leads_are_told_once_without_what_was_said(
 
     service.receive(engine_who("602"), TextInput("my dad hits me and my little sister every night"))
     fake.user(9001, started=True), fake.user(9002, started=True)
-    jobs = Jobs(replace(Config(), staff=StaffConfig(safeguarding=(9001, 9002))), db, bot)
+    jobs = Jobs(replace(Config(), staff=StaffConfig(safeguarding=(9001, 9002))), db, telegram_bot)
     await jobs.safeguarding_alerts()
     await jobs.safeguarding_alerts()
     alerts = delivered(fake)
@@ -187,9 +167,11 @@ def engine_who(uid: str):  # type: ignore[no-untyped-def]
     return Who("telegram", uid, uid, "en")
 
 
-async def test_jobs_are_stored_in_the_database_and_survive_a_restart(db: Engine, bot: Bot) -> None:
+async def test_jobs_are_stored_in_the_database_and_survive_a_restart(
+    db: Engine, telegram_bot: Bot
+) -> None:
     load_consultation(db, EXAMPLE_SCRIPT, actor="test")
-    context = JobContext(Config(), db, registry(Jobs(Config(), db, bot)))
+    context = JobContext(Config(), db, registry(Jobs(Config(), db, telegram_bot)))
     scheduler = start_scheduler(context)
     await stop_scheduler(scheduler)
     assert "scheduler_jobs" in inspect(db).get_table_names()
@@ -229,7 +211,7 @@ async def test_a_due_job_runs_on_the_event_loop(db: Engine) -> None:
     assert threads == [threading.get_ident()]
 
 
-async def test_rounds_job_opens_a_due_round(db: Engine, bot: Bot) -> None:
+async def test_rounds_job_opens_a_due_round(db: Engine, telegram_bot: Bot) -> None:
     from conversations.staff.rounds import Rounds
     from conversations.storage.models import utcnow
 
@@ -237,18 +219,18 @@ async def test_rounds_job_opens_a_due_round(db: Engine, bot: Bot) -> None:
     Rounds(db).schedule(
         "example", actor="test", opens_at=utcnow() + timedelta(seconds=1), closes_at=None
     )
-    await Jobs(Config(), db, bot).rounds_due()
+    await Jobs(Config(), db, telegram_bot).rounds_due()
     assert Rounds(db).consultations()[0].status == "draft"
     with Session(db) as session, session.begin():
         for round_ in session.exec(select(Round)):
             round_.opens_at = utcnow() - timedelta(minutes=1)
             session.add(round_)
-    await Jobs(Config(), db, bot).rounds_due()
+    await Jobs(Config(), db, telegram_bot).rounds_due()
     assert Rounds(db).consultations()[0].status == "open"
 
 
 async def test_a_scheduled_prioritise_round_opens_with_the_themes_of_that_moment(
-    db: Engine, fake: FakeBotAPI, bot: Bot
+    db: Engine, fake: FakeBotAPI, telegram_bot: Bot
 ) -> None:
     from conversations.staff.rounds import Rounds
     from conversations.storage.models import RoundTheme, utcnow
@@ -271,7 +253,7 @@ async def test_a_scheduled_prioritise_round_opens_with_the_themes_of_that_moment
             session.add(round_)
 
     due_now()
-    jobs = Jobs(replace(Config(), staff=StaffConfig(facilitators=(5001,))), db, bot)
+    jobs = Jobs(replace(Config(), staff=StaffConfig(facilitators=(5001,))), db, telegram_bot)
     await jobs.rounds_due()
     with Session(db) as session:
         round_ = session.exec(select(Round).where(Round.number == 2)).one()
@@ -286,7 +268,7 @@ async def test_a_scheduled_prioritise_round_opens_with_the_themes_of_that_moment
 
 
 async def test_a_scheduled_prioritise_round_without_themes_waits_and_facilitators_are_told(
-    db: Engine, fake: FakeBotAPI, bot: Bot
+    db: Engine, fake: FakeBotAPI, telegram_bot: Bot
 ) -> None:
     from conversations.staff.rounds import Rounds
     from conversations.storage.models import AuditEntry, utcnow
@@ -303,7 +285,7 @@ async def test_a_scheduled_prioritise_round_without_themes_waits_and_facilitator
     staff = StaffConfig(facilitators=(5001, 5002), admins=(5002, 5003))
     for chat in (5001, 5002, 5003):
         fake.user(chat, started=True)
-    jobs = Jobs(replace(Config(), staff=staff), db, bot)
+    jobs = Jobs(replace(Config(), staff=staff), db, telegram_bot)
     await jobs.rounds_due()
     await jobs.rounds_due()  # not tried again, and nobody told twice
     with Session(db) as session:
@@ -322,7 +304,7 @@ async def test_a_scheduled_prioritise_round_without_themes_waits_and_facilitator
 
 
 async def test_identities_are_dropped_after_retention_and_answers_stay(
-    db: Engine, service: ConversationService, bot: Bot
+    db: Engine, service: ConversationService, telegram_bot: Bot
 ) -> None:
     from conversations.storage.models import Answer, ChannelIdentity, Resident, utcnow
 
@@ -332,7 +314,7 @@ async def test_identities_are_dropped_after_retention_and_answers_stay(
             session=session,
             consultation=store.require_consultation(session=session, slug="example"),
         )
-    jobs = Jobs(Config(), db, bot)
+    jobs = Jobs(Config(), db, telegram_bot)
     await jobs.drop_old_identities()
     with Session(db) as session:
         assert len(session.exec(select(ChannelIdentity)).all()) == 1  # closed, but not 180 days ago

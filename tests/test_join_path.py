@@ -11,7 +11,8 @@ from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from conversations.residents.service import ConversationService, Joining, Who
 from conversations.storage import store
 from conversations.storage.models import ChannelIdentity, Conversation, InboxEntry, Resident
-from tests.test_service import Resident_, _rows
+from tests.example_consultation import Resident_
+from tests.test_service import _rows
 
 
 @pytest.fixture

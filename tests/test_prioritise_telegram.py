@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from bot.app import Service
 from bot.config import StaffConfig
 from conversations.storage.db import make_engine
 from conversations.storage.models import Answer, PairVote, Round
-from tests.fakebotapi import FakeBotAPI, FakeUser
+from tests.fakes.telegram_api import FakeBotAPI, FakeUser
 from tests.prioritise_helpers import seed_run
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
 from tests.test_cli import needsfirst
@@ -32,26 +30,8 @@ RANKING = [2, 1, 3]  # every resident prefers damp, then buses, then teenagers
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeBotAPI, db_url: str) -> AsyncIterator[Service]:
-    config = bot_config(fake, db_url)
-    config = replace(config, staff=StaffConfig(facilitators=(FACILITATOR,)))
-    async with running_bot(config) as service:
-        yield service
-
-
-@pytest.fixture
-def store_db(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
+def bot_staff() -> StaffConfig:
+    return StaffConfig(facilitators=(FACILITATOR,))
 
 
 async def weigh(user: FakeUser, missed: str) -> None:
@@ -73,7 +53,7 @@ async def weigh(user: FakeUser, missed: str) -> None:
 
 
 async def test_residents_prioritise_the_themes_through_the_bot(
-    fake: FakeBotAPI, bot: Service, store_db: Engine, db_url: str, tmp_path: Path
+    fake: FakeBotAPI, bot: Service, bot_db: Engine, db_url: str, tmp_path: Path
 ) -> None:
     await asyncio.gather(
         *(
@@ -81,7 +61,7 @@ async def test_residents_prioritise_the_themes_through_the_bot(
             for uid, need in [(2001, "The last bus is at 7pm.")]
         )
     )
-    await asyncio.to_thread(seed_run, store_db, THEMES)
+    await asyncio.to_thread(seed_run, bot_db, THEMES)
     staff = fake.user(FACILITATOR)
     await staff.send_command("/close", "example")
     await expect(staff, "round 1 is closed")
@@ -98,7 +78,7 @@ async def test_residents_prioritise_the_themes_through_the_bot(
     table = await expect(staff, "4 residents, 12 pair votes")
     assert table.index(THEMES[1]) < table.index(THEMES[0]) < table.index(THEMES[2])
 
-    with Session(store_db) as session:
+    with Session(bot_db) as session:
         assert len(session.exec(select(PairVote)).all()) == 12
         missed = session.exec(select(Answer).where(Answer.step_id == "missed")).all()
         assert sorted(a.value for a in missed) == [f"Missed need {u.id}" for u in residents]

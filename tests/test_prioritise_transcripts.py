@@ -17,7 +17,7 @@ import pytest
 from conversations.flow.deliberation import DeckTheme, new_deck
 from conversations.flow.script_toml import load_script
 from conversations.flow.state import new_state
-from tests.test_transcripts import SCRIPTS, replay
+from tests.test_transcripts import SCRIPTS, compare_or_update, replay
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts" / "prioritise"
 
@@ -33,10 +33,4 @@ def run(document: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("path", sorted(TRANSCRIPTS.glob("*.json")), ids=lambda p: p.stem)
 def test_prioritise_transcript(path: Path, request: pytest.FixtureRequest) -> None:
     document = json.loads(path.read_text(encoding="utf-8"))
-    turns = run(document)
-    if request.config.getoption("--update-transcripts"):
-        document["turns"] = turns
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return
-    for expected, actual in zip(document["turns"], turns, strict=True):
-        assert actual == expected, f"turn {expected['input']!r} differs"
+    compare_or_update(path, document, run(document), request.config)

@@ -25,7 +25,7 @@ from conversations.screening.cleaning import clean_text, spreadsheet_cell
 from conversations.storage.db import make_engine, migrate
 from conversations.storage.models import Answer
 from tests.digest_sample import sample_digest
-from tests.test_service import Resident_, complete_example
+from tests.example_consultation import Resident_, complete_example
 
 FORMULAS = [
     "=1+1",

@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from telegram import Bot
 
-from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.config import Config, SafeguardingConfig, StaffConfig
 from bot.notify.email import NotifyEmail
 from bot.scheduling.jobs import Jobs
@@ -22,29 +21,10 @@ from conversations.flow.inputs import TextInput
 from conversations.residents.service import ConversationService, Who
 from conversations.staff import safeguarding_flags
 from conversations.storage.models import SafeguardingDelivery, SafeguardingFlag, utcnow
-from tests.fakebotapi import FakeBotAPI
-from tests.fakenotify import FakeNotify
-from tests.telegram_harness import TOKEN
+from tests.fakes.notify import FakeNotify
+from tests.fakes.telegram_api import FakeBotAPI
 
 DISCLOSURE = "my dad hits me and my little sister every night"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeBotAPI) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as telegram_bot:
-        yield telegram_bot
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
 
 
 class Clock:
@@ -82,13 +62,13 @@ def texts_to(fake: FakeBotAPI, chat_id: int) -> list[str]:
 
 
 async def test_a_flag_with_no_lead_waits_and_reaches_a_lead_added_later(
-    db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot,
+    db: Engine, service: ConversationService, fake: FakeBotAPI, telegram_bot: Bot,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     disclose(service, "601")
     with caplog.at_level(logging.ERROR):
         report_at_start_up(Config(), db, telegram=True)
-        await Jobs(Config(), db, bot).safeguarding_alerts()
+        await Jobs(Config(), db, telegram_bot).safeguarding_alerts()
     assert "no safeguarding lead can be alerted" in caplog.text
     assert "1 flag(s) wait and no safeguarding lead can be reached" in caplog.text
     assert DISCLOSURE not in caplog.text
@@ -98,22 +78,22 @@ async def test_a_flag_with_no_lead_waits_and_reaches_a_lead_added_later(
         assert (flag.status, flag.notified_at) == ("open", None)
 
     fake.user(9001, started=True)  # the lead added later has opened a chat with the bot
-    await Jobs(config((9001,)), db, bot).safeguarding_alerts()
+    await Jobs(config((9001,)), db, telegram_bot).safeguarding_alerts()
     (alert,) = texts_to(fake, 9001)
     assert f"/staff/safeguarding/{flag.id}" in alert
     assert "dad" not in alert and "hits" not in alert  # never what was said
     with Session(db) as session:
         assert session.exec(select(SafeguardingFlag)).one().notified_at is not None
-    await Jobs(config((9001,)), db, bot).safeguarding_alerts()
+    await Jobs(config((9001,)), db, telegram_bot).safeguarding_alerts()
     assert len(texts_to(fake, 9001)) == 1  # once per lead
 
 
 async def test_a_failed_send_is_retried_with_backoff_and_succeeds(
-    db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot
+    db: Engine, service: ConversationService, fake: FakeBotAPI, telegram_bot: Bot
 ) -> None:
     disclose(service, "602")
     clock = Clock()
-    alerts = SafeguardingAlerts(config((9002,)), db, bot, clock=clock)
+    alerts = SafeguardingAlerts(config((9002,)), db, telegram_bot, clock=clock)
     fake.user(9002)
     await alerts.run()  # the lead never opened a chat with the bot: Telegram refuses (403)
     (delivery,) = deliveries(db)
@@ -142,7 +122,7 @@ def test_backoff_doubles_up_to_an_hour() -> None:
 
 
 async def test_an_unacknowledged_flag_escalates_to_every_lead_then_the_fallback(
-    db: Engine, service: ConversationService, fake: FakeBotAPI, bot: Bot
+    db: Engine, service: ConversationService, fake: FakeBotAPI, telegram_bot: Bot
 ) -> None:
     for chat in (9001, 9002, 9100):
         fake.user(chat, started=True)
@@ -150,7 +130,7 @@ async def test_an_unacknowledged_flag_escalates_to_every_lead_then_the_fallback(
     disclose(service, "604", "he said he will kill me if I leave, I am scared")
     clock = Clock()
     settings = config((9001, 9002), escalate_after_minutes=30, fallback_telegram=(9100,))
-    alerts = SafeguardingAlerts(settings, db, bot, clock=clock)
+    alerts = SafeguardingAlerts(settings, db, telegram_bot, clock=clock)
     await alerts.run()
     assert len(texts_to(fake, 9001)) == 2 and texts_to(fake, 9100) == []
     with Session(db) as session, session.begin():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,65 +22,7 @@ from conversations.storage.models import (
     Resident,
     SafeguardingFlag,
 )
-
-_keys = itertools.count(1)
-
-
-class Resident_:
-    """A simulated resident talking to the service directly."""
-
-    def __init__(self, service: ConversationService, user_id: str, language: str = "en") -> None:
-        self.service = service
-        self.who = Who("telegram", user_id, user_id, language)
-        self.inbox: list[Message] = []
-
-    def _got(self, messages: list[Message], key: str) -> list[Message]:
-        self.inbox.extend(messages)
-        self.service.mark_delivered("telegram", key)
-        return messages
-
-    def start(self, argument: str | None = None) -> list[Message]:
-        key = str(next(_keys))
-        return self._got(self.service.start(self.who, argument, update_key=key), key)
-
-    def say(self, words: str, ref: str | None = None) -> list[Message]:
-        key = str(next(_keys))
-        return self._got(self.service.receive(self.who, TextInput(words, ref), update_key=key), key)
-
-    def press(self, label: str) -> list[Message]:
-        for message in reversed(self.inbox):
-            for row in message.buttons:
-                for button in row:
-                    if label in button.label:
-                        key = str(next(_keys))
-                        return self._got(
-                            self.service.press(self.who, button.data, update_key=key), key
-                        )
-        raise AssertionError(f"no button {label!r} in {[m.text[:40] for m in self.inbox[-3:]]}")
-
-    @property
-    def last(self) -> str:
-        return self.inbox[-1].text
-
-
-def complete_example(resident: Resident_, need: str = "The buses stop at 7pm.") -> None:
-    resident.start("example--tenants")
-    resident.press("happy to take part")
-    resident.press("North")
-    resident.press("35 to 64")
-    resident.say(need)
-    resident.press("My family")
-    resident.press("Done")
-    resident.say("I could get to work.")
-    resident.press("that's right")
-    resident.press("No")
-    resident.press("No, that's all")
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
+from tests.example_consultation import Resident_, change_consent, complete_example
 
 
 def answers(db: Engine) -> list[tuple[str, int, str, bool]]:
@@ -432,14 +373,7 @@ def test_consent_is_asked_again_when_its_text_changes(
     ann.start()
     ann.press("happy to take part")
     ann.press("North")
-    changed = tmp_path / "example.toml"
-    changed.write_text(
-        EXAMPLE_SCRIPT.read_text(encoding="utf-8").replace(
-            'version = "2026-11-01"', 'version = "2027-01-15"'
-        ),
-        encoding="utf-8",
-    )
-    load_consultation(db, changed, actor="test")
+    change_consent(db, tmp_path)
     ann.press("35 to 64")  # pressed on the old question: consent comes first now
     assert "Are you happy to take part?" in ann.last
     ann.press("happy to take part")

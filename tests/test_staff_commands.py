@@ -12,18 +12,11 @@ from sqlmodel import Session, select
 
 from bot.app import Service
 from bot.config import StaffConfig
-from conversations.storage.db import make_engine
 from conversations.storage.models import AuditEntry, Broadcast, Round
-from tests.fakebotapi import FakeBotAPI
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
 
 FACILITATOR, OFFICER, STRANGER = 111, 222, 333
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        yield server
 
 
 @pytest.fixture
@@ -39,10 +32,9 @@ async def bot(fake: FakeBotAPI, db_url: str) -> AsyncIterator[Service]:
 
 
 @pytest.fixture
-def db(db_url: str) -> AsyncIterator[Engine]:  # type: ignore[misc]
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
+def db(bot_db: Engine) -> Engine:
+    """Here the running bot's own database."""
+    return bot_db
 
 
 def snapshot(db: Engine) -> tuple[int, list[tuple[int, str]], int]:

@@ -10,29 +10,15 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlmodel import Session, select
 
 from bot.app import Service
 from conversations.storage.db import make_engine
 from conversations.storage.models import Answer
-from tests.fakebotapi import FakeBotAPI
-from tests.telegram_harness import bot_config, complete_example, expect, running_bot
+from tests.fakes.telegram_api import FakeBotAPI
+from tests.telegram_harness import complete_example, expect
 from tests.test_cli import needsfirst
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeBotAPI, db_url: str) -> AsyncIterator[Service]:
-    async with running_bot(bot_config(fake, db_url)) as service:
-        yield service
 
 
 def stored_needs(db_url: str) -> list[str]:

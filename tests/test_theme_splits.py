@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.actions.analysis_runs import split_stored_theme
-from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.theme_runs import analyse_consultation
 from conversations.residents.service import ConversationService
 from conversations.staff import theme_edits, themes
@@ -22,17 +21,11 @@ from conversations.storage.models import (
     ThemeEdit,
     ThemeSplitPart,
 )
+from tests.example_consultation import Resident_, complete_example
 from tests.test_analysis_runs import TOPICS, seed
 from tests.test_cli import needsfirst
-from tests.test_service import Resident_, complete_example
 
 TOPIC_OF = {need: topic for topic, needs in TOPICS.items() for need in needs}
-
-
-@pytest.fixture
-def service(db: Engine) -> ConversationService:
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
-    return ConversationService(db)
 
 
 def topics_by_theme(db: Engine, run_id: int) -> dict[int, Counter[str]]:

@@ -113,7 +113,13 @@ def test_transcript(path: Path, request: pytest.FixtureRequest) -> None:
     inputs = [t["input"] for t in document["turns"]]
     # A transcript may be worded for one channel ("web", "telegram"); none means the script's own.
     turns = run(script, document["language"], inputs, document.get("channel"))
-    if request.config.getoption("--update-transcripts"):
+    compare_or_update(path, document, turns, request.config)
+
+
+def compare_or_update(path: Path, document: dict[str, Any], turns: list[dict[str, Any]],
+                      config: pytest.Config) -> None:  # fmt: skip
+    """The turns must be the transcript's; with --update-transcripts they become it."""
+    if config.getoption("--update-transcripts"):
         document["turns"] = turns
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return

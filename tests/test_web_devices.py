@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from bot.config import ConfigError
 from bot.config_loading import load_config
 from bot.web.app import build_web_app
-from bot.web.chat import COOKIE
+from bot.web.devices import COOKIE
 from conversations.storage.models import ChannelIdentity, Resident, ServerSecret
 from tests.web_helpers import WebResident, complete_example, parse, web_client, web_config
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from conversations.storage.db import make_engine
 from conversations.storage.models import Answer
-from tests.fakebotapi import FakeBotAPI
+from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import bot_config, complete_example, running_bot
 from tests.test_restart import free_port
 

@@ -17,7 +17,6 @@ from sqlalchemy import Engine
 from bot.actions.staff_roster import StaffRoster
 from bot.config import Config
 from bot.web import (
-    auth,
     broadcast_pages,
     chat,
     coding_pages,
@@ -26,8 +25,10 @@ from bot.web import (
     digest_pages,
     priority_pages,
     safeguarding_pages,
+    sign_in_pages,
     theme_pages,
 )
+from bot.web.guards import guard_unsafe_methods
 from bot.web.health import healthz
 from bot.web.keys import (
     ANALYSIS_KEY,
@@ -54,7 +55,8 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
                   conversations: ConversationService | None = None,
                   roster: StaffRoster | None = None) -> web.Application:  # fmt: skip
     """The aiohttp application for one worker; any number may serve the same database."""
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    # Every POST passes its route's declared guard first; an undeclared route is refused.
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[guard_unsafe_methods])
     app[ENGINE_KEY] = db
     app[CONFIG_KEY] = config
     app[ROSTER_KEY] = roster or StaffRoster(config)
@@ -71,7 +73,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_static("/static/", STATIC, append_version=False)
     chat.add_routes(app)
-    auth.add_routes(app)
+    sign_in_pages.add_routes(app)
     dashboard.add_routes(app)
     theme_pages.add_routes(app)
     coding_pages.add_routes(app)

@@ -18,8 +18,9 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.web.auth import Staff, acting, allowed
+from bot.web.auth import Staff, allowed
 from bot.web.dashboard import page
+from bot.web.guards import staff_form, staff_post
 from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
@@ -216,9 +217,10 @@ async def _compose_page(request: web.Request, staff: Staff, slug: str, *, status
     )  # fmt: skip
 
 
+@staff_form(ROLE)
 async def draft_broadcast(request: web.Request) -> web.Response:
     """Draft a broadcast and show its preview (facilitators; audited)."""
-    staff, form = await acting(request, ROLE)
+    staff, form = staff_post(request)
     slug = request.match_info["slug"]
     message = form.get("message", "")
     choice = form.get("group", "")
@@ -340,9 +342,10 @@ async def _broadcast_page(request: web.Request, staff: Staff, broadcast_id: int,
     )  # fmt: skip
 
 
+@staff_form(ROLE)
 async def send_broadcast(request: web.Request) -> web.Response:
     """Confirm a draft: its recipients are written down and the sender takes it (audited)."""
-    staff, _ = await acting(request, ROLE)
+    staff, _ = staff_post(request)
     broadcast_id = id_in_path(request, "broadcast_id", "broadcast")
     db = request.app[ENGINE_KEY]
 
@@ -356,9 +359,10 @@ async def send_broadcast(request: web.Request) -> web.Response:
     return await _changed(request, staff, broadcast_id, confirm, "queued")
 
 
+@staff_form(ROLE)
 async def cancel_broadcast(request: web.Request) -> web.Response:
     """Cancel a draft, or stop a broadcast being sent (audited)."""
-    staff, _ = await acting(request, ROLE)
+    staff, _ = staff_post(request)
     broadcast_id = id_in_path(request, "broadcast_id", "broadcast")
     db = request.app[ENGINE_KEY]
 

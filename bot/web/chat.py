@@ -23,7 +23,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.web import devices, transcript
-from bot.web.devices import Device
+from bot.web.devices import COOKIE, Device
+from bot.web.guards import resident_device, resident_form
 from bot.web.keys import (
     CONFIG_KEY,
     CONVERSATIONS_KEY,
@@ -31,7 +32,7 @@ from bot.web.keys import (
     ENGINE_KEY,
     STATUS_KEY,
 )
-from bot.web.security import new_form_key, same_token, set_cookie, valid_form_key
+from bot.web.security import new_form_key, set_cookie, valid_form_key
 from bot.web.templating import render, see_other
 from bot.web.wording import LANGUAGES, NOTICES, words_for
 from conversations.flow import callbacks
@@ -44,7 +45,6 @@ from conversations.storage import store, web_devices, web_transcript
 from conversations.storage.models import Consultation, Conversation, Round
 
 CHANNEL = "web"
-COOKIE = "nf_device"
 COOKIE_AGE = 365 * 24 * 3600
 MAX_TEXT = 4096
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -208,13 +208,14 @@ def _not_found(request: web.Request) -> web.Response:
 # --- what the resident sends ------------------------------------------------------
 
 
+@resident_form
 async def send(request: web.Request) -> web.StreamResponse:
     """One form: a button, typed text or a data action; handled once per form key."""
     slug = request.match_info["slug"]
     if not _SLUG.match(slug):
         raise web.HTTPNotFound()
     form = await request.post()
-    device = await _checked_device(request, form.get("csrf"))
+    device = resident_device(request)
     key = form.get("key")
     if not valid_form_key(key):
         raise web.HTTPBadRequest(text="this form has no valid key; reload the page")
@@ -319,25 +320,13 @@ def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
     return renewed
 
 
-async def _checked_device(request: web.Request, given: Any) -> Device:
-    """The device that sent a form; 403 unless the server issued it and the form
-    carries its CSRF token."""
-    secret = await request.app[DEVICE_KEY].get()
-    device = devices.recognised(secret, request.cookies.get(COOKIE, ""))
-    if device is None:
-        raise web.HTTPForbidden(text="your session has expired: reload the page and try again")
-    if not same_token(given, device.csrf):
-        raise web.HTTPForbidden(text="this form has expired: reload the page and try again")
-    return device
-
-
+@resident_form
 async def afresh(request: web.Request) -> web.StreamResponse:
     """Start afresh on this device: clear its transcript and give it a new cookie."""
     slug = request.match_info["slug"]
     if not _SLUG.match(slug):
         raise web.HTTPNotFound()
-    form = await request.post()
-    device = await _checked_device(request, form.get("csrf"))
+    device = resident_device(request)
     db = request.app[ENGINE_KEY]
 
     def clear() -> None:

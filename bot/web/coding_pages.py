@@ -14,8 +14,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from analysis.personal_details.scrub import scrub
-from bot.web.auth import acting, signed_in
+from bot.web.auth import signed_in
 from bot.web.dashboard import page
+from bot.web.guards import staff_form, staff_post
 from bot.web.keys import ENGINE_KEY
 from bot.web.templating import see_other
 from conversations.flow.numbers import whole_number
@@ -86,9 +87,10 @@ async def answers(request: web.Request) -> web.Response:
     )  # fmt: skip
 
 
+@staff_form(*CODERS)
 async def code(request: web.Request) -> web.Response:
     """An officer's code of one answer (officers and facilitators; audited)."""
-    staff, form = await acting(request, *CODERS)
+    staff, form = staff_post(request)
     slug = request.match_info["slug"]
     answer_id = whole_number(request.match_info["answer_id"])
     action = form.get("action", "")

@@ -1,7 +1,7 @@
 """The staff dashboard: consultations, live progress and coverage, rounds, exports, audit.
 
 Every page needs a signed-in session (bot.web.auth) and every action a role and
-the session's CSRF token. Pages read through the same store and coverage code as
+the session's CSRF token, checked by its guard (bot.web.guards). Pages read through the same store and coverage code as
 the command line; actions are audited with the actor "staff:<id>".
 
 Navigation is the NAVIGATION list: a later page (as themes, broadcasts and digests do)
@@ -23,7 +23,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from analysis.personal_details.scrub import scrub
-from bot.web.auth import Staff, acting, allowed, signed_in
+from bot.web.auth import Staff, allowed, signed_in
+from bot.web.guards import staff_form, staff_post
 from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY, STATUS_KEY
 from bot.web.svg_charts import ShareBar, share_bar
 from bot.web.templating import render, see_other
@@ -223,9 +224,10 @@ async def _consultation(request: web.Request, staff: Staff, slug: str, *, error:
     )  # fmt: skip
 
 
+@staff_form("facilitator", "admin")
 async def change_round(request: web.Request) -> web.Response:
     """Open the next round or close the open one (facilitators and admins; audited)."""
-    staff, form = await acting(request, "facilitator", "admin")
+    staff, form = staff_post(request)
     slug = request.match_info["slug"]
     action = form.get("action")
     if action not in ("open", "close"):

@@ -34,6 +34,7 @@ from conversations.storage import web_devices
 from conversations.storage.models import utcnow
 
 SECRET_NAME = "web-device-key"
+COOKIE = "nf_device"
 _LEGACY = re.compile(r"^[A-Za-z0-9_-]{40,64}$")  # an unsigned cookie of an older version
 _SEPARATOR = "."
 

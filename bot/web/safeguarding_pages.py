@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlmodel import Session
 
-from bot.web.auth import acting, allowed
+from bot.web.auth import allowed
 from bot.web.dashboard import page
+from bot.web.guards import staff_form, staff_post
 from bot.web.keys import ENGINE_KEY
 from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
@@ -112,12 +113,14 @@ async def flag_page(request: web.Request, *, error: str = "", status: int = 200)
     )  # fmt: skip
 
 
+@staff_form(ROLE)
 async def acknowledge(request: web.Request) -> web.Response:
     """A lead has the flag: alerts and escalation about it stop."""
     return await _flag_action(request, "acknowledged", lambda session, flag_id, actor, _:
                               flags.acknowledge(session=session, flag_id=flag_id, actor=actor))  # fmt: skip
 
 
+@staff_form(ROLE)
 async def note(request: web.Request) -> web.Response:
     """Add a note (kept with the flag; the audit log says only that one was added)."""
     return await _flag_action(request, "noted", lambda session, flag_id, actor, form:
@@ -125,6 +128,7 @@ async def note(request: web.Request) -> web.Response:
                                              text=form.get("note", "")))  # fmt: skip
 
 
+@staff_form(ROLE)
 async def outcome(request: web.Request) -> web.Response:
     """Record what was done and close the flag."""
     return await _flag_action(request, "closed", lambda session, flag_id, actor, form:
@@ -136,8 +140,8 @@ FlagChange = Callable[[Session, int, str, dict[str, str]], object]
 
 
 async def _flag_action(request: web.Request, done: str, change: FlagChange) -> web.Response:
-    """A lead's form post on one flag: role and CSRF checked, the change in one transaction."""
-    staff, form = await acting(request, ROLE)
+    """A lead's form post on one flag (its guard checked role and CSRF): one transaction."""
+    staff, form = staff_post(request)
     flag_id = id_in_path(request, "flag_id", "flag")
     db = request.app[ENGINE_KEY]
 

@@ -26,8 +26,9 @@ from sqlmodel import Session
 
 from bot.actions.analysis_runs import AnalysisError, shown_quotes, split_stored_theme
 from bot.actions.theme_runs import analyse_consultation
-from bot.web.auth import Staff, acting, signed_in
+from bot.web.auth import Staff, signed_in
 from bot.web.dashboard import page
+from bot.web.guards import staff_form, staff_post
 from bot.web.keys import ANALYSIS_KEY, CONVERSATIONS_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
 from bot.web.svg_charts import SizeChart, Trend, size_chart, trend_line
@@ -302,9 +303,10 @@ async def themes_index(request: web.Request) -> web.Response:
 # --- editing ------------------------------------------------------------------------------
 
 
+@staff_form(*EDITORS)
 async def accept_theme(request: web.Request) -> web.Response:
     """Accept a proposed theme into the codebook as it is (officers and facilitators; audited)."""
-    staff, _ = await acting(request, *EDITORS)
+    staff, _ = staff_post(request)
     slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     db = request.app[ENGINE_KEY]
 
@@ -315,9 +317,10 @@ async def accept_theme(request: web.Request) -> web.Response:
     return await _edited(request, staff, slug, edit, f"accepted#theme-{theme_id}")
 
 
+@staff_form(*EDITORS)
 async def rename_theme(request: web.Request) -> web.Response:
     """Give a theme a new name (officers and facilitators; audited)."""
-    staff, form = await acting(request, *EDITORS)
+    staff, form = staff_post(request)
     slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     label = form.get("label", "")
     db = request.app[ENGINE_KEY]
@@ -330,9 +333,10 @@ async def rename_theme(request: web.Request) -> web.Response:
     return await _edited(request, staff, slug, edit, f"renamed#theme-{theme_id}")
 
 
+@staff_form(*EDITORS)
 async def merge_theme(request: web.Request) -> web.Response:
     """Fold a theme into another (officers and facilitators; audited)."""
-    staff, form = await acting(request, *EDITORS)
+    staff, form = staff_post(request)
     slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     into = record_id(form.get("into", ""))
     if into is None:
@@ -348,9 +352,10 @@ async def merge_theme(request: web.Request) -> web.Response:
     return await _edited(request, staff, slug, edit, f"merged#theme-{into}")
 
 
+@staff_form(*EDITORS)
 async def split_theme(request: web.Request) -> web.Response:
     """Divide a theme in two (officers and facilitators; audited), in the analysis thread."""
-    staff, _ = await acting(request, *EDITORS)
+    staff, _ = staff_post(request)
     slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     split = partial(split_stored_theme, request.app[ENGINE_KEY], slug, theme_id, actor=staff.actor)
     # It may wait behind a running analysis in the same thread: wait a little, then say so.
@@ -383,9 +388,10 @@ async def _edited(request: web.Request, staff: Staff, slug: str, edit: Callable[
 # --- running the analysis -------------------------------------------------------------------
 
 
+@staff_form(*RUNNERS)
 async def run_analysis(request: web.Request) -> web.Response:
     """Theme the answers now (facilitators); waits a little, then leaves it running."""
-    staff, form = await acting(request, *RUNNERS)
+    staff, form = staff_post(request)
     slug = request.match_info["slug"]
     wanted = form.get("themes", "").strip()
     n_themes: int | None = None

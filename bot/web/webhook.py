@@ -16,12 +16,14 @@ from telegram.ext import Application
 
 from bot.telegram.durable_updates import DurableInbox
 from bot.telegram.updates import read_any
+from bot.web.guards import exempt
 from bot.web.keys import CONFIG_KEY, TELEGRAM_KEY
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+@exempt("Telegram has no session or form: the handler checks the secret header")
 async def telegram_webhook(request: web.Request) -> web.Response:
     """An update from Telegram: 403 without the configured secret, else queued."""
     secret = request.app[CONFIG_KEY].telegram.secret_token

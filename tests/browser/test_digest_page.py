@@ -1,13 +1,12 @@
 """The digest's HTML in headless Chromium: self-contained, accessible (axe, WCAG 2.2 AA), printable.
 
-Skips without /usr/bin/chromium, unless NEEDSFIRST_REQUIRE_BROWSER=1 (as in CI).
+Skips without /usr/bin/chromium, unless NEEDSFIRST_REQUIRE_BROWSER=1 (as in CI): conftest.py.
 Screenshots go to test-artifacts/screenshots/ for a person to look at.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,28 +19,15 @@ from bot.actions.digests import build
 from conversations.residents.service import ConversationService
 from conversations.storage.models import utcnow
 from tests.browser.axe import audit, described
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, missing_browser
 from tests.browser.live import SCREENSHOTS
 from tests.digest_sample import sample_digest
 from tests.test_analysis_runs import seed
 
-if (problem := missing_browser()) is not None:  # NEEDSFIRST_REQUIRE_BROWSER: tests/conftest.py
-    pytest.skip(f"browser tests skipped: {problem}", allow_module_level=True)
-
 
 @pytest.fixture
-async def page() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            context = await browser.new_context(viewport={"width": 1000, "height": 900})
-            yield await context.new_page()
-        finally:
-            await browser.close()
+async def page(browser: Any) -> Any:
+    context = await browser.new_context(viewport={"width": 1000, "height": 900})
+    return await context.new_page()
 
 
 async def show(page: Any, html: str, name: str) -> dict[str, Any]:

@@ -1,0 +1,82 @@
+"""The example consultation as a resident does it, talking to the service directly.
+
+`Resident_` presses buttons by their labels and reads the replies, with a fresh update
+key for each step (the trailing underscore keeps it apart from the Resident table).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from conversations.flow.inputs import TextInput
+from conversations.flow.messages import Message
+from conversations.residents.service import ConversationService, Who
+
+_keys = itertools.count(1)
+
+
+class Resident_:
+    """A simulated resident talking to the service directly."""
+
+    def __init__(self, service: ConversationService, user_id: str, language: str = "en") -> None:
+        self.service = service
+        self.who = Who("telegram", user_id, user_id, language)
+        self.inbox: list[Message] = []
+
+    def _got(self, messages: list[Message], key: str) -> list[Message]:
+        self.inbox.extend(messages)
+        self.service.mark_delivered("telegram", key)
+        return messages
+
+    def start(self, argument: str | None = None) -> list[Message]:
+        key = str(next(_keys))
+        return self._got(self.service.start(self.who, argument, update_key=key), key)
+
+    def say(self, words: str, ref: str | None = None) -> list[Message]:
+        key = str(next(_keys))
+        return self._got(self.service.receive(self.who, TextInput(words, ref), update_key=key), key)
+
+    def press(self, label: str) -> list[Message]:
+        for message in reversed(self.inbox):
+            for row in message.buttons:
+                for button in row:
+                    if label in button.label:
+                        key = str(next(_keys))
+                        return self._got(
+                            self.service.press(self.who, button.data, update_key=key), key
+                        )
+        raise AssertionError(f"no button {label!r} in {[m.text[:40] for m in self.inbox[-3:]]}")
+
+    @property
+    def last(self) -> str:
+        return self.inbox[-1].text
+
+
+def complete_example(resident: Resident_, need: str = "The buses stop at 7pm.") -> None:
+    resident.start("example--tenants")
+    resident.press("happy to take part")
+    resident.press("North")
+    resident.press("35 to 64")
+    resident.say(need)
+    resident.press("My family")
+    resident.press("Done")
+    resident.say("I could get to work.")
+    resident.press("that's right")
+    resident.press("No")
+    resident.press("No, that's all")
+
+
+def change_consent(db: Engine, tmp_path: Path) -> None:
+    """Load the example again with a new consent text (its version changed)."""
+    changed = tmp_path / "example.toml"
+    changed.write_text(
+        EXAMPLE_SCRIPT.read_text(encoding="utf-8").replace(
+            'version = "2026-11-01"', 'version = "2027-01-15"'
+        ),
+        encoding="utf-8",
+    )
+    load_consultation(db, changed, actor="test")
