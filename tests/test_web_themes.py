@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot.actions.analysis_runs import RunResult
 from bot.actions.theme_runs import analyse_consultation
-from bot.web import theme_pages
+from bot.web import theme_run_pages
 from conversations.staff import themes
 from conversations.storage.models import AnalysisRun, Answer, AuditEntry, RunTheme, ThemeEdit
 from tests.web_helpers import (
@@ -209,7 +209,7 @@ async def test_a_facilitator_runs_the_analysis_in_its_own_thread(
         threads.append(threading.current_thread().name)
         return analyse_consultation(*args, **kwargs)
 
-    monkeypatch.setattr(theme_pages, "analyse_consultation", analyse)
+    monkeypatch.setattr(theme_run_pages, "analyse_consultation", analyse)
     config = web_config()
     async with web_client(db, config) as client:
         csrf = await sign_in(client, db, config, FACILITATOR)
@@ -248,8 +248,8 @@ async def test_a_long_analysis_goes_on_after_the_page_stops_waiting(
         finished.set()
         return result
 
-    monkeypatch.setattr(theme_pages, "analyse_consultation", slow)
-    monkeypatch.setattr(theme_pages, "WAIT_FOR_RUN", 0.05)
+    monkeypatch.setattr(theme_run_pages, "analyse_consultation", slow)
+    monkeypatch.setattr(theme_run_pages, "WAIT_FOR_RUN", 0.05)
     config = web_config()
     async with web_client(db, config) as client:
         seed_answers(db)
@@ -265,7 +265,7 @@ async def test_a_split_behind_a_long_analysis_goes_on_after_the_page_stops_waiti
     db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     finished = threading.Event()
-    real = theme_pages.split_stored_theme
+    real = theme_run_pages.split_stored_theme
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.5)
@@ -273,8 +273,8 @@ async def test_a_split_behind_a_long_analysis_goes_on_after_the_page_stops_waiti
         finished.set()
         return result
 
-    monkeypatch.setattr(theme_pages, "split_stored_theme", slow)
-    monkeypatch.setattr(theme_pages, "WAIT_FOR_RUN", 0.05)
+    monkeypatch.setattr(theme_run_pages, "split_stored_theme", slow)
+    monkeypatch.setattr(theme_run_pages, "WAIT_FOR_RUN", 0.05)
     config = web_config()
     async with web_client(db, config) as client:
         seed_themes(db)

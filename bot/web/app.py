@@ -27,6 +27,7 @@ from bot.web import (
     safeguarding_pages,
     sign_in_pages,
     theme_pages,
+    theme_run_pages,
 )
 from bot.web.guards import guard_unsafe_methods
 from bot.web.health import healthz
@@ -76,6 +77,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     sign_in_pages.add_routes(app)
     dashboard.add_routes(app)
     theme_pages.add_routes(app)
+    theme_run_pages.add_routes(app)
     coding_pages.add_routes(app)
     priority_pages.add_routes(app)
     broadcast_pages.add_routes(app)

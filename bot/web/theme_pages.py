@@ -1,11 +1,8 @@
-"""Themes pages: the latest analysis run's themes, officers' edits, and a new run.
+"""Themes pages: the latest analysis run's themes, and officers' edits of them.
 
-Officers and facilitators read the themes, rename them, merge one into another
-and split one in two (through conversations.staff.theme_edits, which audits each edit);
-facilitators run the analysis now. The analysis is minutes of CPU on a large
-consultation, and a split vectorises and clusters a theme's answers, so both run
-in the application's own analysis threads, never in the default executor that
-every database call shares.
+Officers and facilitators read the themes, accept, rename and merge them (through
+conversations.staff.theme_edits, which audits each edit). A split and a new run
+take the analysis threads: bot/web/theme_run_pages.py.
 """
 
 from __future__ import annotations
@@ -14,26 +11,22 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.actions.analysis_runs import AnalysisError, shown_quotes, split_stored_theme
-from bot.actions.theme_runs import analyse_consultation
+from bot.actions.analysis_runs import shown_quotes
 from bot.web.auth import Staff, signed_in
 from bot.web.dashboard import page
 from bot.web.guards import staff_form, staff_post
-from bot.web.keys import ANALYSIS_KEY, CONVERSATIONS_KEY, ENGINE_KEY
+from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
 from bot.web.svg_charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.templating import see_other
-from conversations.flow.numbers import record_id, whole_number
+from conversations.flow.numbers import record_id
 from conversations.flow.script import Script
 from conversations.staff import codebook, theme_edits, themes
 from conversations.staff.coverage import NOT_SAID
@@ -46,9 +39,7 @@ READERS = ("officer", "facilitator")
 EDITORS = ("officer", "facilitator")
 RUNNERS = ("facilitator",)
 # How long the button waits for a run before saying it goes on in the background.
-WAIT_FOR_RUN = 20.0
 EDITS_SHOWN = 50
-MAX_THEMES = 30
 
 
 @dataclass(frozen=True)
@@ -111,11 +102,9 @@ class ThemesView:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/staff/themes", themes_index)
     app.router.add_get("/staff/c/{slug}/themes", themes_page)
-    app.router.add_post("/staff/c/{slug}/themes/analyse", run_analysis)
     app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/accept", accept_theme)
     app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/rename", rename_theme)
     app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/merge", merge_theme)
-    app.router.add_post(r"/staff/c/{slug}/themes/{theme_id:[0-9]+}/split", split_theme)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -208,7 +197,7 @@ def _card(session: Session, script: Script, run_id: int, theme: RunTheme,
 async def themes_page(request: web.Request) -> web.Response:
     """The latest run's themes, ranked by size, with the forms to edit them."""
     staff = await signed_in(request)
-    return await _themes(request, staff, request.match_info["slug"])
+    return await themes_response(request, staff, request.match_info["slug"])
 
 
 DONE = {
@@ -230,7 +219,7 @@ DONE = {
 }
 
 
-async def _themes(request: web.Request, staff: Staff, slug: str, *, error: str = "",
+async def themes_response(request: web.Request, staff: Staff, slug: str, *, error: str = "",
                   status: int = 200) -> web.Response:  # fmt: skip
     if not any(staff.can(role) for role in READERS):
         raise web.HTTPForbidden(text="themes are for officers and facilitators")
@@ -340,7 +329,7 @@ async def merge_theme(request: web.Request) -> web.Response:
     slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     into = record_id(form.get("into", ""))
     if into is None:
-        return await _themes(request, staff, slug, error="Choose the theme to merge into.",
+        return await themes_response(request, staff, slug, error="Choose the theme to merge into.",
                              status=400)  # fmt: skip
     db = request.app[ENGINE_KEY]
 
@@ -352,27 +341,6 @@ async def merge_theme(request: web.Request) -> web.Response:
     return await _edited(request, staff, slug, edit, f"merged#theme-{into}")
 
 
-@staff_form(*EDITORS)
-async def split_theme(request: web.Request) -> web.Response:
-    """Divide a theme in two (officers and facilitators; audited), in the analysis thread."""
-    staff, _ = staff_post(request)
-    slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
-    split = partial(split_stored_theme, request.app[ENGINE_KEY], slug, theme_id, actor=staff.actor)
-    # It may wait behind a running analysis in the same thread: wait a little, then say so.
-    future = asyncio.get_running_loop().run_in_executor(request.app[ANALYSIS_KEY], split)
-    future.add_done_callback(_log_failure)
-    try:
-        result = await asyncio.wait_for(asyncio.shield(future), WAIT_FOR_RUN)
-    except TimeoutError:
-        return see_other(f"/staff/c/{slug}/themes?done=splitting")
-    except store.StoreError:
-        raise web.HTTPNotFound(text="no such consultation") from None
-    except theme_edits.ThemeEditError as error:
-        return await _themes(request, staff, slug, error=f"Nothing was changed: {error}.",
-                             status=409)  # fmt: skip
-    return see_other(f"/staff/c/{slug}/themes?done=split#theme-{result.parts[0][0]}")
-
-
 async def _edited(request: web.Request, staff: Staff, slug: str, edit: Callable[[], None],
                   done: str) -> web.Response:  # fmt: skip
     try:
@@ -380,49 +348,6 @@ async def _edited(request: web.Request, staff: Staff, slug: str, edit: Callable[
     except store.StoreError:
         raise web.HTTPNotFound(text="no such consultation") from None
     except theme_edits.ThemeEditError as error:
-        return await _themes(request, staff, slug, error=f"Nothing was changed: {error}.",
+        return await themes_response(request, staff, slug, error=f"Nothing was changed: {error}.",
                              status=409)  # fmt: skip
     return see_other(f"/staff/c/{slug}/themes?done={done}")
-
-
-# --- running the analysis -------------------------------------------------------------------
-
-
-@staff_form(*RUNNERS)
-async def run_analysis(request: web.Request) -> web.Response:
-    """Theme the answers now (facilitators); waits a little, then leaves it running."""
-    staff, form = staff_post(request)
-    slug = request.match_info["slug"]
-    wanted = form.get("themes", "").strip()
-    n_themes: int | None = None
-    if wanted:
-        n_themes = whole_number(wanted, minimum=2, maximum=MAX_THEMES)
-        if n_themes is None:
-            message = f"The number of themes is a whole number from 2 to {MAX_THEMES}, or empty."
-            return await _themes(request, staff, slug, error=message, status=400)
-    run = partial(
-        analyse_consultation, request.app[ENGINE_KEY], slug, actor=staff.actor, n_themes=n_themes
-    )
-    loop = asyncio.get_running_loop()
-    future = loop.run_in_executor(request.app[ANALYSIS_KEY], run)
-    future.add_done_callback(_log_failure)
-    try:
-        await asyncio.wait_for(asyncio.shield(future), WAIT_FOR_RUN)
-    except TimeoutError:
-        return see_other(f"/staff/c/{slug}/themes?done=running")
-    except store.StoreError:
-        raise web.HTTPNotFound(text="no such consultation") from None
-    except AnalysisError as error:
-        message = f"The analysis did not run: {error}. Try again when more residents have answered."
-        return await _themes(request, staff, slug, error=message, status=409)
-    return see_other(f"/staff/c/{slug}/themes?done=analysed")
-
-
-def _log_failure(future: asyncio.Future[Any] | Future[Any]) -> None:
-    """A run or split that failed unexpectedly (or after the page stopped waiting) is logged."""
-    if future.cancelled():
-        return
-    error = future.exception()
-    expected = AnalysisError | store.StoreError | theme_edits.ThemeEditError
-    if error is not None and not isinstance(error, expected):
-        log.error("theme analysis or split failed", exc_info=error)
