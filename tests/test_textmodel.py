@@ -75,3 +75,30 @@ def test_each_detector_reads_texting_forms_from_its_column_of_the_one_table() ->
     assert textmodel.normalise(typed) == "i am i will, your tryin"
     assert safeguarding.normalise(typed) == "i'm ill, your trying"
     assert moderation.normalise(typed) == "im ill, you're tryin"
+
+
+_REASONS_IN_A_PROCESS = """
+import json, sys
+from conversations.screening import textmodel
+model = textmodel.load("safeguarding_model")
+texts = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8")][:400]
+print(json.dumps([model.reasons(t, label) for t in texts for label in model.labels]))
+"""
+
+
+def test_the_evidence_words_are_the_same_in_every_process() -> None:
+    """What a lead reads as the flag's evidence does not depend on the hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    data = ROOT / "tests" / "data" / "safeguarding_labelled.jsonl"
+    found = []
+    for seed in ("1", "2", "3"):
+        environment = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+        result = subprocess.run(
+            [sys.executable, "-c", _REASONS_IN_A_PROCESS, str(data)],
+            capture_output=True, text=True, check=True, env=environment, timeout=120,
+        )  # fmt: skip
+        found.append(result.stdout)
+    assert found[0] == found[1] == found[2]

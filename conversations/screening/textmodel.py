@@ -147,7 +147,9 @@ class LinearTextModel:
         """The ``k`` word stems (or stem pairs) that pushed ``label`` up the most."""
         i = self.labels.index(label) + 1
         found = {f for f in features(text) if f[0] in "wb" and f in self.weights}
-        ranked = sorted(found, key=lambda f: -self.weights[f][0] * self.weights[f][i])
+        # Ties broken by the feature itself: a set's order follows the hash seed, and the
+        # evidence a safeguarding lead reads must not change from one process to the next.
+        ranked = sorted(found, key=lambda f: (-self.weights[f][0] * self.weights[f][i], f))
         return tuple(f[2:].replace("_", " ") for f in ranked[:k] if self.weights[f][i] > 0)
 
     def flagged(self, text: str) -> dict[str, float]:
