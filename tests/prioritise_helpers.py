@@ -18,7 +18,7 @@ from conversations.flow.messages import Message
 from conversations.residents.service import ConversationService, Who
 from conversations.staff import codebook, themes
 from conversations.storage import store
-from conversations.storage.models import Conversation, Round
+from conversations.storage.models import Answer, Conversation, Round, utcnow
 
 _keys = itertools.count(1_000_000)
 
@@ -177,11 +177,15 @@ def add_profile(db: Engine, user_id: str, **profile: str) -> None:
             session.add(conversation)
             session.flush()
         steps = {"area": "area", "age_band": "age"}
+        assert conversation.id is not None
         for dimension, value in profile.items():
-            store.save_answer(
-                session=session, conversation=conversation, step_id=steps[dimension],
-                iteration=1, kind="choice", value=value, display=value, profile=dimension,
-                skipped=False, confirmed=True, message_ref=None,
+            session.add(
+                Answer(
+                    conversation_id=conversation.id, resident_id=resident.id,
+                    round_id=first.id, step_id=steps[dimension], iteration=1, kind="choice",
+                    value=value, display=value, profile=dimension, confirmed=True,
+                    answered_at=utcnow(),
+                )
             )  # fmt: skip
 
 

@@ -184,46 +184,6 @@ def conversation_for(*, session: Session, resident_id: int, round_id: int) -> Co
     ).first()
 
 
-def save_answer(*, session: Session, conversation: Conversation, step_id: str, iteration: int,
-                kind: str, value: str, display: str, profile: str | None, skipped: bool,
-                confirmed: bool, message_ref: str | None, withheld: str | None = None
-                ) -> Answer:  # fmt: skip
-    """Insert an answer, or replace the one already given to that question."""
-    assert conversation.id is not None
-    answer = session.exec(
-        select(Answer).where(
-            Answer.conversation_id == conversation.id,
-            Answer.step_id == step_id,
-            Answer.iteration == iteration,
-        )
-    ).first()
-    now = utcnow()
-    same_text = answer is not None and answer.value == value
-    if answer is None:
-        answer = Answer(
-            conversation_id=conversation.id,
-            resident_id=conversation.resident_id,
-            round_id=conversation.round_id,
-            step_id=step_id,
-            iteration=iteration,
-            kind=kind,
-            value=value,
-            display=display,
-            answered_at=now,
-        )
-    answer.value = value
-    answer.display = display
-    answer.profile = profile
-    answer.skipped = skipped
-    answer.confirmed = confirmed
-    # A re-confirmation carries no text check; keep what the original text earned.
-    answer.withheld = withheld or (answer.withheld if same_text else None)
-    answer.message_ref = message_ref or answer.message_ref
-    answer.updated_at = now
-    session.add(answer)
-    return answer
-
-
 def answers_for_resident(*, session: Session, resident_id: int) -> Sequence[Answer]:
     return session.exec(
         select(Answer)
