@@ -30,6 +30,7 @@ from conversations.storage.models import (
     Round,
     RunTheme,
 )
+from conversations.storage.themable import may_be_shown
 
 # A theme's examples are the answers it held when reviewed; beyond this many, a
 # random sample of them (the coder's prototypes need hundreds, not millions).
@@ -110,7 +111,7 @@ def members(*, session: Session, run_id: int, theme_id: int) -> list[int]:
                 AnswerTheme.run_id == run_id,
                 AnswerTheme.theme_id == theme_id,
                 AnswerTheme.rank == 0,
-                col(Answer.withheld).is_(None),
+                may_be_shown(),
             )
             .order_by(col(AnswerTheme.answer_id))
         ).all()

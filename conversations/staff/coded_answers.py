@@ -20,7 +20,7 @@ from conversations.storage.models import (
     AnswerTheme,
     RunTheme,
 )
-from conversations.storage.themable import where_themable
+from conversations.storage.themable import may_be_shown, where_themable
 
 
 def coded_answers(*, session: Session, consultation_id: int
@@ -88,7 +88,7 @@ def answers_page(*, session: Session, consultation_id: int, theme_id: int | None
             select(Answer.id)
             .join(AnswerTheme, col(AnswerTheme.answer_id) == col(Answer.id))
             .where(
-                col(Answer.withheld).is_(None),
+                may_be_shown(),
                 AnswerTheme.run_id == run.id,
                 AnswerTheme.theme_id == theme_id,
             )

@@ -24,7 +24,7 @@ from conversations.storage.models import (
     ThemeEdit,
     ThemeSplitPart,
 )
-from conversations.storage.themable import where_themable
+from conversations.storage.themable import may_be_shown, where_themable
 
 # A run's themes that are no longer current: no answers this run, merged into
 # another, or split in two by an officer.
@@ -274,9 +274,7 @@ def quoted_answers(*, session: Session, theme: RunTheme) -> list[tuple[int, str]
         return []
     found = dict(
         session.exec(
-            select(Answer.id, Answer.value).where(
-                col(Answer.id).in_(ids), col(Answer.withheld).is_(None)
-            )
+            select(Answer.id, Answer.value).where(col(Answer.id).in_(ids), may_be_shown())
         ).all()
     )
     return [(i, found[i]) for i in ids if i in found]
@@ -327,7 +325,7 @@ def theme_members(*, session: Session, run_id: int, theme_id: int) -> list[Theme
         .where(
             AnswerTheme.run_id == run_id,
             AnswerTheme.theme_id == theme_id,
-            col(Answer.withheld).is_(None),
+            may_be_shown(),
         )
         .order_by(col(AnswerTheme.answer_id))
     ).all()

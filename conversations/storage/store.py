@@ -23,6 +23,7 @@ from conversations.storage.models import (
     Round,
     utcnow,
 )
+from conversations.storage.themable import may_be_shown
 
 
 class StoreError(ValueError):
@@ -201,7 +202,7 @@ def recent_answers(*, session: Session, round_id: int, limit: int) -> Sequence[A
             Answer.round_id == round_id,
             Answer.kind == "text",
             col(Answer.skipped).is_(False),
-            col(Answer.withheld).is_(None),
+            may_be_shown(),
         )
         .order_by(col(Answer.answered_at).desc(), col(Answer.id).desc())
         .limit(limit)

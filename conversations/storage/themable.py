@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select
 from sqlmodel import col
 
 from conversations.storage.models import Answer, Round
@@ -31,5 +31,11 @@ def where_themable(query: Query, *, consultation_id: int, questions: Sequence[st
         col(Round.consultation_id) == consultation_id,
         col(Answer.step_id).in_(questions),
         col(Answer.skipped).is_(False),
-        col(Answer.withheld).is_(None),
+        may_be_shown(),
     )
+
+
+def may_be_shown() -> ColumnElement[bool]:
+    """Answers that may be shown, quoted or themed: not withheld (a disclosure of harm or
+    abuse is stored and counted, never shown)."""
+    return col(Answer.withheld).is_(None)
