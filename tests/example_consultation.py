@@ -80,3 +80,41 @@ def change_consent(db: Engine, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     load_consultation(db, changed, actor="test")
+
+
+# Needs about three topics, for tests that theme answers.
+TOPICS = {
+    "buses": [
+        "The bus timetable is unreliable and the bus is always late",
+        "Bus route 12 was cut so the bus no longer stops near us",
+        "No bus on Sundays, the bus service is too thin",
+        "The last bus leaves at 7pm so I miss the bus home",
+        "Buses are cancelled and the bus stop has no shelter",
+    ],
+    "damp": [
+        "Our flat is damp and mould grows on every wall",
+        "Black mould and damp in the bedroom, the landlord ignores the damp",
+        "Damp walls and mould from condensation in the flat",
+        "Mould keeps coming back because the flat is damp",
+        "The flat is cold, damp and full of mould",
+    ],
+    "youth": [
+        "Teenagers have nowhere to go since the youth club closed",
+        "The youth club shut and teenagers hang around the shops",
+        "Young people need a youth club, teenagers are bored",
+        "No youth club any more so teenagers have nothing to do",
+        "Teenagers need a youth club to meet friends safely",
+    ],
+}
+
+ALL_NEEDS = {need for needs in TOPICS.values() for need in needs}
+
+
+def seed(service: ConversationService, prefix: str, copies: int = 2) -> None:
+    """Residents `prefix`1, 2, ... each complete the example with one need of TOPICS."""
+    n = 0
+    for needs in TOPICS.values():
+        for copy in range(copies):
+            for need in needs:
+                n += 1
+                complete_example(Resident_(service, f"{prefix}{n}"), need=f"{need}{'!' * copy}")

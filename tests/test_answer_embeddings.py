@@ -31,8 +31,7 @@ from conversations.storage.models import (
     ThemeSplitPart,
     utcnow,
 )
-from tests.example_consultation import Resident_, complete_example
-from tests.test_analysis_runs import TOPICS, seed
+from tests.example_consultation import TOPICS, Resident_, complete_example, seed
 from tests.test_theme_splits import mixed_theme, topics_by_theme
 
 STOP = frozenset(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,17 +13,8 @@ from sqlalchemy import Engine
 from bot.actions.consultations import EXAMPLE_SCRIPT
 from conversations.residents.service import ConversationService
 from conversations.storage.db import make_engine
+from tests.command_line import needsfirst
 from tests.example_consultation import Resident_, complete_example
-
-
-def needsfirst(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args, "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture

@@ -31,8 +31,8 @@ from conversations.storage.models import (
     Resident,
     utcnow,
 )
+from tests.command_line import needsfirst
 from tests.example_consultation import Resident_, complete_example
-from tests.test_cli import needsfirst
 
 # Six subjects a first-time user tried, four answers each.
 SUBJECTS = {

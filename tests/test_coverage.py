@@ -14,8 +14,8 @@ from conversations.residents.service import ConversationService
 from conversations.staff.coverage import format_status, opted_in_residents, round_status
 from conversations.storage import store
 from conversations.storage.scripts import ScriptCache
+from tests.command_line import needsfirst
 from tests.example_consultation import Resident_
-from tests.test_cli import needsfirst
 
 
 def take_part(

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from bot.actions.consultations import EXAMPLE_SCRIPT
 from conversations.staff.rounds import Rounds
 from conversations.storage.models import utcnow
+from tests.command_line import needsfirst
 from tests.prioritise_helpers import open_prioritise, seed_run
-from tests.test_cli import needsfirst
 from tests.web_helpers import (
     FACILITATOR,
     OFFICER,

@@ -28,10 +28,10 @@ from conversations.storage.models import (
     Resident,
     utcnow,
 )
+from tests.command_line import needsfirst
+from tests.example_consultation import TOPICS, seed
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import complete_example, expect
-from tests.test_analysis_runs import TOPICS, seed
-from tests.test_cli import needsfirst
 
 FACILITATOR, OFFICER = 111, 222
 

@@ -25,8 +25,7 @@ from conversations.storage.models import (
     utcnow,
 )
 from conversations.storage.scripts import ScriptCache
-from tests.example_consultation import Resident_, complete_example
-from tests.test_analysis_runs import seed
+from tests.example_consultation import Resident_, complete_example, seed
 
 LONDON = ZoneInfo("Europe/London")
 PRIVATE = [

@@ -13,8 +13,7 @@ from bot.actions.digests import archived, build, store_digest
 from bot.actions.theme_runs import analyse_consultation
 from conversations.residents.service import ConversationService
 from conversations.storage.models import utcnow
-from tests.example_consultation import Resident_, complete_example
-from tests.test_analysis_runs import seed
+from tests.example_consultation import Resident_, complete_example, seed
 
 ZONE = ZoneInfo("Europe/London")
 

@@ -17,8 +17,8 @@ from bot.scheduling.digest_job import Digests
 from bot.telegram.pacing import SendBudget
 from conversations.residents.service import ConversationService
 from conversations.storage.models import AuditEntry, Consultation, Digest, DigestDelivery, utcnow
+from tests.example_consultation import seed
 from tests.fakes.telegram_api import FakeBotAPI
-from tests.test_analysis_runs import seed
 
 OFFICERS = (201, 202, 203)
 LATER = timedelta(days=7)  # the tests' "now": a week on, so this week's answers are in it

@@ -28,10 +28,9 @@ from conversations.storage.models import (
     RoundTheme,
     utcnow,
 )
-from tests.example_consultation import Resident_, complete_example
+from tests.example_consultation import Resident_, complete_example, seed
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.prioritise_helpers import Voter, open_prioritise, seed_run
-from tests.test_analysis_runs import seed
 
 QUOTE = "The footbridge by Quillfeather Mill has been shut for a year"
 

@@ -19,10 +19,10 @@ from bot.app import Service
 from bot.config import StaffConfig
 from conversations.storage.db import make_engine
 from conversations.storage.models import Answer, PairVote, Round
+from tests.command_line import needsfirst
 from tests.fakes.telegram_api import FakeBotAPI, FakeUser
 from tests.prioritise_helpers import seed_run
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
-from tests.test_cli import needsfirst
 
 FACILITATOR = 900_001
 THEMES = ["Buses stop too early", "Damp and mould in homes", "Nothing for teenagers to do"]

@@ -14,8 +14,8 @@ from conversations.residents.service import ConversationService
 from conversations.staff.rounds import Rounds, partner_links
 from conversations.storage import store
 from conversations.storage.models import AuditEntry, Broadcast, BroadcastRecipient, utcnow
+from tests.command_line import needsfirst
 from tests.example_consultation import Resident_, complete_example
-from tests.test_cli import needsfirst
 
 
 @pytest.fixture

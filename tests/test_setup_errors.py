@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from bot.config import ConfigError
 from bot.config_loading import load_config
-from tests.test_cli import needsfirst
+from tests.command_line import needsfirst
 
 BAD_URLS = [
     ("not a url at all", "is not a database URL"),

@@ -162,7 +162,7 @@ async def test_analyse_and_edit_themes_from_telegram(
     fake: FakeBotAPI, bot: Service, db: Engine
 ) -> None:
     from conversations.residents.service import ConversationService
-    from tests.test_analysis_runs import seed
+    from tests.example_consultation import seed
 
     seed(ConversationService(db), "t", copies=1)
     staff, officer, stranger = fake.user(FACILITATOR), fake.user(OFFICER), fake.user(STRANGER)
@@ -201,7 +201,7 @@ async def test_an_officer_splits_a_theme_from_telegram(
     fake: FakeBotAPI, bot: Service, db: Engine
 ) -> None:
     from conversations.residents.service import ConversationService
-    from tests.test_analysis_runs import seed
+    from tests.example_consultation import seed
 
     seed(ConversationService(db), "t", copies=2)
     staff, officer, stranger = fake.user(FACILITATOR), fake.user(OFFICER), fake.user(STRANGER)

@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 from bot.app import Service
 from conversations.storage.db import make_engine
 from conversations.storage.models import Answer
+from tests.command_line import needsfirst
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import complete_example, expect
-from tests.test_cli import needsfirst
 
 
 def stored_needs(db_url: str) -> list[str]:

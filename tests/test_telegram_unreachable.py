@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 
 from bot.actions.consultations import EXAMPLE_SCRIPT
 from bot.app import Service, prepare_database
+from tests.command_line import needsfirst
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import TOKEN, bot_config, expect
-from tests.test_cli import needsfirst
 from tests.test_restart import free_port, start_service
 from tests.web_helpers import ADMIN, sign_in, web_client, web_config
 

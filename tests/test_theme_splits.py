@@ -21,9 +21,8 @@ from conversations.storage.models import (
     ThemeEdit,
     ThemeSplitPart,
 )
-from tests.example_consultation import Resident_, complete_example
-from tests.test_analysis_runs import TOPICS, seed
-from tests.test_cli import needsfirst
+from tests.command_line import needsfirst
+from tests.example_consultation import TOPICS, Resident_, complete_example, seed
 
 TOPIC_OF = {need: topic for topic, needs in TOPICS.items() for need in needs}
 

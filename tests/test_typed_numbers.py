@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from conversations.flow.numbers import MAX_ID, record_id, whole_number
-from tests.test_cli import needsfirst
+from tests.command_line import needsfirst
 from tests.test_web_security import UPDATE, telegram_application
 from tests.web_helpers import ADMIN, SECRET, sign_in, web_client, web_config
 from tests.web_seed import seed_answers

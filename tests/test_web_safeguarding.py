@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from conversations.storage.models import AuditEntry, SafeguardingFlag
-from tests.test_cli import needsfirst
+from tests.command_line import needsfirst
 from tests.web_helpers import (
     ADMIN,
     FACILITATOR,
@@ -186,8 +186,7 @@ def test_the_officers_digest_never_carries_a_disclosure(db: Engine) -> None:
     from bot.actions.theme_runs import analyse_consultation
     from conversations.residents.service import ConversationService
     from conversations.storage.models import utcnow
-    from tests.example_consultation import Resident_, complete_example
-    from tests.test_analysis_runs import seed
+    from tests.example_consultation import Resident_, complete_example, seed
 
     load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
     service = ConversationService(db)

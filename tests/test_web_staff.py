@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot.actions.staff_access import NotStaff, create_login_link, public_base_url
 from conversations.storage.models import AuditEntry, Round, StaffLogin, StaffSession, utcnow
-from tests.test_cli import needsfirst
+from tests.command_line import needsfirst
 from tests.web_helpers import (
     ADMIN,
     FACILITATOR,

@@ -12,8 +12,7 @@ from sqlalchemy import Engine
 from bot.actions.analysis_runs import RunResult
 from bot.actions.theme_runs import analyse_consultation
 from conversations.residents.service import ConversationService
-from tests.example_consultation import Resident_
-from tests.test_analysis_runs import TOPICS
+from tests.example_consultation import TOPICS, Resident_
 
 NORTH, CENTRAL, SOUTH = "North", "Central", "South"
 

@@ -21,7 +21,7 @@ from conversations.storage.models import utcnow
 from tests.browser.axe import audit, described
 from tests.browser.live import SCREENSHOTS
 from tests.digest_sample import sample_digest
-from tests.test_analysis_runs import seed
+from tests.example_consultation import seed
 
 
 @pytest.fixture
