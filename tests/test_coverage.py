@@ -130,9 +130,7 @@ def test_status_counts_residents_by_channel(two_channels: Engine) -> None:
     channels = {g.group: (g.label, g.respondents, g.share) for g in report.coverage["channel"]}
     assert channels == {"telegram": ("Telegram", 3, 0.75), "web": ("Web chat", 1, 0.25)}
     # No population share is invented for a channel, so none is ever "under-heard".
-    assert all(
-        g.population_share is None and not g.under_heard for g in report.coverage["channel"]
-    )
+    assert all(g.population_share is None and not g.under_heard for g in report.coverage["channel"])
     text = format_status(report)
     channel_part = text.split("By channel:")[1]
     assert "Telegram" in channel_part and "75%" in channel_part
