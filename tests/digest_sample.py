@@ -63,6 +63,14 @@ def sample_digest(**changes: object) -> DigestData:
                     CoverageGroup("35 to 64", 50, 0.98, 0.5, False),
                 ),
             ),
+            CoverageDimension(
+                "Channel",
+                (
+                    CoverageGroup("Telegram", 48, 0.7, None, False),
+                    CoverageGroup("Web chat", 21, 0.3, None, False),
+                ),
+                key="channel",
+            ),
         ),
         decisions=(
             DecisionNote(

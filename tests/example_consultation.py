@@ -22,14 +22,15 @@ _keys = itertools.count(1)
 class Resident_:
     """A simulated resident talking to the service directly."""
 
-    def __init__(self, service: ConversationService, user_id: str, language: str = "en") -> None:
+    def __init__(self, service: ConversationService, user_id: str, language: str = "en",
+                 *, channel: str = "telegram") -> None:  # fmt: skip
         self.service = service
-        self.who = Who("telegram", user_id, user_id, language)
+        self.who = Who(channel, user_id, user_id, language)
         self.inbox: list[Message] = []
 
     def _got(self, messages: list[Message], key: str) -> list[Message]:
         self.inbox.extend(messages)
-        self.service.mark_delivered("telegram", key)
+        self.service.mark_delivered(self.who.channel, key)
         return messages
 
     def start(self, argument: str | None = None) -> list[Message]:

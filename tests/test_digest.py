@@ -186,3 +186,25 @@ def test_only_answers_of_the_consultation_count(service: ConversationService, db
         skipped = session.exec(select(Answer).where(col(Answer.skipped).is_(True))).all()
     data = digest_data(db)
     assert data.headline.answers == 15 * 4 and not skipped
+
+
+def test_the_digest_counts_residents_by_channel(service: ConversationService, db: Engine) -> None:
+    for n in range(3):
+        complete_example(Resident_(service, f"t{n}"))
+    complete_example(Resident_(service, "w0", channel="web"))
+    Resident_(service, "w-looker", channel="web").start("example")  # never agreed
+    data = digest_data(db)
+    channel = next(d for d in data.coverage if d.key == "channel")
+    assert channel.name == "Channel"
+    assert [(g.label, g.respondents, g.share) for g in channel.groups] == [
+        ("Telegram", 3, 0.75),
+        ("Web chat", 1, 0.25),
+    ]
+    assert all(g.population_share is None and not g.under_heard for g in channel.groups)
+    end = utcnow() + timedelta(minutes=1)
+    documents, _ = build(db, "example", start=end - timedelta(days=7), end=end, zone=LONDON)
+    assert "By channel: Telegram 3, Web chat 1" in documents.summary
+    table = documents.html.split("<caption>By channel</caption>")[1].split("</table>")[0]
+    assert '<th scope="row">Telegram</th><td class="n">3</td><td class="n">75%</td>' in table
+    assert '<th scope="row">Web chat</th><td class="n">1</td><td class="n">25%</td>' in table
+    assert "Yes" not in table and "No<" not in table  # no population: never "under-heard"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -12,7 +13,10 @@ from sqlmodel import Session, select
 
 from bot.app import Service
 from bot.config import StaffConfig
+from conversations.residents.service import ConversationService
 from conversations.storage.models import AuditEntry, Broadcast, Round
+from tests.example_consultation import Resident_
+from tests.example_consultation import complete_example as complete_directly
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import bot_config, complete_example, expect, running_bot
 
@@ -228,3 +232,17 @@ async def test_an_officer_splits_a_theme_from_telegram(
     with Session(db) as session:
         trail = [(a.actor, a.action) for a in session.exec(select(AuditEntry))]
     assert ("staff:222", "theme.split") in trail
+
+
+async def test_status_in_telegram_counts_residents_by_channel(
+    fake: FakeBotAPI, bot: Service, db: Engine
+) -> None:
+    await complete_example(fake.user(5001), "The buses stop at 7pm.")
+    web_resident = Resident_(ConversationService(db), "w0", channel="web")
+    await asyncio.to_thread(complete_directly, web_resident)
+    officer = fake.user(OFFICER)
+    await officer.send_command("/status", "example")
+    by_channel = (await expect(officer, "By channel:")).split("By channel:")[1]
+    assert re.search(r"Telegram\s+1\s+50%", by_channel), by_channel
+    assert re.search(r"Web chat\s+1\s+50%", by_channel), by_channel
+    assert "population" not in by_channel

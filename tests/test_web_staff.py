@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -15,8 +16,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.actions.staff_access import NotStaff, create_login_link, public_base_url
+from conversations.residents.service import ConversationService
 from conversations.storage.models import AuditEntry, Round, StaffLogin, StaffSession, utcnow
 from tests.command_line import needsfirst
+from tests.example_consultation import Resident_
+from tests.example_consultation import complete_example as complete_telegram
 from tests.web_helpers import (
     ADMIN,
     FACILITATOR,
@@ -200,6 +204,24 @@ async def test_dashboard_shows_coverage_escaped_answers_and_exports(db: Engine) 
         await sign_in(client, db, config, ADMIN)
         audit = await (await client.get("/staff/audit")).text()
         assert "export.csv" in audit and f"staff:{OFFICER}" in audit
+
+
+async def test_dashboard_shows_residents_by_channel(db: Engine) -> None:
+    config = web_config()
+    async with web_client(db, config) as client:
+        await complete_example(WebResident(client))
+        service = ConversationService(db)
+        for n in range(2):
+            await asyncio.to_thread(complete_telegram, Resident_(service, f"t{n}"))
+        client.session.cookie_jar.clear()
+        await sign_in(client, db, config, OFFICER)
+        page = await (await client.get("/staff/c/example")).text()
+    table = page.split(">By channel</caption>", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<th scope="row" dir="auto">([^<]+)</th>\s*<td class="num">(\d+)</td>'
+                      r'\s*<td class="num">([^<]+)</td>\s*<td class="num">([^<]+)</td>', table)  # fmt: skip
+    assert rows == [("Telegram", "2", "67%", "–"), ("Web chat", "1", "33%", "–")]
+    assert "Under-heard" not in table and "Invite this group" not in table
+    assert table.count("No population figure") == 2
 
 
 def test_login_links_only_for_configured_staff(db: Engine) -> None:

@@ -79,6 +79,7 @@ class CoverageGroup:
 class CoverageDimension:
     name: str  # "Area", "Age band", "Where they came from"
     groups: tuple[CoverageGroup, ...]
+    key: str = ""  # the dimension as stored: "area", "source", "channel"
 
 
 @dataclass(frozen=True)
@@ -133,3 +134,7 @@ class DigestData:
 
     def under_heard(self) -> list[tuple[str, CoverageGroup]]:
         return [(d.name, g) for d in self.coverage for g in d.groups if g.under_heard]
+
+    def channels(self) -> tuple[CoverageGroup, ...]:
+        """Residents by the channel they came through (no population share to compare)."""
+        return next((d.groups for d in self.coverage if d.key == "channel"), ())

@@ -27,6 +27,8 @@ def render_summary(data: DigestData, *, limit: int = LIMIT) -> str:
         lines += [f"{t.theme_id}. {t.label}: {t.size}, {t.change}" for t in data.themes[:TOP]]
     elif data.analysis_note:
         lines += ["", data.analysis_note]
+    if channels := [g for g in data.channels() if g.respondents]:
+        lines += ["", "By channel: " + ", ".join(f"{g.label} {g.respondents}" for g in channels)]
     if under := data.under_heard():
         lines += [
             "",

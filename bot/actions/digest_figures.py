@@ -37,7 +37,12 @@ from conversations.storage.models import AnalysisRun, Consultation, RunTheme
 
 TREND_THEMES = 5
 TREND_WEEKS = 8
-DIMENSION_NAMES = {"area": "Area", "age_band": "Age band", "source": "Where residents came from"}
+DIMENSION_NAMES = {
+    "area": "Area",
+    "age_band": "Age band",
+    "source": "Where residents came from",
+    "channel": "Channel",
+}
 
 
 def dimension_name(dimension: str) -> str:
@@ -186,6 +191,7 @@ def coverage(
                 CoverageGroup(g.label, g.respondents, g.share, g.population_share, g.under_heard)
                 for g in groups
             ),
+            key=name,
         )
         for name, groups in status.coverage.items()
         if groups

@@ -2,7 +2,9 @@
 
 Coverage compares the residents who took part, by each profile dimension (area, age
 band, ...) and by partner source, with the population shares the consultation's
-script declares. A group is under-heard when its share of respondents is below
+script declares. It also counts them by channel (Telegram, web chat, ...), the first
+reason someone is not heard; channels have no population share, so only respondents'
+counts and shares are given. A group is under-heard when its share of respondents is below
 half its share of the population (UNDER_HEARD_RATIO), which is the signal a
 facilitator acts on by inviting that group again.
 """
@@ -19,10 +21,27 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from conversations.flow.script import Script
-from conversations.storage.models import Answer, ConsentRecord, Conversation, Resident, Round
+from conversations.storage.models import (
+    Answer,
+    ChannelIdentity,
+    ConsentRecord,
+    Conversation,
+    Resident,
+    Round,
+)
 
 UNDER_HEARD_RATIO = 0.5
 NOT_SAID = "not-said"
+NOT_RECORDED = "not-recorded"  # a resident with no channel left on record
+# Channels as staff read them; a channel not listed here is shown by its own name.
+CHANNEL_LABELS = {
+    "telegram": "Telegram",
+    "web": "Web chat",
+    "whatsapp": "WhatsApp",
+    "sms": "Text message",
+    "email": "Email",
+    NOT_RECORDED: "Not recorded",
+}
 
 
 @dataclass(frozen=True)
@@ -100,6 +119,9 @@ def round_status(*, session: Session, script: Script, round_: Round,
         source or "direct" for resident, source, _ in conversations if resident in started
     )
     coverage["source"] = _groups(sources, {}, {})
+    channels = _first_channels(session, round_.id)
+    by_channel = Counter(channels.get(resident, NOT_RECORDED) for resident in started)
+    coverage["channel"] = _groups(by_channel, CHANNEL_LABELS, {})
     return RoundStatus(
         consultation=consultation_slug,
         round=round_.number,
@@ -110,6 +132,23 @@ def round_status(*, session: Session, script: Script, round_: Round,
         answers=int(answers),
         coverage=coverage,
     )
+
+
+def _first_channels(session: Session, round_id: int) -> dict[int, str]:
+    """The channel each of a round's residents first reached us on.
+
+    A resident may later be known on a second channel (an email address left in the
+    web chat, say); they still came through the first one.
+    """
+    channels: dict[int, str] = {}
+    for resident_id, channel in session.exec(
+        select(ChannelIdentity.resident_id, ChannelIdentity.channel)
+        .join(Conversation, col(Conversation.resident_id) == col(ChannelIdentity.resident_id))
+        .where(Conversation.round_id == round_id)
+        .order_by(col(ChannelIdentity.id))
+    ).all():
+        channels.setdefault(resident_id, channel)
+    return channels
 
 
 def _groups(counts: Counter[str], labels: dict[str, str],

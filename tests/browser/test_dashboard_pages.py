@@ -81,6 +81,8 @@ async def test_a_facilitator_invites_an_under_heard_group_and_watches_it_go(
     seed_answers(server.db)
     page = await signed_in(server, browser, FACILITATOR, DESKTOP)
     await page.get_by_role("link", name="What would make life better in Riverside?").click()
+    channels = page.get_by_role("table", name="By channel")
+    await channels.get_by_role("rowheader", name="Telegram").wait_for()
     await page.get_by_role("link", name=re.compile(r"Invite this group\W+South")).click()
     await page.get_by_role("heading", name="Invite residents").wait_for()
     assert await page.get_by_label("South (Marsh End, Brookvale) (area), under-heard").is_checked()

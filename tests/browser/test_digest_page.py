@@ -55,6 +55,8 @@ async def test_the_sample_digest_reads_well(page: Any) -> None:
         assert len(await image.get_attribute("alt") or "") > 40
         assert await image.evaluate("i => i.complete && i.naturalWidth > 0")
     assert await page.locator("th[scope=col]").count() >= 10
+    channels = page.get_by_role("table", name="By channel")
+    assert await channels.get_by_role("rowheader", name="Web chat").count() == 1
     await page.emulate_media(media="print")
     pdf_ready = await page.evaluate("window.matchMedia('print').matches")
     assert pdf_ready
