@@ -163,3 +163,40 @@ async def test_a_resident_with_an_older_unsigned_cookie_keeps_their_conversation
         with Session(db) as session:
             identity = session.exec(select(ChannelIdentity)).one()
         assert identity.external_id == hashlib.sha256(renewed.encode()).hexdigest()
+
+
+def test_two_arrivals_at_once_cannot_both_take_an_address_last_place(db: Engine) -> None:
+    """Counting and holding a newcomer's place is one step, for workers on one database."""
+    import threading
+    from datetime import timedelta
+
+    from conversations.storage import web_devices
+    from conversations.storage.models import utcnow
+
+    now = utcnow()
+    reserve = dict(address="a" * 64, at=now, since=now - timedelta(hours=1), limit=1,
+                   forget_before=now - timedelta(days=1))  # fmt: skip
+    first_holds = threading.Event()
+    found: dict[str, int | None] = {}
+
+    def first() -> None:
+        with Session(db) as session, session.begin():
+            found["first"] = web_devices.reserve_newcomer(session=session, **reserve)
+            first_holds.set()
+            threading.Event().wait(0.5)  # the other worker arrives while this one holds
+
+    def second() -> None:
+        first_holds.wait(10)
+        with Session(db) as session, session.begin():
+            found["second"] = web_devices.reserve_newcomer(session=session, **reserve)
+
+    workers = [threading.Thread(target=first), threading.Thread(target=second)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert found["first"] is not None and found["second"] is None
+    with Session(db) as session, session.begin():
+        web_devices.release_newcomer(session=session, place_id=found["first"])
+    with Session(db) as session, session.begin():
+        assert web_devices.reserve_newcomer(session=session, **reserve) is not None

@@ -287,17 +287,28 @@ def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
 
     Returns the device's new identity if it became a resident, or _BUSY if its
     address brought too many new residents lately (and nothing was done)."""
-    with Session(db) as session:
+    place: devices.NewcomerPlace | None = None
+    with Session(db) as session, session.begin():
         known = store.resident_for(session=session, channel=CHANNEL, external_id=visitor)
         if label is not None:
             said = label(web_transcript.lines(session=session, visitor=visitor))
-        if known is None and arrival is not None and devices.too_many_newcomers(
-            session, key=arrival.address_key, limit=arrival.limit,
-            window_minutes=arrival.window_minutes,
-        ):  # fmt: skip
-            return _BUSY
+        if known is None and arrival is not None:
+            # Held before the call, so that two requests at once cannot both take the
+            # address's last place; given back below if no resident came of it.
+            place = devices.hold_newcomer_place(
+                session, key=arrival.address_key, limit=arrival.limit,
+                window_minutes=arrival.window_minutes,
+            )  # fmt: skip
+            if place is None:
+                return _BUSY
     renewed: Device | None = None
-    messages = call()
+    try:
+        messages = call()
+    except BaseException:
+        if place is not None:
+            with Session(db) as session, session.begin():
+                devices.give_back(session, place)
+        raise
     with Session(db) as session, session.begin():
         resident = store.resident_for(session=session, channel=CHANNEL, external_id=visitor)
         language = resident.language if resident is not None else "en"
@@ -310,10 +321,11 @@ def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
         if erasing and resident is None:
             # Erased: nothing about this device may stay behind, not even "deleted".
             web_transcript.clear(session=session, visitor=visitor)
+        if place is not None and resident is None:
+            devices.give_back(session, place)
         if known is None and resident is not None and arrival is not None:
-            # Just became a resident: count them, and move them to a device issued
-            # now, so that a cookie planted on this browser earlier leads nowhere.
-            devices.record_newcomer(session, key=arrival.address_key)
+            # Just became a resident (their place stays taken): move them to a device
+            # issued now, so that a cookie planted on this browser earlier leads nowhere.
             renewed = devices.issue(arrival.secret)
             web_devices.move_web_device(session=session, old=visitor, new=renewed.visitor)
     service.mark_delivered(CHANNEL, key)

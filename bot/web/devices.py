@@ -157,17 +157,28 @@ def address_key(secret: bytes, address: str) -> str:
     return _mac(secret, address, b"needsfirst-address:")[:64]
 
 
-def too_many_newcomers(session: Session, *, key: str, limit: int, window_minutes: int) -> bool:
-    """Whether an address already brought `limit` new residents in the window (0: no limit)."""
+@dataclass(frozen=True)
+class NewcomerPlace:
+    """A place held for a visitor who may become a resident (`id` None: no limit is set)."""
+
+    id: int | None
+
+
+def hold_newcomer_place(session: Session, *, key: str, limit: int,
+                        window_minutes: int) -> NewcomerPlace | None:  # fmt: skip
+    """A place for one more new resident from an address, or None when it already brought
+    `limit` in the window (0: no limit). Arrivals are kept for a day, the longest window."""
     if limit <= 0:
-        return False
-    since = utcnow() - timedelta(minutes=window_minutes)
-    return web_devices.newcomers_since(session=session, address=key, since=since) >= limit
-
-
-def record_newcomer(session: Session, *, key: str) -> None:
-    """Count a new resident from an address; forget arrivals older than a day (the
-    longest window)."""
+        return NewcomerPlace(None)
     now = utcnow()
-    web_devices.add_newcomer(session=session, address=key, at=now,
-                             forget_before=now - timedelta(days=1))  # fmt: skip
+    held = web_devices.reserve_newcomer(
+        session=session, address=key, at=now, since=now - timedelta(minutes=window_minutes),
+        limit=limit, forget_before=now - timedelta(days=1),
+    )  # fmt: skip
+    return None if held is None else NewcomerPlace(held)
+
+
+def give_back(session: Session, place: NewcomerPlace) -> None:
+    """The visitor did not become a resident: the place is free again."""
+    if place.id is not None:
+        web_devices.release_newcomer(session=session, place_id=place.id)

@@ -64,8 +64,26 @@ def newcomers_since(*, session: Session, address: str, since: datetime) -> int:
     )
 
 
-def add_newcomer(*, session: Session, address: str, at: datetime, forget_before: datetime
-                 ) -> None:  # fmt: skip
-    """Count a new resident from an address, forgetting arrivals before `forget_before`."""
+def reserve_newcomer(*, session: Session, address: str, at: datetime, since: datetime,
+                     limit: int, forget_before: datetime) -> int | None:  # fmt: skip
+    """Hold a place for a new resident from an address (its keyed hash), unless it brought
+    `limit` since `since` already: the place's id, or None.
+
+    Counting and holding are one step for every worker: on PostgreSQL under a lock on
+    the address for the rest of the transaction, so that two requests at once cannot
+    both take the last place (SQLite's work is one thread's: bot.database_thread).
+    Arrivals before `forget_before` are forgotten on the way."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(func.pg_advisory_xact_lock(func.hashtext(address)).select())
     session.exec(delete(WebNewcomer).where(col(WebNewcomer.arrived_at) < forget_before))
-    session.add(WebNewcomer(address=address, arrived_at=at))
+    if newcomers_since(session=session, address=address, since=since) >= limit:
+        return None
+    place = WebNewcomer(address=address, arrived_at=at)
+    session.add(place)
+    session.flush()
+    return place.id
+
+
+def release_newcomer(*, session: Session, place_id: int) -> None:
+    """Give back a place held for a visitor who did not become a resident after all."""
+    session.exec(delete(WebNewcomer).where(col(WebNewcomer.id) == place_id))
