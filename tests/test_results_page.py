@@ -9,19 +9,21 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.actions.decisions import decide
+from bot.actions.public_results import results_url_pattern
 from bot.actions.theme_runs import analyse_consultation
 from conversations.residents.service import ConversationService
 from conversations.staff import theme_edits, themes
 from conversations.staff.rounds import Rounds
 from conversations.storage.models import Answer, utcnow
 from tests.example_consultation import Resident_
+from tests.prioritise_helpers import Voter, example_with_themes
 from tests.test_analysis_runs import seed
 from tests.test_decisions import theme_of
-from tests.web_helpers import web_client
+from tests.web_helpers import web_client, web_config
 
 PHONE = "07700 900123"
 DECIDED = "The 7pm bus will run until 11pm from January."
-RESULTS = "https://needs.example.org/c/{slug}/results"
+RESULTS = "https://needs.example.org/c/{slug}/results?lang={lang}"
 
 
 def consulted(db: Engine) -> dict[str, str]:
@@ -112,14 +114,35 @@ async def test_a_resident_at_a_closed_round_is_pointed_to_the_results(db: Engine
         midway.press("Yes, I'm happy to take part")
         consulted(db)
         link = "https://needs.example.org/c/example/results"
-        for resident, opens in ((late, "The next round opens on"), (late_cy, "Mae'r rownd nesaf")):
+        for resident, opens, lang in (
+            (late, "The next round opens on", "en"),
+            (late_cy, "Mae'r rownd nesaf yn agor ar", "cy"),
+        ):
             said = "\n".join(m.text for m in resident.start("example"))
             assert "isn't open" in said or "ddim ar agor" in said
-            assert link in said and opens in said
+            assert f"{link}?lang={lang}" in said and opens in said
         # One who was part-way through when it closed hears the same, not a dead end.
         said = "\n".join(m.text for m in midway.say("The buses stop early"))
         assert "round has closed" in said and link in said and "next round opens" in said
+        # The running service is given the page's public address from [web].
+        assert results_url_pattern(web_config()) == (
+            "http://127.0.0.1:8080/c/{slug}/results?lang={lang}"
+        )
         # The web chat of a closed consultation links to the page, with the next dates.
         chat = html.unescape(await (await client.get("/c/example")).text())
         assert 'href="/c/example/results"' in chat
         assert "The next round opens on" in chat
+
+
+async def test_the_page_shows_what_residents_prioritised(db: Engine) -> None:
+    async with web_client(db) as client:
+        service = example_with_themes(db, ["Theme 1", "Theme 2", "Theme 3"])
+        for n in range(6):
+            Voter(service, f"v{n}").weigh(
+                lambda top, bottom: f"t{min(top, bottom)}", lambda theme: "_agree"
+            )
+        page = html.unescape(await (await client.get("/c/example/results")).text())
+    assert "What mattered most" in page and "6 residents compared the themes" in page
+    ranked = page.split('id="priorities"', 1)[1]
+    assert ranked.index("Theme 1") < ranked.index("Theme 2") < ranked.index("Theme 3")
+    assert "chosen over another" in ranked

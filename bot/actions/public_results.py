@@ -24,12 +24,13 @@ from conversations.staff.coverage import GroupCoverage, round_status
 from conversations.storage import store
 from conversations.storage.scripts import ScriptCache
 
-RESULTS_PATH = "/c/{slug}/results"
+RESULTS_PATH = "/c/{slug}/results?lang={lang}"  # a link sent on Telegram carries no cookie
 MAX_QUOTES = 3
 
 
 def results_url_pattern(config: Config) -> str:
-    """The results page's public address with "{slug}" left in, for the conversation service."""
+    """The results page's public address with "{slug}" and "{lang}" left in, for the
+    conversation service to fill."""
     return public_base_url(config) + RESULTS_PATH
 
 

@@ -59,7 +59,8 @@ def point_to_results(turn: Turn, consultation: Consultation) -> None:
     so a resident arriving at a closed round is not left at a dead end."""
     assert consultation.id is not None
     if turn.results_url:
-        turn.say("results_link", url=turn.results_url.replace("{slug}", consultation.slug))
+        url = turn.results_url.replace("{slug}", consultation.slug)
+        turn.say("results_link", url=url.replace("{lang}", turn.language))
     upcoming = store.next_scheduled_round(session=turn.session, consultation_id=consultation.id)
     if upcoming is None or upcoming.opens_at is None:
         return

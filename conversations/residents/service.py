@@ -75,8 +75,8 @@ class ConversationService:
 
     def __init__(self, db: Engine, scripts: ScriptCache | None = None, *,
                  results_url: str = "") -> None:  # fmt: skip
-        """`results_url`: where a consultation's public results are read, with "{slug}" in it
-        (the channel's host knows its public address; this package does not)."""
+        """`results_url`: where a consultation's public results are read, with "{slug}" (and
+        optionally "{lang}") in it: the host knows its public address; this package does not."""
         self.db = db
         self.scripts = scripts or ScriptCache()
         # Tells this running service's in-flight replies from a dead one's.

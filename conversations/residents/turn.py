@@ -111,7 +111,7 @@ class Setting:
     scripts: ScriptCache
     statements: OutcomeStatements
     boot_id: str  # tells this running service's in-flight replies from a dead one's
-    # A consultation's public results page, "{slug}" filled in ("" when there is none).
+    # A consultation's public results page, "{slug}" and "{lang}" to fill in ("": none).
     results_url: str = ""
 
 
