@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from telegram.ext import Application
 
 from bot.actions.consultations import load_consultation, script_path
+from bot.actions.public_results import results_url_pattern
 from bot.actions.staff_roster import StaffRoster
 from bot.config import Config
 from bot.database_setup import open_database
@@ -61,7 +62,7 @@ class Service:
         self.telegram_retry = telegram_retry  # pauses between tries to reach Telegram
         self.db = db
         self.urgent = urgent  # database work that must not queue (None: the default's)
-        self.conversations = ConversationService(db)
+        self.conversations = ConversationService(db, results_url=results_url_pattern(config))
         self.status: dict[str, Any] = {"telegram": "off"}
         self.telegram: Application | None = None  # type: ignore[type-arg]
         self.runner: web.AppRunner | None = None

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Engine
 
+from bot.actions.public_results import results_url_pattern
 from bot.actions.staff_roster import StaffRoster
 from bot.config import Config
 from bot.web import (
@@ -24,6 +25,7 @@ from bot.web import (
     devices,
     digest_pages,
     priority_pages,
+    results_pages,
     safeguarding_pages,
     sign_in_pages,
     theme_pages,
@@ -61,7 +63,9 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app[ENGINE_KEY] = db
     app[CONFIG_KEY] = config
     app[ROSTER_KEY] = roster or StaffRoster(config)
-    app[CONVERSATIONS_KEY] = conversations or ConversationService(db)
+    app[CONVERSATIONS_KEY] = conversations or ConversationService(
+        db, results_url=results_url_pattern(config)
+    )
     app[TEMPLATES_KEY] = template_environment()
     app[TELEGRAM_KEY] = telegram
     app[STATUS_KEY] = status if status is not None else {}
@@ -73,6 +77,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_static("/static/", STATIC, append_version=False)
+    results_pages.add_routes(app)  # before the chat's /c/{slug}/{source}
     chat.add_routes(app)
     sign_in_pages.add_routes(app)
     dashboard.add_routes(app)

@@ -39,6 +39,7 @@ from conversations.flow import callbacks
 from conversations.flow.inputs import TextInput
 from conversations.flow.messages import ButtonSpec, Message
 from conversations.residents.service import ConversationService, Who
+from conversations.residents.texts import a_date
 from conversations.screening.cleaning import clean_text
 from conversations.staff.broadcasts import REACHABLE_CHANNELS
 from conversations.storage import store, web_devices, web_transcript
@@ -113,6 +114,7 @@ class ChatView:
     languages: tuple[str, ...]
     joined: bool
     lines: list[web_transcript.Line]
+    next_round: Round | None = None  # scheduled to open, when this one is closed
 
     @property
     def latest_key(self) -> str | None:
@@ -159,6 +161,7 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
             languages=tuple(code for code in script.languages if code in LANGUAGES),
             joined=joined,
             lines=web_transcript.lines(session=session, visitor=visitor),
+            next_round=store.next_scheduled_round(session=session, consultation_id=consultation.id),
         )
 
 
@@ -195,6 +198,7 @@ async def chat_page(request: web.Request) -> web.Response:
         notice=words[f"notice_{notice}"] if notice in NOTICES else "",
         language_names={"en": "English", "cy": "Cymraeg"},
         language_data=callbacks.language_data,
+        moment=lambda moment: a_date(moment, view.language),
     )
     remember(request, response, device)
     return response

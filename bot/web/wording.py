@@ -76,6 +76,43 @@ WORDS: dict[str, dict[str, str]] = {
         "nothing_held": "We don't hold any information about you.",
         "not_found": "We couldn't find that consultation.",
         "home": "Open consultations",
+        "results_link": "We asked, you said, we did: read the results",
+        "results_title": "We asked, you said, we did",
+        "skip_main": "Skip to main content",
+        "results_asked": "We asked",
+        "results_took_part": "{residents} residents took part; {completed} answered every question.",
+        "results_nobody_yet": "Nobody has taken part yet.",
+        "results_under_heard": "Who we heard too little from",
+        "results_under_heard_hint": (
+            "These groups were less than half as many of the people who took part as they "
+            "are of the people who live here. We are asking them again."
+        ),
+        "results_under_heard_row": "{share} of those who took part, {population} of residents",
+        "results_all_heard": "Every group we count was heard in fair proportion.",
+        "results_said": "You said",
+        "results_said_hint": (
+            "The themes our officers found and checked in what residents told us, with "
+            "some of their words. Names, addresses and other personal details are removed."
+        ),
+        "results_answers": "{size} answers",
+        "results_no_themes": "We are still reading what people said. The themes will appear here.",
+        "results_decided": "A decision has been made: see below.",
+        "results_undecided": "No decision yet.",
+        "results_prioritised": "What mattered most",
+        "results_prioritised_hint": (
+            "{people} residents compared the themes in pairs. The share is how often a theme "
+            "was chosen over another."
+        ),
+        "results_preferred": "chosen over another {share} of the time",
+        "results_did": "We did",
+        "results_no_decisions": "No decisions have been recorded yet.",
+        "results_decided_on": "Decided on {date}",
+        "results_about": "About: {theme}",
+        "results_told": "{told} residents who raised this were told directly.",
+        "results_open": "This consultation is open: you can still take part.",
+        "results_next": "The next round opens on {opens}.",
+        "results_next_until": "The next round opens on {opens} and closes on {closes}.",
+        "results_take_part": "Take part",
     },
     "cy": {
         "skip": "Neidio i'r sgwrs",
@@ -147,6 +184,48 @@ WORDS: dict[str, dict[str, str]] = {
         "nothing_held": "Does gennym ni ddim gwybodaeth amdanoch chi.",
         "not_found": "Doedden ni ddim yn gallu dod o hyd i'r ymgynghoriad yna.",
         "home": "Ymgynghoriadau ar agor",
+        "results_link": "Fe ofynnon ni, fe ddywedoch chi, fe wnaethon ni: darllenwch y canlyniadau",
+        "results_title": "Fe ofynnon ni, fe ddywedoch chi, fe wnaethon ni",
+        "skip_main": "Neidio i'r prif gynnwys",
+        "results_asked": "Fe ofynnon ni",
+        "results_took_part": (
+            "Cymerodd {residents} o drigolion ran; atebodd {completed} bob cwestiwn."
+        ),
+        "results_nobody_yet": "Does neb wedi cymryd rhan eto.",
+        "results_under_heard": "Pwy na chlywson ni ddigon ganddyn nhw",
+        "results_under_heard_hint": (
+            "Roedd y grwpiau hyn yn llai na hanner cymaint o'r bobl a gymerodd ran ag ydyn "
+            "nhw o'r bobl sy'n byw yma. Rydyn ni'n gofyn iddyn nhw eto."
+        ),
+        "results_under_heard_row": "{share} o'r rhai a gymerodd ran, {population} o'r trigolion",
+        "results_all_heard": "Clywson ni gan bob grŵp rydyn ni'n ei gyfrif mewn cyfran deg.",
+        "results_said": "Fe ddywedoch chi",
+        "results_said_hint": (
+            "Y themâu a ganfu ac a wiriodd ein swyddogion yn yr hyn a ddywedodd trigolion "
+            "wrthym, gyda rhai o'u geiriau. Mae enwau, cyfeiriadau a manylion personol eraill "
+            "wedi'u tynnu."
+        ),
+        "results_answers": "{size} o atebion",
+        "results_no_themes": (
+            "Rydyn ni'n dal i ddarllen yr hyn a ddywedodd pobl. Bydd y themâu'n ymddangos yma."
+        ),
+        "results_decided": "Mae penderfyniad wedi'i wneud: gweler isod.",
+        "results_undecided": "Dim penderfyniad eto.",
+        "results_prioritised": "Beth oedd bwysicaf",
+        "results_prioritised_hint": (
+            "Cymharodd {people} o drigolion y themâu fesul pâr. Y gyfran yw pa mor aml y "
+            "dewiswyd thema dros un arall."
+        ),
+        "results_preferred": "wedi'i dewis dros un arall {share} o'r amser",
+        "results_did": "Fe wnaethon ni",
+        "results_no_decisions": "Does dim penderfyniadau wedi'u cofnodi eto.",
+        "results_decided_on": "Penderfynwyd ar {date}",
+        "results_about": "Ynglŷn â: {theme}",
+        "results_told": "Cafodd {told} o drigolion a gododd hyn wybod yn uniongyrchol.",
+        "results_open": "Mae'r ymgynghoriad hwn ar agor: gallwch chi gymryd rhan o hyd.",
+        "results_next": "Mae'r rownd nesaf yn agor ar {opens}.",
+        "results_next_until": "Mae'r rownd nesaf yn agor ar {opens} ac yn cau ar {closes}.",
+        "results_take_part": "Cymryd rhan",
     },
 }
 

@@ -15,7 +15,7 @@ from conversations.flow.messages import ButtonSpec, Message
 from conversations.flow.state import new_state
 from conversations.residents.answering import step
 from conversations.residents.outcome_rows import stored_state
-from conversations.residents.texts import service_text
+from conversations.residents.texts import a_date, service_text
 from conversations.residents.turn import Turn
 from conversations.storage import store
 from conversations.storage.models import Consultation, Conversation, Round
@@ -47,9 +47,28 @@ def start(turn: Turn, argument: str | None) -> None:
         choices = store.open_consultations(session=turn.session)
         key = "unknown_consultation" if consultation is None else "closed_consultation"
         turn.say(key, slug=slug)
+        if consultation is not None:
+            point_to_results(turn, consultation)
         offer(turn, choices, intro="choose" if choices else "none_open")
         return
     join(turn, consultation, open_round, source)
+
+
+def point_to_results(turn: Turn, consultation: Consultation) -> None:
+    """After "closed": where to read what came of it, and when the next round opens,
+    so a resident arriving at a closed round is not left at a dead end."""
+    assert consultation.id is not None
+    if turn.results_url:
+        url = turn.results_url.replace("{slug}", consultation.slug)
+        turn.say("results_link", url=url.replace("{lang}", turn.language))
+    upcoming = store.next_scheduled_round(session=turn.session, consultation_id=consultation.id)
+    if upcoming is None or upcoming.opens_at is None:
+        return
+    opens = a_date(upcoming.opens_at, turn.language)
+    if upcoming.closes_at is None:
+        turn.say("next_round", opens=opens)
+    else:
+        turn.say("next_round_until", opens=opens, closes=a_date(upcoming.closes_at, turn.language))
 
 
 def offer(turn: Turn, choices: list[tuple[Consultation, Round]], intro: str) -> None:

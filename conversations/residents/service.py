@@ -29,7 +29,7 @@ from conversations.residents import rights
 from conversations.residents.answer_batch import AnswerPath, AnswerRequest
 from conversations.residents.answering import screen, step
 from conversations.residents.join_batch import JoinPath, JoinRequest
-from conversations.residents.joining import join, offer, parse_start, start
+from conversations.residents.joining import join, offer, parse_start, point_to_results, start
 from conversations.residents.outcome_rows import OutcomeStatements
 from conversations.residents.texts import service_text
 from conversations.residents.turn import Setting, Turn, take_turn
@@ -73,7 +73,10 @@ class Who:
 class ConversationService:
     """Residents' side of Needs First, independent of any channel."""
 
-    def __init__(self, db: Engine, scripts: ScriptCache | None = None) -> None:
+    def __init__(self, db: Engine, scripts: ScriptCache | None = None, *,
+                 results_url: str = "") -> None:  # fmt: skip
+        """`results_url`: where a consultation's public results are read, with "{slug}" (and
+        optionally "{lang}") in it: the host knows its public address; this package does not."""
         self.db = db
         self.scripts = scripts or ScriptCache()
         # Tells this running service's in-flight replies from a dead one's.
@@ -82,7 +85,7 @@ class ConversationService:
         safeguarding.assess("", "en")
         moderation.assess_abuse("")
         statements = OutcomeStatements(db.dialect)
-        self.setting = Setting(db, self.scripts, statements, self.boot_id)
+        self.setting = Setting(db, self.scripts, statements, self.boot_id, results_url)
         self.answers = AnswerPath(db, self.scripts.parsed, self.boot_id, statements)
         self.joins = JoinPath(db, self.scripts.parsed, self.boot_id, statements)
 
@@ -202,6 +205,7 @@ def _receive(turn: Turn, given: Input) -> None:
             join(turn, consultation, later, conversation.source)
             return
         turn.say("round_closed")
+        point_to_results(turn, consultation)
         choices = store.open_consultations(session=turn.session)
         if choices:
             offer(turn, choices, intro="choose")

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from conversations.flow.wording import worded
+
+# Dates residents read are in the time of the places consulted (UK councils).
+LOCAL_TIME = ZoneInfo("Europe/London")
+MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "cy": ("Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf", "Awst",
+           "Medi", "Hydref", "Tachwedd", "Rhagfyr"),
+}  # fmt: skip
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -63,6 +75,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "unknown_consultation": "I couldn't find a consultation called “{slug}”.",
         "closed_consultation": "The consultation “{slug}” isn't open at the moment.",
         "round_closed": "This consultation round has closed, so I can't take new answers. Thank you!",
+        "results_link": "You can read what people said, and what was done about it, here: {url}",
+        "next_round": "The next round opens on {opens}.",
+        "next_round_until": "The next round opens on {opens} and closes on {closes}.",
         "unknown_button": "Sorry, I didn't recognise that button. Send /start to carry on.",
         "stopped": (
             "OK, we won't send you any more invitations. Your answers stay unless you "
@@ -153,6 +168,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "closed_consultation": "Dydy'r ymgynghoriad “{slug}” ddim ar agor ar hyn o bryd.",
         "round_closed": "Mae'r rownd hon o'r ymgynghoriad wedi cau, felly alla i ddim derbyn "
         "atebion newydd. Diolch!",
+        "results_link": "Gallwch chi ddarllen beth ddywedodd pobl, a beth gafodd ei wneud am "
+        "hynny, yma: {url}",
+        "next_round": "Mae'r rownd nesaf yn agor ar {opens}.",
+        "next_round_until": "Mae'r rownd nesaf yn agor ar {opens} ac yn cau ar {closes}.",
         "unknown_button": "Mae'n ddrwg gen i, wnes i ddim adnabod y botwm hwnnw. Anfonwch /start "
         "i barhau.",
         "stopped": "Iawn, wnawn ni ddim anfon rhagor o wahoddiadau atoch chi. Bydd eich atebion "
@@ -228,3 +247,13 @@ def service_text(key: str, language: str, *, channel: str | None = None, **value
     """The text `key` in `language` (English if missing) as `channel` words it, filled in."""
     text = worded(key, language, channel, TEXTS, CHANNEL_TEXTS)
     return text.format(**values) if values else text
+
+
+def a_date(moment: datetime, language: str, *, with_time: bool = True) -> str:
+    """A stored (UTC) time as residents read it: "6 December 2026, 09:00", local time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(LOCAL_TIME)
+    month = MONTHS.get(language, MONTHS["en"])[local.month - 1]
+    day = f"{local.day} {month} {local.year}"
+    return f"{day}, {local:%H:%M}" if with_time else day

@@ -55,6 +55,7 @@ class Turn:
     messages: list[Message] = field(default_factory=list)
     flag: str | None = None  # recorded with the update: "abuse" or "paused"
     erased: bool = False  # words were erased: checkpoint once committed
+    results_url: str = ""  # as Setting.results_url
 
     @property
     def language(self) -> str:
@@ -110,6 +111,8 @@ class Setting:
     scripts: ScriptCache
     statements: OutcomeStatements
     boot_id: str  # tells this running service's in-flight replies from a dead one's
+    # A consultation's public results page, "{slug}" and "{lang}" to fill in ("": none).
+    results_url: str = ""
 
 
 def take_turn(setting: Setting, who: Who, update_key: str | None, action: Callable[[Turn], None],
@@ -123,7 +126,8 @@ def take_turn(setting: Setting, who: Who, update_key: str | None, action: Callab
         resident = store.resident_for(
             session=session, channel=who.channel, external_id=who.external_id, lock=True
         )
-        turn = Turn(session, who, resident, setting.scripts, setting.statements)
+        turn = Turn(session, who, resident, setting.scripts, setting.statements,
+                    results_url=setting.results_url)  # fmt: skip
         recent = _recent_updates(session, resident) if update_key is not None else 0
         refused = policy.refusal(
             recent=recent,

@@ -104,6 +104,19 @@ def open_round_of(*, session: Session, consultation_id: int) -> Round | None:
     ).first()
 
 
+def next_scheduled_round(*, session: Session, consultation_id: int) -> Round | None:
+    """The draft round with an opening time set (the scheduler opens it then), if any."""
+    return session.exec(
+        select(Round)
+        .where(
+            Round.consultation_id == consultation_id,
+            Round.status == "draft",
+            col(Round.opens_at).is_not(None),
+        )
+        .order_by(col(Round.number))
+    ).first()
+
+
 def open_consultations(*, session: Session) -> list[tuple[Consultation, Round]]:
     rows = session.exec(
         select(Consultation, Round)
