@@ -24,6 +24,7 @@ from bot.web import (
     dashboard,
     devices,
     digest_pages,
+    front_page,
     priority_pages,
     results_pages,
     safeguarding_pages,
@@ -78,6 +79,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_static("/static/", STATIC, append_version=False)
     results_pages.add_routes(app)  # before the chat's /c/{slug}/{source}
+    front_page.add_routes(app)
     chat.add_routes(app)
     sign_in_pages.add_routes(app)
     dashboard.add_routes(app)

@@ -30,7 +30,6 @@ from bot.web.keys import (
     CONVERSATIONS_KEY,
     DEVICE_KEY,
     ENGINE_KEY,
-    STATUS_KEY,
 )
 from bot.web.security import new_form_key, set_cookie, valid_form_key
 from bot.web.templating import render, see_other
@@ -43,7 +42,7 @@ from conversations.residents.texts import a_date
 from conversations.screening.cleaning import clean_text
 from conversations.staff.broadcasts import REACHABLE_CHANNELS
 from conversations.storage import store, web_devices, web_transcript
-from conversations.storage.models import Consultation, Conversation, Round
+from conversations.storage.models import Conversation, Round
 
 CHANNEL = "web"
 COOKIE_AGE = 365 * 24 * 3600
@@ -68,37 +67,12 @@ def remember(request: web.Request, response: web.StreamResponse, device: Device)
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/", front_page)
     app.router.add_get("/c/{slug}/my-data", my_data_page)
     app.router.add_get("/c/{slug}/my-data.json", my_data_file)
     app.router.add_post("/c/{slug}/send", send)
     app.router.add_post("/c/{slug}/afresh", afresh)
     app.router.add_get("/c/{slug}", chat_page)
     app.router.add_get("/c/{slug}/{source}", chat_page)
-
-
-# --- the front page ---------------------------------------------------------------
-
-
-async def front_page(request: web.Request) -> web.Response:
-    """Open consultations with links to their chats, and how to turn Telegram on."""
-    db = request.app[ENGINE_KEY]
-    config = request.app[CONFIG_KEY]
-
-    def load() -> list[Consultation]:
-        with Session(db) as session:
-            return [c for c, _ in store.open_consultations(session=session)]
-
-    consultations = await asyncio.to_thread(load)
-    return render(
-        request,
-        "front.html",
-        lang="en",
-        words=words_for("en"),
-        consultations=consultations,
-        telegram_on=request.app[STATUS_KEY].get("telegram") == "ok",
-        bot_username=config.telegram.bot_username,
-    )
 
 
 # --- the chat page ----------------------------------------------------------------
