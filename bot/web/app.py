@@ -20,6 +20,7 @@ from bot.web import (
     broadcast_pages,
     chat,
     coding_pages,
+    contact_pages,
     dashboard,
     devices,
     digest_pages,
@@ -74,6 +75,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_static("/static/", STATIC, append_version=False)
     chat.add_routes(app)
+    contact_pages.add_routes(app)
     sign_in_pages.add_routes(app)
     dashboard.add_routes(app)
     theme_pages.add_routes(app)

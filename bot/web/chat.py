@@ -22,7 +22,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.web import devices, transcript
+from bot.web import contact_pages, devices, transcript
 from bot.web.devices import COOKIE, Device
 from bot.web.guards import resident_device, resident_form
 from bot.web.keys import (
@@ -113,6 +113,7 @@ class ChatView:
     languages: tuple[str, ...]
     joined: bool
     lines: list[web_transcript.Line]
+    completed: bool = False  # offered to leave a number or address to hear back
 
     @property
     def latest_key(self) -> str | None:
@@ -134,7 +135,7 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
         script = service.scripts.get(consultation)
         resident = store.resident_for(session=session, channel=CHANNEL, external_id=visitor)
         language = resident.language if resident is not None else preferred
-        joined = False
+        joined = completed = False
         if resident is not None and resident.current_conversation_id is not None:
             conversation = session.get(Conversation, resident.current_conversation_id)
             round_ = session.get(Round, conversation.round_id) if conversation else None
@@ -147,6 +148,7 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
             # A resident who said no is offered "Take part" again, as /start does in Telegram.
             if joined and conversation is not None:
                 joined = json.loads(conversation.state_json).get("phase") != "declined"
+                completed = joined and conversation.completed_at is not None
         return ChatView(
             slug=slug,
             title=script.title.get(language, script.default_language, CHANNEL),
@@ -159,6 +161,7 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
             languages=tuple(code for code in script.languages if code in LANGUAGES),
             joined=joined,
             lines=web_transcript.lines(session=session, visitor=visitor),
+            completed=completed,
         )
 
 
@@ -379,9 +382,12 @@ async def my_data_page(request: web.Request) -> web.Response:
     reachable = record is not None and any(
         channel in REACHABLE_CHANNELS for channel in record.get("channels", [])
     )
+    notice = request.query.get("notice")
+    words = words_for(language)
     response = render(
-        request, "my_data.html", lang=language, words=words_for(language), slug=slug,
-        record=record, reachable=reachable,
+        request, "my_data.html", lang=language, words=words, slug=slug, record=record,
+        reachable=reachable or bool(record and record.get("contact")), csrf=device.csrf,
+        notice=words[f"notice_{notice}"] if notice in contact_pages.NOTICES else "",
     )  # fmt: skip
     remember(request, response, device)
     return response
