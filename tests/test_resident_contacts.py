@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, inspect, text
@@ -15,10 +16,18 @@ from sqlmodel import Session, select
 from bot.web.wording import words_for
 from conversations.residents.contact import read_contact
 from conversations.staff.export import export_columns, export_records, write_export
-from conversations.storage import store
-from conversations.storage.models import ResidentContact
+from conversations.storage import retention, store
+from conversations.storage.models import ResidentContact, Round, utcnow
 from conversations.storage.scripts import ScriptCache
-from tests.web_helpers import WebResident, complete_example, parse, web_client
+from tests.web_helpers import (
+    OFFICER,
+    WebResident,
+    complete_example,
+    parse,
+    sign_in,
+    web_client,
+    web_config,
+)
 
 MOBILE, EMAIL = "07911 123456", "ann.resident@example.org"
 
@@ -143,11 +152,17 @@ async def test_delete_my_data_erases_the_details(db: Engine) -> None:
 
 
 async def test_contact_details_are_never_exported(db: Engine) -> None:
-    async with web_client(db) as client:
+    config = web_config()
+    async with web_client(db, config) as client:
         ann = WebResident(client)
         await complete_example(ann)
         await leave(ann, MOBILE)
         await leave(ann, EMAIL)
+        client.session.cookie_jar.clear()
+        await sign_in(client, db, config, OFFICER)
+        for path in ("/staff/c/example/export.csv", "/staff/c/example/export.json"):
+            exported = await (await client.get(path)).text()
+            assert "7911" not in exported and "example.org" not in exported, path
     assert len(held(db)) == 2
     with Session(db) as session:
         consultation = store.require_consultation(session=session, slug="example")
@@ -159,3 +174,21 @@ async def test_contact_details_are_never_exported(db: Engine) -> None:
             exported = handle.getvalue()
             assert "need" in exported  # the answers are there...
             assert "7911" not in exported and "example.org" not in exported  # ...the details not
+
+
+async def test_retention_drops_contact_details_with_the_identity(db: Engine) -> None:
+    async with web_client(db) as client:
+        ann = WebResident(client)
+        await complete_example(ann)
+        await leave(ann, MOBILE)
+    with Session(db) as session, session.begin():
+        store.close_round(
+            session=session,
+            consultation=store.require_consultation(session=session, slug="example"),
+        )
+        for round_ in session.exec(select(Round)):
+            round_.closed_at = utcnow() - timedelta(days=200)
+            session.add(round_)
+    with Session(db) as session, session.begin():
+        assert retention.drop_identities(session=session, closed_before=utcnow()) == 1
+    assert held(db) == []
