@@ -12,9 +12,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.decisions import decide
+from bot.actions.theme_runs import analyse_consultation
 from bot.notify.messages import NotifyMessages, Templates
 from bot.notify.sender import NotifySender, NotifySettings
-from conversations.staff import broadcasts
+from conversations.residents.service import ConversationService
+from conversations.staff import broadcasts, theme_edits, themes
 from conversations.storage import contacts, store
 from conversations.storage.models import (
     BroadcastRecipient,
@@ -23,6 +26,8 @@ from conversations.storage.models import (
     Resident,
 )
 from tests.fakes.notify import FakeNotify
+from tests.test_analysis_runs import seed
+from tests.test_decisions import theme_of
 
 MESSAGE = "Round 2 is open: tell us which needs matter most."
 
@@ -166,3 +171,33 @@ async def test_delivery_receipts_are_recorded(example: Engine) -> None:
     recorded = rows(example)
     assert recorded[ann].receipt == "delivered" and recorded[ann].receipt_at is not None
     assert recorded[bob].receipt == "permanent-failure"
+
+
+async def test_a_decision_reaches_web_residents_who_raised_it_by_email_or_text(db: Engine) -> None:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    seed(ConversationService(db), "a", copies=1)
+    analyse_consultation(db, "example", actor="test", n_themes=3)
+    run_id, theme_id = theme_of(db, "buses")
+    with Session(db) as session, session.begin():
+        raised = themes.residents_in_theme(session=session, run_id=run_id, theme_id=theme_id)
+        # Two of them took part in the web chat instead and left contact details.
+        by_email, by_text = raised[0], raised[1]
+        for resident_id, kind, address in ((by_email, "email", "ann@example.org"),
+                                           (by_text, "sms", "+447911123456")):  # fmt: skip
+            identity = session.exec(
+                select(ChannelIdentity).where(ChannelIdentity.resident_id == resident_id)
+            ).one()
+            identity.channel = "web"
+            session.add(identity)
+            contacts.keep(session=session, resident_id=resident_id, kind=kind, address=address)
+        theme_edits.confirm(session=session, slug="example", theme_id=theme_id, actor="staff:222")
+    decide(db, "example", theme_id, "The 7pm bus will run until 11pm.", actor="staff:222")
+    recorded = rows(db)
+    assert (recorded[by_email].channel, recorded[by_text].channel) == ("email", "sms")
+    assert {r.channel for k, r in recorded.items() if k not in (by_email, by_text)} == {"telegram"}
+    async with FakeNotify() as notify:
+        await drain(sender(db, notify))
+    assert sorted((s.type, s.to) for s in notify.sent) == [
+        ("email", "ann@example.org"), ("sms", "+447911123456")
+    ]  # fmt: skip
+    assert all("11pm" in s.body for s in notify.sent)
