@@ -5,6 +5,7 @@ loopback (tests/fakes/notify.py), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -14,6 +15,8 @@ from sqlmodel import Session, select
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.decisions import decide
 from bot.actions.theme_runs import analyse_consultation
+from bot.app import Service, prepare_database
+from bot.config import Config, ConsultationsConfig, DatabaseConfig, NotifyConfig, WebConfig
 from bot.notify.messages import NotifyMessages, Templates
 from bot.notify.sender import NotifySender, NotifySettings
 from conversations.residents.service import ConversationService
@@ -201,3 +204,35 @@ async def test_a_decision_reaches_web_residents_who_raised_it_by_email_or_text(d
         ("email", "ann@example.org"), ("sms", "+447911123456")
     ]  # fmt: skip
     assert all("11pm" in s.body for s in notify.sent)
+
+
+async def test_the_running_service_sends_queued_broadcasts_through_notify(db_url: str) -> None:
+    async with FakeNotify() as notify:
+        key = notify.new_api_key()
+        sms = notify.add_template("((message)) ((link))", type="sms")
+        email = notify.add_template("((message)) ((link))", subject="Needs First", type="email")
+        config = Config(
+            database=DatabaseConfig(url=db_url),
+            web=WebConfig(host="127.0.0.1", port=0),
+            consultations=ConsultationsConfig(load=("example",), open_first_round=True),
+            notify=NotifyConfig(api_key=key.value, base_url=notify.base_url,
+                                sms_template_id=sms.id, email_template_id=email.id),
+        )  # fmt: skip
+        db = prepare_database(config)
+        try:
+            resident(db, "ann", sms="+447911123456")
+            queue_broadcast(db)
+            service = Service(config, db)  # web only: no Telegram token
+            await service.start()
+            try:
+                assert service.notify_sender is not None
+                service.notify_sender.wake()
+                for _ in range(100):
+                    if notify.sent:
+                        break
+                    await asyncio.sleep(0.05)
+            finally:
+                await service.stop()
+        finally:
+            db.dispose()
+    assert [(s.type, s.to) for s in notify.sent] == [("sms", "+447911123456")]
