@@ -28,9 +28,8 @@ from conversations.storage.models import (
     ConsentRecord,
     Resident,
 )
+from tests.example_consultation import seed, theme_of
 from tests.fakes.notify import FakeNotify
-from tests.test_analysis_runs import seed
-from tests.test_decisions import theme_of
 
 MESSAGE = "Round 2 is open: tell us which needs matter most."
 

@@ -20,8 +20,8 @@ from bot.web import (
     broadcast_pages,
     chat,
     coding_pages,
-    contact_pages,
     dashboard,
+    data_pages,
     devices,
     digest_pages,
     priority_pages,
@@ -74,8 +74,8 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_static("/static/", STATIC, append_version=False)
+    data_pages.add_routes(app)  # before chat's /c/{slug}/{source}
     chat.add_routes(app)
-    contact_pages.add_routes(app)
     sign_in_pages.add_routes(app)
     dashboard.add_routes(app)
     theme_pages.add_routes(app)

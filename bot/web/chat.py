@@ -16,13 +16,12 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.web import contact_pages, devices, transcript
+from bot.web import devices, transcript
 from bot.web.devices import COOKIE, Device
 from bot.web.guards import resident_device, resident_form
 from bot.web.keys import (
@@ -40,14 +39,13 @@ from conversations.flow.inputs import TextInput
 from conversations.flow.messages import ButtonSpec, Message
 from conversations.residents.service import ConversationService, Who
 from conversations.screening.cleaning import clean_text
-from conversations.staff.broadcasts import REACHABLE_CHANNELS
 from conversations.storage import store, web_devices, web_transcript
 from conversations.storage.models import Consultation, Conversation, Round
 
 CHANNEL = "web"
 COOKIE_AGE = 365 * 24 * 3600
 MAX_TEXT = 4096
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 _SOURCE = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
@@ -68,8 +66,6 @@ def remember(request: web.Request, response: web.StreamResponse, device: Device)
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", front_page)
-    app.router.add_get("/c/{slug}/my-data", my_data_page)
-    app.router.add_get("/c/{slug}/my-data.json", my_data_file)
     app.router.add_post("/c/{slug}/send", send)
     app.router.add_post("/c/{slug}/afresh", afresh)
     app.router.add_get("/c/{slug}", chat_page)
@@ -175,15 +171,15 @@ async def chat_page(request: web.Request) -> web.Response:
     """The conversation so far, the reply forms, and the resident's rights."""
     slug = request.match_info["slug"]
     source = request.match_info.get("source")
-    if not _SLUG.match(slug) or (source is not None and not _SOURCE.match(source)):
-        return _not_found(request)
+    if not SLUG.match(slug) or (source is not None and not _SOURCE.match(source)):
+        return not_found(request)
     device = await device_of(request)
     view = await asyncio.to_thread(
         _chat_view, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY], slug,
         device.visitor, preferred_language(request),
     )  # fmt: skip
     if view is None:
-        return _not_found(request)
+        return not_found(request)
     notice = request.query.get("notice")
     words = words_for(view.language)
     response = render(
@@ -203,7 +199,7 @@ async def chat_page(request: web.Request) -> web.Response:
     return response
 
 
-def _not_found(request: web.Request) -> web.Response:
+def not_found(request: web.Request) -> web.Response:
     language = preferred_language(request)
     return render(request, "not_found.html", status=404, lang=language, words=words_for(language))
 
@@ -215,7 +211,7 @@ def _not_found(request: web.Request) -> web.Response:
 async def send(request: web.Request) -> web.StreamResponse:
     """One form: a button, typed text or a data action; handled once per form key."""
     slug = request.match_info["slug"]
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         raise web.HTTPNotFound()
     form = await request.post()
     device = resident_device(request)
@@ -339,7 +335,7 @@ def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
 async def afresh(request: web.Request) -> web.StreamResponse:
     """Start afresh on this device: clear its transcript and give it a new cookie."""
     slug = request.match_info["slug"]
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         raise web.HTTPNotFound()
     device = resident_device(request)
     db = request.app[ENGINE_KEY]
@@ -352,55 +348,3 @@ async def afresh(request: web.Request) -> web.StreamResponse:
     response = see_other(f"/c/{slug}?notice=afresh")
     remember(request, response, devices.issue(device.secret))
     return response
-
-
-# --- the resident's data ------------------------------------------------------------
-
-
-async def _my_data(request: web.Request) -> tuple[Device, Message]:
-    device = await device_of(request)
-    who = Who(CHANNEL, device.visitor, CHANNEL, preferred_language(request))
-    service = request.app[CONVERSATIONS_KEY]
-    (message,) = await asyncio.to_thread(service.my_data, who)
-    return device, message
-
-
-async def my_data_page(request: web.Request) -> web.Response:
-    """Everything held about this device's resident, as a readable page."""
-    slug = request.match_info["slug"]
-    if not _SLUG.match(slug):
-        return _not_found(request)
-    device, message = await _my_data(request)
-    record: dict[str, Any] | None = None
-    if message.attachment is not None:
-        record = json.loads(message.attachment.content)
-    language = record["language"] if record and record["language"] in LANGUAGES else "en"
-    if record is None:
-        language = preferred_language(request)
-    # Invitations and decisions reach only some channels: never say "On" to someone
-    # whom nothing can reach.
-    reachable = record is not None and any(
-        channel in REACHABLE_CHANNELS for channel in record.get("channels", [])
-    )
-    notice = request.query.get("notice")
-    words = words_for(language)
-    response = render(
-        request, "my_data.html", lang=language, words=words, slug=slug, record=record,
-        reachable=reachable or bool(record and record.get("contact")), csrf=device.csrf,
-        notice=words[f"notice_{notice}"] if notice in contact_pages.NOTICES else "",
-    )  # fmt: skip
-    remember(request, response, device)
-    return response
-
-
-async def my_data_file(request: web.Request) -> web.Response:
-    """The same, as the JSON file Telegram residents receive."""
-    _, message = await _my_data(request)
-    if message.attachment is None:
-        raise web.HTTPNotFound(text="We don't hold any information about you.")
-    return web.Response(
-        body=message.attachment.content,
-        content_type="application/json",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{message.attachment.filename}"'},
-    )
