@@ -19,10 +19,13 @@ from telegram.ext import Application
 
 from bot.actions.consultations import load_consultation, script_path
 from bot.actions.public_results import results_url_pattern
+from bot.actions.staff_access import public_base_url
 from bot.actions.staff_roster import StaffRoster
 from bot.config import Config
 from bot.database_setup import open_database
 from bot.database_thread import DatabaseThread
+from bot.notify.messages import NotifyMessages, Templates
+from bot.notify.sender import NotifySender, NotifySettings
 from bot.scheduling.digest_job import Digests
 from bot.scheduling.jobs import Jobs, registry
 from bot.scheduling.safeguarding_alerts import report_at_start_up
@@ -67,6 +70,7 @@ class Service:
         self.telegram: Application | None = None  # type: ignore[type-arg]
         self.runner: web.AppRunner | None = None
         self.broadcaster: Broadcaster | None = None
+        self.notify_sender: NotifySender | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.digests: Digests | None = None
         self.starter: TelegramStarter | None = None
@@ -97,6 +101,7 @@ class Service:
                 JobContext(self.config, self.db, scheduled), weekly={"digest": "officers' digest"}
             )
             self.status["scheduler"] = "ok"
+            self._start_notify()
         app = build_web_app(
             self.db,
             self.config,
@@ -122,7 +127,21 @@ class Service:
         self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget, others=others)
         self.broadcaster.start()
 
+    def _start_notify(self) -> None:
+        """Text messages and emails to web-chat residents, from the one sender process."""
+        notify = self.config.notify
+        if not notify.api_key:
+            return
+        templates = Templates(notify.sms_template_id, notify.email_template_id)
+        client = NotifyMessages(notify.api_key, templates, notify.base_url)
+        self.notify_sender = NotifySender(self.db, client, public_base_url(self.config),
+                                          NotifySettings(per_minute=notify.per_minute))  # fmt: skip
+        self.notify_sender.start()
+
     async def stop(self) -> None:
+        if self.notify_sender is not None:
+            await self.notify_sender.stop()
+            self.notify_sender = None
         if self.broadcaster is not None:
             await self.broadcaster.stop()
             self.broadcaster = None

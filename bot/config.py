@@ -107,6 +107,20 @@ class SafeguardingConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    """GOV.UK Notify for residents: invitations and decisions by text message and
+    email to web-chat residents who left contact details. Off without an API key."""
+
+    api_key: str = ""
+    base_url: str = "https://api.notifications.service.gov.uk"
+    # Templates made in Notify's admin; each uses ((message)) and ((link)).
+    sms_template_id: str = ""
+    email_template_id: str = ""
+    # Notify allows 3,000 messages a minute per service; keep a little for alerts.
+    per_minute: int = 2900
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
@@ -118,6 +132,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     safeguarding: SafeguardingConfig = field(default_factory=SafeguardingConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     source: str = "built-in defaults"
     # Keys ("section.key") whose values came from NEEDSFIRST_* variables, for errors.
     from_environment: frozenset[str] = frozenset()
@@ -128,6 +143,7 @@ SECRETS = {
     ("telegram", "secret_token"),
     ("database", "url"),
     ("safeguarding", "notify_api_key"),
+    ("notify", "api_key"),
     ("web", "secret"),
 }
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config import DAYS, Config, ConfigError, SafeguardingConfig
+from bot.config import DAYS, Config, ConfigError, NotifyConfig, SafeguardingConfig
 
 DEFAULT_PATH = Path("config.toml")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -204,6 +204,7 @@ def _check(config: Config) -> None:
     if not 1 <= config.reminders.after_hours <= 24 * 30:
         raise ConfigError(source, "reminders.after_hours", "must be from 1 to 720 hours")
     _check_safeguarding(source, config.safeguarding)
+    _check_notify(source, config.notify)
     if config.digest.day not in DAYS:
         raise ConfigError(source, "digest.day", f"must be one of {', '.join(DAYS)}")
     if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", config.digest.time, re.ASCII):
@@ -259,13 +260,7 @@ def _check_safeguarding(source: str, safeguarding: SafeguardingConfig) -> None:
             "safeguarding.notify_api_key",
             "email alerts need a GOV.UK Notify API key (or NEEDSFIRST_SAFEGUARDING_NOTIFY_API_KEY)",
         )
-    if (
-        len(key) < 75
-        or key[-74] != "-"
-        or not UUID.match(key[-73:-37])
-        or key[-37] != "-"
-        or not (UUID.match(key[-36:]))
-    ):
+    if not _notify_key(key):
         raise ConfigError(
             source,
             "safeguarding.notify_api_key",
@@ -281,3 +276,32 @@ def _check_safeguarding(source: str, safeguarding: SafeguardingConfig) -> None:
     base = safeguarding.notify_base_url
     if not (base.startswith("https://") or base.startswith("http://127.")):
         raise ConfigError(source, "safeguarding.notify_base_url", "must be an https:// URL")
+
+
+def _notify_key(key: str) -> bool:
+    """A GOV.UK Notify API key: name-service id-secret (two UUIDs)."""
+    return (
+        len(key) >= 75
+        and key[-74] == "-"
+        and bool(UUID.match(key[-73:-37]))
+        and key[-37] == "-"
+        and bool(UUID.match(key[-36:]))
+    )
+
+
+def _check_notify(source: str, notify: NotifyConfig) -> None:
+    """Residents' text messages and emails: all or nothing, each key checked."""
+    if not notify.api_key:
+        return
+    if not _notify_key(notify.api_key):
+        raise ConfigError(source, "notify.api_key",
+                          "does not look like a GOV.UK Notify API key (name-service id-secret)")  # fmt: skip
+    for key in ("sms_template_id", "email_template_id"):
+        if not UUID.match(getattr(notify, key)):
+            raise ConfigError(source, f"notify.{key}",
+                              "must be the id of a Notify template (a UUID)")  # fmt: skip
+    if not 1 <= notify.per_minute <= 3000:
+        raise ConfigError(source, "notify.per_minute",
+                          "must be from 1 to 3000 (Notify's limit a minute)")  # fmt: skip
+    if not (notify.base_url.startswith("https://") or notify.base_url.startswith("http://127.")):
+        raise ConfigError(source, "notify.base_url", "must be an https:// URL")

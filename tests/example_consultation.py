@@ -10,11 +10,13 @@ import itertools
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from conversations.flow.inputs import TextInput
 from conversations.flow.messages import Message
 from conversations.residents.service import ConversationService, Who
+from conversations.staff import themes
 
 _keys = itertools.count(1)
 
@@ -119,3 +121,15 @@ def seed(service: ConversationService, prefix: str, copies: int = 2) -> None:
             for need in needs:
                 n += 1
                 complete_example(Resident_(service, f"{prefix}{n}"), need=f"{need}{'!' * copy}")
+
+
+def theme_of(db: Engine, topic: str) -> tuple[int, int]:
+    """(run id, theme id) of the theme holding most of a topic's answers."""
+    with Session(db) as session:
+        run = themes.latest_run(session=session, consultation_id=1)
+        assert run is not None and run.id is not None
+        counts: dict[int, int] = {}
+        for theme in themes.themes_of_run(session=session, run_id=run.id):
+            texts = set(themes.quote_texts(session=session, theme=theme))
+            counts[theme.theme_id] = sum(any(t.startswith(n) for n in TOPICS[topic]) for t in texts)
+        return run.id, max(counts, key=lambda k: counts[k])

@@ -72,6 +72,19 @@ def test_email_leads_with_notify_configured() -> None:
     assert config.safeguarding.emails == ("lead@council.example", "duty@council.example")
 
 
+def test_residents_notify_is_off_by_default_and_its_key_a_secret() -> None:
+    assert load_config(None, environ={}).notify.api_key == ""
+    config = load_config(
+        None,
+        environ={
+            "NEEDSFIRST_NOTIFY_API_KEY": NOTIFY_KEY,
+            "NEEDSFIRST_NOTIFY_SMS_TEMPLATE_ID": TEMPLATE,
+            "NEEDSFIRST_NOTIFY_EMAIL_TEMPLATE_ID": TEMPLATE,
+        },
+    )
+    assert config.notify.api_key == NOTIFY_KEY and config.notify.per_minute == 2900
+
+
 @pytest.mark.parametrize(
     ("content", "key", "problem"),
     [
@@ -120,6 +133,18 @@ def test_email_leads_with_notify_configured() -> None:
             f"notify_template_id = '{TEMPLATE}'\nnotify_base_url = 'http://notify.example'\n",
             "safeguarding.notify_base_url",
             "https://",
+        ),
+        ("[notify]\napi_key = 'abc'\n", "notify.api_key", "does not look like"),
+        (
+            f"[notify]\napi_key = '{NOTIFY_KEY}'\nemail_template_id = '{TEMPLATE}'\n",
+            "notify.sms_template_id",
+            "UUID",
+        ),
+        (
+            f"[notify]\napi_key = '{NOTIFY_KEY}'\nemail_template_id = '{TEMPLATE}'\n"
+            f"sms_template_id = '{TEMPLATE}'\nper_minute = 3001\n",
+            "notify.per_minute",
+            "1 to 3000",
         ),
     ],
 )

@@ -29,23 +29,11 @@ from conversations.storage.models import (
     utcnow,
 )
 from tests.command_line import needsfirst
-from tests.example_consultation import TOPICS, seed
+from tests.example_consultation import TOPICS, seed, theme_of
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.telegram_harness import complete_example, expect
 
 FACILITATOR, OFFICER = 111, 222
-
-
-def theme_of(db: Engine, topic: str) -> tuple[int, int]:
-    """(run id, theme id) of the theme holding most of a topic's answers."""
-    with Session(db) as session:
-        run = themes.latest_run(session=session, consultation_id=1)
-        assert run is not None and run.id is not None
-        counts: dict[int, int] = {}
-        for theme in themes.themes_of_run(session=session, run_id=run.id):
-            texts = set(themes.quote_texts(session=session, theme=theme))
-            counts[theme.theme_id] = sum(any(t.startswith(n) for n in TOPICS[topic]) for t in texts)
-        return run.id, max(counts, key=lambda k: counts[k])
 
 
 def test_only_the_residents_in_the_theme_hear_and_it_is_audited(db: Engine) -> None:

@@ -90,6 +90,7 @@ async def test_a_facilitator_previews_confirms_and_watches_a_broadcast(db: Engin
         assert stored(db) == [(broadcast_id, "draft", "area", "south")]
         preview = await (await client.get(f"/staff/broadcasts/{broadcast_id}")).text()
         assert "Send to 2 residents" in preview and "spread over 30 minutes" in preview
+        assert "<li>Telegram: 2</li>" in preview  # counted per channel
         assert "&lt;b&gt;now&lt;/b&gt; &amp; we&#39;d love" in preview and "<b>now" not in preview
 
         sent = await client.post(f"/staff/broadcasts/{broadcast_id}/send", data={"csrf": csrf})

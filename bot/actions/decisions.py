@@ -78,8 +78,11 @@ def record_decision(
         session.flush()
         broadcast_id = broadcast.id
         assert broadcast_id is not None
+        # Each on their channel: Telegram, or a text message or email through Notify.
+        channels = broadcasts.reach(session=session, consultation=consultation, group=None)
         session.add_all(
-            BroadcastRecipient(broadcast_id=broadcast_id, resident_id=r) for r in reachable
+            BroadcastRecipient(broadcast_id=broadcast_id, resident_id=r, channel=channels[r])
+            for r in reachable
         )
     decision = Decision(
         consultation_id=consultation.id,

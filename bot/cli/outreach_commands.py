@@ -14,6 +14,7 @@ from bot.cli.arguments import record_id_argument, whole_number_argument
 from bot.cli.console import CommandError, actor, confirmed, database
 from bot.config import Config
 from conversations.staff import broadcasts
+from conversations.storage import store
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -67,9 +68,14 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
                 session=session, slug=args.slug, message=args.message, created_by=actor(),
                 group=group, window_minutes=args.window,
             )  # fmt: skip
+            consultation = store.require_consultation(session=session, slug=args.slug)
+            channels = broadcasts.per_channel(
+                broadcasts.reach(session=session, consultation=consultation, group=group)
+            )
         assert draft.id is not None
         print(f"Broadcast {draft.id} to {count} residents of {args.slug}"
-              + (f" in {group[0]}={group[1]}" if group else "") + ":\n")  # fmt: skip
+              + (f" in {group[0]}={group[1]}" if group else "")
+              + " (" + ", ".join(f"{c}: {n}" for c, n in channels.items()) + "):\n")  # fmt: skip
         print("    " + args.message.replace("\n", "\n    ") + "\n")
         if not args.yes and not confirmed(
             "Send it?", "not sent: confirm with --yes (no terminal to ask on)"

@@ -22,6 +22,7 @@ from bot.web import (
     chat,
     coding_pages,
     dashboard,
+    data_pages,
     devices,
     digest_pages,
     front_page,
@@ -79,6 +80,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app.router.add_post("/telegram/webhook", telegram_webhook)
     app.router.add_static("/static/", STATIC, append_version=False)
     results_pages.add_routes(app)  # before the chat's /c/{slug}/{source}
+    data_pages.add_routes(app)  # before chat's /c/{slug}/{source}
     front_page.add_routes(app)
     chat.add_routes(app)
     sign_in_pages.add_routes(app)

@@ -279,6 +279,7 @@ class BroadcastView:
     recipients: int  # a draft: who it would reach now; later: who it was queued for
     progress: Progress
     time_left: str  # while it is sent: the estimate the command line and Telegram show
+    channels: dict[str, int]  # a draft: how many on each channel (telegram, email, sms)
 
     @property
     def active(self) -> bool:
@@ -294,14 +295,13 @@ def _broadcast_view(db: Engine, scripts: ScriptCache, broadcast_id: int) -> Broa
         assert consultation is not None
         script = scripts.get(consultation)
         progress = broadcasts.progress(session=session, broadcast_id=broadcast_id)
-        recipients = progress.total
+        recipients, channels = progress.total, {}
         if broadcast.status == "draft":
             group = None
             if broadcast.group_dimension and broadcast.group_value:
                 group = (broadcast.group_dimension, broadcast.group_value)
-            recipients = len(
-                broadcasts.audience(session=session, consultation=consultation, group=group)
-            )
+            reach = broadcasts.reach(session=session, consultation=consultation, group=group)
+            recipients, channels = len(reach), broadcasts.per_channel(reach)
         return BroadcastView(
             broadcast=broadcast,
             consultation=consultation,
@@ -312,6 +312,7 @@ def _broadcast_view(db: Engine, scripts: ScriptCache, broadcast_id: int) -> Broa
             time_left=broadcasts.format_progress(progress).splitlines()[-1]
             if broadcast.status in ACTIVE
             else "",
+            channels=channels,
         )
 
 

@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -40,14 +39,13 @@ from conversations.flow.messages import ButtonSpec, Message
 from conversations.residents.service import ConversationService, Who
 from conversations.residents.texts import a_date
 from conversations.screening.cleaning import clean_text
-from conversations.staff.broadcasts import REACHABLE_CHANNELS
 from conversations.storage import store, web_devices, web_transcript
 from conversations.storage.models import Conversation, Round
 
 CHANNEL = "web"
 COOKIE_AGE = 365 * 24 * 3600
 MAX_TEXT = 4096
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 _SOURCE = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
@@ -67,8 +65,6 @@ def remember(request: web.Request, response: web.StreamResponse, device: Device)
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/c/{slug}/my-data", my_data_page)
-    app.router.add_get("/c/{slug}/my-data.json", my_data_file)
     app.router.add_post("/c/{slug}/send", send)
     app.router.add_post("/c/{slug}/afresh", afresh)
     app.router.add_get("/c/{slug}", chat_page)
@@ -89,6 +85,7 @@ class ChatView:
     joined: bool
     lines: list[web_transcript.Line]
     next_round: Round | None = None  # scheduled to open, when this one is closed
+    completed: bool = False  # offered to leave a number or address to hear back
 
     @property
     def latest_key(self) -> str | None:
@@ -110,7 +107,7 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
         script = service.scripts.get(consultation)
         resident = store.resident_for(session=session, channel=CHANNEL, external_id=visitor)
         language = resident.language if resident is not None else preferred
-        joined = False
+        joined = completed = False
         if resident is not None and resident.current_conversation_id is not None:
             conversation = session.get(Conversation, resident.current_conversation_id)
             round_ = session.get(Round, conversation.round_id) if conversation else None
@@ -123,6 +120,7 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
             # A resident who said no is offered "Take part" again, as /start does in Telegram.
             if joined and conversation is not None:
                 joined = json.loads(conversation.state_json).get("phase") != "declined"
+                completed = joined and conversation.completed_at is not None
         return ChatView(
             slug=slug,
             title=script.title.get(language, script.default_language, CHANNEL),
@@ -136,6 +134,7 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
             joined=joined,
             lines=web_transcript.lines(session=session, visitor=visitor),
             next_round=store.next_scheduled_round(session=session, consultation_id=consultation.id),
+            completed=completed,
         )
 
 
@@ -149,15 +148,15 @@ async def chat_page(request: web.Request) -> web.Response:
     """The conversation so far, the reply forms, and the resident's rights."""
     slug = request.match_info["slug"]
     source = request.match_info.get("source")
-    if not _SLUG.match(slug) or (source is not None and not _SOURCE.match(source)):
-        return _not_found(request)
+    if not SLUG.match(slug) or (source is not None and not _SOURCE.match(source)):
+        return not_found(request)
     device = await device_of(request)
     view = await asyncio.to_thread(
         _chat_view, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY], slug,
         device.visitor, preferred_language(request),
     )  # fmt: skip
     if view is None:
-        return _not_found(request)
+        return not_found(request)
     notice = request.query.get("notice")
     words = words_for(view.language)
     response = render(
@@ -178,7 +177,7 @@ async def chat_page(request: web.Request) -> web.Response:
     return response
 
 
-def _not_found(request: web.Request) -> web.Response:
+def not_found(request: web.Request) -> web.Response:
     language = preferred_language(request)
     return render(request, "not_found.html", status=404, lang=language, words=words_for(language))
 
@@ -190,7 +189,7 @@ def _not_found(request: web.Request) -> web.Response:
 async def send(request: web.Request) -> web.StreamResponse:
     """One form: a button, typed text or a data action; handled once per form key."""
     slug = request.match_info["slug"]
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         raise web.HTTPNotFound()
     form = await request.post()
     device = resident_device(request)
@@ -314,7 +313,7 @@ def _handle(db: Engine, service: ConversationService, visitor: str, key: str,
 async def afresh(request: web.Request) -> web.StreamResponse:
     """Start afresh on this device: clear its transcript and give it a new cookie."""
     slug = request.match_info["slug"]
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         raise web.HTTPNotFound()
     device = resident_device(request)
     db = request.app[ENGINE_KEY]
@@ -327,52 +326,3 @@ async def afresh(request: web.Request) -> web.StreamResponse:
     response = see_other(f"/c/{slug}?notice=afresh")
     remember(request, response, devices.issue(device.secret))
     return response
-
-
-# --- the resident's data ------------------------------------------------------------
-
-
-async def _my_data(request: web.Request) -> tuple[Device, Message]:
-    device = await device_of(request)
-    who = Who(CHANNEL, device.visitor, CHANNEL, preferred_language(request))
-    service = request.app[CONVERSATIONS_KEY]
-    (message,) = await asyncio.to_thread(service.my_data, who)
-    return device, message
-
-
-async def my_data_page(request: web.Request) -> web.Response:
-    """Everything held about this device's resident, as a readable page."""
-    slug = request.match_info["slug"]
-    if not _SLUG.match(slug):
-        return _not_found(request)
-    device, message = await _my_data(request)
-    record: dict[str, Any] | None = None
-    if message.attachment is not None:
-        record = json.loads(message.attachment.content)
-    language = record["language"] if record and record["language"] in LANGUAGES else "en"
-    if record is None:
-        language = preferred_language(request)
-    # Invitations and decisions reach only some channels: never say "On" to someone
-    # whom nothing can reach.
-    reachable = record is not None and any(
-        channel in REACHABLE_CHANNELS for channel in record.get("channels", [])
-    )
-    response = render(
-        request, "my_data.html", lang=language, words=words_for(language), slug=slug,
-        record=record, reachable=reachable,
-    )  # fmt: skip
-    remember(request, response, device)
-    return response
-
-
-async def my_data_file(request: web.Request) -> web.Response:
-    """The same, as the JSON file Telegram residents receive."""
-    _, message = await _my_data(request)
-    if message.attachment is None:
-        raise web.HTTPNotFound(text="We don't hold any information about you.")
-    return web.Response(
-        body=message.attachment.content,
-        content_type="application/json",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{message.attachment.filename}"'},
-    )

@@ -113,6 +113,25 @@ WORDS: dict[str, dict[str, str]] = {
         "results_next": "The next round opens on {opens}.",
         "results_next_until": "The next round opens on {opens} and closes on {closes}.",
         "results_take_part": "Take part",
+        "contact_heading": "Hear back by text message or email",
+        "contact_purpose": (
+            "If you want, leave a UK mobile number or an email address. We will use it only "
+            "to tell you about the next round and what was decided on the needs you raised, "
+            "through GOV.UK Notify. It is never part of the analysis or any report, and you "
+            "can remove it here at any time; deleting your data removes it too."
+        ),
+        "contact_label": "Mobile number or email address (optional)",
+        "contact_hint": "For example 07911 123456 or name@example.com",
+        "contact_leave": "Keep it",
+        "contact_remove": "Remove",
+        "contact_kind_sms": "Text messages to",
+        "contact_kind_email": "Emails to",
+        "notice_contact_saved": "Thank you. We will use it only to tell you what happens next.",
+        "notice_contact_invalid": (
+            "That isn't a UK mobile number or an email address we can use. Please check it."
+        ),
+        "notice_contact_removed": "Removed. We no longer hold it.",
+        "notice_contact_nobody": "Please take part first: then you can leave a way to hear back.",
     },
     "cy": {
         "skip": "Neidio i'r sgwrs",
@@ -226,6 +245,27 @@ WORDS: dict[str, dict[str, str]] = {
         "results_next": "Mae'r rownd nesaf yn agor ar {opens}.",
         "results_next_until": "Mae'r rownd nesaf yn agor ar {opens} ac yn cau ar {closes}.",
         "results_take_part": "Cymryd rhan",
+        "contact_heading": "Clywed yn ôl drwy neges destun neu e-bost",
+        "contact_purpose": (
+            "Os hoffech chi, gadewch rif ffôn symudol yn y DU neu gyfeiriad e-bost. Byddwn ni'n "
+            "ei ddefnyddio dim ond i ddweud wrthych am y rownd nesaf a'r hyn a benderfynwyd am "
+            "yr anghenion a godwyd gennych, drwy GOV.UK Notify. Dydy e byth yn rhan o'r "
+            "dadansoddiad nac unrhyw adroddiad, a gallwch ei ddileu yma unrhyw bryd; mae dileu "
+            "eich data yn ei ddileu hefyd."
+        ),
+        "contact_label": "Rhif ffôn symudol neu gyfeiriad e-bost (dewisol)",
+        "contact_hint": "Er enghraifft 07911 123456 neu enw@example.com",
+        "contact_leave": "Cadw hwn",
+        "contact_remove": "Dileu",
+        "contact_kind_sms": "Negeseuon testun i",
+        "contact_kind_email": "E-byst i",
+        "notice_contact_saved": "Diolch. Byddwn ni'n ei ddefnyddio dim ond i ddweud beth sy'n digwydd nesaf.",
+        "notice_contact_invalid": (
+            "Dydy hwnna ddim yn rhif ffôn symudol yn y DU nac yn gyfeiriad e-bost y gallwn ei "
+            "ddefnyddio. Gwiriwch ef, os gwelwch yn dda."
+        ),
+        "notice_contact_removed": "Wedi'i ddileu. Dydyn ni ddim yn ei gadw mwyach.",
+        "notice_contact_nobody": "Cymerwch ran yn gyntaf: yna gallwch adael ffordd i glywed yn ôl.",
     },
 }
 

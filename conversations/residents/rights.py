@@ -14,7 +14,7 @@ from conversations.flow.messages import Attachment, ButtonSpec, Message, fit
 from conversations.residents.answering import step
 from conversations.residents.texts import service_text
 from conversations.residents.turn import Turn
-from conversations.storage import erasure, priority_votes, store
+from conversations.storage import contacts, erasure, priority_votes, store
 from conversations.storage.models import (
     ChannelIdentity,
     ConsentRecord,
@@ -136,6 +136,11 @@ def _record_of(session: Session, resident: Resident) -> dict[str, Any]:
         "invitations": resident.invitations,
         "joined": resident.created_at.isoformat(),
         "channels": _channels(session, resident.id),
+        # Left by them to hear back by text message or email; they can remove it.
+        "contact": [
+            {"kind": c.kind, "address": c.address, "left": c.created_at.isoformat()}
+            for c in contacts.of_resident(session=session, resident_id=resident.id)
+        ],
         "consents": [
             {
                 "consultation": slug_of(c.consultation_id),

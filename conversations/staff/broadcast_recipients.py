@@ -66,7 +66,9 @@ def claim(*, session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
     ids = session.exec(
         select(BroadcastRecipient.id)
         .where(
-            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.state == "pending"
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            BroadcastRecipient.state == "pending",
+            BroadcastRecipient.channel == "telegram",  # Notify's own sender has the others
         )
         .order_by(col(BroadcastRecipient.id))
         .limit(limit)
@@ -180,13 +182,16 @@ def finish_if_done(*, session: Session, broadcast_id: int) -> bool:
     return True
 
 
-def recover(*, session: Session) -> int:
-    """After a restart: rows left in "sending" may or may not have gone out.
+def recover(*, session: Session, channels: tuple[str, ...] = ("telegram",)) -> int:
+    """After a restart: rows of `channels` left in "sending" may or may not have gone out.
 
     They are marked failed and not retried, so that nobody gets a duplicate."""
     rows = session.exec(
         update(BroadcastRecipient)
-        .where(col(BroadcastRecipient.state) == "sending")
+        .where(
+            col(BroadcastRecipient.state) == "sending",
+            col(BroadcastRecipient.channel).in_(channels),
+        )
         .values(state="failed", updated_at=utcnow())
     )
     return int(rows.rowcount or 0)

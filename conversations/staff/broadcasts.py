@@ -22,6 +22,7 @@ from conversations.storage.models import (
     BroadcastRecipient,
     ChannelIdentity,
     Consultation,
+    ResidentContact,
     Round,
     utcnow,
 )
@@ -73,24 +74,33 @@ def parse_group(text: str | None) -> tuple[str, str] | None:
     return dimension.strip(), value.strip()
 
 
-# The channels a broadcast (an invitation, a decision) can reach today; the web chat
-# cannot send anyone a message, so its residents hear nothing until another channel can.
+# The channels a broadcast (an invitation, a decision) can reach: Telegram, and GOV.UK
+# Notify's text messages and emails for web-chat residents who left contact details
+# (the web chat itself cannot send anyone a message).
 REACHABLE_CHANNELS = ("telegram",)
+NOTIFY_CHANNELS = ("email", "sms")
 
 
-def audience(*, session: Session, consultation: Consultation,
-             group: tuple[str, str] | None) -> list[int]:  # fmt: skip
-    """Opted-in residents of a consultation reachable on Telegram, or one group of them."""
+def reach(*, session: Session, consultation: Consultation,
+          group: tuple[str, str] | None) -> dict[int, str]:  # fmt: skip
+    """Opted-in residents of a consultation (or one group) that a broadcast can
+    reach, each with its channel: Telegram first, else an email address they left
+    (free, and no length limit), else a mobile number."""
     assert consultation.id is not None
     residents = set(opted_in_residents(session=session, consultation_id=consultation.id))
-    on_telegram = set(
-        session.exec(
-            select(ChannelIdentity.resident_id).where(
-                col(ChannelIdentity.channel).in_(REACHABLE_CHANNELS)
-            )
-        ).all()
-    )
-    residents &= on_telegram
+    channels: dict[int, str] = {}
+    for resident_id, kind in session.exec(
+        select(ResidentContact.resident_id, ResidentContact.kind)
+    ).all():
+        if resident_id in residents and channels.get(resident_id) != "email":
+            channels[resident_id] = kind
+    for resident_id in session.exec(
+        select(ChannelIdentity.resident_id).where(
+            col(ChannelIdentity.channel).in_(REACHABLE_CHANNELS)
+        )
+    ).all():
+        if resident_id in residents:
+            channels[resident_id] = "telegram"
     if group is not None:
         dimension, value = group
         members = set(
@@ -104,8 +114,22 @@ def audience(*, session: Session, consultation: Consultation,
                 )
             ).all()
         )
-        residents &= members
-    return sorted(residents)
+        channels = {r: c for r, c in channels.items() if r in members}
+    return dict(sorted(channels.items()))
+
+
+def audience(*, session: Session, consultation: Consultation,
+             group: tuple[str, str] | None) -> list[int]:  # fmt: skip
+    """The residents `reach` finds, on any channel."""
+    return list(reach(session=session, consultation=consultation, group=group))
+
+
+def per_channel(channels: dict[int, str]) -> dict[str, int]:
+    """How many a broadcast reaches on each channel, for the preview."""
+    counts: dict[str, int] = {}
+    for channel in channels.values():
+        counts[channel] = counts.get(channel, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def draft(*, session: Session, slug: str, message: str, created_by: str,
@@ -153,11 +177,12 @@ def queue(*, session: Session, broadcast_id: int, actor: str,
         if broadcast.group_dimension and broadcast.group_value
         else None
     )
-    recipients = audience(session=session, consultation=consultation, group=group)
+    recipients = reach(session=session, consultation=consultation, group=group)
     if not recipients:
         raise BroadcastError("no opted-in residents to send to, so nothing was sent")
     session.add_all(
-        BroadcastRecipient(broadcast_id=broadcast_id, resident_id=r) for r in recipients
+        BroadcastRecipient(broadcast_id=broadcast_id, resident_id=r, channel=channel)
+        for r, channel in recipients.items()
     )
     broadcast.status = "queued"
     broadcast.progress_chat_id = progress_chat_id
@@ -169,7 +194,8 @@ def queue(*, session: Session, broadcast_id: int, actor: str,
         actor=actor,
         action="broadcast.queue",
         target=f"{consultation.slug} broadcast {broadcast_id}",
-        detail=f"{len(recipients)} recipients{group_text}",
+        detail=f"{len(recipients)} recipients{group_text} "
+        + ", ".join(f"{c} {n}" for c, n in per_channel(recipients).items()),
     )
     return len(recipients)
 

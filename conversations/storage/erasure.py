@@ -41,6 +41,7 @@ from conversations.storage.models import (
     InboxEntry,
     PairVote,
     Resident,
+    ResidentContact,
     Round,
     RoundTheme,
     SafeguardingDelivery,
@@ -70,6 +71,7 @@ def erase_resident(*, session: Session, resident_id: int) -> int:
     )
     session.exec(delete(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor).in_(web_devices)))
     session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id) == resident_id))
+    session.exec(delete(ResidentContact).where(col(ResidentContact.resident_id) == resident_id))
     session.exec(delete(Conversation).where(col(Conversation.resident_id) == resident_id))
     session.exec(delete(Resident).where(col(Resident.id) == resident_id))
     return kept

@@ -1,7 +1,8 @@
 """Retention: residents' identities are dropped some time after their consultations close.
 
 Answers stay, under the pseudonym only, so the analysis and the record of what
-people said survive; the link back to a Telegram account or a browser does not.
+people said survive; the link back to a Telegram account, a browser, a mobile
+number or an email address does not.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from conversations.storage.models import (
     ChannelIdentity,
     Conversation,
     Resident,
+    ResidentContact,
     Round,
     WebTranscriptEntry,
 )
@@ -45,6 +47,8 @@ def drop_identities(*, session: Session, closed_before: datetime) -> int:
     )
     session.exec(delete(WebTranscriptEntry).where(col(WebTranscriptEntry.visitor).in_(devices)))
     session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.resident_id).in_(residents)))
+    # A mobile number or email address left to hear back is an identity too.
+    session.exec(delete(ResidentContact).where(col(ResidentContact.resident_id).in_(residents)))
     store.audit(
         session=session,
         actor="scheduler",

@@ -72,8 +72,11 @@ async def test_a_resident_completes_the_consultation_in_the_web_chat(
     assert await shown.inner_text() == answer  # shown as typed: text, not markup
     assert await shown.get_attribute("dir") == "auto"
     await check(page, "chat-done")
-    await page.get_by_role("link", name="See my data").click()
+    # The end offers a way to hear back; keeping a number leads to "your data".
+    await page.get_by_label("Mobile number or email address").fill("07911 123456")
+    await press(page, "Keep it")
     await page.get_by_role("heading", name="Your data").wait_for()
+    await page.get_by_text("+447911123456").wait_for()
     await check(page, "my-data")
     await page.get_by_role("link", name="Back to the conversation").click()
     await press(page, "Cymraeg")

@@ -114,25 +114,29 @@ class _Fault:
 class FakeNotify:
     """The fake server; use as ``async with FakeNotify() as notify:``."""
 
-    rate_limit: int = 3000  # requests per rolling 60 seconds, per service and key type
+    rate_limit: int = 3000  # requests per rolling window, per service and key type
+    window_seconds: float = 60.0  # Notify's window; shorter only to test it quickly
     daily_limit: int = 250_000
     clock: Callable[[], float] = time.time
     team_members: set[str] = field(default_factory=set)  # team keys may send only to these
     sent: list[Sent] = field(default_factory=list)
     requests: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (status, message)
+    statuses: dict[str, str] = field(default_factory=dict)  # notification id -> status
 
     def __post_init__(self) -> None:
         self._keys: dict[str, list[ApiKey]] = {}  # service id -> keys
         self._templates: dict[str, Template] = {}
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._faults: deque[_Fault] = deque()
+        self._sent_by: dict[str, str] = {}  # notification id -> service id
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
     async def __aenter__(self) -> FakeNotify:
         app = web.Application()
         app.router.add_post("/v2/notifications/{kind}", self._send)
+        app.router.add_get("/v2/notifications/{id}", self._status)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -167,6 +171,10 @@ class FakeNotify:
         for _ in range(times):
             self._faults.append(_Fault(status, kind, message))
 
+    def set_status(self, notification_id: str, status: str) -> None:
+        """What Notify will say of a sent message (it starts "sending")."""
+        self.statuses[notification_id] = status
+
     def emails_to(self, address: str) -> list[Sent]:
         return [s for s in self.sent if s.type == "email" and s.to == address]
 
@@ -196,7 +204,36 @@ class FakeNotify:
             self.rejected.append((error.status, error.message))
             return error.response()
         self.sent.append(sent)
+        self._sent_by[sent.id] = key.service_id
         return web.json_response(self._receipt(request, sent), status=201)
+
+    async def _status(self, request: web.Request) -> web.Response:
+        """GET /v2/notifications/{id}: a message sent with this service's keys."""
+        self.requests += 1
+        try:
+            key = self._authenticate(request)
+            self._count(key)
+            found = next((s for s in self.sent if s.id == request.match_info["id"]), None)
+            if found is None or self._service_of(found) != key.service_id:
+                raise NotifyError(404, "NoResultFound", "No result found")
+        except NotifyError as error:
+            self.rejected.append((error.status, error.message))
+            return error.response()
+        status = self.statuses.get(found.id, "sending")
+        settled = status not in ("created", "sending", "pending")
+        return web.json_response({
+            "id": found.id, "reference": found.reference, "type": found.type,
+            "email_address": found.to if found.type == "email" else None,
+            "phone_number": found.to if found.type == "sms" else None,
+            "status": status, "body": found.body, "subject": found.subject or None,
+            "template": {"id": found.template_id, "version": 1, "uri": ""},
+            "created_at": "2026-12-06T05:00:00.000000Z",
+            "sent_at": "2026-12-06T05:00:01.000000Z",
+            "completed_at": "2026-12-06T05:00:05.000000Z" if settled else None,
+        })  # fmt: skip
+
+    def _service_of(self, sent: Sent) -> str:
+        return self._sent_by.get(sent.id, "")
 
     def _authenticate(self, request: web.Request) -> ApiKey:
         header = request.headers.get("Authorization", "")
@@ -244,12 +281,13 @@ class FakeNotify:
     def _count(self, key: ApiKey) -> None:
         now = self.clock()
         window = self._windows.setdefault((key.service_id, key.key_type), deque())
-        while window and window[0] <= now - 60:
+        while window and window[0] <= now - self.window_seconds:
             window.popleft()
         if len(window) >= self.rate_limit:
             raise NotifyError(429, "RateLimitError",
                               f"Exceeded rate limit for key type {KEY_TYPES[key.key_type]} of "
-                              f"{self.rate_limit} requests per 60 seconds")  # fmt: skip
+                              f"{self.rate_limit} requests per "
+                              f"{self.window_seconds:g} seconds")  # fmt: skip
         window.append(now)
 
     def _message(self, kind: str, key: ApiKey, body: dict[str, Any]) -> Sent:

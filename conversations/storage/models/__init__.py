@@ -16,7 +16,13 @@ from conversations.storage.models.channels import (
 from conversations.storage.models.consultations import ConsentRecord, Consultation, Round, utcnow
 from conversations.storage.models.digests import Digest, DigestDelivery
 from conversations.storage.models.priorities import Decision, PairVote, RoundTheme, StatementVote
-from conversations.storage.models.residents import Answer, ChannelIdentity, Conversation, Resident
+from conversations.storage.models.residents import (
+    Answer,
+    ChannelIdentity,
+    Conversation,
+    Resident,
+    ResidentContact,
+)
 from conversations.storage.models.safeguarding import (
     SafeguardingDelivery,
     SafeguardingFlag,
@@ -57,6 +63,7 @@ __all__ = [
     "PairVote",
     "PendingUpdate",
     "Resident",
+    "ResidentContact",
     "Round",
     "RoundTheme",
     "RunTheme",

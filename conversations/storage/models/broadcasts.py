@@ -47,3 +47,9 @@ class BroadcastRecipient(SQLModel, table=True):
     state: str = Field(default="pending", max_length=10, index=True)
     attempts: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
+    # How it goes: telegram, or through GOV.UK Notify (sms | email) to a web-chat
+    # resident who left contact details; each channel's sender claims its own rows.
+    channel: str = Field(default="telegram", max_length=8)
+    notify_id: str | None = Field(default=None, max_length=36)  # Notify's, once sent
+    receipt: str | None = Field(default=None, max_length=20)  # Notify's delivery status
+    receipt_at: datetime | None = None

@@ -72,3 +72,18 @@ class Answer(SQLModel, table=True):
     message_ref: str | None = Field(default=None, max_length=64)
     answered_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ResidentContact(SQLModel, table=True):
+    """A mobile number or email address a resident chose to leave, only so that a
+    channel that cannot reach them (the web chat) can tell them about the next round
+    and about decisions on the needs they raised. Never in analysis, digests or
+    exports; erased by /forget; the resident can remove it at any time."""
+
+    __table_args__ = (UniqueConstraint("resident_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    kind: str = Field(max_length=8)  # sms | email
+    address: str = Field(max_length=320)  # E.164 for a mobile, as given for an email
+    created_at: datetime = Field(default_factory=utcnow)
