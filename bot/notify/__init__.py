@@ -1,1 +1,1 @@
-"""GOV.UK Notify: email (and, to come, text messages)."""
+"""GOV.UK Notify: text messages and email (safeguarding alerts to leads; invitations and decisions to web-chat residents)."""
