@@ -37,6 +37,8 @@ from bot.telegram.other_senders import OtherSenders
 from bot.telegram.staff import StaffCommands
 from bot.telegram.start import RETRY_DELAYS, TelegramStarter, stop_application
 from bot.web.app import build_web_app
+from bot.whatsapp.channel import WhatsAppChannel
+from bot.whatsapp.webhook import WhatsAppWebhook
 from conversations.residents.service import ConversationService
 from conversations.storage.db import redact_url
 
@@ -71,6 +73,7 @@ class Service:
         self.runner: web.AppRunner | None = None
         self.broadcaster: Broadcaster | None = None
         self.notify_sender: NotifySender | None = None
+        self.whatsapp: WhatsAppChannel | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.digests: Digests | None = None
         self.starter: TelegramStarter | None = None
@@ -102,6 +105,7 @@ class Service:
             )
             self.status["scheduler"] = "ok"
             self._start_notify()
+        webhook = await self._start_whatsapp()
         app = build_web_app(
             self.db,
             self.config,
@@ -109,6 +113,7 @@ class Service:
             status=self.status,
             conversations=self.conversations,
             roster=self.roster,
+            whatsapp=webhook,
         )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
@@ -138,6 +143,15 @@ class Service:
                                           NotifySettings(per_minute=notify.per_minute))  # fmt: skip
         self.notify_sender.start()
 
+    async def _start_whatsapp(self) -> WhatsAppWebhook | None:
+        """WhatsApp residents, by webhook on this process's web server."""
+        if not self.config.whatsapp.phone_number_id:
+            return None
+        self.whatsapp = WhatsAppChannel(self.config.whatsapp, self.db, self.conversations)
+        await self.whatsapp.start()
+        self.status["whatsapp"] = "ok"
+        return WhatsAppWebhook(self.whatsapp)
+
     async def stop(self) -> None:
         if self.notify_sender is not None:
             await self.notify_sender.stop()
@@ -157,6 +171,9 @@ class Service:
             await stop_application(self.telegram)
         if self.runner is not None:
             await self.runner.cleanup()
+        if self.whatsapp is not None:  # after the web server: no call comes in meanwhile
+            await self.whatsapp.stop()
+            self.whatsapp = None
 
 
 def database_executor(url: str) -> Executor:

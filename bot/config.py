@@ -121,6 +121,30 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class WhatsAppConfig:
+    """The WhatsApp Cloud API (Meta). Off while phone_number_id is empty."""
+
+    phone_number_id: str = ""
+    access_token: str = ""  # a system user's permanent token
+    app_secret: str = ""  # signs every webhook call (X-Hub-Signature-256)
+    verify_token: str = ""  # Meta's subscription check (GET hub.verify_token)
+    base_url: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+    # Messages a second the number may send (Meta's default is 80; up to 1,000).
+    throughput: int = 80
+    # Business-initiated conversations (templates) the account may open per 24 hours:
+    # its messaging limit tier (250, 1000, 10000, 100000; 0: unlimited).
+    daily_limit: int = 1000
+    # Approved message templates, each with two body parameters: {{1}} the message,
+    # {{2}} a link. Empty: that kind is not sent on WhatsApp.
+    invitation_template: str = ""
+    reminder_template: str = ""
+    decision_template: str = ""
+    # "our language=WhatsApp's language code" for each template's translations.
+    template_languages: tuple[str, ...] = ("en=en_GB", "cy=cy")
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
@@ -133,6 +157,7 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     safeguarding: SafeguardingConfig = field(default_factory=SafeguardingConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
     source: str = "built-in defaults"
     # Keys ("section.key") whose values came from NEEDSFIRST_* variables, for errors.
     from_environment: frozenset[str] = frozenset()
@@ -144,6 +169,9 @@ SECRETS = {
     ("database", "url"),
     ("safeguarding", "notify_api_key"),
     ("notify", "api_key"),
+    ("whatsapp", "access_token"),
+    ("whatsapp", "app_secret"),
+    ("whatsapp", "verify_token"),
     ("web", "secret"),
 }
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

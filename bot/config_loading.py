@@ -18,6 +18,7 @@ from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import DAYS, Config, ConfigError, NotifyConfig, SafeguardingConfig
+from bot.config_whatsapp import check_whatsapp
 
 DEFAULT_PATH = Path("config.toml")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -205,6 +206,7 @@ def _check(config: Config) -> None:
         raise ConfigError(source, "reminders.after_hours", "must be from 1 to 720 hours")
     _check_safeguarding(source, config.safeguarding)
     _check_notify(source, config.notify)
+    check_whatsapp(source, config.whatsapp)
     if config.digest.day not in DAYS:
         raise ConfigError(source, "digest.day", f"must be one of {', '.join(DAYS)}")
     if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", config.digest.time, re.ASCII):

@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections.abc import Sequence
 
-from bot.telegram.batching import GroupCommit
+from bot.channels.batching import GroupCommit
 
 
 async def test_alone_when_quiet_together_under_load() -> None:

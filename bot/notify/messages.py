@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,35 +29,6 @@ class NotNow(RuntimeError):
 
 class Refused(RuntimeError):
     """Notify refused this message (a bad number, template or key): not sent."""
-
-
-class RateWindow:
-    """At most `limit` sends in any `seconds`, as Notify counts them (rolling)."""
-
-    def __init__(self, limit: int, seconds: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
-        self.limit, self.seconds, self.clock = limit, seconds, clock
-        self._sent: deque[float] = deque()
-
-    def wait_time(self) -> float:
-        now = self.clock()
-        while self._sent and self._sent[0] <= now - self.seconds:
-            self._sent.popleft()
-        if len(self._sent) < self.limit:
-            return 0.0
-        return self._sent[0] + self.seconds - now
-
-    async def acquire(self) -> None:
-        wait = self.wait_time()
-        while wait > 0:  # a time to wait for, not an event: nothing else frees a place
-            await asyncio.sleep(wait)
-            wait = self.wait_time()
-        self._sent.append(self.clock())
-
-    def pause(self, seconds: float) -> None:
-        """Notify said 429: count the window as full for `seconds`."""
-        until = self.clock() + seconds - self.seconds
-        self._sent.extend([until] * max(0, self.limit - len(self._sent)))
 
 
 @dataclass(frozen=True)

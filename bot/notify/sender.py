@@ -25,7 +25,8 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.notify.messages import NotifyMessages, NotNow, RateWindow, Refused
+from bot.channels.rate_window import RateWindow
+from bot.notify.messages import NotifyMessages, NotNow, Refused
 from conversations.staff import broadcast_recipients, notify_recipients
 from conversations.staff.notify_recipients import NotifyDelivery
 

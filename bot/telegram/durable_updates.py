@@ -20,7 +20,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application, BaseHandler, ContextTypes
 
-from bot.telegram.batching import KeyBatcher
+from bot.channels.batching import KeyBatcher
 from bot.telegram.updates import ResidentUpdate, read_any
 from conversations.residents import inbox
 

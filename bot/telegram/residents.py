@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.batching import GroupCommit, KeyBatcher
+from bot.channels.batching import GroupCommit, KeyBatcher
 from bot.telegram.lean_bot import LeanBot, keyboard
 from bot.telegram.updates import ResidentUpdate
 from conversations.flow.inputs import EditedText, Input, TextInput, Unsupported

@@ -45,10 +45,11 @@ from bot.web.keys import (
     STATUS_KEY,
     TELEGRAM_KEY,
     TEMPLATES_KEY,
+    WHATSAPP_KEY,
 )
 from bot.web.security import add_security_headers
 from bot.web.templating import template_environment
-from bot.web.webhook import telegram_webhook
+from bot.web.webhook import telegram_webhook, whatsapp_verify, whatsapp_webhook
 from conversations.residents.service import ConversationService
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -58,7 +59,8 @@ MAX_REQUEST_BYTES = 1_000_000  # a Telegram update or a form; answers are capped
 def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
                   status: dict[str, Any] | None = None,
                   conversations: ConversationService | None = None,
-                  roster: StaffRoster | None = None) -> web.Application:  # fmt: skip
+                  roster: StaffRoster | None = None,
+                  whatsapp: object | None = None) -> web.Application:  # fmt: skip
     """The aiohttp application for one worker; any number may serve the same database."""
     # Every POST passes its route's declared guard first; an undeclared route is refused.
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[guard_unsafe_methods])
@@ -70,6 +72,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     )
     app[TEMPLATES_KEY] = template_environment()
     app[TELEGRAM_KEY] = telegram
+    app[WHATSAPP_KEY] = whatsapp
     app[STATUS_KEY] = status if status is not None else {}
     app[DEVICE_KEY] = devices.DeviceKey(db, config)
     # One analysis at a time per worker: each is CPU-bound, and a second click waits.
@@ -78,6 +81,8 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app.on_response_prepare.append(add_security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/telegram/webhook", telegram_webhook)
+    app.router.add_get("/whatsapp/webhook", whatsapp_verify)
+    app.router.add_post("/whatsapp/webhook", whatsapp_webhook)
     app.router.add_static("/static/", STATIC, append_version=False)
     results_pages.add_routes(app)  # before the chat's /c/{slug}/{source}
     data_pages.add_routes(app)  # before chat's /c/{slug}/{source}

@@ -22,6 +22,8 @@ CONVERSATIONS_KEY = web.AppKey("conversations", ConversationService)
 TEMPLATES_KEY = web.AppKey("templates", Environment)
 # The python-telegram-bot Application, when Telegram is on (typed loosely: PTB's generics).
 TELEGRAM_KEY = web.AppKey("telegram", object)
+# The WhatsApp webhook (bot/whatsapp/webhook.py), when WhatsApp is on.
+WHATSAPP_KEY = web.AppKey("whatsapp", object)
 STATUS_KEY = web.AppKey("status", dict[str, Any])
 # The key that signs web chat devices and their forms (bot/web/devices.py).
 DEVICE_KEY = web.AppKey("device_key", DeviceKey)

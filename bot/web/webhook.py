@@ -1,4 +1,5 @@
-"""Telegram's webhook: check the secret header, then put the update on PTB's queue.
+"""The channels' webhooks. Telegram's: check the secret header, then put the update on
+PTB's queue. WhatsApp's: bot/whatsapp/webhook.py checks Meta's signature.
 
 As python-telegram-bot's custom-webhook example does, the route does nothing
 else; the Application's handlers do the work, with all state in the database,
@@ -17,7 +18,8 @@ from telegram.ext import Application
 from bot.telegram.durable_updates import DurableInbox
 from bot.telegram.updates import read_any
 from bot.web.guards import exempt
-from bot.web.keys import CONFIG_KEY, TELEGRAM_KEY
+from bot.web.keys import CONFIG_KEY, TELEGRAM_KEY, WHATSAPP_KEY
+from bot.whatsapp.webhook import WhatsAppWebhook
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -53,3 +55,21 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         await durable.keep([data])
     await application.update_queue.put(update)
     return web.Response(text="ok")
+
+
+def _whatsapp(request: web.Request) -> WhatsAppWebhook:
+    webhook = request.app[WHATSAPP_KEY]
+    if not isinstance(webhook, WhatsAppWebhook):
+        raise web.HTTPNotFound(text="WhatsApp is not on")
+    return webhook
+
+
+async def whatsapp_verify(request: web.Request) -> web.Response:
+    """Meta's subscription check (GET)."""
+    return await _whatsapp(request).verify(request)
+
+
+@exempt("Meta signs each call: the handler checks X-Hub-Signature-256")
+async def whatsapp_webhook(request: web.Request) -> web.Response:
+    """Residents' WhatsApp messages and our messages' statuses."""
+    return await _whatsapp(request).receive(request)

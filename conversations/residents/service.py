@@ -161,7 +161,7 @@ class ConversationService:
         return self._run(who, update_key, rights.language_menu)
 
     def help(self, who: Who) -> list[Message]:
-        return [Message(service_text("help", who.language or "en"))]
+        return [Message(service_text("help", who.language or "en", channel=who.channel))]
 
     def stop(self, who: Who, *, update_key: str | None = None) -> list[Message]:
         return self._run(who, update_key, rights.stop)

@@ -243,6 +243,41 @@ CHANNEL_TEXTS: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+# WhatsApp has no command menu: the same words work typed, with or without the slash.
+CHANNEL_TEXTS["whatsapp"] = {
+    "en": {
+        "help": (
+            "Needs First asks people what makes life harder where they live, so that the "
+            "council and its partners can start from what people need.\n\n"
+            "Send one of these words:\n"
+            "START – take part, or carry on where you left off\n"
+            "LANGUAGE – choose English or Welsh\n"
+            "MYDATA – see everything we hold about you\n"
+            "FORGET – delete everything we hold about you\n"
+            "STOP – no more invitations from us\n"
+            "HELP – this message\n\n"
+            "Your answers are stored without your name or number. If you are in danger, "
+            "call 999."
+        ),
+    },
+    "cy": {
+        "help": (
+            "Mae Needs First yn gofyn i bobl beth sy'n gwneud bywyd yn anoddach lle maen nhw'n "
+            "byw, fel bod y cyngor a'i bartneriaid yn gallu dechrau o'r hyn sydd ei angen ar "
+            "bobl.\n\nAnfonwch un o'r geiriau hyn:\n"
+            "DECHRAU – cymryd rhan, neu barhau o ble roeddech chi\n"
+            "IAITH – dewis Cymraeg neu Saesneg\n"
+            "MYDATA – gweld popeth sydd gennym amdanoch\n"
+            "ANGHOFIO – dileu popeth sydd gennym amdanoch\n"
+            "STOP – dim rhagor o wahoddiadau gennym\n"
+            "CYMORTH – y neges hon\n\n"
+            "Caiff eich atebion eu cadw heb eich enw na'ch rhif. Os ydych chi mewn perygl, "
+            "ffoniwch 999."
+        ),
+    },
+}
+
+
 def service_text(key: str, language: str, *, channel: str | None = None, **values: str) -> str:
     """The text `key` in `language` (English if missing) as `channel` words it, filled in."""
     text = worded(key, language, channel, TEXTS, CHANNEL_TEXTS)
