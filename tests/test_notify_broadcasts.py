@@ -126,9 +126,9 @@ async def test_an_invitation_reaches_each_by_text_and_email_once_across_a_restar
     assert MESSAGE in notify.sent[2].body and notify.sent[2].subject == "Needs First"
     recorded = rows(example)
     assert (recorded[ann].state, recorded[ann].channel) == ("sent", "sms")
-    assert recorded[ann].notify_id == notify.sent[0].id
-    assert recorded[bob].state == "failed" and recorded[bob].notify_id is None
-    assert recorded[cat].notify_id == notify.sent[2].id
+    assert recorded[ann].provider_ref == notify.sent[0].id
+    assert recorded[bob].state == "failed" and recorded[bob].provider_ref is None
+    assert recorded[cat].provider_ref == notify.sent[2].id
     with Session(example) as session:
         assert broadcasts.progress(session=session, broadcast_id=broadcast_id).status == "done"
 

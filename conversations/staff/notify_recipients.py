@@ -93,7 +93,7 @@ def record(*, session: Session, recipient_id: int, outcome: str,
         return
     recipient.state, recipient.updated_at = outcome, utcnow()
     if notify_id is not None:
-        recipient.notify_id = notify_id
+        recipient.provider_ref = notify_id
     session.add(recipient)
 
 
@@ -108,9 +108,10 @@ def release(*, session: Session, recipient_id: int) -> None:
 def awaiting_receipt(*, session: Session, limit: int) -> list[tuple[int, str]]:
     """Sent messages whose delivery is not yet known: (recipient id, Notify id)."""
     rows = session.exec(
-        select(BroadcastRecipient.id, BroadcastRecipient.notify_id)
+        select(BroadcastRecipient.id, BroadcastRecipient.provider_ref)
         .where(
-            col(BroadcastRecipient.notify_id).is_not(None),
+            col(BroadcastRecipient.channel).in_(CHANNELS),  # not WhatsApp's wamids
+            col(BroadcastRecipient.provider_ref).is_not(None),
             col(BroadcastRecipient.receipt).is_(None)
             | col(BroadcastRecipient.receipt).not_in(FINAL_RECEIPTS),
         )

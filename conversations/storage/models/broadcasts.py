@@ -43,13 +43,15 @@ class BroadcastRecipient(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
     resident_id: int = Field(foreign_key="resident.id", index=True)
-    # pending -> sending -> sent | failed | blocked | left | skipped
+    # pending -> sending -> sent | failed | blocked | stopped | skipped
     state: str = Field(default="pending", max_length=10, index=True)
     attempts: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
-    # How it goes: telegram, or through GOV.UK Notify (sms | email) to a web-chat
-    # resident who left contact details; each channel's sender claims its own rows.
+    # How it goes: telegram, whatsapp, or through GOV.UK Notify (sms | email) to a
+    # web-chat resident who left contact details; each channel's sender claims its own rows.
     channel: str = Field(default="telegram", max_length=8)
-    notify_id: str | None = Field(default=None, max_length=36)  # Notify's, once sent
-    receipt: str | None = Field(default=None, max_length=20)  # Notify's delivery status
+    # The provider's id for the message, once it took it: Notify's notification id, or
+    # WhatsApp's wamid (which a status webhook names the message by).
+    provider_ref: str | None = Field(default=None, max_length=128, index=True)
+    receipt: str | None = Field(default=None, max_length=20)  # delivery status (or why not sent)
     receipt_at: datetime | None = None
