@@ -143,6 +143,20 @@ class WhatsAppConfig:
     # "our language=WhatsApp's language code" for each template's translations.
     template_languages: tuple[str, ...] = ("en=en_GB", "cy=cy")
 
+    @property
+    def limit_in_force(self) -> int:
+        """The daily limit where WhatsApp is on; 0 (none) where it is off."""
+        return self.daily_limit if self.phone_number_id else 0
+
+    def template(self, kind: str) -> str | None:
+        """The template for `kind` (invitation | decision | reminder): "" when none is
+        set up, None when WhatsApp is off."""
+        if not self.phone_number_id:
+            return None
+        names = {"invitation": self.invitation_template, "decision": self.decision_template,
+                 "reminder": self.reminder_template}  # fmt: skip
+        return names.get(kind, "")
+
 
 @dataclass(frozen=True)
 class Config:

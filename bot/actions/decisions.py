@@ -3,19 +3,21 @@
 An officer records what was decided on a theme. The decision is audited, kept
 for the weekly digest, and sent to the residents whose answers are in that theme
 (in the latest analysis run) and who still accept messages. Sending goes through
-the broadcast sender: a queued Broadcast whose recipients are written down at
-once, so it is paced within Telegram's limits and, after a restart, carries on
-without telling anyone twice.
+the broadcast senders: a queued Broadcast whose recipients are written down at
+once, so it is paced within each channel's limits and, after a restart, carries on
+without telling anyone twice. A broadcast is a decision's when a Decision names it:
+WhatsApp sends it as the decision template rather than the invitation one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.actions.theme_runs import code_new_answers
+from bot.config import WhatsAppConfig
 from conversations.staff import broadcasts, codebook, themes
 from conversations.storage import store
 from conversations.storage.models import (
@@ -78,7 +80,8 @@ def record_decision(
         session.flush()
         broadcast_id = broadcast.id
         assert broadcast_id is not None
-        # Each on their channel: Telegram, or a text message or email through Notify.
+        # Each on their channel: Telegram, WhatsApp (as the decision template), or a
+        # text message or email through Notify.
         channels = broadcasts.reach(session=session, consultation=consultation, group=None)
         session.add_all(
             BroadcastRecipient(broadcast_id=broadcast_id, resident_id=r, channel=channels[r])
@@ -152,18 +155,25 @@ class DecisionPreview:
     raised: int  # residents with an answer coded to the theme
     reachable: int  # of them, those who can be sent it
     samples: tuple[str, ...]  # up to three of the theme's answers, scrubbed
+    channels: dict[str, int] = field(default_factory=dict)  # the reachable, by channel
+    note: str = ""  # who will not get it after all (WhatsApp without its template)
 
     def summary(self) -> str:
         shown = "".join(f"\n  “{s}”" for s in self.samples)
+        by_channel = f" ({broadcasts.format_channels(self.channels)})" if self.channels else ""
         return (
             f"Theme {self.theme_id} ({self.theme_label}): {self.raised} resident"
             f"{'s' if self.raised != 1 else ''} raised it; {self.reachable} can be sent the "
-            f"decision. Some of their answers:{shown or ' (none to show)'}"
+            f"decision{by_channel}."
+            + (f" {self.note}" if self.note else "")
+            + f" Some of their answers:{shown or ' (none to show)'}"
         )
 
 
-def preview(db: Engine, slug: str, theme_id: int) -> DecisionPreview:
-    """Who would hear a decision on the theme now (new answers are coded first)."""
+def preview(db: Engine, slug: str, theme_id: int,
+            whatsapp: WhatsAppConfig | None = None) -> DecisionPreview:  # fmt: skip
+    """Who would hear a decision on the theme now (new answers are coded first), on
+    which channels, and whether WhatsApp's residents will not (no decision template)."""
     from analysis.personal_details.scrub import scrub
 
     code_new_answers(db, slug)
@@ -173,7 +183,12 @@ def preview(db: Engine, slug: str, theme_id: int) -> DecisionPreview:
         raised, reachable = _audience(session, consultation, run.id, theme_id)
         members = themes.theme_members(session=session, run_id=run.id, theme_id=theme_id)
         samples = tuple(scrub(" ".join(m.text.split()))[:200] for m in members if m.rank == 0)[:3]
-    return DecisionPreview(theme_id, theme.label, len(raised), len(reachable), samples)
+        channels = broadcasts.reach(session=session, consultation=consultation, group=None)
+    counts = broadcasts.per_channel({r: channels[r] for r in reachable})
+    template = (whatsapp or WhatsAppConfig()).template("decision")
+    note = broadcasts.whatsapp_note(counts, "decision", template=template)
+    return DecisionPreview(theme_id, theme.label, len(raised), len(reachable), samples,
+                           counts, note)  # fmt: skip
 
 
 def decide(db: Engine, slug: str, theme_id: int, text: str, *, actor: str) -> RecordedDecision:

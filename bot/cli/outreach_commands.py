@@ -55,7 +55,11 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
         with database(config, args) as db, Session(db) as session:
             print(
                 broadcasts.format_progress(
-                    broadcasts.progress(session=session, broadcast_id=args.broadcast_id)
+                    broadcasts.progress(
+                        session=session,
+                        broadcast_id=args.broadcast_id,
+                        whatsapp_daily_limit=config.whatsapp.limit_in_force,
+                    )
                 )
             )
         return 0
@@ -73,9 +77,12 @@ def _broadcast(config: Config, args: argparse.Namespace) -> int:
                 broadcasts.reach(session=session, consultation=consultation, group=group)
             )
         assert draft.id is not None
+        note = broadcasts.whatsapp_note(channels, "invitation",
+                                        template=config.whatsapp.template("invitation"))  # fmt: skip
         print(f"Broadcast {draft.id} to {count} residents of {args.slug}"
               + (f" in {group[0]}={group[1]}" if group else "")
-              + " (" + ", ".join(f"{c}: {n}" for c, n in channels.items()) + "):\n")  # fmt: skip
+              + " (" + ", ".join(f"{c}: {n}" for c, n in channels.items()) + "):\n"
+              + (f"{note}\n" if note else ""))  # fmt: skip
         print("    " + args.message.replace("\n", "\n    ") + "\n")
         if not args.yes and not confirmed(
             "Send it?", "not sent: confirm with --yes (no terminal to ask on)"
@@ -93,7 +100,7 @@ def _decide(config: Config, args: argparse.Namespace) -> int:
 
     with database(config, args) as db:
         try:
-            shown = preview(db, args.slug, args.theme_id)
+            shown = preview(db, args.slug, args.theme_id, config.whatsapp)
             print(shown.summary(), file=sys.stderr)
             if not args.yes and not confirmed(
                 "Record it and tell them?",
@@ -106,5 +113,5 @@ def _decide(config: Config, args: argparse.Namespace) -> int:
             raise CommandError(str(error)) from error
     print(format_recorded(result))
     if result.residents:
-        print("The running service sends it within Telegram's limits.", file=sys.stderr)
+        print("The running service sends it within each channel's limits.", file=sys.stderr)
     return 0

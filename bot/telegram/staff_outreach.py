@@ -18,6 +18,7 @@ from bot.telegram.updates import STAFF_PREFIX
 from conversations.flow.numbers import record_id, whole_number
 from conversations.staff import broadcasts
 from conversations.staff.broadcasts import MAX_WINDOW_MINUTES
+from conversations.storage import store
 
 
 class OutreachCommands(StaffDesk):
@@ -42,22 +43,27 @@ class OutreachCommands(StaffDesk):
         if not message:
             raise UsageError("the message is missing")
 
-        def draft() -> tuple[int, int]:
+        def draft() -> tuple[int, int, dict[str, int]]:
             with Session(self.db) as session, session.begin():
                 broadcast, count = broadcasts.draft(
                     session=session, slug=slug, message=message, created_by=actor(user_id),
                     group=group, window_minutes=window,
                 )  # fmt: skip
                 assert broadcast.id is not None
-                return broadcast.id, count
+                consultation = store.require_consultation(session=session, slug=slug)
+                reach = broadcasts.reach(session=session, consultation=consultation, group=group)
+                return broadcast.id, count, broadcasts.per_channel(reach)
 
-        broadcast_id, count = await asyncio.to_thread(draft)
+        broadcast_id, count, channels = await asyncio.to_thread(draft)
         if count == 0:
             raise broadcasts.BroadcastError(
                 "no opted-in residents match, so there is nothing to send"
             )
         who = f"{count} residents of {slug}" + (f" in {group[0]}={group[1]}" if group else "")
         spread = f", spread over {window} minutes" if window else ""
+        spread += f" ({broadcasts.format_channels(channels)})"
+        note = broadcasts.whatsapp_note(channels, "invitation",
+                                        template=self.config.whatsapp.template("invitation"))  # fmt: skip
         keyboard = InlineKeyboardMarkup(
             [
                 [
@@ -72,7 +78,8 @@ class OutreachCommands(StaffDesk):
                 ],
             ]
         )
-        return f"Preview of broadcast {broadcast_id} to {who}{spread}:\n\n{message}", keyboard
+        preview = f"Preview of broadcast {broadcast_id} to {who}{spread}:\n\n{message}"
+        return preview + (f"\n\n{note}" if note else ""), keyboard
 
     async def do_digest(self, args: list[str], user_id: int) -> str:
         slug = one(args)
@@ -92,7 +99,7 @@ class OutreachCommands(StaffDesk):
             raise UsageError("")
         slug, text = args[0], " ".join(args[2:])
         if not confirmed:
-            shown = await asyncio.to_thread(preview, self.db, slug, theme_id)
+            shown = await asyncio.to_thread(preview, self.db, slug, theme_id, self.config.whatsapp)
             return (
                 f"{shown.summary()}\n\nTo record it and tell them, send:\n"
                 f"/decide confirm {slug} {theme_id} {text}"

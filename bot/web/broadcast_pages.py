@@ -18,10 +18,11 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.config import WhatsAppConfig
 from bot.web.auth import Staff, allowed
 from bot.web.dashboard import page
 from bot.web.guards import staff_form, staff_post
-from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
+from bot.web.keys import CONFIG_KEY, CONVERSATIONS_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
 from conversations.flow.numbers import whole_number
@@ -279,14 +280,16 @@ class BroadcastView:
     recipients: int  # a draft: who it would reach now; later: who it was queued for
     progress: Progress
     time_left: str  # while it is sent: the estimate the command line and Telegram show
-    channels: dict[str, int]  # a draft: how many on each channel (telegram, email, sms)
+    channels: dict[str, int]  # a draft: how many on each channel (telegram, whatsapp...)
+    note: str = ""  # a draft: who will not get it after all (WhatsApp without its template)
 
     @property
     def active(self) -> bool:
         return self.broadcast.status in ACTIVE
 
 
-def _broadcast_view(db: Engine, scripts: ScriptCache, broadcast_id: int) -> BroadcastView | None:
+def _broadcast_view(db: Engine, scripts: ScriptCache, broadcast_id: int,
+                    whatsapp: WhatsAppConfig) -> BroadcastView | None:  # fmt: skip
     with Session(db) as session:
         broadcast = session.get(Broadcast, broadcast_id)
         if broadcast is None:
@@ -294,14 +297,17 @@ def _broadcast_view(db: Engine, scripts: ScriptCache, broadcast_id: int) -> Broa
         consultation = session.get(Consultation, broadcast.consultation_id)
         assert consultation is not None
         script = scripts.get(consultation)
-        progress = broadcasts.progress(session=session, broadcast_id=broadcast_id)
-        recipients, channels = progress.total, {}
+        progress = broadcasts.progress(session=session, broadcast_id=broadcast_id,
+                                       whatsapp_daily_limit=whatsapp.limit_in_force)  # fmt: skip
+        recipients, channels, note = progress.total, {}, ""
         if broadcast.status == "draft":
             group = None
             if broadcast.group_dimension and broadcast.group_value:
                 group = (broadcast.group_dimension, broadcast.group_value)
             reach = broadcasts.reach(session=session, consultation=consultation, group=group)
             recipients, channels = len(reach), broadcasts.per_channel(reach)
+            note = broadcasts.whatsapp_note(channels, "invitation",
+                                            template=whatsapp.template("invitation"))  # fmt: skip
         return BroadcastView(
             broadcast=broadcast,
             consultation=consultation,
@@ -313,6 +319,7 @@ def _broadcast_view(db: Engine, scripts: ScriptCache, broadcast_id: int) -> Broa
             if broadcast.status in ACTIVE
             else "",
             channels=channels,
+            note=note,
         )
 
 
@@ -332,7 +339,7 @@ async def _broadcast_page(request: web.Request, staff: Staff, broadcast_id: int,
                           error: str = "", status: int = 200) -> web.Response:  # fmt: skip
     view = await asyncio.to_thread(
         _broadcast_view, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY].scripts,
-        broadcast_id,
+        broadcast_id, request.app[CONFIG_KEY].whatsapp,
     )  # fmt: skip
     if view is None:
         raise web.HTTPNotFound(text="no such broadcast")

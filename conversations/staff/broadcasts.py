@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from conversations.staff import whatsapp_recipients
 from conversations.staff.coverage import opted_in_residents
 from conversations.storage import store
 from conversations.storage.models import (
@@ -50,10 +51,14 @@ class Progress:
     window_minutes: int
     started_at: datetime | None
     finished_at: datetime | None
+    skipped: int = 0  # WhatsApp residents, when no template is set up for its kind
+    # WhatsApp's daily limit reached: its residents still to send wait until then.
+    whatsapp_held: int = 0
+    whatsapp_until: datetime | None = None
 
     @property
     def done(self) -> int:
-        return self.sent + self.failed + self.blocked + self.stopped
+        return self.sent + self.failed + self.blocked + self.stopped + self.skipped
 
     def seconds_left(self, rate: float) -> float:
         """Estimated seconds to finish at `rate` messages a second."""
@@ -74,33 +79,44 @@ def parse_group(text: str | None) -> tuple[str, str] | None:
     return dimension.strip(), value.strip()
 
 
-# The channels a broadcast (an invitation, a decision) can reach: Telegram, and GOV.UK
-# Notify's text messages and emails for web-chat residents who left contact details
-# (the web chat itself cannot send anyone a message).
-REACHABLE_CHANNELS = ("telegram",)
+# The channels a broadcast (an invitation, a decision) can reach, in the order they are
+# preferred for a resident known on several: Telegram and WhatsApp (where residents
+# take part), then GOV.UK Notify's emails (free, no length limit) and text messages for
+# web-chat residents who left contact details (the web chat cannot message anyone).
+REACHABLE_CHANNELS = ("telegram", "whatsapp")
 NOTIFY_CHANNELS = ("email", "sms")
+PREFERENCE = (*REACHABLE_CHANNELS, *NOTIFY_CHANNELS)
 
 
 def reach(*, session: Session, consultation: Consultation,
           group: tuple[str, str] | None) -> dict[int, str]:  # fmt: skip
-    """Opted-in residents of a consultation (or one group) that a broadcast can
-    reach, each with its channel: Telegram first, else an email address they left
-    (free, and no length limit), else a mobile number."""
+    """Opted-in residents of a consultation (or one group) that a broadcast can reach,
+    each with its channel: Telegram, else WhatsApp, else an email address they left,
+    else a mobile number. Never a resident who said stop or whom a channel found
+    unreachable (opted_in_residents leaves them out)."""
     assert consultation.id is not None
     residents = set(opted_in_residents(session=session, consultation_id=consultation.id))
+    rank = {channel: i for i, channel in enumerate(PREFERENCE)}
     channels: dict[int, str] = {}
+
+    def offer(resident_id: int, channel: str) -> None:
+        if resident_id not in residents:
+            return
+        current = channels.get(resident_id)
+        if current is None or rank[channel] < rank[current]:
+            channels[resident_id] = channel
+
     for resident_id, kind in session.exec(
         select(ResidentContact.resident_id, ResidentContact.kind)
     ).all():
-        if resident_id in residents and channels.get(resident_id) != "email":
-            channels[resident_id] = kind
-    for resident_id in session.exec(
-        select(ChannelIdentity.resident_id).where(
+        if kind in rank:
+            offer(resident_id, kind)
+    for resident_id, channel in session.exec(
+        select(ChannelIdentity.resident_id, ChannelIdentity.channel).where(
             col(ChannelIdentity.channel).in_(REACHABLE_CHANNELS)
         )
     ).all():
-        if resident_id in residents:
-            channels[resident_id] = "telegram"
+        offer(resident_id, channel)
     if group is not None:
         dimension, value = group
         members = set(
@@ -130,6 +146,35 @@ def per_channel(channels: dict[int, str]) -> dict[str, int]:
     for channel in channels.values():
         counts[channel] = counts.get(channel, 0) + 1
     return dict(sorted(counts.items()))
+
+
+CHANNEL_NAMES = {
+    "telegram": "Telegram",
+    "whatsapp": "WhatsApp",
+    "email": "email",
+    "sms": "text message",
+}
+
+
+def format_channels(counts: dict[str, int]) -> str:
+    """The counts by channel as a preview says them: Telegram 3, WhatsApp 2, email 1."""
+    return ", ".join(f"{CHANNEL_NAMES.get(c, c)} {n}" for c, n in counts.items())
+
+
+def whatsapp_note(counts: dict[str, int], kind: str, *, template: str | None) -> str:
+    """A preview's line when its WhatsApp residents will not get it: WhatsApp sends a
+    business's first message only as an approved template, one per kind (invitation,
+    decision). `template`: its name; "" for none set up; None when WhatsApp is off."""
+    count = counts.get("whatsapp", 0)
+    if not count or template:
+        return ""
+    who = f"{count} WhatsApp resident{'s' if count != 1 else ''}"
+    if template is None:
+        return f"The {who} will not get it: WhatsApp is not set up on this service."
+    return (
+        f"The {who} will not get it: no WhatsApp {kind} template is set up "
+        f"([whatsapp] {kind}_template)."
+    )
 
 
 def draft(*, session: Session, slug: str, message: str, created_by: str,
@@ -214,7 +259,10 @@ def cancel(*, session: Session, broadcast_id: int, actor: str) -> None:
     )
 
 
-def progress(*, session: Session, broadcast_id: int) -> Progress:
+def progress(*, session: Session, broadcast_id: int, whatsapp_daily_limit: int = 0,
+             now: datetime | None = None) -> Progress:  # fmt: skip
+    """A broadcast's figures; with WhatsApp's daily limit (its messaging limit tier,
+    0: none), whether its WhatsApp residents wait for the limit, and until when."""
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise BroadcastError(f"there is no broadcast {broadcast_id}")
@@ -227,6 +275,14 @@ def progress(*, session: Session, broadcast_id: int) -> Progress:
         ).all()
     )
     assert broadcast.id is not None
+    held, until = 0, None
+    if whatsapp_daily_limit and broadcast.status in ("queued", "sending"):
+        held = whatsapp_recipients.waiting(session=session, broadcast_id=broadcast_id)
+        tier = whatsapp_recipients.tier_used(session=session, now=now or utcnow())
+        if held and tier.used >= whatsapp_daily_limit and tier.oldest is not None:
+            until = tier.oldest + whatsapp_recipients.DAY
+        else:
+            held = 0
     return Progress(
         broadcast_id=broadcast.id,
         consultation=consultation.slug if consultation else "?",
@@ -241,6 +297,9 @@ def progress(*, session: Session, broadcast_id: int) -> Progress:
         window_minutes=broadcast.window_minutes,
         started_at=broadcast.started_at,
         finished_at=broadcast.finished_at,
+        skipped=counts.get("skipped", 0),
+        whatsapp_held=held,
+        whatsapp_until=until,
     )
 
 
@@ -248,8 +307,16 @@ def format_progress(report: Progress, rate: float = 28.0) -> str:
     lines = [
         f"Broadcast {report.broadcast_id} ({report.consultation}): {report.status}",
         f"Sent {report.sent} of {report.total}; failed {report.failed}, "
-        f"blocked {report.blocked}, stopped or left {report.stopped}.",
+        f"blocked {report.blocked}, stopped or left {report.stopped}."
+        + (f" Skipped {report.skipped} (no WhatsApp template for it)." if report.skipped else ""),
     ]
+    if report.whatsapp_held and report.whatsapp_until is not None:
+        lines.append(
+            f"WhatsApp's daily limit is reached: {report.whatsapp_held} WhatsApp "
+            f"resident{'s wait' if report.whatsapp_held != 1 else ' waits'} until about "
+            f"{report.whatsapp_until:%H:%M} UTC on {report.whatsapp_until.day} "
+            f"{report.whatsapp_until:%B}."
+        )
     if report.status in ("queued", "sending"):
         minutes = report.seconds_left(rate) / 60
         lines.append(
