@@ -636,3 +636,14 @@ async def test_tests_can_wait_for_what_the_bot_says(
     await task
     with pytest.raises(TimeoutError, match="never read 'nothing'"):
         await fake.wait_for_text(ANN, "nothing", timeout=0.05)
+
+
+async def test_a_send_whose_answer_is_lost_is_still_sent(receiver: Receiver, clock: Clock) -> None:
+    async with FakeWhatsApp(latency=0.1, clock=clock, webhook_url=receiver.url) as fake:
+        fake.user_wrote(ANN)
+        timeout = aiohttp.ClientTimeout(total=0.02)
+        async with aiohttp.ClientSession(timeout=timeout) as impatient:
+            with pytest.raises(TimeoutError):
+                await post(impatient, fake, text_to(ANN, "Did this go?"))
+        await fake.wait_for(lambda: len(receiver.statuses()) == 2, what="its statuses")
+        assert fake.texts_to(ANN) == ["Did this go?"]
