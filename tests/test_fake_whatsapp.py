@@ -281,7 +281,7 @@ async def test_headers_footers_and_the_largest_valid_messages_pass(
 
 
 async def test_throughput_beyond_the_number_s_rate_is_refused_for_that_second(
-    receiver: Receiver, clock: Clock, http: aiohttp.ClientSession
+    clock: Clock, http: aiohttp.ClientSession
 ) -> None:
     async with FakeWhatsApp(throughput=5, clock=clock, send_statuses=False) as fake:
         users = [f"4477009{n:05d}" for n in range(7)]
@@ -436,9 +436,7 @@ async def test_injected_faults_answer_the_next_sends(
     assert fake.texts_to(ANN) == ["Hello"]
 
 
-async def test_latency_is_added_to_every_answer(
-    receiver: Receiver, http: aiohttp.ClientSession
-) -> None:
+async def test_latency_is_added_to_every_answer(http: aiohttp.ClientSession) -> None:
     async with FakeWhatsApp(latency=0.05) as fake:
         fake.user_wrote(ANN)
         started = time.monotonic()
