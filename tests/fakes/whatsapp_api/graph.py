@@ -9,6 +9,8 @@ and its status webhooks are queued after, so the bot always has the wamid first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import secrets
 from collections import deque
 from typing import Any, Final
@@ -82,11 +84,12 @@ class GraphApi(Residents, Limits):
     # -- handlers ----------------------------------------------------------------------
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()  # first: a bot that gives up does not unsend it
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         to: str | None = None
         try:
-            body = await self._open(request, "messages")
+            body = self._open(request, raw, "messages")
             if isinstance(body, dict) and body.get("status") == "read":
                 return self._mark_read(body)
             to, kind = validate.envelope(body)
@@ -106,19 +109,21 @@ class GraphApi(Residents, Limits):
         if sent.type == "template":
             receipt["messages"][0]["message_status"] = "accepted"
         response = web.json_response(receipt)
-        await response.prepare(request)
-        await response.write_eof()
+        with contextlib.suppress(ConnectionError):  # the bot gave up: the message stands
+            await response.prepare(request)
+            await response.write_eof()
         await self._announce(sent, failure)
         return response
 
     async def _upload(self, request: web.Request) -> web.StreamResponse:
+        multipart = request.content_type == "multipart/form-data"
+        form = await request.post() if multipart else None
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         try:
             self._check_path(request)
-            if request.content_type != "multipart/form-data":
+            if form is None:
                 raise bad_envelope("The parameter messaging_product is required.")
-            form = await request.post()
             self._take_fault("media")
             if form.get("messaging_product") != "whatsapp":
                 raise bad_envelope("The parameter messaging_product is required.")
@@ -163,11 +168,11 @@ class GraphApi(Residents, Limits):
         if node != self.phone_number_id:
             raise unknown_object(node)
 
-    async def _open(self, request: web.Request, endpoint: str) -> Any:
+    def _open(self, request: web.Request, raw: bytes, endpoint: str) -> Any:
         """Path, token and phone number checked; a fault taken; the JSON body."""
         self._check_path(request)
         try:
-            body = await request.json()
+            body = json.loads(raw)
         except ValueError:
             raise bad_envelope("The parameter messaging_product is required.") from None
         self._take_fault(endpoint)

@@ -33,7 +33,7 @@ OTHER_KINDS: Final = (
 )  # fmt: skip
 
 
-def other_content(kind: str, user: str, last_wamid: str | None) -> JSON:
+def other_content(kind: str, last_wamid: str | None) -> JSON:
     if kind == "image":
         return _media("image/jpeg")
     if kind == "audio":
@@ -119,7 +119,7 @@ class Residents(Webhooks):
         """``user`` sends something other than text: one of :data:`OTHER_KINDS`
         (audio is a voice note); ``fields`` override parts of that kind's object."""
         history = self.chats.get(user) or []
-        content = other_content(kind, user, history[-1].wamid if history else None) | fields
+        content = other_content(kind, history[-1].wamid if history else None) | fields
         message: JSON = {"type": kind}
         if kind == "contacts":
             message["contacts"] = [content]

@@ -15,7 +15,6 @@ import json
 import secrets
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
 
@@ -205,13 +204,3 @@ class Webhooks(FakeState):
             self.refused.append(delivery)
         self._changed()
         return delivery
-
-
-def statuses_value(statuses: list[JSON]) -> JSON:
-    return {"statuses": statuses}
-
-
-def first_message(body: bytes) -> Any:
-    """The first inbound message of a webhook body (for tests reading deliveries)."""
-    value = json.loads(body)["entry"][0]["changes"][0]["value"]
-    return (value.get("messages") or value.get("statuses") or [None])[0]
