@@ -7,12 +7,14 @@ from __future__ import annotations
 import html
 import io
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
+from bot.config import NotifyConfig
 from bot.web.wording import words_for
 from conversations.residents.contact import read_contact
 from conversations.staff.export import export_columns, export_records, write_export
@@ -119,6 +121,15 @@ async def test_leaving_seeing_and_removing_contact_details(db: Engine) -> None:
         response = await client.post(form.action, data={**form.fields, "action": "remove"})
         assert words["notice_contact_removed"] in html.unescape(await response.text())
         assert held(db) == [("email", EMAIL)]
+
+
+async def test_no_details_are_asked_for_where_nothing_could_send_a_message(db: Engine) -> None:
+    words = words_for("en")
+    async with web_client(db, replace(web_config(), notify=NotifyConfig())) as client:
+        ann = WebResident(client)
+        await ann.open()
+        await complete_example(ann)
+        assert words["contact_heading"] not in html.unescape(ann.page.html)
 
 
 async def test_someone_who_has_not_taken_part_cannot_leave_details(db: Engine) -> None:

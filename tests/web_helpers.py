@@ -18,13 +18,16 @@ from sqlmodel import Session, select
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.staff_access import create_login_link
-from bot.config import Config, StaffConfig, TelegramConfig, WebConfig
+from bot.config import Config, NotifyConfig, StaffConfig, TelegramConfig, WebConfig
 from bot.web.app import build_web_app
 from bot.web.auth import COOKIE as STAFF_COOKIE
 from conversations.storage.models import StaffSession
 
 FACILITATOR, OFFICER, ADMIN, SAFEGUARDING = 11, 22, 33, 44
 SECRET = "a-webhook-secret-of-some-length"
+# A key in Notify's shape, so that the web chat offers to keep in touch (nothing is sent:
+# the web app alone starts no sender).
+NOTIFY_KEY = "test-" + "26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
 
 
 def web_config(**web: str) -> Config:
@@ -37,6 +40,7 @@ def web_config(**web: str) -> Config:
         ),
         telegram=TelegramConfig(secret_token=SECRET),
         web=WebConfig(**web),  # type: ignore[arg-type]
+        notify=NotifyConfig(api_key=NOTIFY_KEY),
     )
 
 

@@ -15,7 +15,7 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -85,7 +85,8 @@ class ChatView:
     joined: bool
     lines: list[web_transcript.Line]
     next_round: Round | None = None  # scheduled to open, when this one is closed
-    completed: bool = False  # offered to leave a number or address to hear back
+    # Offered to leave a number or address to hear back (only where Notify is set up).
+    completed: bool = False
 
     @property
     def latest_key(self) -> str | None:
@@ -157,6 +158,8 @@ async def chat_page(request: web.Request) -> web.Response:
     )  # fmt: skip
     if view is None:
         return not_found(request)
+    if not request.app[CONFIG_KEY].notify.api_key:  # nothing could send them a message
+        view = replace(view, completed=False)
     notice = request.query.get("notice")
     words = words_for(view.language)
     response = render(

@@ -28,6 +28,9 @@ ROW_DESCRIPTION_MOST = 72
 ROW_ID_MOST = 200
 LIST_BUTTON_MOST = 20
 CAPTION_MOST = 1024
+# Documents WhatsApp takes as they are; other text (a resident's data, JSON) goes as
+# plain text, under its own file name.
+DOCUMENT_TYPES = frozenset({"text/plain", "application/pdf"})
 
 # The few words of WhatsApp's own controls, by language.
 WORDS = {
@@ -42,6 +45,11 @@ class Document:
 
     attachment: Attachment
     caption: str
+
+    @property
+    def mime_type(self) -> str:
+        given = self.attachment.mime_type
+        return given if given in DOCUMENT_TYPES else "text/plain"
 
 
 Outgoing = dict[str, Any] | Document

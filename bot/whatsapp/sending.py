@@ -55,7 +55,7 @@ class Outbox:
         if not isinstance(outgoing, Document):
             return outgoing
         attachment = outgoing.attachment
-        media = await self.api.upload(attachment.content, attachment.filename, attachment.mime_type)
+        media = await self.api.upload(attachment.content, attachment.filename, outgoing.mime_type)
         document = {"id": media, "filename": attachment.filename}
         if outgoing.caption:
             document["caption"] = outgoing.caption

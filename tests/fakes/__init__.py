@@ -1,1 +1,2 @@
-"""Fakes of the services the bot talks to: the Telegram Bot API and GOV.UK Notify."""
+"""Fakes of the services the bot talks to: the Telegram Bot API, GOV.UK Notify
+and Meta's WhatsApp Cloud API."""
