@@ -38,6 +38,9 @@ from bot.telegram.staff import StaffCommands
 from bot.telegram.start import RETRY_DELAYS, TelegramStarter, stop_application
 from bot.web.app import build_web_app
 from bot.whatsapp.channel import WhatsAppChannel
+from bot.whatsapp.receipts import Receipts
+from bot.whatsapp.reminders import WhatsAppReminders
+from bot.whatsapp.sender import WhatsAppSender
 from bot.whatsapp.webhook import WhatsAppWebhook
 from conversations.residents.service import ConversationService
 from conversations.storage.db import redact_url
@@ -74,6 +77,9 @@ class Service:
         self.broadcaster: Broadcaster | None = None
         self.notify_sender: NotifySender | None = None
         self.whatsapp: WhatsAppChannel | None = None
+        self.whatsapp_sender: WhatsAppSender | None = None
+        self.receipts: Receipts | None = None
+        self.jobs: Jobs | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.digests: Digests | None = None
         self.starter: TelegramStarter | None = None
@@ -97,7 +103,7 @@ class Service:
         if self.config.scheduler.enabled:
             bot = self.telegram.bot if self.telegram else None
             budget = self.telegram.bot_data["send_budget"] if self.telegram else None
-            jobs = Jobs(self.config, self.db, bot, budget=budget)
+            self.jobs = jobs = Jobs(self.config, self.db, bot, budget=budget)
             self.digests = Digests(self.config, self.db, bot, budget)
             scheduled = registry(jobs) | self.digests.registry()
             self.scheduler = start_scheduler(
@@ -149,10 +155,30 @@ class Service:
             return None
         self.whatsapp = WhatsAppChannel(self.config.whatsapp, self.db, self.conversations)
         await self.whatsapp.start()
+        self._start_whatsapp_sender(self.whatsapp)
         self.status["whatsapp"] = "ok"
         return WhatsAppWebhook(self.whatsapp)
 
+    def _start_whatsapp_sender(self, channel: WhatsAppChannel) -> None:
+        """Broadcasts and reminders as templates, from the one sender process, sharing the
+        channel's rate window and session; receipts in every process (any may take the
+        webhook)."""
+        sender = None
+        if self.config.scheduler.enabled:
+            sender = WhatsAppSender(self.db, channel.api, channel.window, self.config.whatsapp,
+                                    public_base_url(self.config))  # fmt: skip
+            self.whatsapp_sender = sender
+        self.receipts = Receipts(self.db, expecting=sender.sending if sender else lambda: False)
+        channel.on_status = self.receipts.on_status
+        if sender is not None:
+            sender.start()
+            if self.jobs is not None:
+                self.jobs.whatsapp_reminders = WhatsAppReminders(sender).remind
+
     async def stop(self) -> None:
+        if self.whatsapp_sender is not None:  # before the channel closes its session
+            await self.whatsapp_sender.stop()
+            self.whatsapp_sender = None
         if self.notify_sender is not None:
             await self.notify_sender.stop()
             self.notify_sender = None
@@ -174,6 +200,9 @@ class Service:
         if self.whatsapp is not None:  # after the web server: no call comes in meanwhile
             await self.whatsapp.stop()
             self.whatsapp = None
+        if self.receipts is not None:
+            await self.receipts.close()
+            self.receipts = None
 
 
 def database_executor(url: str) -> Executor:

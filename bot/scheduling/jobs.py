@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -49,6 +49,8 @@ class Jobs:
         self.rounds = Rounds(db, themes_for=themes_to_prioritise)
         self.embedder = AnswerEmbedder(db, resolve(encoder))
         self.alerts = SafeguardingAlerts(config, db, bot, budget=self.budget)
+        # Set once the WhatsApp sender runs in this process (bot/whatsapp/reminders.py).
+        self.whatsapp_reminders: Callable[[datetime], Awaitable[int]] | None = None
 
     async def rounds_due(self) -> None:
         """Open and close rounds at their scheduled times."""
@@ -104,9 +106,16 @@ class Jobs:
 
     async def reminders(self) -> None:
         """One gentle reminder to residents who stopped part-way."""
-        if self.bot is None or not self.config.reminders.enabled:
+        if not self.config.reminders.enabled:
             return
         idle_since = utcnow() - timedelta(hours=self.config.reminders.after_hours)
+        if self.whatsapp_reminders is not None:  # the reminder template, on WhatsApp
+            try:
+                await self.whatsapp_reminders(idle_since)
+            except Exception:
+                log.warning("WhatsApp reminders could not be sent now", exc_info=True)
+        if self.bot is None:
+            return
 
         def claim() -> list[reminders.Reminder]:
             with Session(self.db) as session, session.begin():

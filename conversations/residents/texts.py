@@ -259,6 +259,13 @@ CHANNEL_TEXTS["whatsapp"] = {
             "Your answers are stored without your name or number. If you are in danger, "
             "call 999."
         ),
+        # Sent as the reminder template's {{1}}: one paragraph.
+        "reminder": (
+            "Hello again. You started telling us what makes life harder where you live, "
+            "and we'd still love to hear the rest. It only takes a few minutes: send START "
+            "to carry on where you left off. (This is the only reminder we'll send. Send "
+            "STOP for no more messages.)"
+        ),
     },
     "cy": {
         "help": (
@@ -273,6 +280,12 @@ CHANNEL_TEXTS["whatsapp"] = {
             "CYMORTH – y neges hon\n\n"
             "Caiff eich atebion eu cadw heb eich enw na'ch rhif. Os ydych chi mewn perygl, "
             "ffoniwch 999."
+        ),
+        "reminder": (
+            "Helo eto. Fe ddechreuoch chi ddweud wrthym beth sy'n gwneud bywyd yn anoddach "
+            "lle rydych chi'n byw, a hoffem ni glywed y gweddill o hyd. Dim ond ychydig funudau "
+            "mae'n ei gymryd: anfonwch DECHRAU i barhau o ble roeddech chi. (Dyma'r unig nodyn "
+            "atgoffa y byddwn yn ei anfon. Anfonwch STOP am ddim rhagor o negeseuon.)"
         ),
     },
 }
