@@ -79,6 +79,7 @@ class WhatsAppSender:
         self._tier_read_at = -1e9
         self._at_limit = False
         self.last_sent = -1e9  # monotonic; receipts wait for a send recorded late
+        self._next_at = 0.0  # monotonic: the next broadcast send's turn (see _pace)
         self.skipped_kinds: set[tuple[int, str]] = set()
         self.reminder_times: deque[datetime] = deque()
 
@@ -143,6 +144,7 @@ class WhatsAppSender:
                         tasks.create_task(self.records.submit(skipped))
                         continue
                     await slots.acquire()
+                    await self._pace()
                     await self.window.acquire()  # after any reply waiting for its place
                     tasks.create_task(self._deliver(delivery, slots))
         finally:
@@ -274,6 +276,17 @@ class WhatsAppSender:
         while self.reminder_times and self.reminder_times[0] <= since:
             self.reminder_times.popleft()
         return len(self.reminder_times)
+
+    async def _pace(self) -> None:
+        """One at a time at the window's rate rather than its limit at once: Meta counts
+        a second from when each request arrives, and a burst's requests arrive spread
+        out, so the next burst's first could land within the last one's second."""
+        gap = self.window.seconds / self.window.limit
+        now = time.monotonic()
+        start = max(self._next_at, now - gap)  # a moment's catching up, never a burst
+        self._next_at = start + gap
+        if start > now:
+            await asyncio.sleep(start - now)
 
     def _hold(self, recipient_id: int, seconds: float) -> None:
         self._held[recipient_id] = time.monotonic() + seconds
