@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -17,12 +18,15 @@ from sqlmodel import Session, select
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.actions.decisions import decide, preview
 from bot.actions.theme_runs import analyse_consultation
+from bot.config import WhatsAppConfig
 from bot.whatsapp import templates
 from conversations.residents.service import ConversationService
 from conversations.staff import broadcasts, theme_edits, themes
 from conversations.storage.models import ChannelIdentity, Resident, utcnow
 from tests.example_consultation import seed, theme_of
 from tests.fakes.whatsapp_api import FakeWhatsApp
+from tests.test_web_broadcasts import draft
+from tests.web_helpers import FACILITATOR, sign_in, web_client, web_config
 from tests.whatsapp_broadcasting import (
     FLAT,
     PUBLIC,
@@ -222,3 +226,19 @@ async def test_a_decision_goes_out_as_the_decision_template(db: Engine) -> None:
         assert sent.template == "needs_decision" and "11pm" in sent.parameters[0]
         assert sent.parameters[1] == f"{PUBLIC}/c/example/results?lang=en"
         assert "\n" not in sent.parameters[0]
+
+
+async def test_the_dashboards_preview_counts_whatsapp_and_says_who_will_not_get_it(
+    db: Engine,
+) -> None:
+    on_but_no_template = WhatsAppConfig(phone_number_id="100000000000001")
+    config = replace(web_config(), whatsapp=on_but_no_template)
+    async with web_client(db, config) as client:
+        for _ in range(2):
+            wa_resident(db)
+        csrf = await sign_in(client, db, config, FACILITATOR)
+        broadcast_id = await draft(client, csrf, message="Round 2 is open", group="")
+        page = await (await client.get(f"/staff/broadcasts/{broadcast_id}")).text()
+    assert "WhatsApp: 2" in page
+    assert "The 2 WhatsApp residents will not get it" in page
+    assert "invitation_template" in page
