@@ -125,6 +125,9 @@ class WhatsAppConfig:
     """The WhatsApp Cloud API (Meta). Off while phone_number_id is empty."""
 
     phone_number_id: str = ""
+    # The number residents see, in international form without "+" (447700900100): for
+    # partners' wa.me links.
+    display_number: str = ""
     access_token: str = ""  # a system user's permanent token
     app_secret: str = ""  # signs every webhook call (X-Hub-Signature-256)
     verify_token: str = ""  # Meta's subscription check (GET hub.verify_token)

@@ -18,6 +18,10 @@ def check_whatsapp(source: str, whatsapp: WhatsAppConfig) -> None:
     if not whatsapp.phone_number_id.isdigit():
         raise ConfigError(source, "whatsapp.phone_number_id",
                           "must be the number's id from Meta's WhatsApp Manager (digits)")  # fmt: skip
+    number = whatsapp.display_number
+    if number and not (number.isdigit() and 8 <= len(number) <= 15):
+        raise ConfigError(source, "whatsapp.display_number",
+                          "must be the number in international form, digits only (447700900100)")  # fmt: skip
     for key in ("access_token", "app_secret", "verify_token"):
         if not getattr(whatsapp, key):
             variable = f"NEEDSFIRST_WHATSAPP_{key.upper()}"

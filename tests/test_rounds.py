@@ -140,6 +140,10 @@ def test_partner_links() -> None:
         "web": "https://needs.example.org/c/example/tenants-assoc",
         "telegram": "https://t.me/RiversideBot?start=example--tenants-assoc",
     }
+    # WhatsApp: the chat opens with the words that join, typed in (tests/test_whatsapp.py).
+    with_whatsapp = partner_links(slug="example", source="library", bot_username="",
+                                  public_url="https://needs.example.org", whatsapp_number="447700900100")  # fmt: skip
+    assert with_whatsapp["whatsapp"] == "https://wa.me/447700900100?text=start%20example--library"
     with pytest.raises(store.StoreError):
         partner_links(
             slug="example", source="no spaces please", bot_username="", public_url="http://x"

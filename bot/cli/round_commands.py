@@ -156,6 +156,7 @@ def _links(config: Config, args: argparse.Namespace) -> int:
         source=args.source,
         bot_username=config.telegram.bot_username,
         public_url=public_base_url(config),
+        whatsapp_number=config.whatsapp.display_number,
     )
     for channel, link in links.items():
         print(f"{channel}: {link}")

@@ -85,6 +85,7 @@ class RoundCommands(StaffDesk):
             source=args[1],
             bot_username=self.config.telegram.bot_username,
             public_url=public_base_url(self.config),
+            whatsapp_number=self.config.whatsapp.display_number,
         )
         return "\n".join(f"{channel}: {link}" for channel, link in links.items())
 

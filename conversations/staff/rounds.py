@@ -269,8 +269,10 @@ class Rounds:
             )
 
 
-def partner_links(*, slug: str, source: str, bot_username: str, public_url: str) -> dict[str, str]:
-    """Deep links that record which partner organisation brought a resident."""
+def partner_links(*, slug: str, source: str, bot_username: str, public_url: str,
+                  whatsapp_number: str = "") -> dict[str, str]:  # fmt: skip
+    """Deep links that record which partner organisation brought a resident. WhatsApp's
+    (wa.me) opens a chat with "start slug--source" typed in, ready to send."""
     source = source.strip().lower()
     if not SOURCE_PATTERN.match(source):
         raise store.StoreError("a source is 1-40 lower-case letters, digits, '-' or '_'")
@@ -282,6 +284,8 @@ def partner_links(*, slug: str, source: str, bot_username: str, public_url: str)
     links = {"web": f"{public_url.rstrip('/')}/c/{quote(slug)}/{quote(source)}"}
     if bot_username:
         links["telegram"] = f"https://t.me/{bot_username.lstrip('@')}?start={parameter}"
+    if whatsapp_number:
+        links["whatsapp"] = f"https://wa.me/{whatsapp_number}?text={quote('start ' + parameter)}"
     return links
 
 

@@ -217,6 +217,8 @@ class GraphApi(Residents, Limits):
         if failure is None:
             sent.status = "delivered"
             self.chats.setdefault(sent.to, []).append(sent)
+            if (signal := self._user_signals.get(sent.to)) is not None:
+                signal.notify()
         else:
             sent.status, sent.error_code = "failed", failure
             self._record_error(GraphError(failure), sent.to, sent.wamid, sync=False)

@@ -93,6 +93,7 @@ class FakeWhatsApp(GraphApi):
         self._session = None
         self._runner: web.AppRunner | None = None
         self._signal = Signal()
+        self._user_signals = {}
         self._faults = {}
         self._window = deque()
         self._buckets = {}
@@ -199,6 +200,14 @@ class FakeWhatsApp(GraphApi):
     ) -> None:  # fmt: skip
         """Return as soon as ``predicate()`` holds (checked on every change of the fake)."""
         await wait_until(self._signal, predicate, timeout, lambda: f"timed out waiting for {what}")
+
+    async def wait_for_user(
+        self, wa_id: str, predicate: Callable[[], bool], timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:  # fmt: skip
+        """Like wait_for, but checked only when a message reaches ``wa_id``'s chat: many
+        residents can wait at once (benchmarks) without each waking on every change."""
+        signal = self._user_signals.setdefault(wa_id, Signal())
+        await wait_until(signal, predicate, timeout, lambda: f"timed out waiting for {wa_id}")
 
     async def wait_for_text(
         self, wa_id: str, substring: str, timeout: float = 5.0,  # noqa: ASYNC109

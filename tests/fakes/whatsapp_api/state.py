@@ -68,6 +68,7 @@ class FakeState:
     # Inside.
     _session: ClientSession | None
     _signal: Signal
+    _user_signals: dict[str, Signal]
     _faults: dict[str, deque[GraphError]]
     _window: deque[float]
     _buckets: dict[str, tuple[float, float]]
