@@ -168,6 +168,8 @@ async def run(command: Callable[[FakeWhatsApp, int], list[str]], users: int, del
             elapsed = time.perf_counter() - started
             bot_cpu, own_cpu = cpu_seconds(process.pid) - bot_cpu, time.process_time() - own_cpu
             errors = sum(fake.errors_by_code.values())
+            if errors:
+                print(f"  the fake's errors by code: {dict(fake.errors_by_code)}", flush=True)
         finally:
             process.terminate()
             process.wait(timeout=30)

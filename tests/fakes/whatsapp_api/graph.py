@@ -85,8 +85,6 @@ class GraphApi(Residents, Limits):
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()  # first: a bot that gives up does not unsend it
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
         to: str | None = None
         try:
             body = self._open(request, raw, "messages")
@@ -95,11 +93,16 @@ class GraphApi(Residents, Limits):
             to, kind = validate.envelope(body)
             sent = validate.message(body, to, kind, wamid=self._new_wamid(), now=self.clock(),
                                     templates=self._template, media=self._media_by_id)  # fmt: skip
+            # Counted as it arrives, as Meta counts: the latency is the answer's way back.
             self._check_rates(to)
         except GraphError as error:
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
             self._record_error(error, to)
             return error.response()
         self._count_send(to)
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
         failure = self._accept(sent)
         receipt: JSON = {
             "messaging_product": "whatsapp",
