@@ -26,7 +26,12 @@ from tests.web_helpers import ADMIN, FACILITATOR, OFFICER, SAFEGUARDING, parse, 
 
 STAFF = (FACILITATOR, OFFICER, ADMIN, SAFEGUARDING)
 # Routes whose handler checks a credential of its own, and the test that shows it does.
-EXEMPT = {"/telegram/webhook": "tests/test_web_security.py::test_the_webhook_needs_the_secret"}
+EXEMPT = {
+    "/telegram/webhook": "tests/test_web_security.py::test_the_webhook_needs_the_secret",
+    "/whatsapp/webhook": (
+        "tests/test_whatsapp.py::test_forged_and_malformed_calls_are_refused_and_store_nothing"
+    ),
+}
 # Staff pages anyone may see: the sign-in link's page, "signed out", and /staff's redirect.
 OPEN_STAFF_PAGES = {"/staff", "/staff/login/{token}", "/staff/signed-out"}
 NOT_SIGNED_IN = "needsfirst login"

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.app import Service
 from conversations.storage.db import make_engine
 from conversations.storage.models import Answer, ChannelIdentity, SafeguardingFlag
 from tests.fakes.whatsapp_api import FakeWhatsApp
+from tests.web_helpers import web_client
 from tests.whatsapp_harness import (
     VERIFY_TOKEN,
     Chat,
@@ -84,6 +86,12 @@ async def test_forged_and_malformed_calls_are_refused_and_store_nothing(
     with Session(db) as session:
         assert session.exec(select(ChannelIdentity)).all() == []
     db.dispose()
+
+
+async def test_without_whatsapp_its_webhook_is_not_there(db: Engine) -> None:
+    async with web_client(db) as client:
+        assert (await client.get("/whatsapp/webhook?hub.mode=subscribe")).status == 404
+        assert (await client.post("/whatsapp/webhook", data=b"{}")).status == 404
 
 
 async def test_a_redelivered_call_is_handled_once(

@@ -41,14 +41,19 @@ def whatsapp_config(fake: FakeWhatsApp, db_url: str, *, port: int = 0,
     )
 
 
-def config_file(path: Path, fake: FakeWhatsApp, db_url: str, port: int) -> Path:
+def config_file(path: Path, fake: FakeWhatsApp, db_url: str, port: int,
+                **whatsapp: str | int) -> Path:  # fmt: skip
     """The same settings as a config.toml, for a service in its own process."""
+    more = "".join(
+        f"{key} = {value}\n" if isinstance(value, int) else f'{key} = "{value}"\n'
+        for key, value in whatsapp.items()
+    )
     path.write_text(
         f'[database]\nurl = "{db_url}"\n[web]\nport = {port}\n'
         f'[whatsapp]\nphone_number_id = "{fake.phone_number_id}"\n'
         f'access_token = "{fake.access_token}"\napp_secret = "{fake.app_secret}"\n'
         f'verify_token = "{VERIFY_TOKEN}"\nbase_url = "{fake.base_url}"\n'
-        f'api_version = "{fake.api_version}"\nthroughput = {fake.throughput}\n',
+        f'api_version = "{fake.api_version}"\nthroughput = {fake.throughput}\n' + more,
         encoding="utf-8",
     )
     return path
@@ -90,7 +95,7 @@ class Chat:
             (t for t in self.texts[self.seen:] if words in t), None), timeout,
             f"{self.wa_id} never got a message with {words!r}; got {self.texts[self.seen:]}")  # fmt: skip
         self.seen = len(self.texts)
-        return found
+        return str(found)
 
     async def send(self, text: str) -> str:
         return await self.fake.send_text(self.wa_id, text)

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.channels.batching import GroupCommit
 from bot.whatsapp.client import RE_ENGAGEMENT
 from bot.whatsapp.inbound import Status
 from conversations.staff import whatsapp_recipients
@@ -35,6 +36,11 @@ class Receipts:
         self.db, self.expecting, self.again_after, self.now = db, expecting, again_after, now
         self.recorded = 0
         self._later: set[asyncio.Task[None]] = set()
+        # Meta posts two or three statuses for every message, replies included: the
+        # calls that arrive together share one transaction.
+        self.batches: GroupCommit[list[Receipt], set[str] | None] = GroupCommit(
+            self._write_many, fallback=None
+        )
 
     async def on_status(self, statuses: Sequence[Status]) -> None:
         """The WhatsApp channel's hook for the statuses in one webhook call."""
@@ -45,10 +51,9 @@ class Receipts:
             await self._record(receipts, again=self.expecting())
 
     async def _record(self, receipts: list[Receipt], *, again: bool) -> None:
-        try:
-            unmatched = await asyncio.to_thread(self._write, receipts)
-        except Exception:  # a lost receipt costs a figure, never a message
-            log.warning("could not record %d WhatsApp receipts", len(receipts), exc_info=True)
+        unmatched = await self.batches.submit(receipts)
+        if unmatched is None:  # a lost receipt costs a figure, never a message
+            log.warning("could not record %d WhatsApp receipts", len(receipts))
             return
         self.recorded += len(receipts) - len([r for r in receipts if r.wamid in unmatched])
         for receipt in receipts:
@@ -68,13 +73,15 @@ class Receipts:
         await asyncio.sleep(self.again_after)
         await self._record(receipts, again=False)
 
-    def _write(self, receipts: list[Receipt]) -> set[str]:
+    def _write_many(self, batches: Sequence[list[Receipt]]) -> list[set[str] | None]:
         # In order of what happens: a webhook call's "read" after its "delivered".
-        ordered = sorted(receipts, key=lambda r: RECEIPT_ORDER[r.status])
+        every = [receipt for receipts in batches for receipt in receipts]
+        ordered = sorted(every, key=lambda r: RECEIPT_ORDER[r.status])
         with Session(self.db) as session, session.begin():
-            return whatsapp_recipients.record_receipts(
+            unmatched = whatsapp_recipients.record_receipts(
                 session=session, receipts=ordered, at=self.now()
             )
+        return [{r.wamid for r in receipts} & unmatched for receipts in batches]
 
     async def close(self) -> None:
         for task in list(self._later):
