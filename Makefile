@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: run test test-slow lint typecheck check bench clean
 
 $(BIN)/pip:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,14 @@ run: $(RUN_STAMP)
 	$(BIN)/needsfirst run
 
 # One pytest worker per core (pytest-xdist); a worker that runs out of tests takes some of
-# another's. `pytest -q` alone runs them one after another.
+# another's. `pytest -q` alone runs them one after another. The long end-to-end runs
+# (processes killed and restarted, hundreds of residents, the mutation check) are marked
+# slow: `make test-slow` runs them, and CI runs both.
 test: $(TEST_STAMP)
-	$(BIN)/pytest -q -n auto --dist worksteal
+	$(BIN)/pytest -q -n auto --dist worksteal -m "not slow"
+
+test-slow: $(TEST_STAMP)
+	$(BIN)/pytest -q -n auto --dist worksteal -m slow
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

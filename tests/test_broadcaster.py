@@ -366,6 +366,7 @@ def test_other_processes_updates_hold_places_for_their_replies(db: Engine) -> No
     assert (budget.others, budget.cap, budget.reply_limit) == (15, 15, 15)
 
 
+@pytest.mark.slow
 async def test_a_broadcast_leaves_room_for_a_webhook_workers_replies(
     fake: FakeBotAPI, bot: Service, db_url: str
 ) -> None:

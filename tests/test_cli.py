@@ -25,6 +25,7 @@ def config(tmp_path: Path, db_url: str, db: Engine) -> Path:
     return path
 
 
+@pytest.mark.slow  # a dozen command-line processes on each database
 def test_load_open_talk_export(config: Path, db_url: str) -> None:
     loaded = needsfirst(config, "consultation", "load", str(EXAMPLE_SCRIPT))
     assert loaded.returncode == 0, loaded.stderr

@@ -13,6 +13,7 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from conversations.storage.db import make_engine
@@ -56,6 +57,7 @@ def pending_updates(db_url: str) -> int:
     return count
 
 
+@pytest.mark.slow
 async def test_killed_mid_update_before_and_after_storing(tmp_path: Path) -> None:
     async with FakeBotAPI() as fake:
         db_url = f"sqlite:///{tmp_path / 'needsfirst.db'}"

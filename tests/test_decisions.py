@@ -97,6 +97,7 @@ def test_only_the_residents_in_the_theme_hear_and_it_is_audited(db: Engine) -> N
     assert f"Sent to {len(recipients)} residents who raised it" in documents.html
 
 
+@pytest.mark.slow  # a dozen command-line processes on each database
 def test_the_command_line_records_a_decision(tmp_path, db_url: str, db: Engine) -> None:  # type: ignore[no-untyped-def]
     load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
     seed(ConversationService(db), "a", copies=1)

@@ -1,6 +1,6 @@
 """The mutation check (bench/mutants.py): every hand-written mutant of a rule that guards
 residents or staff is caught by the tests named for it. Slow (a pytest run per mutant);
-CI runs it with the rest (`make test`), and `python -m bench.mutants` prints the score."""
+CI runs it with the other slow runs (`make test-slow`), and `python -m bench.mutants` prints the score."""
 
 from __future__ import annotations
 

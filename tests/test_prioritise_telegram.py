@@ -95,6 +95,7 @@ async def test_residents_prioritise_the_themes_through_the_bot(
     assert all(t["common_ground"] or t["agree"] < 3 for t in document["themes"])
 
 
+@pytest.mark.slow
 async def test_two_hundred_residents_rank_ten_themes_through_the_bot(tmp_path: Path) -> None:
     """The issue's check through the real bot: 200 residents with Bradley-Terry
     preferences over 10 themes press the buttons; Kendall's tau >= 0.9."""
