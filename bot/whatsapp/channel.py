@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict
 
 import aiohttp
 from sqlalchemy import Engine
@@ -83,7 +82,8 @@ class WhatsAppChannel:
         """Keep the messages, then handle them after the caller answers Meta. False: not
         kept (Meta should send them again)."""
         if messages:
-            rows = [(m.key, json.dumps(asdict(m))) for m in messages]
+            # vars(), not dataclasses.asdict: asdict deep-copies every field, per message.
+            rows = [(m.key, json.dumps(vars(m))) for m in messages]
             if not await self.kept.submit(rows):
                 return False
             for message in messages:
