@@ -4,6 +4,7 @@ and forged calls, consent, their data as words), within WhatsApp's limits."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -163,3 +164,25 @@ async def test_a_disclosure_of_harm_gets_help_at_once_and_a_flag(
         flags = session.exec(select(SafeguardingFlag)).all()
     db.dispose()
     assert len(flags) == 1 and flags[0].channel == "whatsapp"
+
+
+async def test_a_flood_gets_one_slow_down_then_silence(db_url: str) -> None:
+    # Meta's pair rate would hold the replies back for minutes: not what this checks.
+    async with (
+        FakeWhatsApp(pair_burst=1000) as wa,
+        running_service(whatsapp_config(wa, db_url), wa),
+    ):
+        chat = Chat(wa, "447700900007")
+        await chat.send("start example")
+        await chat.expect("Are you happy to take part?")
+        for n in range(40):
+            await wa.send_text(chat.wa_id, f"message number {n}")
+        await wa.drain()
+        await until(lambda: any("a lot of messages" in t for t in chat.texts), 20,
+                    "no slow down")  # fmt: skip
+        settled = len(chat.texts)
+        await wa.send_text(chat.wa_id, "and one more")
+        await wa.drain()
+        await asyncio.sleep(0.5)
+    assert sum("a lot of messages" in t for t in chat.texts) == 1
+    assert len(chat.texts) == settled  # silence for the rest of the window
