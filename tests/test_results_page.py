@@ -6,15 +6,17 @@ import html
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from bot.actions.decision_status import set_status
 from bot.actions.decisions import decide
 from bot.actions.public_results import results_url_pattern
 from bot.actions.theme_runs import analyse_consultation
 from conversations.residents.service import ConversationService
+from conversations.residents.texts import a_date
 from conversations.staff import theme_edits, themes
 from conversations.staff.rounds import Rounds
-from conversations.storage.models import Answer, utcnow
+from conversations.storage.models import Answer, Decision, utcnow
 from tests.example_consultation import Resident_
 from tests.prioritise_helpers import Voter, example_with_themes
 from tests.test_analysis_runs import seed
@@ -146,3 +148,39 @@ async def test_the_page_shows_what_residents_prioritised(db: Engine) -> None:
     ranked = page.split('id="priorities"', 1)[1]
     assert ranked.index("Theme 1") < ranked.index("Theme 2") < ranked.index("Theme 3")
     assert "chosen over another" in ranked
+
+
+def decided_on(db: Engine) -> int:
+    """The id of the decision consulted() recorded."""
+    with Session(db) as session:
+        decision_id = session.exec(select(Decision.id)).one()
+        assert decision_id is not None
+        return decision_id
+
+
+async def test_the_page_shows_where_each_decision_stands(db: Engine) -> None:
+    async with web_client(db) as client:
+        consulted(db)
+        first = html.unescape(await (await client.get("/c/example/results?lang=en")).text())
+        assert 'Progress: <strong class="status-tag">Agreed</strong></p>' in first
+        decision = decided_on(db)
+        set_status(db, "example", decision, "under_way", note="Funding agreed for 2027",
+                   actor="staff:222")  # fmt: skip
+        changed = a_date(utcnow(), "en", with_time=False)
+        english = html.unescape(await (await client.get("/c/example/results?lang=en")).text())
+        did = english.split('id="did"', 1)[1]
+        assert f'Progress: <strong class="status-tag">Under way</strong> (since {changed})' in did
+        assert '<p class="status-note" dir="auto">Funding agreed for 2027</p>' in did
+        welsh = html.unescape(await (await client.get("/c/example/results?lang=cy")).text())
+        since = a_date(utcnow(), "cy", with_time=False)
+        assert f'Cynnydd: <strong class="status-tag">Ar y gweill</strong> (ers {since})' in welsh
+        assert "Funding agreed for 2027" in welsh  # as the officer wrote it
+        for status, en, cy in (
+            ("done", "Done", "Wedi'i wneud"),
+            ("not_going_ahead", "Not going ahead", "Ddim yn mynd yn ei flaen"),
+        ):
+            set_status(db, "example", decision, status, note=None, actor="staff:222")
+            for lang, label in (("en", en), ("cy", cy)):
+                page = await (await client.get(f"/c/example/results?lang={lang}")).text()
+                assert f'<strong class="status-tag">{label}</strong>' in html.unescape(page)
+                assert "status-note" not in page  # the old note went with the old status

@@ -106,6 +106,13 @@ class DecisionNote:
     text: str
     decided_at: datetime
     residents_told: int
+    status: str = "agreed"  # agreed | under_way | done | not_going_ahead
+    status_note: str = ""  # the officers' public note on it, if any
+
+    @property
+    def status_name(self) -> str:
+        """The status as the report says it: "under way", "not going ahead"."""
+        return self.status.replace("_", " ")
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,13 @@ def decisions(
     )
     return tuple(
         DecisionNote(
-            d.theme_id, d.theme_label, d.text, d.decided_at.astimezone(zone), d.residents_told
+            d.theme_id,
+            d.theme_label,
+            d.text,
+            d.decided_at.astimezone(zone),
+            d.residents_told,
+            d.status,
+            d.status_note or "",
         )
         for d in rows
     )

@@ -2,7 +2,8 @@
 
 What was asked (the needs questions, in the reader's language), how many took
 part and who was under-heard, the reviewed themes with quotes scrubbed of personal
-details, what residents prioritised, and each decision recorded on a theme. No
+details, what residents prioritised, and each decision recorded on a theme with where
+it stands (agreed, under way, done, not going ahead) and the officers' note. No
 identity and no withheld answer reaches it; nothing is cached between requests.
 """
 
@@ -47,6 +48,9 @@ class DecisionShown:
     text: str
     decided_at: datetime
     residents_told: int
+    status: str = "agreed"  # agreed | under_way | done | not_going_ahead
+    status_changed_at: datetime | None = None  # None: as decided
+    status_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,15 @@ def public_results_of(db: Engine, slug: str, language: str,
             if ranked and ranked.participants
             else (),
             decisions=tuple(
-                DecisionShown(d.theme_label, d.text, d.decided_at, d.residents_told)
+                DecisionShown(
+                    d.theme_label,
+                    d.text,
+                    d.decided_at,
+                    d.residents_told,
+                    d.status,
+                    d.status_changed_at,
+                    d.status_note or "",
+                )
                 for d in decisions
             ),
             next_opens=upcoming.opens_at if upcoming else None,

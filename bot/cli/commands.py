@@ -2,7 +2,8 @@
 
 The commands are grouped by subject: round_commands.py (consultations, rounds, links,
 status, priorities), theme_commands.py (analyse, theme), outreach_commands.py
-(broadcast, decide) and report_commands.py (export, digest); `run` and `login` are here.
+(broadcast, decide, decision) and report_commands.py (export, digest); `run` and `login`
+are here.
 """
 
 from __future__ import annotations

@@ -1,12 +1,16 @@
-"""`needsfirst broadcast|decide`: invite residents, and tell them what was decided.
+"""`needsfirst broadcast|decide|decision`: invite residents, tell them what was decided,
+and keep each decision's status up to date.
 
-Both show what will be sent and ask before sending (or take --yes)."""
+broadcast and decide show what will be sent and ask before sending (or take --yes);
+`decision status` sends nothing (the public results page shows it), so it does not ask."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -46,6 +50,30 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "--yes", action="store_true", help="send without asking (after the preview)"
     )
     decide.set_defaults(handler=_decide)
+
+    decision = commands.add_parser(
+        "decision", aliases=["decisions"], parents=[common],
+        help="list a consultation's decisions, or set where one stands (its status)",
+    )  # fmt: skip
+    actions = decision.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser(
+        "list", parents=[common], help="the decisions recorded, with their status"
+    )
+    listing.add_argument("slug")
+    listing.add_argument("--format", choices=["text", "json"], default="text")
+    listing.set_defaults(handler=_decision_list)
+    status = actions.add_parser(
+        "status", parents=[common],
+        help="set a decision's status (shown on the public results page; nobody is messaged)",
+    )  # fmt: skip
+    status.add_argument("slug")
+    status.add_argument("decision_id", type=record_id_argument)
+    status.add_argument("status", help="agreed, under_way, done or not_going_ahead")
+    status.add_argument(
+        "--note", default=None,
+        help="a short public note, up to 500 characters (none: any old note is removed)",
+    )  # fmt: skip
+    status.set_defaults(handler=_decision_status)
 
 
 def _broadcast(config: Config, args: argparse.Namespace) -> int:
@@ -114,4 +142,31 @@ def _decide(config: Config, args: argparse.Namespace) -> int:
     print(format_recorded(result))
     if result.residents:
         print("The running service sends it within each channel's limits.", file=sys.stderr)
+    return 0
+
+
+def _decision_list(config: Config, args: argparse.Namespace) -> int:
+    from bot.actions.decision_status import decisions_of, format_listed
+
+    with database(config, args) as db:
+        listed = decisions_of(db, args.slug)
+    if args.format == "json":
+        print(json.dumps([d.to_dict() for d in listed], indent=2, ensure_ascii=False))
+    else:
+        print(format_listed(listed, ZoneInfo(config.digest.timezone)))
+    return 0
+
+
+def _decision_status(config: Config, args: argparse.Namespace) -> int:
+    from bot.actions.decision_status import set_status
+    from bot.actions.decisions import DecisionError
+
+    with database(config, args) as db:
+        try:
+            change = set_status(
+                db, args.slug, args.decision_id, args.status, note=args.note, actor=actor()
+            )
+        except DecisionError as error:
+            raise CommandError(str(error)) from error
+    print(change.summary())
     return 0

@@ -61,8 +61,15 @@ class StatementVote(SQLModel, table=True):
     voted_at: datetime = Field(default_factory=utcnow)
 
 
+# Where a decision stands, as residents read it on the public results page: agreed
+# when recorded, then under way, done, or not going ahead (bot/actions/decision_status.py).
+DECISION_STATUSES = ("agreed", "under_way", "done", "not_going_ahead")
+MAX_STATUS_NOTE = 500
+
+
 class Decision(SQLModel, table=True):
-    """What was decided on a theme ("you said, we did"), told to the residents who raised it."""
+    """What was decided on a theme ("you said, we did"), told to the residents who raised it,
+    and where it stands now."""
 
     id: int | None = Field(default=None, primary_key=True)
     consultation_id: int = Field(foreign_key="consultation.id", index=True)
@@ -74,3 +81,6 @@ class Decision(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow, index=True)
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id")
     residents_told: int = 0
+    status: str = Field(default="agreed", max_length=16)  # one of DECISION_STATUSES
+    status_changed_at: datetime | None = None  # None: as it was recorded (agreed)
+    status_note: str | None = Field(default=None, max_length=MAX_STATUS_NOTE)  # public
