@@ -171,6 +171,7 @@ def test_forget_after_analysis_removes_the_quote_too(
             assert all("Rose Court" not in q for q in shown_quotes(session, theme))
 
 
+@pytest.mark.slow  # command-line processes or a service killed and restarted
 def test_analyse_command_on_a_csv(tmp_path: Path) -> None:
     rows = ["text"] + [f'"{t}"' for needs in TOPICS.values() for t in needs] + ['"nothing"', '""']
     data = tmp_path / "answers.csv"

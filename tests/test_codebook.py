@@ -278,6 +278,7 @@ def test_the_coder_codes_alike_answers_alike_and_leaves_strangers_uncoded() -> N
     assert (again.predict(new) == coder.predict(new)).all()
 
 
+@pytest.mark.slow  # command-line processes or a service killed and restarted
 def test_the_command_line_lists_codes_and_exports_the_codebook(
     service: ConversationService, db: Engine, db_url: str, tmp_path: Path
 ) -> None:

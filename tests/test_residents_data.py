@@ -75,6 +75,7 @@ def config(tmp_path: Path, db_url: str) -> Path:
     return path
 
 
+@pytest.mark.slow  # command-line processes or a service killed and restarted
 def test_exports_defuse_formulas_and_keep_controls_off_the_terminal(
     config: Path, db_url: str, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from conversations.storage.db import make_engine
@@ -33,6 +34,7 @@ def start_service(config: Path) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.slow  # command-line processes or a service killed and restarted
 async def test_sigkill_mid_conversation_loses_nothing(tmp_path: Path) -> None:
     async with FakeBotAPI() as fake:
         db_url = f"sqlite:///{tmp_path / 'needsfirst.db'}"

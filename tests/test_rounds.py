@@ -167,6 +167,7 @@ def config(tmp_path: Path, db_url: str) -> Path:
     return path
 
 
+@pytest.mark.slow  # command-line processes or a service killed and restarted
 def test_cli_links_schedule_and_broadcast(config: Path, db: Engine, rounds: Rounds) -> None:
     links = needsfirst(config, "links", "example", "--source", "mosque")
     assert "telegram: https://t.me/RiversideBot?start=example--mosque" in links.stdout, links.stderr

@@ -184,6 +184,7 @@ def config(tmp_path: Path, db_url: str) -> Path:
     return path
 
 
+@pytest.mark.slow  # command-line processes or a service killed and restarted
 def test_split_on_the_command_line(config: Path, service: ConversationService, db: Engine) -> None:
     early = needsfirst(config, "themes", "split", "example", "1")
     assert early.returncode == 2 and "has not been analysed yet" in early.stderr
