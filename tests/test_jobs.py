@@ -182,6 +182,7 @@ async def test_jobs_are_stored_in_the_database_and_survive_a_restart(
         "tick:reminders",
         "tick:safeguarding",
         "tick:housekeeping",
+        "tick:unsendable",
         "tick:retention",
         "tick:embeddings",
     }
@@ -189,7 +190,7 @@ async def test_jobs_are_stored_in_the_database_and_survive_a_restart(
     scheduler = start_scheduler(context)
     await stop_scheduler(scheduler)
     with db.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM scheduler_jobs")).scalar() == 6
+        assert connection.execute(text("SELECT count(*) FROM scheduler_jobs")).scalar() == 7
 
 
 async def test_a_due_job_runs_on_the_event_loop(db: Engine) -> None:

@@ -171,7 +171,10 @@ def test_skipped_rows_finish_a_broadcast_and_show_in_its_progress(example: Engin
     with Session(example) as session:
         report = broadcasts.progress(session=session, broadcast_id=broadcast_id)
     assert (report.status, report.skipped, report.done, report.total) == ("done", 1, 1, 1)
-    assert "Skipped 1 (no WhatsApp template for it)." in broadcasts.format_progress(report)
+    assert (
+        "Skipped 1 (their channel, or its WhatsApp template, is not set up)."
+        in broadcasts.format_progress(report)
+    )
 
 
 def test_the_tier_counts_unique_residents_in_the_last_24_hours(example: Engine) -> None:
@@ -239,3 +242,28 @@ def test_receipts_find_their_row_by_wamid_and_never_go_back(example: Engine) -> 
     with Session(example) as session:
         assert session.get(Resident, bob).unreachable  # type: ignore[union-attr]
         assert not session.get(Resident, ann).unreachable  # type: ignore[union-attr]
+
+
+async def test_rows_on_a_channel_switched_off_are_skipped_and_the_broadcast_finishes(
+    example: Engine,
+) -> None:
+    from bot.config import Config, WhatsAppConfig
+    from bot.scheduling.jobs import Jobs, channels_off
+
+    on_whatsapp = resident(example, "on-whatsapp")
+    broadcast_id = queue_broadcast(example)
+    # This service runs neither WhatsApp, Telegram nor Notify: nothing could ever send it.
+    assert channels_off(Config()) == {"telegram", "whatsapp", "email", "sms"}
+    on = Config(whatsapp=WhatsAppConfig(phone_number_id="1"))
+    assert "whatsapp" not in channels_off(on)
+    await Jobs(on, example, None).unsendable()  # WhatsApp on: left for its sender
+    with Session(example) as session:
+        assert session.exec(select(BroadcastRecipient.state)).all() == ["pending"]
+    await Jobs(Config(), example, None).unsendable()
+    with Session(example) as session:
+        row = session.exec(select(BroadcastRecipient)).one()
+        assert (row.resident_id, row.state) == (on_whatsapp, "skipped")
+        broadcast = session.get(Broadcast, broadcast_id)
+        assert broadcast is not None and broadcast.status == "done"
+        report = broadcasts.progress(session=session, broadcast_id=broadcast_id)
+    assert "Skipped 1 (their channel" in broadcasts.format_progress(report)

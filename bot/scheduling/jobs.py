@@ -20,7 +20,7 @@ from bot.telegram.paced_send import send_paced
 from bot.telegram.pacing import SendBudget
 from conversations.flow import callbacks
 from conversations.residents.texts import service_text
-from conversations.staff import reminders
+from conversations.staff import broadcast_recipients, reminders
 from conversations.staff.rounds import Rounds
 from conversations.storage import retention, store
 from conversations.storage.models import utcnow
@@ -83,6 +83,20 @@ class Jobs:
                 return store.prune_inbox(session=session, before=utcnow() - INBOX_KEEP)
 
         await asyncio.to_thread(prune)
+
+    async def unsendable(self) -> None:
+        """Skip broadcast rows on channels this service does not run (WhatsApp, Notify or
+        Telegram switched off), so that a broadcast finishes instead of waiting forever."""
+        channels = channels_off(self.config)
+
+        def skip() -> int:
+            with Session(self.db) as session, session.begin():
+                return broadcast_recipients.skip_channels(session=session, channels=channels)
+
+        skipped = await asyncio.to_thread(skip) if channels else 0
+        if skipped:
+            log.warning("%d broadcast recipients skipped: their channel (%s) is not set up "
+                        "on this service", skipped, ", ".join(sorted(channels)))  # fmt: skip
 
     async def embed_answers(self) -> None:
         """Store new answers' sentence embeddings for the analysis (semantic extra only)."""
@@ -159,6 +173,19 @@ def registry(jobs: Jobs) -> dict[str, Callable[[], Awaitable[None]]]:
         "reminders": jobs.reminders,
         "safeguarding": jobs.safeguarding_alerts,
         "housekeeping": jobs.housekeeping,
+        "unsendable": jobs.unsendable,
         "retention": jobs.drop_old_identities,
         "embeddings": jobs.embed_answers,
     }
+
+
+def channels_off(config: Config) -> frozenset[str]:
+    """The residents' channels this service cannot send on, as configured."""
+    off = set()
+    if not config.telegram.token:
+        off.add("telegram")
+    if not config.whatsapp.phone_number_id:
+        off.add("whatsapp")
+    if not config.notify.api_key:
+        off |= {"email", "sms"}
+    return frozenset(off)

@@ -9,7 +9,7 @@ Who the recipients are is decided when the broadcast is queued
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -195,3 +195,33 @@ def recover(*, session: Session, channels: tuple[str, ...] = ("telegram",)) -> i
         .values(state="failed", updated_at=utcnow())
     )
     return int(rows.rowcount or 0)
+
+
+def skip_channels(*, session: Session, channels: Collection[str]) -> int:
+    """Pending rows on channels this service cannot send on (switched off, or never on):
+    skipped, so that their broadcasts can finish rather than wait for a sender that does
+    not run. The broadcasts left with nothing to send are marked done."""
+    if not channels:
+        return 0
+    active = list(
+        session.exec(
+            select(Broadcast.id).where(col(Broadcast.status).in_(("queued", "sending")))
+        ).all()
+    )
+    if not active:
+        return 0
+    skipped = session.exec(
+        update(BroadcastRecipient)
+        .where(
+            col(BroadcastRecipient.broadcast_id).in_(active),
+            col(BroadcastRecipient.channel).in_(list(channels)),
+            col(BroadcastRecipient.state) == "pending",
+        )
+        .values(state="skipped", updated_at=utcnow())
+    )
+    count = int(skipped.rowcount or 0)
+    if count:
+        for broadcast_id in active:
+            assert broadcast_id is not None
+            finish_if_done(session=session, broadcast_id=broadcast_id)
+    return count

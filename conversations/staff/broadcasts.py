@@ -308,7 +308,11 @@ def format_progress(report: Progress, rate: float = 28.0) -> str:
         f"Broadcast {report.broadcast_id} ({report.consultation}): {report.status}",
         f"Sent {report.sent} of {report.total}; failed {report.failed}, "
         f"blocked {report.blocked}, stopped or left {report.stopped}."
-        + (f" Skipped {report.skipped} (no WhatsApp template for it)." if report.skipped else ""),
+        + (
+            f" Skipped {report.skipped} (their channel, or its WhatsApp template, is not set up)."
+            if report.skipped
+            else ""
+        ),
     ]
     if report.whatsapp_held and report.whatsapp_until is not None:
         lines.append(
