@@ -48,7 +48,8 @@ class WhatsAppChannel:
         self.kept: GroupCommit[list[tuple[str, str]], bool] = GroupCommit(
             self._keep, fallback=False
         )
-        self.done = KeyBatcher(self._handled, what="handled WhatsApp messages")
+        # Handled (off the inbox) and, where its replies went, delivered: one transaction.
+        self.done = KeyBatcher(self._finished, what="handled WhatsApp messages")
 
     @property
     def api(self) -> CloudApi:
@@ -72,8 +73,6 @@ class WhatsAppChannel:
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=10)
         await self.done.flush()
-        if self.residents is not None:
-            await self.residents.deliveries.flush()
         if self.session is not None:
             await self.session.close()
             self.session = None
@@ -102,7 +101,7 @@ class WhatsAppChannel:
             try:
                 message = Incoming(**json.loads(payload))
             except (ValueError, TypeError):  # one bad row must not stop every start
-                self.done.add(key)
+                self.done.add("h:" + key)
                 continue
             self._spawn(self._handle(message))
         return len(rows)
@@ -115,11 +114,11 @@ class WhatsAppChannel:
     async def _handle(self, message: Incoming) -> None:
         assert self.residents is not None
         try:
-            await self.in_order.run(message.wa_id, self.residents.handle(message))
+            delivered = await self.in_order.run(message.wa_id, self.residents.handle(message))
         except Exception:  # one resident's failure must not stop the others
             log.exception("a WhatsApp message could not be handled")
             return  # kept in the inbox: handled again at the next start
-        self.done.add(message.key)
+        self.done.add(("d:" if delivered else "h:") + message.key)
 
     async def _statuses(self, statuses: list[Status]) -> None:
         for status in statuses:
@@ -139,6 +138,11 @@ class WhatsAppChannel:
             )  # fmt: skip
         return [True] * len(batches)
 
-    def _handled(self, keys: list[str]) -> None:
-        with self.db.begin() as connection:
-            inbox.handled(connection=connection, channel=CHANNEL, keys=keys)
+    def _finished(self, marks: list[str]) -> None:
+        """ "d:key": handled and its replies delivered; "h:key": handled, a reply not sent
+        (a redelivery of it gets the replies again)."""
+        self.service.finish(
+            CHANNEL,
+            handled=[mark[2:] for mark in marks],
+            delivered=[mark[2:] for mark in marks if mark.startswith("d:")],
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from bot.channels.batching import GroupCommit, KeyBatcher
+from bot.channels.batching import GroupCommit
 from bot.whatsapp.inbound import Incoming
 from bot.whatsapp.sending import Outbox
 from conversations.flow.inputs import Input, TextInput, Unsupported
@@ -51,17 +51,13 @@ class WhatsAppResidents:
         self.answers: GroupCommit[Answer | Joining, list[Message] | None] = GroupCommit(
             service.answer_many, fallback=None
         )
-        self.deliveries = KeyBatcher(
-            lambda keys: service.mark_delivered(CHANNEL, *keys), what="deliveries"
-        )
 
-    async def handle(self, message: Incoming) -> None:
-        """One message, answered (its replies sent) before the resident's next."""
+    async def handle(self, message: Incoming) -> bool:
+        """One message, answered (its replies sent) before the resident's next; whether
+        every reply was sent."""
         who = Who(CHANNEL, message.wa_id, message.wa_id)
-        key = message.key
-        messages = await self._messages(who, key, message)
-        if await self.outbox.deliver(message.wa_id, messages, None):
-            self.deliveries.add(key)
+        messages = await self._messages(who, message.key, message)
+        return await self.outbox.deliver(message.wa_id, messages, None)
 
     async def _messages(self, who: Who, key: str, message: Incoming) -> list[Message]:
         service = self.service

@@ -25,7 +25,7 @@ from conversations.flow import callbacks
 from conversations.flow.callbacks import ForgetPress, JoinPress, LanguagePress
 from conversations.flow.inputs import ChoiceInput, EditedText, Input, TextInput
 from conversations.flow.messages import Message
-from conversations.residents import rights
+from conversations.residents import inbox, rights
 from conversations.residents.answer_batch import AnswerPath, AnswerRequest
 from conversations.residents.answering import screen, step
 from conversations.residents.join_batch import JoinPath, JoinRequest
@@ -178,6 +178,16 @@ class ConversationService:
             return
         with Session(self.db) as session, session.begin():
             store.mark_delivered(session=session, channel=channel, update_keys=update_keys)
+
+    def finish(self, channel: str, *, handled: Sequence[str], delivered: Sequence[str]) -> None:
+        """Updates handled (off the durable inbox) and those whose replies reached the
+        resident, in one transaction: a channel that keeps its own pending updates (a
+        webhook's) writes both marks together."""
+        with Session(self.db) as session, session.begin():
+            if delivered:
+                store.mark_delivered(session=session, channel=channel, update_keys=delivered)
+            if handled:
+                inbox.handled(connection=session.connection(), channel=channel, keys=handled)
 
     def _run(self, who: Who, update_key: str | None, action: Callable[[Turn], None],
              *, given: Input | None = None) -> list[Message]:  # fmt: skip
