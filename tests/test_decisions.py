@@ -208,3 +208,16 @@ async def test_officers_decide_and_read_the_digest_in_telegram(
     assert len(names) == 2 and names[0].endswith(".html") and names[1].endswith(".csv")
     report = officer.documents[0].data.decode("utf-8")
     assert "The last bus will run at 11pm." in report
+    # Where it stands, from Telegram: facilitators read it, officers set it.
+    await staff.send_command("/decisions", "example")
+    listed = await expect(staff, "The last bus will run at 11pm.")
+    decision_id = int(listed.split("Decision ", 1)[1].split(",", 1)[0])
+    assert "agreed" in listed
+    await staff.send_command("/progress", f"example {decision_id} under_way")
+    await expect(staff, "only for the consultation team")
+    await officer.send_command("/progress", f"example {decision_id} sideways")
+    await expect(officer, "Not done: 'sideways' is not a decision status")
+    await officer.send_command("/progress", f"example {decision_id} under_way New buses ordered")
+    await expect(officer, "is now under way (was agreed): New buses ordered")
+    await officer.send_command("/decisions", "example")
+    await expect(officer, "under way since")

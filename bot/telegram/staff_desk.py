@@ -88,6 +88,15 @@ COMMANDS = {
             "record a decision on a theme and tell the residents who raised it",
         ),
         StaffCommand(
+            "decisions", READERS, "/decisions SLUG", "the decisions and where each stands"
+        ),
+        StaffCommand(
+            "progress",
+            OFFICERS,
+            "/progress SLUG DECISION_ID agreed|under_way|done|not_going_ahead [NOTE]",
+            "where a decision stands, on the public results page (nobody is messaged)",
+        ),
+        StaffCommand(
             "broadcast",
             FACILITATORS,
             "/broadcast SLUG [area=VALUE] [window=MINUTES] MESSAGE",

@@ -1,5 +1,6 @@
 """Staff commands that reach people: invite residents (/broadcast), tell them what was
-decided (/decide), and the officers' digest now (/digest)."""
+decided (/decide) and where it stands (/decisions, /progress), and the officers' digest
+now (/digest)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from functools import partial
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.actions.decision_status import decisions_of, format_listed, set_status
 from bot.actions.decisions import decide, format_recorded, preview
 from bot.actions.digests import build_now
 from bot.telegram.digest_delivery import send_documents
@@ -108,3 +110,20 @@ class OutreachCommands(StaffDesk):
             decide, self.db, slug, theme_id, text, actor=actor(user_id)
         )
         return format_recorded(result)
+
+    async def do_decisions(self, args: list[str], user_id: int) -> str:
+        """The consultation's decisions with where each stands."""
+        listed = await asyncio.to_thread(decisions_of, self.db, one(args))
+        return format_listed(listed, self.zone)
+
+    async def do_progress(self, args: list[str], user_id: int) -> str:
+        """Where a decision stands, with an optional public note (residents are not told)."""
+        decision_id = record_id(args[1]) if len(args) >= 3 else None
+        if decision_id is None:
+            raise UsageError("")
+        slug, status, note = args[0], args[2], " ".join(args[3:]) or None
+        change = await asyncio.to_thread(
+            partial(set_status, self.db, slug, decision_id, status, note=note,
+                    actor=actor(user_id))
+        )  # fmt: skip
+        return change.summary()
