@@ -26,6 +26,7 @@ from conversations.storage.models import (
     ChannelIdentity,
     Decision,
     Resident,
+    in_language,
     utcnow,
 )
 from tests.command_line import needsfirst
@@ -80,6 +81,11 @@ def test_only_the_residents_in_the_theme_hear_and_it_is_audited(db: Engine) -> N
         broadcast = session.get(Broadcast, result.broadcast_id)
         assert broadcast is not None and broadcast.status == "queued"
         assert "You said, we did" in broadcast.message and "11pm" in broadcast.message
+        # Each resident is sent it in their language: the frame in Welsh, the officer's
+        # words and the theme's name as written.
+        welsh = in_language(broadcast.message, broadcast.translations, "cy")
+        assert welsh.startswith("Dywedoch chi, fe wnaethon ni:") and "11pm" in welsh
+        assert in_language(broadcast.message, broadcast.translations, "en") == broadcast.message
         decision = session.exec(select(Decision)).one()
         assert (decision.actor, decision.theme_id, decision.residents_told) == (
             "staff:222",

@@ -22,6 +22,7 @@ from conversations.storage.models import (
     ConsentRecord,
     Decision,
     Resident,
+    in_language,
     utcnow,
 )
 
@@ -267,3 +268,30 @@ async def test_rows_on_a_channel_switched_off_are_skipped_and_the_broadcast_fini
         assert broadcast is not None and broadcast.status == "done"
         report = broadcasts.progress(session=session, broadcast_id=broadcast_id)
     assert "Skipped 1 (their channel" in broadcasts.format_progress(report)
+
+
+def test_each_resident_is_sent_the_message_in_their_language(example: Engine) -> None:
+    from conversations.staff import broadcast_recipients, notify_recipients
+
+    english = resident(example, "en-wa")
+    welsh = resident(example, "cy-wa", language="cy")
+    on_telegram = resident(example, "cy-tg", channels=("telegram",), language="cy")
+    by_email = resident(example, "cy-mail", channels=("web",), email="a@example.org",
+                        language="cy")  # fmt: skip
+    broadcast_id = queue_broadcast(example, decision=True)
+    with Session(example) as session, session.begin():
+        broadcast = session.get(Broadcast, broadcast_id)
+        assert broadcast is not None
+        broadcast.translations = '{"cy": "Neges yn Gymraeg."}'
+        session.add(broadcast)
+    with Session(example) as session, session.begin():
+        sent = {d.resident_id: d.message
+                for d in whatsapp_recipients.claim(session=session, limit=10, now=utcnow())}  # fmt: skip
+        telegram = broadcast_recipients.claim(session=session, broadcast_id=broadcast_id, limit=10)
+        mailed = notify_recipients.claim(session=session, limit=10)
+    assert sent == {english: MESSAGE, welsh: "Neges yn Gymraeg."}
+    assert [(d.resident_id, d.language) for d in telegram] == [(on_telegram, "cy")]
+    assert [d.message for d in mailed] == ["Neges yn Gymraeg."]
+    assert [d.recipient_id for d in mailed] == [rows(example)[by_email].id]  # Welsh, by email
+    assert in_language(MESSAGE, "not json", "cy") == MESSAGE  # a damaged row: as written
+    assert in_language(MESSAGE, '{"cy": ""}', "cy") == MESSAGE

@@ -11,6 +11,7 @@ WhatsApp sends it as the decision template rather than the invitation one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -18,6 +19,7 @@ from sqlmodel import Session
 
 from bot.actions.theme_runs import code_new_answers
 from bot.config import WhatsAppConfig
+from conversations.flow.script import Script
 from conversations.staff import broadcasts, codebook, themes
 from conversations.storage import store
 from conversations.storage.models import (
@@ -46,14 +48,37 @@ class RecordedDecision:
     broadcast_id: int | None
 
 
-def decision_message(title: str, theme_label: str, text: str) -> str:
-    """What a resident who raised the theme receives."""
-    return (
-        f"You said, we did: {title}\n\n"
-        f"You told us about: {theme_label}.\n\n"
-        f"What was decided: {text}\n\n"
-        "Thank you for taking part. Send /stop if you would rather not hear from us again."
-    )
+# What a resident who raised the theme receives, in each language the service speaks.
+# The theme's name and the officer's words stay as written (names per language: issue 21).
+DECISION_FRAMES = {
+    "en": (
+        "You said, we did: {title}\n\nYou told us about: {theme}.\n\nWhat was decided: {text}"
+        "\n\nThank you for taking part. Send /stop if you would rather not hear from us again."
+    ),
+    "cy": (
+        "Dywedoch chi, fe wnaethon ni: {title}\n\nFe ddywedoch chi wrthym am: {theme}.\n\n"
+        "Beth a benderfynwyd: {text}\n\nDiolch am gymryd rhan. Anfonwch /stop os byddai'n "
+        "well gennych chi beidio â chlywed gennym eto."
+    ),
+}
+
+
+def decision_message(title: str, theme_label: str, text: str, language: str = "en") -> str:
+    """What a resident who raised the theme receives, in `language` (English if none)."""
+    frame = DECISION_FRAMES.get(language, DECISION_FRAMES["en"])
+    return frame.format(title=title, theme=theme_label, text=text)
+
+
+def _translations(script: Script, theme_label: str, text: str) -> str | None:
+    """The decision in the script's other languages, as a broadcast's translations."""
+    others = {
+        language: decision_message(
+            script.title.get(language, script.default_language), theme_label, text, language
+        )
+        for language in script.languages
+        if language != "en" and language in DECISION_FRAMES
+    }
+    return json.dumps(others, ensure_ascii=False) if others else None
 
 
 def record_decision(
@@ -67,13 +92,14 @@ def record_decision(
     assert consultation.id is not None and run.id is not None
     raised, reachable = _audience(session, consultation, run.id, theme_id)
     script = ScriptCache().get(consultation)
-    title = script.title.get(script.default_language, script.default_language)
+    title = script.title.get("en", script.default_language)
     broadcast_id = None
     if reachable:
         broadcast = Broadcast(
             consultation_id=consultation.id,
             created_by=actor,
             message=decision_message(title, theme.label, text),
+            translations=_translations(script, theme.label, text),
             status="queued",
         )
         session.add(broadcast)

@@ -28,7 +28,7 @@ from conversations.flow import callbacks
 from conversations.staff import broadcast_recipients, broadcasts
 from conversations.staff.broadcast_recipients import Delivery
 from conversations.staff.broadcasts import Progress
-from conversations.storage.models import Broadcast, Consultation, utcnow
+from conversations.storage.models import Broadcast, Consultation, in_language, utcnow
 
 log = logging.getLogger(__name__)
 BUTTON = "Take part / Cymryd rhan"  # the message is the facilitator's, in their language
@@ -51,6 +51,7 @@ class Job:
     broadcast_id: int
     slug: str
     message: str
+    translations: str | None  # the message in other languages (JSON), for a decision
     window_minutes: int
     progress_chat_id: str | None
     progress_message_id: int | None
@@ -232,7 +233,7 @@ class Broadcaster:
                     with paced():
                         await self.bot.send_message(
                             int(delivery.chat_id),
-                            job.message,
+                            in_language(job.message, job.translations, delivery.language),
                             reply_markup=job.markup,
                             read_timeout=timeout,
                             write_timeout=timeout,
@@ -347,6 +348,7 @@ def _job(broadcast: Broadcast, slug: str) -> Job:
         broadcast_id=broadcast.id,
         slug=slug,
         message=broadcast.message,
+        translations=broadcast.translations,
         window_minutes=broadcast.window_minutes,
         progress_chat_id=broadcast.progress_chat_id,
         progress_message_id=broadcast.progress_message_id,

@@ -44,6 +44,7 @@ class Delivery:
     chat_id: str | None
     invitations: bool
     unreachable: bool = False
+    language: str = "en"
 
 
 def claim(*, session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
@@ -77,9 +78,7 @@ def claim(*, session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
     if not ids:
         return []
     rows = session.exec(
-        select(
-            BroadcastRecipient, ChannelIdentity.chat_id, Resident.invitations, Resident.unreachable
-        )
+        select(BroadcastRecipient, ChannelIdentity.chat_id, Resident)
         .join(Resident, col(Resident.id) == col(BroadcastRecipient.resident_id))
         .outerjoin(
             ChannelIdentity,
@@ -90,14 +89,21 @@ def claim(*, session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
         .order_by(col(BroadcastRecipient.id))
     ).all()
     deliveries = []
-    for recipient, chat_id, invitations, unreachable in rows:
+    for recipient, chat_id, resident in rows:
         assert recipient.id is not None
         recipient.state = "sending"
         recipient.attempts += 1
         recipient.updated_at = utcnow()
         session.add(recipient)
         deliveries.append(
-            Delivery(recipient.id, recipient.resident_id, chat_id, invitations, unreachable)
+            Delivery(
+                recipient.id,
+                recipient.resident_id,
+                chat_id,
+                resident.invitations,
+                resident.unreachable,
+                resident.language,
+            )
         )
     return deliveries
 

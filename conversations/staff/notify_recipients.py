@@ -21,6 +21,7 @@ from conversations.storage.models import (
     Consultation,
     Resident,
     ResidentContact,
+    in_language,
     utcnow,
 )
 
@@ -80,7 +81,9 @@ def claim(*, session: Session, limit: int) -> list[NotifyDelivery]:
         session.add(recipient)
         deliveries.append(
             NotifyDelivery(recipient.id, broadcast.id, recipient.channel, address,
-                           resident.language, resident.invitations, broadcast.message, slug)
+                           resident.language, resident.invitations,
+                           in_language(broadcast.message, broadcast.translations,
+                                       resident.language), slug)
         )  # fmt: skip
     return deliveries
 

@@ -29,6 +29,7 @@ from conversations.storage.models import (
     Consultation,
     Decision,
     Resident,
+    in_language,
 )
 
 CHANNEL = "whatsapp"
@@ -120,7 +121,8 @@ def claim(*, session: Session, limit: int, now: datetime,
                 language=resident.language,
                 invitations=resident.invitations, unreachable=resident.unreachable,
                 kind="decision" if broadcast.id in decisions else "invitation",
-                message=broadcast.message, slug=slug, attempts=recipient.attempts,
+                message=in_language(broadcast.message, broadcast.translations, resident.language),
+                slug=slug, attempts=recipient.attempts,
             )
         )  # fmt: skip
     return deliveries

@@ -5,7 +5,7 @@ Importing this package registers every table on SQLModel.metadata (Alembic and
 create_all need them all, foreign keys included), so the tables are named from here.
 """
 
-from conversations.storage.models.broadcasts import Broadcast, BroadcastRecipient
+from conversations.storage.models.broadcasts import Broadcast, BroadcastRecipient, in_language
 from conversations.storage.models.channels import (
     InboxEntry,
     PendingUpdate,
@@ -78,5 +78,6 @@ __all__ = [
     "ThemeSplitPart",
     "WebNewcomer",
     "WebTranscriptEntry",
+    "in_language",
     "utcnow",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
@@ -17,6 +18,9 @@ class Broadcast(SQLModel, table=True):
     consultation_id: int = Field(foreign_key="consultation.id", index=True)
     created_by: str = Field(max_length=80)
     message: str = Field(sa_column=Column(Text, nullable=False))
+    # The message in other languages, as JSON {"cy": "..."}: each resident is sent theirs
+    # (`message` where there is none). A decision's frame is written in each.
+    translations: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     group_dimension: str | None = Field(default=None, max_length=24)
     group_value: str | None = Field(default=None, max_length=40)
     window_minutes: int = 0  # spread sending over this long (0: as fast as allowed)
@@ -28,6 +32,17 @@ class Broadcast(SQLModel, table=True):
     # Where the facilitator watches progress (a Telegram message the bot edits).
     progress_chat_id: str | None = Field(default=None, max_length=64)
     progress_message_id: int | None = None
+
+
+def in_language(message: str, translations: str | None, language: str) -> str:
+    """A broadcast's message in `language`, or as written where it has none."""
+    if not translations:
+        return message
+    try:
+        found = json.loads(translations).get(language)
+    except (ValueError, AttributeError):
+        return message
+    return found if isinstance(found, str) and found else message
 
 
 class BroadcastRecipient(SQLModel, table=True):
