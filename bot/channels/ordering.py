@@ -34,7 +34,3 @@ class InOrder:
             if self._waiting[key] == 0:  # forget idle residents so memory stays bounded
                 del self._waiting[key]
                 del self._locks[key]
-
-    def __len__(self) -> int:
-        """Residents with work running or waiting."""
-        return len(self._locks)

@@ -23,8 +23,6 @@ class Outbox:
     def __init__(self, api: CloudApi, window: RateWindow, *, tries: int = 4,
                  pair_wait: float = 6.0) -> None:  # fmt: skip
         self.api, self.window, self.tries, self.pair_wait = api, window, tries, pair_wait
-        self.sent = 0
-        self.failed = 0
 
     async def deliver(self, wa_id: str, messages: list[Message], language: str | None) -> bool:
         """Send each message in order; False if one could not be sent."""
@@ -39,12 +37,10 @@ class Outbox:
             try:
                 await self.window.acquire(urgent=urgent)
                 await self.api.send({"to": wa_id, **await self._payload(outgoing)})
-                self.sent += 1
                 return True
             except CloudError as error:
                 if not error.temporary or attempt == self.tries:
                     log.warning("a WhatsApp message was not sent: %s", error.code)
-                    self.failed += 1
                     return False
                 if error.code == THROUGHPUT:
                     self.window.pause(1.0)
