@@ -41,6 +41,14 @@ async def service(wa: FakeWhatsApp, db_url: str) -> AsyncIterator[Service]:
         yield running
 
 
+async def take_part(chat: Chat) -> None:
+    """Join the example consultation and consent: its first question is next."""
+    await chat.send("start example")
+    await chat.expect("Are you happy to take part?")
+    await chat.choose("Yes, I'm happy to take part")
+    await chat.expect("Which part of the borough")
+
+
 def stored(db_url: str) -> list[tuple[str, str]]:
     db = make_engine(db_url)
     with Session(db) as session:
@@ -99,10 +107,7 @@ async def test_a_redelivered_call_is_handled_once(
     wa: FakeWhatsApp, service: Service, db_url: str
 ) -> None:
     chat = Chat(wa, "447700900003")
-    await chat.send("start example")
-    await chat.expect("Are you happy to take part?")
-    await chat.choose("Yes, I'm happy to take part")
-    await chat.expect("Which part of the borough")
+    await take_part(chat)
     await chat.choose("North (Hillside, Oakfield)")
     await chat.expect("How old are you?")
     await chat.choose("35 to 64")
@@ -164,10 +169,7 @@ async def test_a_disclosure_of_harm_gets_help_at_once_and_a_flag(
     wa: FakeWhatsApp, service: Service, db_url: str
 ) -> None:
     chat = Chat(wa, "447700900006")
-    await chat.send("start example")
-    await chat.expect("Are you happy to take part?")
-    await chat.choose("Yes, I'm happy to take part")
-    await chat.expect("Which part of the borough")
+    await take_part(chat)
     await chat.send("My partner hits me and I am scared to go home tonight")
     await chat.expect("999")
     db = make_engine(db_url)

@@ -39,7 +39,7 @@ The package, by job: ``server`` (HTTP, calls as recorded, users), ``methods`` (t
 API methods), ``updates`` (getUpdates and webhook delivery), ``chats`` (the simulated
 users), ``files``, ``rules`` and ``limits`` (what Telegram refuses), ``markup`` (HTML
 parse mode), ``errors`` (error answers), ``faults`` (injected ones), ``state`` (what the parts
-share), ``waiting``.
+share); waiting for its state is tests/fakes/waiting.py, shared with the WhatsApp fake.
 """
 
 from tests.fakes.telegram_api.chats import FakeUser

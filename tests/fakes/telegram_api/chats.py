@@ -11,7 +11,7 @@ from tests.fakes.telegram_api.errors import JSON
 from tests.fakes.telegram_api.files import StoredFile
 from tests.fakes.telegram_api.markup import command_entities, inline_buttons
 from tests.fakes.telegram_api.rules import unix_now
-from tests.fakes.telegram_api.waiting import Signal, wait_for
+from tests.fakes.waiting import Signal, wait_for
 
 if TYPE_CHECKING:
     from tests.fakes.telegram_api.server import FakeBotAPI

@@ -27,7 +27,7 @@ from tests.fakes.telegram_api.updates import (
     WebhookAttempt,
     WebhookConfig,
 )
-from tests.fakes.telegram_api.waiting import Signal, wait_for
+from tests.fakes.waiting import Signal, wait_for
 
 
 @dataclass

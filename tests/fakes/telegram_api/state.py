@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tests.fakes.telegram_api.faults import Fault
     from tests.fakes.telegram_api.files import StoredFile
     from tests.fakes.telegram_api.updates import PendingUpdate, WebhookAttempt, WebhookConfig
-    from tests.fakes.telegram_api.waiting import Signal
+    from tests.fakes.waiting import Signal
 
 
 class ServerState:

@@ -15,6 +15,7 @@ from typing import Self
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
+from tests.fakes.waiting import Signal, wait_for
 from tests.fakes.whatsapp_api.graph import GraphApi
 from tests.fakes.whatsapp_api.records import (
     Delivery,
@@ -25,7 +26,6 @@ from tests.fakes.whatsapp_api.records import (
     Sent,
     Template,
 )
-from tests.fakes.whatsapp_api.waiting import Signal, wait_until
 
 
 def _token() -> str:
@@ -199,7 +199,7 @@ class FakeWhatsApp(GraphApi):
         what: str = "condition",
     ) -> None:  # fmt: skip
         """Return as soon as ``predicate()`` holds (checked on every change of the fake)."""
-        await wait_until(self._signal, predicate, timeout, lambda: f"timed out waiting for {what}")
+        await wait_for(self._signal, predicate, timeout, lambda: f"timed out waiting for {what}")
 
     async def wait_for_user(
         self, wa_id: str, predicate: Callable[[], bool], timeout: float = 5.0,  # noqa: ASYNC109
@@ -207,7 +207,7 @@ class FakeWhatsApp(GraphApi):
         """Like wait_for, but checked only when a message reaches ``wa_id``'s chat: many
         residents can wait at once (benchmarks) without each waking on every change."""
         signal = self._user_signals.setdefault(wa_id, Signal())
-        await wait_until(signal, predicate, timeout, lambda: f"timed out waiting for {wa_id}")
+        await wait_for(signal, predicate, timeout, lambda: f"timed out waiting for {wa_id}")
 
     async def wait_for_text(
         self, wa_id: str, substring: str, timeout: float = 5.0,  # noqa: ASYNC109
@@ -220,7 +220,7 @@ class FakeWhatsApp(GraphApi):
             chat = self.chats.get(wa_id, [])[since:]
             return next((s for s in chat if substring in s.text), None)
 
-        await wait_until(self._signal, lambda: found() is not None, timeout,
+        await wait_for(self._signal, lambda: found() is not None, timeout,
                          lambda: f"{wa_id} never read {substring!r}; they read "
                          f"{self.texts_to(wa_id)[since:]!r}")  # fmt: skip
         result = found()
@@ -230,7 +230,7 @@ class FakeWhatsApp(GraphApi):
     async def next_message(self, wa_id: str, timeout: float = 5.0) -> Sent:  # noqa: ASYNC109
         """The next message to ``wa_id`` this method has not returned yet."""
         cursor = self._cursors.get(wa_id, 0)
-        await wait_until(self._signal, lambda: len(self.chats.get(wa_id, [])) > cursor, timeout,
+        await wait_for(self._signal, lambda: len(self.chats.get(wa_id, [])) > cursor, timeout,
                          lambda: f"no message to {wa_id} after {cursor}")  # fmt: skip
         self._cursors[wa_id] = cursor + 1
         return self.chats[wa_id][cursor]

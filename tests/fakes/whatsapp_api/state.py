@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import ClientSession
 
+from tests.fakes.waiting import Signal
 from tests.fakes.whatsapp_api.records import (
     Delivery,
     ErrorRecord,
@@ -24,7 +25,6 @@ from tests.fakes.whatsapp_api.records import (
     Sent,
     Template,
 )
-from tests.fakes.whatsapp_api.waiting import Signal
 
 if TYPE_CHECKING:
     from tests.fakes.whatsapp_api.errors import GraphError

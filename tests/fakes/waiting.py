@@ -1,4 +1,4 @@
-"""Waiting for the fake's state to change, without polling loops."""
+"""Waiting for a fake's state to change, without polling loops (both fakes use it)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 
 class Signal:
-    """Wakes every current waiter at once."""
+    """Wakes every current waiter at once; used instead of polling loops."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
@@ -16,19 +16,19 @@ class Signal:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, seconds: float) -> None:
+    async def wait(self, seconds: float | None) -> bool:
         event = self._event
         try:
             async with asyncio.timeout(seconds):
                 await event.wait()
         except TimeoutError:
-            pass
+            return False
+        return True
 
 
-async def wait_until(
+async def wait_for(
     signal: Signal, predicate: Callable[[], bool], seconds: float, describe: Callable[[], str]
 ) -> None:
-    """Return once ``predicate()`` holds; TimeoutError (with ``describe()``) after ``seconds``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while not predicate():
