@@ -16,7 +16,13 @@ import sys
 from collections.abc import Sequence
 from contextlib import redirect_stdout
 
-from bot.cli import outreach_commands, report_commands, round_commands, theme_commands
+from bot.cli import (
+    outreach_commands,
+    pack_commands,
+    report_commands,
+    round_commands,
+    theme_commands,
+)
 from bot.cli.arguments import telegram_id_argument
 from bot.cli.console import CommandError, database
 from bot.cli.terminal import SafeOutput
@@ -80,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     outreach_commands.add_parsers(commands, common)
     theme_commands.add_parsers(commands, common)
     report_commands.add_parsers(commands, common)
+    pack_commands.add_parsers(commands, common)
     login = commands.add_parser(
         "login", parents=[common], help="print a one-time sign-in link to the web dashboard"
     )

@@ -26,6 +26,7 @@ from bot.web import (
     devices,
     digest_pages,
     front_page,
+    pack_pages,
     priority_pages,
     results_pages,
     safeguarding_pages,
@@ -94,6 +95,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     theme_run_pages.add_routes(app)
     coding_pages.add_routes(app)
     priority_pages.add_routes(app)
+    pack_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
     safeguarding_pages.add_routes(app)
