@@ -179,11 +179,11 @@ def tables(pack: EvidencePack) -> list[Table]:
         _themes(pack),
         Table(
             "Quotes",
-            ("theme_id", "theme", "quote", "typical", "said_by"),
+            ("theme_id", "theme", "number", "quote", "typical", "said_by"),
             tuple(
-                (t.theme_id, t.label, q.text, q.typical, "; ".join(q.said_by))
+                (t.theme_id, t.label, n, q.text, q.typical, "; ".join(q.said_by))
                 for t in pack.themes
-                for q in t.quotes
+                for n, q in enumerate(t.quotes, start=1)
             ),
             keys=3,
         ),
