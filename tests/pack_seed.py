@@ -59,10 +59,11 @@ def _largest_theme_of(session: Session, run_id: int, texts: list[str]) -> int:
     return max(counts, key=lambda k: counts[k])
 
 
-def seed_pack(db: Engine) -> Seeded:
+def seed_pack(db: Engine, *, load: bool = True) -> Seeded:
     """Residents answer, the answers are analysed, every theme is reviewed; half the
     answers are moved two weeks back, the opening three weeks back."""
-    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    if load:  # else loaded already, its first round open (as tests/web_helpers.py's web_client)
+        load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
     service = ConversationService(db)
     needs = BUSES + TOPICS["damp"] + TOPICS["youth"]
     by_text = {}
