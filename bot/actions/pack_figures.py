@@ -107,7 +107,7 @@ def quotes(
     return tuple(Quote(shown[i], said[i], n == 0) for n, i in enumerate(picked))
 
 
-def summary(theme: RunTheme, size: Size, keywords: Sequence[str], services: Sequence[str]) -> str:
+def summary(size: Size, keywords: Sequence[str], services: Sequence[str]) -> str:
     """A short plain summary built from the theme's answers."""
     said = (
         f"{size.residents} resident{'' if size.residents == 1 else 's'} "
@@ -158,7 +158,7 @@ def _theme(
     return ThemeEvidence(
         theme_id=theme.theme_id,
         label=theme.label,
-        summary=summary(theme, size, keywords, services),
+        summary=summary(size, keywords, services),
         keywords=keywords,
         quotes=quotes(session, rows, groups),
         size=size,
