@@ -87,11 +87,12 @@ async def test_the_database_figures_are_read_at_scrape_time(db: Engine) -> None:
                 for r in residents
             )
             an_hour_ago = utcnow() - timedelta(hours=1)
-            session.add(SafeguardingFlag(categories="self-harm", excerpt="-", raised_at=an_hour_ago))
+            session.add(
+                SafeguardingFlag(categories="self-harm", excerpt="-", raised_at=an_hour_ago)
+            )
             session.add(SafeguardingFlag(categories="abuse", excerpt="-", status="acknowledged"))
             session.add_all(
-                PendingUpdate(channel="telegram", update_key=str(i), payload="{}")
-                for i in range(3)
+                PendingUpdate(channel="telegram", update_key=str(i), payload="{}") for i in range(3)
             )
             session.commit()
             sending_id = str(sending.id)
