@@ -26,6 +26,7 @@ from bot.web import (
     devices,
     digest_pages,
     front_page,
+    metrics,
     pack_pages,
     priority_pages,
     results_pages,
@@ -99,6 +100,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
     safeguarding_pages.add_routes(app)
+    metrics.add_routes(app)  # [metrics] enabled
     return app
 
 
