@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import random
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -147,16 +146,15 @@ def test_a_pack_names_what_it_cannot_make(db: Engine) -> None:
 
 
 def _voters(db: Engine, count: int) -> None:
-    """Residents weigh four themes: 1 always first, 2 second; 3 against 4 a coin toss."""
+    """Residents weigh four themes: 1 always first, 2 second; 3 and 4 "both the same"."""
     service = example_with_themes(db, ["Theme 1", "Theme 2", "Theme 3", "Theme 4"])
-    rng = random.Random(3)
     areas = ["north", "central", "south"]
     for number in range(count):
         user, area = f"6{number:03d}", areas[number % 3]
 
         def prefer(top: int, bottom: int) -> str:
             low = min(top, bottom)
-            return f"t{low}" if low < 3 else f"t{rng.choice((top, bottom))}"
+            return f"t{low}" if low < 3 else "_same"
 
         def stance(theme: int, area: str = area) -> str:
             return "_disagree" if theme == 2 and area == "south" else "_agree"
@@ -174,12 +172,14 @@ def test_priorities_say_too_close_to_call_and_who_is_divided(sqlite_db: Engine) 
     first, second, third = by_id[1], by_id[2], by_id[3]
     assert first is not None and second is not None and third is not None
     assert first.rank == 1 and first.verdict == "Clearly ranked 1 of 4."
-    assert third.close_to == ("Theme 4",) and third.verdict == "Too close to call with Theme 4."
+    # Which pairs a resident is shown is random, so 3 may also come near 2; never near 1.
+    assert "Theme 4" in third.close_to and "Theme 1" not in third.close_to
+    assert third.verdict.startswith("Too close to call with ") and "Theme 4" in third.verdict
     assert second.divided_by == ("Area",) and not second.common_ground
     south = next(g for g in second.groups if g.label.startswith("South"))
     assert south.agree == 0 and south.votes > 0 and south.few == (south.votes < 10)
     html = render_html(evidence(sqlite_db, "example", theme_id=3, zone=LONDON))
-    assert "Too close to call with Theme 4." in html
+    assert third.verdict in html
 
 
 def test_few_voters_are_too_few_to_say(sqlite_db: Engine) -> None:
