@@ -19,6 +19,7 @@ from bot import logs
 from bot.cli import (
     doctor_commands,
     outreach_commands,
+    pack_commands,
     report_commands,
     round_commands,
     theme_commands,
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     outreach_commands.add_parsers(commands, common)
     theme_commands.add_parsers(commands, common)
     report_commands.add_parsers(commands, common)
+    pack_commands.add_parsers(commands, common)
     doctor_commands.add_parsers(commands, common)
     login = commands.add_parser(
         "login", parents=[common], help="print a one-time sign-in link to the web dashboard"

@@ -27,6 +27,7 @@ from bot.web import (
     digest_pages,
     front_page,
     metrics,
+    pack_pages,
     priority_pages,
     results_pages,
     safeguarding_pages,
@@ -95,6 +96,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     theme_run_pages.add_routes(app)
     coding_pages.add_routes(app)
     priority_pages.add_routes(app)
+    pack_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
     safeguarding_pages.add_routes(app)
