@@ -26,7 +26,7 @@ _WELSH_STREET = (
 )
 _CAP_WORD = r"(?:St|The|[A-Z][\w'’-]+)"
 _WELSH_WORD = r"(?:[A-ZŴŶÂÊÎÔÛ][\w'’-]*)"
-_FLAT = r"(?:(?:[Ff]lat|Fflat|fflat|Apartment|Apt|Unit)\s+\d+[A-Za-z]?,?\s+)"
+_FLAT = r"(?:(?:[Ff]lat|Fflat|fflat|Apartment|Apt|Unit)\s+\d+(?:/\d+)?[A-Za-z]?,?\s+)"
 # Endings that name a street only after a house number ("3 Fern Bank", "9a Mill Brow").
 _NUMBERED_SUFFIX = (
     r"(?:Fold|Brow|Range|Bank|Top|Cottages|House|Buildings|Yard|Croft|Meadows?|Vale|Mount|Quay"
@@ -38,7 +38,8 @@ _ENGLISH = re.compile(
     rf"(?:{_FLAT}?(?:[Nn]o\.?\s+)?{_NUMBER}(?:{_CAP_WORD}\s+){{1,3}}(?:{STREET_SUFFIX}|{_NUMBERED_SUFFIX})\b"
     r"(?:\s+(?:East|West|North|South)\b)?"
     rf"|{_FLAT}(?:{_CAP_WORD}\s+){{1,3}}{STREET_SUFFIX}\b"
-    rf"|{_FLAT}?{_NUMBER}[A-Z][a-z]+(?:way|gate)\b)"
+    rf"|{_FLAT}?{_NUMBER}[A-Z][a-z]+(?:way|gate)\b"
+    rf"|{_FLAT}?{_NUMBER}The\s+[A-Z][a-z]+\b)"  # 12 The Paddocks
 )
 _WELSH = re.compile(
     rf"(?:{_FLAT}?{_NUMBER}|{_FLAT}?{_HOUSE_NAME}|{_FLAT})"
@@ -58,7 +59,7 @@ _NAMED_HOUSE = re.compile(
 )
 # Chunks of an address written before its number: a flat, a house or a building's name.
 _BEFORE = re.compile(
-    r"(?:(?:[Ff]lat|Fflat|fflat|Unit|Apartment)\s+\d+[a-z]?|(?:The\s+)?(?:[A-ZŴŶÂÊÎÔÛ][\w'’-]*"
+    r"(?:(?:[Ff]lat|Fflat|fflat|Unit|Apartment)\s+\d+(?:/\d+)?[a-z]?|(?:The\s+)?(?:[A-ZŴŶÂÊÎÔÛ][\w'’-]*"
     r"\s+){0,2}[A-ZŴŶÂÊÎÔÛ][\w'’-]*|[a-zŵŷ']+ (?:y|yr) [a-zŵŷ']+),\s*$"
 )
 _CUE_BEFORE = re.compile(r"(?:^|[:(]|\b(?:at|in|yn|to|of|lives|live|byw|is|ydi)|,)\s*$", re.I)
@@ -69,9 +70,9 @@ _STREET_AFTER = re.compile(rf",\s+(?:{_CAP_WORD}\s+){{1,3}}{STREET_SUFFIX}\b")
 # The same in lower case ("56 tan y bryn", "35 chapel row"), checked more strictly.
 _LOWER_FLAT = r"(?:(?:flat|apartment) \d+[a-z]?,? )"
 _LOWER_ENGLISH = re.compile(
-    rf"(?:{_LOWER_FLAT}|(?<![\w.£$,/-]))\d{{1,4}}[a-z]? ((?:[a-z']+ ){{1,2}})"
+    rf"(?:{_LOWER_FLAT}|{_LOWER_FLAT}?(?<![\w.£$,/-])\d{{1,4}}[a-z]? )((?:[a-z']+ ){{1,2}})"
     r"(?:road|street|avenue|lane|close|drive|grove|way|court|terrace|crescent|view|walk|row"
-    r"|parade|place|gardens|mews|rise|side)\b"
+    r"|parade|place|gardens|mews|rise|side|cottages)\b"
 )
 _LOWER_WELSH = re.compile(
     rf"(?:{_LOWER_FLAT}|(?<![\w.£$,/-]))\d{{1,4}}[a-z]? "
@@ -155,8 +156,16 @@ _ENGLISH_STOP = frozenset(
     ]
 )
 # ", Town" straight after the street: one or two capitalised words that are not a new clause.
-_TOWN = re.compile(r",\s+((?:Y\s+)?[A-Z][a-zâêîôûŵŷ][\w'’-]*(?:\s+[A-Z][a-zâêîôûŵŷ][\w'’-]*)?)")
-_LOWER_TOWN = re.compile(r",\s+([a-zâêîôûŵŷ]{3,}(?: [a-zâêîôûŵŷ]{3,})?)(?=\s+[a-z]{1,2}\d|\s*$|\.)")
+_TOWN = re.compile(
+    r"(?:,\s+|\n)((?:Y\s+)?[A-Z][a-zâêîôûŵŷ][\w'’-]*(?:\s+[A-Z][a-zâêîôûŵŷ][\w'’-]*)?)"
+)
+_POSTCODE_NEXT = r",?\s+[A-Za-z]{1,2}\d[A-Za-z\d]?\s?\d[A-Za-z]{2}\b"
+# A town in lower case, or with no comma, is believed before a postcode ("birch grove
+# motherwell ml1 4ay") or at the end ("9 ffordd penrhos, bangor").
+_LOWER_TOWN = re.compile(
+    rf",\s+([a-zâêîôûŵŷ]{{3,}}(?: [a-zâêîôûŵŷ]{{3,}})?)(?={_POSTCODE_NEXT}|\s*$|\.)"
+    rf"|\s+([A-Za-zâêîôûŵŷ]{{3,}})(?={_POSTCODE_NEXT})"
+)
 _NOT_TOWNS = frozenset(
     [
         "I",
@@ -200,8 +209,8 @@ _NOT_TOWNS = frozenset(
 
 
 def _with_town(text: str, end: int) -> int:
-    if lower := _LOWER_TOWN.match(text, end):  # "9 ffordd penrhos, bangor ll57 2dw"
-        return lower.end(1)
+    if lower := _LOWER_TOWN.match(text, end):
+        return lower.end(1) if lower.group(1) else lower.end(2)
     m = _TOWN.match(text, end)
     if m is None:
         return end

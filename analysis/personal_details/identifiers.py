@@ -31,7 +31,7 @@ _DATE = (
     rf"|{_MONTHS} {_DAY},? \d{{4}})"
 )
 _BIRTH_CUE = (
-    r"(?:d\.?o\.?b\.?|date of birth|born(?: on)?|birthday(?: is)?|dyddiad geni|dyddiad"
+    r"(?:d\.?o\.?b\.?|date of birth|birth ?date|born(?: on)?|birthday(?: is)?|dyddiad geni|dyddiad"
     r" fy ngeni|dyd\w{3,5} geni|(?:ces i )?fy ngeni(?: ar)?|ganwyd(?: fi)?(?: ar)?"
     r"|fy mhen-?blwydd(?: yw)?|ganwyd (?:o|hi|e|fe) ar|pen-?blwydd \w+ (?:ydi|yw|ydy))"
 )
@@ -118,7 +118,25 @@ _HANDLE_CUE = re.compile(
     r"\s+(?P<h>@?[A-Za-z][\w.]*\w(?: [A-Z][a-z]+(?:-[A-Z][a-z]+)?)?)"
 )
 _NOT_HANDLE = frozenset(
-    ["a", "an", "the", "me", "my", "it", "is", "and", "or", "at", "if", "i", "as", "page", "fel"]
+    [
+        "a",
+        "an",
+        "the",
+        "me",
+        "my",
+        "it",
+        "is",
+        "and",
+        "or",
+        "at",
+        "if",
+        "i",
+        "as",
+        "page",
+        "fel",
+        "are",
+        "was",
+    ]
 )
 
 

@@ -16,7 +16,7 @@ from importlib import resources
 
 from analysis.themes.normalise import stop_words
 
-__all__ = ["common", "given", "stop", "surname", "surname_shaped", "world_given"]
+__all__ = ["common", "given", "stop", "surname", "surname_shaped", "word_list", "world_given"]
 
 _SURNAME_SHAPE = re.compile(r"(?:mc|mac|o'|fitz|d')[a-zà-ÿ]{3,}|(?:el|al)-[a-z]{3,}")
 

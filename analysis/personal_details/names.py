@@ -24,13 +24,14 @@ from analysis.personal_details.name_words import (
     stop,
     surname,
     surname_shaped,
+    word_list,
     world_given,
 )
 
 __all__ = ["names"]
 
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Cllr|Councillor|Sir|Dame|Fr|Father|Rev|Revd)\.?"
-_NAME_WORD = r"[A-Z][a-z]*(?:['’-][A-Z]?[a-z]+)*"
+_NAME_WORD = r"[A-Z][a-z]*(?:[A-Z][a-z]+)?(?:['’-][A-Z]?[a-z]+)*"  # "MacInnes", "O'Neill"
 _TITLED = re.compile(rf"\b{_TITLE}\s+(?:{_NAME_WORD}\s+){{0,2}}{_NAME_WORD}\b")
 _TITLED_LOWER = re.compile(r"\b(?:dr|mr|mrs|ms|miss|cllr)\.? (?P<name>[a-z]+(?:['’-][a-z]+)*)\b")
 _TOKEN = re.compile(r"[^\W\d_][^\W\d_]*(?:['’-][^\W\d_]+)*")
@@ -46,7 +47,7 @@ _STRONG_CUE = re.compile(
     r"|\bthank you,|\bcheers,?|\bdiolch,|\bcofion,?|\bput it under|\bask for|\bspeak to"
     r"|\bta,|\blove,|\blove from|\bsigned,?|\bbest wishes,?|\bmany thanks,?|\bsincerely,?"
     r"|\byours,|\byours (?:faithfully|sincerely|truly),?|\bname:|\benw:|\bfull name(?: is)?,?"
-    r"|\b(?:his|her|their|your|'s) names? (?:is|was|are)|\bnames? as)\s+"
+    r"|\b(?:his|her|their|your|'s) names?(?:'s| is| was| are)|\bnames? as)\s+"
 )
 # Cues that are also everyday words ("I called the council"): the name must be capitalised.
 _CAPITAL_CUE = re.compile(
@@ -61,62 +62,12 @@ _RELATION_CUE = re.compile(rf"(?i:\bmy (?:{_RELATIONS}),?(?: is)?)\s+")
 _NICKNAME = re.compile(r"[ \t]+[\"“'(][A-Z][a-z]+[\"”')](?=[ \t]+[A-Z])")
 _HERE = re.compile(r"\s+here\b")
 # Words that make a name before them a place or an organisation ("Joseph Rowntree report").
-_ORG_WORDS = frozenset(
-    [
-        "estate",
-        "park",
-        "play",
-        "area",
-        "road",
-        "street",
-        "school",
-        "centre",
-        "center",
-        "ward",
-        "hall",
-        "court",
-        "house",
-        "flats",
-        "surgery",
-        "library",
-        "field",
-        "fields",
-        "farm",
-        "report",
-        "foundation",
-        "trust",
-        "lecture",
-        "exhibition",
-        "theatre",
-        "gallery",
-        "museum",
-        "hospital",
-        "health",
-        "board",
-        "garage",
-        "memorial",
-        "award",
-        "fund",
-        "society",
-        "college",
-        "university",
-        "academy",
-        "institute",
-        "chapel",
-        "church",
-        "arms",
-        "inn",
-        "charity",
-        "shop",
-        "practice",
-        "stadium",
-        "enforcement",
-        "friends",
-    ]
-)
 _PLACE_AFTER = re.compile(
-    rf"(?:'s)?\s+(?:{'|'.join(sorted(_ORG_WORDS))}|&|{STREET_SUFFIX})\b", re.IGNORECASE
+    rf"(?:'s)?\s+(?:{'|'.join(sorted(word_list('org_words.txt')))}|&|{STREET_SUFFIX})\b",
+    re.IGNORECASE,
 )
+# Small words inside a surname: "ap Dafydd", "Ó Súilleabháin", "da Silva", "de Souza".
+_PARTICLES = frozenset(["ap", "ab", "ó", "ní", "nic", "mac", "de", "da", "van", "von", "bin"])
 _PLACE_BEFORE = re.compile(r"\b(?:on|in|at|near|to|by|off|round|from|the)\s+$", re.IGNORECASE)
 # Welsh and English words naming a school, street or building after a person ("Ysgol Syr Hugh
 # Owen", "Heol Dewi Sant", "the Joseph Rowntree report").
@@ -125,7 +76,7 @@ _ORG_BEFORE = re.compile(
     r"|theatr|ysbyty|parc|plas|saint|st|y|yr|the|lle|ward|caffi|cafe|café|siop)\s+$)"
 )
 # Where a name may stand alone: the start of the text, a line, a sentence or a list item.
-_ALONE_START = re.compile(r"(?:^|[:;(\n]|[.!?]\s|\s[-–—]\s)\s*")
+_ALONE_START = re.compile(r"(?:^|[:;(|\n]|[.!?]\s|\s[-–—]\s)\s*")
 # ...and what follows it: an address, a number, a contact, a birth date, or the end.
 _ALONE_END = re.compile(
     r"\s*(?:[,(]|\s[-–—])\s*(?:\d|(?:flat|fflat|unit|dob|d\.o\.b|born|ganwyd|nhs|tel|mob|phone"
@@ -143,6 +94,9 @@ def _read_name(text: str, start: int, *, loose: bool) -> int | None:
         return None
     end = first.end()
     for _ in range(3):
+        if nick := _NICKNAME.match(text, end):
+            end = nick.end()
+            continue
         gap = re.match(r"[ \t]+", text[end:])
         if gap is None:
             break
@@ -150,10 +104,7 @@ def _read_name(text: str, start: int, *, loose: bool) -> int | None:
         if token is None:
             break
         word = token.group()
-        if nick := _NICKNAME.match(text, end):
-            end = nick.end()
-            continue
-        if word.lower() in ("ap", "ab") and (after := _TOKEN.match(text, token.end() + 1)):
+        if word.lower() in _PARTICLES and (after := _TOKEN.match(text, token.end() + 1)):
             end = after.end()
             continue
         middle = word[0].isupper() and given(word, ambiguous=True)  # "Olive May Thornber"
@@ -186,7 +137,7 @@ def _a_place(text: str, start: int, end: int) -> bool:
     return (
         _PLACE_AFTER.match(text, end) is not None
         or _ORG_BEFORE.search(text[max(0, start - 12) : start]) is not None
-        or any(w in _ORG_WORDS for w in words)
+        or any(w in word_list("org_words.txt") for w in words)
     )
 
 
