@@ -35,14 +35,14 @@ _NUMBERED_SUFFIX = (
 _NUMBER = r"(?<![\w.£$,/-])\d{1,4}[A-Za-z]?,?\s+"
 _HOUSE_NAME = rf"(?:{_WELSH_WORD}(?:\s+(?:y|yr|{_WELSH_WORD})){{0,2}},\s+)"
 _ENGLISH = re.compile(
-    rf"(?:{_FLAT}?(?:[Nn]o\.?\s+)?{_NUMBER}(?:{_CAP_WORD}\s+){{1,3}}(?:{STREET_SUFFIX}|{_NUMBERED_SUFFIX})\b"
+    rf"(?=[\dFfAUNn])(?:{_FLAT}?(?:[Nn]o\.?\s+)?{_NUMBER}(?:{_CAP_WORD}\s+){{1,3}}(?:{STREET_SUFFIX}|{_NUMBERED_SUFFIX})\b"
     r"(?:\s+(?:East|West|North|South)\b)?"
     rf"|{_FLAT}(?:{_CAP_WORD}\s+){{1,3}}{STREET_SUFFIX}\b"
     rf"|{_FLAT}?{_NUMBER}[A-Z][a-z]+(?:way|gate)\b"
     rf"|{_FLAT}?{_NUMBER}The\s+[A-Z][a-z]+\b)"  # 12 The Paddocks
 )
 _WELSH = re.compile(
-    rf"(?:{_FLAT}?{_NUMBER}|{_FLAT}?{_HOUSE_NAME}|{_FLAT})"
+    rf"(?=[\dFfA-ZŴŶÂÊÎÔÛ])(?:{_FLAT}?{_NUMBER}|{_FLAT}?{_HOUSE_NAME}|{_FLAT})"
     rf"(?:{_WELSH_STREET}|Y|Yr)(?:\s+(?:(?:y|yr|'r)\s+)?{_WELSH_WORD}){{1,2}}(?!\w)"
 )
 # A house with a name and no number, then its street or town: an English house word
@@ -55,7 +55,7 @@ _DWELLING = (
     r"|Gwern|Ffynnon|Maes)(?:\s+(?:y|yr)\b)?\s+[A-ZŴŶÂÊÎÔÛ][\w'’-]+(?:\s+Farm)?)"
 )
 _NAMED_HOUSE = re.compile(
-    rf"(?<!Ysgol )(?<!Ysbyty )(?<!Canolfan )\b{_DWELLING}(?=,\s+[A-ZŴŶÂÊÎÔÛ])"
+    rf"(?=[A-Z])(?<!Ysgol )(?<!Ysbyty )(?<!Canolfan )\b{_DWELLING}(?=,\s+[A-ZŴŶÂÊÎÔÛ])"
 )
 # Chunks of an address written before its number: a flat, a house or a building's name.
 _BEFORE = re.compile(
@@ -75,7 +75,7 @@ _LOWER_ENGLISH = re.compile(
     r"|parade|place|gardens|mews|rise|side|cottages)\b"
 )
 _LOWER_WELSH = re.compile(
-    rf"(?:{_LOWER_FLAT}|(?<![\w.£$,/-]))\d{{1,4}}[a-z]? "
+    rf"(?=[\dFfA-ZŴŶÂÊÎÔÛ])(?:{_LOWER_FLAT}|(?<![\w.£$,/-]))\d{{1,4}}[a-z]? "
     r"(?:heol|ffordd|stryd|lôn|rhodfa|maes|cae|bryn|teras|tan|clos|llys|nant|bro|cwrt|ael"
     r"|gerddi|rhes|pant|parc|glan)(?:'r)?(?: (?:y|yr) [\wâêîôûŵŷ'-]+| [\wâêîôûŵŷ'-]+){1,2}(?!\w)"
 )

@@ -18,7 +18,9 @@ from analysis.themes.normalise import stop_words
 
 __all__ = ["common", "given", "stop", "surname", "surname_shaped", "word_list", "world_given"]
 
-_SURNAME_SHAPE = re.compile(r"(?:mc|mac|o'|fitz|d')[a-zà-ÿ]{3,}|(?:el|al)-[a-z]{3,}")
+_SURNAME_SHAPE = re.compile(r"(?:mc|o'|fitz|d')[a-zà-ÿ]{3,}|(?:el|al)-[a-z]{3,}")
+# "Mac" only before a capital ("MacLeod"): "machine" and "Machynlleth" are not surnames.
+_MAC = re.compile(r"Mac[A-Z][a-zà-ÿ]{2,}")
 
 
 @cache
@@ -63,13 +65,19 @@ def _one_surname(low: str) -> bool:
 def surname(word: str) -> bool:
     """A listed surname, one shaped like a surname, or hyphenated parts one of which is."""
     low = word.lower().replace("’", "'")
-    return _one_surname(low) or ("-" in low and any(_one_surname(p) for p in low.split("-")))
+    return (
+        _one_surname(low)
+        or _MAC.fullmatch(word) is not None
+        or ("-" in low and any(_one_surname(p) for p in low.split("-")))
+    )
 
 
 def surname_shaped(word: str) -> bool:
     """A surname by its look alone ("o'hara", "mcbride", "o'donnell-pryce")."""
     low = word.lower().replace("’", "'")
-    return any(_SURNAME_SHAPE.fullmatch(part) for part in low.split("-"))
+    return any(_SURNAME_SHAPE.fullmatch(part) for part in (low, *low.split("-"))) or any(
+        _MAC.fullmatch(part) for part in word.split("-")
+    )
 
 
 @lru_cache(maxsize=8192)

@@ -85,6 +85,13 @@ _ALONE_END = re.compile(
 )
 
 
+_GAP = re.compile(r"[ \t]+")
+_SUFFIX = re.compile(STREET_SUFFIX)
+_SENTENCE_END = re.compile(r"\s*(?:[.,;!?\n]|$)")
+_SHAPED = re.compile(r"(?i)(?<![\w'’-])(?:[\w'’]+-)?(?:mc|mac|o['’]|fitz|d['’]|el-|al-)[\w'’-]{3,}")
+_WORD_BEFORE = re.compile(r"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]+$")
+
+
 def _read_name(text: str, start: int, *, loose: bool) -> int | None:
     """End of the name starting at ``start`` (a first word and up to three more), or None.
     ``loose`` (after a strong cue) accepts a lower-case surname not in the list when the
@@ -97,10 +104,10 @@ def _read_name(text: str, start: int, *, loose: bool) -> int | None:
         if nick := _NICKNAME.match(text, end):
             end = nick.end()
             continue
-        gap = re.match(r"[ \t]+", text[end:])
+        gap = _GAP.match(text, end)
         if gap is None:
             break
-        token = _TOKEN.match(text, end + gap.end())
+        token = _TOKEN.match(text, gap.end())
         if token is None:
             break
         word = token.group()
@@ -108,11 +115,9 @@ def _read_name(text: str, start: int, *, loose: bool) -> int | None:
             end = after.end()
             continue
         middle = word[0].isupper() and given(word, ambiguous=True)  # "Olive May Thornber"
-        if (re.fullmatch(STREET_SUFFIX, word) and not surname(word)) or (
-            common(word) and not middle
-        ):
+        if (_SUFFIX.fullmatch(word) and not surname(word)) or (common(word) and not middle):
             break
-        ends_sentence = re.match(r"\s*(?:[.,;!?\n]|$)", text[token.end() :]) is not None
+        ends_sentence = _SENTENCE_END.match(text, token.end()) is not None
         if (
             word[0].isupper()
             or surname(word)
@@ -131,13 +136,14 @@ def _read_name(text: str, start: int, *, loose: bool) -> int | None:
     return end
 
 
-def _a_place(text: str, start: int, end: int) -> bool:
-    """Whether the words at ``text[start:end]`` name a place or an organisation."""
+def _a_place(text: str, start: int, end: int, *, cued: bool = False) -> bool:
+    """Whether the words at ``text[start:end]`` name a place or an organisation (after a
+    strong cue, "Cofion, Heather Field", only the words around it can say so)."""
     words = text[start:end].lower().split()
     return (
         _PLACE_AFTER.match(text, end) is not None
         or _ORG_BEFORE.search(text[max(0, start - 12) : start]) is not None
-        or any(w in word_list("org_words.txt") for w in words)
+        or (not cued and any(w in word_list("org_words.txt") for w in words))
     )
 
 
@@ -175,7 +181,8 @@ def _cued(text: str) -> Iterator[tuple[int, int]]:
             if cue is _CAPITAL_CUE and not capital:
                 continue
             end = _read_name(text, m.end(), loose=loose)
-            if end is None or _a_place(text, m.end(), end):
+            strong = cue in (_STRONG_CUE, _RELATION_CUE)
+            if end is None or _a_place(text, m.end(), end, cued=strong):
                 continue
             # A cue that is also an everyday phrase ("tell", "ask for"): one word that no list
             # knows is not enough ("Tell Marks and Spencer", "ask for better lighting").
@@ -222,13 +229,15 @@ def _uncued(text: str) -> Iterator[tuple[int, int]]:
 
 def _shaped(text: str) -> Iterator[tuple[int, int]]:
     """A word before a surname shaped like one, in any case ("ray o'hara", "kerry-ann mcbride")."""
-    for m in re.finditer(r"(?<![\w'’-])([^\W\d_][\w'’-]*)[ \t]+([^\W\d_][\w'’-]*)", text):
+    for m in _SHAPED.finditer(text):
+        before = _WORD_BEFORE.search(text, max(0, m.start() - 40), m.start())
         if (
-            surname_shaped(m.group(2))
-            and not (common(m.group(1)) or common(m.group(2)))
-            and not _a_place(text, m.start(), m.end())
+            before
+            and surname_shaped(m.group())
+            and not (common(before.group(1)) or common(m.group()))
+            and not _a_place(text, before.start(1), m.end())
         ):
-            yield m.start(), m.end()
+            yield before.start(1), m.end()
 
 
 def _alone(text: str) -> Iterator[tuple[int, int]]:
