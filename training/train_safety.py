@@ -1,19 +1,24 @@
 """Train the safeguarding and abuse classifiers that back up the curated patterns.
 
     python -m training.train_safety            # train both, write conversations/screening/resources/*.json.gz
-    python -m training.train_safety --cv       # 5-fold cross-validation figures only, no writing
+    python -m training.train_safety --cv       # leave-one-writer-out figures only, no writing
 
 Training texts: ``training/safeguarding_train.jsonl`` and ``training/abuse_train.jsonl``
 (split "train2", written for this: varied phrasings of every category and hard negatives such as
 idioms, service talk, past and resolved events, abuse that was received and is being reported),
-the "dev" split of ``tests/data``, and ``training/*_train_independent.jsonl`` (written for issue
-16 by someone who never saw the detectors, in their own categories, mapped by ``_INDEPENDENT``).
+the "dev" split of ``tests/data``, ``training/*_train_independent.jsonl`` (written for issue
+16 by someone who never saw the detectors, in their own categories, mapped by ``_INDEPENDENT``)
+and ``training/*_train_writers.jsonl`` (three more writers, a, b and c, who never saw the
+detectors either, hand-written in the same categories; ``README_writers.md``).
 The "test", "fresh", "blind", independent dev and independent blind splits are never read.
 Each detector's texts also serve as negatives for the other: a threat made *to* a resident is a
 safeguarding matter, not abuse by them, and "I'll kill you" is abuse, not a disclosure.
 
 Every step is deterministic (fixed folds and seeds, liblinear), so the same texts always give
-byte-identical model files. Thresholds are chosen on out-of-fold probabilities: the lowest that
+byte-identical model files. The folds are the writers: each text is scored by a model trained
+on the other writers' texts only, because folds that share a writer share their phrasings and
+overstate the model's confidence (one writer's templates scored 0.97 in shared folds and 0.87
+on a second writer's texts). Thresholds are chosen on those probabilities: the lowest that
 keeps the precision of patterns and classifier together at or above ``--precision`` on those
 folds (for safeguarding 0.85, issue 16's floor: a missed disclosure costs more than a false
 alarm; for abuse 0.9); a label's own threshold (which category to name) keeps 0.9.
@@ -33,7 +38,6 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -86,13 +90,15 @@ _INDEPENDENT: dict[str, dict[str, str]] = {
 }
 _CRISES = frozenset({"immediate_danger", "homeless_tonight"})
 
-# Out-of-fold scores overstate the abuse model's confidence: the independent texts are built
-# from templates, and folds share them. On the independent dev split (texts from cores the
-# training never saw) 0.9 kept precision near 97% at 88% recall; the folds' own choice (0.66)
-# gave 90% precision. So the abuse flag's threshold is at least 0.9.
-_FLOORS: dict[str, dict[str, float]] = {"abuse": {"any": 0.9}}
+# No floors now that folds are writers (a floor of 0.9 on abuse made up for folds that shared
+# one writer's templates; on a second writer it kept recall under 50%).
+_FLOORS: dict[str, dict[str, float]] = {}
 # The precision the flag keeps on out-of-fold scores, patterns and classifier together.
 _PRECISION = {"safeguarding": 0.85, "abuse": 0.9}
+# A label's own threshold keeps 0.9 (which category to name), but "crisis" keeps less: crisis
+# help given to a worrying answer costs a resident a longer message; gentle signposting given
+# to someone in danger now could cost far more.
+_LABEL_PRECISION = {"crisis": 0.75}
 
 DETECTORS = {
     # name: (own texts, other detector's texts used as negatives, label field names)
@@ -110,46 +116,61 @@ def _read(path: Path) -> list[Row]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def independent_rows(name: str) -> list[tuple[str, frozenset[str]]]:
-    """(text, labels) of ``name``'s independent training texts, in the detector's labels."""
+# Where each training file's texts come from: its writer is its fold.
+_WRITERS_FILE = "{name}_train_writers.jsonl"
+_INDEPENDENT_FILE = "{name}_train_independent.jsonl"
+
+
+def independent_rows(name: str) -> list[tuple[str, frozenset[str], str]]:
+    """(text, labels, writer) of ``name``'s independently written training texts, in the
+    detector's labels: the first independent writer's ("independent") and writers a, b, c."""
     mapping = _INDEPENDENT[name]
     rows = []
-    for row in _read(HERE / f"{name}_train_independent.jsonl"):
+    sources = [(row, "independent") for row in _read(HERE / _INDEPENDENT_FILE.format(name=name))]
+    sources += [(row, row["writer"]) for row in _read(HERE / _WRITERS_FILE.format(name=name))]
+    for row, writer in sources:
         gold = row["categories"] if name == "safeguarding" else [row["kind"]] * row["abusive"]
         labels = {mapping[c] for c in gold}
         if row.get("severity") == "crisis":
             labels.add("crisis")
-        rows.append((row["text"], frozenset(labels | {"any"} if labels else labels)))
+        rows.append((row["text"], frozenset(labels | {"any"} if labels else labels), writer))
     return rows
 
 
-def training_rows(name: str) -> list[tuple[str, frozenset[str]]]:
-    """(text, labels) for one detector: its own train2, dev and independent training texts,
-    the other's as negatives."""
+def training_rows(name: str) -> tuple[list[tuple[str, frozenset[str]]], list[str]]:
+    """(text, labels) for one detector, and each text's writer: its own train2 and dev texts
+    (writer "project"), the independent writers' texts, and the other detector's as negatives."""
     own_train, own_labelled, other = DETECTORS[name]
     other_train, other_labelled, _ = DETECTORS[other]
     rows: list[tuple[str, frozenset[str]]] = []
+    writers: list[str] = []
     own = _read(HERE / own_train) + [r for r in _read(DATA / own_labelled) if r["split"] == "dev"]
     for row in own:
         cats = frozenset(row["categories"])
         if name == "safeguarding" and cats & _CRISES:
             cats |= {"crisis"}
         rows.append((row["text"], cats | {"any"} if cats else cats))
-    rows += independent_rows(name)
+        writers.append("project")
+    for text, labels, writer in independent_rows(name):
+        rows.append((text, labels))
+        writers.append(writer)
     texts = {text for text, _ in rows}
     others = _read(HERE / other_train) + [
         r for r in _read(DATA / other_labelled) if r["split"] == "dev"
     ]
-    others_independent: list[tuple[str, frozenset[str]]] = [
-        (t, frozenset()) for t, ls in independent_rows(other) if ls
-    ]
-    rows += [(r["text"], frozenset()) for r in others if r["text"] not in texts]
-    rows += [(t, ls) for t, ls in others_independent if t not in texts]
+    for r in others:
+        if r["text"] not in texts:
+            rows.append((r["text"], frozenset()))
+            writers.append("project")
+    for text, labels, writer in independent_rows(other):
+        if labels and text not in texts:
+            rows.append((text, frozenset()))
+            writers.append(writer)
     if name == "abuse":  # scored unmasked ("d1ckhead" as "dickhead"), so trained so too
         from conversations.screening.moderation import unmask
 
         rows = [(unmask(t), ls) for t, ls in rows]
-    return rows
+    return rows, writers
 
 
 def augment(
@@ -182,13 +203,15 @@ def fit(
 
 
 def out_of_fold(
-    rows: Sequence[tuple[str, frozenset[str]]], labels: Sequence[str], c: float, folds: int = 5
+    rows: Sequence[tuple[str, frozenset[str]]], writers: Sequence[str], labels: Sequence[str],
+    c: float,
 ) -> np.ndarray:
-    """Probabilities for every row from a model that did not see it (rows x labels)."""
+    """Probabilities for every row from a model trained on the other writers' texts only."""
     probabilities = np.zeros((len(rows), len(labels)))
-    y = np.array(["any" in ls for _, ls in rows], dtype=int)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    for fold, (train, held) in enumerate(splitter.split(np.zeros(len(rows)), y)):
+    groups = np.array(writers)
+    for fold, writer in enumerate(sorted(set(writers))):
+        held = np.flatnonzero(groups == writer)
+        train = np.flatnonzero(groups != writer)
         vectoriser, models = fit([rows[i] for i in train], labels, c, seed=fold)
         x = vectoriser.transform([rows[i][0] for i in held])
         for j, model in enumerate(models):
@@ -255,9 +278,23 @@ def _report(name: str, rows: Sequence[tuple[str, frozenset[str]]], oof: np.ndarr
         )
 
 
+def _report_by_writer(name: str, rows: Sequence[tuple[str, frozenset[str]]],
+                      writers: Sequence[str], oof: np.ndarray, thresholds: dict[str, float],
+                      patterns: Callable[[str], bool]) -> None:  # fmt: skip
+    """Patterns and model together on each writer's texts, scored by models that never saw
+    that writer: how the detector does on a new writer's phrasings."""
+    for writer in sorted(set(writers)):
+        mine = [i for i, w in enumerate(writers) if w == writer]
+        gold = np.array(["any" in rows[i][1] for i in mine])
+        pred = np.array([patterns(rows[i][0]) for i in mine]) | (oof[mine, 0] >= thresholds["any"])
+        tp, fp = int((pred & gold).sum()), int((pred & ~gold).sum())
+        print(f"    writer {writer:<12} P={tp / max(1, tp + fp):6.1%}"
+              f" R={tp / max(1, int(gold.sum())):6.1%} ({int(gold.sum())} of {len(mine)})")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cv", action="store_true", help="cross-validate only; write nothing")
+    parser.add_argument("--cv", action="store_true", help="score by writer only; write nothing")
     parser.add_argument("--precision", type=float, help="override the detectors' own")
     parser.add_argument("--c", type=float, default=10.0, help="inverse regularisation strength")
     parser.add_argument("--only", choices=sorted(DETECTORS))
@@ -278,20 +315,23 @@ def main(argv: list[str] | None = None) -> int:
     for name in DETECTORS:
         if args.only and name != args.only:
             continue
-        rows = training_rows(name)
+        rows, writers = training_rows(name)
         labels = LABELS[name]
-        oof = out_of_fold(rows, labels, args.c)
+        oof = out_of_fold(rows, writers, labels, args.c)
         oof[~np.array([gates[name](t) for t, _ in rows]), 0] = 0.0
         flagged_by_patterns = np.array([patterns[name](t) for t, _ in rows])
         thresholds = {}
         for j, label in enumerate(labels):
             gold = np.array([label in ls for _, ls in rows])
             already = flagged_by_patterns if label == "any" else None
-            target = args.precision or (_PRECISION[name] if label == "any" else 0.9)
+            target = args.precision or (
+                _PRECISION[name] if label == "any" else _LABEL_PRECISION.get(label, 0.9)
+            )
             chosen = threshold_for(oof[:, j], gold, target, already)
             thresholds[label] = round(max(chosen, _FLOORS.get(name, {}).get(label, 0.0)), 3)
         print(f"{name}: {len(rows)} texts, thresholds {thresholds}")
         _report(name, rows, oof, labels, thresholds, patterns[name])
+        _report_by_writer(name, rows, writers, oof, thresholds, patterns[name])
         if args.cv:
             continue
         vectoriser, models = fit(rows, labels, args.c)
