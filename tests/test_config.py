@@ -21,6 +21,7 @@ SECTIONS = (
     "scheduler",
     "reminders",
     "retention",
+    "notify",
 )
 
 

@@ -73,6 +73,16 @@ class CoverageGroup:
     share: float  # of respondents who said their group
     population_share: float | None
     under_heard: bool
+    # "under-heard", "too-few" (may be, the numbers cannot tell) or "ok": the rule is
+    # conversations/staff/coverage.py's evidence_of, passed in.
+    evidence: str = "ok"
+
+    @property
+    def verdict(self) -> str:
+        """The group in a word or three, for the report's table."""
+        if self.population_share is None:
+            return "–"
+        return {"under-heard": "Yes", "too-few": "Too few to say"}.get(self.evidence, "No")
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,9 @@ class DigestData:
 
     def under_heard(self) -> list[tuple[str, CoverageGroup]]:
         return [(d.name, g) for d in self.coverage for g in d.groups if g.under_heard]
+
+    def too_few_to_say(self) -> list[tuple[str, CoverageGroup]]:
+        return [(d.name, g) for d in self.coverage for g in d.groups if g.evidence == "too-few"]
 
     def channels(self) -> tuple[CoverageGroup, ...]:
         """Residents by the channel they came through (no population share to compare)."""
