@@ -144,7 +144,8 @@ class FakeNotify:
         self.base_url = ""
 
     async def __aenter__(self) -> FakeNotify:
-        app = web.Application()
+        # Room for a 2 MB file, base64-encoded (aiohttp's default is 1 MB).
+        app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_post("/v2/notifications/{kind}", self._send)
         app.router.add_get("/v2/notifications", self._by_reference)
         app.router.add_get("/v2/notifications/{id}", self._status)
