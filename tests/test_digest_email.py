@@ -75,7 +75,7 @@ def config(db: Engine, notify: Notify, *, template: str | None = None,
             api_key=notify.key,
             base_url=notify.server.base_url,
             digest_template_id=template or notify.template.id,
-        ),  # fmt: skip
+        ),
     )
 
 
