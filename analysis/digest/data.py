@@ -100,6 +100,8 @@ class Priority:
     label: str
     support: float  # share of participants who put it in their top choices
     consensus: float | None = None  # 0 (divided) to 1 (agreed), when measured
+    place: str = ""  # "1st", "joint 2nd" (analysis.priorities.standings)
+    joint: bool = False  # too close to call with another theme
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Priorities:
     round_number: int
     participants: int
     items: tuple[Priority, ...]
+    too_close_to_call: bool = False  # the votes separate no theme from the rest
 
 
 @dataclass(frozen=True)

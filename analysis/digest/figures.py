@@ -30,6 +30,14 @@ def render_figures(data: DigestData) -> str:
         lines.append("Who is not heard enough: too few residents so far to say")
     else:
         lines.append("Not heard enough: no group")
+    if data.priorities is not None:
+        close = data.priorities.too_close_to_call
+        joint = sum(1 for p in data.priorities.items if p.joint)
+        lines.append(
+            f"Priorities: {data.priorities.participants} residents voted; "
+            + ("the ranking is too close to call" if close else
+               f"{joint} themes too close to call with another" if joint else "each rank is clear")
+        )  # fmt: skip
     if data.decisions:
         lines.append(f"Decisions recorded this week: {len(data.decisions)}")
     return "\n".join(lines)
