@@ -223,7 +223,7 @@ def priorities(session: Session, consultation: Consultation, script: Script, *,
                 place.against_average,
             )
             for p, place in zip(scored, standings(scored), strict=True)
-        ),  # fmt: skip
+        ),
     )
 
 
@@ -285,7 +285,7 @@ def digest_priorities(session: Session, consultation: Consultation, script: Scri
                 joint=t.joint,
             )
             for t in report.themes
-        ),  # fmt: skip
+        ),
         too_close_to_call=report.too_close_to_call,
     )
 
