@@ -213,8 +213,8 @@ SECRETS = {
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def staff_roles(config: Config, user_id: int) -> set[str]:
-    """The roles a Telegram user id has (admins have every role)."""
+def staff_roles(config: Config, user_id: int | str) -> set[str]:
+    """The roles a Telegram user id or an email address has (admins have every role)."""
     return roles_in(config.staff, user_id)
 
 

@@ -172,10 +172,11 @@ def _attachment(documents: Documents, extension: str, link: str) -> dict[str, An
     if documents.nothing_new or not content:
         return "No file this week: there is nothing new to tabulate."
     try:
-        return prepare_upload(  # type: ignore[no-untyped-call]
+        upload: dict[str, Any] = prepare_upload(  # type: ignore[no-untyped-call]
             io.BytesIO(content.encode("utf-8")), filename=documents.filename(extension),
             confirm_email_before_download=True, retention_period=RETENTION,
         )  # fmt: skip
+        return upload
     except ValueError:  # over Notify's 2 MB
         return f"The file is too large to send by email: download it from the dashboard, {link}"
 
