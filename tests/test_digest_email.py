@@ -230,3 +230,55 @@ async def test_the_scheduler_s_job_sends_it(notify: Notify, seeded: Engine) -> N
         await stop_scheduler(scheduler)
         digests.close()
     assert sorted(s.to for s in notify.server.sent) == sorted(OFFICERS)
+
+
+CHILD = """
+import asyncio, sys
+from datetime import datetime, timedelta
+from bot.config import Config, DatabaseConfig, NotifyConfig, StaffConfig, WebConfig
+from bot.scheduling.digest_job import Digests
+from conversations.storage.db import make_engine
+
+url, base, key, template, now = sys.argv[1:6]
+db = make_engine(url)
+config = Config(database=DatabaseConfig(url=url), web=WebConfig(public_url="https://x.gov.uk"),
+                staff=StaffConfig(officer_emails=tuple(sys.argv[6:])),
+                notify=NotifyConfig(api_key=key, base_url=base, digest_template_id=template))
+digests = Digests(config, db, None)
+digests.emails.settle_after = timedelta(0)
+asyncio.run(digests.catch_up(now=datetime.fromisoformat(now)))
+digests.close()
+"""
+
+
+@pytest.mark.slow
+async def test_a_process_killed_while_notify_holds_the_email_sends_nothing_twice(
+    notify: Notify, seeded: Engine, db_url: str
+) -> None:
+    """A real process, SIGKILLed while Notify has taken jo's email and not yet answered;
+    the next process asks Notify, records it, and sends sam's alone."""
+    import os
+    import signal
+    import sys
+
+    now = (utcnow() + LATER).isoformat()
+    arguments = [sys.executable, "-c", CHILD, db_url, notify.server.base_url, notify.key,
+                 notify.template.id, now, *OFFICERS]  # fmt: skip
+    environment = os.environ | {"PYTHONPATH": os.getcwd()}
+    notify.server.stall_answers = 1
+    child = await asyncio.create_subprocess_exec(*arguments, env=environment,
+                                                 start_new_session=True)  # fmt: skip
+    try:
+        for _ in range(600):
+            if notify.server.sent:
+                break
+            await asyncio.sleep(0.1)
+        assert [s.to for s in notify.server.sent] == [OFFICERS[0]]
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        await asyncio.wait_for(child.wait(), 10)
+    assert rows(seeded) == {OFFICERS[0]: "sending", OFFICERS[1]: "pending"}
+    again = await asyncio.create_subprocess_exec(*arguments, env=environment)
+    assert await asyncio.wait_for(again.wait(), 120) == 0
+    assert rows(seeded) == dict.fromkeys(OFFICERS, "sent")
+    assert all(len(notify.server.emails_to(a)) == 1 for a in OFFICERS)

@@ -23,11 +23,12 @@ Knobs: :meth:`new_api_key`, :meth:`add_template`, :meth:`inject_fault` (errors f
 the next N sends), ``rate_limit`` and ``clock`` (to test the limit without 3,000
 real requests), ``daily_limit``, ``files_enabled`` (the service set up "Send files by
 email"), ``lose_answers`` (take the next N messages, then answer 504 as a proxy
-that lost Notify's answer). Sent messages are in :attr:`sent`.
+that lost Notify's answer), ``stall_answers`` (take them and never answer). Sent messages are in :attr:`sent`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -133,6 +134,7 @@ class FakeNotify:
     statuses: dict[str, str] = field(default_factory=dict)  # notification id -> status
     files_enabled: bool = True
     lose_answers: int = 0
+    stall_answers: int = 0  # take the next N messages, then never answer (a caller's crash test)
 
     def __post_init__(self) -> None:
         self._keys: dict[str, list[ApiKey]] = {}  # service id -> keys
@@ -141,6 +143,7 @@ class FakeNotify:
         self._faults: deque[_Fault] = deque()
         self._sent_by: dict[str, str] = {}  # notification id -> service id
         self._runner: web.AppRunner | None = None
+        self._released = asyncio.Event()
         self.base_url = ""
 
     async def __aenter__(self) -> FakeNotify:
@@ -160,6 +163,7 @@ class FakeNotify:
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        self._released.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -220,6 +224,9 @@ class FakeNotify:
         if self.lose_answers > 0:
             self.lose_answers -= 1
             return web.json_response({"message": "Gateway timeout"}, status=504)
+        if self.stall_answers > 0:
+            self.stall_answers -= 1
+            await self._released.wait()  # until the server stops
         return web.json_response(self._receipt(request, sent), status=201)
 
     async def _by_reference(self, request: web.Request) -> web.Response:
