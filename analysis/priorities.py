@@ -13,6 +13,12 @@ group's agreement is smoothed, (1 + agrees) / (2 + votes), and consensus is the
 product over groups (here its geometric mean, so that it reads 0 to 1 whatever
 the number of groups): a theme is common ground only if every group agrees, and
 divisive when one group agrees and another does not.
+
+Ranks are honest about the uncertainty (`standings`): themes whose intervals
+overlap share a rank ("joint 2nd") and are said to be "too close to call", and a
+theme whose interval spans 0 is not called above or below an average theme. This
+is the one place for that rule; the dashboard, the digest, the public results and
+the command line read it from here.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ PRIOR = 1.0  # tied pseudo-comparisons per theme, so that no strength runs off t
 COMMON_GROUND = 0.6  # every group's agreement at least this
 DIVIDED_GAP = 0.3  # one group's agreement this far above another's
 MIN_GROUP_VOTES = 3  # smaller groups are shown but not judged
+TOO_CLOSE = "too close to call"
 
 
 @dataclass(frozen=True)
@@ -242,3 +249,59 @@ def _with_agreement(priority: ThemePriority, tally: Mapping[str, _Tally]) -> The
 
 def _geometric_mean(values: Sequence[float]) -> float:
     return exp(sum(log(v) for v in values) / len(values))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a theme stands, as far as the votes can tell."""
+
+    rank: int  # shared by every theme in its band
+    joint: bool  # shares its rank with another theme: too close to call
+    against_average: str  # "above", "below" or "about" an average theme (score 0)
+
+    @property
+    def place(self) -> str:
+        """ "1st", or "joint 2nd" where the votes cannot separate it from another."""
+        return ("joint " if self.joint else "") + ordinal(self.rank)
+
+
+def standings(ranked: Sequence[ThemePriority]) -> list[Standing]:
+    """Rank bands for themes given highest score first, one Standing each, in order.
+
+    A theme joins the band above it when its 95% interval overlaps the interval of
+    that band's first theme: the votes cannot say it matters less. Comparing with
+    the band's first theme, not the theme just above, stops a long chain of small
+    overlaps from tying the top theme with the bottom one. Overlapping intervals are
+    a cautious test (two themes can differ even when their intervals touch), and
+    caution is right here: officers would rather hear "too close to call" than act
+    on an order that is chance. Without intervals (no votes) every theme overlaps."""
+    bands: list[list[int]] = []
+    for i, priority in enumerate(ranked):
+        if bands and priority.high >= ranked[bands[-1][0]].low:
+            bands[-1].append(i)
+        else:
+            bands.append([i])
+    result: list[Standing | None] = [None] * len(ranked)
+    for band in bands:
+        for i in band:
+            result[i] = Standing(band[0] + 1, len(band) > 1, _against_average(ranked[i]))
+    return [s for s in result if s is not None]
+
+
+def too_close_to_call(ranked: Sequence[ThemePriority]) -> bool:
+    """No theme can be told apart from the rest: every one shares the first rank."""
+    return len(ranked) > 1 and all(s.rank == 1 for s in standings(ranked))
+
+
+def _against_average(priority: ThemePriority) -> str:
+    if priority.low > 0:
+        return "above"
+    if priority.high < 0:
+        return "below"
+    return "about"
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, ... 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
@@ -19,12 +19,13 @@ from telegram.ext import Application
 
 from bot.actions.consultations import load_consultation, script_path
 from bot.actions.public_results import results_url_pattern
-from bot.actions.staff_access import public_base_url
+from bot.actions.staff_access import LOGIN_LIFETIME, public_base_url
 from bot.actions.staff_roster import StaffRoster
 from bot.channels.metrics import DATABASE_QUEUE
 from bot.config import Config
 from bot.database_setup import open_database
 from bot.database_thread import DatabaseThread
+from bot.notify.email import NotifyEmail
 from bot.notify.messages import NotifyMessages, Templates
 from bot.notify.sender import NotifySender, NotifySettings
 from bot.scheduling.digest_job import Digests
@@ -60,6 +61,20 @@ def prepare_database(config: Config) -> Engine:
             open_first_round=config.consultations.open_first_round,
         )
     return db
+
+
+def sign_in_mailer(config: Config) -> Callable[[str, str], Awaitable[None]] | None:
+    """Emails staff their sign-in links through Notify, when [staff] lists addresses."""
+    notify = config.notify
+    if not (config.staff.emails and notify.api_key and notify.sign_in_template_id):
+        return None
+    email = NotifyEmail(notify.api_key, notify.sign_in_template_id, notify.base_url)
+    minutes = str(int(LOGIN_LIFETIME.total_seconds() // 60))
+
+    async def send(address: str, link: str) -> None:
+        await email.send(address, {"link": link, "minutes": minutes}, "staff-sign-in")
+
+    return send
 
 
 class Service:
@@ -121,6 +136,7 @@ class Service:
             conversations=self.conversations,
             roster=self.roster,
             whatsapp=webhook,
+            sign_in_mailer=sign_in_mailer(self.config),
         )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()

@@ -54,6 +54,20 @@ class StaffConfig:
     officers: tuple[int, ...] = ()
     admins: tuple[int, ...] = ()
     safeguarding: tuple[int, ...] = ()
+    # Staff who are not on Telegram, by email address: they sign in to the dashboard
+    # with a link sent by email ([notify] sign_in_template_id), and officers get the
+    # weekly digest by email ([notify] digest_template_id).
+    facilitator_emails: tuple[str, ...] = ()
+    officer_emails: tuple[str, ...] = ()
+    admin_emails: tuple[str, ...] = ()
+    safeguarding_emails: tuple[str, ...] = ()
+
+    @property
+    def emails(self) -> tuple[str, ...]:
+        """Every staff email address, once each, in the order given."""
+        every = (self.facilitator_emails + self.officer_emails + self.admin_emails
+                 + self.safeguarding_emails)  # fmt: skip
+        return tuple(dict.fromkeys(address.lower() for address in every))
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,11 @@ class NotifyConfig:
     # Templates made in Notify's admin; each uses ((message)) and ((link)).
     sms_template_id: str = ""
     email_template_id: str = ""
+    # Staff's templates: the weekly digest by email to [staff] officer_emails
+    # (((consultation)), ((period)), ((summary)), ((link)), ((link_to_file))), and
+    # dashboard sign-in links to [staff] *_emails (((link)), ((minutes))).
+    digest_template_id: str = ""
+    sign_in_template_id: str = ""
     # Notify allows 3,000 messages a minute per service; keep a little for alerts.
     per_minute: int = 2900
 
@@ -212,23 +231,35 @@ SECRETS = {
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def staff_roles(config: Config, user_id: int) -> set[str]:
-    """The roles a Telegram user id has (admins have every role)."""
+def staff_roles(config: Config, user_id: int | str) -> set[str]:
+    """The roles a Telegram user id or an email address has (admins have every role)."""
     return roles_in(config.staff, user_id)
 
 
-def roles_in(staff: StaffConfig, user_id: int) -> set[str]:
-    """The roles [staff] gives a Telegram user id (admins have every role)."""
-    roles = {
-        role
-        for role, ids in (
+def roles_in(staff: StaffConfig, user_id: int | str) -> set[str]:
+    """The roles [staff] gives a Telegram user id, or an email address (admins have
+    every role). Addresses are compared without regard to case."""
+    if isinstance(user_id, str):
+        address = user_id.lower()
+        lists: tuple[tuple[str, tuple[int | str, ...]], ...] = tuple(
+            (role, tuple(a.lower() for a in addresses))
+            for role, addresses in (
+                ("facilitator", staff.facilitator_emails),
+                ("officer", staff.officer_emails),
+                ("admin", staff.admin_emails),
+                ("safeguarding", staff.safeguarding_emails),
+            )
+        )
+        key: int | str = address
+    else:
+        lists = (
             ("facilitator", staff.facilitators),
             ("officer", staff.officers),
             ("admin", staff.admins),
             ("safeguarding", staff.safeguarding),
         )
-        if user_id in ids
-    }
+        key = user_id
+    roles = {role for role, ids in lists if key in ids}
     if "admin" in roles:
         roles |= {"facilitator", "officer"}
     return roles

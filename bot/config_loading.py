@@ -18,6 +18,7 @@ from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import DAYS, Config, ConfigError, NotifyConfig, SafeguardingConfig
+from bot.config_staff_email import check_staff_emails
 from bot.config_whatsapp import check_whatsapp
 
 DEFAULT_PATH = Path("config.toml")
@@ -210,6 +211,7 @@ def _check(config: Config) -> None:
         raise ConfigError(source, "metrics.token", "must be 16 characters or more (or empty)")
     _check_safeguarding(source, config.safeguarding)
     _check_notify(source, config.notify)
+    check_staff_emails(source, config.staff, config.notify)
     check_whatsapp(source, config.whatsapp)
     if config.digest.day not in DAYS:
         raise ConfigError(source, "digest.day", f"must be one of {', '.join(DAYS)}")

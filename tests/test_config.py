@@ -21,6 +21,7 @@ SECTIONS = (
     "scheduler",
     "reminders",
     "retention",
+    "notify",
 )
 
 
@@ -177,3 +178,30 @@ def test_staff_roles() -> None:
 def test_database_passwords_are_never_printed() -> None:
     assert "s3cret" not in redact_url("postgresql+psycopg://needs:s3cret@db:5432/needsfirst")
     assert "s3cret" not in redact_url("not a url s3cret://")
+
+
+def test_staff_emails_need_notify_and_their_templates(tmp_path: Path) -> None:
+    """Staff by email: each address checked, and Notify's key and templates named when missing."""
+    path = tmp_path / "config.toml"
+    notify = (f'[notify]\napi_key = "{NOTIFY_KEY}"\nsms_template_id = "{TEMPLATE}"\n'
+              f'email_template_id = "{TEMPLATE}"\n')  # fmt: skip
+    cases = {
+        '[staff]\nofficer_emails = ["jo at council"]\n': ("staff.officer_emails", "jo at council"),
+        '[staff]\nfacilitator_emails = ["jo@council.gov.uk"]\n': ("notify.api_key", "Notify"),
+        '[staff]\nadmin_emails = ["jo@council.gov.uk"]\n' + notify: (
+            "notify.sign_in_template_id", "((link))"),
+        '[staff]\nofficer_emails = ["jo@council.gov.uk"]\n' + notify
+        + f'sign_in_template_id = "{TEMPLATE}"\n': ("notify.digest_template_id", "((link_to_file))"),
+        notify + 'digest_template_id = "nope"\n': ("notify.digest_template_id", "UUID"),
+    }  # fmt: skip
+    for text, (key, words) in cases.items():
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError) as raised:
+            load_config(path, environ={})
+        assert raised.value.key == key and words in raised.value.problem, text
+        assert str(path) in str(raised.value)
+    path.write_text('[staff]\nofficer_emails = ["Jo@Council.gov.uk"]\n' + notify
+                    + f'sign_in_template_id = "{TEMPLATE}"\ndigest_template_id = "{TEMPLATE}"\n',
+                    encoding="utf-8")  # fmt: skip
+    config = load_config(path, environ={})
+    assert staff_roles(config, "jo@council.gov.uk") == {"officer"}

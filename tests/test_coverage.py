@@ -65,15 +65,18 @@ def test_status_counts_match_the_database(seeded: Engine) -> None:
     assert report.answers == 10 * 2 + 7 * 4
     area = {g.group: g for g in report.coverage["area"]}
     assert area["north"].respondents == 6 and area["north"].share == 0.6
-    assert area["south"].share == 0.1 and area["south"].under_heard  # 10% against 36%
+    # 10% against 36%, but of 10 residents: too few to say, not flagged.
+    assert area["south"].share == 0.1 and area["south"].evidence == "too-few"
+    assert report.under_heard() == []
     assert not area["north"].under_heard
     ages = {g.group: g for g in report.coverage["age_band"]}
-    assert ages["under-18"].respondents == 0 and ages["under-18"].under_heard
+    assert ages["under-18"].respondents == 0 and ages["under-18"].evidence == "too-few"
     assert ages["prefer-not"].respondents == 1 and ages["prefer-not"].population_share is None
     sources = {g.group: g.respondents for g in report.coverage["source"]}
     assert sources == {"tenants": 6, "direct": 3, "mosque": 1}
     text = format_status(report)
-    assert "UNDER-HEARD" in text and "South (Marsh End, Brookvale)" in text
+    assert "UNDER-HEARD" not in text and "South (Marsh End, Brookvale)" in text
+    assert "too few to say who is under-heard: 10 said, 30 are needed" in text
 
 
 def test_nobody_is_under_heard_before_anyone_has_said(db: Engine) -> None:

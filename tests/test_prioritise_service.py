@@ -52,6 +52,13 @@ def test_the_recovered_ranking_matches_residents_preferences(sqlite_db: Engine) 
     estimated = {t.priority.theme: t.priority.score for t in report.themes}
     tau = kendalltau([truth[t] for t in truth], [estimated[t] for t in truth]).statistic
     assert tau >= 0.9, format_priorities(report)
+    # 200 residents: the top of the order is clear; where ranges overlap, it says so.
+    assert not report.too_close_to_call and report.themes[0].place == "1st"
+    text = format_priorities(report)
+    assert "200 residents voted" in text
+    for band in report.bands():
+        assert {t.rank for t in band} == {band[0].rank} and all(t.joint for t in band)
+        assert f"Too close to call (joint {band[0].place.removeprefix('joint ')})" in text
     top = report.themes[0].priority
     assert top.low < top.score < top.high
     assert sum(t.priority.comparisons for t in report.themes) == 2 * report.pair_votes
@@ -88,6 +95,10 @@ def test_a_theme_one_group_opposes_is_divisive_not_common_ground(db: Engine) -> 
     assert south.agree == 0 and south.disagree == south.votes > 0
     assert [t.priority.theme for t in report.themes][:2] == [1, 2]  # lower ids always preferred
     assert "groups disagree" in format_priorities(report)
+    # Without intervals (no resampling) nothing can be told apart, and it says so.
+    assert report.too_close_to_call and {t.place for t in report.themes} == {"joint 1st"}
+    assert "The ranking is too close to call" in format_priorities(report)
+    assert report.to_dict()["too_close_to_call"] is True
 
 
 def test_a_resident_cannot_vote_twice_on_the_same_pair(db: Engine) -> None:

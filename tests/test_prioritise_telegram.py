@@ -75,7 +75,7 @@ async def test_residents_prioritise_the_themes_through_the_bot(
     await expect(residents[0], "finished")
 
     await staff.send_command("/priorities", "example")
-    table = await expect(staff, "4 residents, 12 pair votes")
+    table = await expect(staff, "4 residents voted: 12 pair votes")
     assert table.index(THEMES[1]) < table.index(THEMES[0]) < table.index(THEMES[2])
 
     with Session(bot_db) as session:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from conversations.staff import broadcast_recipients
 from conversations.storage.models import AuditEntry, Broadcast, BroadcastRecipient
 from tests.web_helpers import FACILITATOR, OFFICER, sign_in, web_client, web_config
-from tests.web_seed import seed_answers
+from tests.web_seed import QUIET_NORTH, seed_answers
 
 PAGES = ["/staff/broadcasts", "/staff/c/example/broadcasts", "/staff/broadcasts/1"]
 ACTIONS = [
@@ -75,7 +75,7 @@ async def test_broadcasts_refuse_strangers_officers_and_forged_forms(db: Engine)
 async def test_a_facilitator_previews_confirms_and_watches_a_broadcast(db: Engine) -> None:
     config = web_config()
     async with web_client(db, config) as client:
-        seed_answers(db)
+        seed_answers(db, quiet_north=QUIET_NORTH)
         csrf = await sign_in(client, db, config, FACILITATOR)
         # The consultation page links under-heard groups to a broadcast for them.
         overview = await (await client.get("/staff/c/example")).text()

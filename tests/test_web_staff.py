@@ -186,11 +186,11 @@ async def test_dashboard_shows_coverage_escaped_answers_and_exports(db: Engine) 
         assert (
             "&lt;script&gt;alert(1)&lt;/script&gt; The bus &lt;b&gt;never&lt;/b&gt; comes" in page
         )
-        # One resident from the North: Central and South are under-heard, in words.
-        assert page.count("Under-heard</strong>") >= 2
+        # One resident from the North: far too few to flag anyone, and it says so in words.
+        assert "Under-heard</strong>" not in page and page.count("Too few to say") >= 2
         assert "<svg" in page and "<script" not in page.split("<svg", 1)[1]
         home = await (await client.get("/staff/")).text()
-        assert "Under-heard:" in home
+        assert "Under-heard:" not in home and "Too few residents so far to say" in home
         exported = await client.get("/staff/c/example/export.csv")
         assert (
             exported.headers["Content-Disposition"] == 'attachment; filename="example-answers.csv"'

@@ -25,17 +25,29 @@ def people() -> list[tuple[str, str, str]]:
     return list(zip(areas, ages, needs, strict=True))
 
 
+QUIET_NORTH = 15  # with the 15 above: 30 residents, enough to say who is under-heard
+
+
 def seed_answers(db: Engine, residents: list[tuple[str, str, str]] | None = None,
-                 first_id: int = 90000) -> None:  # fmt: skip
-    """Each resident agrees, gives an area and an age band, and says a need."""
+                 first_id: int = 90000, quiet_north: int = 0) -> None:  # fmt: skip
+    """Each resident agrees, gives an area and an age band, and says a need; then
+    `quiet_north` more from the north give their area and age band and stop there
+    (they count in coverage, and leave the answers to theme as they were)."""
     service = ConversationService(db)
-    for n, (area, age, need) in enumerate(residents or people()):
+    everyone = residents or people()
+    for n, (area, age, need) in enumerate(everyone):
         resident = Resident_(service, str(first_id + n))
         resident.start("example")
         resident.press("happy to take part")
         resident.press(area)
         resident.press(age)
         resident.say(need)
+    for n in range(quiet_north):
+        resident = Resident_(service, str(first_id + len(everyone) + n))
+        resident.start("example")
+        resident.press("happy to take part")
+        resident.press(NORTH)
+        resident.press("35 to 64")
 
 
 def seed_themes(db: Engine) -> RunResult:

@@ -73,6 +73,16 @@ class CoverageGroup:
     share: float  # of respondents who said their group
     population_share: float | None
     under_heard: bool
+    # "under-heard", "too-few" (may be, the numbers cannot tell) or "ok": the rule is
+    # conversations/staff/coverage.py's evidence_of, passed in.
+    evidence: str = "ok"
+
+    @property
+    def verdict(self) -> str:
+        """The group in a word or three, for the report's table."""
+        if self.population_share is None:
+            return "–"
+        return {"under-heard": "Yes", "too-few": "Too few to say"}.get(self.evidence, "No")
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,8 @@ class Priority:
     label: str
     support: float  # share of participants who put it in their top choices
     consensus: float | None = None  # 0 (divided) to 1 (agreed), when measured
+    place: str = ""  # "1st", "joint 2nd" (analysis.priorities.standings)
+    joint: bool = False  # too close to call with another theme
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,7 @@ class Priorities:
     round_number: int
     participants: int
     items: tuple[Priority, ...]
+    too_close_to_call: bool = False  # the votes separate no theme from the rest
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,9 @@ class DigestData:
 
     def under_heard(self) -> list[tuple[str, CoverageGroup]]:
         return [(d.name, g) for d in self.coverage for g in d.groups if g.under_heard]
+
+    def too_few_to_say(self) -> list[tuple[str, CoverageGroup]]:
+        return [(d.name, g) for d in self.coverage for g in d.groups if g.evidence == "too-few"]
 
     def channels(self) -> tuple[CoverageGroup, ...]:
         """Residents by the channel they came through (no population share to compare)."""

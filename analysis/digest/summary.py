@@ -34,6 +34,8 @@ def render_summary(data: DigestData, *, limit: int = LIMIT) -> str:
             "",
             "Not heard enough: " + "; ".join(f"{g.label} ({d.lower()})" for d, g in under),
         ]
+    elif data.too_few_to_say():
+        lines += ["", "Who is not heard enough: too few residents so far to say."]
     if data.decisions:
         lines += ["", f"Decisions recorded this week: {len(data.decisions)}"]
     lines += ["", "The full report and a table of themes follow as files."]

@@ -188,7 +188,9 @@ def coverage(
         CoverageDimension(
             dimension_name(name),
             tuple(
-                CoverageGroup(g.label, g.respondents, g.share, g.population_share, g.under_heard)
+                CoverageGroup(
+                    g.label, g.respondents, g.share, g.population_share, g.under_heard, g.evidence
+                )
                 for g in groups
             ),
             key=name,

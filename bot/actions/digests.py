@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from analysis.digest import render_csv, render_html, render_summary
+from analysis.digest.figures import render_figures
 from bot.actions.analysis_runs import MIN_ANSWERS, AnalysisError
 from bot.actions.digest_figures import gather
 from bot.actions.theme_runs import analyse_consultation
@@ -43,6 +44,8 @@ class Documents:
     html: str
     csv: str
     nothing_new: bool = False
+    figures: str = ""  # counts only, never residents' words: an email's body
+    title: str = ""  # the consultation's title
 
     def filename(self, extension: str) -> str:
         return f"digest-{self.slug}-{self.period_end:%Y-%m-%d}.{extension}"
@@ -131,6 +134,8 @@ def build(
         render_html(data),
         render_csv(data, cell=spreadsheet_cell),
         data.nothing_new,
+        render_figures(data),
+        data.consultation_title,
     )
     return documents, run.id if run else None
 
@@ -165,6 +170,8 @@ def archived(db: Engine, digest_id: int, zone: ZoneInfo) -> Documents:
         render_html(data),
         render_csv(data, cell=spreadsheet_cell),
         data.nothing_new,
+        render_figures(data),
+        data.consultation_title,
     )
 
 
@@ -184,8 +191,10 @@ def store_digest(
     documents: Documents,
     run_id: int | None,
     officers: tuple[int, ...],
+    emails: tuple[str, ...] = (),
 ) -> int:
-    """Keep a built digest with a delivery row per officer; the first one stored wins."""
+    """Keep a built digest with a delivery row per officer (on Telegram, and by email);
+    the first one stored wins."""
     with Session(db) as session:
         try:
             with session.begin():
@@ -201,6 +210,8 @@ def store_digest(
                     csv="" if documents.nothing_new else documents.csv,
                     officers=officers,
                     actor=ACTOR,
+                    figures=documents.figures,
+                    emails=emails,
                 )
         except IntegrityError:  # built meanwhile by another attempt: keep that one
             existing = digest_records.stored(session=session, slug=slug, kind=kind, end=end)
@@ -233,7 +244,8 @@ def documents_to_send(db: Engine, digest_id: int, zone: ZoneInfo) -> Documents |
         found = digest_records.to_send(session=session, digest_id=digest_id)
         if found is None:
             return None
-        digest, slug = found
+        digest, slug, title = found
         # A quiet week's digest is stored as its summary alone.
         return Documents(slug, digest.period_end, digest.summary, digest.html, digest.csv,
-                         nothing_new=not digest.html)  # fmt: skip
+                         nothing_new=not digest.html, figures=digest.figures,
+                         title=title)  # fmt: skip

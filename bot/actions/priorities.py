@@ -19,7 +19,15 @@ from sqlmodel import Session
 
 from analysis.digest import Priorities, Priority
 from analysis.personal_details.scrub import find_personal_details
-from analysis.priorities import Comparison, Reaction, ThemePriority, score
+from analysis.priorities import (
+    TOO_CLOSE,
+    Comparison,
+    Reaction,
+    Standing,
+    ThemePriority,
+    score,
+    standings,
+)
 from bot.actions.analysis_runs import shown_quote
 from conversations.flow.deliberation import DeckTheme
 from conversations.flow.script import Script
@@ -29,6 +37,9 @@ from conversations.storage import priority_votes, store
 from conversations.storage.models import Consultation, Round, RunTheme
 from conversations.storage.scripts import ScriptCache
 
+# Resamples for the digest's and the public page's intervals: enough to say which
+# themes are too close to call, cheap enough for a page anyone may load.
+QUICK_BOOTSTRAP = 50
 MAX_ROUND_THEMES = 20  # beyond this, pairs are too thinly spread to rank
 OUTCOMES = {"low": 1.0, "high": 0.0, "same": 0.5}
 STANCES = {"agree": 1, "disagree": -1, "pass": 0}
@@ -78,9 +89,15 @@ def open_round(db: Engine, slug: str, *, kind: str, actor: str) -> Round:
 
 @dataclass(frozen=True)
 class RankedTheme:
-    rank: int
+    rank: int  # shared by themes too close to call (analysis.priorities.standings)
     label: str
     priority: ThemePriority
+    joint: bool = False
+    against_average: str = "about"
+
+    @property
+    def place(self) -> str:
+        return Standing(self.rank, self.joint, self.against_average).place
 
 
 @dataclass(frozen=True)
@@ -94,12 +111,26 @@ class PriorityReport:
     statement_votes: int
     themes: tuple[RankedTheme, ...]
 
+    @property
+    def too_close_to_call(self) -> bool:
+        """The votes separate no theme from the rest."""
+        return len(self.themes) > 1 and all(t.rank == 1 for t in self.themes)
+
+    def bands(self) -> list[tuple[RankedTheme, ...]]:
+        """Themes sharing a rank, where more than one does: each is too close to call."""
+        by_rank: dict[int, list[RankedTheme]] = {}
+        for t in self.themes:
+            by_rank.setdefault(t.rank, []).append(t)
+        return [tuple(band) for band in by_rank.values() if len(band) > 1]
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["too_close_to_call"] = self.too_close_to_call
         data["themes"] = [
-            {"rank": t.rank, "id": t.priority.theme, "label": t.label} | _figures(t.priority)
+            {"rank": t.rank, "joint": t.joint, "place": t.place, "id": t.priority.theme,
+             "label": t.label, "against_average": t.against_average} | _figures(t.priority)
             for t in self.themes
-        ]
+        ]  # fmt: skip
         return data
 
 
@@ -184,8 +215,14 @@ def priorities(session: Session, consultation: Consultation, script: Script, *,
         unsure=unsure,
         statement_votes=len(stances),
         themes=tuple(
-            RankedTheme(rank, labels.get(p.theme, f"Theme {p.theme}"), p)
-            for rank, p in enumerate(scored, start=1)
+            RankedTheme(
+                place.rank,
+                labels.get(p.theme, f"Theme {p.theme}"),
+                p,
+                place.joint,
+                place.against_average,
+            )
+            for p, place in zip(scored, standings(scored), strict=True)
         ),
     )
 
@@ -232,16 +269,24 @@ def priorities_report(db: Engine, slug: str, *, bootstrap: int = 200) -> Priorit
 def digest_priorities(session: Session, consultation: Consultation, script: Script
                       ) -> Priorities | None:  # fmt: skip
     """The digest's priorities: support is the chance a theme is preferred to another."""
-    report = priorities(session, consultation, script, bootstrap=0)
+    report = priorities(session, consultation, script, bootstrap=QUICK_BOOTSTRAP)
     if report is None or not report.participants:
         return None
     return Priorities(
         round_number=report.round,
         participants=report.participants,
         items=tuple(
-            Priority(t.priority.theme, t.label, t.priority.win_share, t.priority.consensus)
+            Priority(
+                t.priority.theme,
+                t.label,
+                t.priority.win_share,
+                t.priority.consensus,
+                place=t.place,
+                joint=t.joint,
+            )
             for t in report.themes
         ),
+        too_close_to_call=report.too_close_to_call,
     )
 
 
@@ -249,11 +294,12 @@ def format_priorities(report: PriorityReport) -> str:
     """A plain-text table, for the command line and Telegram."""
     lines = [
         f"{report.consultation}, round {report.round} (prioritise, {report.status}): "
-        f"{report.participants} residents, {report.pair_votes} pair votes "
+        f"{report.participants} residents voted: {report.pair_votes} pair votes "
         f"(+{report.unsure} can't say), {report.statement_votes} statement votes",
         "",
         "Rank  Score (95% interval)    Preferred  Pairs  Agree (votes)  Consensus  Theme",
     ]
+    rank = {t.priority.theme: (f"={t.rank}" if t.joint else str(t.rank)) for t in report.themes}
     for t in report.themes:
         p = t.priority
         agree = f"{p.agreement:>4.0%} ({p.statement_votes})" if p.agreement is not None else "-"
@@ -261,9 +307,10 @@ def format_priorities(report: PriorityReport) -> str:
         flag = " common ground" if p.common_ground else (
             f" divided by {', '.join(p.divided_by)}" if p.divisive else "")  # fmt: skip
         lines.append(
-            f"{t.rank:>4}  {p.score:+.2f} ({p.low:+.2f} to {p.high:+.2f})  {p.win_share:>8.0%}"
+            f"{rank[p.theme]:>4}  {p.score:+.2f} ({p.low:+.2f} to {p.high:+.2f})  {p.win_share:>8.0%}"
             f"  {p.comparisons:>5}  {agree:<13}  {consensus:>9}  {p.theme}. {t.label}{flag}"
         )
+    lines += ["", *too_close_lines(report)]
     divided = [t for t in report.themes if t.priority.divisive]
     for t in divided:
         lines.append("")
@@ -274,3 +321,16 @@ def format_priorities(report: PriorityReport) -> str:
             )
             lines.append(f"  by {dimension.replace('_', ' ')}: {groups}")
     return "\n".join(lines)
+
+
+def too_close_lines(report: PriorityReport) -> list[str]:
+    """The ranking's uncertainty in words (the command line, Telegram and the digest)."""
+    if report.too_close_to_call:
+        return [f"The ranking is {TOO_CLOSE}: residents' votes do not separate any theme from "
+                "the others (every theme's range overlaps the top one's)."]  # fmt: skip
+    return [
+        f"{TOO_CLOSE.capitalize()} (joint {band[0].place.removeprefix('joint ')}): "
+        + ", ".join(f"{t.priority.theme}. {t.label}" for t in band)
+        + ": their ranges overlap."
+        for band in report.bands()
+    ] or ["Each theme's rank is clear of the next: no ranges overlap."]

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.actions.analysis_runs import shown_quote
-from bot.actions.priorities import priorities
+from bot.actions.priorities import QUICK_BOOTSTRAP, priorities
 from bot.actions.staff_access import public_base_url
 from bot.config import Config
 from conversations.flow.script import Script
@@ -66,6 +66,7 @@ class PriorityShown:
     rank: int
     label: str
     preferred: float  # the chance it is preferred to another theme
+    joint: bool = False  # too close to call with another theme
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class PublicResults:
     themes: tuple[ThemeShown, ...]
     prioritised_by: int
     priorities: tuple[PriorityShown, ...]
+    priorities_too_close: bool  # the votes separate no theme from the rest
     decisions: tuple[DecisionShown, ...]
     next_opens: datetime | None
     next_closes: datetime | None
@@ -114,7 +116,7 @@ def public_results_of(db: Engine, slug: str, language: str,
             )
             for t in public_results.reviewed_themes(session=session, consultation_id=cid)
         )
-        ranked = priorities(session, consultation, script, bootstrap=0)
+        ranked = priorities(session, consultation, script, bootstrap=QUICK_BOOTSTRAP)
         upcoming = store.next_scheduled_round(session=session, consultation_id=cid)
         return PublicResults(
             slug=slug,
@@ -132,10 +134,11 @@ def public_results_of(db: Engine, slug: str, language: str,
             themes=themes,
             prioritised_by=ranked.participants if ranked else 0,
             priorities=tuple(
-                PriorityShown(t.rank, t.label, t.priority.win_share) for t in ranked.themes
+                PriorityShown(t.rank, t.label, t.priority.win_share, t.joint) for t in ranked.themes
             )
             if ranked and ranked.participants
             else (),
+            priorities_too_close=bool(ranked and ranked.participants and ranked.too_close_to_call),
             decisions=tuple(
                 DecisionShown(
                     d.theme_label,

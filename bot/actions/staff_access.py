@@ -1,8 +1,9 @@
 """Staff access to the web dashboard: one-time sign-in links, minted for any front.
 
-The Telegram /login command and `needsfirst login` hand a link out; the web
-front (bot/web/auth.py) redeems it for a session. A link lasts 15 minutes and
-works once; only hashes of tokens are stored.
+The Telegram /login command and `needsfirst login` hand a link out, and staff who
+are not on Telegram ask for one by email (`email_sign_in_link`); the web front
+(bot/web/auth.py) redeems it for a session. A link lasts 15 minutes and works
+once; only hashes of tokens are stored.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from sqlmodel import Session
 
 from bot.actions.staff_roster import StaffRoster
 from bot.config import Config, staff_roles
-from conversations.storage import staff_sessions
+from conversations.storage import staff_sessions, store
 from conversations.storage.models import utcnow
 
 LOGIN_LIFETIME = timedelta(minutes=15)
+LINKS_PER_ADDRESS = 3  # sign-in emails to one address per LOGIN_LIFETIME
 
 
 class NotStaff(ValueError):
@@ -48,9 +50,31 @@ def public_base_url(config: Config) -> str:
     return f"http://{host}:{config.web.port}"
 
 
-def create_login_link(db: Engine, config: Config, staff_id: int, *,
+def actor_of(holder: int | str) -> str:
+    """The audit log's name for a member of staff: "staff:<Telegram id>", or
+    "staff:email:<address>" for one who signs in by email."""
+    return f"staff:email:{holder.lower()}" if isinstance(holder, str) else f"staff:{holder}"
+
+
+def email_sign_in_link(db: Engine, config: Config, roster: StaffRoster, address: str) -> str | None:
+    """A link for a staff address, unless it is not staff or has had LINKS_PER_ADDRESS
+    in the last LOGIN_LIFETIME (then None: the caller answers the same either way)."""
+    address = address.strip().lower()
+    if not roster.roles(address):
+        return None
+    with Session(db) as session:
+        recent = staff_sessions.links_since(
+            session=session, email=address, since=utcnow() - LOGIN_LIFETIME
+        )
+    if recent >= LINKS_PER_ADDRESS:
+        return None
+    return create_login_link(db, config, address, roster=roster)
+
+
+def create_login_link(db: Engine, config: Config, staff_id: int | str, *,
                       roster: StaffRoster | None = None) -> str:  # fmt: skip
-    """A one-time sign-in link for a configured staff member (15 minutes, works once).
+    """A one-time sign-in link for a configured staff member (15 minutes, works once):
+    a Telegram user id, or an email address in [staff] *_emails.
 
     The running service passes its roster, which follows [staff] in the file as it is now."""
     roles = roster.roles(staff_id) if roster is not None else staff_roles(config, staff_id)
@@ -61,4 +85,7 @@ def create_login_link(db: Engine, config: Config, staff_id: int, *,
     with Session(db) as session, session.begin():
         staff_sessions.add_login(session=session, token_hash=token_hash(token), staff_id=staff_id,
                                  created_at=now, expires_at=now + LOGIN_LIFETIME)  # fmt: skip
+        if isinstance(staff_id, str):  # asked for on a public page: worth a line in the log
+            store.audit(session=session, actor=actor_of(staff_id), action="staff.sign_in_link",
+                        target="dashboard", detail="sent by email")  # fmt: skip
     return f"{public_base_url(config)}/staff/login/{token}"

@@ -54,8 +54,8 @@ class StaffRoster:
                     log.warning("kept the last [staff]: %s", error)
         return self._staff
 
-    def roles(self, user_id: int) -> set[str]:
-        """The roles a Telegram user id has now (admins have every role)."""
+    def roles(self, user_id: int | str) -> set[str]:
+        """The roles a Telegram user id, or an email address, has now (admins have every role)."""
         return roles_in(self.staff, user_id)
 
     @property

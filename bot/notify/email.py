@@ -6,6 +6,7 @@ fills a template the service keeps; we send only its placeholders' values."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
@@ -29,11 +30,11 @@ class NotifyEmail:
         self.base_url = base_url
         self.timeout = timeout
 
-    async def send(self, address: str, personalisation: dict[str, str], reference: str) -> str:
+    async def send(self, address: str, personalisation: dict[str, Any], reference: str) -> str:
         """Send one email; returns Notify's notification id."""
         return await asyncio.to_thread(self._send, address, personalisation, reference)
 
-    def _send(self, address: str, personalisation: dict[str, str], reference: str) -> str:
+    def _send(self, address: str, personalisation: dict[str, Any], reference: str) -> str:
         # A client per send: the client is not thread-safe, and alerts are few.
         client = NotificationsAPIClient(  # type: ignore[no-untyped-call]
             self.api_key, base_url=self.base_url, timeout=self.timeout

@@ -3,8 +3,8 @@
 The scheduler runs `Digests.weekly` at the [digest] day and time, and
 `Digests.catch_up` on its tick, so a digest missed while the process was down
 goes out when it is back. Both are idempotent: a week's digest is built at most
-once (bot/actions/digests.py) and each part reaches each officer at most once
-(bot/telegram/digest_delivery.py).
+once (bot/actions/digests.py) and each part reaches each officer at most once, on
+Telegram (bot/telegram/digest_delivery.py) and by email (bot/notify/digest_email.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from sqlmodel import Session
 from telegram import Bot
 
 from bot.actions.digests import WEEK, Documents, build, period_ending, store_digest, weekly_due
+from bot.actions.staff_access import public_base_url
 from bot.config import Config
+from bot.notify.digest_email import DigestEmails
 from bot.telegram.digest_delivery import DigestSender, officers_bot
 from bot.telegram.pacing import SendBudget
 from conversations.staff import digest_records
@@ -46,6 +48,7 @@ class Digests:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest")
         self._lock = asyncio.Lock()
         self._failed: set[tuple[str, datetime]] = set()  # retried by the weekly run, not each tick
+        self.emails = digest_emails(config, db, self.zone)
 
     def registry(self) -> dict[str, Callable[[], Awaitable[None]]]:
         """The scheduler's jobs: "digest" weekly; "digest-catch-up" on every tick."""
@@ -60,18 +63,23 @@ class Digests:
         """Build any digest due for the latest week and send what is still unsent."""
         async with self._lock:
             end = period_ending(now or utcnow(), self.config.digest)
-            officers = self.config.staff.officers
             for slug in await asyncio.to_thread(weekly_due, self.db, end):
                 if (slug, end) in self._failed:
                     continue
                 try:
-                    await self._build_weekly(slug, end, officers)
+                    await self._build_weekly(slug, end)
                 except Exception:
                     self._failed.add((slug, end))
                     log.exception("the digest for %s could not be built", slug)
             await self.send_outstanding()
 
-    async def _build_weekly(self, slug: str, end: datetime, officers: tuple[int, ...]) -> int:
+    @property
+    def _addresses(self) -> tuple[str, ...]:
+        """Officers' email addresses, when the digest can be emailed."""
+        return self.config.staff.officer_emails if self.emails is not None else ()
+
+    async def _build_weekly(self, slug: str, end: datetime) -> int:
+        officers = self.config.staff.officers
         documents, run_id = await asyncio.get_running_loop().run_in_executor(
             self.pool, partial(build, self.db, slug, start=end - WEEK, end=end, zone=self.zone)
         )
@@ -86,28 +94,35 @@ class Digests:
                 documents=documents,
                 run_id=run_id,
                 officers=officers,
+                emails=self._addresses,
             )
         )
-        if not officers:
+        if not officers and not self._addresses:
             log.warning(
                 "the digest for %s is built but no officers are configured to get it "
-                "(add their Telegram ids to [staff] officers)",
+                "(add their Telegram ids to [staff] officers, or addresses to officer_emails)",
                 slug,
             )
         log.info("built the digest for %s, week to %s", slug, end)
         return digest_id
 
     async def send_outstanding(self) -> None:
-        if self.bot is None:
-            return  # Telegram is off: the deliveries wait until it is on
-        sender = DigestSender(self.db, self.bot, self.budget, self.zone)
-        for digest_id in await asyncio.to_thread(self._outstanding):
-            counts = await sender.deliver(digest_id)
-            log.info("digest %d: %s", digest_id, counts)
+        """Send what is unsent, by email and on Telegram (the deliveries on a channel
+        that is off wait until it is on)."""
+        if self.emails is not None:
+            for digest_id in await asyncio.to_thread(self._outstanding, False, True):
+                counts = await self.emails.deliver(digest_id)
+                log.info("digest %d: %s", digest_id, counts)
+        if self.bot is not None:
+            sender = DigestSender(self.db, self.bot, self.budget, self.zone)
+            for digest_id in await asyncio.to_thread(self._outstanding, True, False):
+                counts = await sender.deliver(digest_id)
+                log.info("digest %d: %s", digest_id, counts)
 
-    def _outstanding(self) -> list[int]:
+    def _outstanding(self, telegram: bool, email: bool) -> list[int]:
         with Session(self.db) as session:
-            return digest_records.outstanding(session=session, kind="weekly")
+            return digest_records.outstanding(session=session, kind="weekly",
+                                              telegram=telegram, email=email)  # fmt: skip
 
     async def send_now(self, slug: str) -> tuple[Documents, dict[str, int]]:
         """Build now and send to every configured officer (`needsfirst digest --send`)."""
@@ -115,12 +130,13 @@ class Digests:
         documents, run_id = await asyncio.get_running_loop().run_in_executor(
             self.pool, partial(build, self.db, slug, start=end - WEEK, end=end, zone=self.zone)
         )
-        officers = self.config.staff.officers
-        if not officers:
-            log.warning("no officers are configured: add their Telegram ids to [staff] officers")
-            return documents, {}
-        if self.bot is None:
+        officers = self.config.staff.officers if self.bot is not None else ()
+        if self.bot is None and self.config.staff.officers and not self._addresses:
             raise store.StoreError("Telegram is off: set [telegram] token to send digests")
+        if not officers and not self._addresses:
+            log.warning("no officers are configured: add their Telegram ids to [staff] officers"
+                        " or their addresses to [staff] officer_emails")  # fmt: skip
+            return documents, {}
         digest_id = await asyncio.to_thread(
             partial(
                 store_digest,
@@ -132,11 +148,17 @@ class Digests:
                 documents=documents,
                 run_id=run_id,
                 officers=officers,
+                emails=self._addresses,
             )
         )
-        return documents, await DigestSender(self.db, self.bot, self.budget, self.zone).deliver(
-            digest_id
-        )
+        counts: dict[str, int] = {}
+        if self.emails is not None:
+            counts = await self.emails.deliver(digest_id)
+        if self.bot is not None:
+            counts = await DigestSender(self.db, self.bot, self.budget, self.zone).deliver(
+                digest_id
+            )
+        return documents, counts
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -149,8 +171,6 @@ async def send_to_officers(
     if not config.telegram.token:
         digests = Digests(config, db, None)
         try:
-            if config.staff.officers:
-                raise store.StoreError("Telegram is off: set [telegram] token to send digests")
             return await digests.send_now(slug)
         finally:
             digests.close()
@@ -160,3 +180,13 @@ async def send_to_officers(
             return await digests.send_now(slug)
         finally:
             digests.close()
+
+
+def digest_emails(config: Config, db: Engine, zone: ZoneInfo) -> DigestEmails | None:
+    """The digest's email sender, when officers have addresses and Notify is set up."""
+    notify = config.notify
+    if not (config.staff.officer_emails and notify.api_key and notify.digest_template_id):
+        return None
+    return DigestEmails(db, api_key=notify.api_key, template_id=notify.digest_template_id,
+                        base_url=notify.base_url, public_url=public_base_url(config),
+                        zone=zone)  # fmt: skip

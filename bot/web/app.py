@@ -25,6 +25,7 @@ from bot.web import (
     data_pages,
     devices,
     digest_pages,
+    email_sign_in,
     front_page,
     metrics,
     pack_pages,
@@ -44,6 +45,7 @@ from bot.web.keys import (
     DEVICE_KEY,
     ENGINE_KEY,
     ROSTER_KEY,
+    SIGN_IN_MAILER_KEY,
     STATUS_KEY,
     TELEGRAM_KEY,
     TEMPLATES_KEY,
@@ -62,7 +64,8 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
                   status: dict[str, Any] | None = None,
                   conversations: ConversationService | None = None,
                   roster: StaffRoster | None = None,
-                  whatsapp: object | None = None) -> web.Application:  # fmt: skip
+                  whatsapp: object | None = None,
+                  sign_in_mailer: object | None = None) -> web.Application:  # fmt: skip
     """The aiohttp application for one worker; any number may serve the same database."""
     # Every POST passes its route's declared guard first; an undeclared route is refused.
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[guard_unsafe_methods])
@@ -75,6 +78,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     app[TEMPLATES_KEY] = template_environment()
     app[TELEGRAM_KEY] = telegram
     app[WHATSAPP_KEY] = whatsapp
+    app[SIGN_IN_MAILER_KEY] = sign_in_mailer
     app[STATUS_KEY] = status if status is not None else {}
     app[DEVICE_KEY] = devices.DeviceKey(db, config)
     # One analysis at a time per worker: each is CPU-bound, and a second click waits.
@@ -91,6 +95,8 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     front_page.add_routes(app)
     chat.add_routes(app)
     sign_in_pages.add_routes(app)
+    email_sign_in.add_routes(app)
+    app.on_shutdown.append(email_sign_in.finish_sending)
     dashboard.add_routes(app)
     theme_pages.add_routes(app)
     theme_run_pages.add_routes(app)

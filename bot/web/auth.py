@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.actions.staff_access import LOGIN_LIFETIME, new_token, token_hash
+from bot.actions.staff_access import LOGIN_LIFETIME, actor_of, new_token, token_hash
 from bot.web.keys import ENGINE_KEY, ROSTER_KEY
 from bot.web.templating import render
 from conversations.storage import staff_sessions
@@ -30,19 +30,19 @@ COOKIE = "nf_staff"
 class Staff:
     """Who is signed in, what they may do, and the CSRF token for their forms."""
 
-    staff_id: int
+    staff_id: int | str  # a Telegram user id, or an email address
     roles: frozenset[str]
     csrf: str
 
     @property
     def actor(self) -> str:
-        return f"staff:{self.staff_id}"
+        return actor_of(self.staff_id)
 
     def can(self, role: str) -> bool:
         return role in self.roles
 
 
-def link_holder(db: Engine, token: str) -> int | None:
+def link_holder(db: Engine, token: str) -> int | str | None:
     """Whose unused, unexpired sign-in link this is (without using it), or None."""
     with Session(db) as session:
         return staff_sessions.login_holder(
@@ -87,14 +87,14 @@ async def signed_in(request: web.Request) -> Staff:
     """The signed-in staff member; 401 for anyone else (with how to get a link)."""
     cookie = request.cookies.get(COOKIE, "")
     found = await asyncio.to_thread(session_of, request.app[ENGINE_KEY], cookie)
-    roles = request.app[ROSTER_KEY].roles(found.staff_id) if found else set()
+    roles = request.app[ROSTER_KEY].roles(found.holder) if found else set()
     if found is None or not roles:
         raise web.HTTPUnauthorized(
             text=render(request, "staff/signed_out.html", lang="en", signed_out=False).text,
             content_type="text/html",
             headers={"WWW-Authenticate": 'OneTimeLink realm="Needs First dashboard"'},
         )
-    return Staff(found.staff_id, frozenset(roles), found.csrf_token)
+    return Staff(found.holder, frozenset(roles), found.csrf_token)
 
 
 async def allowed(request: web.Request, role: str) -> Staff:

@@ -30,3 +30,6 @@ DEVICE_KEY = web.AppKey("device_key", DeviceKey)
 # Threads for theme analysis: minutes of CPU that must not hold up the default
 # executor, which with SQLite is the one thread every database call goes through.
 ANALYSIS_KEY = web.AppKey("analysis", ThreadPoolExecutor)
+# Sends a staff address its sign-in link ((address, link) -> None), when [staff] has
+# email addresses and Notify is set up; bot.app passes it in (bot/web/email_sign_in.py).
+SIGN_IN_MAILER_KEY = web.AppKey("sign_in_mailer", object)

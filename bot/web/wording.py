@@ -99,6 +99,15 @@ WORDS: dict[str, dict[str, str]] = {
         "results_decided": "A decision has been made: see below.",
         "results_undecided": "No decision yet.",
         "results_prioritised": "What mattered most",
+        "results_too_close_all": (
+            "Too close to call: residents' votes do not put any theme clearly ahead of the "
+            "others, so the order below is not a ranking."
+        ),
+        "results_too_close_some": (
+            "Themes with the same number are too close to call: the votes cannot say which "
+            "mattered more."
+        ),
+        "results_joint": "too close to call",
         "results_prioritised_hint": (
             "{people} residents compared the themes in pairs. The share is how often a theme "
             "was chosen over another."
@@ -237,6 +246,15 @@ WORDS: dict[str, dict[str, str]] = {
         "results_decided": "Mae penderfyniad wedi'i wneud: gweler isod.",
         "results_undecided": "Dim penderfyniad eto.",
         "results_prioritised": "Beth oedd bwysicaf",
+        "results_too_close_all": (
+            "Rhy agos i ddweud: nid yw pleidleisiau'r trigolion yn rhoi unrhyw thema yn glir "
+            "o flaen y lleill, felly nid yw'r drefn isod yn safle."
+        ),
+        "results_too_close_some": (
+            "Mae themâu â'r un rhif yn rhy agos i ddweud: ni all y pleidleisiau ddweud pa un "
+            "oedd bwysicaf."
+        ),
+        "results_joint": "rhy agos i ddweud",
         "results_prioritised_hint": (
             "Cymharodd {people} o drigolion y themâu fesul pâr. Y gyfran yw pa mor aml y "
             "dewiswyd thema dros un arall."

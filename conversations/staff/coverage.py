@@ -4,9 +4,15 @@ Coverage compares the residents who took part, by each profile dimension (area, 
 band, ...) and by partner source, with the population shares the consultation's
 script declares. It also counts them by channel (Telegram, web chat, ...), the first
 reason someone is not heard; channels have no population share, so only respondents'
-counts and shares are given. A group is under-heard when its share of respondents is below
-half its share of the population (UNDER_HEARD_RATIO), which is the signal a
-facilitator acts on by inviting that group again.
+counts and shares are given.
+
+A group is flagged under-heard only when the evidence supports it (`evidence_of`):
+the round has at least MIN_RESPONDENTS who said their group, the group's share of
+them is below half its share of the population (UNDER_HEARD_RATIO), and even the
+top of the 95% interval of that share is below its population share. Otherwise a
+group that looks low is "too few to say": facilitators are told so rather than
+sent after a gap that may be chance. This is the one place for that rule;
+EVIDENCE_WORDS is how every page, the digest and the command line say it.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from math import sqrt
+from typing import Any, Literal
 
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
@@ -31,6 +38,17 @@ from conversations.storage.models import (
 )
 
 UNDER_HEARD_RATIO = 0.5
+# Below this many respondents (who said their group) nobody is flagged: the 95%
+# interval of a share is then about +-18 points wide, and who happened to answer
+# first decides more than who is missing.
+MIN_RESPONDENTS = 30
+Z95 = 1.96
+Evidence = Literal["under-heard", "too-few", "ok"]
+EVIDENCE_WORDS: dict[str, str] = {
+    "under-heard": "Under-heard",
+    "too-few": "Too few to say",
+    "ok": "Heard",
+}
 NOT_SAID = "not-said"
 NOT_RECORDED = "not-recorded"  # a resident with no channel left on record
 # Channels as staff read them; a channel not listed here is shown by its own name.
@@ -51,7 +69,14 @@ class GroupCoverage:
     respondents: int
     share: float  # of respondents who said which group they are in
     population_share: float | None
-    under_heard: bool
+    under_heard: bool  # the evidence says so (see evidence_of)
+    # "under-heard", "too-few" (it may be, the numbers cannot tell) or "ok" (heard,
+    # or no population figure to compare with).
+    evidence: Evidence = "ok"
+
+    @property
+    def evidence_words(self) -> str:
+        return EVIDENCE_WORDS[self.evidence]
 
 
 @dataclass(frozen=True)
@@ -76,6 +101,11 @@ class RoundStatus:
 
     def under_heard(self) -> list[tuple[str, GroupCoverage]]:
         return [(d, g) for d, groups in self.coverage.items() for g in groups if g.under_heard]
+
+    def too_few_to_say(self) -> list[tuple[str, GroupCoverage]]:
+        """Groups that may be under-heard, where the numbers are too small to tell."""
+        return [(d, g) for d, groups in self.coverage.items() for g in groups
+                if g.evidence == "too-few"]  # fmt: skip
 
 
 def round_status(*, session: Session, script: Script, round_: Round,
@@ -163,6 +193,7 @@ def _groups(counts: Counter[str], labels: dict[str, str],
         in_population = group in population
         share = respondents / counted if counted and (in_population or not population) else 0.0
         expected = population.get(group)
+        evidence = evidence_of(respondents, counted, expected)
         result.append(
             GroupCoverage(
                 group=group,
@@ -170,14 +201,44 @@ def _groups(counts: Counter[str], labels: dict[str, str],
                 respondents=respondents,
                 share=round(share, 4),
                 population_share=expected,
-                # With nobody in any counted group, nothing is known yet: flagging every
-                # group would only say "invite everyone" in a misleading way.
-                under_heard=(
-                    expected is not None and counted > 0 and share < UNDER_HEARD_RATIO * expected
-                ),
+                under_heard=evidence == "under-heard",
+                evidence=evidence,
             )
         )
     return result
+
+
+def wilson_upper(successes: int, n: int, z: float = Z95) -> float:
+    """The upper end of the Wilson score interval of a share (successes of n).
+
+    Wilson's interval, not the textbook one (share +- z * standard error), because it
+    stays honest for small counts and shares near 0: with 0 of 10 the textbook interval
+    is [0, 0], as though 10 answers proved a group absent; Wilson's reaches 0.28."""
+    if n <= 0:
+        return 1.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    margin = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return min(1.0, (centre + margin) / (1 + z * z / n))
+
+
+def evidence_of(respondents: int, counted: int, population_share: float | None) -> Evidence:
+    """Whether a group is under-heard, too few to say, or heard.
+
+    Under-heard needs both a gap worth acting on (its share below UNDER_HEARD_RATIO of
+    its population share) and evidence the gap is not chance (even the top of its
+    share's 95% Wilson interval is below its population share), in a round of at
+    least MIN_RESPONDENTS. A gap without that evidence is "too few to say"; with
+    fewer than MIN_RESPONDENTS in the round, every group with a population figure is."""
+    if population_share is None:
+        return "ok"
+    if counted < MIN_RESPONDENTS:
+        return "too-few"
+    if respondents / counted >= UNDER_HEARD_RATIO * population_share:
+        return "ok"
+    if wilson_upper(respondents, counted) < population_share:
+        return "under-heard"
+    return "too-few"
 
 
 def opted_in_residents(*, session: Session, consultation_id: int) -> list[int]:
@@ -222,13 +283,19 @@ def format_status(report: RoundStatus) -> str:
         if not any(group.respondents for group in groups):
             lines.append("  nobody has said yet")
             continue
+        counted = sum(g.respondents for g in groups if g.population_share is not None)
+        if any(g.population_share is not None for g in groups) and counted < MIN_RESPONDENTS:
+            lines.append(f"  too few to say who is under-heard: {counted} said, "
+                         f"{MIN_RESPONDENTS} are needed")  # fmt: skip
         for group in groups:
             expected = (
                 f"  population {group.population_share:.0%}"
                 if group.population_share is not None
                 else ""
             )
-            flag = "  UNDER-HEARD" if group.under_heard else ""
+            flag = {"under-heard": "  UNDER-HEARD", "too-few": "  too few to say"}.get(
+                group.evidence, ""
+            )
             lines.append(
                 f"  {group.label:<32} {group.respondents:>6}  {group.share:>5.0%}{expected}{flag}"
             )

@@ -7,6 +7,7 @@ so after a crash an officer gets the rest of a digest, never the same part twice
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from conversations.storage.models import (
     Decision,
     Digest,
     DigestDelivery,
+    DigestEmail,
     Round,
     utcnow,
 )
@@ -29,8 +31,10 @@ UNSENT = ("pending", "sending")
 
 def add(*, session: Session, consultation: Consultation, kind: str, start: datetime,
         end: datetime, run_id: int | None, summary: str, html: str, csv: str,
-        officers: Sequence[int], actor: str) -> int:  # fmt: skip
-    """Keep a built digest with a delivery row per officer, audited; its id."""
+        officers: Sequence[int], actor: str, figures: str = "",
+        emails: Sequence[str] = ()) -> int:  # fmt: skip
+    """Keep a built digest with a delivery row per officer (by Telegram, and by email),
+    audited; its id."""
     assert consultation.id is not None
     digest = Digest(
         consultation_id=consultation.id,
@@ -41,17 +45,21 @@ def add(*, session: Session, consultation: Consultation, kind: str, start: datet
         summary=summary,
         html=html,
         csv=csv,
+        figures=figures,
     )
     session.add(digest)
     session.flush()
     assert digest.id is not None
     session.add_all(DigestDelivery(digest_id=digest.id, officer_id=o) for o in officers)
+    addresses = list(dict.fromkeys(a.lower() for a in emails))
+    session.add_all(DigestEmail(digest_id=digest.id, address=a) for a in addresses)
     store.audit(
         session=session,
         actor=actor,
         action="digest.build",
         target=f"{consultation.slug} digest {digest.id}",
-        detail=f"{kind}, week to {end:%Y-%m-%d %H:%M} UTC, {len(officers)} officers",
+        detail=f"{kind}, week to {end:%Y-%m-%d %H:%M} UTC, {len(officers)} officers"
+        + (f" and {len(addresses)} by email" if addresses else ""),
     )
     return digest.id
 
@@ -96,14 +104,15 @@ def weekly_due(*, session: Session, start: datetime, end: datetime) -> list[str]
     )
 
 
-def to_send(*, session: Session, digest_id: int) -> tuple[Digest, str] | None:
-    """A digest whose documents are still kept, with its consultation's slug; else None."""
+def to_send(*, session: Session, digest_id: int) -> tuple[Digest, str, str] | None:
+    """A digest whose documents are still kept, with its consultation's slug and title;
+    else None."""
     digest = session.get(Digest, digest_id)
     if digest is None or digest.cleared_at is not None:
         return None
     consultation = session.get(Consultation, digest.consultation_id)
     assert consultation is not None
-    return digest, consultation.slug
+    return digest, consultation.slug, consultation.title
 
 
 def is_stale(*, session: Session, digest_id: int) -> bool:
@@ -158,14 +167,16 @@ def finish_delivery(*, session: Session, delivery_id: int, state: str) -> None:
 
 
 def settle(*, session: Session, digest_id: int) -> dict[str, int]:
-    """Each delivery state's count; once none is left to send, drop the documents."""
-    counts = dict(
-        session.exec(
-            select(DigestDelivery.state, func.count())
-            .where(DigestDelivery.digest_id == digest_id)
-            .group_by(col(DigestDelivery.state))
-        ).all()
-    )
+    """Each delivery state's count, Telegram's and email's together; once none is left
+    to send on either, drop the documents."""
+    counts: Counter[str] = Counter()
+    for table in (DigestDelivery, DigestEmail):
+        for state, n in session.exec(
+            select(table.state, func.count())
+            .where(table.digest_id == digest_id)
+            .group_by(col(table.state))
+        ).all():
+            counts[state] += n
     digest = session.get(Digest, digest_id)
     if digest is not None and digest.cleared_at is None and not any(counts.get(s) for s in UNSENT):
         digest.summary = digest.html = digest.csv = ""
@@ -174,14 +185,17 @@ def settle(*, session: Session, digest_id: int) -> dict[str, int]:
     return {state: int(n) for state, n in counts.items()}
 
 
-def outstanding(*, session: Session, kind: str = "weekly") -> list[int]:
-    """Digests of a kind with a delivery still to send, by id."""
-    return sorted(
-        set(
-            session.exec(
-                select(DigestDelivery.digest_id)
-                .join(Digest, col(Digest.id) == col(DigestDelivery.digest_id))
-                .where(Digest.kind == kind, col(DigestDelivery.state).in_(UNSENT))
-            ).all()
-        )
-    )
+def outstanding(*, session: Session, kind: str = "weekly", telegram: bool = True,
+                email: bool = True) -> list[int]:  # fmt: skip
+    """Digests of a kind with a delivery still to send (on the channels named), by id."""
+    found: set[int] = set()
+    for table, wanted in ((DigestDelivery, telegram), (DigestEmail, email)):
+        if wanted:
+            found.update(
+                session.exec(
+                    select(table.digest_id)
+                    .join(Digest, col(Digest.id) == col(table.digest_id))
+                    .where(Digest.kind == kind, col(table.state).in_(UNSENT))
+                ).all()
+            )
+    return sorted(found)

@@ -17,10 +17,11 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 class LiveServer:
     """The web application served for real, on a free loopback port."""
 
-    def __init__(self, db: Engine, config: Config) -> None:
+    def __init__(self, db: Engine, config: Config, *, sign_in_mailer: object = None) -> None:
         self.db = db
         self.config = config
-        self.runner = web.AppRunner(build_web_app(db, config), access_log=None)
+        app = build_web_app(db, config, sign_in_mailer=sign_in_mailer)
+        self.runner = web.AppRunner(app, access_log=None)
         self.url = ""
 
     async def start(self) -> None:

@@ -17,7 +17,7 @@ from conversations.storage.models import AnalysisRun, Broadcast, ThemeEdit
 from tests.browser.live import LiveServer
 from tests.browser.test_browser import DESKTOP, PHONE, check, press
 from tests.web_helpers import FACILITATOR, OFFICER
-from tests.web_seed import seed_answers, seed_themes
+from tests.web_seed import QUIET_NORTH, seed_answers, seed_themes
 
 NEW_NAME = "Late buses <b>after shifts</b>"
 
@@ -78,7 +78,7 @@ async def test_an_officer_renames_a_theme_and_merges_two(server: LiveServer, bro
 async def test_a_facilitator_invites_an_under_heard_group_and_watches_it_go(
     server: LiveServer, browser: Any
 ) -> None:
-    seed_answers(server.db)
+    seed_answers(server.db, quiet_north=QUIET_NORTH)
     page = await signed_in(server, browser, FACILITATOR, DESKTOP)
     await page.get_by_role("link", name="What would make life better in Riverside?").click()
     channels = page.get_by_role("table", name="By channel")

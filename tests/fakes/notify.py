@@ -13,17 +13,23 @@ What it checks, as Notify does (docs.notifications.service.gov.uk/rest-api.html)
   team's allow-list; ``reference`` is optional and at most 1,000 characters.
 * Rate limit: 3,000 requests per 60 seconds per service and key type (rolling), then
   429 ``RateLimitError``; a daily message limit, then 429 ``TooManyRequestsError``.
+* Files by email (tests/fakes/notify_files.py): a placeholder's value ``{"file": ...}``
+  is checked as Notify checks it (size, type, filename, retention) and becomes a link.
+* ``GET /v2/notifications?reference=R``: the service's messages with that reference.
 * Errors are ``{"status_code": N, "errors": [{"error": KIND, "message": TEXT}]}``.
 * A sent message answers 201 with ``id``, ``reference``, ``content``, ``uri``, ``template``.
 * ``GET /v2/template/{id}``: a template's type, body and subject (the doctor's check).
 
 Knobs: :meth:`new_api_key`, :meth:`add_template`, :meth:`inject_fault` (errors for
 the next N sends), ``rate_limit`` and ``clock`` (to test the limit without 3,000
-real requests), ``daily_limit``. Sent messages are in :attr:`sent`.
+real requests), ``daily_limit``, ``files_enabled`` (the service set up "Send files by
+email"), ``lose_answers`` (take the next N messages, then answer 504 as a proxy
+that lost Notify's answer), ``stall_answers`` (take them and never answer). Sent messages are in :attr:`sent`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -34,6 +40,8 @@ from typing import Any
 
 import jwt
 from aiohttp import web
+
+from tests.fakes.notify_files import FileRefused, SentFile, check_file, is_file
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 EMAIL = re.compile(r"^[^@\s]+@([^@\s.]+\.)+[^@\s.]{2,}$")
@@ -102,6 +110,7 @@ class Sent:
     subject: str
     body: str
     key_type: str
+    files: dict[str, SentFile] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,6 +133,9 @@ class FakeNotify:
     requests: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (status, message)
     statuses: dict[str, str] = field(default_factory=dict)  # notification id -> status
+    files_enabled: bool = True
+    lose_answers: int = 0
+    stall_answers: int = 0  # take the next N messages, then never answer (a caller's crash test)
 
     def __post_init__(self) -> None:
         self._keys: dict[str, list[ApiKey]] = {}  # service id -> keys
@@ -132,11 +144,14 @@ class FakeNotify:
         self._faults: deque[_Fault] = deque()
         self._sent_by: dict[str, str] = {}  # notification id -> service id
         self._runner: web.AppRunner | None = None
+        self._released = asyncio.Event()
         self.base_url = ""
 
     async def __aenter__(self) -> FakeNotify:
-        app = web.Application()
+        # Room for a 2 MB file, base64-encoded (aiohttp's default is 1 MB).
+        app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_post("/v2/notifications/{kind}", self._send)
+        app.router.add_get("/v2/notifications", self._by_reference)
         app.router.add_get("/v2/notifications/{id}", self._status)
         app.router.add_get("/v2/template/{id}", self._template)
         self._runner = web.AppRunner(app, access_log=None)
@@ -150,6 +165,7 @@ class FakeNotify:
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        self._released.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -207,7 +223,31 @@ class FakeNotify:
             return error.response()
         self.sent.append(sent)
         self._sent_by[sent.id] = key.service_id
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            return web.json_response({"message": "Gateway timeout"}, status=504)
+        if self.stall_answers > 0:
+            self.stall_answers -= 1
+            await self._released.wait()  # until the server stops
         return web.json_response(self._receipt(request, sent), status=201)
+
+    async def _by_reference(self, request: web.Request) -> web.Response:
+        """GET /v2/notifications: this service's messages, filtered by reference."""
+        self.requests += 1
+        try:
+            key = self._authenticate(request)
+            self._count(key)
+        except NotifyError as error:
+            self.rejected.append((error.status, error.message))
+            return error.response()
+        reference = request.query.get("reference")
+        found = [
+            {"id": s.id, "reference": s.reference, "type": s.type, "status":
+             self.statuses.get(s.id, "sending"), "email_address": s.to if s.type == "email" else None}
+            for s in reversed(self.sent)
+            if self._service_of(s) == key.service_id and (reference is None or s.reference == reference)
+        ]  # fmt: skip
+        return web.json_response({"notifications": found, "links": {"current": str(request.url)}})
 
     async def _status(self, request: web.Request) -> web.Response:
         """GET /v2/notifications/{id}: a message sent with this service's keys."""
@@ -342,6 +382,14 @@ class FakeNotify:
         if template.type != kind:
             raise NotifyError(400, "BadRequestError",
                               f"{kind} template is not suitable for {template.type} notification")  # fmt: skip
+        files: dict[str, SentFile] = {}
+        for name, value in personalisation.items():
+            if is_file(value):
+                try:
+                    files[name] = check_file(name, value, kind=kind, placeholders=template.placeholders(),
+                                             files_enabled=self.files_enabled, service_id=key.service_id)  # fmt: skip
+                except FileRefused as error:
+                    raise NotifyError(400, "BadRequestError", str(error)) from error
         missing = [name for name in template.placeholders() if name not in personalisation]
         if missing:
             raise NotifyError(
@@ -353,6 +401,7 @@ class FakeNotify:
         if sum(1 for s in self.sent if s.key_type != "test") >= self.daily_limit:
             raise NotifyError(429, "TooManyRequestsError",
                               f"Exceeded send limits ({self.daily_limit}) for today")  # fmt: skip
+        filled = personalisation | {name: file.url for name, file in files.items()}
         return Sent(
             id=str(uuid.uuid4()),
             type=kind,
@@ -360,9 +409,10 @@ class FakeNotify:
             template_id=template_id,
             personalisation=personalisation,
             reference=reference,
-            subject=template.fill(template.subject, personalisation),
-            body=template.fill(template.body, personalisation),
+            subject=template.fill(template.subject, filled),
+            body=template.fill(template.body, filled),
             key_type=key.key_type,
+            files=files,
         )
 
     def _receipt(self, request: web.Request, sent: Sent) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from conversations.storage.models.channels import (
     WebTranscriptEntry,
 )
 from conversations.storage.models.consultations import ConsentRecord, Consultation, Round, utcnow
-from conversations.storage.models.digests import Digest, DigestDelivery
+from conversations.storage.models.digests import Digest, DigestDelivery, DigestEmail
 from conversations.storage.models.priorities import Decision, PairVote, RoundTheme, StatementVote
 from conversations.storage.models.residents import (
     Answer,
@@ -59,6 +59,7 @@ __all__ = [
     "Decision",
     "Digest",
     "DigestDelivery",
+    "DigestEmail",
     "InboxEntry",
     "PairVote",
     "PendingUpdate",

@@ -29,6 +29,9 @@ class Digest(SQLModel, table=True):
     summary: str = Field(default="", sa_column=Column(Text, nullable=False))
     html: str = Field(default="", sa_column=Column(Text, nullable=False))
     csv: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Figures only (counts, themes, coverage gaps), never residents' words: the body
+    # of the digest's email, so it is kept when the documents are dropped.
+    figures: str = Field(default="", sa_column=Column(Text, nullable=False))
     cleared_at: datetime | None = None  # documents dropped once delivered
     # A resident it may quote was forgotten before delivery: rendered again first.
     stale: bool = False
@@ -47,4 +50,22 @@ class DigestDelivery(SQLModel, table=True):
     # The next part to send (0 summary, 1 report, 2 table); a part is counted before
     # it is sent, so a crash mid-send never sends it twice.
     next_part: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DigestEmail(SQLModel, table=True):
+    """One officer's copy of a digest by email (GOV.UK Notify), claimed before the call.
+
+    pending -> sending -> sent | failed. A row left "sending" (a crash, or Notify's
+    answer lost) is settled by asking Notify for the message by its reference before
+    anything is sent again (bot/notify/digest_email.py)."""
+
+    __table_args__ = (UniqueConstraint("digest_id", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest_id: int = Field(foreign_key="digest.id", index=True)
+    address: str = Field(max_length=254)
+    state: str = Field(default="pending", max_length=10, index=True)
+    attempts: int = 0  # calls made to Notify for it; given up on after a few
+    notify_id: str | None = Field(default=None, max_length=36)
     updated_at: datetime = Field(default_factory=utcnow)
