@@ -3,8 +3,8 @@ partner's link, their needs analysed into three themes that officers reviewed, o
 three weeks since the consultation opened.
 
 Thirteen residents raise buses (enough to say something: FEW is 10), five damp and
-five youth (too few to say); nobody under 18 or over 65 takes part, so those age
-bands are under-heard everywhere.
+five youth (too few to say); nobody under 18 or over 65 takes part, a gap too
+small a consultation to call more than chance (too few to say).
 """
 
 from __future__ import annotations

@@ -70,8 +70,10 @@ def test_a_theme_pack_says_who_raised_it_when_and_in_their_words(db: Engine) -> 
     assert {g.label.split()[0]: g.residents for g in area.groups} == Counter(s[0] for s in said)
     assert all(g.few for g in area.groups)  # 4 or 5 residents an area: too few to say
     ages = {g.label: g for g in next(d for d in theme.who if d.key == "age_band").groups}
-    assert ages["Under 18"].under_heard and ages["65 or over"].under_heard
-    assert not ages["18 to 34"].under_heard
+    # Nobody under 18 or over 65 raised it, but 13 residents are too few to call that more
+    # than chance (coverage's rule): said so, and named among the pack's limits.
+    assert not any(g.under_heard for g in ages.values())
+    assert ages["Under 18"].few and ages["65 or over"].few
     partners = theme.partners
     assert partners is not None
     assert {g.label: g.residents for g in partners.groups}[PARTNER] == sum(

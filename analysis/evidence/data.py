@@ -194,6 +194,9 @@ class EvidencePack:
     # The whole consultation's cross-cutting tables.
     services: tuple[str, ...] = ()  # every service any theme touches
     co_raised: tuple[tuple[int, tuple[int, ...]], ...] = field(default=())  # theme -> residents
+    # Coverage's rule: fewer residents than this who said their group, and no group is
+    # judged under-heard (given by the caller: the rule is conversations' own).
+    min_respondents: int = 30
 
     @property
     def whole(self) -> bool:

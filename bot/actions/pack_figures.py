@@ -36,6 +36,7 @@ from bot.actions.pack_priority import decisions_on, priority_of
 from bot.actions.priorities import PriorityReport, priorities
 from conversations.flow.script import Script
 from conversations.staff import codebook, coded_answers, public_results, themes
+from conversations.staff.coverage import MIN_RESPONDENTS
 from conversations.staff import theme_evidence as evidence
 from conversations.storage import store
 from conversations.storage.models import AnalysisRun, Consultation, RunTheme, utcnow
@@ -261,6 +262,7 @@ def gather(
         heard=heard_groups,
         sources=sources,
         limits=pack_limits(len(heard), unthemed, proposed, since, heard_groups, sources),
+        min_respondents=MIN_RESPONDENTS,
         theme_id=theme_id,
         services=tuple(sorted({s for t in found for s in t.services})),
         co_raised=tuple(

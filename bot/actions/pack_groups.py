@@ -1,12 +1,12 @@
 """Who is in a group, for an evidence pack: residents by profile answer and source,
 against every resident heard and the population.
 
-The rule here is the pack's own, written once: a group is under-heard among a
-theme's residents when its share is below half its population share and at least
-FEW residents said which group they are in (fewer, and nothing can be said); a
-group with fewer than FEW residents is flagged "too few to say". Shares are of
-residents whose group the population counts, as conversations/staff/coverage.py
-does, so "prefer not to say" does not dilute them.
+Whether a group is under-heard is coverage's rule (conversations/staff/coverage.py,
+evidence_of), applied to a theme's residents: a gap worth acting on, enough residents
+to judge, and a gap larger than chance. Where coverage says "too few to say", or a
+group with no population figure (a partner's link) has fewer than FEW residents, the
+pack says "too few to say". Shares are of residents whose group the population
+counts, as coverage does, so "prefer not to say" does not dilute them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping
 from analysis.evidence.data import FEW, Dimension, GroupRow, HeardGroup
 from bot.actions.digest_figures import dimension_name
 from conversations.flow.script import Script
-from conversations.staff.coverage import NOT_SAID, UNDER_HEARD_RATIO
+from conversations.staff.coverage import NOT_SAID, evidence_of
 from conversations.staff.theme_evidence import DIRECT
 
 SOURCE = "source"
@@ -88,6 +88,7 @@ class Groups:
             n = counts.get(group, 0)
             share = n / said if said and counted else None
             expected = population.get(group)
+            evidence = evidence_of(n, said, expected) if counted else "ok"
             rows.append(
                 GroupRow(
                     label=self.label(dimension, group),
@@ -97,10 +98,8 @@ class Groups:
                     if heard_said and counted
                     else None,
                     population_share=expected,
-                    under_heard=expected is not None
-                    and said >= FEW
-                    and (share or 0.0) < UNDER_HEARD_RATIO * expected,
-                    few=n < FEW,
+                    under_heard=evidence == "under-heard",
+                    few=evidence == "too-few" or (expected is None and n < FEW),
                 )
             )
         name = "Partner or source" if dimension == SOURCE else dimension_name(dimension)

@@ -31,6 +31,12 @@ def theme_limits(
                 f"Under-heard among the residents who raised it, by {dimension.name.lower()}: "
                 f"{', '.join(under)} (their share is under half their share of the population)."
             )
+        absent = [g.label for g in dimension.groups if g.population_share and not g.residents]
+        if absent and not set(absent) <= set(under):
+            limits.append(
+                f"Nobody who raised it is in these groups, by {dimension.name.lower()}: "
+                f"{', '.join(absent)}. Whether they share the need is not known."
+            )
         few = [g.label for g in dimension.groups if g.few and g.residents and not g.under_heard]
         if few and size.residents >= FEW:
             limits.append(

@@ -1,9 +1,9 @@
 """What residents prioritised, and what was decided, for an evidence pack.
 
 The priority figures are the latest prioritise round's (bot/actions/priorities.py),
-with two honest readings made here: two themes are "too close to call" when their
-95% intervals overlap, and a round with fewer than FEW residents is "too few to
-say" (analysis.evidence.data.Priority.verdict words both).
+whose ranks are analysis.priorities.standings' bands: themes that share a rank are
+"too close to call" with each other; and a round with fewer than FEW residents is
+"too few to say" (analysis.evidence.data.Priority.verdict words both).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from bot.actions.priorities import PriorityReport, RankedTheme
 from conversations.storage.models import Decision
 
 
-def overlaps(a: RankedTheme, b: RankedTheme) -> bool:
-    """Whether two themes' 95% intervals overlap: their order is too close to call."""
-    return a.priority.low <= b.priority.high and b.priority.low <= a.priority.high
+def too_close(a: RankedTheme, b: RankedTheme) -> bool:
+    """Whether the votes cannot order two themes: they share a rank band."""
+    return a.rank == b.rank
 
 
 def priority_of(
@@ -33,7 +33,7 @@ def priority_of(
         return None
     p = found.priority
     close = tuple(
-        t.label for t in report.themes if t.priority.theme != theme_id and overlaps(found, t)
+        t.label for t in report.themes if t.priority.theme != theme_id and too_close(found, t)
     )
     groups = tuple(
         GroupAgreement(
