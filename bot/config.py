@@ -54,6 +54,12 @@ class StaffConfig:
     officers: tuple[int, ...] = ()
     admins: tuple[int, ...] = ()
     safeguarding: tuple[int, ...] = ()
+    # [staff.names]: display names by Telegram user id, for the dashboard and audit log.
+    names: tuple[tuple[int, str], ...] = ()
+
+    def name_of(self, user_id: int) -> str | None:
+        """The display name [staff.names] gives a user id, if any."""
+        return next((name for known, name in self.names if known == user_id), None)
 
 
 @dataclass(frozen=True)

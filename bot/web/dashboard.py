@@ -25,7 +25,7 @@ from sqlmodel import Session
 from analysis.personal_details.scrub import scrub
 from bot.web.auth import Staff, allowed, signed_in
 from bot.web.guards import staff_form, staff_post
-from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY, STATUS_KEY
+from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY, ROSTER_KEY, STATUS_KEY
 from bot.web.svg_charts import ShareBar, share_bar
 from bot.web.templating import render, see_other
 from conversations.flow.numbers import record_id
@@ -78,13 +78,14 @@ async def to_home(request: web.Request) -> web.Response:
 
 def page(request: web.Request, staff: Staff, template: str, *, status: int = 200,
          **context: Any) -> web.Response:  # fmt: skip
-    """A dashboard page, with the navigation this member may use."""
+    """A dashboard page, with the navigation this member may use; `who(actor)` names
+    whoever did something as people read it ([staff.names])."""
     navigation = [item for item in NAVIGATION if item.shown_to(staff)]
     service = request.app[STATUS_KEY]
     return render(
         request, template, status=status, lang="en", staff=staff, navigation=navigation,
         current=request.path, telegram_down=service.get("telegram") == "unreachable",
-        service=service, **context,
+        service=service, who=request.app[ROSTER_KEY].who, **context,
     )  # fmt: skip
 
 
