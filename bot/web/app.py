@@ -28,6 +28,7 @@ from bot.web import (
     front_page,
     priority_pages,
     results_pages,
+    round_pages,
     safeguarding_pages,
     sign_in_pages,
     theme_pages,
@@ -90,6 +91,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     chat.add_routes(app)
     sign_in_pages.add_routes(app)
     dashboard.add_routes(app)
+    round_pages.add_routes(app)
     theme_pages.add_routes(app)
     theme_run_pages.add_routes(app)
     coding_pages.add_routes(app)
