@@ -73,7 +73,7 @@ def test_names_from_the_file_and_from_the_environment(tmp_path: Path) -> None:
         (111, "Asha Patel (Housing)"),
         (222, "Ben Okafor"),
     )
-    with pytest.raises(ConfigError, match="NEEDSFIRST_STAFF_NAMES.*Telegram user id"):
+    with pytest.raises(ConfigError, match=r"NEEDSFIRST_STAFF_NAMES.*Telegram user id"):
         load_config(path, environ={"NEEDSFIRST_STAFF_NAMES": "asha=Asha"})
     with pytest.raises(ConfigError, match="id=name entries"):
         load_config(path, environ={"NEEDSFIRST_STAFF_NAMES": "111=A; 111=B"})

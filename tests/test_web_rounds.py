@@ -26,7 +26,9 @@ def rounds(db: Engine) -> list[tuple[int, str, str, object, object]]:
 def schedules(db: Engine) -> list[tuple[str, str]]:
     with Session(db) as session:
         entries = session.exec(
-            select(AuditEntry).where(AuditEntry.action == "round.schedule").order_by(col(AuditEntry.id))
+            select(AuditEntry)
+            .where(AuditEntry.action == "round.schedule")
+            .order_by(col(AuditEntry.id))
         ).all()
         return [(e.target, e.detail) for e in entries]
 
