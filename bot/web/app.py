@@ -26,6 +26,7 @@ from bot.web import (
     devices,
     digest_pages,
     front_page,
+    link_pages,
     priority_pages,
     results_pages,
     round_pages,
@@ -98,6 +99,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     priority_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
+    link_pages.add_routes(app)
     safeguarding_pages.add_routes(app)
     return app
 
