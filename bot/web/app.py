@@ -23,6 +23,7 @@ from bot.web import (
     coding_pages,
     dashboard,
     data_pages,
+    decision_pages,
     devices,
     digest_pages,
     front_page,
@@ -100,6 +101,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
     link_pages.add_routes(app)
+    decision_pages.add_routes(app)
     safeguarding_pages.add_routes(app)
     return app
 
