@@ -69,6 +69,10 @@ async def test_an_officer_previews_confirms_and_tracks_a_decision(db: Engine) ->
                                  data={**send_form.fields, name: value})  # fmt: skip
         listing = await sent.text()
         assert sent.status == 200 and "The decision is recorded" in listing
+        # A second press (a double click, the page sent again) tells no one twice.
+        twice = await client.post("/staff/c/example/decisions",
+                                  data={**send_form.fields, name: value})  # fmt: skip
+        assert twice.status == 409 and "is already recorded" in await twice.text()
         assert f"It is being sent to {expected.reachable} residents" in listing
         assert f'by <span dir="auto">staff member {OFFICER}</span>' in listing
 

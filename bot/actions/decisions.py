@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.actions.theme_runs import code_new_answers
 from bot.config import WhatsAppConfig
@@ -106,6 +106,7 @@ def record_decision(
     translated = {k: checked_text(v, k) for k, v in (translated or {}).items() if v.strip()}
     consultation, run, theme = _reviewed_theme(session, slug, theme_id)
     assert consultation.id is not None and run.id is not None
+    _not_twice(session, consultation, theme_id, text)
     raised, reachable = _audience(session, consultation, run.id, theme_id)
     script = ScriptCache().get(consultation)
     title = script.title.get("en", script.default_language)
@@ -154,6 +155,24 @@ def record_decision(
         + f": {text[:300]}",
     )
     return RecordedDecision(decision.id, theme_id, theme.label, len(reachable), broadcast_id)
+
+
+def _not_twice(session: Session, consultation: Consultation, theme_id: int, text: str) -> None:
+    """Refuse the same decision on the same theme again (a double click, a command sent
+    twice): its residents were told once. One decision at a time per consultation (the
+    row lock on PostgreSQL; SQLite writes one transaction at a time)."""
+    session.exec(
+        select(Consultation.id).where(Consultation.id == consultation.id).with_for_update()
+    ).one()
+    earlier = session.exec(
+        select(Decision.id).where(Decision.consultation_id == consultation.id,
+                                  Decision.theme_id == theme_id, Decision.text == text)
+    ).first()  # fmt: skip
+    if earlier is not None:
+        raise DecisionError(
+            f"this decision on theme {theme_id} is already recorded (decision {earlier}), "
+            "and its residents were told once"
+        )
 
 
 def decidable_themes(*, session: Session, consultation_id: int) -> list[RunTheme]:
