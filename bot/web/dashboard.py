@@ -1,8 +1,9 @@
-"""The staff dashboard: consultations, live progress and coverage, rounds, exports, audit.
+"""The staff dashboard: consultations, live progress and coverage, exports, audit.
 
 Every page needs a signed-in session (bot.web.auth) and every action a role and
 the session's CSRF token, checked by its guard (bot.web.guards). Pages read through the same store and coverage code as
-the command line; actions are audited with the actor "staff:<id>".
+the command line; actions are audited with the actor "staff:<id>" (round actions:
+bot/web/round_pages.py).
 
 Navigation is the NAVIGATION list: a later page (as themes, broadcasts and digests do)
 adds its routes in its own module and one NavItem here.
