@@ -8,7 +8,9 @@ written for issue 16 by writers who never saw the detectors either, with their o
 and are reported apart: "independent-train" (trained on), "independent-dev" (tuned on) and
 "independent-blind" (the held-out test). Never tune on "test", "fresh", "blind" or
 "independent-blind"; while tuning, leave them out with ``--splits dev,independent-dev``.
-The classifiers' own training texts (``training/*.jsonl``) are scored with ``--splits train2``.
+The classifiers' own training texts (``training/*.jsonl``) are scored with ``--splits train2``;
+three more writers' personal-details texts with ``--splits writers`` (or ``writers-a``, ``-b``,
+``-c``: tune looking at two, score the third before reading its misses).
 
 Scrubber: a labelled detail counts as found when a replaced span covers it entirely (whatever
 kind the scrubber gave it); a replaced span is a true positive when it overlaps a labelled detail.

@@ -26,27 +26,56 @@ _WELSH_STREET = (
 )
 _CAP_WORD = r"(?:St|The|[A-Z][\w'’-]+)"
 _WELSH_WORD = r"(?:[A-ZŴŶÂÊÎÔÛ][\w'’-]*)"
-_FLAT = r"(?:(?:Flat|Apartment|Apt|Unit)\s+\d+[A-Za-z]?,?\s+)"
+_FLAT = r"(?:(?:[Ff]lat|Fflat|fflat|Apartment|Apt|Unit)\s+\d+(?:/\d+)?[A-Za-z]?,?\s+)"
+# Endings that name a street only after a house number ("3 Fern Bank", "9a Mill Brow").
+_NUMBERED_SUFFIX = (
+    r"(?:Fold|Brow|Range|Bank|Top|Cottages|House|Buildings|Yard|Croft|Meadows?|Vale|Mount|Quay"
+    r"|Wharf|Chase|Heights|Dale|Garth|Nook|Hey|Fields|Bottom|End|Wynd|Close|Cross)"
+)
 _NUMBER = r"(?<![\w.£$,/-])\d{1,4}[A-Za-z]?,?\s+"
 _HOUSE_NAME = rf"(?:{_WELSH_WORD}(?:\s+(?:y|yr|{_WELSH_WORD})){{0,2}},\s+)"
 _ENGLISH = re.compile(
-    rf"(?:{_FLAT}?{_NUMBER}(?:{_CAP_WORD}\s+){{1,3}}{STREET_SUFFIX}\b(?:\s+(?:East|West|North|South)\b)?"
+    rf"(?=[\dFfAUNn])(?:{_FLAT}?(?:[Nn]o\.?\s+)?{_NUMBER}(?:{_CAP_WORD}\s+){{1,3}}(?:{STREET_SUFFIX}|{_NUMBERED_SUFFIX})\b"
+    r"(?:\s+(?:East|West|North|South)\b)?"
     rf"|{_FLAT}(?:{_CAP_WORD}\s+){{1,3}}{STREET_SUFFIX}\b"
-    rf"|{_FLAT}?{_NUMBER}[A-Z][a-z]+(?:way|gate)\b)"
+    rf"|{_FLAT}?{_NUMBER}[A-Z][a-z]+(?:way|gate)\b"
+    rf"|{_FLAT}?{_NUMBER}The\s+[A-Z][a-z]+\b)"  # 12 The Paddocks
 )
 _WELSH = re.compile(
-    rf"(?:{_FLAT}?{_NUMBER}|{_FLAT}|{_HOUSE_NAME})"
+    rf"(?=[\dFfA-ZŴŶÂÊÎÔÛ])(?:{_FLAT}?{_NUMBER}|{_FLAT}?{_HOUSE_NAME}|{_FLAT})"
     rf"(?:{_WELSH_STREET}|Y|Yr)(?:\s+(?:(?:y|yr|'r)\s+)?{_WELSH_WORD}){{1,2}}(?!\w)"
 )
+# A house with a name and no number, then its street or town: an English house word
+# ("Maple Cottage, Brindle Lane", "The Old Forge, Top Road") or a Welsh dwelling's first word
+# and one more ("Tyddyn Isaf, Llanrug", "Bryn Awel, Old Road, Mossley").
+_DWELLING = (
+    r"(?:(?:The\s+)?(?:[A-Z][\w'’-]+\s+){1,2}(?:Cottage|Farm|House|Forge|Mill|Lodge|Barn|Grange"
+    r"|Manor|Villa|Bungalow|Hall)"
+    r"|(?:Ty|Tŷ|Ty'n|Tyn|Tyddyn|Hendre|Hafod|Bryn|Pant|Llwyn|Plas|Penlan|Glan|Nant|Fferm|Bod|Cefn"
+    r"|Gwern|Ffynnon|Maes)(?:\s+(?:y|yr)\b)?\s+[A-ZŴŶÂÊÎÔÛ][\w'’-]+(?:\s+Farm)?)"
+)
+_NAMED_HOUSE = re.compile(
+    rf"(?=[A-Z])(?<!Ysgol )(?<!Ysbyty )(?<!Canolfan )\b{_DWELLING}(?=,\s+[A-ZŴŶÂÊÎÔÛ])"
+)
+# Chunks of an address written before its number: a flat, a house or a building's name.
+_BEFORE = re.compile(
+    r"(?:(?:[Ff]lat|Fflat|fflat|Unit|Apartment)\s+\d+(?:/\d+)?[a-z]?|(?:The\s+)?(?:[A-ZŴŶÂÊÎÔÛ][\w'’-]*"
+    r"\s+){0,2}[A-ZŴŶÂÊÎÔÛ][\w'’-]*|[a-zŵŷ']+ (?:y|yr) [a-zŵŷ']+),\s*$"
+)
+_CUE_BEFORE = re.compile(r"(?:^|[:(]|\b(?:at|in|yn|to|of|lives|live|byw|is|ydi)|,)\s*$", re.I)
+# Another street after the first ("Tanner House, Rope Walk").
+_STREET_AFTER = re.compile(rf",\s+(?:{_CAP_WORD}\s+){{1,3}}{STREET_SUFFIX}\b")
+
+
 # The same in lower case ("56 tan y bryn", "35 chapel row"), checked more strictly.
 _LOWER_FLAT = r"(?:(?:flat|apartment) \d+[a-z]?,? )"
 _LOWER_ENGLISH = re.compile(
-    rf"(?:{_LOWER_FLAT}|(?<![\w.£$,/-]))\d{{1,4}}[a-z]? ((?:[a-z']+ ){{1,2}})"
+    rf"(?:{_LOWER_FLAT}|{_LOWER_FLAT}?(?<![\w.£$,/-])\d{{1,4}}[a-z]? )((?:[a-z']+ ){{1,2}})"
     r"(?:road|street|avenue|lane|close|drive|grove|way|court|terrace|crescent|view|walk|row"
-    r"|parade|place|gardens|mews|rise|side)\b"
+    r"|parade|place|gardens|mews|rise|side|cottages)\b"
 )
 _LOWER_WELSH = re.compile(
-    rf"(?:{_LOWER_FLAT}|(?<![\w.£$,/-]))\d{{1,4}}[a-z]? "
+    rf"(?=[\dFfA-ZŴŶÂÊÎÔÛ])(?:{_LOWER_FLAT}|(?<![\w.£$,/-]))\d{{1,4}}[a-z]? "
     r"(?:heol|ffordd|stryd|lôn|rhodfa|maes|cae|bryn|teras|tan|clos|llys|nant|bro|cwrt|ael"
     r"|gerddi|rhes|pant|parc|glan)(?:'r)?(?: (?:y|yr) [\wâêîôûŵŷ'-]+| [\wâêîôûŵŷ'-]+){1,2}(?!\w)"
 )
@@ -127,7 +156,16 @@ _ENGLISH_STOP = frozenset(
     ]
 )
 # ", Town" straight after the street: one or two capitalised words that are not a new clause.
-_TOWN = re.compile(r",\s+((?:Y\s+)?[A-Z][a-zâêîôûŵŷ][\w'’-]*(?:\s+[A-Z][a-zâêîôûŵŷ][\w'’-]*)?)")
+_TOWN = re.compile(
+    r"(?:,\s+|\n)((?:Y\s+)?[A-Z][a-zâêîôûŵŷ][\w'’-]*(?:\s+[A-Z][a-zâêîôûŵŷ][\w'’-]*)?)"
+)
+_POSTCODE_NEXT = r",?\s+[A-Za-z]{1,2}\d[A-Za-z\d]?\s?\d[A-Za-z]{2}\b"
+# A town in lower case, or with no comma, is believed before a postcode ("birch grove
+# motherwell ml1 4ay") or at the end ("9 ffordd penrhos, bangor").
+_LOWER_TOWN = re.compile(
+    rf",\s+([a-zâêîôûŵŷ]{{3,}}(?: [a-zâêîôûŵŷ]{{3,}})?)(?={_POSTCODE_NEXT}|\s*$|\.)"
+    rf"|\s+([A-Za-zâêîôûŵŷ]{{3,}})(?={_POSTCODE_NEXT})"
+)
 _NOT_TOWNS = frozenset(
     [
         "I",
@@ -171,6 +209,8 @@ _NOT_TOWNS = frozenset(
 
 
 def _with_town(text: str, end: int) -> int:
+    if lower := _LOWER_TOWN.match(text, end):
+        return lower.end(1) if lower.group(1) else lower.end(2)
     m = _TOWN.match(text, end)
     if m is None:
         return end
@@ -183,14 +223,31 @@ def _with_town(text: str, end: int) -> int:
     return m.end()
 
 
+def _extend(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen an address over a house's or flat's name before it and a street after it."""
+    for _ in range(3):
+        m = _BEFORE.search(text[max(0, start - 60) : start])
+        if m is None or m.group().split()[0] in _NOT_TOWNS:
+            break
+        head = start - len(m.group())
+        if not _CUE_BEFORE.search(text[max(0, head - 12) : head]):
+            break
+        start = head
+    if m := _STREET_AFTER.match(text, end):
+        end = m.end()
+    return start, _with_town(text, end)
+
+
 def addresses(text: str) -> Iterator[tuple[int, int]]:
     """Spans of street addresses, each with its town when one follows after a comma."""
     for pattern in (_ENGLISH, _WELSH):
         for m in pattern.finditer(text):
-            yield m.start(), _with_town(text, m.end())
+            yield _extend(text, m.start(), m.end())
+    for m in _NAMED_HOUSE.finditer(text):
+        yield _extend(text, m.start(), m.end())
     for m in _LOWER_ENGLISH.finditer(text):
         if not set(m.group(1).split()) & _FUNCTION_WORDS:
-            yield m.start(), _with_town(text, m.end())
+            yield _extend(text, m.start(), m.end())
     for m in _LOWER_WELSH.finditer(text):
         # The pattern takes up to two words after the street's first: drop any that are not
         # part of it ("5 tan y bryn on her own").
@@ -199,4 +256,4 @@ def addresses(text: str) -> Iterator[tuple[int, int]]:
             words.pop()
         number = next(i for i, w in enumerate(words) if w[0].isdigit() and i != 1)
         if len(words) - number > 2:  # a number, the street's first word and another
-            yield m.start(), _with_town(text, m.start() + len(" ".join(words)))
+            yield _extend(text, m.start(), m.start() + len(" ".join(words)))

@@ -18,18 +18,22 @@ _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
     r"|ionawr|chwefror|mawrth|ebrill|mai|mehefin|gorffennaf|awst|medi|hydref|tachwedd"
-    r"|rhagfyr)"
+    r"|rhagfyr|fehefin|fawrth|fai|orffennaf|fedi|dachwedd|ragfyr|chwefror)"
 )
-_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+# Welsh ordinals too: "2il o Fehefin", "1af o Fai".
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th|af|il|ydd|ed|fed|eg|ain)?"
 _DATE = (
     rf"(?:{_DAY}[/.-](?:1[0-2]|0?[1-9])[/.-](?:\d{{4}}|\d{{2}})"
+    r"|(?:19|20)\d\d-(?:1[0-2]|0[1-9])-(?:[12]\d|3[01]|0[1-9])"  # 1961-04-03
+    rf"|{_DAY} of the (?:1[0-2]|0?[1-9])(?:st|nd|rd|th) \d{{4}}"  # the 8th of the 6th 1947
+    rf"|{_DAY} o {_MONTHS},? \d{{4}}"
     rf"|{_DAY}(?: of)? {_MONTHS},? (?:\d{{4}}|'?\d{{2}})"
     rf"|{_MONTHS} {_DAY},? \d{{4}})"
 )
 _BIRTH_CUE = (
-    r"(?:d\.?o\.?b\.?|date of birth|born(?: on)?|birthday(?: is)?|dyddiad geni|dyddiad"
+    r"(?:d\.?o\.?b\.?|date of birth|birth ?date|born(?: on)?|birthday(?: is)?|dyddiad geni|dyddiad"
     r" fy ngeni|dyd\w{3,5} geni|(?:ces i )?fy ngeni(?: ar)?|ganwyd(?: fi)?(?: ar)?"
-    r"|fy mhen-?blwydd(?: yw)?)"
+    r"|fy mhen-?blwydd(?: yw)?|ganwyd (?:o|hi|e|fe) ar|pen-?blwydd \w+ (?:ydi|yw|ydy))"
 )
 _BIRTH_DATE = re.compile(
     rf"\b{_BIRTH_CUE}\s*(?:is|was|yw|:|-)?\s*(?:the |on the |on )?(?P<date>{_DATE})(?!\w)", re.I
@@ -113,7 +117,27 @@ _HANDLE_CUE = re.compile(
     r"|\bgamertag(?:\s+is)?\s*:?|\b(?:i'?m|dw i'?n)(?=\s+\S+\s+(?:on there|arno fe|arno)\b))"
     r"\s+(?P<h>@?[A-Za-z][\w.]*\w(?: [A-Z][a-z]+(?:-[A-Z][a-z]+)?)?)"
 )
-_NOT_HANDLE = frozenset(["a", "an", "the", "me", "my", "it", "is", "and", "or", "at", "if", "i"])
+_NOT_HANDLE = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "me",
+        "my",
+        "it",
+        "is",
+        "and",
+        "or",
+        "at",
+        "if",
+        "i",
+        "as",
+        "page",
+        "fel",
+        "are",
+        "was",
+    ]
+)
 
 
 def birth_dates(text: str) -> Iterator[tuple[int, int]]:
@@ -151,5 +175,6 @@ def handles(text: str) -> Iterator[tuple[int, int]]:
     for m in _UNDERSCORED.finditer(text):
         yield m.start(), m.end()
     for m in _HANDLE_CUE.finditer(text):
-        if m.group("h").lower() not in _NOT_HANDLE:
+        # A handle with a space is a display name ("Ffion Mai Jenkins"): the name rules take it.
+        if m.group("h").lower() not in _NOT_HANDLE and " " not in m.group("h"):
             yield m.start("h"), m.end("h")

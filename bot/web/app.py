@@ -28,6 +28,8 @@ from bot.web import (
     digest_pages,
     front_page,
     link_pages,
+    metrics,
+    pack_pages,
     priority_pages,
     results_pages,
     round_pages,
@@ -98,11 +100,13 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     theme_run_pages.add_routes(app)
     coding_pages.add_routes(app)
     priority_pages.add_routes(app)
+    pack_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
     link_pages.add_routes(app)
     decision_pages.add_routes(app)
     safeguarding_pages.add_routes(app)
+    metrics.add_routes(app)  # [metrics] enabled
     return app
 
 
