@@ -61,6 +61,8 @@ class StaffConfig:
     officer_emails: tuple[str, ...] = ()
     admin_emails: tuple[str, ...] = ()
     safeguarding_emails: tuple[str, ...] = ()
+    # [staff.names]: display names by Telegram user id, for the dashboard and audit log.
+    names: tuple[tuple[int, str], ...] = ()
 
     @property
     def emails(self) -> tuple[str, ...]:
@@ -68,6 +70,10 @@ class StaffConfig:
         every = (self.facilitator_emails + self.officer_emails + self.admin_emails
                  + self.safeguarding_emails)  # fmt: skip
         return tuple(dict.fromkeys(address.lower() for address in every))
+
+    def name_of(self, user_id: int) -> str | None:
+        """The display name [staff.names] gives a user id, if any."""
+        return next((name for known, name in self.names if known == user_id), None)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 # NEEDSFIRST_* variables that are not configuration: the test suite's and benchmarks'.
+# [staff.names]: a table of Telegram user id (a quoted key, "111") = display name.
+ID_NAMES = "tuple[tuple[int, str], ...]"
+MAX_NAME = 80
 NOT_CONFIGURATION = ("NEEDSFIRST_TEST_", "NEEDSFIRST_REQUIRE_", "NEEDSFIRST_BENCH_",
                      "NEEDSFIRST_CRASH_")  # fmt: skip
 
@@ -66,6 +69,9 @@ def _section(source: str, name: str, current: Any, table: dict[str, Any]) -> Any
     for key, value in table.items():
         if key not in known:
             raise ConfigError(source, f"{name}.{key}", f"unknown key (expected {', '.join(known)})")
+        if known[key].type == ID_NAMES:
+            changes[key] = _id_names(source, f"{name}.{key}", value)
+            continue
         changes[key] = _coerce(source, f"{name}.{key}", known[key].type, value)
     return replace(current, **changes)
 
@@ -89,6 +95,37 @@ def _coerce(source: str, key: str, declared: Any, value: Any) -> Any:
     if kind is str and not isinstance(value, str):
         raise ConfigError(source, key, f"must be a string, not {value!r}")
     return value
+
+
+def _id_names(source: str, key: str, table: Any) -> tuple[tuple[int, str], ...]:
+    """[staff.names]: each key a Telegram user id, each name 1-80 characters on one line."""
+    if not isinstance(table, dict):
+        raise ConfigError(source, key, 'must be a table of id = name, e.g. "111" = "Asha Patel"')
+    names = []
+    for user_id, name in table.items():
+        where = f'{key}."{user_id}"'
+        if not re.fullmatch(r"[1-9][0-9]{0,18}", user_id, re.ASCII):
+            raise ConfigError(source, where, "must be a Telegram user id (digits, in quotes)")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(source, where, "must be a name (text that is not empty)")
+        if len(name.strip()) > MAX_NAME or not name.isprintable():
+            raise ConfigError(source, where, f"must be at most {MAX_NAME} characters on one line")
+        names.append((int(user_id), name.strip()))
+    return tuple(names)
+
+
+def _names_variable(raw: str) -> tuple[tuple[int, str], ...]:
+    """NEEDSFIRST_STAFF_NAMES: "111=Asha Patel (Housing); 222=Ben Okafor"."""
+    table: dict[str, str] = {}
+    for entry in filter(None, (e.strip() for e in raw.split(";"))):
+        user_id, equals, name = entry.partition("=")
+        if not equals or user_id.strip() in table:
+            raise ValueError(f"must be id=name entries separated by ';', not {entry!r}")
+        table[user_id.strip()] = name
+    try:
+        return _id_names("", "", table)
+    except ConfigError as error:
+        raise ValueError(f"{error.key.strip('.')}: {error.problem}") from error
 
 
 def environment_variables() -> dict[str, tuple[str, str]]:
@@ -128,7 +165,9 @@ def _apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
             key = f"{section_field.name}.{item.name}"
             overridden.add(key)
             try:
-                if declared == "int":
+                if declared == ID_NAMES:
+                    changes[item.name] = _names_variable(raw)
+                elif declared == "int":
                     changes[item.name] = _whole(raw)
                 elif declared == "bool":
                     changes[item.name] = _boolean(raw)

@@ -63,7 +63,7 @@ async def test_a_link_for_someone_not_yet_in_staff_is_kept_and_works_once_added(
         signed = await client.post(route, allow_redirects=False)
         assert signed.status == 303 and staff_cookie(client) is not None
         home = await client.get("/staff/")
-        assert home.status == 200 and f"Signed in as staff {NEWCOMER}" in await home.text()
+        assert home.status == 200 and f"Signed in as staff member {NEWCOMER}" in await home.text()
 
 
 async def test_telegram_staff_commands_follow_the_file_too(db: Engine, tmp_path: Path) -> None:

@@ -93,7 +93,12 @@ async def test_a_facilitator_previews_confirms_and_watches_a_broadcast(db: Engin
         assert "<li>Telegram: 2</li>" in preview  # counted per channel
         assert "&lt;b&gt;now&lt;/b&gt; &amp; we&#39;d love" in preview and "<b>now" not in preview
 
-        sent = await client.post(f"/staff/broadcasts/{broadcast_id}/send", data={"csrf": csrf})
+        # Without the preview's confirm=yes, a send shows the preview again and sends nothing.
+        asked = await client.post(f"/staff/broadcasts/{broadcast_id}/send", data={"csrf": csrf})
+        assert asked.status == 200 and "Send to 2 residents" in await asked.text()
+        assert stored(db) == [(broadcast_id, "draft", "area", "south")]
+        sure = {"csrf": csrf, "confirm": "yes"}
+        sent = await client.post(f"/staff/broadcasts/{broadcast_id}/send", data=sure)
         assert sent.status == 200 and "is queued" in await sent.text()
         assert stored(db) == [(broadcast_id, "queued", "area", "south")]
         with Session(db) as session:
@@ -135,12 +140,13 @@ async def test_cancel_a_draft_or_a_broadcast_being_sent(db: Engine) -> None:
         )
         cancelled = await client.post(f"/staff/broadcasts/{first}/cancel", data={"csrf": csrf})
         assert cancelled.status == 200 and "is cancelled" in await cancelled.text()
-        again = await client.post(f"/staff/broadcasts/{first}/send", data={"csrf": csrf})
+        sure = {"csrf": csrf, "confirm": "yes"}
+        again = await client.post(f"/staff/broadcasts/{first}/send", data=sure)
         assert again.status == 409 and "already cancelled" in await again.text()
 
         second = await draft(client, csrf, message="Tell us more", group="other",
                              other_group="age_band=18-34")  # fmt: skip
-        assert await post(client, f"/staff/broadcasts/{second}/send", {"csrf": csrf}) == 303
+        assert await post(client, f"/staff/broadcasts/{second}/send", sure) == 303
         assert await post(client, f"/staff/broadcasts/{second}/cancel", {"csrf": csrf}) == 303
         assert stored(db) == [
             (first, "cancelled", None, None),

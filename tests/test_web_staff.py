@@ -203,7 +203,7 @@ async def test_dashboard_shows_coverage_escaped_answers_and_exports(db: Engine) 
         client.session.cookie_jar.clear()
         await sign_in(client, db, config, ADMIN)
         audit = await (await client.get("/staff/audit")).text()
-        assert "export.csv" in audit and f"staff:{OFFICER}" in audit
+        assert "export.csv" in audit and f"staff member {OFFICER}" in audit
 
 
 async def test_dashboard_shows_residents_by_channel(db: Engine) -> None:

@@ -104,7 +104,14 @@ async def test_an_officer_sees_ranked_themes_renames_and_merges(db: Engine) -> N
         done = await client.post(rename, data={"csrf": csrf, "label": HOSTILE})
         assert done.status == 200 and "has its new name" in await done.text()
         merge = f"/staff/c/example/themes/{second}/merge"
-        assert await post(client, merge, {"csrf": csrf, "into": str(first)}) == 303
+        # A merge cannot be undone: the form asks first, saying to how many answers.
+        asked = await client.post(merge, data={"csrf": csrf, "into": str(first)})
+        question = await asked.text()
+        assert asked.status == 200 and f"Yes, merge theme {second} into theme {first}" in question
+        assert f"{before[second].size} answers join" in question and "Keep them apart" in question
+        assert stored_themes(db)[second].status != "merged"
+        sure = {"csrf": csrf, "into": str(first), "confirm": "yes"}
+        assert await post(client, merge, sure) == 303
 
         after = stored_themes(db)
         assert after[third].label == HOSTILE

@@ -203,7 +203,9 @@ def fit(
 
 
 def out_of_fold(
-    rows: Sequence[tuple[str, frozenset[str]]], writers: Sequence[str], labels: Sequence[str],
+    rows: Sequence[tuple[str, frozenset[str]]],
+    writers: Sequence[str],
+    labels: Sequence[str],
     c: float,
 ) -> np.ndarray:
     """Probabilities for every row from a model trained on the other writers' texts only."""

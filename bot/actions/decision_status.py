@@ -141,6 +141,7 @@ class DecisionListed:
     status: str
     status_changed_at: datetime | None
     status_note: str | None
+    actor: str = ""  # who recorded it, as the audit log names them
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -174,6 +175,7 @@ def decisions_of(db: Engine, slug: str) -> list[DecisionListed]:
                 d.status,
                 d.status_changed_at,
                 d.status_note,
+                d.actor,
             )
             for d in public_results.decisions(session=session, consultation_id=consultation.id)
             if d.id is not None

@@ -12,10 +12,11 @@ WhatsApp sends it as the decision template rather than the invitation one.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.actions.theme_runs import code_new_answers
 from bot.config import WhatsAppConfig
@@ -69,27 +70,43 @@ def decision_message(title: str, theme_label: str, text: str, language: str = "e
     return frame.format(title=title, theme=theme_label, text=text)
 
 
-def _translations(script: Script, theme_label: str, text: str) -> str | None:
-    """The decision in the script's other languages, as a broadcast's translations."""
-    others = {
-        language: decision_message(
-            script.title.get(language, script.default_language), theme_label, text, language
-        )
-        for language in script.languages
-        if language != "en" and language in DECISION_FRAMES
-    }
+def translatable(script: Script) -> tuple[str, ...]:
+    """The script's languages besides English that a decision is framed in."""
+    return tuple(x for x in script.languages if x != "en" and x in DECISION_FRAMES)
+
+
+def checked_text(text: str, language: str = "") -> str:
+    """What was decided, trimmed, or a DecisionError if it is too short or too long."""
+    text = text.strip()
+    if not MIN_TEXT <= len(text) <= MAX_TEXT:
+        where = f" ({language})" if language else ""
+        raise DecisionError(f"say what was decided{where} in {MIN_TEXT} to {MAX_TEXT} characters")
+    return text
+
+
+def _translations(script: Script, theme_label: str, text: str,
+                  translated: Mapping[str, str]) -> str | None:  # fmt: skip
+    """The decision in the script's other languages, as a broadcast's translations: the
+    officer's words as translated where a translation is given, else as written."""
+    others = {}
+    for language in translatable(script):
+        title = script.title.get(language, script.default_language)
+        words = translated.get(language, text)
+        others[language] = decision_message(title, theme_label, words, language)
     return json.dumps(others, ensure_ascii=False) if others else None
 
 
 def record_decision(
-    *, session: Session, slug: str, theme_id: int, text: str, actor: str
-) -> RecordedDecision:
-    """Record a decision on a live theme and queue it for the residents who raised it."""
-    text = text.strip()
-    if not MIN_TEXT <= len(text) <= MAX_TEXT:
-        raise DecisionError(f"say what was decided in {MIN_TEXT} to {MAX_TEXT} characters")
+    *, session: Session, slug: str, theme_id: int, text: str, actor: str,
+    translated: Mapping[str, str] | None = None,
+) -> RecordedDecision:  # fmt: skip
+    """Record a decision on a live theme and queue it for the residents who raised it;
+    `translated` has the officer's words in other languages ({"cy": ...}), if given."""
+    text = checked_text(text)
+    translated = {k: checked_text(v, k) for k, v in (translated or {}).items() if v.strip()}
     consultation, run, theme = _reviewed_theme(session, slug, theme_id)
     assert consultation.id is not None and run.id is not None
+    _not_twice(session, consultation, theme_id, text)
     raised, reachable = _audience(session, consultation, run.id, theme_id)
     script = ScriptCache().get(consultation)
     title = script.title.get("en", script.default_language)
@@ -99,7 +116,7 @@ def record_decision(
             consultation_id=consultation.id,
             created_by=actor,
             message=decision_message(title, theme.label, text),
-            translations=_translations(script, theme.label, text),
+            translations=_translations(script, theme.label, text, translated),
             status="queued",
         )
         session.add(broadcast)
@@ -134,9 +151,38 @@ def record_decision(
         detail=f"decision {decision.id}, {len(reachable)} of {len(raised)} residents who raised it "
         f"to be told"
         + (f" (broadcast {broadcast_id})" if broadcast_id else "")
+        + (f", translated: {', '.join(sorted(translated))}" if translated else "")
         + f": {text[:300]}",
     )
     return RecordedDecision(decision.id, theme_id, theme.label, len(reachable), broadcast_id)
+
+
+def _not_twice(session: Session, consultation: Consultation, theme_id: int, text: str) -> None:
+    """Refuse the same decision on the same theme again (a double click, a command sent
+    twice): its residents were told once. One decision at a time per consultation (the
+    row lock on PostgreSQL; SQLite writes one transaction at a time)."""
+    session.exec(
+        select(Consultation.id).where(Consultation.id == consultation.id).with_for_update()
+    ).one()
+    earlier = session.exec(
+        select(Decision.id).where(Decision.consultation_id == consultation.id,
+                                  Decision.theme_id == theme_id, Decision.text == text)
+    ).first()  # fmt: skip
+    if earlier is not None:
+        raise DecisionError(
+            f"this decision on theme {theme_id} is already recorded (decision {earlier}), "
+            "and its residents were told once"
+        )
+
+
+def decidable_themes(*, session: Session, consultation_id: int) -> list[RunTheme]:
+    """The themes a decision can be on now: the latest run's current, reviewed themes."""
+    run = themes.latest_run(session=session, consultation_id=consultation_id)
+    if run is None or run.id is None:
+        return []
+    book = codebook.reviewed(session=session, consultation_id=consultation_id)
+    found = themes.themes_of_run(session=session, run_id=run.id)
+    return [t for t in found if themes.is_current(t) and t.theme_id in book]
 
 
 def _reviewed_theme(
@@ -217,14 +263,16 @@ def preview(db: Engine, slug: str, theme_id: int,
                            counts, note)  # fmt: skip
 
 
-def decide(db: Engine, slug: str, theme_id: int, text: str, *, actor: str) -> RecordedDecision:
-    """Record a decision in its own transaction (the command line and /decide), to the
-    residents coded to the theme now (new answers are coded first)."""
+def decide(db: Engine, slug: str, theme_id: int, text: str, *, actor: str,
+           translated: Mapping[str, str] | None = None) -> RecordedDecision:  # fmt: skip
+    """Record a decision in its own transaction (the command line, /decide and the
+    dashboard), to the residents coded to the theme now (new answers are coded first)."""
     code_new_answers(db, slug)
     with Session(db) as session, session.begin():
         return record_decision(
-            session=session, slug=slug, theme_id=theme_id, text=text, actor=actor
-        )
+            session=session, slug=slug, theme_id=theme_id, text=text, actor=actor,
+            translated=translated,
+        )  # fmt: skip
 
 
 def format_recorded(result: RecordedDecision) -> str:

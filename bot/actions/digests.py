@@ -181,6 +181,25 @@ def build_now(db: Engine, slug: str, zone: ZoneInfo) -> Documents:
     return build(db, slug, start=end - WEEK, end=end, zone=zone)[0]
 
 
+def build_to_read(db: Engine, slug: str, zone: ZoneInfo, *,
+                  actor: str) -> tuple[Documents, int | None]:  # fmt: skip
+    """The digest of the seven days up to now, built as `needsfirst digest` builds it, and
+    kept in the archive (kind "on-demand", sent to nobody) for staff to read on the
+    dashboard; its id, or None for a quiet week, which is not kept. The documents are not
+    stored: they quote residents, and the archive renders them again from what is stored."""
+    end = utcnow()
+    documents, run_id = build(db, slug, start=end - WEEK, end=end, zone=zone)
+    if documents.nothing_new:
+        return documents, None
+    with Session(db) as session, session.begin():
+        consultation = store.require_consultation(session=session, slug=slug)
+        digest_id = digest_records.add(
+            session=session, consultation=consultation, kind="on-demand", start=end - WEEK,
+            end=end, run_id=run_id, summary="", html="", csv="", officers=(), actor=actor,
+        )  # fmt: skip
+    return documents, digest_id
+
+
 def store_digest(
     db: Engine,
     *,

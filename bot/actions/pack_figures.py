@@ -36,8 +36,8 @@ from bot.actions.pack_priority import decisions_on, priority_of
 from bot.actions.priorities import PriorityReport, priorities
 from conversations.flow.script import Script
 from conversations.staff import codebook, coded_answers, public_results, themes
-from conversations.staff.coverage import MIN_RESPONDENTS
 from conversations.staff import theme_evidence as evidence
+from conversations.staff.coverage import MIN_RESPONDENTS
 from conversations.storage import store
 from conversations.storage.models import AnalysisRun, Consultation, RunTheme, utcnow
 

@@ -19,6 +19,28 @@ from bot.config import Config, ConfigError, StaffConfig, roles_in
 from bot.config_loading import load_config
 
 log = logging.getLogger(__name__)
+# The services' own actors ("system:digest", "scheduler"), as staff read them.
+SERVICE_PARTS = {"start-up": "start-up", "digest": "weekly digest", "coding": "coding answers"}
+
+
+def actor_name(actor: str, staff: StaffConfig) -> str:
+    """Who did something, as a person reads it. The audit log keeps the actor as it was
+    ("staff:111": ids are stable, names change); this turns it into "Asha Patel" (from
+    [staff.names]), "staff member 111" (no name given), the address of staff who sign in
+    by email, "Command line (root)", or
+    "The service (weekly digest)". Any other actor is shown as stored."""
+    kind, _, rest = actor.partition(":")
+    if kind == "staff" and rest.startswith("email:"):
+        return rest.removeprefix("email:")  # an address is the name its owner signs in with
+    if kind in ("staff", "telegram") and rest.isascii() and rest.isdigit():
+        return staff.name_of(int(rest)) or f"staff member {rest}"
+    if kind == "cli":
+        return f"Command line ({rest})" if rest else "Command line"
+    if kind == "system":
+        return f"The service ({SERVICE_PARTS.get(rest, rest)})" if rest else "The service"
+    if actor == "scheduler":
+        return "The scheduler (a round's set time)"
+    return actor
 
 
 class StaffRoster:
@@ -57,6 +79,10 @@ class StaffRoster:
     def roles(self, user_id: int | str) -> set[str]:
         """The roles a Telegram user id, or an email address, has now (admins have every role)."""
         return roles_in(self.staff, user_id)
+
+    def who(self, actor: str) -> str:
+        """An audit actor as a person reads it, with [staff.names] as the file says now."""
+        return actor_name(actor, self.staff)
 
     @property
     def source(self) -> str:

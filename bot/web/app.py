@@ -23,14 +23,17 @@ from bot.web import (
     coding_pages,
     dashboard,
     data_pages,
+    decision_pages,
     devices,
     digest_pages,
     email_sign_in,
     front_page,
+    link_pages,
     metrics,
     pack_pages,
     priority_pages,
     results_pages,
+    round_pages,
     safeguarding_pages,
     sign_in_pages,
     theme_pages,
@@ -98,6 +101,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     email_sign_in.add_routes(app)
     app.on_shutdown.append(email_sign_in.finish_sending)
     dashboard.add_routes(app)
+    round_pages.add_routes(app)
     theme_pages.add_routes(app)
     theme_run_pages.add_routes(app)
     coding_pages.add_routes(app)
@@ -105,6 +109,8 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     pack_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
+    link_pages.add_routes(app)
+    decision_pages.add_routes(app)
     safeguarding_pages.add_routes(app)
     metrics.add_routes(app)  # [metrics] enabled
     return app

@@ -353,8 +353,10 @@ async def _broadcast_page(request: web.Request, staff: Staff, broadcast_id: int,
 @staff_form(ROLE)
 async def send_broadcast(request: web.Request) -> web.Response:
     """Confirm a draft: its recipients are written down and the sender takes it (audited)."""
-    staff, _ = staff_post(request)
+    staff, form = staff_post(request)
     broadcast_id = id_in_path(request, "broadcast_id", "broadcast")
+    if form.get("confirm") != "yes":  # the preview, saying to how many, is the confirmation
+        return await _broadcast_page(request, staff, broadcast_id)
     db = request.app[ENGINE_KEY]
 
     def confirm() -> bool:

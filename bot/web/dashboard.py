@@ -1,8 +1,9 @@
-"""The staff dashboard: consultations, live progress and coverage, rounds, exports, audit.
+"""The staff dashboard: consultations, live progress and coverage, exports, audit.
 
 Every page needs a signed-in session (bot.web.auth) and every action a role and
 the session's CSRF token, checked by its guard (bot.web.guards). Pages read through the same store and coverage code as
-the command line; actions are audited with the actor "staff:<id>".
+the command line; actions are audited with the actor "staff:<id>" (round actions:
+bot/web/round_pages.py).
 
 Navigation is the NAVIGATION list: a later page (as themes, broadcasts and digests do)
 adds its routes in its own module and one NavItem here.
@@ -24,8 +25,7 @@ from sqlmodel import Session
 
 from analysis.personal_details.scrub import scrub
 from bot.web.auth import Staff, allowed, signed_in
-from bot.web.guards import staff_form, staff_post
-from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY, STATUS_KEY
+from bot.web.keys import CONFIG_KEY, CONVERSATIONS_KEY, ENGINE_KEY, ROSTER_KEY, STATUS_KEY
 from bot.web.svg_charts import ShareBar, share_bar
 from bot.web.templating import render, see_other
 from conversations.flow.numbers import record_id
@@ -67,7 +67,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/staff/signed-out", signed_out)
     app.router.add_get("/staff/audit", audit_log)
     app.router.add_get("/staff/c/{slug}", consultation_page)
-    app.router.add_post("/staff/c/{slug}/round", change_round)
     app.router.add_get("/staff/c/{slug}/export.{fmt:csv|json}", export)
 
 
@@ -78,13 +77,14 @@ async def to_home(request: web.Request) -> web.Response:
 
 def page(request: web.Request, staff: Staff, template: str, *, status: int = 200,
          **context: Any) -> web.Response:  # fmt: skip
-    """A dashboard page, with the navigation this member may use."""
+    """A dashboard page, with the navigation this member may use; `who(actor)` names
+    whoever did something as people read it ([staff.names])."""
     navigation = [item for item in NAVIGATION if item.shown_to(staff)]
     service = request.app[STATUS_KEY]
     return render(
         request, template, status=status, lang="en", staff=staff, navigation=navigation,
         current=request.path, telegram_down=service.get("telegram") == "unreachable",
-        service=service, **context,
+        service=service, who=request.app[ROSTER_KEY].who, **context,
     )  # fmt: skip
 
 
@@ -152,6 +152,7 @@ class Detail:
     rounds: Sequence[Round]
     current: Round | None  # the open round, else the latest
     upcoming: Round | None  # a scheduled next round (a draft), shown beside the open one
+    can_prioritise: bool  # the script has a [prioritise] part
     status: RoundStatus | None
     bars: dict[tuple[str, str], ShareBar]
     recent: list[RecentAnswer]
@@ -190,6 +191,7 @@ def _detail(db: Engine, scripts: ScriptCache, slug: str, with_answers: bool) -> 
             rounds=rounds,
             current=current,
             upcoming=upcoming if upcoming is not None and upcoming.status == "draft" else None,
+            can_prioritise=bool(script.prioritise),
             status=status,
             bars=bars,
             recent=recent,
@@ -199,17 +201,20 @@ def _detail(db: Engine, scripts: ScriptCache, slug: str, with_answers: bool) -> 
 DONE = {
     "opened": "The round is open: residents can take part now.",
     "closed": "The round is closed: no new answers will be taken.",
+    "scheduled": "The schedule is saved: the service opens and closes the round at those times.",
 }
 
 
 async def consultation_page(request: web.Request) -> web.Response:
     """A consultation: its rounds, live coverage, round actions and exports."""
     staff = await signed_in(request)
-    return await _consultation(request, staff, request.match_info["slug"])
+    return await consultation_response(request, staff, request.match_info["slug"])
 
 
-async def _consultation(request: web.Request, staff: Staff, slug: str, *, error: str = "",
-                        status: int = 200, confirm_close: bool = False) -> web.Response:  # fmt: skip
+async def consultation_response(request: web.Request, staff: Staff, slug: str, *,
+                                error: str = "", status: int = 200, confirm_close: bool = False,
+                                typed: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+    """The consultation page; after a refused form, with its error and what was typed."""
     reads_answers = staff.can("officer") or staff.can("facilitator")
     detail = await asyncio.to_thread(
         _detail, request.app[ENGINE_KEY], request.app[CONVERSATIONS_KEY].scripts, slug,
@@ -220,38 +225,9 @@ async def _consultation(request: web.Request, staff: Staff, slug: str, *, error:
     return page(
         request, staff, "staff/consultation.html", status=status, detail=detail, error=error,
         done=DONE.get(request.query.get("done", ""), ""), reads_answers=reads_answers,
-        tab="overview", confirm_close=confirm_close,
+        tab="overview", confirm_close=confirm_close, typed=typed or {},
+        zone=request.app[CONFIG_KEY].digest.timezone,
     )  # fmt: skip
-
-
-@staff_form("facilitator", "admin")
-async def change_round(request: web.Request) -> web.Response:
-    """Open the next round or close the open one (facilitators and admins; audited)."""
-    staff, form = staff_post(request)
-    slug = request.match_info["slug"]
-    action = form.get("action")
-    if action not in ("open", "close"):
-        raise web.HTTPBadRequest(text="action must be open or close")
-    if action == "close" and form.get("confirm") != "yes":
-        # Closing cannot be undone for the residents part-way through: ask first.
-        return await _consultation(request, staff, slug, confirm_close=True)
-    db = request.app[ENGINE_KEY]
-
-    def change() -> None:
-        with Session(db) as session, session.begin():
-            consultation = store.require_consultation(session=session, slug=slug)
-            if action == "open":
-                round_ = store.open_round(session=session, consultation=consultation)
-            else:
-                round_ = store.close_round(session=session, consultation=consultation)
-            store.audit(session=session, actor=staff.actor, action=f"round.{action}",
-                        target=f"{slug}#{round_.number}", detail="from the dashboard")  # fmt: skip
-
-    try:
-        await asyncio.to_thread(change)
-    except store.StoreError as error:
-        return await _consultation(request, staff, slug, error=str(error), status=409)
-    return see_other(f"/staff/c/{slug}?done={'opened' if action == 'open' else 'closed'}")
 
 
 async def export(request: web.Request) -> web.StreamResponse:

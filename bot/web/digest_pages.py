@@ -16,13 +16,16 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlmodel import Session
 
-from bot.actions.digests import Documents, archived
+from bot.actions.digests import Documents, archived, build_to_read
 from bot.web.auth import Staff, signed_in
 from bot.web.dashboard import page
+from bot.web.guards import staff_form, staff_post
 from bot.web.keys import CONFIG_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
+from bot.web.templating import see_other
 from conversations.staff import digest_archive
 from conversations.storage import store
+from conversations.storage.models import Consultation
 
 READERS = ("officer", "facilitator")
 LISTED = 100
@@ -51,6 +54,7 @@ class StoredDigest:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/staff/digests", digests_index)
+    app.router.add_post("/staff/digests", build_digest)
     app.router.add_get(r"/staff/digests/{digest_id:[0-9]+}", digest_report)
     app.router.add_get(r"/staff/digests/{digest_id:[0-9]+}.csv", digest_table)
 
@@ -64,10 +68,14 @@ async def _reader(request: web.Request) -> Staff:
 
 async def digests_index(request: web.Request) -> web.Response:
     """Stored digests, newest first, with links to read each one again."""
-    staff = await _reader(request)
+    return await _index(request, await _reader(request))
+
+
+async def _index(request: web.Request, staff: Staff, *, quiet: str = "", chosen: str = "",
+                 error: str = "", status: int = 200) -> web.Response:  # fmt: skip
     db = request.app[ENGINE_KEY]
 
-    def load() -> list[StoredDigest]:
+    def load() -> tuple[list[StoredDigest], list[Consultation]]:
         with Session(db) as session:
             rows = digest_archive.stored_digests(session=session, limit=LISTED)
             return [
@@ -75,10 +83,30 @@ async def digests_index(request: web.Request) -> web.Response:
                     d.id or 0, c.slug, c.title, d.kind, d.period_start, d.period_end, d.built_at
                 )
                 for d, c in rows
-            ]
+            ], list(store.all_consultations(session=session))
 
-    digests = await asyncio.to_thread(load)
-    return page(request, staff, "staff/digests.html", digests=digests)
+    digests, consultations = await asyncio.to_thread(load)
+    return page(request, staff, "staff/digests.html", status=status, digests=digests,
+                consultations=consultations, quiet=quiet, chosen=chosen, error=error)  # fmt: skip
+
+
+@staff_form(*READERS)
+async def build_digest(request: web.Request) -> web.Response:
+    """Build the digest of the last 7 days now, as `needsfirst digest` does, and show it
+    (officers, facilitators; audited). A quiet week says so instead."""
+    staff, form = staff_post(request)
+    slug = form.get("slug", "")
+    zone = ZoneInfo(request.app[CONFIG_KEY].digest.timezone)
+    try:
+        documents, digest_id = await asyncio.to_thread(
+            build_to_read, request.app[ENGINE_KEY], slug, zone, actor=staff.actor
+        )
+    except store.StoreError:
+        return await _index(request, staff, error="Choose a consultation from the list.",
+                            status=400)  # fmt: skip
+    if digest_id is None:
+        return await _index(request, staff, quiet=documents.summary, chosen=slug)
+    return see_other(f"/staff/digests/{digest_id}")
 
 
 async def _documents(request: web.Request) -> Documents:

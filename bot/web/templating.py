@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -26,6 +27,7 @@ def template_environment() -> Environment:
     environment.filters["when"] = when
     environment.filters["percent"] = percent
     environment.filters["isotime"] = isotime
+    environment.filters["local_input"] = local_input
     return environment
 
 
@@ -34,6 +36,11 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return "–"
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def local_input(moment: datetime | None, zone: str) -> str:
+    """A stored time as a datetime-local field shows it: in `zone`, to the minute."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
 def isotime(stamp: str) -> str:

@@ -26,6 +26,7 @@ from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
 from bot.web.numbers import id_in_path
 from bot.web.svg_charts import SizeChart, Trend, size_chart, trend_line
 from bot.web.templating import see_other
+from bot.web.theme_merge_pages import merge_confirmation
 from conversations.flow.numbers import record_id
 from conversations.flow.script import Script
 from conversations.staff import codebook, theme_edits, themes
@@ -324,13 +325,18 @@ async def rename_theme(request: web.Request) -> web.Response:
 
 @staff_form(*EDITORS)
 async def merge_theme(request: web.Request) -> web.Response:
-    """Fold a theme into another (officers and facilitators; audited)."""
+    """Fold a theme into another, once confirmed (officers and facilitators; audited)."""
     staff, form = staff_post(request)
     slug, theme_id = request.match_info["slug"], id_in_path(request, "theme_id", "theme")
     into = record_id(form.get("into", ""))
     if into is None:
         return await themes_response(request, staff, slug, error="Choose the theme to merge into.",
                              status=400)  # fmt: skip
+    # A merge cannot be undone: say what it does first (unless the pair cannot be merged).
+    if form.get("confirm") != "yes" and (
+        asked := await merge_confirmation(request, staff, slug, theme_id, into)
+    ):
+        return asked
     db = request.app[ENGINE_KEY]
 
     def edit() -> None:

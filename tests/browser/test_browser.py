@@ -154,6 +154,6 @@ async def test_a_facilitator_signs_in_with_a_link_and_opens_a_round(
     await page.goto(admin_link.replace("http://127.0.0.1:8080", server.url))
     await press(page, "Sign in")
     await page.get_by_role("link", name="Audit log").click()
-    await page.get_by_role("cell", name=f"staff:{FACILITATOR}").first.wait_for()
+    await page.get_by_role("cell", name=f"staff member {FACILITATOR}").first.wait_for()
     await check(page, "staff-audit")
     await context.close()

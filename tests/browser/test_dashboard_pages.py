@@ -57,6 +57,9 @@ async def test_an_officer_renames_a_theme_and_merges_two(server: LiveServer, bro
     await page.locator(f"#theme-{second} summary").click()
     await page.get_by_label(f"Merge theme {second} into").select_option(str(largest))
     await page.locator(f"#theme-{second}").get_by_role("button", name="Merge").click()
+    await page.get_by_role("heading", name=f"Merge theme {second} into theme {largest}?").wait_for()
+    await check(page, "staff-theme-merge-confirm")
+    await press(page, f"Yes, merge theme {second}")
     await page.get_by_text("The themes are merged").wait_for()
     assert await page.locator(f"#theme-{second}").count() == 0
     await page.get_by_role("heading", name="Changes by staff").wait_for()
