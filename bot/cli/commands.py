@@ -2,8 +2,8 @@
 
 The commands are grouped by subject: round_commands.py (consultations, rounds, links,
 status, priorities), theme_commands.py (analyse, theme), outreach_commands.py
-(broadcast, decide, decision) and report_commands.py (export, digest); `run` and `login`
-are here.
+(broadcast, decide, decision), report_commands.py (export, digest) and import_commands.py
+(import); `run` and `login` are here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ import sys
 from collections.abc import Sequence
 from contextlib import redirect_stdout
 
-from bot.cli import outreach_commands, report_commands, round_commands, theme_commands
+from bot.cli import (
+    import_commands,
+    outreach_commands,
+    report_commands,
+    round_commands,
+    theme_commands,
+)
 from bot.cli.arguments import telegram_id_argument
 from bot.cli.console import CommandError, database
 from bot.cli.terminal import SafeOutput
@@ -80,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     outreach_commands.add_parsers(commands, common)
     theme_commands.add_parsers(commands, common)
     report_commands.add_parsers(commands, common)
+    import_commands.add_parsers(commands, common)
     login = commands.add_parser(
         "login", parents=[common], help="print a one-time sign-in link to the web dashboard"
     )
