@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from openpyxl import Workbook
@@ -227,7 +228,7 @@ def test_columns_that_fit_no_question_are_named(example: Engine) -> None:
     with pytest.raises(ImportFailure, match="not a readable Excel workbook"):
         check_file(example, "example", b"PK\x03\x04broken", "f.xlsx", source="s", mapping={})
     # By the question's words, whatever their case and punctuation; and in Welsh.
-    content = "NEED,ym mha ran o'r fwrdeistref ydych chi'n byw\nBuses,De\n".encode()
+    content = b"NEED,ym mha ran o'r fwrdeistref ydych chi'n byw\nBuses,De\n"
     checked = check_file(example, "example", content, "f.csv", source="s", mapping={})
     assert [c.step_id for c in checked.plan.columns] == ["need", "area"]
     assert checked.plan.rows[0].answers[1].value == "south"
@@ -252,15 +253,9 @@ def test_a_disclosure_is_withheld_and_flagged_for_the_leads_as_imported(example:
         assert "suicide_self_harm" in flag.categories and "kill myself" in flag.excerpt
         # The leads are alerted about it as about any flag.
         added = safeguarding_flags.plan_deliveries(
-            session=session, leads=["telegram:1"], fallback=[], escalate_after=_hour()
+            session=session, leads=["telegram:1"], fallback=[], escalate_after=timedelta(hours=1)
         )
         assert added == 1
-
-
-def _hour():  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
-    return timedelta(hours=1)
 
 
 def test_a_batch_is_removed_as_one_and_open_flags_stay_for_the_leads(example: Engine) -> None:
