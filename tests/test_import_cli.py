@@ -13,7 +13,7 @@ from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
 from bot.cli.commands import main
 from conversations.storage.models import AuditEntry, ImportBatch, Resident
 from tests.command_line import needsfirst
-from tests.test_imports import GOOD, csv_bytes, count
+from tests.test_imports import GOOD, count, csv_bytes
 
 
 @pytest.fixture
@@ -43,7 +43,10 @@ def test_import_preview_errors_and_removal_from_the_command_line(
     assert "imported batch 1: 3 row(s), 10 answer(s) from 'forms'" in capsys.readouterr().out
     assert run("import", "list", "example") == 0
     listed = capsys.readouterr().out
-    assert listed.startswith("1\t") and "\tforms\t3 rows\t10 answers\t0 flags\tforms.csv\tcli:" in listed
+    assert (
+        listed.startswith("1\t")
+        and "\tforms\t3 rows\t10 answers\t0 flags\tforms.csv\tcli:" in listed
+    )
 
     assert run("import", "example", str(good), "--source", "forms") == 2  # Timestamp unmapped
     assert "column 'Timestamp' matches no question" in capsys.readouterr().err
@@ -66,7 +69,9 @@ def test_bad_rows_exit_2_naming_each_row_with_nothing_written(
     config: Path, db: Engine, tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(csv_bytes([["", "Soth", "", "Buses", "", ""], GOOD[0], ["", "", "", "", "", "x"]]))
+    bad.write_bytes(
+        csv_bytes([["", "Soth", "", "Buses", "", ""], GOOD[0], ["", "", "", "", "", "x"]])
+    )
     result = needsfirst(config, "import", "example", str(bad), "--source", "forms",
                         "--map", "Timestamp=", "--map", "Comments=difference")  # fmt: skip
     assert result.returncode == 2, result.stderr

@@ -34,8 +34,11 @@ def primary_themes(db: Engine, batch_id: int) -> dict[str, int]:
         rows = session.exec(
             select(Answer.value, AnswerTheme.theme_id)
             .join(AnswerTheme, col(AnswerTheme.answer_id) == col(Answer.id))
-            .where(AnswerTheme.run_id == run.id, AnswerTheme.rank == 0,
-                   Answer.import_batch_id == batch_id)  # fmt: skip
+            .where(
+                AnswerTheme.run_id == run.id,
+                AnswerTheme.rank == 0,
+                Answer.import_batch_id == batch_id,
+            )
         ).all()
     return dict(rows)
 

@@ -9,7 +9,7 @@ details scrubbed and withheld answers not shown, as every quote shown to staff i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
@@ -105,10 +105,13 @@ def check_file(db: Engine, slug: str, content: bytes, file_name: str, *, source:
                    questions)  # fmt: skip
 
 
-def import_file(db: Engine, checked: Checked, *, actor: str,
-                skip_bad_rows: bool = False) -> ImportBatch:  # fmt: skip
+def import_file(db: Engine, checked: Checked, *, actor: str, skip_bad_rows: bool = False,
+                claim: Callable[[Session], bool] | None = None) -> ImportBatch:  # fmt: skip
     """Write a checked file as one batch, in one transaction; with errors, nothing
-    (unless `skip_bad_rows`: then the good rows, the skipped ones named in the audit)."""
+    (unless `skip_bad_rows`: then the good rows, the skipped ones named in the audit).
+
+    `claim`: run first in the same transaction; False (the file was imported by a
+    click before this one) and nothing is written."""
     plan = checked.plan
     if plan.errors and not skip_bad_rows:
         raise ImportFailure(f"{len(plan.bad_rows)} row(s) cannot be read: nothing was imported")
@@ -116,6 +119,8 @@ def import_file(db: Engine, checked: Checked, *, actor: str,
         raise ImportFailure("the file has no answers to import")
     script, round_ = _script_and_round(db, checked.slug, checked.round_number)
     with Session(db) as session, session.begin():
+        if claim is not None and not claim(session):
+            raise ImportFailure("this file was imported already")
         batch = import_batches.write_batch(
             session=session, script=script, round_=round_, plan=replace(plan, errors=[]),
             source=checked.source, file_name=checked.file_name, actor=actor,

@@ -26,6 +26,7 @@ from bot.web import (
     devices,
     digest_pages,
     front_page,
+    import_pages,
     priority_pages,
     results_pages,
     safeguarding_pages,
@@ -97,6 +98,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
     safeguarding_pages.add_routes(app)
+    import_pages.add_routes(app)
     return app
 
 

@@ -117,16 +117,27 @@ def _key(text: str) -> tuple[str, ...]:
     return matching.words(text)
 
 
-def map_columns(script: Script, headings: Sequence[str], chosen: Mapping[str, str]) -> list[Column]:
-    """Each heading's question: as `chosen` says (heading -> step id, "" to leave out),
-    else by the heading's words; a MappingProblem naming every column that fits none."""
-    steps = importable_steps(script)
+def _by_words(script: Script) -> dict[tuple[str, ...], str]:
+    """A question's id and its words in every language, as words -> its id."""
     by_words: dict[tuple[str, ...], str] = {}
-    for step in steps:
+    for step in importable_steps(script):
         by_words.setdefault(_key(step.id), step.id)
         for text in step.text.by_language.values():
             by_words.setdefault(_key(text), step.id)
-    ids = {step.id for step in steps}
+    return by_words
+
+
+def guesses(script: Script, headings: Sequence[str]) -> dict[str, str | None]:
+    """The question each heading names by its words, if any (what `map_columns` assumes)."""
+    by_words = _by_words(script)
+    return {heading: by_words.get(_key(heading)) for heading in headings}
+
+
+def map_columns(script: Script, headings: Sequence[str], chosen: Mapping[str, str]) -> list[Column]:
+    """Each heading's question: as `chosen` says (heading -> step id, "" to leave out),
+    else by the heading's words; a MappingProblem naming every column that fits none."""
+    by_words = _by_words(script)
+    ids = {step.id for step in importable_steps(script)}
     wanted = {_key(heading): (heading, step) for heading, step in chosen.items()}
     problems = []
     for key, (heading, step_id) in wanted.items():
