@@ -10,9 +10,16 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.actions.imports import check_file, import_file
 from bot.web import import_pages
-from conversations.storage.models import AuditEntry, ImportBatch, ImportUpload, Resident
-from tests.test_imports import AFFECTS, GOOD, count, csv_bytes, xlsx_bytes
+from conversations.storage.models import (
+    AuditEntry,
+    ImportBatch,
+    ImportUpload,
+    Resident,
+    SafeguardingFlag,
+)
+from tests.test_imports import AFFECTS, GOOD, MAPPING, count, csv_bytes, xlsx_bytes
 from tests.web_helpers import (
     FACILITATOR,
     OFFICER,
@@ -149,3 +156,27 @@ async def test_only_facilitators_officers_and_admins_import(db: Engine) -> None:
             "/staff/c/example/import", data=upload_form(csrf, b"need\nx\n")
         )
         assert response.status == 403 and count(db, ImportUpload) == 0
+
+
+async def test_the_leads_see_an_imported_disclosure_marked_with_its_source(db: Engine) -> None:
+    config = web_config()
+    async with web_client(db, config) as client:
+        disclosure = "My partner hits me and I am scared to go home"
+        rows = [["", "", "", disclosure, "", ""], ["", "", "", "Buses stop at 7pm", "", ""]]
+        checked = check_file(db, "example", csv_bytes(rows), "forms.csv", source="refuge",
+                             mapping=MAPPING)  # fmt: skip
+        batch = import_file(db, checked, actor="cli:test")
+        await sign_in(client, db, config, SAFEGUARDING)
+        listed = await (await client.get("/staff/safeguarding")).text()
+        assert f"Imported from <code>refuge</code> (batch {batch.id})" in listed
+        with Session(db) as session:
+            flag = session.exec(select(SafeguardingFlag)).one()
+        shown = await (await client.get(f"/staff/safeguarding/{flag.id}")).text()
+        assert "gathered elsewhere by <code>refuge</code> (forms.csv)" in shown
+        assert disclosure in shown and "nobody was in a chat to be shown help" in shown
+
+        # Withheld from quotes like any disclosure: the officers' pages never show it.
+        client.session.cookie_jar.clear()
+        await sign_in(client, db, config, OFFICER)
+        overview = await (await client.get("/staff/c/example")).text()
+        assert "Buses stop at 7pm" in overview and "scared to go home" not in overview
