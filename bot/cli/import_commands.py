@@ -17,8 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.actions.imports import ImportFailure, check_file, import_file, list_batches, remove_batch
-from bot.actions.imports import summary_lines as preview_lines
 from bot.cli.arguments import record_id_argument, whole_number_argument
 from bot.cli.console import CommandError, actor, confirmed, database
 from bot.config import Config
@@ -77,6 +75,10 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
 
 
 def _file(config: Config, args: argparse.Namespace) -> int:
+    # Imported here: the screening's classifiers take seconds to import, and every
+    # other command would wait for them (docs/benchmarks.md, command line start-up).
+    from bot.actions.imports import ImportFailure, check_file, import_file, summary_lines
+
     if not args.source:
         raise CommandError("say who gathered the answers: --source NAME (e.g. tenants-association)")
     path = Path(args.file).expanduser()
@@ -92,7 +94,7 @@ def _file(config: Config, args: argparse.Namespace) -> int:
                                  mapping=mapping, round_number=args.round)  # fmt: skip
         except ImportFailure as error:
             raise CommandError(str(error)) from None
-        for line in preview_lines(checked):
+        for line in summary_lines(checked):
             print(line, file=sys.stderr if line.startswith("error:") else sys.stdout)
         plan = checked.plan
         if args.dry_run:
@@ -114,6 +116,8 @@ def _file(config: Config, args: argparse.Namespace) -> int:
 
 
 def _list(config: Config, args: argparse.Namespace, slug: str) -> int:
+    from bot.actions.imports import list_batches
+
     with database(config, args) as db:
         found = list_batches(db, slug)
     for summary in found:
@@ -128,6 +132,8 @@ def _list(config: Config, args: argparse.Namespace, slug: str) -> int:
 
 
 def _remove(config: Config, args: argparse.Namespace, batch_id: int) -> int:
+    from bot.actions.imports import remove_batch
+
     if not args.yes and not confirmed(
         f"Remove import batch {batch_id}: its residents and all their answers?",
         "not removed: confirm with --yes (no terminal to ask on)",

@@ -190,6 +190,7 @@ def plan(script: Script, table: Table, columns: list[Column]) -> Plan:
         answers: list[PlannedAnswer] = []
         flags: list[PlannedFlag] = []
         errors: list[RowError] = []
+        texts: list[tuple[Step, str]] = []
         for i, heading, step in mapped:
             cell = cells[i]
             if not cell:
@@ -202,10 +203,7 @@ def plan(script: Script, table: Table, columns: list[Column]) -> Plan:
                     errors.append(RowError(number, heading, f"{len(cell):,} characters: the chat "
                                                             f"takes at most {MAX_TEXT:,}"))  # fmt: skip
                     continue
-                withheld, flag = _screen(cell, language, own)
-                answers.append(PlannedAnswer(step.id, "text", cell, cell, step.profile, withheld))
-                if flag is not None:
-                    flags.append(flag)
+                texts.append((step, cell))
                 continue
             chosen = _chosen(step, cell, choices[step.id])
             if isinstance(chosen, str):
@@ -217,8 +215,14 @@ def plan(script: Script, table: Table, columns: list[Column]) -> Plan:
         if errors:
             result.errors += errors
             result.bad_rows.append(number)
-        else:
-            result.rows.append(PlannedRow(number, tuple(answers), tuple(flags)))
+            continue
+        # Screened once the row is known good: a bad file is told its errors at once.
+        for step, text in texts:
+            withheld, flag = _screen(text, language, own)
+            answers.append(PlannedAnswer(step.id, "text", text, text, step.profile, withheld))
+            if flag is not None:
+                flags.append(flag)
+        result.rows.append(PlannedRow(number, tuple(answers), tuple(flags)))
     return result
 
 
