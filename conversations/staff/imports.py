@@ -187,10 +187,10 @@ def plan(script: Script, table: Table, columns: list[Column]) -> Plan:
         if not any(cells[i] for i, _, _ in mapped):
             result.blank += 1
             continue
-        answers: list[PlannedAnswer] = []
+        answers: list[PlannedAnswer | None] = []  # None: a text, screened below
         flags: list[PlannedFlag] = []
         errors: list[RowError] = []
-        texts: list[tuple[Step, str]] = []
+        texts: list[tuple[int, Step, str]] = []
         for i, heading, step in mapped:
             cell = cells[i]
             if not cell:
@@ -203,7 +203,8 @@ def plan(script: Script, table: Table, columns: list[Column]) -> Plan:
                     errors.append(RowError(number, heading, f"{len(cell):,} characters: the chat "
                                                             f"takes at most {MAX_TEXT:,}"))  # fmt: skip
                     continue
-                texts.append((step, cell))
+                texts.append((len(answers), step, cell))
+                answers.append(None)
                 continue
             chosen = _chosen(step, cell, choices[step.id])
             if isinstance(chosen, str):
@@ -217,12 +218,13 @@ def plan(script: Script, table: Table, columns: list[Column]) -> Plan:
             result.bad_rows.append(number)
             continue
         # Screened once the row is known good: a bad file is told its errors at once.
-        for step, text in texts:
+        for position, step, text in texts:
             withheld, flag = _screen(text, language, own)
-            answers.append(PlannedAnswer(step.id, "text", text, text, step.profile, withheld))
+            answers[position] = PlannedAnswer(step.id, "text", text, text, step.profile, withheld)
             if flag is not None:
                 flags.append(flag)
-        result.rows.append(PlannedRow(number, tuple(answers), tuple(flags)))
+        stored = tuple(a for a in answers if a is not None)
+        result.rows.append(PlannedRow(number, stored, tuple(flags)))
     return result
 
 
