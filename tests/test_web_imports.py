@@ -125,8 +125,10 @@ async def test_an_excel_file_a_wrong_one_and_one_too_large_are_told_apart(db: En
         csrf = await sign_in(client, db, config, FACILITATOR)
         rows: list[list[object]] = [[None, "South", "65 or over", "Buses", "Older people", None]]
         headings = ["Time", "area", "age", "need", AFFECTS, "Notes"]
-        location = await upload(client, csrf, xlsx_bytes(rows, headings), name="s.xlsx")
+        name = "C:\\fakepath\\s\u202e.xlsx"  # as some browsers name it; a bidi trick
+        location = await upload(client, csrf, xlsx_bytes(rows, headings), name=name)
         shown = await (await client.get(location)).text()
+        assert "<h1>Check s.xlsx</h1>" in shown  # its last part, cleaned
         assert "column &#39;Time&#39; matches no question" in shown  # read, then mapped
         assert "column &#39;Notes&#39; matches no question" in shown
 

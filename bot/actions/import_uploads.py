@@ -4,11 +4,13 @@ to change, then the import (bot.actions.imports does the checking and writing)."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.actions.imports import Checked, ImportFailure, check_file, import_file, source_name
+from conversations.screening.cleaning import clean_text
 from conversations.staff import import_uploads
 from conversations.staff.import_files import FileProblem, read_table
 from conversations.staff.imports import MappingProblem, guesses, importable_steps
@@ -38,6 +40,8 @@ def upload(db: Engine, slug: str, *, file_name: str, content: bytes, source: str
            actor: str) -> int:  # fmt: skip
     """Keep an uploaded file for its preview; its id. The source is checked first."""
     source = source_name(source)
+    # As the browser named it: its last part, without controls, never a path.
+    file_name = clean_text(PurePosixPath(file_name.replace("\\", "/")).name).strip() or "upload"
     with Session(db) as session, session.begin():
         consultation = store.require_consultation(session=session, slug=slug)
         assert consultation.id is not None

@@ -68,7 +68,7 @@ def _round(session: Session, consultation_id: int, slug: str, number: int | None
     else:
         found = next((r for r in rounds if r.number == number), None)
     if found is None:
-        which = "any round" if number is None else f"a round {number}"
+        which = "round yet" if number is None else f"round {number}"
         raise ImportFailure(f"'{slug}' has no {which}: open one first (needsfirst round open)")
     if found.kind != "needs":
         raise ImportFailure(

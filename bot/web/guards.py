@@ -24,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from aiohttp import BodyPartReader, web
 from aiohttp.typedefs import Handler
@@ -142,12 +142,15 @@ async def _multipart(request: web.Request, max_bytes: int) -> tuple[dict[str, st
         if part.filename is None:
             form[part.name] = (await part.read_chunk(MAX_FIELD)).decode("utf-8", "replace")
             continue
+        # Browsers percent-encode a quote or a line break in the name (HTML's form
+        # encoding), some clients every byte past ASCII.
+        name = unquote(part.filename)
         content = bytearray()
         while chunk := await part.read_chunk():
             content += chunk
             if len(content) > max_bytes:
-                return form, StaffFile(part.filename, None, too_large=True)
-        upload = StaffFile(part.filename, bytes(content) if content else None)
+                return form, StaffFile(name, None, too_large=True)
+        upload = StaffFile(name, bytes(content) if content else None)
     return form, upload
 
 

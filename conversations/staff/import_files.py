@@ -92,7 +92,11 @@ def _xlsx_rows(content: bytes, file_name: str) -> list[list[Any]]:
         try:
             if not workbook.worksheets:
                 raise FileProblem(f"{file_name} has no sheet")
-            for row in workbook.worksheets[0].iter_rows(values_only=True):
+            sheet = workbook.worksheets[0]
+            # Tools that write workbooks often declare the wrong size, which read-only
+            # mode would trust: read every cell there is instead, from A1.
+            sheet.reset_dimensions()
+            for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True):
                 rows.append(list(row))
                 if len(rows) > MAX_ROWS + 1:
                     break
