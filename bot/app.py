@@ -21,6 +21,7 @@ from bot.actions.consultations import load_consultation, script_path
 from bot.actions.public_results import results_url_pattern
 from bot.actions.staff_access import public_base_url
 from bot.actions.staff_roster import StaffRoster
+from bot.channels.metrics import DATABASE_QUEUE
 from bot.config import Config
 from bot.database_setup import open_database
 from bot.database_thread import DatabaseThread
@@ -238,6 +239,8 @@ async def run(config: Config) -> None:
             loop.add_signal_handler(sig, stopping.set)
     executor = database_executor(config.database.url)
     loop.set_default_executor(executor)
+    if isinstance(executor, DatabaseThread):
+        DATABASE_QUEUE.set_function(executor.queued)
     log.info("database: %s", redact_url(config.database.url))
     db = await asyncio.to_thread(prepare_database, config)
     service = Service(

@@ -162,6 +162,21 @@ class WhatsAppConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """Prometheus metrics at /metrics on the web server (docs/deployment.md, "Metrics")."""
+
+    enabled: bool = False
+    # Scrapers send "Authorization: Bearer <token>"; empty: anyone who reaches /metrics.
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    # "text" (lines for people) or "json" (one JSON object a line, for a log collector).
+    format: str = "text"
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
@@ -175,6 +190,8 @@ class Config:
     safeguarding: SafeguardingConfig = field(default_factory=SafeguardingConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = "built-in defaults"
     # Keys ("section.key") whose values came from NEEDSFIRST_* variables, for errors.
     from_environment: frozenset[str] = frozenset()
@@ -190,6 +207,7 @@ SECRETS = {
     ("whatsapp", "app_secret"),
     ("whatsapp", "verify_token"),
     ("web", "secret"),
+    ("metrics", "token"),
 }
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

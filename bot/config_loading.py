@@ -204,6 +204,10 @@ def _check(config: Config) -> None:
         raise ConfigError(source, "retention.identities_days", "must be from 0 to 3650 days")
     if not 1 <= config.reminders.after_hours <= 24 * 30:
         raise ConfigError(source, "reminders.after_hours", "must be from 1 to 720 hours")
+    if config.logging.format not in ("text", "json"):
+        raise ConfigError(source, "logging.format", 'must be "text" or "json"')
+    if config.metrics.token and len(config.metrics.token) < 16:
+        raise ConfigError(source, "metrics.token", "must be 16 characters or more (or empty)")
     _check_safeguarding(source, config.safeguarding)
     _check_notify(source, config.notify)
     check_whatsapp(source, config.whatsapp)

@@ -39,6 +39,10 @@ class DatabaseThread(ThreadPoolExecutor):
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         return self._put(fn, args, kwargs, first=False)
 
+    def queued(self) -> int:
+        """Jobs waiting behind the one running (a metric: bot/channels/metrics.py)."""
+        return len(self._jobs)
+
     def _put(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any],
              *, first: bool) -> Future[T]:  # fmt: skip
         future: Future[T] = Future()

@@ -49,7 +49,7 @@ class Chart:
 
 
 @contextmanager
-def _figure(width: float, height: float) -> Iterator[Figure]:
+def styled_figure(width: float, height: float) -> Iterator[Figure]:
     """A figure in the digest's style. matplotlib is imported at the first chart: it takes
     most of a second, which commands that draw nothing should not pay."""
     import matplotlib
@@ -60,7 +60,7 @@ def _figure(width: float, height: float) -> Iterator[Figure]:
         yield Figure(figsize=(width, height))
 
 
-def _svg(figure: Figure) -> str:
+def svg_of(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
@@ -75,7 +75,7 @@ def theme_sizes(themes: Sequence[ThemeSummary], limit: int = 10) -> Chart | None
     shown = list(themes[:limit])
     if not shown:
         return None
-    with _figure(7.5, 0.45 * len(shown) + 1.0) as figure:
+    with styled_figure(7.5, 0.45 * len(shown) + 1.0) as figure:
         axes = figure.add_subplot()
         names = [f"{t.theme_id}. {_short(t.label)}" for t in reversed(shown)]
         sizes = [t.size for t in reversed(shown)]
@@ -83,7 +83,7 @@ def theme_sizes(themes: Sequence[ThemeSummary], limit: int = 10) -> Chart | None
         axes.bar_label(bars, padding=3)
         axes.set_xlabel("Answers in the theme")
         axes.margins(x=0.12)
-        svg = _svg(figure)
+        svg = svg_of(figure)
     listing = "; ".join(f"{t.label}: {t.size}" for t in shown)
     return Chart(
         "Themes by size",
@@ -97,7 +97,7 @@ def theme_trend(trend: ThemeTrend | None) -> Chart | None:
     if trend is None or len(trend.dates) < 2 or not trend.labels:
         return None
     dates = [d.strftime("%d %b") for d in trend.dates]
-    with _figure(7.5, 3.8) as figure:
+    with styled_figure(7.5, 3.8) as figure:
         axes = figure.add_subplot()
         for (theme_id, label), (colour, dash, marker) in zip(
             trend.labels.items(), LINES, strict=False
@@ -109,7 +109,7 @@ def theme_trend(trend: ThemeTrend | None) -> Chart | None:
         axes.set_xlabel("Analysis date")
         axes.set_ylim(bottom=0)
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-        svg = _svg(figure)
+        svg = svg_of(figure)
     changes = []
     for theme_id, label in list(trend.labels.items())[: len(LINES)]:
         known = [s for s in trend.sizes[theme_id] if s is not None]
@@ -128,7 +128,7 @@ def coverage(dimension: CoverageDimension) -> Chart | None:
     groups = [g for g in dimension.groups if g.population_share is not None]
     if not groups:
         return None
-    with _figure(7.5, 0.6 * len(groups) + 1.2) as figure:
+    with styled_figure(7.5, 0.6 * len(groups) + 1.2) as figure:
         axes = figure.add_subplot()
         rows = list(range(len(groups)))[::-1]
         height = 0.38
@@ -146,7 +146,7 @@ def coverage(dimension: CoverageDimension) -> Chart | None:
         axes.set_xlabel("Per cent")
         axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False)
         axes.margins(x=0.05)
-        svg = _svg(figure)
+        svg = svg_of(figure)
     listing = "; ".join(
         f"{g.label}: {g.share:.0%} of respondents, {g.population_share or 0:.0%} of population"
         for g in groups

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from contextlib import redirect_stdout
 
+from bot import logs
 from bot.cli import (
+    doctor_commands,
     import_commands,
     outreach_commands,
+    pack_commands,
     report_commands,
     round_commands,
     theme_commands,
@@ -38,16 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.command == "run" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Keep third-party request logs out: their URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # Every scheduler tick would log twice per job; operators need only problems.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logs.configure(args.command)
     try:
-        config = load_config(args.config)
+        # The doctor reads the configuration itself: a bad one is one of its findings.
+        config = Config() if args.command == "doctor" else load_config(args.config)
+        logs.use_format(config.logging.format)
         # Residents' words are printed: never a control or bidi character with them.
         with redirect_stdout(SafeOutput(sys.stdout)):
             return int(args.handler(config, args) or 0)
@@ -86,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     outreach_commands.add_parsers(commands, common)
     theme_commands.add_parsers(commands, common)
     report_commands.add_parsers(commands, common)
+    pack_commands.add_parsers(commands, common)
+    doctor_commands.add_parsers(commands, common)
     import_commands.add_parsers(commands, common)
     login = commands.add_parser(
         "login", parents=[common], help="print a one-time sign-in link to the web dashboard"

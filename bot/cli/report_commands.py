@@ -7,20 +7,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 from telegram.error import TelegramError
 
 from analysis.personal_details.scrub import scrub
 from bot.cli.arguments import out_file
-from bot.cli.console import CommandError, database
+from bot.cli.console import CommandError, actor, database
+from bot.cli.pack_commands import write_private
 from bot.cli.terminal import private_file
 from bot.config import Config
 from conversations.staff.export import export_columns, export_records, write_export
 from conversations.storage import store
 from conversations.storage.scripts import ScriptCache
+
+if TYPE_CHECKING:
+    from bot.actions.packs import PackFile
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -44,6 +49,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     digest.add_argument("slug")
     digest.add_argument("--out", type=out_file, default=None, help="write the report to FILE.html")
     digest.add_argument("--send", action="store_true", help="send it to the configured officers")
+    digest.add_argument(
+        "--with-pack",
+        action="store_true",
+        help="add the whole consultation's evidence pack as a PDF (beside --out, or sent too)",
+    )
     digest.set_defaults(handler=_digest)
 
 
@@ -70,7 +80,12 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
     from bot.actions.digests import build_now
     from bot.scheduling.digest_job import send_to_officers
 
+    if args.with_pack and not (args.send or args.out):
+        raise CommandError(
+            "--with-pack needs --out FILE.html (the pack is written beside it) or --send"
+        )
     with database(config, args) as db:
+        pack = _pack(config, db, args.slug) if args.with_pack else None
         if args.send:
             try:
                 documents, counts = asyncio.run(send_to_officers(config, db, args.slug))
@@ -81,6 +96,8 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
                     f"({type(error).__name__}: {reason}), so the digest was not sent. "
                     "Try again later, or save it with --out and without --send"
                 ) from error
+            if pack is not None:
+                counts |= _send_pack(config, pack)
             sent = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
             print(f"officers: {sent or 'none configured, so not sent'}", file=sys.stderr)
         else:
@@ -91,4 +108,28 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
         with private_file(args.out) as handle:
             handle.write(documents.html)
         print(f"digest written to {args.out}", file=sys.stderr)
+        if pack is not None:
+            beside = args.out.with_name(f"{args.out.stem}-pack.pdf")
+            write_private(beside, pack.content)
+            print(f"evidence pack written to {beside}", file=sys.stderr)
     return 0
+
+
+def _pack(config: Config, db: Engine, slug: str) -> PackFile:
+    """The whole consultation's evidence pack as a PDF, made before anything is sent."""
+    from bot.actions.packs import make_pack
+
+    return make_pack(
+        db, slug, theme_id=None, fmt="pdf", actor=actor(), zone=ZoneInfo(config.digest.timezone)
+    )
+
+
+def _send_pack(config: Config, pack: PackFile) -> dict[str, int]:
+    from bot.telegram.digest_delivery import officers_bot
+    from bot.telegram.pack_delivery import send_pack
+
+    async def send() -> dict[str, int]:
+        async with officers_bot(config.telegram) as bot:
+            return await send_pack(bot, config.staff.officers, pack)
+
+    return asyncio.run(send())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import time
 from collections.abc import Callable
 
 from telegram import Message as TelegramMessage
@@ -28,6 +29,7 @@ from telegram.ext import (
 )
 
 from bot.channels.batching import GroupCommit, KeyBatcher
+from bot.channels.metrics import ChannelMeter
 from bot.telegram.lean_bot import LeanBot, keyboard
 from bot.telegram.updates import ResidentUpdate
 from conversations.flow.inputs import EditedText, Input, TextInput, Unsupported
@@ -37,6 +39,7 @@ from conversations.residents.texts import service_text
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
+METER = ChannelMeter(CHANNEL)
 
 
 def who_of(update: Update | ResidentUpdate) -> Who | None:
@@ -91,6 +94,7 @@ class TelegramResidents:
     async def _serve(self, update: Update | ResidentUpdate, context: ContextTypes.DEFAULT_TYPE,
                      call: Callable[[Who, str], list[Message]],
                      *, edit_on: int | None = None) -> None:  # fmt: skip
+        received = time.monotonic()
         who = who_of(update)
         if who is None:
             return
@@ -98,6 +102,7 @@ class TelegramResidents:
         messages = await asyncio.to_thread(call, who, key)
         await deliver(context.bot, int(who.chat_id), messages, edit_on=edit_on)
         self.deliveries.add(key)
+        METER.replied(received)
 
     async def answer(self, update: ResidentUpdate, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A typed answer, a button press or a `/start` (the common updates, read lean)."""
@@ -112,13 +117,15 @@ class TelegramResidents:
                 Joining(who, key, argument),
                 lambda: self.service.start(who, argument, update_key=key),
                 context,
+                update.received,
             )
             return
         if update.query_id is None:
             typed = TextInput(update.text or "", ref=str(update.message_id))
             await self._answer(
-                who, key, typed, lambda: self.service.receive(who, typed, update_key=key), context
-            )
+                who, key, typed, lambda: self.service.receive(who, typed, update_key=key),
+                context, update.received,
+            )  # fmt: skip
             return
         data = update.data or ""
         # Stop the button's spinner while the answer is stored, not before.
@@ -130,6 +137,7 @@ class TelegramResidents:
                 self.service.answer_input(data),
                 lambda: self.service.press(who, data, update_key=key),
                 context,
+                update.received,
                 edit_on=update.message_id,
             )
         finally:
@@ -137,7 +145,7 @@ class TelegramResidents:
 
     async def _answer(self, who: Who, key: str, given: Input | Joining | None,
                       in_full: Callable[[], list[Message]], context: ContextTypes.DEFAULT_TYPE,
-                      *, edit_on: int | None = None) -> None:  # fmt: skip
+                      received: float, *, edit_on: int | None = None) -> None:  # fmt: skip
         """A plain answer or a newcomer joining, in a batch with other residents'
         (GroupCommit), else in full."""
         item = given if isinstance(given, Joining) or given is None else Incoming(who, key, given)
@@ -146,6 +154,7 @@ class TelegramResidents:
             messages = await asyncio.to_thread(in_full)
         await deliver(context.bot, int(who.chat_id), messages, edit_on=edit_on)
         self.deliveries.add(key)
+        METER.replied(received)
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start [slug or slug--source]."""

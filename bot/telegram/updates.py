@@ -19,6 +19,7 @@ Only the fields that PTB's filters and our handlers read are checked here.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +132,8 @@ class ResidentUpdate:
     # /start, with its deep link's argument (if any): a newcomer joining, mostly.
     starting: bool = False
     argument: str | None = None
+    # When it was read (time.monotonic()): its reply's latency counts from here.
+    received: float = field(default_factory=time.monotonic, compare=False)
 
 
 def read_resident_update(data: dict[str, Any]) -> ResidentUpdate | None:

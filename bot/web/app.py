@@ -27,6 +27,8 @@ from bot.web import (
     digest_pages,
     front_page,
     import_pages,
+    metrics,
+    pack_pages,
     priority_pages,
     results_pages,
     safeguarding_pages,
@@ -95,10 +97,12 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     theme_run_pages.add_routes(app)
     coding_pages.add_routes(app)
     priority_pages.add_routes(app)
+    pack_pages.add_routes(app)
     broadcast_pages.add_routes(app)
     digest_pages.add_routes(app)
     safeguarding_pages.add_routes(app)
     import_pages.add_routes(app)
+    metrics.add_routes(app)  # [metrics] enabled
     return app
 
 

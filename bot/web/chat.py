@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -21,6 +22,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.channels.metrics import ChannelMeter
 from bot.web import devices, transcript
 from bot.web.devices import COOKIE, Device
 from bot.web.guards import resident_device, resident_form
@@ -43,6 +45,7 @@ from conversations.storage import store, web_devices, web_transcript
 from conversations.storage.models import Conversation, Round
 
 CHANNEL = "web"
+METER = ChannelMeter(CHANNEL)
 COOKIE_AGE = 365 * 24 * 3600
 MAX_TEXT = 4096
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -191,6 +194,7 @@ def not_found(request: web.Request) -> web.Response:
 @resident_form
 async def send(request: web.Request) -> web.StreamResponse:
     """One form: a button, typed text or a data action; handled once per form key."""
+    received = time.monotonic()
     slug = request.match_info["slug"]
     if not SLUG.match(slug):
         raise web.HTTPNotFound()
@@ -245,6 +249,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     )  # fmt: skip
     if handled is _BUSY:
         return see_other(f"{page}?notice=busy#reply")
+    METER.replied(received)  # the reply is the page the browser is sent to next
     if erasing:
         # Everything about this device is gone; give it a new identity too.
         response = see_other(f"{page}?notice=forgotten")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.channels.batching import GroupCommit, KeyBatcher
+from bot.channels.metrics import ChannelMeter
 from bot.channels.ordering import InOrder
 from bot.channels.rate_window import RateWindow
 from bot.config import WhatsAppConfig
@@ -31,6 +33,7 @@ from conversations.residents.service import ConversationService
 log = logging.getLogger(__name__)
 # A little over a second: Meta counts its window from when a request arrives.
 WINDOW_SECONDS = 1.02
+METER = ChannelMeter(CHANNEL)
 
 
 class WhatsAppChannel:
@@ -80,13 +83,14 @@ class WhatsAppChannel:
     async def accept(self, messages: list[Incoming], statuses: list[Status]) -> bool:
         """Keep the messages, then handle them after the caller answers Meta. False: not
         kept (Meta should send them again)."""
+        received = time.monotonic()
         if messages:
             # vars(), not dataclasses.asdict: asdict deep-copies every field, per message.
             rows = [(m.key, json.dumps(vars(m))) for m in messages]
             if not await self.kept.submit(rows):
                 return False
             for message in messages:
-                self._spawn(self._handle(message))
+                self._spawn(self._handle(message, received))
         if statuses:
             self._spawn(self._statuses(statuses))
         return True
@@ -103,7 +107,7 @@ class WhatsAppChannel:
             except (ValueError, TypeError):  # one bad row must not stop every start
                 self.done.add("h:" + key)
                 continue
-            self._spawn(self._handle(message))
+            self._spawn(self._handle(message, time.monotonic()))
         return len(rows)
 
     def _spawn(self, work: Awaitable[None]) -> None:
@@ -111,7 +115,7 @@ class WhatsAppChannel:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _handle(self, message: Incoming) -> None:
+    async def _handle(self, message: Incoming, received: float) -> None:
         assert self.residents is not None
         try:
             delivered = await self.in_order.run(message.wa_id, self.residents.handle(message))
@@ -119,6 +123,7 @@ class WhatsAppChannel:
             log.exception("a WhatsApp message could not be handled")
             return  # kept in the inbox: handled again at the next start
         self.done.add(("d:" if delivered else "h:") + message.key)
+        METER.replied(received)
 
     async def _statuses(self, statuses: list[Status]) -> None:
         for status in statuses:

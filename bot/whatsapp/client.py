@@ -1,4 +1,4 @@
-"""A thin client of the WhatsApp Cloud API: send a message, upload a file.
+"""A thin client of the WhatsApp Cloud API: send a message, upload a file, read the number.
 
 Why not the maintained library pywa: it wraps the same two endpoints in its own
 message types, sends with httpx, and brings its own webhook dispatch with handlers
@@ -74,10 +74,18 @@ class CloudApi:
             raise CloudError(0, 200, "an upload answered without a media id")
         return str(answer["id"])
 
+    async def phone_number(self) -> dict[str, Any]:
+        """The number as Meta has it: display_phone_number, verified_name, quality_rating."""
+        fields = "display_phone_number,verified_name,quality_rating"
+        return await self._call("GET", "", params={"fields": fields})
+
     async def _post(self, path: str, **body: Any) -> dict[str, Any]:
+        return await self._call("POST", f"/{path}", **body)
+
+    async def _call(self, method: str, path: str, **body: Any) -> dict[str, Any]:
         try:
-            async with self.session.post(
-                f"{self.root}/{path}", headers=self.headers, **body
+            async with self.session.request(
+                method, f"{self.root}{path}", headers=self.headers, **body
             ) as response:
                 try:
                     answer = await response.json(content_type=None)

@@ -15,6 +15,7 @@ What it checks, as Notify does (docs.notifications.service.gov.uk/rest-api.html)
   429 ``RateLimitError``; a daily message limit, then 429 ``TooManyRequestsError``.
 * Errors are ``{"status_code": N, "errors": [{"error": KIND, "message": TEXT}]}``.
 * A sent message answers 201 with ``id``, ``reference``, ``content``, ``uri``, ``template``.
+* ``GET /v2/template/{id}``: a template's type, body and subject (the doctor's check).
 
 Knobs: :meth:`new_api_key`, :meth:`add_template`, :meth:`inject_fault` (errors for
 the next N sends), ``rate_limit`` and ``clock`` (to test the limit without 3,000
@@ -137,6 +138,7 @@ class FakeNotify:
         app = web.Application()
         app.router.add_post("/v2/notifications/{kind}", self._send)
         app.router.add_get("/v2/notifications/{id}", self._status)
+        app.router.add_get("/v2/template/{id}", self._template)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -230,6 +232,28 @@ class FakeNotify:
             "created_at": "2026-12-06T05:00:00.000000Z",
             "sent_at": "2026-12-06T05:00:01.000000Z",
             "completed_at": "2026-12-06T05:00:05.000000Z" if settled else None,
+        })  # fmt: skip
+
+    async def _template(self, request: web.Request) -> web.Response:
+        """GET /v2/template/{id}: a template, as an operator's check reads it."""
+        self.requests += 1
+        try:
+            self._authenticate(request)
+            template_id = request.match_info["id"]
+            if not UUID.match(template_id):
+                raise NotifyError(400, "ValidationError", "id is not a valid UUID")
+            found = self._templates.get(template_id)
+            if found is None:
+                raise NotifyError(404, "NoResultFound", "No result found")
+        except NotifyError as error:
+            self.rejected.append((error.status, error.message))
+            return error.response()
+        return web.json_response({
+            "id": found.id, "name": f"{found.type} template", "type": found.type,
+            "created_at": "2026-12-01T09:00:00.000000Z", "updated_at": None,
+            "created_by": "someone@council.example", "version": found.version,
+            "body": found.body, "subject": found.subject or None,
+            "letter_contact_block": None, "postage": None,
         })  # fmt: skip
 
     def _service_of(self, sent: Sent) -> str:

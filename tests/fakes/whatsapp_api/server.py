@@ -115,6 +115,7 @@ class FakeWhatsApp(GraphApi):
         app = web.Application(client_max_size=120 * 1024 * 1024)
         app.router.add_post("/{version}/{node}/messages", self._messages)
         app.router.add_post("/{version}/{node}/media", self._upload)
+        app.router.add_get("/{version}/{node}", self._phone_number)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
