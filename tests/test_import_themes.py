@@ -9,11 +9,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.actions.imports import check_file, import_file
+from bot.actions.imports import check_file, import_file, remove_batch
 from bot.actions.theme_runs import analyse_consultation
 from conversations.staff import theme_edits, themes
 from conversations.storage import store
-from conversations.storage.models import Answer, AnswerTheme
+from conversations.storage.models import Answer, AnswerTheme, CodebookExample
 from tests.test_codebook import SUBJECTS
 
 
@@ -60,3 +60,11 @@ def test_a_run_after_an_import_codes_the_imported_answers(db: Engine) -> None:
     second = import_needs(db, later, "survey")
     analyse_consultation(db, "example", actor="staff:1", discover=False)
     assert primary_themes(db, second) == {need: buses for need in later}
+
+    # Removed, a batch's answers leave the themes and the codebook's examples with them.
+    remove_batch(db, first, actor="staff:1")
+    with Session(db) as session:
+        left = set(session.exec(select(Answer.id)).all())
+        themed = set(session.exec(select(AnswerTheme.answer_id)).all())
+        examples = set(session.exec(select(CodebookExample.answer_id)).all())
+    assert len(left) == 2 and themed <= left and examples <= left
