@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -171,6 +173,23 @@ def test_an_excel_workbook_reads_as_its_first_sheet(example: Engine) -> None:
     }  # fmt: skip
     import_file(example, checked, actor="staff:1")
     assert count(example, Answer) == 4
+
+
+def test_a_workbook_that_declares_the_wrong_size_is_read_in_full(example: Engine) -> None:
+    """Some tools write a sheet's size as A1 whatever it holds; read-only mode trusts it."""
+    rows: list[list[object]] = [[None, "South", "18 to 34", "Buses", None, "Cheaper"]]
+    archive = zipfile.ZipFile(io.BytesIO(xlsx_bytes(rows)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as rewritten:
+        for item in archive.infolist():
+            data = archive.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', data)
+            rewritten.writestr(item, data)
+    checked = check_file(example, "example", out.getvalue(), "tool.xlsx", source="tool",
+                         mapping=MAPPING)  # fmt: skip
+    assert checked.ok, checked.plan.errors
+    assert [a.value for a in checked.plan.rows[0].answers] == ["south", "18-34", "Buses", "Cheaper"]
 
 
 def test_every_bad_row_is_named_once_and_nothing_is_written(example: Engine) -> None:
