@@ -2,8 +2,8 @@
 
 The commands are grouped by subject: round_commands.py (consultations, rounds, links,
 status, priorities), theme_commands.py (analyse, theme), outreach_commands.py
-(broadcast, decide, decision) and report_commands.py (export, digest); `run` and `login`
-are here.
+(broadcast, decide, decision), report_commands.py (export, digest) and import_commands.py
+(import); `run` and `login` are here.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from contextlib import redirect_stdout
 from bot import logs
 from bot.cli import (
     doctor_commands,
+    import_commands,
     outreach_commands,
     pack_commands,
     report_commands,
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     report_commands.add_parsers(commands, common)
     pack_commands.add_parsers(commands, common)
     doctor_commands.add_parsers(commands, common)
+    import_commands.add_parsers(commands, common)
     login = commands.add_parser(
         "login", parents=[common], help="print a one-time sign-in link to the web dashboard"
     )

@@ -28,6 +28,7 @@ from bot.web import (
     digest_pages,
     email_sign_in,
     front_page,
+    import_pages,
     link_pages,
     metrics,
     pack_pages,
@@ -112,6 +113,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     link_pages.add_routes(app)
     decision_pages.add_routes(app)
     safeguarding_pages.add_routes(app)
+    import_pages.add_routes(app)
     metrics.add_routes(app)  # [metrics] enabled
     return app
 

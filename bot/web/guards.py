@@ -6,6 +6,8 @@ it before the handler runs:
 
 - `staff_form(*roles)`: a signed-in staff member with one of the roles, and the
   session's CSRF token in the form; the handler reads both with `staff_post`.
+- `staff_upload(*roles, max_bytes)`: the same, for a form with one file (multipart),
+  read up to `max_bytes` past the app's request limit; the file with `staff_file`.
 - `resident_form`: a chat device this server issued, and its CSRF token in the
   form; the handler reads the device with `resident_device`.
 - `sign_in_form`: a one-time link's button, posted from this site (the link is
@@ -22,9 +24,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from aiohttp.typedefs import Handler
 
 from bot.actions.staff_access import public_base_url
@@ -59,7 +61,19 @@ class StaffPost:
     form: dict[str, str]
 
 
+@dataclass(frozen=True)
+class StaffFile:
+    """The file a `staff_upload` form sent: its name, and its bytes (None: none was
+    chosen, or it was larger than the route allows; `too_large` says which)."""
+
+    name: str
+    content: bytes | None
+    too_large: bool = False
+
+
 STAFF_POST = web.RequestKey("staff_post", StaffPost)
+STAFF_FILE = web.RequestKey("staff_file", StaffFile)
+MAX_FIELD = 10_000  # a text field beside the file
 RESIDENT_DEVICE = web.RequestKey("resident_device", devices.Device)
 
 
@@ -94,6 +108,50 @@ def staff_form(*roles: str) -> Callable[[H], H]:
         request[STAFF_POST] = StaffPost(staff, form)
 
     return guarded(Guard("staff", check, roles=frozenset(roles)))
+
+
+def staff_upload(*roles: str, max_bytes: int) -> Callable[[H], H]:
+    """`staff_form` for a form with one file: the body is streamed, the file read up to
+    `max_bytes` (the app's limit on other requests is far lower)."""
+
+    async def check(request: web.Request) -> None:
+        staff = await signed_in(request)
+        if not any(staff.can(role) for role in roles):
+            raise web.HTTPForbidden(text=f"this needs one of the roles: {', '.join(roles)}")
+        if request.content_type == "multipart/form-data":
+            form, upload = await _multipart(request, max_bytes)
+        else:
+            form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+            upload = StaffFile("", None)
+        if not same_token(form.get("csrf"), staff.csrf):
+            raise web.HTTPForbidden(text="this form has expired: reload the page and try again")
+        request[STAFF_POST] = StaffPost(staff, form)
+        request[STAFF_FILE] = upload
+
+    return guarded(Guard("staff", check, roles=frozenset(roles)))
+
+
+async def _multipart(request: web.Request, max_bytes: int) -> tuple[dict[str, str], StaffFile]:
+    """A multipart form's text fields and its one file, each read to its limit."""
+    form: dict[str, str] = {}
+    upload = StaffFile("", None)
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or part.name is None:
+            continue
+        if part.filename is None:
+            form[part.name] = (await part.read_chunk(MAX_FIELD)).decode("utf-8", "replace")
+            continue
+        # Browsers percent-encode a quote or a line break in the name (HTML's form
+        # encoding), some clients every byte past ASCII.
+        name = unquote(part.filename)
+        content = bytearray()
+        while chunk := await part.read_chunk():
+            content += chunk
+            if len(content) > max_bytes:
+                return form, StaffFile(name, None, too_large=True)
+        upload = StaffFile(name, bytes(content) if content else None)
+    return form, upload
 
 
 async def _resident_check(request: web.Request) -> None:
@@ -148,6 +206,11 @@ def staff_post(request: web.Request) -> tuple[Staff, dict[str, str]]:
     """The staff member and form that passed a `staff_form` guard."""
     checked = request[STAFF_POST]
     return checked.staff, checked.form
+
+
+def staff_file(request: web.Request) -> StaffFile:
+    """The file a `staff_upload` form sent."""
+    return request[STAFF_FILE]
 
 
 def resident_device(request: web.Request) -> devices.Device:

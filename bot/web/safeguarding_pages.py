@@ -1,7 +1,8 @@
 """The safeguarding page: flags for the safeguarding leads, and only for them.
 
 Open flags come first. A flag's page shows what the resident wrote, the rest of
-their answers, when and through which channel, and the help they were shown; a
+their answers, when and through which channel (or, for answers gathered elsewhere,
+the source and file they were imported from), and the help they were shown; a
 lead acknowledges it, adds notes and records the outcome. Reading a flag and every
 step on it go into the audit log. Every other role is refused (403), admins too:
 a disclosure is for the people whose job is to act on it.
@@ -23,9 +24,11 @@ from bot.web.keys import ENGINE_KEY
 from bot.web.numbers import id_in_path
 from bot.web.templating import see_other
 from conversations.staff import safeguarding_flags as flags
+from conversations.staff.import_batches import batch_of_flags
 from conversations.storage import store
 from conversations.storage.models import (
     Consultation,
+    ImportBatch,
     Resident,
     SafeguardingDelivery,
     SafeguardingFlag,
@@ -56,6 +59,7 @@ class FlagDetail:
     answers: Sequence[flags.ResidentAnswer]
     notes: Sequence[SafeguardingNote]
     deliveries: Sequence[SafeguardingDelivery]
+    batch: ImportBatch | None  # the imported batch its answer came in, if it was imported
 
 
 async def index(request: web.Request) -> web.Response:
@@ -63,13 +67,16 @@ async def index(request: web.Request) -> web.Response:
     staff = await allowed(request, ROLE)
     db = request.app[ENGINE_KEY]
 
-    def read() -> tuple[list[tuple[SafeguardingFlag, str | None]], flags.Waiting]:
-        with Session(db) as session:
-            return flags.flags_for_leads(session=session), flags.waiting(session=session)
+    def read() -> tuple[list[tuple[SafeguardingFlag, str | None]], flags.Waiting,
+                        dict[int, ImportBatch]]:  # fmt: skip
+        with Session(db, expire_on_commit=False) as session:
+            rows = flags.flags_for_leads(session=session)
+            imported = batch_of_flags(session=session, flag_ids=[f.id for f, _ in rows if f.id])
+            return rows, flags.waiting(session=session), imported
 
-    rows, waiting = await asyncio.to_thread(read)
+    rows, waiting, imported = await asyncio.to_thread(read)
     return page(request, staff, "staff/safeguarding.html", rows=rows, waiting=waiting,
-                outcomes=flags.OUTCOMES)  # fmt: skip
+                outcomes=flags.OUTCOMES, imported=imported)  # fmt: skip
 
 
 def _detail(session: Session, flag_id: int) -> FlagDetail | None:
@@ -87,6 +94,7 @@ def _detail(session: Session, flag_id: int) -> FlagDetail | None:
         flag, consultation.slug if consultation else None, pseudonym, answers,
         flags.notes(session=session, flag_id=flag_id),
         flags.deliveries(session=session, flag_id=flag_id),
+        batch_of_flags(session=session, flag_ids=[flag_id]).get(flag_id),
     )  # fmt: skip
 
 

@@ -149,6 +149,15 @@ class Script:
         # "Did we miss something?" in a prioritise round adds needs for the next analysis.
         return needs + [s.id for s in self.prioritise if s.kind == "text" and s.themes]
 
+    def own_labels(self) -> list[str]:
+        """The script's own words: its area and every option's label, in every language
+        (a resident naming them is answering, not disclosing: screening.safeguarding)."""
+        labels = [self.area]
+        for step in (*self.steps, *self.prioritise):
+            for option in step.options:
+                labels += option.label.by_language.values()
+        return labels
+
     def profile_dimensions(self) -> dict[str, Step]:
         return {s.profile: s for s in self.steps if s.profile}
 

@@ -129,11 +129,4 @@ def screen(turn: Turn, script: Script | None, consultation: Consultation | None,
 def _own_words(script: Script | None) -> tuple[str, ...]:
     """The script's own words (its area and every option's label, in every language): a
     resident naming them ("I live in Marsh End") is answering, not disclosing."""
-    if script is None:
-        return ()
-    steps = (*script.steps, *script.prioritise)
-    labels = [script.area]
-    for step in steps:
-        for option in step.options:
-            labels += option.label.by_language.values()
-    return safeguarding.own_words(labels)
+    return () if script is None else safeguarding.own_words(script.own_labels())

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from conversations.screening import textmodel
@@ -266,9 +266,23 @@ def own_words(labels: Iterable[str]) -> tuple[str, ...]:
 
 def without_own_words(text: str, own_words: Iterable[str]) -> str:
     """``text`` with the consultation's own words blanked (whole words, any case)."""
-    for phrase in sorted({w.strip() for w in own_words if len(w.strip()) >= 3}, key=len)[::-1]:
-        text = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", text, flags=re.IGNORECASE)
+    anyone, each = _own_patterns(tuple(own_words))
+    if anyone is None or not anyone.search(text):
+        return text  # most answers name none: one search instead of one per phrase
+    for pattern in each:
+        text = pattern.sub(" ", text)
     return text
+
+
+@lru_cache(maxsize=64)
+def _own_patterns(own_words: tuple[str, ...]) -> tuple[re.Pattern[str] | None,
+                                                        tuple[re.Pattern[str], ...]]:  # fmt: skip
+    """A script's own words compiled once (an import screens thousands of answers with
+    them): one pattern that finds any, and each phrase's, the longest first."""
+    phrases = sorted({w.strip() for w in own_words if len(w.strip()) >= 3}, key=len)[::-1]
+    each = tuple(re.compile(rf"(?<!\w){re.escape(p)}(?!\w)", re.IGNORECASE) for p in phrases)
+    anyone = re.compile("|".join(p.pattern for p in each), re.IGNORECASE) if each else None
+    return anyone, each
 
 
 def _pattern_risk(text: str) -> bool:

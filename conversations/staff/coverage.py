@@ -58,6 +58,7 @@ CHANNEL_LABELS = {
     "whatsapp": "WhatsApp",
     "sms": "Text message",
     "email": "Email",
+    "import": "Imported",  # answers gathered elsewhere (conversations/staff/import_batches.py)
     NOT_RECORDED: "Not recorded",
 }
 

@@ -81,11 +81,18 @@ def keep_open_flags(*, session: Session, resident_id: int) -> int:
     """On /forget, a disclosure no lead has closed must still reach a person (vital
     interests): its flag stays without the resident, keeping only what they wrote
     there, until a lead records an outcome. Closed flags go with everything else."""
-    _drop_closed_flags(session, col(SafeguardingFlag.resident_id) == resident_id)
+    return _keep_open(session, col(SafeguardingFlag.resident_id) == resident_id)
+
+
+def keep_open_flags_of(*, session: Session, residents: Select[Any]) -> int:
+    """keep_open_flags for many residents at once (a select of their ids)."""
+    return _keep_open(session, col(SafeguardingFlag.resident_id).in_(residents))
+
+
+def _keep_open(session: Session, theirs: ColumnElement[bool]) -> int:
+    _drop_closed_flags(session, theirs)
     kept = session.exec(
-        update(SafeguardingFlag)
-        .where(col(SafeguardingFlag.resident_id) == resident_id)
-        .values(resident_id=None, resident_forgotten=True)
+        update(SafeguardingFlag).where(theirs).values(resident_id=None, resident_forgotten=True)
     )
     return int(kept.rowcount or 0)
 

@@ -1,7 +1,7 @@
 """officers not on Telegram: the digest by email, and sign-in links by email
 
 Revision ID: 0019_digest_emails
-Revises: 0017_broadcast_translations (to be re-chained onto 0018 at the merge)
+Revises: 0018_imports
 Create Date: 2026-12-06 09:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0019_digest_emails"
-down_revision: str | None = "0017_broadcast_translations"
+down_revision: str | None = "0018_imports"
 branch_labels: str | None = None
 depends_on: str | None = None
 

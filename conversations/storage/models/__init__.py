@@ -15,6 +15,7 @@ from conversations.storage.models.channels import (
 )
 from conversations.storage.models.consultations import ConsentRecord, Consultation, Round, utcnow
 from conversations.storage.models.digests import Digest, DigestDelivery, DigestEmail
+from conversations.storage.models.imports import ImportBatch, ImportUpload
 from conversations.storage.models.priorities import Decision, PairVote, RoundTheme, StatementVote
 from conversations.storage.models.residents import (
     Answer,
@@ -60,6 +61,8 @@ __all__ = [
     "Digest",
     "DigestDelivery",
     "DigestEmail",
+    "ImportBatch",
+    "ImportUpload",
     "InboxEntry",
     "PairVote",
     "PendingUpdate",

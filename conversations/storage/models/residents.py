@@ -23,6 +23,8 @@ class Resident(SQLModel, table=True):
     current_conversation_id: int | None = None
     invitations: bool = True  # False after /stop
     unreachable: bool = False  # the channel told us the resident blocked the bot
+    # Answers gathered elsewhere and imported: the batch they came in (removable with it).
+    import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id", index=True)
 
 
 class ChannelIdentity(SQLModel, table=True):
@@ -50,6 +52,7 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
     reminded_at: datetime | None = None  # the one gentle reminder, if it was sent
+    import_batch_id: int | None = None  # imported, not chatted (ImportBatch)
 
 
 class Answer(SQLModel, table=True):
@@ -72,6 +75,7 @@ class Answer(SQLModel, table=True):
     message_ref: str | None = Field(default=None, max_length=64)
     answered_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    import_batch_id: int | None = None  # imported, not chatted (ImportBatch)
 
 
 class ResidentContact(SQLModel, table=True):

@@ -36,6 +36,8 @@ class SafeguardingFlag(SQLModel, table=True):
     closed_at: datetime | None = None
     closed_by: str | None = Field(default=None, max_length=80)
     resident_forgotten: bool = False
+    # Raised on an imported answer (ImportBatch): the leads see which source and file.
+    import_batch_id: int | None = None
 
 
 class SafeguardingDelivery(SQLModel, table=True):
