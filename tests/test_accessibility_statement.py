@@ -4,6 +4,7 @@ linked from every page's footer, and each page's writing direction from one tabl
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -149,3 +150,11 @@ def test_good_organisation_settings_are_read(tmp_path: Path) -> None:
     )
     assert load_config(path, environ={}).organisation == COUNCIL
     assert not COUNCIL.incomplete and OrganisationConfig().incomplete
+
+
+def test_the_stylesheet_places_things_sideways_only_by_logical_properties() -> None:
+    """left/right would not mirror in a right-to-left page; inline-start/end do."""
+    css = (Path(__file__).parents[1] / "bot/web/static/style.css").read_text(encoding="utf-8")
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)  # comments may say "left"
+    physical = re.findall(r"[\w-]*\b(?:left|right)\b[\w-]*\s*:[^;]*;|:\s*(?:left|right)\s*;", css)
+    assert physical == []
