@@ -45,16 +45,27 @@ def test_a_statement_missing_a_key_or_with_an_unknown_place_stops_the_start(
         load_statements(tmp_path)
     (tmp_path / "xx.toml").write_text(english.replace("{days} working", "{dayz} working"),
                                       encoding="utf-8")  # fmt: skip
-    with pytest.raises(ValueError, match=r"xx.toml: reply_time: \{dayz\} is not one of \{organisation\}"):
+    with pytest.raises(
+        ValueError, match=r"xx.toml: reply_time: \{dayz\} is not one of \{organisation\}"
+    ):
+        load_statements(tmp_path)
+    (tmp_path / "xx.toml").write_text(english.replace('burden = "We are not claiming', 'burden = ["We are not claiming').replace("part of this service.\"", "part of this service.\"]"),
+                                      encoding="utf-8")  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"xx.toml: these must be lists, as in en.toml: \['burden'\]"
+    ):
         load_statements(tmp_path)
 
 
 def test_links_are_made_only_from_the_statement_never_from_a_value() -> None:
     text = "Contact {organisation} at [{email}](mailto:{email}) or [EASS](https://eass.example/)."
-    shown = linked(text, {"organisation": "<b>[x](https://evil.example)</b>", "email": "a@b.example"})
+    shown = linked(
+        text, {"organisation": "<b>[x](https://evil.example)</b>", "email": "a@b.example"}
+    )
     assert shown == (
         "Contact &lt;b&gt;[x](https://evil.example)&lt;/b&gt; at "
-        '<a href="mailto:a@b.example">a@b.example</a> or <a href="https://eass.example/">EASS</a>.'
+        '<a href="mailto:a@b.example" dir="auto">a@b.example</a> or '
+        '<a href="https://eass.example/" dir="auto">EASS</a>.'
     )
 
 
@@ -74,11 +85,18 @@ async def test_the_statement_names_the_council_and_how_to_reach_it(sqlite_db: En
         welsh = await (await client.get("/accessibility?lang=cy")).text()
     assert '<html lang="en" dir="ltr">' in page
     assert "This service is run by Riverside &amp; District Council." in page
-    assert '<a href="mailto:access@riverside.example">access@riverside.example</a>' in page
-    assert '<a href="tel:01632960001">01632 960 001</a>' in page
+    assert (
+        '<a href="mailto:access@riverside.example" dir="auto">access@riverside.example</a>' in page
+    )
+    assert '<a href="tel:01632960001" dir="auto">01632 960 001</a>' in page
     assert "within 7 working days" in page
-    assert '<a href="https://needs.riverside.example">https://needs.riverside.example</a>' in page
-    assert "prepared on 6 December 2026. It was last reviewed on 30 November 2026 by Riverside" in page
+    assert (
+        '<a href="https://needs.riverside.example" dir="auto">https://needs.riverside.example</a>'
+        in page
+    )
+    assert (
+        "prepared on 6 December 2026. It was last reviewed on 30 November 2026 by Riverside" in page
+    )
     assert "Equality Advisory and Support Service (EASS)" in page
     assert "Equality Commission for Northern" in page
     assert "Web Content Accessibility Guidelines version 2.2" in page

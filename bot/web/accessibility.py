@@ -52,15 +52,14 @@ def load_statements(directory: Path = STATEMENTS) -> dict[str, Statement]:
         raise ValueError(f"{directory}: en.toml is missing (every other language follows it)")
     english = statements["en"]
     for code, statement in statements.items():
-        missing = (set(english.texts) | set(english.lists)) - set(statement.texts) - set(
-            statement.lists
-        )
-        extra = (set(statement.texts) | set(statement.lists)) - set(english.texts) - set(
-            english.lists
-        )
+        keys, expected = {*statement.texts, *statement.lists}, {*english.texts, *english.lists}
+        missing, extra = expected - keys, keys - expected
         if missing or extra:
             raise ValueError(f"{directory / code}.toml: missing {sorted(missing)}, "
                              f"unknown {sorted(extra)}")  # fmt: skip
+        if set(statement.lists) != set(english.lists):
+            raise ValueError(f"{directory / code}.toml: these must be lists, as in en.toml: "
+                             f"{sorted(set(english.lists) ^ set(statement.lists))}")  # fmt: skip
     return statements
 
 
@@ -85,8 +84,10 @@ def _read(path: Path) -> Statement:
             try:
                 linked(text, dict.fromkeys(PLACES, "x"))
             except KeyError as error:
-                raise ValueError(f"{path}: {key}: {{{error.args[0]}}} is not one of "
-                                 f"{', '.join('{' + place + '}' for place in PLACES)}") from error
+                raise ValueError(
+                    f"{path}: {key}: {{{error.args[0]}}} is not one of "
+                    f"{', '.join('{' + place + '}' for place in PLACES)}"
+                ) from error
             except (ValueError, IndexError) as error:  # a lone { or }: write {{ or }}
                 raise ValueError(f"{path}: {key}: {error}") from error
     return Statement(path.stem, prepared, texts, lists)
@@ -100,7 +101,8 @@ def linked(text: str, values: Mapping[str, str]) -> Markup:
     for found in LINK.finditer(text):
         parts.append(escape(text[at : found.start()].format_map(values)))
         words, address = found.group(1).format_map(values), found.group(2).format_map(values)
-        parts.append(Markup('<a href="{}">{}</a>').format(address, words))
+        # dir=auto: an address keeps its order in a right-to-left page, words theirs.
+        parts.append(Markup('<a href="{}" dir="auto">{}</a>').format(address, words))
         at = found.end()
     parts.append(escape(text[at:].format_map(values)))
     return Markup("").join(parts)
@@ -156,6 +158,8 @@ async def statement_page(request: web.Request) -> web.Response:
     statement = statements.get(language) or statements["en"]
     config = request.app[CONFIG_KEY]
     website = config.web.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
+    others = [(code, other.texts["language_name"]) for code, other in statements.items()
+              if code != statement.language]  # fmt: skip
     return render(
         request,
         "accessibility.html",
@@ -164,6 +168,5 @@ async def statement_page(request: web.Request) -> web.Response:
         incomplete=config.organisation.incomplete,
         reviewed=bool(config.organisation.statement_reviewed),
         organisation=config.organisation,
-        others=[(code, other.texts["language_name"]) for code, other in statements.items()
-                if code != statement.language],  # fmt: skip
+        others=others,
     )

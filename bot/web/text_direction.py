@@ -17,7 +17,7 @@ RIGHT_TO_LEFT = frozenset({"ar", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur"
 
 
 def direction(language: str) -> Direction:
-    """"rtl" for a language written right to left, else "ltr"; a region or script
-    subtag is ignored ("ur-PK" is "ur")."""
+    """Right to left ("rtl") or left to right ("ltr"); a region or script subtag is
+    ignored ("ur-PK" is "ur")."""
     primary = language.replace("_", "-").split("-", 1)[0].lower()
     return "rtl" if primary in RIGHT_TO_LEFT else "ltr"

@@ -10,6 +10,7 @@ browser draws, not from the stylesheet's words.
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 import pytest
@@ -88,7 +89,10 @@ async def chat_layout(browser: Any, server: LiveServer, language: str, name: str
 
 
 def at_left(inner: dict[str, float], outer: dict[str, float]) -> bool:
-    return abs(inner["x"] - outer["x"]) < 2 and inner["x"] + inner["width"] < outer["x"] + outer["width"] - 20
+    return (
+        abs(inner["x"] - outer["x"]) < 2
+        and inner["x"] + inner["width"] < outer["x"] + outer["width"] - 20
+    )
 
 
 def at_right(inner: dict[str, float], outer: dict[str, float]) -> bool:
@@ -137,7 +141,9 @@ async def test_the_results_page_and_the_statement_mirror_right_to_left(
         if name == "statement":
             assert await page.locator("main ul").first.evaluate(indent) == ["40px", "0px"]
         footer = await box(page, "#accessibility-link")
-        assert footer["x"] + footer["width"] > DESKTOP["width"] / 2, "the footer starts at the right"
+        assert footer["x"] + footer["width"] > DESKTOP["width"] / 2, (
+            "the footer starts at the right"
+        )
     await context.close()
 
 
@@ -158,3 +164,11 @@ async def test_the_statement_reads_well_in_every_language(
     await check(page, f"statement-{language}")
     assert await page.evaluate(NO_SIDEWAYS_SCROLL)
     await context.close()
+
+
+def test_this_machine_can_draw_urdu() -> None:
+    """The screenshots show Urdu, not empty boxes: a font here has its letters (ے, ہ
+    and ٹ, which DejaVu lacks), as .ci/run installs with fonts-noto-core."""
+    found = subprocess.run(["fc-list", ":charset=6d2 6c1 679", "family"], capture_output=True,
+                           text=True, check=True).stdout  # fmt: skip
+    assert "Noto Nastaliq Urdu" in found, found
