@@ -202,6 +202,25 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class OrganisationConfig:
+    """Who runs this instance, for the public accessibility statement (/accessibility):
+    the council must fill these in; until then the statement says it is unfinished."""
+
+    name: str = ""
+    contact_email: str = ""  # where residents report an accessibility problem
+    contact_phone: str = ""
+    # Working days within which a report or a request for another format is answered.
+    response_working_days: int = 10
+    # When the council last reviewed the statement, as "2026-12-06" ("": not yet).
+    statement_reviewed: str = ""
+
+    @property
+    def incomplete(self) -> bool:
+        """True until the council has given its name and a way to reach it."""
+        return not self.name or not (self.contact_email or self.contact_phone)
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
@@ -217,6 +236,7 @@ class Config:
     whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    organisation: OrganisationConfig = field(default_factory=OrganisationConfig)
     source: str = "built-in defaults"
     # Keys ("section.key") whose values came from NEEDSFIRST_* variables, for errors.
     from_environment: frozenset[str] = frozenset()

@@ -18,6 +18,7 @@ from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import DAYS, Config, ConfigError, NotifyConfig, SafeguardingConfig
+from bot.config_organisation import check_organisation
 from bot.config_staff_email import check_staff_emails
 from bot.config_whatsapp import check_whatsapp
 
@@ -252,6 +253,7 @@ def _check(config: Config) -> None:
     _check_notify(source, config.notify)
     check_staff_emails(source, config.staff, config.notify)
     check_whatsapp(source, config.whatsapp)
+    check_organisation(source, config.organisation)
     if config.digest.day not in DAYS:
         raise ConfigError(source, "digest.day", f"must be one of {', '.join(DAYS)}")
     if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", config.digest.time, re.ASCII):

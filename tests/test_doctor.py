@@ -187,3 +187,26 @@ def test_a_service_that_does_not_answer_in_time_is_a_failure(
 
     found = asyncio.run(doctor._probe(silent, Config()))
     assert found == [doctor.Finding("fail", "silent", "no answer within 1 s")]
+
+
+def test_an_unfinished_or_stale_accessibility_statement_is_a_warning() -> None:
+    from datetime import date
+
+    from bot.config import OrganisationConfig
+
+    def found(**organisation: object) -> tuple[str, str]:
+        config = Config(organisation=OrganisationConfig(**organisation))  # type: ignore[arg-type]
+        finding = doctor.accessibility_statement(config, today=date(2026, 12, 6))
+        return finding.level, finding.detail
+
+    assert found() == ("warn", "the statement at /accessibility says it is unfinished: set "
+                       "[organisation] name, and contact_email or contact_phone")  # fmt: skip
+    council = {"name": "Riverside Council", "contact_phone": "01632 960001"}
+    assert found(**council)[0] == "warn" and "not been reviewed" in found(**council)[1]
+    assert found(**council, statement_reviewed="2025-12-01") == (
+        "warn", "the statement was last reviewed 370 days ago: review it yearly "
+        "([organisation] statement_reviewed)")  # fmt: skip
+    assert found(**council, statement_reviewed="2026-01-10") == (
+        "ok",
+        "statement for Riverside Council, reviewed 2026-01-10",
+    )

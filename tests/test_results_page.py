@@ -95,7 +95,7 @@ async def test_the_page_in_welsh_and_an_unknown_consultation(db: Engine) -> None
         for response in (by_browser, by_choice):
             assert response.status == 200
             page = html.unescape(await response.text())
-            assert '<html lang="cy">' in page
+            assert '<html lang="cy" dir="ltr">' in page
             assert "Fe ofynnon ni" in page and "Fe wnaethon ni" in page
             assert "Yn eich geiriau eich hun" in page  # the question as Welsh readers were asked
             assert "De (Marsh End, Brookvale)" in page

@@ -210,10 +210,10 @@ async def test_stop_invitations_and_language_switch(db: Engine) -> None:
     async with web_client(db) as client:
         ann = WebResident(client)
         await ann.open()
-        assert '<html lang="en">' in ann.page.html
+        assert '<html lang="en" dir="ltr">' in ann.page.html
         await ann.press("Take part")
         await ann.press("Cymraeg")
-        assert '<html lang="cy">' in ann.page.html
+        assert '<html lang="cy" dir="ltr">' in ann.page.html
         assert "Ydych chi'n hapus i gymryd rhan?" in ann.last
         await ann.press("Ydw, rwy'n hapus")
         await ann.press("Dim rhagor o wahoddiadau")
@@ -227,7 +227,7 @@ async def test_welsh_browsers_get_welsh_pages(db: Engine) -> None:
     async with web_client(db) as client:
         response = await client.get("/c/example", headers={"Accept-Language": "cy-GB,cy;q=0.9"})
         page = await response.text()
-        assert '<html lang="cy">' in page and "Cymryd rhan" in page
+        assert '<html lang="cy" dir="ltr">' in page and "Cymryd rhan" in page
 
 
 async def test_front_page_lists_open_consultations_and_how_to_add_telegram(db: Engine) -> None:

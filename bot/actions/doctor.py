@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -146,6 +146,24 @@ def open_flags(db: Engine, now: datetime | None = None) -> Finding:
                    f"oldest raised {_age(age)} ago; {waiting.undelivered} reached no lead")  # fmt: skip
 
 
+def accessibility_statement(config: Config, today: date | None = None) -> Finding:
+    """The public statement names the council, a way to reach it, and a review in the
+    last year (the accessibility regulations ask for a yearly review)."""
+    organisation = config.organisation
+    if organisation.incomplete:
+        return Finding("warn", "accessibility", "the statement at /accessibility says it is "
+                       "unfinished: set [organisation] name, and contact_email or contact_phone")  # fmt: skip
+    if not organisation.statement_reviewed:
+        return Finding("warn", "accessibility", "the statement has not been reviewed: read "
+                       "/accessibility, then set [organisation] statement_reviewed")  # fmt: skip
+    reviewed = date.fromisoformat(organisation.statement_reviewed)
+    age = ((today or utcnow().date()) - reviewed).days
+    if age > 365:
+        return Finding("warn", "accessibility", f"the statement was last reviewed {age} days "
+                       "ago: review it yearly ([organisation] statement_reviewed)")  # fmt: skip
+    return Finding("ok", "accessibility", f"statement for {organisation.name}, reviewed {reviewed}")
+
+
 def metrics_exposure(config: Config) -> Finding:
     metrics = config.metrics
     if not metrics.enabled:
@@ -177,6 +195,7 @@ async def examine(path: str | None, probes: Sequence[Probe], *, scheduler_table:
             engine.dispose()
     findings.append(safeguarding_leads(config))
     findings.append(metrics_exposure(config))
+    findings.append(accessibility_statement(config))
     for found_by_probe in await asyncio.gather(*(_probe(probe, config) for probe in probes)):
         findings.extend(found_by_probe)
     return findings

@@ -18,6 +18,7 @@ from bot.actions.public_results import results_url_pattern
 from bot.actions.staff_roster import StaffRoster
 from bot.config import Config
 from bot.web import (
+    accessibility,
     broadcast_pages,
     chat,
     coding_pages,
@@ -97,6 +98,7 @@ def build_web_app(db: Engine, config: Config, *, telegram: object | None = None,
     results_pages.add_routes(app)  # before the chat's /c/{slug}/{source}
     data_pages.add_routes(app)  # before chat's /c/{slug}/{source}
     front_page.add_routes(app)
+    accessibility.add_routes(app)  # and the footer's link to it on every page
     chat.add_routes(app)
     sign_in_pages.add_routes(app)
     email_sign_in.add_routes(app)

@@ -11,6 +11,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.web.keys import TEMPLATES_KEY
+from bot.web.text_direction import direction
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -28,6 +29,7 @@ def template_environment() -> Environment:
     environment.filters["percent"] = percent
     environment.filters["isotime"] = isotime
     environment.filters["local_input"] = local_input
+    environment.globals["direction"] = direction
     return environment
 
 

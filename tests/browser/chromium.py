@@ -19,7 +19,7 @@ CHROMIUM_ARGS = [
 def missing_browser() -> str | None:
     """Why the browser tests cannot run here, or None when they can."""
     if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium fonts-dejavu-core)"
+        return f"{CHROMIUM} is missing (apt-get install chromium fonts-dejavu-core fonts-noto-core)"
     try:
         import playwright.async_api  # noqa: F401
     except ImportError:
