@@ -52,8 +52,12 @@ def test_the_recovered_ranking_matches_residents_preferences(sqlite_db: Engine) 
     estimated = {t.priority.theme: t.priority.score for t in report.themes}
     tau = kendalltau([truth[t] for t in truth], [estimated[t] for t in truth]).statistic
     assert tau >= 0.9, format_priorities(report)
-    # 200 residents: the top of the order is clear; where ranges overlap, it says so.
-    assert not report.too_close_to_call and report.themes[0].place == "1st"
+    # 200 residents: the order is far from a tie, and the truly first theme is in the top
+    # band. Neighbours a third of a point apart can share it (overlapping 95% intervals
+    # are a cautious test, and which pairs each resident is shown is random).
+    assert not report.too_close_to_call, format_priorities(report)
+    first = {t.priority.theme for t in report.themes if t.rank == report.themes[0].rank}
+    assert len(first) <= 3 and max(truth, key=truth.__getitem__) in first, format_priorities(report)
     text = format_priorities(report)
     assert "200 residents voted" in text
     for band in report.bands():
