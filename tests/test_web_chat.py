@@ -12,8 +12,9 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.web.wording import words_for
 from conversations.flow.phrases import CHANNEL_PHRASES, phrase
+from conversations.locale import LANGUAGES
+from conversations.locale.catalogues import translate
 from conversations.residents.texts import CHANNEL_TEXTS, service_text
 from conversations.storage.models import (
     Answer,
@@ -22,6 +23,7 @@ from conversations.storage.models import (
     Resident,
     WebTranscriptEntry,
 )
+from tests.catalogues import every_message
 from tests.web_helpers import WebResident, complete_example, web_client
 
 
@@ -247,10 +249,11 @@ COMMAND = re.compile(r"(?<![\w/])/(start|stop|mydata|forget|help|language)\b")
 
 def test_the_web_wording_names_the_pages_buttons_not_telegram_commands() -> None:
     for table in (CHANNEL_TEXTS["web"], CHANNEL_PHRASES["web"]):
-        assert set(table["en"]) == set(table["cy"]), "every web text in Welsh too"
-        for language, texts in table.items():
-            labels = set(words_for(language).values())
-            for key, said in texts.items():
+        for language in LANGUAGES:
+            labels = every_message(language)
+            for key, english in table.items():
+                assert isinstance(english, str)
+                said = translate(language, english, "web")
                 assert not COMMAND.search(said), (language, key)
                 for quoted in re.findall(r"“([^”]+)”", said):
                     assert quoted in labels, f"{language}/{key}: no button “{quoted}”"
@@ -366,7 +369,10 @@ async def test_the_web_chat_promises_only_what_it_can_do(db: Engine) -> None:
         page = await (await client.get("/c/example/my-data")).text()
         invitations = re.search(r"<dt>Invitations</dt><dd>([^<]*)</dd>", page)
         assert invitations is not None
-        assert html.unescape(invitations[1]) == words_for("en")["invitations_unreachable"]
+        assert (
+            html.unescape(invitations[1])
+            == "None: this web chat can't send you messages, so we can't invite you back or tell you about decisions here"
+        )
         assert invitations[1] != "On"
         await ann.open()
         await ann.press("Stop invitations")
