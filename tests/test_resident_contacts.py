@@ -35,8 +35,8 @@ MOBILE, EMAIL = "07911 123456", "ann.resident@example.org"
 # The page's English (the catalogues' message ids).
 WORDS = {
     "contact_heading": "Hear back by text message or email",
-    "contact_purpose": "If you want, leave a UK mobile number or an email address. We will use it only to tell you about the next round and what was decided on the needs you raised, through GOV.UK Notify. It is never part of the analysis or any report, and you can remove it here at any time; deleting your data removes it too.",
-    "invitations_unreachable": "None: this web chat can't send you messages, so we can't invite you back or tell you about decisions here",
+    "contact_purpose": "If you want, leave a UK mobile number or an email address. We will use it only to tell you what was decided about the needs you told us, and when the next round starts. We send these through GOV.UK Notify. We never put it in any report. You can remove it here at any time. If you delete your data, it goes too.",
+    "invitations_unreachable": "None. This web chat can't send you messages. So we can't ask you back, or tell you what was decided, here",
     "notice_contact_invalid": "That isn't a UK mobile number or an email address we can use. Please check it.",
     "notice_contact_nobody": "Please take part first: then you can leave a way to hear back.",
     "notice_contact_removed": "Removed. We no longer hold it.",

@@ -169,12 +169,12 @@ async def test_delete_my_data_on_the_web_erases_every_trace(db: Engine) -> None:
             bob = WebResident(other_client)
             await complete_example(bob, need="Library opening hours too short")
         await ann.press("Delete my data")
-        assert "can't be undone" in ann.last
+        assert "can't get it back" in ann.last
         await ann.press("No, keep it")
         assert "nothing has been deleted" in ann.last
         await ann.press("Delete my data")
         await ann.press("Yes, delete everything")
-        assert "Everything we held about you has been deleted" in ann.page.html
+        assert "We have deleted all we held about you" in ann.page.html
         assert ann.page.messages == []  # the page starts empty...
         assert ann.cookie != cookie  # ...on a new device identity
     needles = [
@@ -342,7 +342,7 @@ async def test_ticks_say_why_and_the_page_says_what_was_chosen(db: Engine) -> No
         await ann.press("Older people")
         await ann.press("Mainly me")
         # "Mainly me" unticks the others, and says so; its buttons stay on the page.
-        assert any("“Mainly me” can't go with other answers" in t for t in ann.page.bot_texts)
+        assert any("You can't pick “Mainly me” with other answers" in t for t in ann.page.bot_texts)
         ticked = [b[2] for f in ann.page.forms for b in f.buttons if b[2].startswith("✅")]
         assert ticked == ["✅ Mainly me"]
         await ann.press("My family")
@@ -371,7 +371,7 @@ async def test_the_web_chat_promises_only_what_it_can_do(db: Engine) -> None:
         assert invitations is not None
         assert (
             html.unescape(invitations[1])
-            == "None: this web chat can't send you messages, so we can't invite you back or tell you about decisions here"
+            == "None. This web chat can't send you messages. So we can't ask you back, or tell you what was decided, here"
         )
         assert invitations[1] != "On"
         await ann.open()

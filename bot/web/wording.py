@@ -11,14 +11,14 @@ from conversations.locale.catalogues import translate
 
 NOTICES: dict[str, str] = {
     "forgotten": N_(
-        "Everything we held about you has been deleted. You can take part again as someone new."
+        "We have deleted all we held about you. You can take part again as someone new."
     ),
     "afresh": N_("This device has a fresh start."),
     "too_long": N_("That answer was too long. Please keep it under 4,096 characters."),
     "empty": N_("Please type an answer before pressing Send."),
     "busy": N_(
-        "Many people have joined from this internet connection in the last hour, so we can't "
-        "add another just now. Please try again later, or use Telegram."
+        "Lots of people have joined from this internet link in the last hour. So we can't "
+        "add one more just now. Please try again later, or use Telegram."
     ),
     "contact_saved": N_("Thank you. We will use it only to tell you what happens next."),
     "contact_invalid": N_(

@@ -19,9 +19,11 @@ PHRASES: dict[str, str] = {
     "change": N_("Change: {label}"),
     "changing": N_("OK, let's change that."),
     "skipped": N_("(skipped)"),
-    "use_buttons": N_("Please choose one of the buttons below, or type one of the answers."),
+    "use_buttons": N_("Please press a button below, or type one of the answers."),
     "choose_one": N_("Please choose at least one option, then press Done."),
-    "exclusive_alone": N_("“{label}” can't go with other answers, so I've unticked the others."),
+    "exclusive_alone": N_(
+        "You can't pick “{label}” with other answers. So I took the ticks off the others."
+    ),
     "exclusive_unticked": N_("I've unticked “{label}”, as it can't go with other answers."),
     "exclusive_typed": N_("“{label}” can't go with other answers. Please choose again."),
     "empty_text": N_("I didn't catch any words there. Could you type your answer?"),
@@ -39,10 +41,10 @@ PHRASES: dict[str, str] = {
     ),
     "language_set": N_("I'll speak English from now on."),
     "edited": N_(
-        "I've updated your answer to the text you edited. You'll see everything again before it counts."
+        "I've changed your answer to match your edit. You'll see all your answers again before they count."
     ),
     "edited_ignored": N_(
-        "I saw you edited an earlier message. I've kept your answer as it was; you can change it when I read your answers back."
+        "I saw you edited an earlier message. I've kept your answer as it was. You can change it when I read your answers back."
     ),
 }
 
@@ -53,7 +55,7 @@ CHANNEL_PHRASES: dict[str, dict[str, str]] = {
     "web": {
         "finished": NP_(
             "web",
-            "You have already finished this consultation. Thank you! Choose “See my data” below to see what we hold about you.",
+            "You have already finished. Thank you! Choose “See my data” below to see what we hold about you.",
         ),
         "declined_again": NP_(
             "web",

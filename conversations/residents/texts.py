@@ -19,7 +19,7 @@ LOCAL_TIME = ZoneInfo("Europe/London")
 
 TEXTS: dict[str, str | Plural] = {
     "slow_down": N_(
-        "That's a lot of messages very quickly, so I'll pause for a minute. Please send your answer again in a moment."
+        "That's a lot of messages very fast. So I'll stop for a minute. Please send your answer again soon."
     ),
     "abuse_pause": N_(
         "Let's take a short pause here. Your answers so far are saved, and you can carry on in a few minutes."
@@ -29,7 +29,7 @@ TEXTS: dict[str, str | Plural] = {
     ),
     "reminder_button": N_("Carry on"),
     "get_help": N_(
-        "Thank you for telling us. If you or someone else is in danger right now, please call 999 now.\n\n• Samaritans will listen now, day or night, free: call 116 123.\n• National Domestic Abuse Helpline, free, 24 hours: 0808 2000 247.\n• Nowhere safe to sleep tonight: Shelter's free helpline 0808 800 4444 (in Wales, Shelter Cymru 08000 495 495), or your council's out-of-hours housing line.\n{local}\n\nThis chat is not watched all the time, but someone from the team who looks after people's safety will read what you wrote."
+        "Thank you for telling us. If you or someone else is in danger right now, please call 999 now.\n\n• Samaritans will listen now, day or night, free: call 116 123.\n• National Domestic Abuse Helpline, free, 24 hours: 0808 2000 247.\n• Nowhere safe to sleep tonight: Shelter's free helpline 0808 800 4444 (in Wales, Shelter Cymru 08000 495 495), or your council's out-of-hours housing line.\n{local}\n\nNo one watches this chat all the time. But someone from our team that keeps people safe will read what you wrote."
     ),
     "get_support": N_(
         "Thank you for telling us. It sounds like things are really hard, and you don't have to deal with this alone. If you would like to talk to someone:\n\n• Samaritans listen any time, day or night, free: call 116 123.\n• National Domestic Abuse Helpline, free, 24 hours: 0808 2000 247.\n{local}\n\nSomeone from the team who looks after people's safety will read what you wrote. If anyone is in danger right now, call 999."
@@ -42,7 +42,7 @@ TEXTS: dict[str, str | Plural] = {
         "There are no consultations open right now. We'll let you know when one opens (send /stop if you'd rather we didn't)."
     ),
     "unknown_consultation": N_("I couldn't find a consultation called “{slug}”."),
-    "closed_consultation": N_("The consultation “{slug}” isn't open at the moment."),
+    "closed_consultation": N_("“{slug}” isn't open right now."),
     "round_closed": N_(
         "This consultation round has closed, so I can't take new answers. Thank you!"
     ),
@@ -55,7 +55,7 @@ TEXTS: dict[str, str | Plural] = {
     ),
     "nothing_held": N_("We don't hold any information about you."),
     "forget_ask": N_(
-        "This deletes everything we hold about you: your answers, your consent and the link between this chat and you. It can't be undone. Delete everything?"
+        "This deletes everything we hold about you. That is your answers, your yes to take part, and the link between this chat and you. You can't get it back. Delete everything?"
     ),
     "forget_yes": N_("Yes, delete everything"),
     "forget_no": N_("No, keep it"),
@@ -64,7 +64,7 @@ TEXTS: dict[str, str | Plural] = {
         "Done. Everything we held about you has been deleted. If you send /start again, we'll treat you as someone new."
     ),
     "forgotten_flag_kept": N_(
-        "One thing is kept for now: what you told us that made us worried about your safety. A safeguarding lead will read it, so that someone can help, and then it is deleted too."
+        "We keep one thing for now: what you told us that made us worried you may not be safe. A person whose job is to keep people safe will read it, so that someone can help. Then we delete it too."
     ),
     "mydata_intro": NN_(
         "Here is what we hold about you ({count} answer):",
@@ -94,11 +94,11 @@ CHANNEL_TEXTS: dict[str, dict[str, str | Plural]] = {
         ),
         "unknown_button": NP_(
             "web",
-            "Sorry, I didn't recognise that button. Please use the buttons or the answer box below to carry on.",
+            "Sorry, I don't know that button. To carry on, please use the buttons or the answer box below.",
         ),
         "stopped": NP_(
             "web",
-            "OK, we won't send you any invitations. (This web chat can't send you messages in any case.) Your answers stay unless you choose “Delete my data” below.",
+            "OK, we won't ask you to take part again. This web chat can't send you messages anyway. We keep your answers. To delete them, press “Delete my data” below.",
         ),
         "forgotten": NP_(
             "web",
