@@ -5,7 +5,7 @@ a list (up to ten rows a list; more rows, more lists). A button's data travels a
 the reply's or row's id, so a press comes back as the same data the engine gave,
 on any worker, with nothing remembered in between. Where a label does not fit a
 title, the options are also numbered in full in the text, and the rows start with
-the same numbers. Pure: no I/O.
+the same numbers. Pure but for the catalogues, read once from the package.
 """
 
 from __future__ import annotations
