@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-slow lint typecheck check bench clean
+.PHONY: run test test-slow lint typecheck check bench clean messages
 
 $(BIN)/pip:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,19 @@ typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+# The interface's words (docs/translating.md): gather the English from the code and the
+# public pages into the template, then bring every language's PO file up to date (a
+# message whose English changed is marked fuzzy, with its previous English beside it).
+LOCALE := conversations/locale
+BABEL_KEYWORDS := -k N_ -k NP_:1c,2 -k NN_:1,2 -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3
+messages: $(TEST_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords $(BABEL_KEYWORDS) \
+		--add-location=file --sort-by-file --add-comments=Translators: \
+		--project="Needs First" --copyright-holder="Needs First contributors" \
+		-o $(LOCALE)/needsfirst.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/needsfirst.pot -d $(LOCALE) -D needsfirst \
+		--previous --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -15,7 +15,7 @@ from bot.config import ConfigError, OrganisationConfig
 from bot.config_loading import load_config
 from bot.web.accessibility import STATEMENTS, linked, load_statements
 from bot.web.text_direction import direction
-from bot.web.wording import LANGUAGES
+from conversations.locale import LANGUAGES
 from tests.web_helpers import web_client, web_config
 
 COUNCIL = OrganisationConfig(

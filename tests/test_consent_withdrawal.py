@@ -65,7 +65,7 @@ def test_declining_a_changed_consent_erases_their_words_and_invitations(
     texts = [m.text for m in ann.inbox[-2:]]
     assert "Nothing you have sent is stored" in texts[0]
     # Her disclosure stays until a lead closes it, and she is told so (as on /forget).
-    assert "what you told us that made us worried about your safety" in texts[1]
+    assert "what you told us that made us worried you may not be safe" in texts[1]
     with Session(db) as session:
         kept = session.exec(select(Answer.resident_id)).all()
         assert len(set(kept)) == 1  # only Bob's answers are left

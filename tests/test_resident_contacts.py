@@ -15,7 +15,6 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
 from bot.config import NotifyConfig
-from bot.web.wording import words_for
 from conversations.residents.contact import read_contact
 from conversations.staff.export import export_columns, export_records, write_export
 from conversations.storage import retention, store
@@ -32,6 +31,17 @@ from tests.web_helpers import (
 )
 
 MOBILE, EMAIL = "07911 123456", "ann.resident@example.org"
+
+# The page's English (the catalogues' message ids).
+WORDS = {
+    "contact_heading": "Hear back by text message or email",
+    "contact_purpose": "If you want, leave a UK mobile number or an email address. We will use it only to tell you what was decided about the needs you told us, and when the next round starts. We send these through GOV.UK Notify. We never put it in any report. You can remove it here at any time. If you delete your data, it goes too.",
+    "invitations_unreachable": "None. This web chat can't send you messages. So we can't ask you back, or tell you what was decided, here",
+    "notice_contact_invalid": "That isn't a UK mobile number or an email address we can use. Please check it.",
+    "notice_contact_nobody": "Please take part first: then you can leave a way to hear back.",
+    "notice_contact_removed": "Removed. We no longer hold it.",
+    "notice_contact_saved": "Thank you. We will use it only to tell you what happens next.",
+}
 
 
 @pytest.mark.parametrize(
@@ -92,25 +102,24 @@ async def leave(ann: WebResident, given: str) -> str:
 
 
 async def test_leaving_seeing_and_removing_contact_details(db: Engine) -> None:
-    words = words_for("en")
     async with web_client(db) as client:
         ann = WebResident(client)
         await ann.open()
-        assert words["contact_heading"] not in html.unescape(ann.page.html)  # not before the end
+        assert WORDS["contact_heading"] not in html.unescape(ann.page.html)  # not before the end
         await complete_example(ann)
         # The end of the conversation offers it, with its purpose stated.
         shown = html.unescape(ann.page.html)
-        assert words["contact_heading"] in shown and words["contact_purpose"] in shown
+        assert WORDS["contact_heading"] in shown and WORDS["contact_purpose"] in shown
         page = await leave(ann, "not a number")
-        assert words["notice_contact_invalid"] in page and held(db) == []
+        assert WORDS["notice_contact_invalid"] in page and held(db) == []
         page = await leave(ann, MOBILE)
-        assert words["notice_contact_saved"] in page and "+447911123456" in page
+        assert WORDS["notice_contact_saved"] in page and "+447911123456" in page
         # From the "your data" page, an email address beside it.
         page = await leave(ann, EMAIL)
         assert held(db) == [("email", EMAIL), ("sms", "+447911123456")]
         assert EMAIL in page and "+447911123456" in page
         # It counts as a way to reach them: invitations are "On", not "None".
-        assert words["invitations_unreachable"] not in page
+        assert WORDS["invitations_unreachable"] not in page
         record = json.loads(await (await client.get("/c/example/my-data.json")).read())
         assert {(c["kind"], c["address"]) for c in record["contact"]} == set(held(db))
         # A new number replaces the old one.
@@ -119,17 +128,16 @@ async def test_leaving_seeing_and_removing_contact_details(db: Engine) -> None:
         # Removing one leaves the other.
         form = next(f for f in ann.page.forms if f.fields.get("kind") == "sms")
         response = await client.post(form.action, data={**form.fields, "action": "remove"})
-        assert words["notice_contact_removed"] in html.unescape(await response.text())
+        assert WORDS["notice_contact_removed"] in html.unescape(await response.text())
         assert held(db) == [("email", EMAIL)]
 
 
 async def test_no_details_are_asked_for_where_nothing_could_send_a_message(db: Engine) -> None:
-    words = words_for("en")
     async with web_client(db, replace(web_config(), notify=NotifyConfig())) as client:
         ann = WebResident(client)
         await ann.open()
         await complete_example(ann)
-        assert words["contact_heading"] not in html.unescape(ann.page.html)
+        assert WORDS["contact_heading"] not in html.unescape(ann.page.html)
 
 
 async def test_someone_who_has_not_taken_part_cannot_leave_details(db: Engine) -> None:
@@ -139,7 +147,7 @@ async def test_someone_who_has_not_taken_part_cannot_leave_details(db: Engine) -
         form = next(f for f in ann.page.forms if "csrf" in f.fields)
         data = {"csrf": form.fields["csrf"], "action": "leave", "contact": MOBILE}
         response = await client.post("/c/example/contact", data=data)
-        assert words_for("en")["notice_contact_nobody"] in html.unescape(await response.text())
+        assert WORDS["notice_contact_nobody"] in html.unescape(await response.text())
         forged = await client.post("/c/example/contact", data={**data, "csrf": "x" * 43})
         assert forged.status == 403
     assert held(db) == []

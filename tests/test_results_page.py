@@ -71,8 +71,8 @@ async def test_the_page_shows_what_was_asked_heard_and_done(db: Engine) -> None:
         assert response.status == 200
         assert "set-cookie" not in response.headers  # nothing about the reader is kept
         page = html.unescape(await response.text())
-    assert "In your own words: what makes everyday life harder" in page
-    assert "30 residents took part; 30 answered every question." in page
+    assert "In your own words: what makes daily life harder" in page
+    assert "30 people took part. 30 of them answered all the questions." in page
     # Everyone said North: the South and the young were heard too little.
     assert (
         "South (Marsh End, Brookvale)</strong>: 0% of those who took part, 36% of residents" in page
@@ -83,7 +83,7 @@ async def test_the_page_shows_what_was_asked_heard_and_done(db: Engine) -> None:
     assert PHONE not in page
     assert texts["withheld"] not in page  # a withheld answer is never quoted
     assert texts["proposed"] not in page  # nor a theme officers have not reviewed
-    assert DECIDED in page and "residents who raised this were told directly" in page
+    assert DECIDED in page and "people who raised this." in page
     assert "The next round opens on" in page and ", 09:00 and closes on" in page
 
 
@@ -144,7 +144,7 @@ async def test_the_page_shows_what_residents_prioritised(db: Engine) -> None:
                 lambda top, bottom: f"t{min(top, bottom)}", lambda theme: "_agree"
             )
         page = html.unescape(await (await client.get("/c/example/results")).text())
-    assert "What mattered most" in page and "6 residents compared the themes" in page
+    assert "What mattered most" in page and "6 people looked at the points two at a time" in page
     ranked = page.split('id="priorities"', 1)[1]
     assert ranked.index("Theme 1") < ranked.index("Theme 2") < ranked.index("Theme 3")
     assert "chosen over another" in ranked

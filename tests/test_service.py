@@ -210,7 +210,7 @@ def test_forget_erases_every_trace(service: ConversationService, db: Engine) -> 
     with Session(db) as session:
         pseudonym = session.exec(select(Resident.pseudonym).order_by(Resident.id)).first()  # type: ignore[arg-type]
     asked = service.forget_request(ann.who)
-    assert "can't be undone" in asked[0].text
+    assert "can't get it back" in asked[0].text
     ann.inbox.extend(asked)
     ann.press("No, keep it")
     assert len(answers(db)) == 12
@@ -288,7 +288,7 @@ def test_a_disclosure_gets_help_at_once_and_is_never_quotable(
     ann.press("18 to 34")
     replies = ann.say("My partner hits me and I'm scared to go home")
     assert "999" in replies[0].text and "116 123" in replies[0].text
-    assert "Riverside Council's safeguarding team" in replies[0].text
+    assert "Riverside Council's team that keeps people safe" in replies[0].text
     assert replies[1].text.startswith("Who else does this affect?")  # the conversation carries on
     with Session(db) as session:
         flag = session.exec(select(SafeguardingFlag)).one()
@@ -309,7 +309,7 @@ def test_danger_now_gets_crisis_help_and_worrying_signs_gentle_signposting(
     ann.press("18 to 34")
     crisis = ann.say("he's kicking the door in right now and I've locked myself in the loo")
     assert "please call 999 now" in crisis[0].text
-    assert "Riverside Council's safeguarding team" in crisis[0].text
+    assert "Riverside Council's team that keeps people safe" in crisis[0].text
     bea = Resident_(service, "3012")
     bea.start()
     bea.press("happy to take part")
@@ -361,7 +361,7 @@ def test_a_flood_gets_one_gentle_slow_down(service: ConversationService, db: Eng
         service.receive(ann.who, TextInput(f"spam {n}"), update_key=f"f{n}")
         for n in range(FLOOD_LIMIT + 5)
     ]
-    slow = [r for r in replies if r and "pause for a minute" in r[0].text]
+    slow = [r for r in replies if r and "stop for a minute" in r[0].text]
     assert len(slow) == 1
     assert all(r == [] for r in replies[FLOOD_LIMIT:] if r is not slow[0])
 

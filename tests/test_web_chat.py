@@ -12,8 +12,9 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
 from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
-from bot.web.wording import words_for
 from conversations.flow.phrases import CHANNEL_PHRASES, phrase
+from conversations.locale import LANGUAGES
+from conversations.locale.catalogues import translate
 from conversations.residents.texts import CHANNEL_TEXTS, service_text
 from conversations.storage.models import (
     Answer,
@@ -22,6 +23,7 @@ from conversations.storage.models import (
     Resident,
     WebTranscriptEntry,
 )
+from tests.catalogues import every_message
 from tests.web_helpers import WebResident, complete_example, web_client
 
 
@@ -167,12 +169,12 @@ async def test_delete_my_data_on_the_web_erases_every_trace(db: Engine) -> None:
             bob = WebResident(other_client)
             await complete_example(bob, need="Library opening hours too short")
         await ann.press("Delete my data")
-        assert "can't be undone" in ann.last
+        assert "can't get it back" in ann.last
         await ann.press("No, keep it")
         assert "nothing has been deleted" in ann.last
         await ann.press("Delete my data")
         await ann.press("Yes, delete everything")
-        assert "Everything we held about you has been deleted" in ann.page.html
+        assert "We have deleted all we held about you" in ann.page.html
         assert ann.page.messages == []  # the page starts empty...
         assert ann.cookie != cookie  # ...on a new device identity
     needles = [
@@ -247,10 +249,11 @@ COMMAND = re.compile(r"(?<![\w/])/(start|stop|mydata|forget|help|language)\b")
 
 def test_the_web_wording_names_the_pages_buttons_not_telegram_commands() -> None:
     for table in (CHANNEL_TEXTS["web"], CHANNEL_PHRASES["web"]):
-        assert set(table["en"]) == set(table["cy"]), "every web text in Welsh too"
-        for language, texts in table.items():
-            labels = set(words_for(language).values())
-            for key, said in texts.items():
+        for language in LANGUAGES:
+            labels = every_message(language)
+            for key, english in table.items():
+                assert isinstance(english, str)
+                said = translate(language, english, "web")
                 assert not COMMAND.search(said), (language, key)
                 for quoted in re.findall(r"“([^”]+)”", said):
                     assert quoted in labels, f"{language}/{key}: no button “{quoted}”"
@@ -339,7 +342,7 @@ async def test_ticks_say_why_and_the_page_says_what_was_chosen(db: Engine) -> No
         await ann.press("Older people")
         await ann.press("Mainly me")
         # "Mainly me" unticks the others, and says so; its buttons stay on the page.
-        assert any("“Mainly me” can't go with other answers" in t for t in ann.page.bot_texts)
+        assert any("You can't pick “Mainly me” with other answers" in t for t in ann.page.bot_texts)
         ticked = [b[2] for f in ann.page.forms for b in f.buttons if b[2].startswith("✅")]
         assert ticked == ["✅ Mainly me"]
         await ann.press("My family")
@@ -366,7 +369,10 @@ async def test_the_web_chat_promises_only_what_it_can_do(db: Engine) -> None:
         page = await (await client.get("/c/example/my-data")).text()
         invitations = re.search(r"<dt>Invitations</dt><dd>([^<]*)</dd>", page)
         assert invitations is not None
-        assert html.unescape(invitations[1]) == words_for("en")["invitations_unreachable"]
+        assert (
+            html.unescape(invitations[1])
+            == "None. This web chat can't send you messages. So we can't ask you back, or tell you what was decided, here"
+        )
         assert invitations[1] != "On"
         await ann.open()
         await ann.press("Stop invitations")

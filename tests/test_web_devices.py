@@ -112,7 +112,7 @@ async def test_new_residents_from_one_address_are_limited(db: Engine) -> None:
         third = WebResident(client)
         await third.open()
         await third.press("Take part")
-        assert "Many people have joined from this internet connection" in third.page.html
+        assert "Lots of people have joined from this internet link" in third.page.html
         assert not third.page.bot_texts
         # A resident already known from that address carries on; another address joins.
         client.session.cookie_jar.clear()

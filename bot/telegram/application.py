@@ -21,6 +21,8 @@ from bot.telegram.pacing import BudgetLimiter, SendBudget
 from bot.telegram.request import AiohttpRequest
 from bot.telegram.residents import TelegramResidents
 from bot.telegram.staff import StaffCommands
+from conversations.locale import LANGUAGES, NP_, SOURCE
+from conversations.locale.catalogues import translate
 from conversations.residents.service import ConversationService
 
 log = logging.getLogger(__name__)
@@ -66,17 +68,30 @@ def build_application(config: TelegramConfig, service: ConversationService,
     return application
 
 
+# The command menu's descriptions; Telegram shows each user the menu in their app's
+# language where we set one, else the default (English).
+COMMANDS = (
+    ("start", NP_("telegram", "Take part, or carry on")),
+    ("help", NP_("telegram", "What I can do")),
+    ("language", NP_("telegram", "Choose your language")),
+    ("mydata", NP_("telegram", "See what we hold about you")),
+    ("forget", NP_("telegram", "Delete what we hold about you")),
+    ("stop", NP_("telegram", "No more invitations")),
+)
+
+
+def command_menu(language: str) -> list[BotCommand]:
+    return [BotCommand(name, translate(language, said, "telegram")) for name, said in COMMANDS]
+
+
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    commands = [
-        BotCommand("start", "Take part, or carry on"),
-        BotCommand("help", "What I can do"),
-        BotCommand("language", "English or Welsh / Cymraeg neu Saesneg"),
-        BotCommand("mydata", "See what we hold about you"),
-        BotCommand("forget", "Delete what we hold about you"),
-        BotCommand("stop", "No more invitations"),
-    ]
     try:
-        await application.bot.set_my_commands(commands)
+        await application.bot.set_my_commands(command_menu(SOURCE))
+        for language in LANGUAGES:
+            if language != SOURCE:
+                await application.bot.set_my_commands(
+                    command_menu(language), language_code=language
+                )
     except TelegramError:
         log.warning("could not set the bot's command menu", exc_info=True)
 

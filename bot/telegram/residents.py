@@ -34,6 +34,7 @@ from bot.telegram.lean_bot import LeanBot, keyboard
 from bot.telegram.updates import ResidentUpdate
 from conversations.flow.inputs import EditedText, Input, TextInput, Unsupported
 from conversations.flow.messages import Message
+from conversations.locale import language_of
 from conversations.residents.service import ConversationService, Incoming, Joining, Who
 from conversations.residents.texts import service_text
 
@@ -53,7 +54,7 @@ def who_of(update: Update | ResidentUpdate) -> Who | None:
 
 
 def _language(code: str | None) -> str | None:
-    return "cy" if code and code.lower().startswith("cy") else ("en" if code else None)
+    return language_of(code) or ("en" if code else None)
 
 
 class TelegramResidents:

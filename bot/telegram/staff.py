@@ -29,6 +29,7 @@ from bot.telegram.staff_rounds import RoundCommands
 from bot.telegram.staff_themes import ThemeCommands
 from bot.telegram.updates import STAFF_PREFIX
 from conversations.flow.numbers import record_id
+from conversations.locale import language_of
 from conversations.residents.texts import service_text
 from conversations.staff import broadcasts, theme_edits
 from conversations.storage import store
@@ -69,7 +70,7 @@ class StaffCommands(RoundCommands, ThemeCommands, OutreachCommands):
             if user is None or chat is None:
                 return
             if not self.roster.roles(user.id) & command.roles:
-                language = "cy" if (user.language_code or "").startswith("cy") else "en"
+                language = language_of(user.language_code) or "en"
                 await chat.send_message(service_text("staff_only", language))
                 return
             try:

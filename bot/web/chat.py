@@ -34,10 +34,12 @@ from bot.web.keys import (
 )
 from bot.web.security import new_form_key, set_cookie, valid_form_key
 from bot.web.templating import render, see_other
-from bot.web.wording import LANGUAGES, NOTICES, words_for
+from bot.web.wording import CHAT_NOTICES, notice_text
 from conversations.flow import callbacks
 from conversations.flow.inputs import TextInput
 from conversations.flow.messages import ButtonSpec, Message
+from conversations.locale import LANGUAGES, language_of
+from conversations.locale.catalogues import language_name
 from conversations.residents.service import ConversationService, Who
 from conversations.residents.texts import a_date
 from conversations.screening.cleaning import clean_text
@@ -143,9 +145,9 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
 
 
 def preferred_language(request: web.Request) -> str:
-    """Welsh when the browser asks for it first; English otherwise."""
+    """The browser's first language when we speak it; English otherwise."""
     first = request.headers.get("Accept-Language", "").split(",")[0].strip().lower()
-    return "cy" if first.startswith("cy") else "en"
+    return language_of(first) or "en"
 
 
 async def chat_page(request: web.Request) -> web.Response:
@@ -164,18 +166,16 @@ async def chat_page(request: web.Request) -> web.Response:
     if not request.app[CONFIG_KEY].notify.api_key:  # nothing could send them a message
         view = replace(view, completed=False)
     notice = request.query.get("notice")
-    words = words_for(view.language)
     response = render(
         request,
         "chat.html",
         lang=view.language,
-        words=words,
         view=view,
         source=source or "",
         csrf=device.csrf,
         new_key=new_form_key,
-        notice=words[f"notice_{notice}"] if notice in NOTICES else "",
-        language_names={"en": "English", "cy": "Cymraeg"},
+        notice=notice_text(notice, view.language, CHAT_NOTICES),
+        language_names={code: language_name(code) for code in view.languages},
         language_data=callbacks.language_data,
         moment=lambda moment: a_date(moment, view.language),
     )
@@ -185,7 +185,7 @@ async def chat_page(request: web.Request) -> web.Response:
 
 def not_found(request: web.Request) -> web.Response:
     language = preferred_language(request)
-    return render(request, "not_found.html", status=404, lang=language, words=words_for(language))
+    return render(request, "not_found.html", status=404, lang=language)
 
 
 # --- what the resident sends ------------------------------------------------------

@@ -22,14 +22,13 @@ from bot.web.devices import Device
 from bot.web.guards import resident_device, resident_form
 from bot.web.keys import CONVERSATIONS_KEY, ENGINE_KEY
 from bot.web.templating import render, see_other
-from bot.web.wording import LANGUAGES, words_for
+from bot.web.wording import DATA_NOTICES, notice_text
 from conversations.flow.messages import Message
+from conversations.locale import LANGUAGES
 from conversations.residents.contact import leave_contact, remove_contact
 from conversations.residents.service import Who
 from conversations.staff.broadcasts import REACHABLE_CHANNELS
 from conversations.storage import store
-
-NOTICES = ("contact_saved", "contact_invalid", "contact_removed", "contact_nobody")
 
 
 def add_routes(app: web.Application) -> None:
@@ -102,11 +101,10 @@ async def my_data_page(request: web.Request) -> web.Response:
         channel in REACHABLE_CHANNELS for channel in record.get("channels", [])
     )
     notice = request.query.get("notice")
-    words = words_for(language)
     response = render(
-        request, "my_data.html", lang=language, words=words, slug=slug, record=record,
+        request, "my_data.html", lang=language, slug=slug, record=record,
         reachable=reachable or bool(record and record.get("contact")), csrf=device.csrf,
-        notice=words[f"notice_{notice}"] if notice in NOTICES else "",
+        notice=notice_text(notice, language, DATA_NOTICES),
     )  # fmt: skip
     remember(request, response, device)
     return response

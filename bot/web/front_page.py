@@ -7,9 +7,9 @@ import asyncio
 from aiohttp import web
 from sqlmodel import Session
 
+from bot.web.chat import preferred_language
 from bot.web.keys import CONFIG_KEY, ENGINE_KEY, STATUS_KEY
 from bot.web.templating import render
-from bot.web.wording import words_for
 from conversations.storage import store
 from conversations.storage.models import Consultation
 
@@ -31,8 +31,7 @@ async def front_page(request: web.Request) -> web.Response:
     return render(
         request,
         "front.html",
-        lang="en",
-        words=words_for("en"),
+        lang=preferred_language(request),
         consultations=consultations,
         telegram_on=request.app[STATUS_KEY].get("telegram") == "ok",
         bot_username=config.telegram.bot_username,

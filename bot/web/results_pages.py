@@ -20,7 +20,8 @@ from bot.web import devices
 from bot.web.chat import preferred_language
 from bot.web.keys import CONVERSATIONS_KEY, DEVICE_KEY, ENGINE_KEY
 from bot.web.templating import render
-from bot.web.wording import LANGUAGES, words_for
+from conversations.locale import LANGUAGES
+from conversations.locale.catalogues import language_name
 from conversations.residents.texts import a_date
 from conversations.storage import store
 
@@ -59,7 +60,6 @@ async def results_page(request: web.Request) -> web.Response:
     """What was asked, who took part, what was heard and what was done about it."""
     slug = request.match_info["slug"]
     language = await reader_language(request)
-    words = words_for(language)
     results = None
     if SLUG.match(slug):
         results = await asyncio.to_thread(
@@ -67,15 +67,14 @@ async def results_page(request: web.Request) -> web.Response:
             request.app[CONVERSATIONS_KEY].scripts,
         )  # fmt: skip
     if results is None:
-        return render(request, "not_found.html", status=404, lang=language, words=words)
+        return render(request, "not_found.html", status=404, lang=language)
     return render(
         request,
         "results.html",
         lang=language,
-        words=words,
         results=results,
         date=lambda moment: a_date(moment, language, with_time=False),
         moment=lambda moment: a_date(moment, language),
-        language_names={"en": "English", "cy": "Cymraeg"},
+        language_names={code: language_name(code) for code in LANGUAGES},
         other_languages=[code for code in LANGUAGES if code != language],
     )

@@ -1,4 +1,9 @@
-"""Jinja2 templates with autoescaping everywhere: residents' words are always shown as text."""
+"""Jinja2 templates with autoescaping everywhere: residents' words are always shown as text.
+
+The public pages' words are in English in the templates (`_()`, `ngettext()`,
+`pgettext()`: Jinja2's i18n extension) and translated by the catalogues in
+conversations/locale, into the page's language: the `lang` it is rendered with.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from bot.web.keys import TEMPLATES_KEY
 from bot.web.text_direction import direction
+from conversations.locale import SOURCE
+from conversations.locale.catalogues import translate, translate_plural
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -24,6 +32,10 @@ def template_environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
     )
     environment.filters["when"] = when
     environment.filters["percent"] = percent
@@ -31,6 +43,30 @@ def template_environment() -> Environment:
     environment.filters["local_input"] = local_input
     environment.globals["direction"] = direction
     return environment
+
+
+def _language(context: Context) -> str:
+    return str(context.get("lang") or SOURCE)
+
+
+@pass_context
+def gettext(context: Context, message: str) -> str:
+    return translate(_language(context), message)
+
+
+@pass_context
+def ngettext(context: Context, singular: str, plural: str, count: int) -> str:
+    return translate_plural(_language(context), (singular, plural), count)
+
+
+@pass_context
+def pgettext(context: Context, where: str, message: str) -> str:
+    return translate(_language(context), message, where)
+
+
+@pass_context
+def npgettext(context: Context, where: str, singular: str, plural: str, count: int) -> str:
+    return translate_plural(_language(context), (singular, plural), count, where)
 
 
 def when(moment: datetime | None) -> str:

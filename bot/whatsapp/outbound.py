@@ -5,7 +5,7 @@ a list (up to ten rows a list; more rows, more lists). A button's data travels a
 the reply's or row's id, so a press comes back as the same data the engine gave,
 on any worker, with nothing remembered in between. Where a label does not fit a
 title, the options are also numbered in full in the text, and the rows start with
-the same numbers. Pure: no I/O.
+the same numbers. Pure but for the catalogues, read once from the package.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from conversations.flow.messages import Attachment, ButtonSpec, Message
+from conversations.locale import NP_
+from conversations.locale.catalogues import translate
 
+CONTEXT = "whatsapp"  # the catalogues' context for its words
 # WhatsApp's limits (Cloud API reference, interactive and text messages).
 TEXT_MOST = 4096
 BUTTON_BODY_MOST = 1024
@@ -32,10 +35,11 @@ CAPTION_MOST = 1024
 # plain text, under its own file name.
 DOCUMENT_TYPES = frozenset({"text/plain", "application/pdf"})
 
-# The few words of WhatsApp's own controls, by language.
+# The few words of WhatsApp's own controls (translated by the catalogues).
 WORDS = {
-    "en": {"choose": "Choose", "more": "More choices", "pick": "Choose one:"},
-    "cy": {"choose": "Dewis", "more": "Rhagor o ddewisiadau", "pick": "Dewiswch un:"},
+    "choose": NP_("whatsapp", "Choose"),
+    "more": NP_("whatsapp", "More choices"),
+    "pick": NP_("whatsapp", "Choose one:"),
 }
 
 
@@ -57,7 +61,7 @@ Outgoing = dict[str, Any] | Document
 
 def render(message: Message, language: str | None) -> list[Outgoing]:
     """One engine message as the Cloud API messages that show it (without "to")."""
-    words = WORDS.get(language or "en", WORDS["en"])
+    words = {key: translate(language or "en", said, CONTEXT) for key, said in WORDS.items()}
     buttons = [b for row in message.buttons for b in row if len(b.data) <= ROW_ID_MOST]
     if message.attachment is not None:
         if len(message.text) <= CAPTION_MOST:

@@ -11,6 +11,8 @@ from sqlmodel import Session, select
 from conversations.flow import callbacks
 from conversations.flow.inputs import SetLanguage
 from conversations.flow.messages import Attachment, ButtonSpec, Message, fit
+from conversations.locale import LANGUAGES
+from conversations.locale.catalogues import language_name
 from conversations.residents.answering import step
 from conversations.residents.texts import service_text
 from conversations.residents.turn import Turn
@@ -27,10 +29,9 @@ from conversations.storage.models import (
 def language_menu(turn: Turn) -> None:
     """The languages of their consultation's script, one button each."""
     current = turn.current()
-    languages = turn.scripts.get(current[2]).languages if current else ("en", "cy")
+    languages = turn.scripts.get(current[2]).languages if current else LANGUAGES
     rows = tuple(
-        (ButtonSpec(service_text("language_name", code), callbacks.language_data(code)),)
-        for code in languages
+        (ButtonSpec(language_name(code), callbacks.language_data(code)),) for code in languages
     )
     turn.messages.append(Message(service_text("language_ask", turn.language), rows))
 
@@ -41,7 +42,7 @@ def set_language(turn: Turn, language: str) -> None:
     if current is not None:
         step(turn, *current, SetLanguage(language))
         return
-    if language in ("en", "cy"):
+    if language in LANGUAGES:
         resident.language = language
         turn.session.add(resident)
     turn.say("language_saved")

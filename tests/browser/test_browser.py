@@ -113,7 +113,7 @@ async def test_the_chat_works_without_javascript_on_a_wide_screen(
     await press(page, "Delete my data")
     await page.screenshot(path=str(SCREENSHOTS / "chat-delete-confirm.png"), full_page=True)
     await press(page, "Yes, delete everything")
-    await page.get_by_text("Everything we held about you has been deleted").wait_for()
+    await page.get_by_text("We have deleted all we held about you").wait_for()
     await context.close()
     with Session(server.db) as session:
         assert session.exec(select(Answer)).all() == []

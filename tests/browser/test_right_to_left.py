@@ -2,7 +2,7 @@
 statement in every language, each checked with axe (WCAG 2.2 AA) and screenshotted.
 
 Right to left is checked for every shipped language that is written that way (Urdu,
-once it is in bot/web/wording.LANGUAGES), and always for "pseudo-rtl": English with
+once it is in conversations.locale.LANGUAGES), and always for "pseudo-rtl": English with
 its direction turned round in bot/web/text_direction's table, so the layout is tested
 before any such language ships. The layout must mirror: measured from the boxes the
 browser draws, not from the stylesheet's words.
@@ -17,7 +17,7 @@ import pytest
 
 from bot.web import text_direction
 from bot.web.accessibility import load_statements
-from bot.web.wording import LANGUAGES
+from conversations.locale import LANGUAGES
 from tests.browser.live import LiveServer
 from tests.browser.test_browser import DESKTOP, PHONE, check
 
