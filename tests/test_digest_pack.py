@@ -6,16 +6,23 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from notifications_python_client.errors import HTTPError
+from notifications_python_client.notifications import NotificationsAPIClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from telegram import Bot
 
+from bot.actions.consultations import EXAMPLE_SCRIPT, load_consultation
+from bot.actions.digests import WEEK, build, store_digest, with_pack
+from bot.actions.theme_runs import analyse_consultation
 from bot.config import (
     DAYS,
     Config,
@@ -29,6 +36,7 @@ from bot.notify.digest_email import DigestEmails
 from bot.scheduling.digest_job import Digests
 from bot.scheduling.scheduler import JobContext, start_scheduler, stop_scheduler
 from bot.telegram.pacing import SendBudget
+from conversations.residents.service import ConversationService
 from conversations.staff import digest_emails
 from conversations.storage.models import (
     Answer,
@@ -36,7 +44,9 @@ from conversations.storage.models import (
     Consultation,
     Digest,
     DigestDelivery,
+    utcnow,
 )
+from tests.example_consultation import seed
 from tests.fakes.notify import FakeNotify
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.pack_reading import read_pdf
@@ -213,3 +223,68 @@ async def test_a_crash_on_either_channel_sends_the_pack_nobody_twice(
     with Session(db) as session:
         states = session.exec(select(DigestDelivery.state).order_by(col(DigestDelivery.id)))
         assert list(states) == ["sent", "sent"]
+
+
+@pytest.fixture
+def answered(db: Engine) -> Engine:
+    """Residents' answers, analysed: enough for a digest and a pack."""
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    seed(ConversationService(db), "a", copies=1)
+    analyse_consultation(db, "example", actor="test", n_themes=3)
+    return db
+
+
+async def test_a_pack_over_notify_s_2_mb_is_a_link_to_the_dashboard(
+    answered: Engine, notify: tuple[FakeNotify, str, str]
+) -> None:
+    server, key, template = notify
+    end = utcnow()
+    documents, run_id = build(answered, "example", start=end - WEEK, end=end, zone=LONDON)
+    made = with_pack(answered, documents, LONDON)
+    assert made.pack is not None and made.pack.startswith(b"%PDF")
+    big = made.pack + b"\n%" + b"x" * (2 * 1024 * 1024)  # a comment: still a PDF, over 2 MB
+    digest_id = store_digest(answered, slug="example", kind="on-demand", start=end - WEEK,
+                             end=end, documents=replace(made, pack=big), run_id=run_id,
+                             officers=(), emails=(ADDRESS,))  # fmt: skip
+    emails = DigestEmails(answered, api_key=key, template_id=template, base_url=server.base_url,
+                          public_url="https://needs.example.gov.uk/")  # fmt: skip
+    assert await emails.deliver(digest_id) == {"sent": 1}
+    (email,) = server.emails_to(ADDRESS)
+    assert list(email.files) == ["link_to_file"]  # the table only
+    link = "https://needs.example.gov.uk/staff/c/example/pack"
+    assert f"The evidence pack (2.1 MB) is larger than the 2 MB GOV.UK Notify sends by email: download it from the dashboard, {link}" in email.body  # fmt: skip
+    assert "The evidence pack: Not attached: the evidence pack (2.1 MB)" in email.body
+    assert digest_row(answered).cleared_at is not None and digest_row(answered).pack is None
+
+    # The fake Notify refuses such a file, as Notify does, were it sent regardless.
+    client = NotificationsAPIClient(key, base_url=server.base_url)
+    refused = {"file": base64.b64encode(big).decode("ascii"), "filename": "pack.pdf"}
+    with pytest.raises(HTTPError) as error:
+        await asyncio.to_thread(
+            client.send_email_notification, email_address=ADDRESS, template_id=template,
+            personalisation={"consultation": "x", "period": "x", "summary": "x", "link": "x",
+                             "link_to_file": "x", "pack_file": refused},
+        )  # fmt: skip
+    assert error.value.status_code == 400 and "File is larger than 2MB" in str(error.value.message)
+
+
+async def test_without_themes_yet_the_weekly_digest_goes_without_its_pack(
+    fake: FakeBotAPI, telegram_bot: Bot, db: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    load_consultation(db, EXAMPLE_SCRIPT, actor="test", open_first_round=True)
+    seed(ConversationService(db), "a", copies=1)  # answers, never analysed
+    with Session(db) as session, session.begin():
+        consultation = session.exec(select(Consultation)).one()
+        consultation.created_at -= timedelta(days=30)
+        session.add(consultation)
+    fake.user(OFFICER, started=True)
+    settings = Config(database=DatabaseConfig(url=str(db.url)),
+                      digest=DigestConfig(with_pack=True), staff=StaffConfig(officers=(OFFICER,)))  # fmt: skip
+    digests = Digests(settings, db, telegram_bot, SendBudget(per_chat=0.0))
+    with caplog.at_level("WARNING", logger="bot.scheduling.digest_job"):
+        await digests.catch_up(now=utcnow() + timedelta(days=7))
+    digests.close()
+    assert "goes without its evidence pack: 'example' has no themes yet" in caplog.text
+    names = [d.filename or "" for d in fake.user(OFFICER).documents]
+    assert [n.rpartition(".")[2] for n in names] == ["html", "csv"]
+    assert not digest_row(db).with_pack

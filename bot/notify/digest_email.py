@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -207,7 +208,7 @@ def _attachment(file: DigestFile) -> tuple[dict[str, Any] | str, str]:
         )  # fmt: skip
         return upload, ""
     except ValueError:  # over Notify's 2 MB
-        size = f"{len(file.content) / 1024 / 1024:.1f} MB"
+        size = f"{math.ceil(len(file.content) * 10 / 1024 / 1024) / 10:.1f} MB"  # never "2.0"
         note = (f"{file.label} ({size}) is larger than the 2 MB GOV.UK Notify sends by email:"
                 f" download it from the dashboard, {file.link}")  # fmt: skip
         return f"Not attached: {note[0].lower()}{note[1:]}", note

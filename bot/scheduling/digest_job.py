@@ -88,23 +88,31 @@ class Digests:
         """Officers' email addresses, when the digest can be emailed."""
         return self.config.staff.officer_emails if self.emails is not None else ()
 
-    async def _built(self, slug: str, end: datetime, pack: bool,
-                     actor: str = ACTOR) -> tuple[Documents, int | None]:  # fmt: skip
+    async def _built(self, slug: str, end: datetime, pack: bool, actor: str = ACTOR, *,
+                     or_without: bool = False) -> tuple[Documents, int | None]:  # fmt: skip
         """The digest for the week to `end`, carrying the evidence pack if asked (its
-        making audited with `actor`)."""
+        making audited with `actor`). A pack that cannot be made (no themes yet) stops
+        a digest asked for with it; `or_without`, the digest goes without it."""
         loop = asyncio.get_running_loop()
         documents, run_id = await loop.run_in_executor(
             self.pool, partial(build, self.db, slug, start=end - WEEK, end=end, zone=self.zone)
         )
         if pack:
-            documents = await loop.run_in_executor(
-                self.pool, partial(with_pack, self.db, documents, self.zone, actor=actor)
-            )
+            try:
+                documents = await loop.run_in_executor(
+                    self.pool, partial(with_pack, self.db, documents, self.zone, actor=actor)
+                )
+            except store.StoreError as error:
+                if not or_without:
+                    raise
+                log.warning("the digest for %s goes without its evidence pack: %s", slug, error)
         return documents, run_id
 
     async def _build_weekly(self, slug: str, end: datetime) -> int:
         officers = self.config.staff.officers
-        documents, run_id = await self._built(slug, end, self.config.digest.with_pack)
+        documents, run_id = await self._built(
+            slug, end, self.config.digest.with_pack, or_without=True
+        )
         digest_id = await asyncio.to_thread(
             partial(
                 store_digest,
