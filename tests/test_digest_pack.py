@@ -35,6 +35,7 @@ from bot.config import (
 from bot.notify.digest_email import DigestEmails
 from bot.scheduling.digest_job import Digests
 from bot.scheduling.scheduler import JobContext, start_scheduler, stop_scheduler
+from bot.telegram.digest_delivery import DigestSender
 from bot.telegram.pacing import SendBudget
 from conversations.residents.service import ConversationService
 from conversations.staff import digest_emails
@@ -52,6 +53,7 @@ from tests.fakes.telegram_api import FakeBotAPI
 from tests.pack_reading import read_pdf
 from tests.pack_seed import seed_pack
 from tests.test_digest_delivery import Crash, CrashingBot
+from tests.test_forget_copies import forget
 
 OFFICER = 201  # on Telegram
 ADDRESS = "jo@council.example.gov.uk"  # by email
@@ -288,3 +290,28 @@ async def test_without_themes_yet_the_weekly_digest_goes_without_its_pack(
     names = [d.filename or "" for d in fake.user(OFFICER).documents]
     assert [n.rpartition(".")[2] for n in names] == ["html", "csv"]
     assert not digest_row(db).with_pack
+
+
+async def test_a_resident_forgotten_before_delivery_is_not_in_the_pack_sent(
+    fake: FakeBotAPI, telegram_bot: Bot, seeded: tuple[Engine, str, set[str]]
+) -> None:
+    db, _, needs = seeded
+    end = utcnow()
+    documents, run_id = build(db, "example", start=end - WEEK, end=end, zone=LONDON)
+    digest_id = store_digest(db, slug="example", kind="weekly", start=end - WEEK, end=end,
+                             documents=with_pack(db, documents, LONDON), run_id=run_id,
+                             officers=(OFFICER,))  # fmt: skip
+    stored = digest_row(db).pack
+    assert stored is not None
+    text = " ".join(" ".join(read_pdf(stored).pages).split())
+    quoted = sorted(need for need in needs if need in text)
+    assert quoted, "the pack quotes someone"
+    with Session(db) as session:
+        answer_id = session.exec(select(Answer.id).where(Answer.value == quoted[0])).one()
+    assert answer_id is not None
+    forget(ConversationService(db), db, answer_id)
+    assert digest_row(db).stale
+    fake.user(OFFICER, started=True)
+    await DigestSender(db, telegram_bot, zone=LONDON).deliver(digest_id)
+    (sent,) = packs_to(fake, OFFICER)
+    assert sent != stored and quoted[0] not in " ".join(" ".join(read_pdf(sent).pages).split())
