@@ -175,7 +175,7 @@ class DigestEmails:
 
 @dataclass(frozen=True)
 class DigestFile:
-    label: str  # what it is, in a sentence: "the table"
+    label: str  # what it is, to open a sentence: "The table"
     filename: str
     content: bytes  # empty: none with this digest
     link: str  # where it is on the dashboard, behind sign-in
