@@ -81,6 +81,8 @@ class DigestConfig:
     day: str = "mon"
     time: str = "09:00"
     timezone: str = "Europe/London"
+    # Each weekly digest carries the whole consultation's evidence pack as a PDF.
+    with_pack: bool = False
 
 
 @dataclass(frozen=True)

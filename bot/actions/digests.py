@@ -3,13 +3,14 @@
 A consultation's digest for a week is one row (unique on consultation, kind and
 the week's end), built at most once, with a delivery row per officer
 (conversations/staff/digest_records.py). Each officer gets three parts (summary,
-report, table). Sending is a channel's job (bot/telegram/digest_delivery.py);
+report, table), and the whole consultation's evidence pack as a PDF when the digest
+carries one ([digest] with_pack, or asked for). Sending is a channel's job (bot/telegram/digest_delivery.py);
 when it happens, bot/scheduling/digest_job.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from analysis.digest import render_csv, render_html, render_summary
 from analysis.digest.figures import render_figures
 from bot.actions.analysis_runs import MIN_ANSWERS, AnalysisError
 from bot.actions.digest_figures import gather
+from bot.actions.packs import PackFile, make_pack
 from bot.actions.theme_runs import analyse_consultation
 from bot.config import DAYS, DigestConfig
 from conversations.screening.cleaning import spreadsheet_cell
@@ -29,7 +31,7 @@ from conversations.storage import store
 from conversations.storage.models import AnalysisRun, Consultation, Digest, utcnow
 from conversations.storage.scripts import ScriptCache
 
-PARTS = ("summary", "report", "table")
+PARTS = ("summary", "report", "table", "pack")
 WEEK = timedelta(days=7)
 ACTOR = "system:digest"
 
@@ -46,14 +48,24 @@ class Documents:
     nothing_new: bool = False
     figures: str = ""  # counts only, never residents' words: an email's body
     title: str = ""  # the consultation's title
+    pack: bytes | None = None  # the whole consultation's evidence pack (PDF), if carried
 
     def filename(self, extension: str) -> str:
         return f"digest-{self.slug}-{self.period_end:%Y-%m-%d}.{extension}"
 
+    def pack_filename(self) -> str:
+        return f"digest-{self.slug}-{self.period_end:%Y-%m-%d}-evidence-pack.pdf"
+
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        """Which of PARTS officers get, in the order sent: a quiet week's digest is its
+        summary alone; the evidence pack, when carried, comes last (a quiet week too)."""
+        names = PARTS[:1] if self.nothing_new else PARTS[:3]
+        return names + (PARTS[3:] if self.pack is not None else ())
+
     @property
     def parts(self) -> int:
-        """How many of PARTS officers get: a quiet week's digest is its summary alone."""
-        return 1 if self.nothing_new else len(PARTS)
+        return len(self.part_names)
 
 
 def period_ending(now: datetime, schedule: DigestConfig) -> datetime:
@@ -175,18 +187,38 @@ def archived(db: Engine, digest_id: int, zone: ZoneInfo) -> Documents:
     )
 
 
+def with_pack(db: Engine, documents: Documents, zone: ZoneInfo, *, actor: str = ACTOR) -> Documents:
+    """The digest carrying the whole consultation's evidence pack as a PDF (its making
+    audited with `actor`: it quotes residents)."""
+    made = make_pack(db, documents.slug, theme_id=None, fmt="pdf", actor=actor, zone=zone)
+    return replace(documents, pack=made.content)
+
+
+def pack_of(db: Engine, digest_id: int, zone: ZoneInfo, *, actor: str) -> PackFile:
+    """The evidence pack of a digest that carries one, for the archive: as the whole
+    consultation's pack reads today (the PDF sent is not kept), its making audited."""
+    with Session(db) as session:
+        digest = session.get(Digest, digest_id)
+        consultation = session.get(Consultation, digest.consultation_id) if digest else None
+        if digest is None or consultation is None or not digest.with_pack:
+            raise store.StoreError(f"digest {digest_id} has no evidence pack")
+        slug = consultation.slug
+    return make_pack(db, slug, theme_id=None, fmt="pdf", actor=actor, zone=zone)
+
+
 def build_now(db: Engine, slug: str, zone: ZoneInfo) -> Documents:
     """The digest of the seven days up to now (the command line and /digest)."""
     end = utcnow()
     return build(db, slug, start=end - WEEK, end=end, zone=zone)[0]
 
 
-def build_to_read(db: Engine, slug: str, zone: ZoneInfo, *,
-                  actor: str) -> tuple[Documents, int | None]:  # fmt: skip
+def build_to_read(db: Engine, slug: str, zone: ZoneInfo, *, actor: str,
+                  pack: bool = False) -> tuple[Documents, int | None]:  # fmt: skip
     """The digest of the seven days up to now, built as `needsfirst digest` builds it, and
     kept in the archive (kind "on-demand", sent to nobody) for staff to read on the
     dashboard; its id, or None for a quiet week, which is not kept. The documents are not
-    stored: they quote residents, and the archive renders them again from what is stored."""
+    stored: they quote residents, and the archive renders them again from what is stored
+    (with `pack`, the archive lists the evidence pack beside it, made when downloaded)."""
     end = utcnow()
     documents, run_id = build(db, slug, start=end - WEEK, end=end, zone=zone)
     if documents.nothing_new:
@@ -196,6 +228,7 @@ def build_to_read(db: Engine, slug: str, zone: ZoneInfo, *,
         digest_id = digest_records.add(
             session=session, consultation=consultation, kind="on-demand", start=end - WEEK,
             end=end, run_id=run_id, summary="", html="", csv="", officers=(), actor=actor,
+            with_pack=pack,
         )  # fmt: skip
     return documents, digest_id
 
@@ -231,6 +264,8 @@ def store_digest(
                     actor=ACTOR,
                     figures=documents.figures,
                     emails=emails,
+                    with_pack=documents.pack is not None,
+                    pack=documents.pack,
                 )
         except IntegrityError:  # built meanwhile by another attempt: keep that one
             existing = digest_records.stored(session=session, slug=slug, kind=kind, end=end)
@@ -249,8 +284,12 @@ def documents_to_send(db: Engine, digest_id: int, zone: ZoneInfo) -> Documents |
     forgotten since it was built; None once they are dropped (every officer had them)."""
     with Session(db) as session:
         stale = digest_records.is_stale(session=session, digest_id=digest_id)
+        digest = session.get(Digest, digest_id)
+        packed = digest is not None and digest.with_pack
     if stale:
         documents = archived(db, digest_id, zone)
+        if packed:
+            documents = with_pack(db, documents, zone)
         with Session(db) as session, session.begin():
             digest_records.replace_documents(
                 session=session,
@@ -258,6 +297,7 @@ def documents_to_send(db: Engine, digest_id: int, zone: ZoneInfo) -> Documents |
                 summary=documents.summary,
                 html="" if documents.nothing_new else documents.html,
                 csv="" if documents.nothing_new else documents.csv,
+                pack=documents.pack,
             )
     with Session(db) as session:
         found = digest_records.to_send(session=session, digest_id=digest_id)
@@ -267,4 +307,4 @@ def documents_to_send(db: Engine, digest_id: int, zone: ZoneInfo) -> Documents |
         # A quiet week's digest is stored as its summary alone.
         return Documents(slug, digest.period_end, digest.summary, digest.html, digest.csv,
                          nothing_new=not digest.html, figures=digest.figures,
-                         title=title)  # fmt: skip
+                         title=title, pack=digest.pack)  # fmt: skip

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -23,9 +23,6 @@ from bot.config import Config
 from conversations.staff.export import export_columns, export_records, write_export
 from conversations.storage import store
 from conversations.storage.scripts import ScriptCache
-
-if TYPE_CHECKING:
-    from bot.actions.packs import PackFile
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -52,7 +49,8 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     digest.add_argument(
         "--with-pack",
         action="store_true",
-        help="add the whole consultation's evidence pack as a PDF (beside --out, or sent too)",
+        help="add the whole consultation's evidence pack as a PDF (beside --out; with --send,"
+        " one more part of each officer's digest, on Telegram and by email)",
     )
     digest.set_defaults(handler=_digest)
 
@@ -85,10 +83,11 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
             "--with-pack needs --out FILE.html (the pack is written beside it) or --send"
         )
     with database(config, args) as db:
-        pack = _pack(config, db, args.slug) if args.with_pack else None
         if args.send:
             try:
-                documents, counts = asyncio.run(send_to_officers(config, db, args.slug))
+                documents, counts = asyncio.run(
+                    send_to_officers(config, db, args.slug, pack=args.with_pack, actor=actor())
+                )
             except (TelegramError, OSError) as error:
                 reason = str(error).replace(config.telegram.token, "<token>")
                 raise CommandError(
@@ -96,12 +95,14 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
                     f"({type(error).__name__}: {reason}), so the digest was not sent. "
                     "Try again later, or save it with --out and without --send"
                 ) from error
-            if pack is not None:
-                counts |= _send_pack(config, pack)
             sent = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
             print(f"officers: {sent or 'none configured, so not sent'}", file=sys.stderr)
         else:
             documents = build_now(db, args.slug, ZoneInfo(config.digest.timezone))
+        # Sent, the pack is the digest's own (made once); else it is made for the file.
+        pack = documents.pack
+        if args.with_pack and args.out and pack is None:
+            pack = _pack(config, db, args.slug)
     if args.out is None:
         print(documents.summary)
     else:
@@ -110,26 +111,15 @@ def _digest(config: Config, args: argparse.Namespace) -> int:
         print(f"digest written to {args.out}", file=sys.stderr)
         if pack is not None:
             beside = args.out.with_name(f"{args.out.stem}-pack.pdf")
-            write_private(beside, pack.content)
+            write_private(beside, pack)
             print(f"evidence pack written to {beside}", file=sys.stderr)
     return 0
 
 
-def _pack(config: Config, db: Engine, slug: str) -> PackFile:
-    """The whole consultation's evidence pack as a PDF, made before anything is sent."""
+def _pack(config: Config, db: Engine, slug: str) -> bytes:
+    """The whole consultation's evidence pack as a PDF, for the file beside the report."""
     from bot.actions.packs import make_pack
 
     return make_pack(
         db, slug, theme_id=None, fmt="pdf", actor=actor(), zone=ZoneInfo(config.digest.timezone)
-    )
-
-
-def _send_pack(config: Config, pack: PackFile) -> dict[str, int]:
-    from bot.telegram.digest_delivery import officers_bot
-    from bot.telegram.pack_delivery import send_pack
-
-    async def send() -> dict[str, int]:
-        async with officers_bot(config.telegram) as bot:
-            return await send_pack(bot, config.staff.officers, pack)
-
-    return asyncio.run(send())
+    ).content

@@ -1,10 +1,11 @@
 """Officers' digests by email through GOV.UK Notify: each address at most once.
 
 The email's body is figures only (counts, themes, coverage gaps); residents' words
-travel only in the attached table, which Notify keeps behind a check of the
-officer's address (confirm_email_before_download), and on the dashboard behind
-sign-in. Notify takes PDF, CSV, TXT, DOCX, XLSX, ODT, RTF and JSON files up to 2 MB,
-never HTML, so the report itself is a link to the dashboard.
+travel only in the attached files (the table, and the evidence pack's PDF when the
+digest carries one), which Notify keeps behind a check of the officer's address
+(confirm_email_before_download), and on the dashboard behind sign-in. Notify takes
+PDF, CSV, TXT, DOCX, XLSX, ODT, RTF and JSON files up to 2 MB, never HTML, so the
+report itself is a link to the dashboard, as is a file over 2 MB (the body says so).
 
 Once only, as the broadcasts' Notify sender does: a row is claimed (committed as
 "sending") before Notify is called and recorded after with Notify's id. A 429 means
@@ -20,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import math
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,9 +41,9 @@ from conversations.storage.models import utcnow
 log = logging.getLogger(__name__)
 
 # The digest's files Notify will carry, each under a placeholder of its own:
-# placeholder -> extension. A PDF of the report, or an evidence pack, is one more
-# entry here (and one more placeholder in the template).
-ATTACHMENTS = {"link_to_file": "csv"}
+# placeholder -> the part of the digest (bot/actions/digests.py PARTS). One more
+# file is one more entry here, and one more placeholder in the template.
+ATTACHMENTS = {"link_to_file": "table", "pack_file": "pack"}
 NOTIFY_FILE_TYPES = frozenset({"pdf", "csv", "txt", "docx", "xlsx", "odt", "rtf", "json"})
 RETENTION = "4 weeks"  # the file quotes residents: kept at Notify no longer than needed
 
@@ -91,8 +94,13 @@ class DigestEmails:
             "summary": documents.figures or "See the digest on the dashboard.",
             "link": link,
         }  # fmt: skip
-        for placeholder, extension in ATTACHMENTS.items():
-            values[placeholder] = _attachment(documents, extension, f"{link}.{extension}")
+        notes = []
+        for placeholder, part in ATTACHMENTS.items():
+            file = _file_of(documents, part, link, self.public_url)
+            values[placeholder], note = _attachment(file)
+            notes += [note] if note else []
+        if notes:  # a file too large to attach: the body says where it is instead
+            values["summary"] += "\n\n" + "\n".join(notes)
         return values
 
     # -- Notify (worker threads)
@@ -165,20 +173,45 @@ class DigestEmails:
             return digest_records.settle(session=session, digest_id=digest_id)
 
 
-def _attachment(documents: Documents, extension: str, link: str) -> dict[str, Any] | str:
-    """One file as Notify's personalisation takes it, or a sentence saying where it is."""
-    assert extension in NOTIFY_FILE_TYPES, f"Notify does not take .{extension} files"
-    content = {"csv": documents.csv}.get(extension, "")
-    if documents.nothing_new or not content:
-        return "No file this week: there is nothing new to tabulate."
+@dataclass(frozen=True)
+class DigestFile:
+    label: str  # what it is, to open a sentence: "The table"
+    filename: str
+    content: bytes  # empty: none with this digest
+    link: str  # where it is on the dashboard, behind sign-in
+    missing: str  # the placeholder's words when there is none
+
+
+def _file_of(documents: Documents, part: str, digest_link: str, public_url: str) -> DigestFile:
+    if part == "table":
+        return DigestFile("The table", documents.filename("csv"),
+                          b"" if documents.nothing_new else documents.csv.encode("utf-8"),
+                          f"{digest_link}.csv",
+                          "No file this week: there is nothing new to tabulate.")  # fmt: skip
+    if part == "pack":
+        return DigestFile("The evidence pack", documents.pack_filename(), documents.pack or b"",
+                          f"{public_url}/staff/c/{documents.slug}/pack",
+                          "No evidence pack with this digest.")  # fmt: skip
+    raise ValueError(f"the digest has no file {part!r} to email")
+
+
+def _attachment(file: DigestFile) -> tuple[dict[str, Any] | str, str]:
+    """One file as Notify's personalisation takes it, or a sentence saying where it is;
+    and, for the body, why a file is not attached (empty when it is, or there is none)."""
+    assert file.filename.rpartition(".")[2] in NOTIFY_FILE_TYPES, file.filename
+    if not file.content:
+        return file.missing, ""
     try:
         upload: dict[str, Any] = prepare_upload(  # type: ignore[no-untyped-call]
-            io.BytesIO(content.encode("utf-8")), filename=documents.filename(extension),
+            io.BytesIO(file.content), filename=file.filename,
             confirm_email_before_download=True, retention_period=RETENTION,
         )  # fmt: skip
-        return upload
+        return upload, ""
     except ValueError:  # over Notify's 2 MB
-        return f"The file is too large to send by email: download it from the dashboard, {link}"
+        size = f"{math.ceil(len(file.content) * 10 / 1024 / 1024) / 10:.1f} MB"  # never "2.0"
+        note = (f"{file.label} ({size}) is larger than the 2 MB GOV.UK Notify sends by email:"
+                f" download it from the dashboard, {file.link}")  # fmt: skip
+        return f"Not attached: {note[0].lower()}{note[1:]}", note
 
 
 def _kind(error: HTTPError) -> str:

@@ -5,6 +5,7 @@ The scheduler runs `Digests.weekly` at the [digest] day and time, and
 goes out when it is back. Both are idempotent: a week's digest is built at most
 once (bot/actions/digests.py) and each part reaches each officer at most once, on
 Telegram (bot/telegram/digest_delivery.py) and by email (bot/notify/digest_email.py).
+The evidence pack ([digest] with_pack, or `--with-pack`) is one more part of it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from telegram import Bot
 
-from bot.actions.digests import WEEK, Documents, build, period_ending, store_digest, weekly_due
+from bot.actions.digests import (
+    ACTOR,
+    WEEK,
+    Documents,
+    build,
+    period_ending,
+    store_digest,
+    weekly_due,
+    with_pack,
+)
 from bot.actions.staff_access import public_base_url
 from bot.config import Config
 from bot.notify.digest_email import DigestEmails
@@ -78,10 +88,30 @@ class Digests:
         """Officers' email addresses, when the digest can be emailed."""
         return self.config.staff.officer_emails if self.emails is not None else ()
 
+    async def _built(self, slug: str, end: datetime, pack: bool, actor: str = ACTOR, *,
+                     or_without: bool = False) -> tuple[Documents, int | None]:  # fmt: skip
+        """The digest for the week to `end`, carrying the evidence pack if asked (its
+        making audited with `actor`). A pack that cannot be made (no themes yet) stops
+        a digest asked for with it; `or_without`, the digest goes without it."""
+        loop = asyncio.get_running_loop()
+        documents, run_id = await loop.run_in_executor(
+            self.pool, partial(build, self.db, slug, start=end - WEEK, end=end, zone=self.zone)
+        )
+        if pack:
+            try:
+                documents = await loop.run_in_executor(
+                    self.pool, partial(with_pack, self.db, documents, self.zone, actor=actor)
+                )
+            except store.StoreError as error:
+                if not or_without:
+                    raise
+                log.warning("the digest for %s goes without its evidence pack: %s", slug, error)
+        return documents, run_id
+
     async def _build_weekly(self, slug: str, end: datetime) -> int:
         officers = self.config.staff.officers
-        documents, run_id = await asyncio.get_running_loop().run_in_executor(
-            self.pool, partial(build, self.db, slug, start=end - WEEK, end=end, zone=self.zone)
+        documents, run_id = await self._built(
+            slug, end, self.config.digest.with_pack, or_without=True
         )
         digest_id = await asyncio.to_thread(
             partial(
@@ -124,19 +154,19 @@ class Digests:
             return digest_records.outstanding(session=session, kind="weekly",
                                               telegram=telegram, email=email)  # fmt: skip
 
-    async def send_now(self, slug: str) -> tuple[Documents, dict[str, int]]:
-        """Build now and send to every configured officer (`needsfirst digest --send`)."""
-        end = utcnow()
-        documents, run_id = await asyncio.get_running_loop().run_in_executor(
-            self.pool, partial(build, self.db, slug, start=end - WEEK, end=end, zone=self.zone)
-        )
+    async def send_now(self, slug: str, *, pack: bool = False,
+                       actor: str = ACTOR) -> tuple[Documents, dict[str, int]]:  # fmt: skip
+        """Build now and send to every configured officer (`needsfirst digest --send`;
+        with `pack`, the evidence pack too, made by `actor`)."""
         officers = self.config.staff.officers if self.bot is not None else ()
         if self.bot is None and self.config.staff.officers and not self._addresses:
             raise store.StoreError("Telegram is off: set [telegram] token to send digests")
+        end = utcnow()
         if not officers and not self._addresses:
             log.warning("no officers are configured: add their Telegram ids to [staff] officers"
                         " or their addresses to [staff] officer_emails")  # fmt: skip
-            return documents, {}
+            return (await self._built(slug, end, False))[0], {}
+        documents, run_id = await self._built(slug, end, pack, actor)
         digest_id = await asyncio.to_thread(
             partial(
                 store_digest,
@@ -165,19 +195,20 @@ class Digests:
 
 
 async def send_to_officers(
-    config: Config, db: Engine, slug: str
+    config: Config, db: Engine, slug: str, *, pack: bool = False, actor: str = ACTOR
 ) -> tuple[Documents, dict[str, int]]:
-    """The command line's `digest --send`: build now and deliver with a bot of its own."""
+    """The command line's `digest --send [--with-pack]`: build now and deliver with a bot
+    of its own."""
     if not config.telegram.token:
         digests = Digests(config, db, None)
         try:
-            return await digests.send_now(slug)
+            return await digests.send_now(slug, pack=pack, actor=actor)
         finally:
             digests.close()
     async with officers_bot(config.telegram) as bot:
         digests = Digests(config, db, bot)
         try:
-            return await digests.send_now(slug)
+            return await digests.send_now(slug, pack=pack, actor=actor)
         finally:
             digests.close()
 

@@ -16,12 +16,15 @@ from sqlmodel import Session
 from telegram import Bot
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
-from bot.actions.digests import PARTS, Documents, documents_to_send
+from bot.actions.digests import Documents, documents_to_send
 from bot.config import TelegramConfig
 from bot.telegram.pacing import SendBudget, seconds_of
 from conversations.staff import digest_records
 
 log = logging.getLogger(__name__)
+PACK_CAPTION = (
+    "The evidence pack: every reviewed theme, its figures and the limits of the evidence."
+)
 
 
 def officers_bot(config: TelegramConfig) -> Bot:
@@ -32,13 +35,20 @@ def officers_bot(config: TelegramConfig) -> Bot:
 async def send_part(
     bot: Bot, budget: SendBudget, chat_id: int, documents: Documents, part: int
 ) -> None:
-    """Send one part, waiting out Telegram's flood limits (a 429 means it was not sent)."""
+    """Send one part (its place in `documents.part_names`), waiting out Telegram's flood
+    limits (a 429 means it was not sent)."""
+    name = documents.part_names[part]
     while True:
         try:
             async with budget.sending(chat_id):
-                if part == 0:
+                if name == "summary":
                     await bot.send_message(chat_id, documents.summary[:4096])
-                elif part == 1:
+                elif name == "pack":
+                    assert documents.pack is not None
+                    await bot.send_document(chat_id, documents.pack,
+                                            filename=documents.pack_filename(),
+                                            caption=PACK_CAPTION)  # fmt: skip
+                elif name == "report":
                     await bot.send_document(
                         chat_id,
                         documents.html.encode("utf-8"),
@@ -100,7 +110,7 @@ class DigestSender:
             except TelegramError:
                 log.warning(
                     "the digest's %s could not be sent to officer %s",
-                    PARTS[part],
+                    documents.part_names[part],
                     officer,
                     exc_info=True,
                 )

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlmodel import Session
 
-from bot.actions.digests import Documents, archived, build_to_read
+from bot.actions.digests import Documents, archived, build_to_read, pack_of
 from bot.web.auth import Staff, signed_in
 from bot.web.dashboard import page
 from bot.web.guards import staff_form, staff_post
@@ -50,6 +51,7 @@ class StoredDigest:
     period_start: datetime
     period_end: datetime
     built_at: datetime
+    with_pack: bool
 
 
 def add_routes(app: web.Application) -> None:
@@ -57,6 +59,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/staff/digests", build_digest)
     app.router.add_get(r"/staff/digests/{digest_id:[0-9]+}", digest_report)
     app.router.add_get(r"/staff/digests/{digest_id:[0-9]+}.csv", digest_table)
+    app.router.add_get(r"/staff/digests/{digest_id:[0-9]+}/pack.pdf", digest_pack)
 
 
 async def _reader(request: web.Request) -> Staff:
@@ -73,6 +76,7 @@ async def digests_index(request: web.Request) -> web.Response:
 
 async def _index(request: web.Request, staff: Staff, *, quiet: str = "", chosen: str = "",
                  error: str = "", status: int = 200) -> web.Response:  # fmt: skip
+    built = request.query.get("built", "")
     db = request.app[ENGINE_KEY]
 
     def load() -> tuple[list[StoredDigest], list[Consultation]]:
@@ -80,32 +84,47 @@ async def _index(request: web.Request, staff: Staff, *, quiet: str = "", chosen:
             rows = digest_archive.stored_digests(session=session, limit=LISTED)
             return [
                 StoredDigest(
-                    d.id or 0, c.slug, c.title, d.kind, d.period_start, d.period_end, d.built_at
+                    d.id or 0,
+                    c.slug,
+                    c.title,
+                    d.kind,
+                    d.period_start,
+                    d.period_end,
+                    d.built_at,
+                    d.with_pack,
                 )
                 for d, c in rows
             ], list(store.all_consultations(session=session))
 
     digests, consultations = await asyncio.to_thread(load)
+    just_built = next((d for d in digests if str(d.digest_id) == built), None)
     return page(request, staff, "staff/digests.html", status=status, digests=digests,
-                consultations=consultations, quiet=quiet, chosen=chosen, error=error)  # fmt: skip
+                consultations=consultations, quiet=quiet, chosen=chosen, error=error,
+                built=just_built)  # fmt: skip
 
 
 @staff_form(*READERS)
 async def build_digest(request: web.Request) -> web.Response:
     """Build the digest of the last 7 days now, as `needsfirst digest` does, and show it
-    (officers, facilitators; audited). A quiet week says so instead."""
+    (officers, facilitators; audited). A quiet week says so instead. With the evidence
+    pack, the archive is shown with the new digest's report and pack at its top."""
     staff, form = staff_post(request)
     slug = form.get("slug", "")
+    pack = form.get("with_pack") == "yes"
     zone = ZoneInfo(request.app[CONFIG_KEY].digest.timezone)
     try:
         documents, digest_id = await asyncio.to_thread(
-            build_to_read, request.app[ENGINE_KEY], slug, zone, actor=staff.actor
+            partial(
+                build_to_read, request.app[ENGINE_KEY], slug, zone, actor=staff.actor, pack=pack
+            )
         )
     except store.StoreError:
         return await _index(request, staff, error="Choose a consultation from the list.",
                             status=400)  # fmt: skip
     if digest_id is None:
         return await _index(request, staff, quiet=documents.summary, chosen=slug)
+    if pack:
+        return see_other(f"/staff/digests?built={digest_id}")
     return see_other(f"/staff/digests/{digest_id}")
 
 
@@ -138,4 +157,23 @@ async def digest_table(request: web.Request) -> web.Response:
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{documents.filename("csv")}"'},
+    )
+
+
+async def digest_pack(request: web.Request) -> web.Response:
+    """The evidence pack of a digest that carries one, as the whole consultation's pack
+    reads today (the PDF sent is not kept); its making is audited with the reader."""
+    staff = await _reader(request)
+    zone = ZoneInfo(request.app[CONFIG_KEY].digest.timezone)
+    digest_id = id_in_path(request, "digest_id", "digest")
+    try:
+        made = await asyncio.to_thread(
+            partial(pack_of, request.app[ENGINE_KEY], digest_id, zone, actor=staff.actor)
+        )
+    except store.StoreError:
+        raise web.HTTPNotFound(text="this digest has no evidence pack") from None
+    return web.Response(
+        body=made.content,
+        content_type=made.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{made.name}"'},
     )

@@ -32,9 +32,11 @@ UNSENT = ("pending", "sending")
 def add(*, session: Session, consultation: Consultation, kind: str, start: datetime,
         end: datetime, run_id: int | None, summary: str, html: str, csv: str,
         officers: Sequence[int], actor: str, figures: str = "",
-        emails: Sequence[str] = ()) -> int:  # fmt: skip
+        emails: Sequence[str] = (), with_pack: bool = False,
+        pack: bytes | None = None) -> int:  # fmt: skip
     """Keep a built digest with a delivery row per officer (by Telegram, and by email),
-    audited; its id."""
+    audited; its id. `with_pack`: it carries the evidence pack, whose PDF is `pack`
+    when it is to be sent (a digest kept only to read has none stored)."""
     assert consultation.id is not None
     digest = Digest(
         consultation_id=consultation.id,
@@ -46,6 +48,8 @@ def add(*, session: Session, consultation: Consultation, kind: str, start: datet
         html=html,
         csv=csv,
         figures=figures,
+        with_pack=with_pack,
+        pack=pack,
     )
     session.add(digest)
     session.flush()
@@ -59,7 +63,8 @@ def add(*, session: Session, consultation: Consultation, kind: str, start: datet
         action="digest.build",
         target=f"{consultation.slug} digest {digest.id}",
         detail=f"{kind}, week to {end:%Y-%m-%d %H:%M} UTC, {len(officers)} officers"
-        + (f" and {len(addresses)} by email" if addresses else ""),
+        + (f" and {len(addresses)} by email" if addresses else "")
+        + (", with the evidence pack" if with_pack else ""),
     )
     return digest.id
 
@@ -122,11 +127,12 @@ def is_stale(*, session: Session, digest_id: int) -> bool:
 
 
 def replace_documents(*, session: Session, digest_id: int, summary: str, html: str,
-                      csv: str) -> None:  # fmt: skip
+                      csv: str, pack: bytes | None = None) -> None:  # fmt: skip
     """Keep a stale digest's documents as rendered again (unless it was sent meanwhile)."""
     digest = session.get(Digest, digest_id, with_for_update=True)
     if digest is not None and digest.stale and digest.cleared_at is None:
         digest.summary, digest.html, digest.csv = summary, html, csv
+        digest.pack = pack if digest.with_pack else None
         digest.stale = False
         session.add(digest)
 
@@ -168,7 +174,7 @@ def finish_delivery(*, session: Session, delivery_id: int, state: str) -> None:
 
 def settle(*, session: Session, digest_id: int) -> dict[str, int]:
     """Each delivery state's count, Telegram's and email's together; once none is left
-    to send on either, drop the documents."""
+    to send on either, drop the documents (the evidence pack's PDF too)."""
     counts: Counter[str] = Counter()
     for table in (DigestDelivery, DigestEmail):
         for state, n in session.exec(
@@ -180,6 +186,7 @@ def settle(*, session: Session, digest_id: int) -> dict[str, int]:
     digest = session.get(Digest, digest_id)
     if digest is not None and digest.cleared_at is None and not any(counts.get(s) for s in UNSENT):
         digest.summary = digest.html = digest.csv = ""
+        digest.pack = None
         digest.cleared_at = utcnow()
         session.add(digest)
     return {state: int(n) for state, n in counts.items()}

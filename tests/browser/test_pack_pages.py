@@ -55,3 +55,25 @@ async def test_an_officer_reads_and_prints_the_evidence_packs(
     breaks = await page.locator("section.theme-brief").count()
     assert breaks == 3
     await page.context.close()
+
+
+async def test_an_officer_builds_a_digest_with_its_evidence_pack(
+    server: LiveServer, browser: Any
+) -> None:
+    seed_pack(server.db, load=False)
+    page = await signed_in(server, browser, OFFICER, PHONE)
+    await page.get_by_role("link", name="Digests", exact=True).click()
+    await page.get_by_role("heading", name="Build a digest now").wait_for()
+    await page.get_by_label("With the evidence pack").check()
+    await check(page, "staff-digests-with-pack-phone")
+    await page.get_by_role("button", name="Build a digest now").click()
+    await page.get_by_text("The digest is built").wait_for()
+    await check(page, "staff-digests-built-with-pack-phone")
+    await page.set_viewport_size(DESKTOP)
+    archive = page.get_by_role("region", name="The archive")
+    async with page.expect_download() as downloading:
+        await archive.get_by_role("link", name="Evidence pack (PDF)").click()
+    download = await downloading.value
+    assert download.suggested_filename.startswith("evidence-example-all-")
+    assert download.suggested_filename.endswith(".pdf")
+    await page.context.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from conversations.storage.models.consultations import utcnow
@@ -32,6 +32,11 @@ class Digest(SQLModel, table=True):
     # Figures only (counts, themes, coverage gaps), never residents' words: the body
     # of the digest's email, so it is kept when the documents are dropped.
     figures: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # It carries the whole consultation's evidence pack; kept after the documents go,
+    # so the archive lists the pack beside it.
+    with_pack: bool = False
+    # The pack's PDF as sent (it quotes residents: dropped with the documents).
+    pack: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     cleared_at: datetime | None = None  # documents dropped once delivered
     # A resident it may quote was forgotten before delivery: rendered again first.
     stale: bool = False
@@ -47,8 +52,9 @@ class DigestDelivery(SQLModel, table=True):
     officer_id: int = Field(sa_column=Column(BigInteger, nullable=False))  # a Telegram user id
     # pending -> sending -> sent | blocked | failed
     state: str = Field(default="pending", max_length=10, index=True)
-    # The next part to send (0 summary, 1 report, 2 table); a part is counted before
-    # it is sent, so a crash mid-send never sends it twice.
+    # The next part to send (0 summary, 1 report, 2 table, then the evidence pack when
+    # the digest has one; a quiet week's is its summary, then the pack): a part is
+    # counted before it is sent, so a crash mid-send never sends it twice.
     next_part: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
 
