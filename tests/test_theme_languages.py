@@ -177,6 +177,30 @@ needs_multilingual = pytest.mark.skipif(
 )
 
 
+@needs_multilingual
+def test_the_multilingual_embedder_puts_a_translation_near_its_original() -> None:
+    from analysis.themes.embed import MultilingualEmbedder, e5_mean
+
+    texts = [
+        "The last bus leaves too early for people on late shifts",
+        "Ostatni autobus odjeżdża za wcześnie dla ludzi na późnej zmianie",
+        "آخری بس دیر کی شفٹ والوں کے لیے بہت جلدی چلی جاتی ہے",
+        "Our flat is damp and there is mould on the walls",
+    ]
+    embedder = MultilingualEmbedder(threads=1)
+    vectors = embedder.embed(texts)
+    assert vectors.shape == (4, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    similar = vectors @ vectors.T
+    assert similar[0, 1] > similar[0, 3] and similar[0, 2] > similar[0, 3]
+    assert similar[1, 2] > similar[1, 3]
+    # Centred on the shipped mean: unrelated answers are far apart, not all at 0.7+.
+    raw = embedder.raw(texts)
+    assert float(raw[0] @ raw[3]) > 0.6 > float(similar[0, 3])
+    assert e5_mean().shape == (384,)
+    assert np.allclose(embedder.embed(texts[:1]), vectors[:1], atol=1e-5)  # deterministic
+
+
 @pytest.mark.slow
 @needs_multilingual
 def test_multilingual_e5_codes_polish_and_urdu_like_their_english_originals() -> None:
