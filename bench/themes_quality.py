@@ -1,6 +1,6 @@
 """Theme quality on the labelled sets in shared/data, one default configuration.
 
-    python bench/themes_quality.py [--data DIR] [--paths lexical,semantic] [--seeds 0,1,2]
+    python bench/themes_quality.py [--data DIR] [--paths lexical,semantic] [--seeds 0,1,2] [--model M]
                                    [--sets NAME,...] [--no-auto | --auto-only]
 
 For each set, ThemeModel runs with its defaults and n_themes fixed to the true
@@ -10,7 +10,8 @@ numbers from the set's README. Unthemed answers (label -1) count
 as one more cluster. Then the automatic choice of k is run and scored too,
 with the k chosen per seed and its median.
 The lexical path is the default install; the semantic path adds all-MiniLM-L6-v2
-embeddings (extra `semantic`), cached under bench/results/.
+embeddings (extra `semantic`; `--model multilingual-e5-small` for the other model),
+cached under bench/results/.
 """
 
 from __future__ import annotations
@@ -74,16 +75,21 @@ def scores(truth: np.ndarray, found: np.ndarray) -> str:
     return f"NMI {100 * nmi:5.2f}  ARI {100 * ari:5.2f}  ACC {100 * accuracy(truth, found):5.2f}"
 
 
+MODEL = ["all-MiniLM-L6-v2"]  # --model: the semantic path's embedding model
+
+
 def embeddings(name: str, texts: list[str]) -> np.ndarray:
-    """all-MiniLM-L6-v2 vectors, computed once per set and cached."""
+    """The chosen model's vectors (all-MiniLM-L6-v2 by default), computed once per set
+    and cached."""
     digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
-    cache = RESULTS / f"minilm-{name}-{digest}.npy"
+    prefix = "minilm" if MODEL[0] == "all-MiniLM-L6-v2" else MODEL[0]
+    cache = RESULTS / f"{prefix}-{name}-{digest}.npy"
     if cache.exists():
         return np.load(cache)
-    from analysis.themes.embed import SentenceEmbedder
+    from analysis.themes.embed import EMBEDDERS
 
     start = time.perf_counter()
-    vectors = SentenceEmbedder().embed(texts)
+    vectors = EMBEDDERS[MODEL[0]]().embed(texts)
     print(f"  embedded {len(texts)} texts in {time.perf_counter() - start:.0f} s", flush=True)
     RESULTS.mkdir(exist_ok=True)
     np.save(cache, vectors)
@@ -133,7 +139,9 @@ def main() -> None:
     modes = parser.add_mutually_exclusive_group()
     modes.add_argument("--no-auto", action="store_true", help="skip the automatic choice of k")
     modes.add_argument("--auto-only", action="store_true", help="only the automatic choice of k")
+    parser.add_argument("--model", default=MODEL[0], help="the semantic path's embedding model")
     args = parser.parse_args()
+    MODEL[0] = args.model
     seeds = [int(s) for s in args.seeds.split(",")]
     chosen = [False] if args.no_auto else [True] if args.auto_only else [False, True]
     run(args.data, args.paths.split(","), chosen, seeds, args.sets.split(","))

@@ -198,6 +198,15 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class ThemesConfig:
+    """Theme analysis with the semantic extra (docs/officer-guide.md, "Answers in other
+    languages"): "all-MiniLM-L6-v2" reads English; "multilingual-e5-small" also codes
+    answers in Polish and Urdu to the English themes."""
+
+    embedding_model: str = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     # "text" (lines for people) or "json" (one JSON object a line, for a log collector).
     format: str = "text"
@@ -237,6 +246,7 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    themes: ThemesConfig = field(default_factory=ThemesConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     organisation: OrganisationConfig = field(default_factory=OrganisationConfig)
     source: str = "built-in defaults"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from analysis.themes.languages import EMBEDDING_MODELS
 from bot.config import DAYS, Config, ConfigError, NotifyConfig, SafeguardingConfig
 from bot.config_organisation import check_organisation
 from bot.config_staff_email import check_staff_emails
@@ -249,6 +250,9 @@ def _check(config: Config) -> None:
         raise ConfigError(source, "logging.format", 'must be "text" or "json"')
     if config.metrics.token and len(config.metrics.token) < 16:
         raise ConfigError(source, "metrics.token", "must be 16 characters or more (or empty)")
+    if config.themes.embedding_model not in EMBEDDING_MODELS:
+        choices = " or ".join(f'"{name}"' for name in EMBEDDING_MODELS)
+        raise ConfigError(source, "themes.embedding_model", f"must be {choices}")
     _check_safeguarding(source, config.safeguarding)
     _check_notify(source, config.notify)
     check_staff_emails(source, config.staff, config.notify)

@@ -147,6 +147,11 @@ def test_residents_notify_is_off_by_default_and_its_key_a_secret() -> None:
             "notify.per_minute",
             "1 to 3000",
         ),
+        (
+            "[themes]\nembedding_model = 'LaBSE'\n",
+            "themes.embedding_model",
+            'must be "all-MiniLM-L6-v2" or "multilingual-e5-small"',
+        ),
     ],
 )
 def test_a_bad_config_names_file_key_and_problem(

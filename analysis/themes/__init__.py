@@ -9,6 +9,8 @@ reading one stage does not load scikit-learn's clustering):
   (`describe_groups`), `naming`, `domains`, `nonanswers`, `clauses`, `streaming`.
 - Coding against the officers' codebook: `coding.ThemeCoder`, one pass over every
   answer in `codebook_run.code_answers`.
+- Languages: `languages.detect` (an answer's language) and `languages.reads` (which
+  languages a way of theming reads; the rest are left out and said on the pages).
 - Across runs: `stable_space.stable_vectors` (the run-independent space),
   `tracking.track` (stable ids and statuses), `tracking.split_theme`.
 - `needsfirst analyse`: `csv_input.read_texts`, `report.themes_json`.

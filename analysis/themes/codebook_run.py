@@ -41,13 +41,20 @@ class Coding:
     not_a_need: np.ndarray  # bool: an officer said so
     by_hand: np.ndarray  # bool: an officer coded it
     centroids: dict[int, np.ndarray] = field(default_factory=dict)  # stable-space, unit
+    # bool: in another language than the codebook's (never discovered: it would make
+    # a theme of its own by language); None when every answer is in its language
+    foreign: np.ndarray | None = None
 
     def primary(self) -> np.ndarray:
         return np.array([t[0] if t else NOT_CODED for t in self.themes], dtype=np.int64)
 
     def pool(self) -> np.ndarray:
-        """Rows for discovery: fitting no reviewed theme, and not "not a need"."""
-        return np.flatnonzero((self.primary() == NOT_CODED) & ~self.not_a_need)
+        """Rows for discovery: fitting no reviewed theme, not "not a need", and in the
+        codebook's language."""
+        open_rows = (self.primary() == NOT_CODED) & ~self.not_a_need
+        if self.foreign is not None:
+            open_rows &= ~self.foreign
+        return np.flatnonzero(open_rows)
 
 
 def code_answers(
@@ -58,13 +65,24 @@ def code_answers(
     *,
     signature_features: int = 1024,
     random_state: int = 0,
+    foreign: np.ndarray | None = None,
+    unread: np.ndarray | None = None,
 ) -> Coding:
     """Code every row of `texts` against the themes of `examples`.
 
     `officer` maps a row to an officer's codes (primary first; [None] for "not a
-    need"), which win over the coder."""
-    coder = _fit(texts, embeddings, examples, signature_features, random_state)
+    need"), which win over the coder. `foreign` marks answers in another language
+    than the codebook's (English): coded by their embedding alone, never discovered.
+    `unread` marks answers in a language the embedding does not read: not coded
+    (only an officer's codes give them themes)."""
     n = len(texts)
+    foreign = None if foreign is None else np.asarray(foreign, dtype=bool)
+    skip = np.zeros(n, dtype=bool) if unread is None else np.asarray(unread, dtype=bool)
+    if foreign is not None:
+        foreign = foreign | skip
+    elif skip.any():
+        foreign = skip
+    coder = _fit(texts, embeddings, examples, signature_features, random_state, foreign)
     themes: list[tuple[int, ...]] = [()] * n
     score = np.zeros(n, dtype=np.float32)
     sums: dict[int, np.ndarray] = {}
@@ -72,15 +90,20 @@ def code_answers(
         rows = np.arange(start, min(start + BATCH, n))
         semantic = None if embeddings is None else embeddings[rows]
         vectors = stable_vectors(
-            [texts[i] for i in rows.tolist()], semantic, signature_features=signature_features
+            [texts[i] for i in rows.tolist()],
+            semantic,
+            signature_features=signature_features,
+            foreign=None if foreign is None else foreign[rows],
         )
         if coder is not None:
             coded, similarity = coder.predict_with_similarity(vectors)
-            score[rows] = similarity
+            coded[skip[rows]] = NOT_CODED
+            score[rows] = np.where(skip[rows], 0.0, similarity)
             for offset, theme in enumerate(coded.tolist()):
                 if theme != NOT_CODED:
                     themes[rows[offset]] = (theme,)
-            _add_secondary(coder, texts, rows, themes, signature_features)
+            english = rows if foreign is None else rows[~foreign[rows]]
+            _add_secondary(coder, texts, english, themes, signature_features)
         for offset, row in enumerate(rows.tolist()):
             codes = officer.get(row)
             if codes is not None:
@@ -95,7 +118,7 @@ def code_answers(
         by_hand[row] = True
         not_a_need[row] = not any(t is not None for t in codes)
     centroids = {t: _unit(v) for t, v in sums.items()}
-    return Coding(themes, score, not_a_need, by_hand, centroids)
+    return Coding(themes, score, not_a_need, by_hand, centroids, foreign)
 
 
 def _fit(
@@ -104,13 +127,17 @@ def _fit(
     examples: Sequence[Example],
     signature_features: int,
     random_state: int,
+    foreign: np.ndarray | None,
 ) -> ThemeCoder | None:
     if not any(e.theme_id is not None for e in examples):
         return None
     rows = np.array([e.row for e in examples], dtype=np.int64)
     semantic = None if embeddings is None else embeddings[rows]
     vectors = stable_vectors(
-        [texts[i] for i in rows], semantic, signature_features=signature_features
+        [texts[i] for i in rows],
+        semantic,
+        signature_features=signature_features,
+        foreign=None if foreign is None else foreign[rows],
     )
     labels = np.array(
         [NOT_A_NEED if e.theme_id is None else e.theme_id for e in examples], dtype=np.int64

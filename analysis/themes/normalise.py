@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from nltk.stem.snowball import SnowballStemmer
 
 # Words, keeping inner apostrophes ("don't") and programming-style suffixes ("c++", "c#").
-_WORD = re.compile(r"[a-z0-9]+(?:['.#+][a-z0-9]+)*[#+]*")
+# Letters of any script ("zgubiłem", "ŵyr", "کارڈ"): an answer in another language is
+# words, not a non-answer (analysis.themes.languages says which language).
+_LETTERS = r"[^\W_]+"
+_WORD = re.compile(rf"{_LETTERS}(?:['.#+]{_LETTERS})*[#+]*")
 _CASED_WORD = re.compile(_WORD.pattern, re.IGNORECASE)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 

@@ -19,7 +19,11 @@ from analysis.themes.vectorise import SignatureVectoriser
 
 
 def stable_vectors(
-    texts: Sequence[str], embeddings: np.ndarray | None = None, *, signature_features: int = 1024
+    texts: Sequence[str],
+    embeddings: np.ndarray | None = None,
+    *,
+    signature_features: int = 1024,
+    foreign: np.ndarray | None = None,
 ) -> np.ndarray:
     """Answers in the run-independent space of ThemeModel.centroids_, with no fit needed.
 
@@ -28,6 +32,10 @@ def stable_vectors(
     answers that state no need are zeros. With `embeddings` (one row per text),
     a row is the unit signature and the unit embedding side by side, scaled by
     1/sqrt(2), as the centroids of a model fitted with embeddings are.
+
+    `foreign` marks answers in another language than the codebook's: their words
+    would only say which language they are in, so their signature part is zeros
+    and only their embedding is compared.
     """
     texts = list(texts)
     normaliser = Normaliser()
@@ -39,6 +47,8 @@ def stable_vectors(
     kept = [tok for tok, keep in zip(tokens, themable, strict=True) if keep]
     signature = SignatureVectoriser(signature_features).transform(kept)
     part = np.asarray(signature.todense(), dtype=np.float32)
+    if foreign is not None and embeddings is not None:
+        part[np.asarray(foreign, dtype=bool)[themable]] = 0.0
     width = signature_features
     if embeddings is not None:
         semantic = np.asarray(embeddings, dtype=np.float32)

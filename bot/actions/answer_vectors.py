@@ -27,8 +27,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from analysis.themes.embed import NamedEmbedder, SemanticExtraMissing, SentenceEmbedder
-from analysis.themes.embed import semantic_extra_installed as _installed
+from analysis.themes.embed import EMBEDDERS, NamedEmbedder, SemanticExtraMissing, model_installed
+from analysis.themes.languages import EMBEDDING_MODELS
 from conversations.storage import answer_vectors as embeddings
 from conversations.storage import store
 from conversations.storage.scripts import ScriptCache
@@ -39,10 +39,25 @@ BATCH = 128  # answers per encoder call in the job
 STORE_BATCH = 1000  # vectors per transaction when the analysis stores missing ones
 
 
+_chosen = [EMBEDDING_MODELS[0]]  # [themes] embedding_model, set at start-up
+
+
+def use_model(name: str) -> None:
+    """Make `name` ([themes] embedding_model, checked when the config was read) the
+    model that "auto" means in this process."""
+    if name not in EMBEDDERS:
+        raise ValueError(f"unknown embedding model {name!r}")
+    if name != _chosen[0]:
+        _chosen[0] = name
+        installed_encoder.cache_clear()
+
+
 @cache
 def installed_encoder() -> NamedEmbedder | None:
-    """The semantic extra's embedder when it is installed (one per process), else None."""
-    return SentenceEmbedder() if _installed() else None
+    """The chosen model's embedder when the semantic extra is installed (one per process),
+    else None."""
+    name = _chosen[0]
+    return EMBEDDERS[name]() if model_installed(name) else None
 
 
 def resolve(encoder: EncoderChoice) -> NamedEmbedder | None:

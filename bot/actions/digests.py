@@ -23,6 +23,7 @@ from analysis.digest.figures import render_figures
 from bot.actions.analysis_runs import MIN_ANSWERS, AnalysisError
 from bot.actions.digest_figures import gather
 from bot.actions.packs import PackFile, make_pack
+from bot.actions.theme_languages import unread_answers
 from bot.actions.theme_runs import analyse_consultation
 from bot.config import DAYS, DigestConfig
 from conversations.screening.cleaning import spreadsheet_cell
@@ -111,11 +112,13 @@ def analysis_for(db: Engine, slug: str, end: datetime) -> tuple[AnalysisRun | No
                 f"New answers could not be coded ({error}). These are the last themes found.",
             )
     if run.unthemed:
-        return run, (
+        languages = unread_answers(db, slug).sentences()
+        return run, " ".join([
             f"{run.unthemed} answer{'' if run.unthemed == 1 else 's'} "
             f"{'is' if run.unthemed == 1 else 'are'} not yet themed: a new analysis would "
-            "propose themes for them, for officers to review."
-        )
+            "propose themes for them, for officers to review.",
+            *(sentence for _, sentence in languages),
+        ])  # fmt: skip
     return run, ""
 
 

@@ -34,6 +34,7 @@ from bot.actions.pack_groups import Groups
 from bot.actions.pack_limits import pack_limits, theme_limits
 from bot.actions.pack_priority import decisions_on, priority_of
 from bot.actions.priorities import PriorityReport, priorities
+from bot.actions.theme_languages import unread_in
 from conversations.flow.script import Script
 from conversations.staff import codebook, coded_answers, public_results, themes
 from conversations.staff import theme_evidence as evidence
@@ -247,6 +248,7 @@ def gather(
     heard_groups = groups.heard(heard)
     sources = groups.sources_of(heard)
     since = max(0, answers - run.answers)
+    languages = tuple(sentence for _, sentence in unread_in(session, cid).sentences())
     return EvidencePack(
         slug=slug,
         title=script.title.get(script.default_language, slug),
@@ -261,7 +263,7 @@ def gather(
         themes=found,
         heard=heard_groups,
         sources=sources,
-        limits=pack_limits(len(heard), unthemed, proposed, since, heard_groups, sources),
+        limits=pack_limits(len(heard), unthemed, proposed, since, heard_groups, sources, languages),
         min_respondents=MIN_RESPONDENTS,
         theme_id=theme_id,
         services=tuple(sorted({s for t in found for s in t.services})),

@@ -73,8 +73,10 @@ def pack_limits(
     since: int,
     heard: Sequence[HeardGroup],
     sources: Sequence[tuple[str, int]],
+    languages: Sequence[str] = (),
 ) -> tuple[str, ...]:
-    """What the whole consultation's evidence cannot bear."""
+    """What the whole consultation's evidence cannot bear; `languages` says which answers
+    were not themed for their language (bot.actions.theme_languages)."""
     limits = []
     under = [f"{g.label} ({g.dimension.lower()})" for g in heard if g.under_heard]
     if under:
@@ -89,6 +91,7 @@ def pack_limits(
             f"{_plural(unthemed, 'answer')} not yet themed: they fit no reviewed theme yet, and "
             "are in no figure of any theme."
         )
+    limits.extend(languages)
     if proposed:
         limits.append(
             f"{_plural(proposed, 'answer')} only in proposed themes that officers have not "

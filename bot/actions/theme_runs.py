@@ -11,6 +11,10 @@
    move between runs; the pages say so.
 A coding-only run (`discover=False`, what the digest uses) codes new answers and
 leaves the candidates as they were.
+Answers in another language than English (analysis.themes.languages) are coded by
+their embedding alone when the model reads their language, and never discovered;
+in a language it does not read, they are not coded at all (bot.actions.theme_languages
+tells the officers' pages how many, and which).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from analysis.themes.codebook_run import Coding, Example, code_answers
+from analysis.themes.languages import ENGLISH, detect, reads
 from bot.actions.analysis_runs import (
     MIN_ANSWERS,
     SIGNATURE_FEATURES,
@@ -71,7 +76,13 @@ def analyse_consultation(db: Engine, slug: str, *, actor: str, n_themes: int | N
     texts = [text for _, text in rows]
     del rows
     row_of = {answer_id: row for row, answer_id in enumerate(answer_ids)}
-    embeddings = answer_embeddings(db, resolve(encoder), answer_ids, texts)
+    chosen = resolve(encoder)
+    embeddings = answer_embeddings(db, chosen, answer_ids, texts)
+    read = reads(chosen.name if chosen is not None and embeddings is not None else None)
+    languages = [detect(text) for text in texts]
+    foreign = np.array([language != ENGLISH for language in languages], dtype=bool)
+    unread = np.array([language not in read for language in languages], dtype=bool)
+    del languages
     model: ThemeModel | None = None
     for attempt in range(EDIT_RACE_ATTEMPTS):
         with Session(db) as session:
@@ -86,6 +97,8 @@ def analyse_consultation(db: Engine, slug: str, *, actor: str, n_themes: int | N
             ],
             {row_of[a]: codes for a, codes in inputs.officer.items() if a in row_of},
             signature_features=SIGNATURE_FEATURES,
+            foreign=foreign,
+            unread=unread,
         )
         pool = coding.pool()
         tracking = None

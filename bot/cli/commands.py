@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from contextlib import redirect_stdout
 
 from bot import logs
+from bot.actions import answer_vectors
 from bot.cli import (
     doctor_commands,
     import_commands,
@@ -45,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The doctor reads the configuration itself: a bad one is one of its findings.
         config = Config() if args.command == "doctor" else load_config(args.config)
         logs.use_format(config.logging.format)
+        answer_vectors.use_model(config.themes.embedding_model)
         # Residents' words are printed: never a control or bidi character with them.
         with redirect_stdout(SafeOutput(sys.stdout)):
             return int(args.handler(config, args) or 0)

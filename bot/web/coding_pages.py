@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from analysis.personal_details.scrub import scrub
+from analysis.themes.languages import NAMES
+from bot.actions.theme_languages import Unread, unread_answers, unread_sentence
 from bot.web.auth import signed_in
 from bot.web.dashboard import page
 from bot.web.guards import staff_form, staff_post
@@ -40,6 +42,8 @@ class AnswersView:
     search: str
     names: dict[int, str]  # every current theme's name, for the forms
     shown: dict[int, str]  # each answer on the page, scrubbed of personal details
+    language: str = ""  # only the answers not themed for this language (not yet themed)
+    unread_note: str = ""  # why they were not themed
 
 
 def add_routes(app: web.Application) -> None:
@@ -47,8 +51,17 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(r"/staff/c/{slug}/answers/{answer_id:[0-9]{1,10}}/code", code)
 
 
-def _view(db: Engine, slug: str, theme_id: int | None, search: str, number: int
-          ) -> AnswersView | None:  # fmt: skip
+def _view(db: Engine, slug: str, theme_id: int | None, search: str, number: int,
+          language: str = "") -> AnswersView | None:  # fmt: skip
+    only = None
+    note = ""
+    if language and theme_id is None:  # the answers not themed for their language
+        try:
+            unread = unread_answers(db, slug)
+        except store.StoreError:
+            return None
+        only = unread.answers.get(language, ())
+        note = unread_sentence(len(only), language, unread.reads)
     with Session(db) as session:
         consultation = store.consultation_by_slug(session=session, slug=slug)
         if consultation is None or consultation.id is None:
@@ -59,11 +72,13 @@ def _view(db: Engine, slug: str, theme_id: int | None, search: str, number: int
             return None
         found = answers_page(session=session, consultation_id=consultation.id,
                              theme_id=theme_id, search=search, page=number,
-                             per_page=PER_PAGE)  # fmt: skip
+                             per_page=PER_PAGE, only=only)  # fmt: skip
     reviewed = any(t["reviewed"] for t in listed if t["id"] == theme_id)
     name = names[theme_id] if theme_id is not None else "Not yet themed"
     shown = {a.answer_id: scrub(" ".join(a.text.split())) for a in found.answers}
-    return AnswersView(slug, theme_id, name, reviewed, found, search, names, shown)
+    if only is not None:
+        name = f"Not themed: answers in {Unread.name(language)}"
+    return AnswersView(slug, theme_id, name, reviewed, found, search, names, shown, language, note)
 
 
 async def answers(request: web.Request) -> web.Response:
@@ -77,7 +92,12 @@ async def answers(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="no such theme")
     search = " ".join(request.query.get("q", "").split())[:200]
     number = whole_number(request.query.get("page", "1")) or 1
-    view = await asyncio.to_thread(_view, request.app[ENGINE_KEY], slug, theme_id, search, number)
+    language = request.query.get("language", "")
+    if language and (theme_id is not None or language not in NAMES):
+        raise web.HTTPBadRequest(text=f"no such language: choose one of {', '.join(NAMES)}")
+    view = await asyncio.to_thread(
+        _view, request.app[ENGINE_KEY], slug, theme_id, search, number, language
+    )
     if view is None:
         raise web.HTTPNotFound(text="no such consultation or theme")
     return page(

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.actions.analysis_runs import shown_quotes
+from bot.actions.theme_languages import unread_answers
 from bot.web.auth import Staff, signed_in
 from bot.web.dashboard import page
 from bot.web.guards import staff_form, staff_post
@@ -229,8 +230,11 @@ async def themes_response(request: web.Request, staff: Staff, slug: str, *, erro
     )
     if view is None:
         raise web.HTTPNotFound(text="no such consultation")
+    unread = None
+    if view.run is not None:  # answers not themed for their language, said plainly
+        unread = await asyncio.to_thread(unread_answers, request.app[ENGINE_KEY], slug)
     return page(
-        request, staff, "staff/themes.html", status=status, view=view, error=error,
+        request, staff, "staff/themes.html", status=status, view=view, error=error, unread=unread,
         done=DONE.get(request.query.get("done", ""), ""), tab="themes",
         edits=_edit_lines(view), can_edit=any(staff.can(r) for r in EDITORS),
         can_run=any(staff.can(r) for r in RUNNERS),

@@ -5,6 +5,7 @@ which officers' codes update at once (conversations.staff.codebook)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from conversations.storage.models import (
     AnswerTheme,
     RunTheme,
 )
-from conversations.storage.themable import may_be_shown, where_themable
+from conversations.storage.themable import Query, may_be_shown, where_themable
 
 
 def coded_answers(*, session: Session, consultation_id: int
@@ -75,9 +76,11 @@ class AnswersPage:
 
 
 def answers_page(*, session: Session, consultation_id: int, theme_id: int | None,
-                 search: str = "", page: int = 1, per_page: int = 20) -> AnswersPage:  # fmt: skip
+                 search: str = "", page: int = 1, per_page: int = 20,
+                 only: Sequence[int] | None = None) -> AnswersPage:  # fmt: skip
     """A theme's answers (any rank), or with `theme_id` None the answers not yet themed,
-    by answer id; `search` keeps answers that contain each of its words."""
+    by answer id; `search` keeps answers that contain each of its words, `only` those
+    of the given ids (the answers in one language)."""
     run = latest_run(session=session, consultation_id=consultation_id)
     if run is None or run.id is None:
         return AnswersPage([], 1, 1, 0)
@@ -94,17 +97,9 @@ def answers_page(*, session: Session, consultation_id: int, theme_id: int | None
             )
         )
     else:
-        themable = where_themable(
-            select(Answer.id), consultation_id=consultation_id, questions=_questions(run)
-        )
-        query = themable.where(
-            col(Answer.id).not_in(
-                select(AnswerTheme.answer_id).where(AnswerTheme.run_id == run.id)
-            ),
-            col(Answer.id).not_in(
-                select(AnswerCode.answer_id).where(col(AnswerCode.theme_id).is_(None))
-            ),
-        )
+        query = _not_yet_themed(select(Answer.id), consultation_id, run)
+    if only is not None:
+        query = query.where(col(Answer.id).in_(list(only)))
     for word in search.split()[:8]:
         escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(func.lower(Answer.value).like(f"%{escaped}%", escape="\\"))
@@ -133,6 +128,26 @@ def answers_page(*, session: Session, consultation_id: int, theme_id: int | None
         CodedAnswer(i, texts[i], tuple(given.get(i, ())), i in by_hand) for i in ids if i in texts
     ]
     return AnswersPage(answers, page, pages, total)
+
+
+def not_yet_themed(*, session: Session, consultation_id: int) -> list[tuple[int, str]]:
+    """The answers not yet themed in the latest run, (id, text), by id."""
+    run = latest_run(session=session, consultation_id=consultation_id)
+    if run is None or run.id is None:
+        return []
+    query = _not_yet_themed(select(Answer.id, Answer.value), consultation_id, run)
+    return [(i, text or "") for i, text in session.exec(query.order_by(col(Answer.id))) if i]
+
+
+def _not_yet_themed(query: Query, consultation_id: int, run: AnalysisRun) -> Query:
+    """`query` (a select from Answer) narrowed to themable answers in no theme of `run`
+    that no officer called "not a need"."""
+    return where_themable(query, consultation_id=consultation_id, questions=_questions(run)).where(
+        col(Answer.id).not_in(select(AnswerTheme.answer_id).where(AnswerTheme.run_id == run.id)),
+        col(Answer.id).not_in(
+            select(AnswerCode.answer_id).where(col(AnswerCode.theme_id).is_(None))
+        ),
+    )
 
 
 def _questions(run: AnalysisRun) -> list[str]:
