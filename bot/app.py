@@ -38,6 +38,7 @@ from bot.telegram.application import build_application
 from bot.telegram.broadcaster import Broadcaster
 from bot.telegram.durable_updates import DurableInbox
 from bot.telegram.other_senders import OtherSenders
+from bot.telegram.shared_budget import SharedSendBudget
 from bot.telegram.staff import StaffCommands
 from bot.telegram.start import RETRY_DELAYS, TelegramStarter, stop_application
 from bot.web.app import build_web_app
@@ -48,6 +49,7 @@ from bot.whatsapp.sender import WhatsAppSender
 from bot.whatsapp.webhook import WhatsAppWebhook
 from conversations.residents.service import ConversationService
 from conversations.storage.db import redact_url
+from conversations.storage.liveness import AliveMark
 from conversations.storage.scheduler_lock import SchedulerLock
 
 log = logging.getLogger(__name__)
@@ -105,9 +107,12 @@ class Service:
         self.starter: TelegramStarter | None = None
         self.roster = StaffRoster(config)  # [staff], re-read when the file changes
         self.leadership: Leadership | None = None  # with [scheduler] enabled: the lock
+        self.alive = AliveMark(db, self.conversations.boot_id)  # seen by other workers
         self.lock_interval = lock_interval  # seconds between tries of the scheduler's lock
 
     async def start(self) -> None:
+        # Before any update is handled: other workers may ask whether this one runs.
+        await asyncio.to_thread(self.alive.take)
         telegram = self.config.telegram
         if telegram.token:
             durable = DurableInbox(self.db, self.urgent)
@@ -170,7 +175,9 @@ class Service:
         if self.telegram is None or not self._leading() or self.broadcaster is not None:
             return
         budget = self.telegram.bot_data["send_budget"]
-        others = OtherSenders(self.db, budget, self.conversations.boot_id)
+        # With a shared budget every process's sends are counted exactly: nothing to estimate.
+        others = None if isinstance(budget, SharedSendBudget) else (
+            OtherSenders(self.db, budget, self.conversations.boot_id))  # fmt: skip
         self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget, others=others)
         self.broadcaster.start()
 
@@ -245,6 +252,7 @@ class Service:
         if self.receipts is not None:
             await self.receipts.close()
             self.receipts = None
+        await asyncio.to_thread(self.alive.release)
 
 
 def database_executor(url: str) -> Executor:

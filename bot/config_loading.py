@@ -29,6 +29,7 @@ TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 # [staff.names]: a table of Telegram user id (a quoted key, "111") = display name.
 ID_NAMES = "tuple[tuple[int, str], ...]"
 MAX_NAME = 80
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 NOT_CONFIGURATION = ("NEEDSFIRST_TEST_", "NEEDSFIRST_REQUIRE_", "NEEDSFIRST_BENCH_",
                      "NEEDSFIRST_CRASH_")  # fmt: skip
 
@@ -230,6 +231,9 @@ def _check(config: Config) -> None:
         raise ConfigError(
             source, "telegram.broadcast_headroom", "must be from 0 to 10 messages a second"
         )
+    if telegram.shared_budget and not telegram.shared_budget.startswith(REDIS_SCHEMES):
+        raise ConfigError(source, "telegram.shared_budget", "must be a Redis URL "
+                          "(redis://host:6379/0, rediss:// or unix://), or empty")  # fmt: skip
     if not 0 < config.web.port < 65536:
         raise ConfigError(source, "web.port", "must be between 1 and 65535")
     if config.web.secret and len(config.web.secret) < 32:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -29,7 +30,6 @@ import aiohttp
 
 from tests.fakes.telegram_api import FakeBotAPI
 
-TOKEN = "123456:CLUSTER-TOKEN"
 SECRET = "cluster-webhook-secret-0123456789"
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "haproxy.cfg.template"
 
@@ -104,6 +104,23 @@ def haproxy_available() -> bool:
     return shutil.which("haproxy") is not None
 
 
+REDIS_URL = os.environ.get("NEEDSFIRST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_available() -> bool:
+    """Whether Redis answers at REDIS_URL (the shared send budget's tests need it)."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (redis.RedisError, OSError):
+        return False
+
+
 def render_haproxy(listen: str, admin_socket: Path, servers: dict[str, int]) -> str:
     lines = "\n".join(f"    server {name} 127.0.0.1:{port}" for name, port in servers.items())
     return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
@@ -111,12 +128,13 @@ def render_haproxy(listen: str, admin_socket: Path, servers: dict[str, int]) -> 
     )
 
 
-def write_config(path: Path, db_url: str, fake: FakeBotAPI, lb_port: int, port: int,
-                 extra: str = "") -> Path:  # fmt: skip
+def write_config(path: Path, db_url: str, fake: FakeBotAPI, lb_port: int, port: int, *,
+                 token: str, shared_budget: str = "", extra: str = "") -> Path:  # fmt: skip
     """One config.toml for every process; each one's port comes from NEEDSFIRST_WEB_PORT."""
     path.write_text(
         f'[database]\nurl = "{db_url}"\n'
-        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{fake.base_url}"\n'
+        f'[telegram]\ntoken = "{token}"\nbase_url = "{fake.base_url}"\n'
+        f'shared_budget = "{shared_budget}"\n'
         f'base_file_url = "{fake.base_file_url}"\nmode = "webhook"\n'
         f'webhook_url = "http://127.0.0.1:{lb_port}/telegram/webhook"\n'
         f'secret_token = "{SECRET}"\n'
@@ -136,6 +154,9 @@ class Cluster:
     fake: FakeBotAPI
     workers: int = 2
     extra_config: str = ""  # more TOML (a [whatsapp] section, say)
+    shared_budget: str = ""  # a Redis URL: Telegram's 30 a second shared exactly
+    # A bot id of its own: the shared budget's window in Redis is the bot's.
+    token: str = field(default_factory=lambda: f"{random.randint(10**8, 10**9)}:CLUSTER")
     lb_port: int = field(default_factory=free_port)
     ports: dict[str, int] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
@@ -163,7 +184,8 @@ class Cluster:
         self.root.mkdir(parents=True, exist_ok=True)
         self.ports = {"scheduler": free_port(), **{w: free_port() for w in self.worker_names}}
         write_config(self.config, self.db_url, self.fake, self.lb_port, self.ports["scheduler"],
-                     self.extra_config)  # fmt: skip
+                     token=self.token, shared_budget=self.shared_budget,
+                     extra=self.extra_config)  # fmt: skip
         with (self.root / "fork-server.log").open("ab") as errors:
             self._server = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", FORK_SERVER, str(self.config), str(self.root),
