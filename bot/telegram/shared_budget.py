@@ -33,6 +33,7 @@ from bot.telegram.pacing import SendBudget, Slot
 
 log = logging.getLogger(__name__)
 RESERVE = 2  # places of the 30 only replies take, while a broadcast is going
+POLL_MS = 20  # the longest a waiting message goes without looking again
 FLIGHT_MS = 60_000  # a place whose answer never comes frees this long after it went
 
 TAKE = """
@@ -91,7 +92,8 @@ class SharedWindow:
                 return None
             if wait_ms <= 0:
                 return member
-            await asyncio.sleep(wait_ms / 1000)
+            # An answer elsewhere can free a place sooner than the window says: look again.
+            await asyncio.sleep(min(wait_ms, POLL_MS) / 1000)
 
     async def done(self, member: str) -> None:
         """Its answer came: the place frees a second from now."""
