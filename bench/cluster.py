@@ -134,11 +134,9 @@ async def run_single(residents: int, delay: float, folder: Path,
         return [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
 
     try:
-        before = postgres_figures()
+        # (PostgreSQL's CPU is not read here: the bot's backends end with it, taking
+        # their CPU figures with them, before run_bot returns.)
         result = await run_bot(command, residents, delay, resident, folder / "single.log", rate)
-        after = postgres_figures()
-        updates = result["updates"]
-        result["pg_cpu_ms"] = 1000 * (after["pg_cpu"] - before["pg_cpu"]) / updates
         result["answers"] = check_answers(db_url, residents)  # type: ignore[assignment]
         return result
     finally:

@@ -96,7 +96,7 @@ class ConsultationsConfig:
 
 @dataclass(frozen=True)
 class SchedulerConfig:
-    # Exactly one process should run the scheduler (see docs/deployment.md).
+    # A candidate to run the scheduler; the one holding its lock runs it (docs/deployment.md).
     enabled: bool = True
 
 

@@ -44,8 +44,11 @@ from conversations.storage.scheduler_lock import holder
 from tests.cluster import REDIS_URL, SECRET, Cluster, haproxy_available, redis_available
 from tests.conftest import postgres_schema
 from tests.fakes.telegram_api import MESSAGE_METHODS, FakeBotAPI
+from tests.fakes.whatsapp_api import FakeWhatsApp
 from tests.telegram_harness import expect
 from tests.test_crash_many import Pace, converse, plan, stored
+from tests.whatsapp_harness import VERIFY_TOKEN, Chat
+from tests.whatsapp_harness import complete_example as complete_whatsapp
 
 pytestmark = [
     pytest.mark.slow,
@@ -222,7 +225,7 @@ async def test_a_broadcast_beside_the_workers_replies_earns_no_429(tmp_path: Pat
         seed(db_url, recipients)
         async with (
             FakeBotAPI(delay=0.05) as fake,
-            cluster(tmp_path, fake, db_url, 2, shared_budget=REDIS_URL) as c,
+            cluster(tmp_path, fake, db_url, 2, shared_budget=REDIS_URL),
         ):
             known(fake, recipients)
             talkers = [fake.user(300_000 + n) for n in range(12)]
@@ -295,3 +298,40 @@ async def test_the_scheduler_killed_mid_broadcast_is_replaced_by_its_standby(
         counted = Counter(states.values())
         assert set(counted) <= {"sent", "failed"} and counted["failed"] <= 5, counted
         assert all(sent[chat] == 1 for chat, state in states.items() if state == "sent")
+
+
+async def test_whatsapp_residents_finish_through_haproxy_while_a_worker_is_killed(
+    tmp_path: Path,
+) -> None:
+    async with FakeWhatsApp() as meta:
+        section = (
+            f'[whatsapp]\nphone_number_id = "{meta.phone_number_id}"\n'
+            f'access_token = "{meta.access_token}"\napp_secret = "{meta.app_secret}"\n'
+            f'verify_token = "{VERIFY_TOKEN}"\nbase_url = "{meta.base_url}"\n'
+            f'api_version = "{meta.api_version}"\nthroughput = {meta.throughput // 3}\n'
+        )  # each worker counts its own: a third of the number's throughput each
+        with postgres_schema() as db_url:
+            async with FakeBotAPI() as fake:
+                running = Cluster(tmp_path / "cluster", db_url, fake, workers=3,
+                                  extra_config=section)  # fmt: skip
+                try:
+                    await running.start()
+                    meta.webhook_url = f"{running.url}/whatsapp/webhook"  # Meta calls HAProxy
+                    assert await meta.verify(VERIFY_TOKEN)
+                    chats = [Chat(meta, f"4477009{n:05d}") for n in range(12)]
+                    journeys = [
+                        asyncio.create_task(complete_whatsapp(chat, f"Need of {chat.wa_id}"))
+                        for chat in chats
+                    ]
+                    await asyncio.sleep(2.0)
+                    await running.kill("w2")
+                    await running.start_process("w2")
+                    await asyncio.gather(*journeys)
+                except BaseException:
+                    sys.stderr.write(running.logs())
+                    raise
+                finally:
+                    await running.close()
+            assert meta.undelivered == [], "every call was taken by some worker"
+            assert answers_to(db_url, "need") == len(chats), "each need stored once"
+            assert answers_to(db_url, "difference") == len(chats)

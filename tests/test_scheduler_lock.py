@@ -71,7 +71,7 @@ def test_a_second_service_stands_by_and_takes_over(db_url: str) -> None:
             assert "its jobs are running" in found.detail
             await first.stop()
             async with asyncio.timeout(10):
-                while second.scheduler is None:
+                while second.scheduler is None:  # noqa: ASYNC110 (set by its own task)
                     await asyncio.sleep(0.05)
             assert second.status["scheduler"] == "ok"
         finally:

@@ -69,7 +69,9 @@ async def test_a_broadcast_in_one_process_holds_back_another_process_s_replies()
         await scheduler.close()
 
 
-async def test_without_redis_messages_go_unpaced_and_say_so(caplog: pytest.LogCaptureFixture) -> None:
+async def test_without_redis_messages_go_unpaced_and_say_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     budget = SharedSendBudget(SharedWindow("redis://127.0.0.1:9/0", "nobody", limit=2), limit=2)
     try:
         async with asyncio.timeout(5):

@@ -26,10 +26,14 @@ import logging
 import secrets
 from typing import Any
 
-import redis.asyncio as redis
-from redis.exceptions import RedisError
-
 from bot.telegram.pacing import SendBudget, Slot
+
+try:  # the `shared` extra; [telegram] shared_budget is refused at start-up without it
+    import redis.asyncio as redis
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - a plain install, which never builds a window
+    redis = None  # type: ignore[assignment]
+    RedisError = OSError  # type: ignore[misc,assignment]
 
 log = logging.getLogger(__name__)
 RESERVE = 2  # places of the 30 only replies take, while a broadcast is going
@@ -83,7 +87,7 @@ class SharedWindow:
     async def take(self, kind: str) -> str | None:
         """Wait for a place ("reply" or "broadcast") and hold it; its name, for `done`."""
         member = secrets.token_hex(8)
-        args = [member, self.limit, self.cap, self.span_ms, kind, FLIGHT_MS]
+        args: list[str | int] = [member, self.limit, self.cap, self.span_ms, kind, FLIGHT_MS]
         while True:
             try:
                 wait_ms = int(await self._take(keys=self.keys, args=args))
