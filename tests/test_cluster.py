@@ -79,7 +79,11 @@ async def cluster(tmp_path: Path, fake: FakeBotAPI, db_url: str, workers: int = 
 async def test_residents_finish_while_workers_are_killed_and_drained(tmp_path: Path) -> None:
     rng = random.Random(20261206)
     with postgres_schema() as db_url:
-        async with FakeBotAPI(webhook_timeout=5.0) as fake, cluster(tmp_path, fake, db_url) as c:
+        # Telegram keeps trying an update for hours; the fake gives up after this many tries.
+        async with (
+            FakeBotAPI(webhook_timeout=5.0, webhook_max_attempts=40) as fake,
+            cluster(tmp_path, fake, db_url) as c,
+        ):
             fake.relax(limits=True)  # about crashes: replies are not paced (bot/telegram/pacing.py)
             residents = [plan(fake.user(200_000 + n), rng) for n in range(60)]
             progressed = asyncio.Event()
