@@ -147,11 +147,11 @@ def line(name: str, result: dict[str, Any]) -> str:
     text_ = (
         f"{name:>10}: {result['updates_per_second']:6.0f} updates/s  p50 {result['p50_ms']:5.0f} ms"
         f"  p99 {result['p99_ms']:6.0f} ms  CPU {result['bot_cpu_ms']:.2f} ms/update"
-        f"  PostgreSQL {result['pg_cpu_ms']:.2f} ms/update"
         f"  (fake and residents {result['load_cpu_ms']:.2f} ms/update)"
     )
     if "haproxy_cpu_ms" in result:
         text_ += (
+            f"  PostgreSQL {result['pg_cpu_ms']:.2f} ms/update"
             f"  HAProxy {result['haproxy_cpu_ms']:.3f} ms/update"
             f"  busiest worker {100 * result['busiest_worker_cpu_share']:.0f}% of a core"
             f"  commits {result['commits_per_update']:.2f}/update"
