@@ -30,12 +30,15 @@ from bot.notify.messages import NotifyMessages, Templates
 from bot.notify.sender import NotifySender, NotifySettings
 from bot.scheduling.digest_job import Digests
 from bot.scheduling.jobs import Jobs, registry
+from bot.scheduling.leadership import INTERVAL as LOCK_INTERVAL
+from bot.scheduling.leadership import Leadership
 from bot.scheduling.safeguarding_alerts import report_at_start_up
 from bot.scheduling.scheduler import JobContext, start_scheduler, stop_scheduler
 from bot.telegram.application import build_application
 from bot.telegram.broadcaster import Broadcaster
 from bot.telegram.durable_updates import DurableInbox
 from bot.telegram.other_senders import OtherSenders
+from bot.telegram.shared_budget import SharedSendBudget
 from bot.telegram.staff import StaffCommands
 from bot.telegram.start import RETRY_DELAYS, TelegramStarter, stop_application
 from bot.web.app import build_web_app
@@ -46,6 +49,8 @@ from bot.whatsapp.sender import WhatsAppSender
 from bot.whatsapp.webhook import WhatsAppWebhook
 from conversations.residents.service import ConversationService
 from conversations.storage.db import redact_url
+from conversations.storage.liveness import AliveMark
+from conversations.storage.scheduler_lock import SchedulerLock
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +86,8 @@ class Service:
     """Everything one process runs: web server, Telegram bot (when configured)."""
 
     def __init__(self, config: Config, db: Engine, *, urgent: Executor | None = None,
-                 telegram_retry: Sequence[float] = RETRY_DELAYS) -> None:  # fmt: skip
+                 telegram_retry: Sequence[float] = RETRY_DELAYS,
+                 lock_interval: float = LOCK_INTERVAL) -> None:  # fmt: skip
         self.config = config
         self.telegram_retry = telegram_retry  # pauses between tries to reach Telegram
         self.db = db
@@ -100,8 +106,13 @@ class Service:
         self.digests: Digests | None = None
         self.starter: TelegramStarter | None = None
         self.roster = StaffRoster(config)  # [staff], re-read when the file changes
+        self.leadership: Leadership | None = None  # with [scheduler] enabled: the lock
+        self.alive = AliveMark(db, self.conversations.boot_id)  # seen by other workers
+        self.lock_interval = lock_interval  # seconds between tries of the scheduler's lock
 
     async def start(self) -> None:
+        # Before any update is handled: other workers may ask whether this one runs.
+        await asyncio.to_thread(self.alive.take)
         telegram = self.config.telegram
         if telegram.token:
             durable = DurableInbox(self.db, self.urgent)
@@ -116,18 +127,11 @@ class Service:
         await asyncio.to_thread(
             report_at_start_up, self.config, self.db, telegram=self.telegram is not None
         )
-        if self.config.scheduler.enabled:
-            bot = self.telegram.bot if self.telegram else None
-            budget = self.telegram.bot_data["send_budget"] if self.telegram else None
-            self.jobs = jobs = Jobs(self.config, self.db, bot, budget=budget)
-            self.digests = Digests(self.config, self.db, bot, budget)
-            scheduled = registry(jobs) | self.digests.registry()
-            self.scheduler = start_scheduler(
-                JobContext(self.config, self.db, scheduled), weekly={"digest": "officers' digest"}
-            )
-            self.status["scheduler"] = "ok"
-            self._start_notify()
         webhook = await self._start_whatsapp()
+        if self.config.scheduler.enabled:  # a candidate: it leads once it holds the lock
+            self.leadership = Leadership(SchedulerLock(self.db), self._lead, self._step_down,
+                                         self.status, interval=self.lock_interval)  # fmt: skip
+            await self.leadership.start()
         app = build_web_app(
             self.db,
             self.config,
@@ -143,15 +147,37 @@ class Service:
         site = web.TCPSite(self.runner, self.config.web.host, self.config.web.port)
         await site.start()
 
+    async def _lead(self) -> None:
+        """This process holds the scheduler's lock: the scheduler and the one sender of
+        broadcasts for the whole deployment start here."""
+        bot = self.telegram.bot if self.telegram else None
+        budget = self.telegram.bot_data["send_budget"] if self.telegram else None
+        self.jobs = jobs = Jobs(self.config, self.db, bot, budget=budget)
+        self.digests = Digests(self.config, self.db, bot, budget)
+        scheduled = registry(jobs) | self.digests.registry()
+        self.scheduler = start_scheduler(
+            JobContext(self.config, self.db, scheduled), weekly={"digest": "officers' digest"}
+        )
+        self._start_notify()
+        if self.status.get("telegram") == "ok":
+            self._telegram_started()
+        if self.whatsapp is not None:
+            self._start_whatsapp_sender(self.whatsapp)
+
+    def _leading(self) -> bool:
+        return self.leadership is not None and self.leadership.leading
+
     def _telegram_started(self) -> None:
         """Once Telegram answers: the one sender for the whole deployment starts.
 
         That is the process that runs the scheduler (webhook workers would each pace
         themselves alone)."""
-        if self.telegram is None or not self.config.scheduler.enabled:
+        if self.telegram is None or not self._leading() or self.broadcaster is not None:
             return
         budget = self.telegram.bot_data["send_budget"]
-        others = OtherSenders(self.db, budget, self.conversations.boot_id)
+        # With a shared budget every process's sends are counted exactly: nothing to estimate.
+        others = None if isinstance(budget, SharedSendBudget) else (
+            OtherSenders(self.db, budget, self.conversations.boot_id))  # fmt: skip
         self.broadcaster = Broadcaster(self.db, self.telegram.bot, budget, others=others)
         self.broadcaster.start()
 
@@ -172,27 +198,27 @@ class Service:
             return None
         self.whatsapp = WhatsAppChannel(self.config.whatsapp, self.db, self.conversations)
         await self.whatsapp.start()
-        self._start_whatsapp_sender(self.whatsapp)
+        # Receipts in every process (any may take the webhook); the sender only in the leader.
+        self.receipts = Receipts(self.db, expecting=self._whatsapp_sending)
+        self.whatsapp.on_status = self.receipts.on_status
         self.status["whatsapp"] = "ok"
         return WhatsAppWebhook(self.whatsapp)
 
+    def _whatsapp_sending(self) -> bool:
+        return self.whatsapp_sender is not None and self.whatsapp_sender.sending()
+
     def _start_whatsapp_sender(self, channel: WhatsAppChannel) -> None:
         """Broadcasts and reminders as templates, from the one sender process, sharing the
-        channel's rate window and session; receipts in every process (any may take the
-        webhook)."""
-        sender = None
-        if self.config.scheduler.enabled:
-            sender = WhatsAppSender(self.db, channel.api, channel.window, self.config.whatsapp,
-                                    public_base_url(self.config))  # fmt: skip
-            self.whatsapp_sender = sender
-        self.receipts = Receipts(self.db, expecting=sender.sending if sender else lambda: False)
-        channel.on_status = self.receipts.on_status
-        if sender is not None:
-            sender.start()
-            if self.jobs is not None:
-                self.jobs.whatsapp_reminders = WhatsAppReminders(sender).remind
+        channel's rate window and session."""
+        sender = WhatsAppSender(self.db, channel.api, channel.window, self.config.whatsapp,
+                                public_base_url(self.config))  # fmt: skip
+        self.whatsapp_sender = sender
+        sender.start()
+        if self.jobs is not None:
+            self.jobs.whatsapp_reminders = WhatsAppReminders(sender).remind
 
-    async def stop(self) -> None:
+    async def _step_down(self) -> None:
+        """Stop what only the lock's holder runs (also at the end of a run)."""
         if self.whatsapp_sender is not None:  # before the channel closes its session
             await self.whatsapp_sender.stop()
             self.whatsapp_sender = None
@@ -208,6 +234,12 @@ class Service:
         if self.digests is not None:
             self.digests.close()
             self.digests = None
+        self.jobs = None
+
+    async def stop(self) -> None:
+        if self.leadership is not None:
+            await self.leadership.stop()  # steps down if it leads, then lets go of the lock
+            self.leadership = None
         if self.starter is not None:
             await self.starter.stop()
         if self.telegram is not None:
@@ -220,6 +252,7 @@ class Service:
         if self.receipts is not None:
             await self.receipts.close()
             self.receipts = None
+        await asyncio.to_thread(self.alive.release)
 
 
 def database_executor(url: str) -> Executor:

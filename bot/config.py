@@ -32,6 +32,9 @@ class TelegramConfig:
     bot_username: str = ""
     # Of Telegram's 30 messages a second, places a broadcast leaves free for replies.
     broadcast_headroom: int = 0
+    # A Redis URL: the 30 a second shared exactly by every process (workers and the
+    # scheduler); empty: each process paces itself, estimating the others.
+    shared_budget: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class ConsultationsConfig:
 
 @dataclass(frozen=True)
 class SchedulerConfig:
-    # Exactly one process should run the scheduler (see docs/deployment.md).
+    # A candidate to run the scheduler; the one holding its lock runs it (docs/deployment.md).
     enabled: bool = True
 
 

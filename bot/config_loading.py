@@ -8,6 +8,7 @@ The settings themselves, with their defaults, are in bot/config.py.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import tomllib
@@ -31,6 +32,7 @@ TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 # [staff.names]: a table of Telegram user id (a quoted key, "111") = display name.
 ID_NAMES = "tuple[tuple[int, str], ...]"
 MAX_NAME = 80
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 NOT_CONFIGURATION = ("NEEDSFIRST_TEST_", "NEEDSFIRST_REQUIRE_", "NEEDSFIRST_BENCH_",
                      "NEEDSFIRST_CRASH_")  # fmt: skip
 
@@ -232,6 +234,12 @@ def _check(config: Config) -> None:
         raise ConfigError(
             source, "telegram.broadcast_headroom", "must be from 0 to 10 messages a second"
         )
+    if telegram.shared_budget and not telegram.shared_budget.startswith(REDIS_SCHEMES):
+        raise ConfigError(source, "telegram.shared_budget", "must be a Redis URL "
+                          "(redis://host:6379/0, rediss:// or unix://), or empty")  # fmt: skip
+    if telegram.shared_budget and importlib.util.find_spec("redis") is None:
+        raise ConfigError(source, "telegram.shared_budget", "needs Redis's client: "
+                          "pip install 'needsfirst[shared]'")  # fmt: skip
     if not 0 < config.web.port < 65536:
         raise ConfigError(source, "web.port", "must be between 1 and 65535")
     if config.web.secret and len(config.web.secret) < 32:

@@ -60,6 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
     (here rather than at collection, which pytest-xdist's controller does not do)."""
     if os.environ.get("NEEDSFIRST_REQUIRE_POSTGRES") and not POSTGRES_URL:
         raise pytest.UsageError("NEEDSFIRST_REQUIRE_POSTGRES is set but " + POSTGRES_MISSING)
+    if os.environ.get("NEEDSFIRST_REQUIRE_HAPROXY") == "1" and not shutil.which("haproxy"):
+        raise pytest.UsageError("NEEDSFIRST_REQUIRE_HAPROXY=1 but haproxy is not installed")
     if os.environ.get("NEEDSFIRST_REQUIRE_BROWSER") == "1" and (problem := missing_browser()):
         raise pytest.UsageError(f"NEEDSFIRST_REQUIRE_BROWSER=1 but {problem}")
     if os.environ.get("NEEDSFIRST_REQUIRE_SEMANTIC") == "1" and not semantic_extra_installed():

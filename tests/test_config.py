@@ -106,6 +106,7 @@ def test_residents_notify_is_off_by_default_and_its_key_a_secret() -> None:
         ("[digest]\ntime = '25:00'\n", "digest.time", "time such as"),
         ("[telegram]\nbroadcast_headroom = 30\n", "telegram.broadcast_headroom", "0 to 10"),
         ("[telegram]\nbroadcast_headroom = -1\n", "telegram.broadcast_headroom", "0 to 10"),
+        ("[telegram]\nshared_budget = 'localhost:6379'\n", "telegram.shared_budget", "Redis URL"),
         (
             "[safeguarding]\nescalate_after_minutes = 0\n",
             "safeguarding.escalate_after_minutes",

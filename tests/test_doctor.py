@@ -79,27 +79,34 @@ def test_no_database_and_an_unreachable_one_fail_without_making_one(tmp_path: Pa
     assert "secret" not in found.detail
 
 
-def test_the_scheduler_has_no_lock_yet_and_says_whether_one_runs(db_url: str) -> None:
+def test_the_scheduler_check_names_the_lock_holder_and_whether_its_jobs_run(db_url: str) -> None:
     config = Config(database=DatabaseConfig(url=db_url), web=WebConfig(port=0))  # no Telegram
     db = prepare_database(config)
     try:
         check = doctor.scheduler_lock(config, db, table="scheduler_jobs", tick_seconds=30)
         assert check.level == "warn"
-        assert check.detail.startswith("no lock: one scheduler is by configuration only")
-        assert "no scheduler has ever run" in check.detail
+        assert check.detail.startswith("no scheduler holds the lock")
+        later = time.time() + 10 * TICK_SECONDS
 
-        async def run_a_while() -> None:
+        async def run_a_while() -> tuple[doctor.Finding, doctor.Finding]:
             service = Service(config, db)
             await service.start()
-            await service.stop()
+            try:
+                running = doctor.scheduler_lock(config, db, table="scheduler_jobs",
+                                                tick_seconds=30)  # fmt: skip
+                stuck = doctor.scheduler_lock(config, db, table="scheduler_jobs",
+                                              tick_seconds=TICK_SECONDS, now=later)  # fmt: skip
+            finally:
+                await service.stop()
+            return running, stuck
 
-        asyncio.run(run_a_while())
-        running = doctor.scheduler_lock(config, db, table="scheduler_jobs", tick_seconds=30)
-        assert running.level == "warn" and "a scheduler is running its jobs" in running.detail
-        later = time.time() + 10 * TICK_SECONDS
-        stopped = doctor.scheduler_lock(config, db, table="scheduler_jobs",
-                                        tick_seconds=TICK_SECONDS, now=later)  # fmt: skip
-        assert "overdue, so no scheduler is running" in stopped.detail
+        running, stuck = asyncio.run(run_a_while())
+        assert running.level == "ok", running
+        assert "held by needsfirst scheduler" in running.detail
+        assert "its jobs are running" in running.detail
+        assert stuck.level == "warn" and "overdue" in stuck.detail
+        stopped = doctor.scheduler_lock(config, db, table="scheduler_jobs", tick_seconds=30)
+        assert stopped.level == "warn" and "no scheduler holds the lock" in stopped.detail
     finally:
         db.dispose()
 

@@ -27,6 +27,7 @@ from bot.database_setup import describe, sqlite_file
 from conversations.staff import safeguarding_flags
 from conversations.storage.db import alembic_config, make_engine
 from conversations.storage.models import utcnow
+from conversations.storage.scheduler_lock import holder as scheduler_lock_holder
 
 LEVELS = ("ok", "warn", "fail")
 PROBE_SECONDS = 20.0  # a service that has not answered by then is as good as down
@@ -98,16 +99,16 @@ def database(config: Config) -> tuple[Engine | None, Finding]:
 
 def scheduler_lock(config: Config, db: Engine, *, table: str, tick_seconds: int,
                    now: float | None = None) -> Finding:  # fmt: skip
-    """Whether a scheduler process holds the lock now.
-
-    There is no lock yet: exactly one scheduler is a matter of configuration
-    ([scheduler] enabled in one process only). Until a lock replaces this, the
-    scheduler's own table says whether one is running: its every-tick jobs' next run
-    stays in the past when none is."""
-    here = "on" if config.scheduler.enabled else "off"
-    said = f"no lock: one scheduler is by configuration only (enabled is {here} here)"
+    """Who holds the scheduler's lock (conversations/storage/scheduler_lock.py), and
+    whether its jobs run: their every-tick next run stays in the past when none does."""
+    here = "a candidate" if config.scheduler.enabled else "not a candidate"
+    held, who = scheduler_lock_holder(db)
+    if not held:
+        return Finding("warn", "scheduler", f"no scheduler holds the lock ({who}; this "
+                       f"process is {here}): rounds, alerts and broadcasts wait")  # fmt: skip
+    said = f"the lock is held by {who}"
     if not inspect(db).has_table(table):
-        return Finding("warn", "scheduler", f"{said}; no scheduler has ever run on this database")
+        return Finding("warn", "scheduler", f"{said}; it has stored no jobs yet")
     with db.connect() as connection:
         due = connection.execute(
             text(f"SELECT MIN(next_run_time) FROM {table} WHERE id LIKE 'tick:%'")
@@ -116,9 +117,9 @@ def scheduler_lock(config: Config, db: Engine, *, table: str, tick_seconds: int,
         return Finding("warn", "scheduler", f"{said}; it has no jobs stored")
     late = (time.time() if now is None else now) - float(due)
     if late > 3 * tick_seconds:
-        return Finding("warn", "scheduler", f"{said}; its jobs are {_age(late)} overdue, so no "
-                       "scheduler is running: safeguarding alerts and broadcasts wait")  # fmt: skip
-    return Finding("warn", "scheduler", f"{said}; a scheduler is running its jobs")
+        return Finding("warn", "scheduler", f"{said}, but its jobs are {_age(late)} overdue: "
+                       "safeguarding alerts and broadcasts wait")  # fmt: skip
+    return Finding("ok", "scheduler", f"{said}; its jobs are running")
 
 
 def safeguarding_leads(config: Config) -> Finding:

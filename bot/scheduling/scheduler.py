@@ -1,7 +1,7 @@
 """The scheduler: APScheduler with its jobs stored in our database.
 
-Exactly one process runs it ([scheduler] enabled; webhook workers behind a load
-balancer set it to false). Its jobs are textual references to the functions
+Exactly one process runs it: of those with [scheduler] enabled, the one holding
+the lock (bot/scheduling/leadership.py); webhook workers set it to false. Its jobs are textual references to the functions
 below, so that they can be stored; each finds this process's services through
 the context the composition root registers. Every job is safe to run late or
 twice: what it acts on is read from the database, not remembered here.

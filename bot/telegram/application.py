@@ -20,6 +20,7 @@ from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.pacing import BudgetLimiter, SendBudget
 from bot.telegram.request import AiohttpRequest
 from bot.telegram.residents import TelegramResidents
+from bot.telegram.shared_budget import SharedSendBudget, SharedWindow
 from bot.telegram.staff import StaffCommands
 from conversations.locale import LANGUAGES, NP_, SOURCE
 from conversations.locale.catalogues import translate
@@ -33,7 +34,7 @@ def build_application(config: TelegramConfig, service: ConversationService,
                       durable: DurableInbox | None = None) -> Application:  # type: ignore[type-arg]  # fmt: skip
     """The python-telegram-bot Application with Needs First's handlers."""
     # Everything this bot sends counts; broadcasts get what is left.
-    budget = SendBudget(headroom=config.broadcast_headroom)
+    budget = send_budget(config)
     bot = LeanBot(
         config.token,
         base_url=config.base_url,
@@ -96,7 +97,19 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         log.warning("could not set the bot's command menu", exc_info=True)
 
 
+def send_budget(config: TelegramConfig) -> SendBudget:
+    """This process's budget; with [telegram] shared_budget, one shared with every process."""
+    if not config.shared_budget:
+        return SendBudget(headroom=config.broadcast_headroom)
+    bot_id = config.token.split(":", 1)[0]
+    window = SharedWindow(config.shared_budget, bot_id, headroom=config.broadcast_headroom)
+    return SharedSendBudget(window, headroom=config.broadcast_headroom)
+
+
 async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    budget = application.bot_data.get("send_budget")
+    if isinstance(budget, SharedSendBudget):
+        await budget.close()
     residents = application.bot_data.get("residents")
     if isinstance(residents, TelegramResidents):
         await residents.deliveries.flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application, BaseHandler, ContextTypes
 
-from bot.channels.batching import KeyBatcher
+from bot.channels.batching import GroupCommit, KeyBatcher
 from bot.telegram.updates import ResidentUpdate, read_any
 from conversations.residents import inbox
 
@@ -35,6 +36,8 @@ class DurableInbox:
     def __init__(self, db: Engine, urgent: Executor | None = None) -> None:
         self.db = db
         self.done = KeyBatcher(self._forget, what="handled updates")
+        # Webhook calls bring one update each: those arriving together share a transaction.
+        self.kept: GroupCommit[tuple[str, str], bool] = GroupCommit(self._keep_many, fallback=False)
         # The next poll for updates waits for `keep`: it must not queue behind the
         # residents' transactions (bot/database_thread.py). None: the default executor.
         self.urgent = urgent
@@ -42,6 +45,17 @@ class DurableInbox:
     async def keep(self, updates: list[dict[str, Any]]) -> None:
         rows = [(str(u["update_id"]), json.dumps(u)) for u in updates if "update_id" in u]
         await asyncio.get_running_loop().run_in_executor(self.urgent, self._record, rows)
+
+    async def keep_delivered(self, update: dict[str, Any]) -> bool:
+        """A webhook's update, written down with the other calls' now arriving; False if
+        the database could not take it (Telegram is then asked to send it again)."""
+        if "update_id" not in update:
+            return True
+        return await self.kept.submit((str(update["update_id"]), json.dumps(update)))
+
+    def _keep_many(self, rows: Sequence[tuple[str, str]]) -> list[bool]:
+        self._record(list(rows))
+        return [True] * len(rows)
 
     def _record(self, rows: list[tuple[str, str]]) -> None:
         with self.db.begin() as connection:

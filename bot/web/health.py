@@ -38,7 +38,8 @@ async def healthz(request: web.Request) -> web.Response:
     for name, value in request.app[STATUS_KEY].items():
         checks[name] = value
     parts = {name: value for name, value in checks.items() if "_" not in name}  # not details
-    failing = {name for name, value in parts.items() if value not in ("ok", "off")}
+    # A standby scheduler (another process holds its lock) is as it should be.
+    failing = {name for name, value in parts.items() if value not in ("ok", "off", "standby")}
     if all(parts[name] in RETRYING.get(name, ()) for name in failing):
         state = "degraded" if failing else "ok"
         return web.json_response({"status": state, **checks})

@@ -50,9 +50,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         log.warning("refused a malformed webhook update: %s", type(error).__name__)
         raise web.HTTPBadRequest(text="malformed update") from error
     durable = application.bot_data.get("durable")
-    if isinstance(durable, DurableInbox):
-        # Written down before Telegram hears "ok", so a crash cannot lose it.
-        await durable.keep([data])
+    # Written down before Telegram hears "ok", so a crash cannot lose it.
+    if isinstance(durable, DurableInbox) and not await durable.keep_delivered(data):
+        raise web.HTTPServiceUnavailable(text="not kept: send it again")
     await application.update_queue.put(update)
     return web.Response(text="ok")
 

@@ -23,7 +23,7 @@ from conversations.residents import policy
 from conversations.residents.outcome_rows import OutcomeStatements, update_record
 from conversations.residents.texts import service_text
 from conversations.screening import safeguarding
-from conversations.storage import store
+from conversations.storage import liveness, store
 from conversations.storage.models import (
     Consultation,
     Conversation,
@@ -122,7 +122,7 @@ def take_turn(setting: Setting, who: Who, update_key: str | None, action: Callab
         if update_key is not None:
             seen = store.inbox_entry(session=session, channel=who.channel, update_key=update_key)
             if seen is not None:
-                return _again(setting, seen), False
+                return _again(setting, session, seen), False
         resident = store.resident_for(
             session=session, channel=who.channel, external_id=who.external_id, lock=True
         )
@@ -159,10 +159,15 @@ def take_turn(setting: Setting, who: Who, update_key: str | None, action: Callab
         return turn.messages, turn.erased
 
 
-def _again(setting: Setting, seen: InboxEntry) -> list[Message]:
+def _again(setting: Setting, session: Session, seen: InboxEntry) -> list[Message]:
     """A redelivered update: its replies again only if they were never delivered and
-    are no longer in flight (the process died first)."""
-    in_flight = seen.handled_by == setting.boot_id and utcnow() - seen.handled_at < REDELIVERY_GRACE
+    are no longer in flight (the process that handled it died first). Behind a load
+    balancer it may come to another worker than the first: on PostgreSQL that one
+    asks whether the first still runs (conversations/storage/liveness.py)."""
+    handler_runs = seen.handled_by == setting.boot_id or (
+        seen.handled_by is not None and liveness.alive(session, seen.handled_by) is True
+    )
+    in_flight = handler_runs and utcnow() - seen.handled_at < REDELIVERY_GRACE
     if seen.delivered_at is not None or in_flight:
         return []
     return [Message.from_dict(m) for m in json.loads(seen.replies_json)]
