@@ -225,7 +225,7 @@ async def test_forget_keeps_an_open_flag_without_the_resident(
     who = Who("telegram", "607", "607", "en")
     service.forget_request(who)
     told = [m.text for m in service.press(who, callbacks.forget_data(True))]
-    assert any("safeguarding lead will read it" in text for text in told)
+    assert any("A person whose job is to keep people safe will read it" in text for text in told)
     with Session(db) as session:
         kept = session.exec(select(SafeguardingFlag)).all()
     assert [f.id for f in kept] == [second_id]  # the closed one went with the rest
