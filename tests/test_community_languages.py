@@ -34,7 +34,7 @@ async def test_the_browsers_languages_choose_the_pages(
     ("name", "lang", "dir_", "consent", "agree", "stop", "stopped"),
     [("Polski", "pl", "ltr", "Czy chcesz wziąć udział?", "Tak, chcę", "Nie chcę zaproszeń",
       "nie poprosimy Cię już o udział"),
-     ("اردو", "ur", "rtl", "کیا آپ حصہ لینا چاہتے ہیں؟", "جی ہاں، میں حصہ", "دعوت نامے بند کریں",
+     ("اردو", "ur", "rtl", "کیا آپ حصہ لینا چاہتے ہیں؟", "جی ہاں، مجھے حصہ", "دعوت نامے بند کریں",
       "ہم آپ سے دوبارہ حصہ لینے کو نہیں کہیں گے")],
 )  # fmt: skip
 async def test_a_resident_switches_to_polish_or_urdu_and_takes_part_in_it(
