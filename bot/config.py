@@ -174,7 +174,7 @@ class WhatsAppConfig:
     reminder_template: str = ""
     decision_template: str = ""
     # "our language=WhatsApp's language code" for each template's translations.
-    template_languages: tuple[str, ...] = ("en=en_GB", "cy=cy")
+    template_languages: tuple[str, ...] = ("en=en_GB", "cy=cy", "pl=pl", "ur=ur")
 
     @property
     def limit_in_force(self) -> int:

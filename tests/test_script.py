@@ -36,7 +36,7 @@ def with_steps(steps: str, top: str = "") -> str:
 
 def test_example_script_loads(example_script) -> None:  # type: ignore[no-untyped-def]
     assert example_script.slug == "example"
-    assert example_script.languages == ("en", "cy")
+    assert example_script.languages == ("en", "cy", "pl", "ur")
     kinds = {s.kind for s in example_script.steps}
     assert kinds == {"message", "choice", "text", "reflect", "loop", "end"}
     assert set(example_script.population) == {"area", "age_band"}
@@ -237,7 +237,7 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
         load_script(latin)
 
 
-def test_example_is_valid_toml_with_welsh_everywhere() -> None:
+def test_example_is_valid_toml_with_every_language_everywhere() -> None:
     path = (
         Path(__file__).resolve().parent.parent
         / "conversations"
@@ -247,9 +247,11 @@ def test_example_is_valid_toml_with_welsh_everywhere() -> None:
     )
     document = tomllib.loads(path.read_text(encoding="utf-8"))
     for step in document["steps"]:
-        assert set(step["text"]) - {"web", "telegram"} == {"en", "cy"}, step["id"]
+        languages = set(document["languages"])
+        assert languages == {"en", "cy", "pl", "ur"}
+        assert set(step["text"]) - {"web", "telegram"} == languages, step["id"]
         for channel in {"web", "telegram"} & set(step["text"]):
-            assert set(step["text"][channel]) == {"en", "cy"}, (step["id"], channel)
+            assert set(step["text"][channel]) == languages, (step["id"], channel)
 
 
 COMMAND = re.compile(r"(?<![\w/])/(start|stop|mydata|forget|help|language)\b")

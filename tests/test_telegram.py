@@ -225,3 +225,17 @@ async def test_typed_options_are_understood_in_any_language(
         "need": "The buses stop at 7pm.",
         "affects": "family,older",
     }
+
+
+async def test_polish_and_urdu_from_the_app_language_and_the_language_command(
+    fake: FakeBotAPI, bot: Service
+) -> None:
+    ola = fake.user(2008, language_code="pl")
+    await ola.send_command("/start")
+    await expect(ola, "Czy chcesz wziąć udział?")  # Telegram's language code is honoured
+    await ola.send_command("/language")
+    await expect(ola, "Jaki język wybierasz?")
+    await ola.press("اردو")
+    await expect(ola, "کیا آپ حصہ لینا چاہتے ہیں؟")
+    await ola.send_command("/help")
+    await expect(ola, "/mydata – دیکھیں ہمارے پاس آپ کے بارے میں کیا کچھ ہے")

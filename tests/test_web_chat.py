@@ -387,7 +387,8 @@ async def test_the_web_page_shows_the_scripts_web_wording(db: Engine, tmp_path: 
     )
     source = source.replace(
         "[description]\n",
-        '[description]\nweb.en = "Told on the web page."\nweb.cy = "Ar y dudalen we."\n',
+        '[description]\nweb.en = "Told on the web page."\nweb.cy = "Ar y dudalen we."\n'
+        'web.pl = "Na stronie."\nweb.ur = "ویب صفحے پر۔"\n',
     )
     script = tmp_path / "words.toml"
     script.write_text(source, encoding="utf-8")

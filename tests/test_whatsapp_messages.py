@@ -164,6 +164,9 @@ def test_a_file_goes_as_a_document_with_its_caption() -> None:
     [("mydata", ("mydata", None)), ("/forget", ("forget", None)), ("  STOP ", ("stop", None)),
      ("Fy nata", ("mydata", None)), ("iaith", ("language", None)), ("help", ("help", None)),
      ("start example--library", ("start", "example--library")), ("start", ("start", None)),
+     ("JĘZYK", ("language", None)), ("jezyk", ("language", None)), ("Moje dane", ("mydata", None)),
+     ("Zapomnij", ("forget", None)), ("زبان", ("language", None)), ("میرا ڈیٹا", ("mydata", None)),
+     ("شروع example--library", ("start", "example--library")), ("بند", ("stop", None)),
      ("stop the potholes", None), ("I need help with my rent", None), ("start of it all", None)],
 )  # fmt: skip
 def test_a_message_that_is_only_a_commands_word_is_that_command(

@@ -61,6 +61,17 @@ DECISION_FRAMES = {
         "Beth a benderfynwyd: {text}\n\nDiolch am gymryd rhan. Anfonwch /stop os byddai'n "
         "well gennych chi beidio â chlywed gennym eto."
     ),
+    # Polish and Urdu (issue 21) await a native speaker's review (docs/translating.md).
+    "pl": (
+        "Powiedzieliście, zrobiliśmy: {title}\n\nNapisano nam o: {theme}.\n\n"
+        "Co postanowiono: {text}\n\nDziękujemy za udział. Wyślij /stop, jeśli nie chcesz "
+        "więcej wiadomości od nas."
+    ),
+    "ur": (
+        "آپ نے بتایا، ہم نے کیا: {title}\n\nآپ نے ہمیں اس بارے میں بتایا: {theme}۔\n\n"
+        "کیا فیصلہ ہوا: {text}\n\nحصہ لینے کا شکریہ۔ اگر آپ ہم سے مزید کچھ نہیں سننا "
+        "چاہتے تو /stop بھیجیں۔"
+    ),
 }
 
 

@@ -145,9 +145,15 @@ def _chat_view(db: Engine, service: ConversationService, slug: str, visitor: str
 
 
 def preferred_language(request: web.Request) -> str:
-    """The browser's first language when we speak it; English otherwise."""
-    first = request.headers.get("Accept-Language", "").split(",")[0].strip().lower()
-    return language_of(first) or "en"
+    """The first language the browser lists that we speak ("fr, pl;q=0.8" -> "pl"; browsers
+    list them most wanted first); English otherwise."""
+    for entry in request.headers.get("Accept-Language", "").split(","):
+        tag, _, weight = entry.strip().lower().partition(";")
+        if weight.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
+            continue  # "not this one"
+        if (language := language_of(tag)) is not None:
+            return language
+    return "en"
 
 
 async def chat_page(request: web.Request) -> web.Response:

@@ -40,7 +40,7 @@ from conversations.storage.models import Consultation, RunTheme
 from conversations.storage.scripts import ScriptCache
 
 ROLE = "officer"
-LANGUAGE_NAMES = {"cy": "Welsh"}
+LANGUAGE_NAMES = {"cy": "Welsh", "pl": "Polish", "ur": "Urdu"}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """WhatsApp residents: their messages as calls on the conversation service, and back.
 
 WhatsApp has no commands, so a message that is only a command's word ("mydata",
-"forget", "stop", "help", "language", in English or Welsh, with or without a slash)
-is that command; "start example--partner", as a partner's wa.me link fills it in,
+"forget", "stop", "help", "language", in English, Welsh, Polish or Urdu, with or
+without a slash) is that command; "start example--partner", as a partner's wa.me link fills it in,
 joins a consultation. Anything else is an answer. A button's or list row's id is the
 data the engine gave it. Nothing here remembers a resident between messages.
 """
@@ -21,7 +21,7 @@ from conversations.residents.service import ConversationService, Joining, Who
 from conversations.residents.service import Incoming as Answer
 
 CHANNEL = "whatsapp"
-# Each command's words; Welsh beside English.
+# Each command's words; Welsh, Polish and Urdu beside English.
 COMMANDS = {
     "start": "start", "join": "start", "dechrau": "start", "ymuno": "start",
     "help": "help", "cymorth": "help", "help!": "help",
@@ -29,6 +29,11 @@ COMMANDS = {
     "mydata": "mydata", "my data": "mydata", "fy nata": "mydata", "fynata": "mydata",
     "forget": "forget", "forget me": "forget", "anghofio": "forget", "anghofiwch fi": "forget",
     "stop": "stop", "stopio": "stop", "unsubscribe": "stop",
+    # Polish (with and without its letters' marks, as phones may drop them) and Urdu.
+    "pomoc": "help", "język": "language", "jezyk": "language",
+    "mojedane": "mydata", "moje dane": "mydata", "zapomnij": "forget",
+    "شروع": "start", "مدد": "help", "زبان": "language", "میرا ڈیٹا": "mydata",
+    "بھول جائیں": "forget", "بند": "stop",
 }  # fmt: skip
 
 

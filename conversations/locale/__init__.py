@@ -10,7 +10,7 @@ other language is a PO file, ``<code>/LC_MESSAGES/needsfirst.po``, that a transl
 from __future__ import annotations
 
 # Every language the interface speaks; the first is the source language (the msgids).
-LANGUAGES: tuple[str, ...] = ("en", "cy")
+LANGUAGES: tuple[str, ...] = ("en", "cy", "pl", "ur")
 SOURCE = LANGUAGES[0]
 
 # Channels whose wording of a message may differ: each is a gettext context (msgctxt).

@@ -161,15 +161,13 @@ class ConversationService:
         return self._run(who, update_key, rights.language_menu)
 
     def help(self, who: Who) -> list[Message]:
-        """The help text, in the language the resident chose where the channel does not
-        say one (WhatsApp's webhook does not)."""
-        language = who.language
-        if language is None:
-            with Session(self.db) as session:
-                known = store.resident_for(
-                    session=session, channel=who.channel, external_id=who.external_id
-                )
-                language = known.language if known is not None else "en"
+        """The help text in the language the resident chose (with /language), else the one
+        their app asks for (WhatsApp's webhook says none), else English."""
+        with Session(self.db) as session:
+            known = store.resident_for(
+                session=session, channel=who.channel, external_id=who.external_id
+            )
+            language = known.language if known is not None else (who.language or "en")
         return [Message(service_text("help", language, channel=who.channel))]
 
     def stop(self, who: Who, *, update_key: str | None = None) -> list[Message]:
