@@ -307,7 +307,9 @@ async def test_the_scheduler_killed_mid_broadcast_is_replaced_by_its_standby(
 async def test_whatsapp_residents_finish_through_haproxy_while_a_worker_is_killed(
     tmp_path: Path,
 ) -> None:
-    async with FakeWhatsApp() as meta:
+    # Meta keeps redelivering for days; three quick tries (the fake's default) can all land
+    # on the killed worker before HAProxy's health check marks it down.
+    async with FakeWhatsApp(retry_delays=(0.05, 0.2, 0.5, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0)) as meta:
         section = (
             f'[whatsapp]\nphone_number_id = "{meta.phone_number_id}"\n'
             f'access_token = "{meta.access_token}"\napp_secret = "{meta.app_secret}"\n'
