@@ -15,6 +15,7 @@ from conversations.flow.inputs import ChoiceInput
 from conversations.flow.script import Script, ScriptError
 from conversations.flow.script_toml import parse_script
 from conversations.flow.state import ConversationState, new_state
+from conversations.locale import LANGUAGES
 
 BASE = """
 slug = "weigh"
@@ -43,11 +44,11 @@ unsure = { en = "Unsure", cy = "Ansicr" }
 """
 
 
-def test_the_example_has_a_prioritise_part_in_english_and_welsh(example_script: Script) -> None:
+def test_the_example_has_a_prioritise_part_in_every_language(example_script: Script) -> None:
     part = example_script.for_round("prioritise")
     assert [s.kind for s in part.steps] == ["message", "pairwise", "agree", "text", "end"]
     assert part.step("pairs").count == 8 and part.step("statements").count == 3
-    assert set(part.step("pairs").labels["same"].by_language) == {"en", "cy"}
+    assert set(part.step("pairs").labels["same"].by_language) == set(LANGUAGES)
     assert example_script.for_round("needs") is example_script
     assert example_script.theme_steps() == ["need", "missed"]
 
